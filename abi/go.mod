@@ -1,0 +1,3 @@
+module github.com/wactor/wactor/abi
+
+go 1.23

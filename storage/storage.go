@@ -1,0 +1,77 @@
+// Package storage defines where wactor keeps what must survive a restart:
+// each actor's key/value state and version, and the outbox of messages that
+// committed turns have sent but receivers have not yet consumed.
+//
+// A Store applies a Batch atomically: one turn's state writes, the messages
+// it sends and the outbox entries it consumed land together or not at all.
+// Implementations live in subpackages (memstore, badgerstore); storagetest
+// holds the conformance suite every implementation passes.
+package storage
+
+import (
+	"context"
+	"errors"
+)
+
+// Errors a Store returns.
+var (
+	// ErrVersionConflict: a Batch expected a version the actor no longer has,
+	// so another writer committed first. Nothing of the batch was applied.
+	ErrVersionConflict = errors.New("storage: version conflict")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("storage: closed")
+)
+
+// Snapshot is an actor's committed state.
+type Snapshot struct {
+	// Version counts the commits that changed the actor's state; 0 means the
+	// actor has never written anything.
+	Version uint64
+	State   map[string][]byte
+}
+
+// Message is an outbox entry: a message a commit made durable before it is
+// delivered. IDs are unique and sort in the order the messages were sent.
+type Message struct {
+	ID      string
+	Target  string // "type/id"
+	Sender  string // "type/id", or "" from outside
+	Method  string
+	Payload []byte
+}
+
+// Batch is everything one turn (or one accepted external message) commits.
+type Batch struct {
+	// Actor whose state the batch changes; may be "" when Puts and Deletes
+	// are empty (an external tell only adds to the outbox).
+	Actor string
+	// Version the turn read. When the batch changes state, Commit applies it
+	// only if the actor's version is still Version, and sets it to Version+1.
+	Version uint64
+	// Puts and Deletes change the actor's state. A key in both is deleted.
+	Puts    map[string][]byte
+	Deletes []string
+	// Send adds messages to the outbox.
+	Send []Message
+	// Consumed removes outbox entries by ID: the messages this turn processed.
+	Consumed []string
+}
+
+// ChangesState reports whether b writes or deletes any state.
+func (b *Batch) ChangesState() bool { return len(b.Puts) > 0 || len(b.Deletes) > 0 }
+
+// Store is durable storage for actors. Every method is safe for concurrent
+// use. A Store must not be used after Close.
+type Store interface {
+	// Load returns the actor's committed state; an actor never written to
+	// has Version 0 and empty State.
+	Load(ctx context.Context, actor string) (Snapshot, error)
+	// Commit applies b atomically. When it returns nil the batch is as
+	// durable as the store promises (on disk, for a durable store). Many
+	// concurrent Commits may share one write (group commit).
+	Commit(ctx context.Context, b *Batch) error
+	// Outbox returns every message sent and not yet consumed, sorted by ID.
+	Outbox(ctx context.Context) ([]Message, error)
+	// Close releases the store; it waits for commits in flight.
+	Close() error
+}
