@@ -221,13 +221,23 @@ func (r *Reader) Kind() Kind {
 	return KindInvalid
 }
 
-func (r *Reader) expect(want byte, what string) (uint64, error) {
+// peek decodes the head of the next item without consuming it and checks
+// that it has the wanted major type. It returns the argument and head size.
+func (r *Reader) peek(want byte, what string) (arg uint64, size int, err error) {
 	major, arg, size, _, err := r.head()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if major != want {
-		return 0, r.fail("expected " + what + ", found " + r.Kind().String())
+		return 0, 0, r.fail("expected " + what + ", found " + r.Kind().String())
+	}
+	return arg, size, nil
+}
+
+func (r *Reader) expect(want byte, what string) (uint64, error) {
+	arg, size, err := r.peek(want, what)
+	if err != nil {
+		return 0, err
 	}
 	r.off += size
 	return arg, nil
@@ -256,17 +266,17 @@ func (r *Reader) ReadInt() (int64, error) {
 }
 
 func (r *Reader) readString(major byte, what string) ([]byte, error) {
-	n, err := r.expect(major, what)
+	n, size, err := r.peek(major, what)
 	if err != nil {
 		return nil, err
 	}
-	if n > uint64(r.Len()) {
-		r.off-- // point at the item, not past its head
+	if n > uint64(r.Len()-size) {
 		return nil, r.fail(what + " longer than the input")
 	}
-	p := r.buf[r.off : r.off+int(n) : r.off+int(n)]
-	r.off += int(n)
-	return p, nil
+	start := r.off + size
+	end := start + int(n)
+	r.off = end
+	return r.buf[start:end:end], nil
 }
 
 // ReadBytes reads a byte string. The result aliases the input.
@@ -282,27 +292,31 @@ func (r *Reader) ReadText() (string, error) {
 // the input.
 func (r *Reader) ReadTextBytes() ([]byte, error) { return r.readString(majorText, "text string") }
 
-// ReadArrayHeader reads an array head and returns its item count.
+// ReadArrayHeader reads an array head and returns its item count. A count
+// larger than the bytes left is rejected before anything is allocated.
 func (r *Reader) ReadArrayHeader() (int, error) {
-	n, err := r.expect(majorArray, "array")
+	n, size, err := r.peek(majorArray, "array")
 	if err != nil {
 		return 0, err
 	}
-	if n > uint64(r.Len()) { // every item takes at least one byte
+	if n > uint64(r.Len()-size) { // every item takes at least one byte
 		return 0, r.fail("array longer than the input")
 	}
+	r.off += size
 	return int(n), nil
 }
 
-// ReadMapHeader reads a map head and returns its pair count.
+// ReadMapHeader reads a map head and returns its pair count. A count larger
+// than the bytes left allow is rejected before anything is allocated.
 func (r *Reader) ReadMapHeader() (int, error) {
-	n, err := r.expect(majorMap, "map")
+	n, size, err := r.peek(majorMap, "map")
 	if err != nil {
 		return 0, err
 	}
-	if n > uint64(r.Len())/2 { // every pair takes at least two bytes
+	if n > uint64(r.Len()-size)/2 { // every pair takes at least two bytes
 		return 0, r.fail("map longer than the input")
 	}
+	r.off += size
 	return int(n), nil
 }
 
@@ -394,10 +408,14 @@ func (r *Reader) Skip() error {
 			r.off += size + int(arg)
 			continue
 		case majorArray:
+			// Check before adding: a huge count must not wrap pending around.
+			if arg > uint64(r.Len()-size) {
+				return r.fail("array longer than the input")
+			}
 			pending += arg
 		case majorMap:
-			if arg > math.MaxUint64/2 {
-				return r.fail("map too long")
+			if arg > uint64(r.Len()-size)/2 {
+				return r.fail("map longer than the input")
 			}
 			pending += 2 * arg
 		case majorTag:

@@ -260,7 +260,7 @@ func decodeMap(p []byte, what string, field func(key uint64, r *Reader) error) e
 			return wrapDecode(what, err)
 		}
 		if err := field(key, r); err != nil {
-			return wrapDecode(what, err)
+			return wrapDecode(what+" key "+strconv.FormatUint(key, 10), err)
 		}
 	}
 	if r.Len() != 0 {

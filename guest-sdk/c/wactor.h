@@ -1,0 +1,271 @@
+/*
+ * wactor.h - C guest SDK for the wactor virtual-actor runtime, ABI version 1.
+ *
+ * Compile wactor.c together with your actor (not as a static library: the
+ * exports wactor_abi_version, wactor_alloc and wactor_handle live in it):
+ *
+ *   clang --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 \
+ *         -I guest-sdk/c -o counter.wasm counter.c guest-sdk/c/wactor.c
+ *
+ * An actor registers one handler per method, usually from a constructor
+ * (which the reactor's _initialize runs):
+ *
+ *   static int add(const wactor_msg *msg, wactor_buf *reply) { ... }
+ *   WACTOR_INIT { wactor_handle_method("add", add); }
+ *
+ * A handler reads msg->payload (opaque CBOR; JSON-shaped when it came through
+ * the HTTP gateway), writes its answer as CBOR into reply and returns
+ * WACTOR_OK, or returns wactor_fail("code", "message") for an application
+ * error. Everything runs on one thread; nothing here is thread-safe.
+ *
+ * Conventions: functions that talk to the host return WACTOR_OK,
+ * WACTOR_NOT_FOUND (state only) or WACTOR_ERR; on WACTOR_ERR the host's error
+ * code and message are the pending error (wactor_error_code()), so a handler
+ * can pass a failure on with `return WACTOR_ERR;`.
+ */
+#ifndef WACTOR_H
+#define WACTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI version this SDK implements (what wactor_abi_version returns). */
+#define WACTOR_ABI_VERSION 1
+
+/* Results of SDK and host calls. WACTOR_OK and WACTOR_NOT_FOUND match the
+ * ABI's statuses 0 and 1; WACTOR_ERR stands for any failure. */
+enum {
+	WACTOR_OK = 0,
+	WACTOR_NOT_FOUND = 1,
+	WACTOR_ERR = 2
+};
+
+/* Log levels for wactor_log. */
+enum {
+	WACTOR_LOG_DEBUG = 0,
+	WACTOR_LOG_INFO = 1,
+	WACTOR_LOG_WARN = 2,
+	WACTOR_LOG_ERROR = 3
+};
+
+/* Request kinds (wactor_msg.kind). */
+enum {
+	WACTOR_KIND_MESSAGE = 0,
+	WACTOR_KIND_ACTIVATE = 1,
+	WACTOR_KIND_DEACTIVATE = 2
+};
+
+/* ------------------------------------------------------------------------
+ * Byte buffers
+ *
+ * A wactor_buf is either growable (zero-initialised with WACTOR_BUF_INIT,
+ * heap-backed, freed with wactor_buf_free; running out of memory traps the
+ * guest, which the host reports as a broken turn) or fixed (over memory the
+ * caller provides, wactor_buf_init_fixed; a write that does not fit is
+ * dropped and sets the sticky overflow flag, see wactor_buf_ok).
+ * ------------------------------------------------------------------------ */
+typedef struct wactor_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	bool fixed;
+	bool overflow;
+} wactor_buf;
+
+#define WACTOR_BUF_INIT {0}
+
+void wactor_buf_init_fixed(wactor_buf *b, void *mem, size_t cap);
+/* Empties b (keeping its memory) and clears its overflow flag. */
+void wactor_buf_reset(wactor_buf *b);
+/* Frees a growable buffer's memory and empties it; a no-op on fixed ones. */
+void wactor_buf_free(wactor_buf *b);
+/* False if a write to a fixed buffer did not fit. */
+bool wactor_buf_ok(const wactor_buf *b);
+void wactor_buf_append(wactor_buf *b, const void *p, size_t n);
+void wactor_buf_append_str(wactor_buf *b, const char *s);
+/* Appends v in decimal (for building log and error messages without printf). */
+void wactor_buf_append_int(wactor_buf *b, int64_t v);
+/* Writes a NUL after the contents (not counted in len) and returns them as a
+ * C string; NULL if a fixed buffer has no room for it. */
+const char *wactor_buf_cstr(wactor_buf *b);
+
+/* ------------------------------------------------------------------------
+ * CBOR writer: appends one item (or one container head) to b, in the
+ * shortest form. Containers are definite-length: write the head with the
+ * number of items (pairs for a map), then the items.
+ * ------------------------------------------------------------------------ */
+void wactor_cbor_uint(wactor_buf *b, uint64_t v);
+void wactor_cbor_int(wactor_buf *b, int64_t v);
+void wactor_cbor_bytes(wactor_buf *b, const void *p, size_t n);
+void wactor_cbor_text(wactor_buf *b, const char *s); /* NUL-terminated, UTF-8 */
+void wactor_cbor_textn(wactor_buf *b, const char *s, size_t n);
+void wactor_cbor_array(wactor_buf *b, size_t n);
+void wactor_cbor_map(wactor_buf *b, size_t pairs);
+void wactor_cbor_bool(wactor_buf *b, bool v);
+void wactor_cbor_null(wactor_buf *b);
+void wactor_cbor_double(wactor_buf *b, double v); /* always 8-byte float */
+/* Appends n bytes that already are CBOR (one or more whole items). */
+void wactor_cbor_raw(wactor_buf *b, const void *p, size_t n);
+
+/* ------------------------------------------------------------------------
+ * CBOR reader: reads items one at a time from a byte range. It never reads
+ * past the range, rejects indefinite lengths and reserved heads, accepts any
+ * head width. Every read returns false and leaves the reader where it was
+ * when the next item is not of the asked kind or is malformed. Strings it
+ * returns point into the input (text is not NUL-terminated).
+ * ------------------------------------------------------------------------ */
+typedef struct wactor_reader {
+	const uint8_t *data;
+	size_t len;
+	size_t off;
+} wactor_reader;
+
+typedef enum wactor_cbor_kind {
+	WACTOR_CBOR_INVALID = 0, /* end of input or a malformed head */
+	WACTOR_CBOR_UINT,
+	WACTOR_CBOR_NEGINT,
+	WACTOR_CBOR_BYTES,
+	WACTOR_CBOR_TEXT,
+	WACTOR_CBOR_ARRAY,
+	WACTOR_CBOR_MAP,
+	WACTOR_CBOR_TAG,
+	WACTOR_CBOR_BOOL,
+	WACTOR_CBOR_NULL, /* null or undefined */
+	WACTOR_CBOR_FLOAT
+} wactor_cbor_kind;
+
+void wactor_reader_init(wactor_reader *r, const void *p, size_t n);
+size_t wactor_reader_remaining(const wactor_reader *r);
+wactor_cbor_kind wactor_read_kind(const wactor_reader *r);
+bool wactor_read_uint(wactor_reader *r, uint64_t *v);
+bool wactor_read_int(wactor_reader *r, int64_t *v); /* must fit int64 */
+bool wactor_read_bytes(wactor_reader *r, const uint8_t **p, size_t *n);
+bool wactor_read_text(wactor_reader *r, const char **s, size_t *n);
+bool wactor_read_array(wactor_reader *r, size_t *n); /* item count */
+bool wactor_read_map(wactor_reader *r, size_t *pairs);
+bool wactor_read_tag(wactor_reader *r, uint64_t *tag);
+bool wactor_read_bool(wactor_reader *r, bool *v);
+bool wactor_read_null(wactor_reader *r);
+/* A half, single or double float, or an integer, as a double. */
+bool wactor_read_double(wactor_reader *r, double *v);
+/* Consumes the next item with everything nested in it (no recursion). */
+bool wactor_skip(wactor_reader *r);
+/* Consumes the next item and returns its encoding. */
+bool wactor_read_raw(wactor_reader *r, const uint8_t **p, size_t *n);
+/* True if p holds exactly one well-formed item. */
+bool wactor_cbor_valid(const void *p, size_t n);
+
+/* ------------------------------------------------------------------------
+ * JSON-shaped payloads: look up a text key in a CBOR map such as the one the
+ * gateway makes of {"n": 7}. Each returns WACTOR_OK, WACTOR_NOT_FOUND (no
+ * such key; an empty payload counts as an empty map) or WACTOR_ERR (not a
+ * map, malformed, or the value has another type). The first of duplicate
+ * keys wins.
+ * ------------------------------------------------------------------------ */
+/* Positions *value at the key's value. */
+int wactor_map_find(const void *map, size_t n, const char *key, wactor_reader *value);
+/* An integer; a float with an integral value in range is accepted too. */
+int wactor_map_int(const void *map, size_t n, const char *key, int64_t *v);
+int wactor_map_double(const void *map, size_t n, const char *key, double *v);
+int wactor_map_bool(const void *map, size_t n, const char *key, bool *v);
+/* Text pointing into the map, not NUL-terminated. */
+int wactor_map_text(const void *map, size_t n, const char *key, const char **s, size_t *len);
+
+/* ------------------------------------------------------------------------
+ * Handlers
+ * ------------------------------------------------------------------------ */
+typedef struct wactor_msg {
+	int kind;                 /* WACTOR_KIND_* */
+	const char *method;       /* NUL-terminated; "" for activate/deactivate */
+	size_t method_len;
+	const uint8_t *payload;   /* the user's CBOR; NULL when absent */
+	size_t payload_len;
+	const char *sender;       /* "type/id" of the sending actor; "" from outside */
+	size_t sender_len;
+	const char *id;           /* the message id; "" when absent */
+	size_t id_len;
+} wactor_msg;
+
+/* A handler writes its reply payload (CBOR) into reply and returns WACTOR_OK,
+ * or returns an error (see wactor_fail). A successful reply with nothing
+ * written carries no payload. msg and everything it points to are valid only
+ * during the call. */
+typedef int (*wactor_handler)(const wactor_msg *msg, wactor_buf *reply);
+
+typedef struct wactor_method {
+	const char *name;
+	wactor_handler fn;
+} wactor_method;
+
+/* Registers fn for method name (which must stay valid: a string literal).
+ * Registering a name again replaces its handler; fn NULL removes it. */
+void wactor_handle_method(const char *name, wactor_handler fn);
+/* Registers every entry of a table; stops early at an entry whose name is
+ * NULL, so a table may end with {0}. */
+void wactor_handle_methods(const wactor_method *table, size_t n);
+/* Optional hooks for activation (state loaded) and deactivation. Without a
+ * hook the SDK answers with an empty success reply. */
+void wactor_on_activate(wactor_handler fn);
+void wactor_on_deactivate(wactor_handler fn);
+
+/* Defines a constructor, run by _initialize before the first message:
+ *   WACTOR_INIT { wactor_handle_method("add", add); } */
+#define WACTOR_INIT                                                        \
+	static void wactor_user_init_(void) __attribute__((constructor));  \
+	static void wactor_user_init_(void)
+
+/* ------------------------------------------------------------------------
+ * Errors. One pending error (code and message) per guest: wactor_fail sets
+ * it, a failing host call sets it to the host's error, and when a handler
+ * returns anything but WACTOR_OK the reply carries it. It is cleared before
+ * each message.
+ * ------------------------------------------------------------------------ */
+/* Sets the pending error and returns WACTOR_ERR, so a handler can write
+ * `return wactor_fail("insufficient_funds", "balance is 3");`. The strings are
+ * copied. An empty or NULL code becomes "failed". */
+int wactor_fail(const char *code, const char *message);
+/* The pending error's code and message; "" when there is none. */
+const char *wactor_error_code(void);
+const char *wactor_error_message(void);
+void wactor_clear_error(void);
+
+/* ------------------------------------------------------------------------
+ * Host calls. Strings are NUL-terminated UTF-8; targets are "type/id".
+ * ------------------------------------------------------------------------ */
+/* Sends a one-way message, delivered after this turn commits. payload may be
+ * NULL (no payload). */
+int wactor_tell(const char *target, const char *method, const void *payload, size_t n);
+/* Sends a message and waits for the answer, whose payload replaces the
+ * contents of reply (which may be NULL to drop it). timeout_ms 0 means the
+ * host's default. */
+int wactor_ask(const char *target, const char *method, const void *payload, size_t n,
+               uint32_t timeout_ms, wactor_buf *reply);
+
+/* State: values are bytes (CBOR by convention); writes are buffered by the
+ * host and committed with the turn. wactor_state_get replaces the contents of
+ * value and returns WACTOR_NOT_FOUND when the key has no value. */
+int wactor_state_get(const char *key, wactor_buf *value);
+int wactor_state_set(const char *key, const void *value, size_t n);
+int wactor_state_delete(const char *key);
+/* A state value holding one CBOR integer. wactor_state_get_int leaves *v
+ * alone on WACTOR_NOT_FOUND and fails with code "bad_state" when the value is
+ * not a single integer. */
+int wactor_state_get_int(const char *key, int64_t *v);
+int wactor_state_set_int(const char *key, int64_t v);
+
+/* This actor's own "type/id" (asked once, then cached); NULL on failure. */
+const char *wactor_self(void);
+int wactor_log(int level, const char *message);
+/* Asks the host to deactivate this actor once the current turn ends. */
+int wactor_deactivate(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WACTOR_H */

@@ -1,0 +1,108 @@
+//go:build wasip1
+
+package wactor
+
+import (
+	"runtime"
+	"unsafe"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/guest-sdk/go/internal/hostlink"
+)
+
+// The host's functions, module "wactor". Each takes the pointer and length
+// of its CBOR argument and returns abi.PackResult(status, resultLen).
+
+//go:wasmimport wactor tell
+func hostTell(ptr, n uint32) uint64
+
+//go:wasmimport wactor ask
+func hostAsk(ptr, n uint32) uint64
+
+//go:wasmimport wactor state_get
+func hostStateGet(ptr, n uint32) uint64
+
+//go:wasmimport wactor state_set
+func hostStateSet(ptr, n uint32) uint64
+
+//go:wasmimport wactor state_delete
+func hostStateDelete(ptr, n uint32) uint64
+
+//go:wasmimport wactor self
+func hostSelf(ptr, n uint32) uint64
+
+//go:wasmimport wactor log
+func hostLog(ptr, n uint32) uint64
+
+//go:wasmimport wactor deactivate
+func hostDeactivate(ptr, n uint32) uint64
+
+// hostResult copies the pending result of the last host call into
+// [ptr, ptr+n) and returns how many bytes it copied.
+//
+//go:wasmimport wactor result
+func hostResult(ptr, n uint32) uint32
+
+// The guest's exports. _initialize, made by -buildmode=c-shared, runs the
+// package init functions, which register the handlers.
+
+//go:wasmexport wactor_abi_version
+func wactorABIVersion() uint32 { return abi.Version }
+
+//go:wasmexport wactor_alloc
+func wactorAlloc(n uint32) uint32 {
+	return addr(allocInput(int(n)))
+}
+
+//go:wasmexport wactor_handle
+func wactorHandle(ptr, n uint32) uint64 {
+	var in []byte
+	if pendIn != nil && ptr == addr(pendIn) && int(n) <= len(pendIn) {
+		in = pendIn[:n]
+	} else if n > 0 {
+		// The host wrote the request somewhere other than the buffer
+		// wactor_alloc returned; read it where it is.
+		in = unsafe.Slice((*byte)(unsafe.Pointer(uintptr(ptr))), n)
+	}
+	out := handle(in)
+	return abi.PackPointer(addr(out), uint32(len(out)))
+}
+
+// addr returns the linear-memory address of b's first byte (0 if b has no
+// backing array). The Go and TinyGo collectors do not move objects, so the
+// address stays valid while b is reachable.
+func addr(b []byte) uint32 { return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
+
+func hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
+	p, n := addr(arg), uint32(len(arg))
+	var v uint64
+	switch fn {
+	case hostlink.Tell:
+		v = hostTell(p, n)
+	case hostlink.Ask:
+		v = hostAsk(p, n)
+	case hostlink.StateGet:
+		v = hostStateGet(p, n)
+	case hostlink.StateSet:
+		v = hostStateSet(p, n)
+	case hostlink.StateDelete:
+		v = hostStateDelete(p, n)
+	case hostlink.Self:
+		v = hostSelf(p, n)
+	case hostlink.Log:
+		v = hostLog(p, n)
+	case hostlink.Deactivate:
+		v = hostDeactivate(p, n)
+	}
+	runtime.KeepAlive(arg)
+	st, size := abi.UnpackResult(v)
+	if size == 0 {
+		return st, nil
+	}
+	res := make([]byte, size)
+	if got := hostResult(addr(res), size); got != size {
+		return abi.StatusError, abi.AppendError(nil, &abi.Error{Code: abi.CodeBadReply,
+			Message: "wactor: the host's result for " + fn.String() + " was shorter than announced"})
+	}
+	return st, res
+}

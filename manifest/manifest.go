@@ -1,0 +1,200 @@
+package manifest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Version is the manifest format version this package reads. A manifest
+// must say "version: 1"; any other version is refused.
+const Version = 1
+
+// Defaults applied by [Parse] to every field the manifest leaves out.
+const (
+	// DefaultHTTPAddr is the address the HTTP gateway listens on.
+	DefaultHTTPAddr = "127.0.0.1:8080"
+	// DefaultMaxBody is the largest HTTP request body the gateway accepts.
+	DefaultMaxBody Size = 1 * MiB
+	// DefaultStorageKind is the store used when storage.kind is not set.
+	DefaultStorageKind = StorageBadger
+	// DefaultStoragePath is the badger data folder, relative to the
+	// manifest's folder.
+	DefaultStoragePath = "data"
+	// DefaultStorageSync says whether commits are made durable (fsync)
+	// before a reply is released.
+	DefaultStorageSync = true
+	// DefaultMailbox is the bounded mailbox size of an activation.
+	DefaultMailbox = 1024
+	// DefaultMaxMessage is the largest message, reply or state value.
+	DefaultMaxMessage Size = 1 * MiB
+	// DefaultMaxMemory is the guest memory limit of an activation.
+	DefaultMaxMemory Size = 16 * MiB
+	// DefaultTurnTimeout is the execution limit of one turn.
+	DefaultTurnTimeout = 5 * time.Second
+	// DefaultIdleTimeout is how long an activation may stay idle before it
+	// is deactivated.
+	DefaultIdleTimeout = 5 * time.Minute
+	// DefaultAskTimeout is how long an ask made by an actor of the type
+	// waits for its reply.
+	DefaultAskTimeout = 5 * time.Second
+)
+
+// Bounds enforced by [Parse].
+const (
+	// MaxTypeLen is the longest actor type name, in bytes.
+	MaxTypeLen = 64
+	// MaxMailbox is the largest mailbox size.
+	MaxMailbox = 1_000_000
+	// MaxMaxBody is the largest value of http.max_body.
+	MaxMaxBody Size = 1 * GiB
+	// MaxMaxMessage is the largest value of max_message.
+	MaxMaxMessage Size = 1 * GiB
+	// MaxMaxMemory is the largest value of max_memory: the 32-bit
+	// WebAssembly address space.
+	MaxMaxMemory Size = 4 * GiB
+	// WasmPageSize is the WebAssembly page size; max_memory must be a
+	// multiple of it.
+	WasmPageSize Size = 64 * KiB
+)
+
+// StorageKind names a storage implementation.
+type StorageKind string
+
+// The storage kinds a manifest may name.
+const (
+	// StorageBadger is the embedded, durable badger store in a data folder.
+	StorageBadger StorageKind = "badger"
+	// StorageMemory keeps everything in memory and loses it on exit; for
+	// tests and experiments.
+	StorageMemory StorageKind = "memory"
+)
+
+// Manifest is a parsed and validated wactor.yaml, with defaults applied and
+// paths resolved.
+type Manifest struct {
+	// Version is the format version; always [Version].
+	Version int `yaml:"version"`
+	// HTTP configures the HTTP gateway.
+	HTTP HTTP `yaml:"http"`
+	// Storage configures where state, reminders and the outbox are kept.
+	Storage Storage `yaml:"storage"`
+	// Actors lists the actor types, in manifest order. Type names are
+	// unique.
+	Actors []Actor `yaml:"actors"`
+
+	// File is the manifest's name as given to Load or Parse; errors use it.
+	File string `yaml:"-"`
+	// Dir is the absolute folder against which relative paths were
+	// resolved.
+	Dir string `yaml:"-"`
+}
+
+// HTTP configures the HTTP gateway.
+type HTTP struct {
+	// Addr is the host:port to listen on. Default [DefaultHTTPAddr].
+	Addr string `yaml:"addr"`
+	// MaxBody is the largest request body accepted. Default
+	// [DefaultMaxBody].
+	MaxBody Size `yaml:"max_body"`
+}
+
+// Storage configures the store.
+type Storage struct {
+	// Kind is the store implementation. Default [DefaultStorageKind].
+	Kind StorageKind `yaml:"kind"`
+	// Path is the absolute data folder for badger; empty for memory.
+	Path string `yaml:"path"`
+	// Sync makes every commit durable (fsync) before the reply is
+	// released. Default [DefaultStorageSync]; false is faster but may lose
+	// the last acknowledged commits on power loss. Always false for memory.
+	Sync bool `yaml:"sync"`
+}
+
+// Actor configures one actor type.
+type Actor struct {
+	// Type is the actor type name, as in the "type/id" of an actor ref.
+	Type string `yaml:"type"`
+	// Module is the absolute path of the type's WebAssembly module.
+	Module string `yaml:"module"`
+	// Mailbox is the bounded mailbox size of an activation.
+	Mailbox int `yaml:"mailbox"`
+	// MaxMessage is the largest message, reply or state value.
+	MaxMessage Size `yaml:"max_message"`
+	// MaxMemory is the guest memory limit, a multiple of [WasmPageSize].
+	MaxMemory Size `yaml:"max_memory"`
+	// TurnTimeout is the execution limit of one turn.
+	TurnTimeout time.Duration `yaml:"turn_timeout"`
+	// IdleTimeout is how long an activation may stay idle before it is
+	// deactivated.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// AskTimeout is the default timeout of asks made by actors of this
+	// type.
+	AskTimeout time.Duration `yaml:"ask_timeout"`
+}
+
+// Actor returns the configuration of the actor type typ, and whether the
+// manifest has it.
+func (m *Manifest) Actor(typ string) (Actor, bool) {
+	for _, a := range m.Actors {
+		if a.Type == typ {
+			return a, true
+		}
+	}
+	return Actor{}, false
+}
+
+// Load reads, parses and validates the manifest file at path. Relative
+// paths in it are resolved against the file's folder, and errors name the
+// file as path was given.
+//
+// A problem in the manifest is returned as an [ErrorList]; failing to read
+// the file is returned as a wrapped *fs.PathError.
+func Load(path string) (*Manifest, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	return Parse(data, filepath.Dir(abs), path)
+}
+
+// Parse parses and validates a manifest. dir is the folder relative paths
+// are resolved against (the current folder when empty); name is the file
+// name used in error messages ("manifest" when empty).
+//
+// Parse checks the module files it names, so it reads the file system.
+// Every problem found is returned, in file order, as an [ErrorList] whose
+// elements are [*Error].
+func Parse(data []byte, dir string, name string) (m *Manifest, err error) {
+	if name == "" {
+		name = "manifest"
+	}
+	if dir == "" {
+		dir = "."
+	}
+	abs, aerr := filepath.Abs(dir)
+	if aerr != nil {
+		return nil, ErrorList{{File: name, Msg: fmt.Sprintf("cannot resolve the manifest folder %q: %v", dir, aerr)}}
+	}
+	d := &decoder{file: name, dir: abs}
+	defer func() {
+		// The YAML library is third-party code fed untrusted bytes: never let
+		// a bug in it take the caller down.
+		if r := recover(); r != nil {
+			m = nil
+			err = ErrorList{{File: name, Msg: fmt.Sprintf("internal error while parsing the manifest (%v); please report it with the file", r)}}
+		}
+	}()
+	m = d.decode(data)
+	if len(d.errs) > 0 {
+		return nil, d.sortedErrors()
+	}
+	m.File = name
+	m.Dir = abs
+	return m, nil
+}

@@ -1,0 +1,149 @@
+package scheduler
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/wactor/wactor/abi"
+)
+
+// activation is one live actor: its mailbox and, once activated, its Actor.
+type activation struct {
+	s    *Scheduler
+	ref  abi.Ref
+	opts TypeOptions
+	prev chan struct{} // the previous activation of ref, still deactivating; may be nil
+	done chan struct{} // closed when this activation has deactivated
+
+	actor Actor // set by the goroutine running a; read only by it
+
+	mu         sync.Mutex
+	queue      []*Message
+	running    bool // scheduled or running a batch
+	retired    bool // removed from the table; accepts nothing
+	deactivate bool // the actor asked to go once idle
+	lastActive time.Time
+}
+
+// enqueue adds m to the mailbox. It returns false when a has retired.
+func (a *activation) enqueue(m *Message) (bool, error) {
+	a.mu.Lock()
+	if a.retired {
+		a.mu.Unlock()
+		return false, nil
+	}
+	if len(a.queue) >= a.opts.Mailbox {
+		a.mu.Unlock()
+		return true, abi.NewError(abi.CodeMailboxFull, "mailbox of "+a.ref.String()+" is full")
+	}
+	a.queue = append(a.queue, m)
+	start := !a.running
+	a.running = true
+	a.mu.Unlock()
+	if start {
+		a.s.addBusy(1)
+		a.s.dispatch(a)
+	}
+	return true, nil
+}
+
+// next pops the next message, or marks a idle and returns nil.
+func (a *activation) next() *Message {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.queue) == 0 {
+		a.running = false
+		a.lastActive = a.s.cfg.Now()
+		a.s.addBusy(-1)
+		return nil
+	}
+	m := a.queue[0]
+	a.queue[0] = nil
+	a.queue = a.queue[1:]
+	if len(a.queue) == 0 {
+		a.queue = a.queue[:0:0] // let the backing array go; it regrows on demand
+	}
+	return m
+}
+
+// failQueued answers every queued message with err.
+func (a *activation) failQueued(err error) {
+	a.mu.Lock()
+	queued := a.queue
+	a.queue = nil
+	a.mu.Unlock()
+	for _, m := range queued {
+		m.answer(nil, err)
+	}
+}
+
+func (m *Message) answer(payload []byte, err error) {
+	if m.reply != nil {
+		m.reply <- result{payload: payload, err: err}
+	}
+}
+
+// run processes up to one batch of messages, then gives up its slot.
+func (a *activation) run() {
+	s := a.s
+	if a.actor == nil && !a.activate() {
+		return
+	}
+	ctx := context.WithValue(s.ctx, turnKey{}, a)
+	for i := 0; i < s.cfg.Batch; i++ {
+		if s.closed.Load() {
+			a.failQueued(errClosed)
+		}
+		m := a.next()
+		if m == nil {
+			a.afterIdle()
+			return
+		}
+		payload, err := a.actor.Receive(ctx, m)
+		m.answer(payload, err)
+	}
+	s.dispatch(a) // more to do: queue again behind the others
+}
+
+// activate creates the Actor, first waiting for a previous activation of the
+// same ref to finish deactivating. On failure every queued message gets the
+// error and the activation retires, so the next message tries afresh.
+func (a *activation) activate() bool {
+	if a.prev != nil {
+		<-a.prev
+	}
+	actor, err := a.s.cfg.Activator.Activate(a.s.ctx, a.ref)
+	if err == nil {
+		a.actor = actor
+		return true
+	}
+	a.s.cfg.Logger.Warn("activation failed", "actor", a.ref.String(), "err", err)
+	a.s.mu.Lock()
+	a.mu.Lock()
+	a.retired = true
+	queued := a.queue
+	a.queue, a.running = nil, false
+	if a.s.acts[a.ref] == a {
+		delete(a.s.acts, a.ref)
+	}
+	a.mu.Unlock()
+	a.s.mu.Unlock()
+	a.s.addBusy(-1)
+	for _, m := range queued {
+		m.answer(nil, err)
+	}
+	close(a.done)
+	return false
+}
+
+// afterIdle retires a when its mailbox ran dry and it asked to go or the
+// scheduler is closing.
+func (a *activation) afterIdle() {
+	a.mu.Lock()
+	want := a.deactivate
+	a.mu.Unlock()
+	if (want || a.s.closed.Load()) && a.s.retire(a, true, time.Time{}) {
+		a.s.finish(a)
+	}
+}

@@ -1,0 +1,410 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wactor/wactor/abi"
+)
+
+// Message is one message to an actor.
+type Message struct {
+	ID      string
+	Target  abi.Ref
+	Sender  abi.Ref // zero when the message comes from outside
+	Method  string
+	Payload []byte
+	// Attempt counts deliveries of this message, starting at 1.
+	Attempt int
+
+	reply chan result // nil for tells
+}
+
+type result struct {
+	payload []byte
+	err     error
+}
+
+// IsAsk reports whether the sender waits for a reply.
+func (m *Message) IsAsk() bool { return m.reply != nil }
+
+// Actor is the behaviour of one activation. The scheduler calls its methods
+// from one goroutine at a time.
+type Actor interface {
+	// Receive processes one message: a turn. The returned payload is the
+	// reply to an ask (ignored for a tell). ctx identifies the turn: pass it
+	// to Scheduler.Ask and Scheduler.DeactivateAfterTurn.
+	Receive(ctx context.Context, m *Message) ([]byte, error)
+	// Deactivate ends the activation; it is called once, after its last turn.
+	Deactivate(ctx context.Context)
+}
+
+// TypeOptions are the scheduler's settings for one actor type.
+type TypeOptions struct {
+	// Mailbox bounds the messages waiting for an activation (default 1024).
+	Mailbox int
+	// IdleTimeout deactivates an activation that has had no message for this
+	// long (default 5 minutes).
+	IdleTimeout time.Duration
+}
+
+// Defaults for TypeOptions fields left zero.
+const (
+	DefaultMailbox     = 1024
+	DefaultIdleTimeout = 5 * time.Minute
+)
+
+// Activator creates activations; the host implements it.
+type Activator interface {
+	// TypeOptions returns the settings of an actor type, or an error with
+	// code unknown_type when there is no such type.
+	TypeOptions(typ string) (TypeOptions, error)
+	// Activate creates the activation of ref: loads its state and builds
+	// whatever runs its turns.
+	Activate(ctx context.Context, ref abi.Ref) (Actor, error)
+}
+
+// Config configures a Scheduler.
+type Config struct {
+	Activator Activator
+	// Batch is how many messages an activation processes per scheduling
+	// slot before it yields to others (default 32).
+	Batch int
+	// Dispatch chooses how activations get CPU time (default Goroutines).
+	Dispatch Dispatch
+	// SweepInterval is how often idle activations are collected
+	// (default 1s; negative disables the sweeper, for tests that call
+	// CollectIdle themselves).
+	SweepInterval time.Duration
+	// Now is the clock (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Scheduler owns the activations of every actor in one process.
+type Scheduler struct {
+	cfg      Config
+	ctx      context.Context // cancelled by Close once turns are done
+	cancel   context.CancelFunc
+	dispatch func(*activation)
+	wg       sync.WaitGroup // every goroutine the scheduler starts
+
+	mu       sync.Mutex
+	acts     map[abi.Ref]*activation
+	retiring map[abi.Ref]chan struct{} // closed when the old activation has deactivated
+	closed   atomic.Bool               // set under mu
+
+	busyMu   sync.Mutex
+	busy     int // activations scheduled or running a batch
+	busyZero *sync.Cond
+	stopping chan struct{} // closed once Close has seen busy reach zero
+
+	waitMu sync.Mutex
+	waits  map[abi.Ref]abi.Ref // activation -> actor its current turn is asking
+
+	stopSweep chan struct{}
+}
+
+// New returns a running Scheduler.
+func New(cfg Config) *Scheduler {
+	if cfg.Batch <= 0 {
+		cfg.Batch = 32
+	}
+	if cfg.SweepInterval == 0 {
+		cfg.SweepInterval = time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Scheduler{
+		cfg:       cfg,
+		acts:      make(map[abi.Ref]*activation),
+		retiring:  make(map[abi.Ref]chan struct{}),
+		waits:     make(map[abi.Ref]abi.Ref),
+		stopSweep: make(chan struct{}),
+		stopping:  make(chan struct{}),
+	}
+	s.busyZero = sync.NewCond(&s.busyMu)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.dispatch = cfg.Dispatch.start(s)
+	if cfg.SweepInterval > 0 {
+		s.goFunc(s.sweep)
+	}
+	return s
+}
+
+// goFunc runs f in a goroutine that Close waits for.
+func (s *Scheduler) goFunc(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+var errClosed = abi.NewError(abi.CodeUnavailable, "scheduler is shutting down")
+
+// Tell enqueues m for its target and returns without waiting for the turn.
+// It fails with unknown_type, mailbox_full or unavailable.
+func (s *Scheduler) Tell(ctx context.Context, m *Message) error {
+	if m.Attempt == 0 {
+		m.Attempt = 1
+	}
+	for {
+		a, err := s.activation(m.Target)
+		if err != nil {
+			return err
+		}
+		ok, err := a.enqueue(m)
+		if ok || err != nil {
+			return err
+		}
+		// a retired between lookup and enqueue; look again.
+	}
+}
+
+// Ask enqueues m and waits for the reply, or for ctx to end. Called from
+// inside a turn (with the turn's ctx), it fails at once with abi.ErrDeadlock
+// when the target is waiting, directly or through others, on the caller.
+func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
+	if caller := turnFrom(ctx); caller != nil {
+		if err := s.startWaiting(caller.ref, m.Target); err != nil {
+			return nil, err
+		}
+		defer s.stopWaiting(caller.ref)
+	}
+	m.reply = make(chan result, 1)
+	if err := s.Tell(ctx, m); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-m.reply:
+		return r.payload, r.err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, abi.NewError(abi.CodeTimeout, "no reply from "+m.Target.String()+" to "+m.Method+" in time")
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// DeactivateAfterTurn asks that the activation running the turn of ctx be
+// deactivated once its mailbox is empty, instead of after its idle timeout.
+// Messages already queued are still processed first.
+func (s *Scheduler) DeactivateAfterTurn(ctx context.Context) {
+	if a := turnFrom(ctx); a != nil {
+		a.mu.Lock()
+		a.deactivate = true
+		a.mu.Unlock()
+	}
+}
+
+// Activations lists the live activations.
+func (s *Scheduler) Activations() []abi.Ref {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	refs := make([]abi.Ref, 0, len(s.acts))
+	for ref := range s.acts {
+		refs = append(refs, ref)
+	}
+	return refs
+}
+
+// activation returns the activation of ref, creating it if needed.
+func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	if a := s.acts[ref]; a != nil {
+		return a, nil
+	}
+	opts, err := s.cfg.Activator.TypeOptions(ref.Type)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Mailbox <= 0 {
+		opts.Mailbox = DefaultMailbox
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	a := &activation{
+		s:          s,
+		ref:        ref,
+		opts:       opts,
+		queue:      make([]*Message, 0, min(opts.Mailbox, 16)),
+		lastActive: s.cfg.Now(),
+		prev:       s.retiring[ref],
+		done:       make(chan struct{}),
+	}
+	s.acts[ref] = a
+	return a, nil
+}
+
+// retire removes a from the table if it is idle and is not being run; the
+// caller then owns its deactivation. Lock order: s.mu, then a.mu.
+func (s *Scheduler) retire(a *activation, force bool, idleSince time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.retired || a.running || len(a.queue) > 0 {
+		return false
+	}
+	if !force && !a.deactivate && a.lastActive.After(idleSince) {
+		return false
+	}
+	a.retired = true
+	if s.acts[a.ref] == a {
+		delete(s.acts, a.ref)
+	}
+	s.retiring[a.ref] = a.done
+	return true
+}
+
+// finish runs the end of a retired activation and wakes its successor.
+func (s *Scheduler) finish(a *activation) {
+	if a.actor != nil {
+		a.actor.Deactivate(s.ctx)
+	}
+	s.mu.Lock()
+	if s.retiring[a.ref] == a.done {
+		delete(s.retiring, a.ref)
+	}
+	s.mu.Unlock()
+	close(a.done)
+}
+
+// CollectIdle deactivates every activation idle for longer than its type's
+// idle timeout and returns how many it deactivated. The sweeper calls it
+// periodically; tests with an injected clock call it directly.
+func (s *Scheduler) CollectIdle() int {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	candidates := make([]*activation, 0, len(s.acts))
+	for _, a := range s.acts {
+		candidates = append(candidates, a)
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, a := range candidates {
+		if s.retire(a, false, now.Add(-a.opts.IdleTimeout)) {
+			s.finish(a)
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Scheduler) sweep() {
+	t := time.NewTicker(s.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopSweep:
+			return
+		case <-t.C:
+			s.CollectIdle()
+		}
+	}
+}
+
+// Close stops accepting messages, fails queued ones with unavailable, lets
+// turns in flight finish, deactivates every activation and waits for all of
+// it, or for ctx to end.
+func (s *Scheduler) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed.Store(true)
+	acts := make([]*activation, 0, len(s.acts))
+	for _, a := range s.acts {
+		acts = append(acts, a)
+	}
+	s.mu.Unlock()
+	close(s.stopSweep)
+
+	for _, a := range acts {
+		a.failQueued(errClosed)
+	}
+	// Activations still running retire themselves when their turn ends
+	// (run sees closed); idle ones are retired here.
+	for _, a := range acts {
+		if s.retire(a, true, time.Time{}) {
+			s.finish(a)
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		s.busyMu.Lock()
+		for s.busy > 0 {
+			s.busyZero.Wait()
+		}
+		s.busyMu.Unlock()
+		close(s.stopping)
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
+		s.cancel()
+		return ctx.Err()
+	}
+}
+
+// addBusy counts activations that are scheduled or running, so that Close
+// can wait for the last turn.
+func (s *Scheduler) addBusy(n int) {
+	s.busyMu.Lock()
+	s.busy += n
+	if s.busy == 0 {
+		s.busyZero.Broadcast()
+	}
+	s.busyMu.Unlock()
+}
+
+// startWaiting records that caller's turn waits on target, unless that
+// closes a cycle in the wait-for graph.
+func (s *Scheduler) startWaiting(caller, target abi.Ref) error {
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	chain := []string{caller.String(), target.String()}
+	for cur := target; cur != caller; {
+		next, ok := s.waits[cur]
+		if !ok {
+			s.waits[caller] = target
+			return nil
+		}
+		chain = append(chain, next.String())
+		cur = next
+	}
+	return abi.NewError(abi.CodeDeadlock, "ask cycle: "+strings.Join(chain, " -> "))
+}
+
+func (s *Scheduler) stopWaiting(caller abi.Ref) {
+	s.waitMu.Lock()
+	delete(s.waits, caller)
+	s.waitMu.Unlock()
+}
+
+type turnKey struct{}
+
+func turnFrom(ctx context.Context) *activation {
+	a, _ := ctx.Value(turnKey{}).(*activation)
+	return a
+}

@@ -1,0 +1,117 @@
+package memstore
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/wactor/wactor/storage"
+)
+
+// Store is an in-memory storage.Store. The zero value is not usable; call
+// New.
+type Store struct {
+	mu       sync.Mutex
+	closed   bool
+	versions map[string]uint64
+	state    map[string]map[string][]byte
+	outbox   map[string]storage.Message
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{
+		versions: make(map[string]uint64),
+		state:    make(map[string]map[string][]byte),
+		outbox:   make(map[string]storage.Message),
+	}
+}
+
+// Load returns a copy of the actor's committed state.
+func (s *Store) Load(ctx context.Context, actor string) (storage.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return storage.Snapshot{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return storage.Snapshot{}, storage.ErrClosed
+	}
+	state := make(map[string][]byte, len(s.state[actor]))
+	for k, v := range s.state[actor] {
+		state[k] = bytes.Clone(v)
+	}
+	return storage.Snapshot{Version: s.versions[actor], State: state}, nil
+}
+
+// Commit applies b atomically, copying every value it keeps.
+func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return storage.ErrClosed
+	}
+	if b.ChangesState() {
+		if s.versions[b.Actor] != b.Version {
+			return storage.ErrVersionConflict
+		}
+		state := s.state[b.Actor]
+		if state == nil {
+			state = make(map[string][]byte, len(b.Puts))
+			s.state[b.Actor] = state
+		}
+		for k, v := range b.Puts {
+			state[k] = bytes.Clone(v)
+		}
+		for _, k := range b.Deletes {
+			delete(state, k)
+		}
+		s.versions[b.Actor] = b.Version + 1
+	}
+	for _, id := range b.Consumed {
+		delete(s.outbox, id)
+	}
+	for _, m := range b.Send {
+		m.Payload = bytes.Clone(m.Payload)
+		s.outbox[m.ID] = m
+	}
+	return nil
+}
+
+// Outbox returns copies of the messages not yet consumed, sorted by ID.
+func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, storage.ErrClosed
+	}
+	msgs := make([]storage.Message, 0, len(s.outbox))
+	for _, m := range s.outbox {
+		m.Payload = bytes.Clone(m.Payload)
+		msgs = append(msgs, m)
+	}
+	slices.SortFunc(msgs, func(a, b storage.Message) int { return strings.Compare(a.ID, b.ID) })
+	return msgs, nil
+}
+
+// Close drops everything the store holds. Later calls return
+// storage.ErrClosed; a second Close returns nil.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	clear(s.versions)
+	clear(s.state)
+	clear(s.outbox)
+	return nil
+}

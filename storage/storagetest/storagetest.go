@@ -1,0 +1,577 @@
+package storagetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/wactor/wactor/storage"
+)
+
+// Run runs the conformance suite against the stores open returns. Every
+// subtest opens a fresh, empty store and closes it when it ends; open may
+// also close it in a t.Cleanup, so a second Close must return nil or
+// storage.ErrClosed.
+func Run(t *testing.T, open func(t *testing.T) storage.Store) {
+	t.Helper()
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s storage.Store)
+	}{
+		{"LoadUnknownActor", testLoadUnknownActor},
+		{"Commit", testCommit},
+		{"VersionConflict", testVersionConflict},
+		{"NoStateChangeSkipsVersionCheck", testNoStateChangeSkipsVersionCheck},
+		{"Outbox", testOutbox},
+		{"TurnBatch", testTurnBatch},
+		{"ActorsAreIsolated", testActorsAreIsolated},
+		{"ValuesAreCopied", testValuesAreCopied},
+		{"LoadSeesWholeBatches", testLoadSeesWholeBatches},
+		{"Hammer", testHammer},
+		{"CanceledContext", testCanceledContext},
+		{"Closed", testClosed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.run(t, openStore(t, open))
+		})
+	}
+}
+
+// RunReopen checks a store that persists. open opens the store kept in dir;
+// RunReopen calls it several times with the same dir, closing the previous
+// store first, and checks that state, versions and the outbox survive.
+func RunReopen(t *testing.T, open func(t *testing.T, dir string) storage.Store) {
+	t.Helper()
+	dir := t.TempDir()
+	reopen := func(t *testing.T) storage.Store { return open(t, dir) }
+
+	s := openStore(t, reopen)
+	commit(t, s, &storage.Batch{Actor: "a", Puts: puts("x", "1", "y", "2")})
+	commit(t, s, &storage.Batch{Actor: "a", Version: 1, Puts: puts("z", "3"), Deletes: []string{"y"}})
+	commit(t, s, &storage.Batch{Actor: "b", Puts: puts("k\x00\xff", "")})
+	commit(t, s, &storage.Batch{Send: []storage.Message{msg("m1", "b"), msg("m2", "a"), msg("m3", "a")}})
+	commit(t, s, &storage.Batch{Consumed: []string{"m2"}})
+	closeStore(t, s)
+
+	s = openStore(t, reopen)
+	checkSnapshot(t, s, "a", 2, puts("x", "1", "z", "3"))
+	checkSnapshot(t, s, "b", 1, puts("k\x00\xff", ""))
+	checkOutbox(t, s, msg("m1", "b"), msg("m3", "a"))
+	err := s.Commit(t.Context(), &storage.Batch{Actor: "a", Version: 1, Puts: puts("x", "stale")})
+	if !errors.Is(err, storage.ErrVersionConflict) {
+		t.Fatalf("Commit with a version from before the reopen: got %v, want %v", err, storage.ErrVersionConflict)
+	}
+	commit(t, s, &storage.Batch{Actor: "a", Version: 2, Puts: puts("x", "4"), Consumed: []string{"m1"}})
+	closeStore(t, s)
+
+	s = openStore(t, reopen)
+	checkSnapshot(t, s, "a", 3, puts("x", "4", "z", "3"))
+	checkOutbox(t, s, msg("m3", "a"))
+}
+
+// openStore opens a store and closes it when t ends.
+func openStore(t *testing.T, open func(t *testing.T) storage.Store) storage.Store {
+	t.Helper()
+	s := open(t)
+	if s == nil {
+		t.Fatal("open returned a nil Store")
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil && !errors.Is(err, storage.ErrClosed) {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func closeStore(t *testing.T, s storage.Store) {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
+func testLoadUnknownActor(t *testing.T, s storage.Store) {
+	checkSnapshot(t, s, "never/written", 0, nil)
+}
+
+func testCommit(t *testing.T, s storage.Store) {
+	tests := []struct {
+		name        string
+		batches     []storage.Batch
+		wantVersion uint64
+		wantState   map[string][]byte
+	}{
+		{
+			name:        "put",
+			batches:     []storage.Batch{{Puts: puts("k", "v")}},
+			wantVersion: 1,
+			wantState:   puts("k", "v"),
+		},
+		{
+			name: "overwrite",
+			batches: []storage.Batch{
+				{Puts: puts("k", "v1", "other", "o")},
+				{Version: 1, Puts: puts("k", "v2")},
+			},
+			wantVersion: 2,
+			wantState:   puts("k", "v2", "other", "o"),
+		},
+		{
+			name: "delete",
+			batches: []storage.Batch{
+				{Puts: puts("k", "v", "keep", "x")},
+				{Version: 1, Deletes: []string{"k"}},
+			},
+			wantVersion: 2,
+			wantState:   puts("keep", "x"),
+		},
+		{
+			name: "delete of a missing key is a change",
+			batches: []storage.Batch{
+				{Puts: puts("k", "v")},
+				{Version: 1, Deletes: []string{"missing"}},
+			},
+			wantVersion: 2,
+			wantState:   puts("k", "v"),
+		},
+		{
+			name: "key in Puts and Deletes is deleted",
+			batches: []storage.Batch{
+				{Puts: puts("old", "v")},
+				{Version: 1, Puts: puts("old", "new", "fresh", "f", "kept", "k"), Deletes: []string{"old", "fresh"}},
+			},
+			wantVersion: 2,
+			wantState:   puts("kept", "k"),
+		},
+		{
+			name: "batch without state changes keeps the version",
+			batches: []storage.Batch{
+				{Puts: puts("k", "v")},
+				{Version: 1, Send: []storage.Message{msg("id", "x/1")}},
+				{Version: 1},
+			},
+			wantVersion: 1,
+			wantState:   puts("k", "v"),
+		},
+		{
+			name:        "empty values",
+			batches:     []storage.Batch{{Puts: map[string][]byte{"empty": {}, "nil": nil}}},
+			wantVersion: 1,
+			wantState:   map[string][]byte{"empty": {}, "nil": {}},
+		},
+		{
+			name: "binary keys and values",
+			batches: []storage.Batch{
+				{Puts: map[string][]byte{"\x00": {0}, "a\x00b": {0xff, 0}, "\xff\xfe": {1, 2, 3}, "ünï": []byte("côdé")}},
+				{Version: 1, Deletes: []string{"\x00"}},
+			},
+			wantVersion: 2,
+			wantState:   map[string][]byte{"a\x00b": {0xff, 0}, "\xff\xfe": {1, 2, 3}, "ünï": []byte("côdé")},
+		},
+		{
+			name: "large value",
+			batches: []storage.Batch{
+				{Puts: map[string][]byte{"big": bytes.Repeat([]byte{7}, 1<<20), "small": {1}}},
+			},
+			wantVersion: 1,
+			wantState:   map[string][]byte{"big": bytes.Repeat([]byte{7}, 1<<20), "small": {1}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			actor := "commit/" + tt.name
+			for i := range tt.batches {
+				b := tt.batches[i]
+				b.Actor = actor
+				commit(t, s, &b)
+			}
+			checkSnapshot(t, s, actor, tt.wantVersion, tt.wantState)
+		})
+	}
+}
+
+func testVersionConflict(t *testing.T, s storage.Store) {
+	const actor = "conflict/1"
+	commit(t, s, &storage.Batch{Actor: actor, Puts: puts("k", "v1")})
+	commit(t, s, &storage.Batch{Actor: actor, Version: 1, Puts: puts("k", "v2", "j", "j")})
+	commit(t, s, &storage.Batch{Send: []storage.Message{msg("pending", actor)}})
+
+	tests := []struct {
+		name    string
+		version uint64
+	}{
+		{"stale version", 1},
+		{"version from the future", 3},
+		{"version zero", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.Commit(t.Context(), &storage.Batch{
+				Actor:    actor,
+				Version:  tt.version,
+				Puts:     puts("k", "lost", "new", "lost"),
+				Deletes:  []string{"j"},
+				Send:     []storage.Message{msg("lost", "x/1")},
+				Consumed: []string{"pending"},
+			})
+			if !errors.Is(err, storage.ErrVersionConflict) {
+				t.Fatalf("Commit: got %v, want %v", err, storage.ErrVersionConflict)
+			}
+			checkSnapshot(t, s, actor, 2, puts("k", "v2", "j", "j"))
+			checkOutbox(t, s, msg("pending", actor))
+		})
+	}
+}
+
+// testNoStateChangeSkipsVersionCheck follows storage.Batch: Version is only
+// checked when the batch changes state.
+func testNoStateChangeSkipsVersionCheck(t *testing.T, s storage.Store) {
+	const actor = "nostate/1"
+	commit(t, s, &storage.Batch{Actor: actor, Puts: puts("k", "v")})
+	commit(t, s, &storage.Batch{Send: []storage.Message{msg("in", actor)}})
+	commit(t, s, &storage.Batch{
+		Actor:    actor,
+		Version:  7,
+		Send:     []storage.Message{msg("out", "x/1")},
+		Consumed: []string{"in"},
+	})
+	checkSnapshot(t, s, actor, 1, puts("k", "v"))
+	checkOutbox(t, s, msg("out", "x/1"))
+}
+
+func testOutbox(t *testing.T, s storage.Store) {
+	checkOutbox(t, s)
+
+	full := storage.Message{ID: "05", Target: "t/1", Sender: "s/1", Method: "m", Payload: []byte{0, 0xff, 1}}
+	empty := storage.Message{ID: "04", Target: "t/2", Method: "m"}
+	commit(t, s, &storage.Batch{Send: []storage.Message{msg("09", "t/1"), full, msg("01", "t/2")}})
+	commit(t, s, &storage.Batch{Send: []storage.Message{msg("03", "t/1"), empty, msg("10", "t/3")}})
+	checkOutbox(t, s, msg("01", "t/2"), msg("03", "t/1"), empty, full, msg("09", "t/1"), msg("10", "t/3"))
+
+	commit(t, s, &storage.Batch{Consumed: []string{"03", "09", "unknown"}})
+	checkOutbox(t, s, msg("01", "t/2"), empty, full, msg("10", "t/3"))
+
+	commit(t, s, &storage.Batch{Consumed: []string{"01", "04", "05", "10"}})
+	checkOutbox(t, s)
+}
+
+// testTurnBatch commits what a turn commits: state, the message it consumed
+// and the messages it sent, together.
+func testTurnBatch(t *testing.T, s storage.Store) {
+	const actor = "turn/1"
+	commit(t, s, &storage.Batch{Send: []storage.Message{msg("in1", actor), msg("in2", actor)}})
+	commit(t, s, &storage.Batch{
+		Actor:    actor,
+		Puts:     puts("count", "1"),
+		Send:     []storage.Message{msg("out1", "other/1")},
+		Consumed: []string{"in1"},
+	})
+	checkSnapshot(t, s, actor, 1, puts("count", "1"))
+	checkOutbox(t, s, msg("in2", actor), msg("out1", "other/1"))
+}
+
+func testActorsAreIsolated(t *testing.T, s storage.Store) {
+	actors := []string{"a", "ab", "a\x00b", "a/b", "b", ""}
+	for i, a := range actors {
+		if a == "" {
+			continue
+		}
+		for v := range i + 1 {
+			commit(t, s, &storage.Batch{Actor: a, Version: uint64(v), Puts: puts("k", a, "b", strconv.Itoa(v))})
+		}
+	}
+	for i, a := range actors {
+		if a == "" {
+			checkSnapshot(t, s, a, 0, nil)
+			continue
+		}
+		checkSnapshot(t, s, a, uint64(i+1), puts("k", a, "b", strconv.Itoa(i)))
+	}
+}
+
+func testValuesAreCopied(t *testing.T, s storage.Store) {
+	const actor = "copy/1"
+	value := []byte("value")
+	payload := []byte("payload")
+	b := &storage.Batch{
+		Actor: actor,
+		Puts:  map[string][]byte{"k": value},
+		Send:  []storage.Message{{ID: "m", Target: "t/1", Method: "m", Payload: payload}},
+	}
+	commit(t, s, b)
+	copy(value, "XXXXX")
+	copy(payload, "XXXXXXX")
+	b.Puts["k2"] = []byte("late")
+	b.Send[0].ID = "changed"
+
+	want := map[string][]byte{"k": []byte("value")}
+	wantMsg := storage.Message{ID: "m", Target: "t/1", Method: "m", Payload: []byte("payload")}
+	checkSnapshot(t, s, actor, 1, want)
+	checkOutbox(t, s, wantMsg)
+
+	snap := load(t, s, actor)
+	copy(snap.State["k"], "YYYYY")
+	snap.State["k3"] = []byte("added")
+	out := outbox(t, s)
+	copy(out[0].Payload, "YYYYYYY")
+	checkSnapshot(t, s, actor, 1, want)
+	checkOutbox(t, s, wantMsg)
+}
+
+// testLoadSeesWholeBatches loads while another goroutine commits batches that
+// each write two keys and bump the version: a Load must never see half a
+// batch.
+func testLoadSeesWholeBatches(t *testing.T, s storage.Store) {
+	const (
+		actor   = "atomic/1"
+		commits = 100
+	)
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	wg.Go(func() {
+		defer close(done)
+		for v := range uint64(commits) {
+			n := strconv.FormatUint(v+1, 10)
+			if err := s.Commit(t.Context(), &storage.Batch{Actor: actor, Version: v, Puts: puts("x", n, "y", n)}); err != nil {
+				t.Errorf("Commit version %d: %v", v, err)
+				return
+			}
+		}
+	})
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				snap, err := s.Load(t.Context(), actor)
+				if err != nil {
+					t.Errorf("Load: %v", err)
+					return
+				}
+				if snap.Version == 0 {
+					continue
+				}
+				n := strconv.FormatUint(snap.Version, 10)
+				if x, y := string(snap.State["x"]), string(snap.State["y"]); x != n || y != n {
+					t.Errorf("Load saw version %d with x=%q y=%q: half a batch", snap.Version, x, y)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	checkSnapshot(t, s, actor, commits, puts("x", strconv.Itoa(commits), "y", strconv.Itoa(commits)))
+}
+
+// testHammer commits from many goroutines at once: each owns an actor and
+// sends messages, and a few more increment one shared counter with
+// optimistic retries, so conflicts are decided between concurrent commits.
+func testHammer(t *testing.T, s storage.Store) {
+	owners, commits, incrementers, increments := 16, 25, 4, 15
+	if testing.Short() {
+		owners, commits, increments = 4, 10, 5
+	}
+	const counter = "hammer/counter"
+	var wg sync.WaitGroup
+	for g := range owners {
+		wg.Go(func() {
+			actor := fmt.Sprintf("hammer/%02d", g)
+			for v := range commits {
+				err := s.Commit(t.Context(), &storage.Batch{
+					Actor:   actor,
+					Version: uint64(v),
+					Puts:    puts("last", strconv.Itoa(v), fmt.Sprintf("k%03d", v), actor),
+					Send:    []storage.Message{msg(fmt.Sprintf("%s-%03d", actor, v), counter)},
+				})
+				if err != nil {
+					t.Errorf("%s: Commit version %d: %v", actor, v, err)
+					return
+				}
+			}
+		})
+	}
+	for range incrementers {
+		wg.Go(func() {
+			for range increments {
+				if err := increment(t.Context(), s, counter); err != nil {
+					t.Errorf("increment: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+
+	var want []storage.Message
+	for g := range owners {
+		actor := fmt.Sprintf("hammer/%02d", g)
+		state := puts("last", strconv.Itoa(commits-1))
+		for v := range commits {
+			state[fmt.Sprintf("k%03d", v)] = []byte(actor)
+			want = append(want, msg(fmt.Sprintf("%s-%03d", actor, v), counter))
+		}
+		checkSnapshot(t, s, actor, uint64(commits), state)
+	}
+	total := incrementers * increments
+	checkSnapshot(t, s, counter, uint64(total), puts("n", strconv.Itoa(total)))
+	checkOutbox(t, s, want...)
+}
+
+// increment adds one to the counter in actor's key "n", retrying on conflict.
+func increment(ctx context.Context, s storage.Store, actor string) error {
+	for {
+		snap, err := s.Load(ctx, actor)
+		if err != nil {
+			return err
+		}
+		n := 0
+		if v, ok := snap.State["n"]; ok {
+			if n, err = strconv.Atoi(string(v)); err != nil {
+				return fmt.Errorf("counter %q: %w", v, err)
+			}
+		}
+		err = s.Commit(ctx, &storage.Batch{Actor: actor, Version: snap.Version, Puts: puts("n", strconv.Itoa(n+1))})
+		if !errors.Is(err, storage.ErrVersionConflict) {
+			return err
+		}
+	}
+}
+
+// testCanceledContext allows a store to ignore a done context, but a Commit
+// that reports the context's error must have applied nothing.
+func testCanceledContext(t *testing.T, s storage.Store) {
+	const actor = "canceled/1"
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err := s.Commit(ctx, &storage.Batch{Actor: actor, Puts: puts("k", "v"), Send: []storage.Message{msg("m", actor)}})
+	switch {
+	case err == nil:
+		checkSnapshot(t, s, actor, 1, puts("k", "v"))
+		checkOutbox(t, s, msg("m", actor))
+	case errors.Is(err, context.Canceled):
+		checkSnapshot(t, s, actor, 0, nil)
+		checkOutbox(t, s)
+	default:
+		t.Fatalf("Commit with a canceled context: got %v, want nil or %v", err, context.Canceled)
+	}
+}
+
+func testClosed(t *testing.T, s storage.Store) {
+	commit(t, s, &storage.Batch{Actor: "closed/1", Puts: puts("k", "v")})
+	closeStore(t, s)
+	ctx := t.Context()
+	if _, err := s.Load(ctx, "closed/1"); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("Load after Close: got %v, want %v", err, storage.ErrClosed)
+	}
+	if err := s.Commit(ctx, &storage.Batch{Actor: "closed/1", Version: 1, Puts: puts("k", "w")}); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("Commit after Close: got %v, want %v", err, storage.ErrClosed)
+	}
+	if err := s.Commit(ctx, &storage.Batch{Send: []storage.Message{msg("m", "x/1")}}); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("Commit of a send-only batch after Close: got %v, want %v", err, storage.ErrClosed)
+	}
+	if _, err := s.Outbox(ctx); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("Outbox after Close: got %v, want %v", err, storage.ErrClosed)
+	}
+	if err := s.Close(); err != nil && !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("second Close: got %v, want nil or %v", err, storage.ErrClosed)
+	}
+}
+
+// puts builds a state map from key, value pairs.
+func puts(kv ...string) map[string][]byte {
+	m := make(map[string][]byte, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = []byte(kv[i+1])
+	}
+	return m
+}
+
+// msg builds an outbox message whose fields derive from id and target.
+func msg(id, target string) storage.Message {
+	return storage.Message{ID: id, Target: target, Sender: "sender/" + id, Method: "method", Payload: []byte("payload " + id)}
+}
+
+func commit(t *testing.T, s storage.Store, b *storage.Batch) {
+	t.Helper()
+	if err := s.Commit(t.Context(), b); err != nil {
+		t.Fatalf("Commit(actor %q, version %d): %v", b.Actor, b.Version, err)
+	}
+}
+
+func load(t *testing.T, s storage.Store, actor string) storage.Snapshot {
+	t.Helper()
+	snap, err := s.Load(t.Context(), actor)
+	if err != nil {
+		t.Fatalf("Load(%q): %v", actor, err)
+	}
+	return snap
+}
+
+func outbox(t *testing.T, s storage.Store) []storage.Message {
+	t.Helper()
+	msgs, err := s.Outbox(t.Context())
+	if err != nil {
+		t.Fatalf("Outbox: %v", err)
+	}
+	return msgs
+}
+
+func checkSnapshot(t *testing.T, s storage.Store, actor string, wantVersion uint64, wantState map[string][]byte) {
+	t.Helper()
+	snap := load(t, s, actor)
+	if snap.Version != wantVersion {
+		t.Errorf("Load(%q).Version = %d, want %d", actor, snap.Version, wantVersion)
+	}
+	if !maps.EqualFunc(snap.State, wantState, bytes.Equal) {
+		t.Errorf("Load(%q).State = %s, want %s", actor, formatState(snap.State), formatState(wantState))
+	}
+}
+
+func checkOutbox(t *testing.T, s storage.Store, want ...storage.Message) {
+	t.Helper()
+	got := outbox(t, s)
+	equal := func(a, b storage.Message) bool {
+		return a.ID == b.ID && a.Target == b.Target && a.Sender == b.Sender && a.Method == b.Method && bytes.Equal(a.Payload, b.Payload)
+	}
+	if !slices.EqualFunc(got, want, equal) {
+		t.Errorf("Outbox() =\n%s\nwant\n%s", formatMessages(got), formatMessages(want))
+	}
+}
+
+func formatState(m map[string][]byte) string {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q: %q", k, m[k])
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+func formatMessages(msgs []storage.Message) string {
+	if len(msgs) == 0 {
+		return "\t(none)"
+	}
+	var b bytes.Buffer
+	for _, m := range msgs {
+		fmt.Fprintf(&b, "\t%q -> %q from %q %q %q\n", m.ID, m.Target, m.Sender, m.Method, m.Payload)
+	}
+	return b.String()
+}
