@@ -83,9 +83,10 @@ func (q *Request) Decode(p []byte) error {
 	return decodeMap(p, "request", func(key uint64, r *Reader) (err error) {
 		switch key {
 		case 1:
+			start := r.off
 			var k uint64
 			if k, err = r.ReadUint(); err == nil && k > uint64(KindDeactivate) {
-				err = r.fail("unknown request kind " + strconv.FormatUint(k, 10))
+				err = &cborError{off: start, msg: "unknown request kind " + strconv.FormatUint(k, 10)}
 			}
 			q.Kind = RequestKind(k)
 		case 2:

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -47,13 +48,13 @@ const (
 	MaxTypeLen = 64
 	// MaxMailbox is the largest mailbox size.
 	MaxMailbox = 1_000_000
-	// MaxMaxBody is the largest value of http.max_body.
-	MaxMaxBody Size = 1 * GiB
-	// MaxMaxMessage is the largest value of max_message.
-	MaxMaxMessage Size = 1 * GiB
-	// MaxMaxMemory is the largest value of max_memory: the 32-bit
+	// MaxBodyLimit is the largest value of http.max_body.
+	MaxBodyLimit Size = 1 * GiB
+	// MaxMessageLimit is the largest value of max_message.
+	MaxMessageLimit Size = 1 * GiB
+	// MaxMemoryLimit is the largest value of max_memory: the 32-bit
 	// WebAssembly address space.
-	MaxMaxMemory Size = 4 * GiB
+	MaxMemoryLimit Size = 4 * GiB
 	// WasmPageSize is the WebAssembly page size; max_memory must be a
 	// multiple of it.
 	WasmPageSize Size = 64 * KiB
@@ -167,30 +168,23 @@ func Load(path string) (*Manifest, error) {
 // are resolved against (the current folder when empty); name is the file
 // name used in error messages ("manifest" when empty).
 //
-// Parse checks the module files it names, so it reads the file system.
+// Parse checks the module files it names, so it reads the file system. A
+// leading UTF-8 byte order mark is ignored.
 // Every problem found is returned, in file order, as an [ErrorList] whose
 // elements are [*Error].
-func Parse(data []byte, dir string, name string) (m *Manifest, err error) {
+func Parse(data []byte, dir string, name string) (*Manifest, error) {
 	if name == "" {
 		name = "manifest"
 	}
 	if dir == "" {
 		dir = "."
 	}
-	abs, aerr := filepath.Abs(dir)
-	if aerr != nil {
-		return nil, ErrorList{{File: name, Msg: fmt.Sprintf("cannot resolve the manifest folder %q: %v", dir, aerr)}}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, ErrorList{{File: name, Msg: fmt.Sprintf("cannot resolve the manifest folder %q: %v", dir, err)}}
 	}
 	d := &decoder{file: name, dir: abs}
-	defer func() {
-		// The YAML library is third-party code fed untrusted bytes: never let
-		// a bug in it take the caller down.
-		if r := recover(); r != nil {
-			m = nil
-			err = ErrorList{{File: name, Msg: fmt.Sprintf("internal error while parsing the manifest (%v); please report it with the file", r)}}
-		}
-	}()
-	m = d.decode(data)
+	m := d.decodeSafely(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))) // a UTF-8 byte order mark
 	if len(d.errs) > 0 {
 		return nil, d.sortedErrors()
 	}

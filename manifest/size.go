@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Size is a number of bytes.
@@ -45,11 +46,14 @@ func ParseSize(s string) (Size, error) {
 		i++
 	}
 	if i == 0 {
-		return 0, fmt.Errorf("%q is not a size; write a whole number of bytes with an optional unit, e.g. 512, 64KiB, 16MiB", s)
+		return 0, fmt.Errorf("%s is not a size; write a whole number of bytes with an optional unit, e.g. 512, 64KiB, 16MiB", quote(s))
 	}
 	num, unit := s[:i], s[i:]
 	if strings.HasPrefix(unit, ".") || strings.HasPrefix(unit, ",") {
-		return 0, fmt.Errorf("%q is not a whole number; use a smaller unit instead of a fraction, e.g. 1536MiB for 1.5GiB", s)
+		return 0, fmt.Errorf("%s is not a whole number; use a smaller unit instead of a fraction, e.g. 1536MiB for 1.5GiB", quote(s))
+	}
+	if unit == " " {
+		return 0, fmt.Errorf("%s ends with a space; remove it", quote(s))
 	}
 	unit = strings.TrimPrefix(unit, " ")
 	mult := Size(1)
@@ -62,21 +66,33 @@ func ParseSize(s string) (Size, error) {
 			}
 		}
 		if !found {
-			hint := ""
-			for _, u := range units {
-				if strings.EqualFold(u.name, unit) {
-					hint = fmt.Sprintf(" (units are case-sensitive: did you mean %s%s?)", num, u.name)
-					break
-				}
+			fix := "use " + unitList
+			switch l := strings.ToLower(unit); l {
+			case "k", "m", "g", "kb", "mb", "gb":
+				p := strings.ToUpper(l[:1])
+				fix = fmt.Sprintf("units are case-sensitive: did you mean %s%sB (powers of 1000) or %s%siB (powers of 1024)?", num, p, num, p)
+			case "ki", "mi", "gi", "kib", "mib", "gib":
+				fix = fmt.Sprintf("units are case-sensitive: did you mean %s%siB?", num, strings.ToUpper(l[:1]))
+			case "b", "byte", "bytes":
+				fix = fmt.Sprintf("did you mean %sB?", num)
 			}
-			return 0, fmt.Errorf("%q has an unknown unit %q%s; use %s", s, unit, hint, unitList)
+			return 0, fmt.Errorf("%s has an unknown unit %s; %s", quote(s), quote(unit), fix)
 		}
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
 	if err != nil || n > math.MaxInt64/int64(mult) {
-		return 0, fmt.Errorf("%q is too large", s)
+		return 0, fmt.Errorf("%s is too large", quote(s))
 	}
 	return Size(n) * mult, nil
+}
+
+// quote quotes s for a message, cut to its first 40 characters.
+func quote(s string) string {
+	const limit = 40
+	if utf8.RuneCountInString(s) <= limit {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(string([]rune(s)[:limit])) + "…"
 }
 
 // String formats s with the largest binary unit that divides it exactly:

@@ -89,9 +89,13 @@ void wactor_buf_append(wactor_buf *b, const void *p, size_t n)
 {
 	if (n == 0)
 		return;
+	/* p may point into b itself, which reserve may move */
+	const uint8_t *src = p;
+	bool inside = b->data && src >= b->data && src < b->data + b->cap;
+	size_t at = inside ? (size_t)(src - b->data) : 0;
 	uint8_t *d = reserve(b, n);
 	if (d) {
-		memcpy(d, p, n);
+		memmove(d, inside ? b->data + at : src, n);
 		b->len += n;
 	}
 }
@@ -602,8 +606,8 @@ static void set_error_n(const char *code, size_t code_len, const char *msg, size
 	wactor_buf_reset(&err_code);
 	wactor_buf_reset(&err_msg);
 	if (!code || code_len == 0) {
-		code = "failed";
-		code_len = 6;
+		code = "error";
+		code_len = 5;
 	}
 	wactor_buf_append(&err_code, code, code_len);
 	if (msg)
@@ -632,6 +636,30 @@ void wactor_clear_error(void)
 {
 	wactor_buf_reset(&err_code);
 	wactor_buf_reset(&err_msg);
+}
+
+/* The first state call the host refused in the current turn. Such a turn
+ * fails whatever its handler answers, so that no partial state commits. */
+struct turn_error {
+	bool failed;
+	wactor_buf code, msg;
+};
+static struct turn_error turn;
+
+bool wactor_turn_failed(void) { return turn.failed; }
+
+/* Records the pending error as the turn's failure (first one wins) and
+ * returns WACTOR_ERR. */
+static int fail_turn(void)
+{
+	if (!turn.failed) {
+		turn.failed = true;
+		wactor_buf_reset(&turn.code);
+		wactor_buf_reset(&turn.msg);
+		wactor_buf_append(&turn.code, err_code.data, err_code.len);
+		wactor_buf_append(&turn.msg, err_msg.data, err_msg.len);
+	}
+	return WACTOR_ERR;
 }
 
 /* ======================================================================
@@ -769,7 +797,8 @@ int wactor_state_get(const char *key, wactor_buf *value)
 {
 	if (!key)
 		return missing_arg("key");
-	return host_call(wactor_host_state_get_, state_args(key, NULL, 0, false), value);
+	int st = host_call(wactor_host_state_get_, state_args(key, NULL, 0, false), value);
+	return st == WACTOR_ERR ? fail_turn() : st;
 }
 
 int wactor_state_set(const char *key, const void *value, size_t n)
@@ -778,14 +807,16 @@ int wactor_state_set(const char *key, const void *value, size_t n)
 		return missing_arg("key");
 	if (!value && n)
 		return missing_arg("value");
-	return host_call(wactor_host_state_set_, state_args(key, value, n, true), NULL);
+	int st = host_call(wactor_host_state_set_, state_args(key, value, n, true), NULL);
+	return st == WACTOR_ERR ? fail_turn() : st;
 }
 
 int wactor_state_delete(const char *key)
 {
 	if (!key)
 		return missing_arg("key");
-	return host_call(wactor_host_state_delete_, state_args(key, NULL, 0, false), NULL);
+	int st = host_call(wactor_host_state_delete_, state_args(key, NULL, 0, false), NULL);
+	return st == WACTOR_ERR ? fail_turn() : st;
 }
 
 static wactor_buf state_val = WACTOR_BUF_INIT;
@@ -858,24 +889,54 @@ struct entry {
 	wactor_handler fn;
 };
 
+/* Registered methods, sorted by name (bytewise, shorter first on a tie). */
 static struct entry *methods;
 static size_t n_methods, cap_methods;
 static wactor_handler on_activate, on_deactivate;
+
+static int compare_name(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/* Returns the index of name, or where it would go with *found false. */
+static size_t find_method(const char *name, size_t len, bool *found)
+{
+	size_t lo = 0, hi = n_methods;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = compare_name(methods[mid].name, methods[mid].len, name, len);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
 
 void wactor_handle_method(const char *name, wactor_handler fn)
 {
 	if (!name)
 		return;
 	size_t len = strlen(name);
-	for (size_t i = 0; i < n_methods; i++) {
-		if (methods[i].len == len && memcmp(methods[i].name, name, len) == 0) {
-			if (fn) {
-				methods[i].fn = fn;
-			} else {
-				methods[i] = methods[--n_methods];
-			}
-			return;
+	bool found;
+	size_t i = find_method(name, len, &found);
+	if (found) {
+		if (fn) {
+			methods[i].fn = fn;
+		} else {
+			memmove(methods + i, methods + i + 1, (n_methods - i - 1) * sizeof *methods);
+			n_methods--;
 		}
+		return;
 	}
 	if (!fn)
 		return;
@@ -887,7 +948,9 @@ void wactor_handle_method(const char *name, wactor_handler fn)
 		methods = m;
 		cap_methods = cap;
 	}
-	methods[n_methods++] = (struct entry){name, len, fn};
+	memmove(methods + i + 1, methods + i, (n_methods - i) * sizeof *methods);
+	methods[i] = (struct entry){name, len, fn};
+	n_methods++;
 }
 
 void wactor_handle_methods(const wactor_method *table, size_t n)
@@ -901,10 +964,27 @@ void wactor_on_deactivate(wactor_handler fn) { on_deactivate = fn; }
 
 static wactor_handler lookup(const char *name, size_t len)
 {
-	for (size_t i = 0; i < n_methods; i++)
-		if (methods[i].len == len && memcmp(methods[i].name, name, len) == 0)
-			return methods[i].fn;
-	return NULL;
+	bool found;
+	size_t i = find_method(name, len, &found);
+	return found ? methods[i].fn : NULL;
+}
+
+/* Sets the pending error for a message to a method nobody handles. */
+static void fail_unknown_method(const char *name, size_t len)
+{
+	wactor_fail("unknown_method", "wactor: no handler for method \"");
+	wactor_buf_append(&err_msg, name, len);
+	if (n_methods == 0) {
+		wactor_buf_append_str(&err_msg, "\"; the actor registers none "
+		                                "(call wactor_handle_method from a WACTOR_INIT function)");
+		return;
+	}
+	wactor_buf_append_str(&err_msg, "\"; the actor handles ");
+	for (size_t i = 0; i < n_methods; i++) {
+		if (i > 0)
+			wactor_buf_append_str(&err_msg, ", ");
+		wactor_buf_append(&err_msg, methods[i].name, methods[i].len);
+	}
 }
 
 /* ======================================================================
@@ -918,6 +998,10 @@ static uint8_t *in_buf;
 static size_t in_cap;
 static wactor_buf spare_out = WACTOR_BUF_INIT; /* reused reply payload buffer */
 static wactor_buf reply_env = WACTOR_BUF_INIT; /* the encoded Reply envelope */
+
+int32_t wactor_export_abi_version_(void);
+uint8_t *wactor_export_alloc_(uint32_t len);
+uint64_t wactor_export_handle_(uint8_t *ptr, uint32_t len);
 
 WACTOR_EXPORT("wactor_abi_version") int32_t wactor_export_abi_version_(void)
 {
@@ -1010,7 +1094,7 @@ static void encode_reply(int status, const wactor_buf *out)
 		return;
 	}
 	if (err_code.len == 0)
-		set_error_n("failed", 6, "the handler failed without setting an error", 43);
+		set_error_n("error", 5, "the handler failed without setting an error", 43);
 	wactor_cbor_map(e, err_msg.len ? 2 : 1);
 	wactor_cbor_uint(e, 2);
 	wactor_cbor_textn(e, (const char *)err_code.data, err_code.len);
@@ -1038,6 +1122,8 @@ WACTOR_EXPORT("wactor_handle") uint64_t wactor_export_handle_(uint8_t *ptr, uint
 		in_buf = NULL;
 		in_cap = 0;
 	} else {
+		if (len == UINT32_MAX)
+			__builtin_trap();
 		own_cap = (size_t)len + 1;
 		own = malloc(own_cap);
 		if (!own)
@@ -1051,6 +1137,8 @@ WACTOR_EXPORT("wactor_handle") uint64_t wactor_export_handle_(uint8_t *ptr, uint
 	spare_out = (wactor_buf)WACTOR_BUF_INIT;
 	wactor_buf_reset(&out);
 	wactor_clear_error();
+	struct turn_error outer = turn; /* non-empty only when re-entered */
+	turn = (struct turn_error){0};
 
 	wactor_msg m;
 	uint8_t *ends[3] = {NULL, NULL, NULL};
@@ -1058,7 +1146,9 @@ WACTOR_EXPORT("wactor_handle") uint64_t wactor_export_handle_(uint8_t *ptr, uint
 	int status;
 	const char *bad = decode_request(ptr, len, &m, ends, &n_ends);
 	if (bad) {
-		status = wactor_fail("bad_request", bad);
+		wactor_fail("bad_request", "wactor: malformed request: ");
+		wactor_buf_append_str(&err_msg, bad);
+		status = WACTOR_ERR;
 	} else {
 		/* Every text field is followed by the head of another item or
 		 * by the spare byte: now that all is decoded, NUL-terminate them
@@ -1075,11 +1165,8 @@ WACTOR_EXPORT("wactor_handle") uint64_t wactor_export_handle_(uint8_t *ptr, uint
 		wactor_handler fn = NULL;
 		if (m.kind == WACTOR_KIND_MESSAGE) {
 			fn = lookup(m.method, m.method_len);
-			if (!fn) {
-				wactor_fail("unknown_method", "this actor has no method \"");
-				wactor_buf_append(&err_msg, m.method, m.method_len);
-				wactor_buf_append_str(&err_msg, "\"");
-			}
+			if (!fn)
+				fail_unknown_method(m.method, m.method_len);
 		} else {
 			fn = m.kind == WACTOR_KIND_ACTIVATE ? on_activate : on_deactivate;
 		}
@@ -1089,8 +1176,16 @@ WACTOR_EXPORT("wactor_handle") uint64_t wactor_export_handle_(uint8_t *ptr, uint
 			status = m.kind == WACTOR_KIND_MESSAGE ? WACTOR_ERR : WACTOR_OK;
 		if (status == WACTOR_OK && out.overflow)
 			status = wactor_fail("too_large", "the reply did not fit its buffer");
+		if (turn.failed) {
+			set_error_n((const char *)turn.code.data, turn.code.len,
+			            (const char *)turn.msg.data, turn.msg.len);
+			status = WACTOR_ERR;
+		}
 	}
 	encode_reply(status, &out);
+	wactor_buf_free(&turn.code);
+	wactor_buf_free(&turn.msg);
+	turn = outer;
 
 	/* Give the buffers back for the next message, unless a nested call
 	 * already made new ones. */

@@ -16,7 +16,8 @@
  * A handler reads msg->payload (opaque CBOR; JSON-shaped when it came through
  * the HTTP gateway), writes its answer as CBOR into reply and returns
  * WACTOR_OK, or returns wactor_fail("code", "message") for an application
- * error. Everything runs on one thread; nothing here is thread-safe.
+ * error. A state call the host refuses fails the whole turn (see
+ * wactor_turn_failed). Everything runs on one thread; nothing is thread-safe.
  *
  * Conventions: functions that talk to the host return WACTOR_OK,
  * WACTOR_NOT_FOUND (state only) or WACTOR_ERR; on WACTOR_ERR the host's error
@@ -227,12 +228,17 @@ void wactor_on_deactivate(wactor_handler fn);
  * ------------------------------------------------------------------------ */
 /* Sets the pending error and returns WACTOR_ERR, so a handler can write
  * `return wactor_fail("insufficient_funds", "balance is 3");`. The strings are
- * copied. An empty or NULL code becomes "failed". */
+ * copied. An empty or NULL code becomes "error" (as does a handler that
+ * fails with no pending error). */
 int wactor_fail(const char *code, const char *message);
 /* The pending error's code and message; "" when there is none. */
 const char *wactor_error_code(void);
 const char *wactor_error_message(void);
 void wactor_clear_error(void);
+/* True once the host refused a state call (get, set or delete) in the
+ * current turn. Such a turn fails with that first error whatever the handler
+ * returns, so no partial state is ever committed. */
+bool wactor_turn_failed(void);
 
 /* ------------------------------------------------------------------------
  * Host calls. Strings are NUL-terminated UTF-8; targets are "type/id".

@@ -40,7 +40,10 @@ func (v Value) Int() (int64, bool) {
 	switch r.Kind() {
 	case abi.KindUint, abi.KindNegInt:
 		n, err := r.ReadInt()
-		return n, err == nil && r.Len() == 0
+		if err != nil || r.Len() != 0 {
+			return 0, false
+		}
+		return n, true
 	case abi.KindFloat:
 		f, err := r.ReadFloat()
 		if err != nil || r.Len() != 0 || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
@@ -55,14 +58,20 @@ func (v Value) Int() (int64, bool) {
 func (v Value) Float() (float64, bool) {
 	r := abi.NewReader(v.raw)
 	f, err := r.ReadFloat()
-	return f, err == nil && r.Len() == 0
+	if err != nil || r.Len() != 0 {
+		return 0, false
+	}
+	return f, true
 }
 
 // Text returns v as a string if it is a text string.
 func (v Value) Text() (string, bool) {
 	r := abi.NewReader(v.raw)
 	s, err := r.ReadText()
-	return s, err == nil && r.Len() == 0
+	if err != nil || r.Len() != 0 {
+		return "", false
+	}
+	return s, true
 }
 
 // Bytes returns v as a byte slice if it is a byte string. The slice aliases
@@ -70,14 +79,20 @@ func (v Value) Text() (string, bool) {
 func (v Value) Bytes() ([]byte, bool) {
 	r := abi.NewReader(v.raw)
 	p, err := r.ReadBytes()
-	return p, err == nil && r.Len() == 0
+	if err != nil || r.Len() != 0 {
+		return nil, false
+	}
+	return p, true
 }
 
 // Bool returns v as a bool if it is true or false.
 func (v Value) Bool() (bool, bool) {
 	r := abi.NewReader(v.raw)
 	b, err := r.ReadBool()
-	return b, err == nil && r.Len() == 0
+	if err != nil || r.Len() != 0 {
+		return false, false
+	}
+	return b, true
 }
 
 // Map returns v as a Doc if it is a well-formed map with text keys.

@@ -14,7 +14,7 @@ import (
 // State writes and tells are buffered by the host and committed together,
 // atomically, only if the turn succeeds; reads see the turn's own writes.
 type Context struct {
-	method, sender, id string
+	method, sender, id []byte // alias the request
 	self               string
 	err                error // the first failed state operation
 	done               bool
@@ -34,19 +34,22 @@ const (
 var errTurnOver = &abi.Error{Code: abi.CodeUnavailable,
 	Message: "wactor: Context used after its handler returned; host calls are only possible during a turn"}
 
-func (c *Context) end() { c.done = true }
+func (c *Context) end() {
+	c.done = true
+	c.method, c.sender, c.id = nil, nil, nil // the request buffer is reused
+}
 
 // Method returns the method the message was sent to ("" for the activate
 // and deactivate hooks).
-func (c *Context) Method() string { return c.method }
+func (c *Context) Method() string { return string(c.method) }
 
 // Sender returns the "type/id" of the actor that sent the message, or "" if
 // it came from outside (HTTP, the CLI, a Go program embedding the host).
-func (c *Context) Sender() string { return c.sender }
+func (c *Context) Sender() string { return string(c.sender) }
 
 // MessageID returns the message's unique id. A message redelivered after a
 // crash keeps its id.
-func (c *Context) MessageID() string { return c.id }
+func (c *Context) MessageID() string { return string(c.id) }
 
 // Self returns the actor's own "type/id", or "" if the host refused to say.
 func (c *Context) Self() string {
@@ -63,7 +66,7 @@ func (c *Context) Self() string {
 // An error means the host refused it (a malformed target, say).
 func (c *Context) Tell(target, method string, payload []byte) error {
 	call := abi.Call{Target: target, Method: method, Payload: payload}
-	_, _, err := c.call(hostlink.Tell, call.AppendTo(argBuf[:0]))
+	_, _, err := c.call(hostlink.Tell, keepArg(call.AppendTo(argBuf[:0])))
 	return err
 }
 
@@ -78,7 +81,7 @@ func (c *Context) Ask(target, method string, payload []byte, timeout time.Durati
 	if timeout > 0 {
 		call.TimeoutMS = uint64((timeout + time.Millisecond - 1) / time.Millisecond)
 	}
-	res, _, err := c.call(hostlink.Ask, call.AppendTo(argBuf[:0]))
+	res, _, err := c.call(hostlink.Ask, keepArg(call.AppendTo(argBuf[:0])))
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +94,7 @@ func (c *Context) Ask(target, method string, payload []byte, timeout time.Durati
 // when the handler returns; Err reports it meanwhile.
 func (c *Context) Get(key string) ([]byte, bool) {
 	op := abi.StateOp{Key: key}
-	res, st, err := c.call(hostlink.StateGet, op.AppendTo(argBuf[:0]))
+	res, st, err := c.call(hostlink.StateGet, keepArg(op.AppendTo(argBuf[:0])))
 	if err != nil {
 		c.fail(err)
 		return nil, false
@@ -113,7 +116,7 @@ func (c *Context) Set(key string, value []byte) {
 		value = []byte{} // a nil Value would encode as a delete-shaped StateOp
 	}
 	op := abi.StateOp{Key: key, Value: value}
-	if _, _, err := c.call(hostlink.StateSet, op.AppendTo(argBuf[:0])); err != nil {
+	if _, _, err := c.call(hostlink.StateSet, keepArg(op.AppendTo(argBuf[:0]))); err != nil {
 		c.fail(err)
 	}
 }
@@ -122,7 +125,7 @@ func (c *Context) Set(key string, value []byte) {
 // an error. Refusals fail the turn as with Set.
 func (c *Context) Delete(key string) {
 	op := abi.StateOp{Key: key}
-	if _, _, err := c.call(hostlink.StateDelete, op.AppendTo(argBuf[:0])); err != nil {
+	if _, _, err := c.call(hostlink.StateDelete, keepArg(op.AppendTo(argBuf[:0]))); err != nil {
 		c.fail(err)
 	}
 }
@@ -142,7 +145,7 @@ func (c *Context) fail(err error) {
 // message. Logging never fails the turn.
 func (c *Context) Log(level Level, msg string) {
 	rec := abi.LogRecord{Level: int64(level), Message: msg}
-	c.call(hostlink.Log, rec.AppendTo(argBuf[:0]))
+	c.call(hostlink.Log, keepArg(rec.AppendTo(argBuf[:0])))
 }
 
 // Debug logs msg at LevelDebug.
@@ -162,6 +165,12 @@ func (c *Context) Error(msg string) { c.Log(LevelError, msg) }
 // committed: the deactivate hook runs, the instance is dropped, and the next
 // message activates the actor afresh from its committed state.
 func (c *Context) Deactivate() { c.call(hostlink.Deactivate, nil) }
+
+// keepArg keeps the grown argument buffer for the next host call.
+func keepArg(b []byte) []byte {
+	argBuf = b
+	return b
+}
 
 // call makes one host call and interprets its status: the result and
 // status for StatusOK and StatusNotFound, an *Error for StatusError.

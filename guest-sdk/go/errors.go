@@ -56,8 +56,11 @@ func NewError(code, message string) error {
 func replyError(err error) abi.Reply {
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		ae, ok := e.(*abi.Error)
-		if !ok || ae == nil {
+		if !ok {
 			continue
+		}
+		if ae == nil { // a typed nil: the classic nil-interface mistake
+			return abi.Reply{Code: CodeError, Message: "wactor: the handler returned a nil *wactor.Error as a non-nil error"}
 		}
 		code, msg := ae.Code, ae.Message
 		if code == "" {

@@ -56,16 +56,33 @@ func wactorAlloc(n uint32) uint32 {
 
 //go:wasmexport wactor_handle
 func wactorHandle(ptr, n uint32) uint64 {
-	var in []byte
-	if pendIn != nil && ptr == addr(pendIn) && int(n) <= len(pendIn) {
-		in = pendIn[:n]
-	} else if n > 0 {
-		// The host wrote the request somewhere other than the buffer
-		// wactor_alloc returned; read it where it is.
-		in = unsafe.Slice((*byte)(unsafe.Pointer(uintptr(ptr))), n)
+	in, ok := within(pendIn, ptr, n)
+	if !ok {
+		in, ok = within(inBuf, ptr, n)
 	}
-	out := handle(in)
+	var out []byte
+	if ok {
+		out = handle(in)
+	} else {
+		out = handleError(&abi.Error{Code: abi.CodeBadRequest,
+			Message: "wactor: wactor_handle called with a request outside the buffer wactor_alloc returned"})
+	}
 	return abi.PackPointer(addr(out), uint32(len(out)))
+}
+
+// within returns the n bytes at address ptr if they lie inside buf's
+// backing array. The SDK reads requests only from buffers it handed out.
+func within(buf []byte, ptr, n uint32) ([]byte, bool) {
+	buf = buf[:cap(buf)]
+	if len(buf) == 0 {
+		return nil, false
+	}
+	start := addr(buf)
+	if ptr < start || uint64(ptr-start)+uint64(n) > uint64(len(buf)) {
+		return nil, false
+	}
+	off := ptr - start
+	return buf[off : off+n], true
 }
 
 // addr returns the linear-memory address of b's first byte (0 if b has no

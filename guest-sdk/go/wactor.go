@@ -88,23 +88,31 @@ func handle(input []byte) []byte {
 	return replyBuf
 }
 
+// handleError encodes a reply for a request the SDK could not even read.
+func handleError(e *abi.Error) []byte {
+	pendIn = nil
+	reply := abi.Reply{Code: e.Code, Message: e.Message}
+	replyBuf = reply.AppendTo(replyBuf[:0])
+	return replyBuf
+}
+
 func dispatch(input []byte) abi.Reply {
-	var req abi.Request
-	if err := req.Decode(input); err != nil {
+	var req request
+	if err := req.decode(input); err != nil {
 		return abi.Reply{Code: abi.CodeBadRequest, Message: "wactor: malformed request: " + err.Error()}
 	}
-	ctx := &Context{method: req.Method, sender: req.Sender, id: req.ID}
+	ctx := &Context{method: req.method, sender: req.sender, id: req.id}
 	defer ctx.end()
 
 	var payload []byte
 	var err error
-	switch req.Kind {
+	switch req.kind {
 	case abi.KindMessage:
-		fn := handlers[req.Method]
+		fn := handlers[string(req.method)]
 		if fn == nil {
-			return abi.Reply{Code: abi.CodeUnknownMethod, Message: unknownMethod(req.Method)}
+			return abi.Reply{Code: abi.CodeUnknownMethod, Message: unknownMethod(string(req.method))}
 		}
-		payload, err = fn(ctx, req.Payload)
+		payload, err = fn(ctx, req.payload)
 	case abi.KindActivate:
 		if onActivate != nil {
 			err = onActivate(ctx)
@@ -113,8 +121,6 @@ func dispatch(input []byte) abi.Reply {
 		if onDeactivate != nil {
 			err = onDeactivate(ctx)
 		}
-	default:
-		return abi.Reply{Code: abi.CodeBadRequest, Message: "wactor: unknown request kind " + strconv.Itoa(int(req.Kind))}
 	}
 	if ctx.err != nil {
 		// A state operation failed: the turn must not commit, whatever the
@@ -125,6 +131,54 @@ func dispatch(input []byte) abi.Reply {
 		return replyError(err)
 	}
 	return abi.Reply{Payload: payload}
+}
+
+// request is an abi.Request whose fields alias the input, so that a turn
+// allocates no strings it does not use. It decodes exactly as
+// abi.Request.Decode does.
+type request struct {
+	kind                        abi.RequestKind
+	method, payload, sender, id []byte
+}
+
+func (q *request) decode(p []byte) error {
+	var r abi.Reader
+	r.Reset(p)
+	n, err := r.ReadMapHeader()
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		key, err := r.ReadUint()
+		if err != nil {
+			return err
+		}
+		switch key {
+		case 1:
+			var k uint64
+			if k, err = r.ReadUint(); err == nil && k > uint64(abi.KindDeactivate) {
+				return &abi.Error{Code: abi.CodeBadRequest, Message: "unknown request kind " + strconv.FormatUint(k, 10)}
+			}
+			q.kind = abi.RequestKind(k)
+		case 2:
+			q.method, err = r.ReadTextBytes()
+		case 3:
+			q.payload, err = r.ReadBytes()
+		case 4:
+			q.sender, err = r.ReadTextBytes()
+		case 5:
+			q.id, err = r.ReadTextBytes()
+		default:
+			err = r.Skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if r.Len() != 0 {
+		return &abi.Error{Code: abi.CodeBadRequest, Message: "trailing bytes after the request"}
+	}
+	return nil
 }
 
 // unknownMethod says which method is missing and which ones exist.

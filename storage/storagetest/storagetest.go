@@ -39,20 +39,41 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.run(t, openStore(t, open))
+			s := open(t)
+			closeAtCleanup(t, s)
+			tt.run(t, s)
 		})
 	}
 }
 
 // RunReopen checks a store that persists. open opens the store kept in dir;
 // RunReopen calls it several times with the same dir, closing the previous
-// store first, and checks that state, versions and the outbox survive.
+// store first, and checks that what was committed survives.
 func RunReopen(t *testing.T, open func(t *testing.T, dir string) storage.Store) {
 	t.Helper()
-	dir := t.TempDir()
-	reopen := func(t *testing.T) storage.Store { return open(t, dir) }
+	tests := []struct {
+		name string
+		run  func(t *testing.T, reopen func(t *testing.T) storage.Store)
+	}{
+		{"StateVersionsAndOutboxSurvive", testSurvivesReopen},
+		{"CloseKeepsAcknowledgedCommits", testCloseKeepsAcknowledgedCommits},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			reopen := func(t *testing.T) storage.Store {
+				t.Helper()
+				s := open(t, dir)
+				closeAtCleanup(t, s)
+				return s
+			}
+			tt.run(t, reopen)
+		})
+	}
+}
 
-	s := openStore(t, reopen)
+func testSurvivesReopen(t *testing.T, reopen func(t *testing.T) storage.Store) {
+	s := reopen(t)
 	commit(t, s, &storage.Batch{Actor: "a", Puts: puts("x", "1", "y", "2")})
 	commit(t, s, &storage.Batch{Actor: "a", Version: 1, Puts: puts("z", "3"), Deletes: []string{"y"}})
 	commit(t, s, &storage.Batch{Actor: "b", Puts: puts("k\x00\xff", "")})
@@ -60,7 +81,7 @@ func RunReopen(t *testing.T, open func(t *testing.T, dir string) storage.Store) 
 	commit(t, s, &storage.Batch{Consumed: []string{"m2"}})
 	closeStore(t, s)
 
-	s = openStore(t, reopen)
+	s = reopen(t)
 	checkSnapshot(t, s, "a", 2, puts("x", "1", "z", "3"))
 	checkSnapshot(t, s, "b", 1, puts("k\x00\xff", ""))
 	checkOutbox(t, s, msg("m1", "b"), msg("m3", "a"))
@@ -71,15 +92,60 @@ func RunReopen(t *testing.T, open func(t *testing.T, dir string) storage.Store) 
 	commit(t, s, &storage.Batch{Actor: "a", Version: 2, Puts: puts("x", "4"), Consumed: []string{"m1"}})
 	closeStore(t, s)
 
-	s = openStore(t, reopen)
+	s = reopen(t)
 	checkSnapshot(t, s, "a", 3, puts("x", "4", "z", "3"))
 	checkOutbox(t, s, msg("m3", "a"))
 }
 
-// openStore opens a store and closes it when t ends.
-func openStore(t *testing.T, open func(t *testing.T) storage.Store) storage.Store {
+// testCloseKeepsAcknowledgedCommits closes the store while goroutines
+// commit: each Commit must either succeed and survive the reopen or fail
+// with storage.ErrClosed.
+func testCloseKeepsAcknowledgedCommits(t *testing.T, reopen func(t *testing.T) storage.Store) {
+	const committers = 8
+	s := reopen(t)
+	var (
+		wg      sync.WaitGroup
+		started = make(chan struct{}, committers) // one when each has committed once
+		last    [committers]uint64                // versions acknowledged
+	)
+	for g := range committers {
+		wg.Go(func() {
+			signal := sync.OnceFunc(func() { started <- struct{}{} })
+			defer signal()
+			actor := fmt.Sprintf("closing/%d", g)
+			for v := uint64(0); ; v++ {
+				err := s.Commit(t.Context(), &storage.Batch{Actor: actor, Version: v, Puts: puts("v", strconv.FormatUint(v+1, 10))})
+				if errors.Is(err, storage.ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Errorf("%s: Commit version %d: %v", actor, v, err)
+					return
+				}
+				last[g] = v + 1
+				signal()
+			}
+		})
+	}
+	for range committers {
+		<-started
+	}
+	closeStore(t, s)
+	wg.Wait()
+
+	s = reopen(t)
+	for g, v := range last {
+		want := puts("v", strconv.FormatUint(v, 10))
+		if v == 0 {
+			want = nil
+		}
+		checkSnapshot(t, s, fmt.Sprintf("closing/%d", g), v, want)
+	}
+}
+
+// closeAtCleanup closes s when t ends, if it is not closed by then.
+func closeAtCleanup(t *testing.T, s storage.Store) {
 	t.Helper()
-	s := open(t)
 	if s == nil {
 		t.Fatal("open returned a nil Store")
 	}
@@ -88,7 +154,6 @@ func openStore(t *testing.T, open func(t *testing.T) storage.Store) storage.Stor
 			t.Errorf("Close: %v", err)
 		}
 	})
-	return s
 }
 
 func closeStore(t *testing.T, s storage.Store) {

@@ -1,0 +1,62 @@
+// Package wactor is the Go and TinyGo SDK for writing wactor actors: Go
+// code compiled to a WebAssembly module that the wactor host activates per
+// actor and drives one message (one turn) at a time.
+//
+// An actor is a main package with an empty main function whose init
+// functions register a handler per method:
+//
+//	func init() {
+//		wactor.Handle("add", func(ctx *wactor.Context, payload []byte) ([]byte, error) {
+//			doc, err := wactor.ParseDoc(payload) // {"n": 5}
+//			if err != nil {
+//				return nil, err
+//			}
+//			n, ok := doc.Int("n")
+//			if !ok {
+//				return nil, wactor.NewError(wactor.CodeBadRequest, `add needs an integer "n"`)
+//			}
+//			...
+//			return wactor.NewMap().Int("n", total).Encode(), nil
+//		})
+//	}
+//
+//	func main() {}
+//
+// Built with GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared (Go 1.24
+// or later) or tinygo build -target=wasip1 -buildmode=c-shared, the package
+// provides the module's exports (wactor_abi_version, wactor_alloc,
+// wactor_handle) and calls the host's imports (module "wactor"), as
+// docs/ABI.md describes. Everything else is ordinary Go.
+//
+// # Turns
+//
+// A handler's Context reads and writes the actor's state (Get, Set, Delete),
+// sends one-way messages (Tell), asks other actors and waits for their reply
+// (Ask), and logs. State writes and tells are buffered by the host and
+// committed atomically only when the handler returns a nil error; a turn
+// that returns an error, or whose state operation the host refused (see
+// Context.Err), commits nothing.
+//
+// # Errors
+//
+// A handler that returns an error made with NewError answers the caller with
+// that code and message (an application error, HTTP 422 unless the code is
+// one of the runtime's). Any other error answers with the code CodeError
+// ("error") and the error's text; an error that wraps an *Error keeps the
+// wrapped code. Errors from host calls are *Error values too, so
+// errors.Is(err, wactor.ErrDeadlock) and the other sentinels work, and a
+// handler can return them unchanged to pass them on.
+//
+// # Payloads
+//
+// Payloads are CBOR; the HTTP gateway converts JSON bodies to CBOR and back.
+// ParseDoc reads a map with text keys (a JSON object) and MapBuilder writes
+// one, without reflection. The abi package's Append functions and Reader
+// handle anything else.
+//
+// # Testing
+//
+// Outside WebAssembly the package talks to an in-memory host instead:
+// package wactortest runs an actor's handlers natively under go test, with
+// the host's turn semantics.
+package wactor

@@ -1,0 +1,317 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/scheduler"
+	"github.com/wactor/wactor/storage"
+)
+
+// activation is one live actor: its committed state and its instance. The
+// scheduler runs one turn at a time, so nothing here needs a lock.
+type activation struct {
+	h       *Host
+	typ     *actorType
+	ref     abi.Ref
+	state   map[string][]byte // committed state
+	version uint64            // committed version
+	inst    *instance         // nil after a failure; rebuilt at the next turn
+	stderr  outputBuffer        // the guest's recent stdout/stderr, for trap messages
+	reqBuf  []byte
+}
+
+// turn is what one message's processing has buffered so far.
+type turn struct {
+	ctx        context.Context
+	cancel     context.CancelFunc // stops the guest; called by the watchdog
+	timedOut   atomic.Bool        // the watchdog stopped the guest
+	a          *activation
+	cfg        *TypeConfig // of the deployment the turn runs
+	inst       *instance
+	msg        *scheduler.Message
+	deadline   time.Time
+	writes     map[string][]byte // nil value: delete
+	sends      []outgoing
+	deactivate bool
+	status     abi.Status // of the last host call
+	result     []byte     // pending result of the last host call
+}
+
+type outgoing struct {
+	ref     abi.Ref
+	method  string
+	payload []byte
+}
+
+type turnKey struct{}
+
+func (t *turn) setResult(s abi.Status, r []byte) { t.status, t.result = s, r }
+
+func (t *turn) write(key string, value []byte) {
+	if t.writes == nil {
+		t.writes = make(map[string][]byte)
+	}
+	t.writes[key] = value
+}
+
+// Receive runs one turn and, if it succeeds, commits it.
+func (a *activation) Receive(ctx context.Context, m *scheduler.Message) ([]byte, error) {
+	d := a.typ.current()
+	if err := a.ensureInstance(ctx, d); err != nil {
+		return nil, a.consumeFailed(ctx, m, err, true)
+	}
+	t := &turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m}
+	t.ctx, t.cancel = context.WithCancel(context.WithValue(ctx, turnKey{}, t))
+	defer t.cancel()
+	reply, err := a.call(t)
+	if err != nil {
+		return nil, a.consumeFailed(ctx, m, err, true)
+	}
+	if reply.Code != "" {
+		// The actor answered with an error: its instance is sound, but
+		// nothing of the turn is kept, and trying again would not help.
+		return nil, a.consumeFailed(ctx, m, abi.NewError(reply.Code, reply.Message), false)
+	}
+	if err := a.commit(ctx, t); err != nil {
+		a.discard(ctx) // its memory reflects a turn that did not commit
+		return nil, err
+	}
+	if t.deactivate {
+		a.h.sched.DeactivateAfterTurn(ctx)
+	}
+	return reply.Payload, nil
+}
+
+// call passes the message to the guest and decodes its reply.
+func (a *activation) call(t *turn) (abi.Reply, error) {
+	var reply abi.Reply
+	m := t.msg
+	if int64(len(m.Payload)) > t.cfg.MaxMessage {
+		return reply, abi.NewError(abi.CodeTooLarge, "message to "+a.ref.String()+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
+	}
+	req := abi.Request{Kind: abi.KindMessage, Method: m.Method, Payload: m.Payload, Sender: refString(m.Sender), ID: m.ID}
+	a.reqBuf = req.AppendTo(a.reqBuf[:0])
+	a.stderr.reset()
+	inst := t.inst
+	t.deadline = time.Now().Add(t.cfg.TurnTimeout)
+	a.h.watchdog.start(t, t.deadline)
+	err := a.invoke(t)
+	a.h.watchdog.end(t)
+	if err != nil {
+		a.discard(t.ctx)
+		return reply, err
+	}
+	ptr, n := abi.UnpackPointer(inst.stack[0])
+	if int64(n) > t.cfg.MaxMessage+4096 {
+		return reply, abi.NewError(abi.CodeTooLarge, "reply of "+a.ref.String()+"."+m.Method+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
+	}
+	raw, ok := inst.mod.Memory().Read(ptr, n)
+	if !ok {
+		a.discard(t.ctx)
+		return reply, abi.NewError(abi.CodeBadReply, a.ref.String()+"."+m.Method+" returned a reply at "+itoa(int(ptr))+"+"+itoa(int(n))+", outside its memory")
+	}
+	if err := reply.Decode(raw); err != nil {
+		a.discard(t.ctx)
+		return reply, abi.NewError(abi.CodeBadReply, a.ref.String()+"."+m.Method+" returned a malformed reply: "+err.Error())
+	}
+	reply.Payload = bytes.Clone(reply.Payload)
+	if int64(len(reply.Payload)) > t.cfg.MaxMessage {
+		return reply, abi.NewError(abi.CodeTooLarge, "reply of "+a.ref.String()+"."+m.Method+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
+	}
+	return reply, nil
+}
+
+// invoke writes the request into guest memory and calls wactor_handle,
+// translating whatever goes wrong into an *abi.Error.
+func (a *activation) invoke(t *turn) error {
+	inst := t.inst
+	inst.stack[0] = uint64(len(a.reqBuf))
+	if err := inst.alloc.CallWithStack(t.ctx, inst.stack); err != nil {
+		return a.guestFailure(t, abi.ExportAlloc, err)
+	}
+	ptr := uint32(inst.stack[0])
+	if !inst.mod.Memory().Write(ptr, a.reqBuf) {
+		return abi.NewError(abi.CodeBadReply, abi.ExportAlloc+" returned "+itoa(int(ptr))+", which has no room for "+itoa(len(a.reqBuf))+" bytes in guest memory")
+	}
+	inst.stack[0], inst.stack[1] = uint64(ptr), uint64(len(a.reqBuf))
+	if err := inst.handle.CallWithStack(t.ctx, inst.stack); err != nil {
+		return a.guestFailure(t, abi.ExportHandle, err)
+	}
+	return nil
+}
+
+// guestFailure names why a call into the guest failed.
+func (a *activation) guestFailure(t *turn, export string, err error) error {
+	where := a.ref.String() + "." + t.msg.Method
+	var v *violation
+	if errors.As(err, &v) {
+		return abi.NewError(abi.CodeBadReply, where+": "+v.msg)
+	}
+	if t.timedOut.Load() {
+		return abi.NewError(abi.CodeTurnTimeout, where+" ran past its execution limit of "+t.cfg.TurnTimeout.String())
+	}
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		if nearMemoryLimit(t) {
+			return abi.NewError(abi.CodeMemoryExhausted, where+" exhausted its memory limit of "+itoa(int(t.cfg.MaxMemory))+" bytes"+a.stderr.suffix())
+		}
+		return abi.NewError(abi.CodeTrapped, where+" exited with code "+itoa(int(exit.ExitCode()))+a.stderr.suffix())
+	}
+	if nearMemoryLimit(t) {
+		return abi.NewError(abi.CodeMemoryExhausted, where+" exhausted its memory limit of "+itoa(int(t.cfg.MaxMemory))+" bytes"+a.stderr.suffix())
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n") // drop wazero's stack trace
+	return abi.NewError(abi.CodeTrapped, where+" trapped in "+export+": "+msg+a.stderr.suffix())
+}
+
+// nearMemoryLimit guesses that a guest failed for lack of memory when its
+// memory is within 1 MiB of the limit: runtimes ask for memory in chunks, so
+// the last failed grow leaves some headroom.
+func nearMemoryLimit(t *turn) bool {
+	mem := t.inst.mod.Memory()
+	return mem != nil && int64(mem.Size())+1<<20 >= t.cfg.MaxMemory
+}
+
+// commit makes the turn durable: state writes, outgoing tells and the
+// consumption of the message, in one batch; then delivers the tells.
+func (a *activation) commit(ctx context.Context, t *turn) error {
+	b := &storage.Batch{Actor: a.ref.String(), Version: a.version}
+	for k, v := range t.writes {
+		if v == nil {
+			b.Deletes = append(b.Deletes, k)
+		} else {
+			if b.Puts == nil {
+				b.Puts = make(map[string][]byte, len(t.writes))
+			}
+			b.Puts[k] = v
+		}
+	}
+	if len(t.sends) > 0 {
+		b.Send = make([]storage.Message, len(t.sends))
+		for i, s := range t.sends {
+			b.Send[i] = storage.Message{ID: a.h.ids.next(), Target: s.ref.String(), Sender: a.ref.String(), Method: s.method, Payload: s.payload}
+		}
+	}
+	if !t.msg.IsAsk() {
+		b.Consumed = []string{t.msg.ID}
+	}
+	if b.ChangesState() || len(b.Send) > 0 || len(b.Consumed) > 0 {
+		if err := a.h.store.Commit(ctx, b); err != nil {
+			return abi.NewError(abi.CodeUnavailable, "committing the turn of "+a.ref.String()+"."+t.msg.Method+": "+err.Error())
+		}
+	}
+	if b.ChangesState() {
+		for k, v := range t.writes {
+			if v == nil {
+				delete(a.state, k)
+			} else {
+				a.state[k] = v
+			}
+		}
+		a.version++
+	}
+	a.h.deliver(b.Send)
+	return nil
+}
+
+// consumeFailed handles a failed turn. An ask's caller gets the error. A
+// tell has nobody to tell: when retry is set (the guest broke) it is tried
+// again with backoff; after its last attempt, or when the actor itself
+// answered with an error, it is logged and consumed so that it is not
+// redelivered after a restart.
+func (a *activation) consumeFailed(ctx context.Context, m *scheduler.Message, err error, retry bool) error {
+	if m.IsAsk() {
+		return err
+	}
+	if retry && m.Attempt < maxAttempts && !a.h.closing() {
+		a.h.retryLater(m)
+		return err
+	}
+	a.h.log.Warn("tell failed and was dropped", "actor", a.ref.String(), "method", m.Method,
+		"id", m.ID, "attempts", m.Attempt, "err", err)
+	if cerr := a.h.store.Commit(ctx, &storage.Batch{Consumed: []string{m.ID}}); cerr != nil {
+		a.h.log.Error("recording a dropped tell", "id", m.ID, "err", cerr)
+	}
+	return err
+}
+
+// ensureInstance builds an instance if the activation has none or runs an
+// older module version than the type's current one.
+func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
+	if a.inst != nil && a.inst.v == d.v {
+		return nil
+	}
+	a.discard(ctx)
+	inst, err := d.v.instantiate(ctx, &a.stderr)
+	if err != nil {
+		return abi.NewError(abi.CodeTrapped, "starting an instance of "+a.ref.String()+": "+err.Error()+a.stderr.suffix())
+	}
+	a.inst = inst
+	return nil
+}
+
+func (a *activation) discard(ctx context.Context) {
+	if a.inst != nil {
+		a.inst.close(ctx)
+		a.inst = nil
+	}
+}
+
+// Deactivate ends the activation; its state is already committed.
+func (a *activation) Deactivate(ctx context.Context) { a.discard(ctx) }
+
+func refString(r abi.Ref) string {
+	if r.IsZero() {
+		return ""
+	}
+	return r.String()
+}
+
+// outputBuffer keeps the first bytes a guest wrote to stdout or stderr in
+// the current turn, so that a trap's error can say what the guest printed:
+// a Go panic or "fatal error: out of memory" comes first, before the long
+// goroutine dump that follows it.
+type outputBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const outputMax = 512
+
+func (b *outputBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := outputMax - len(b.buf); room > 0 {
+		b.buf = append(b.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func (b *outputBuffer) reset() {
+	b.mu.Lock()
+	b.buf = b.buf[:0]
+	b.mu.Unlock()
+}
+
+// suffix returns what the guest printed, for an error message.
+func (b *outputBuffer) suffix() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := strings.TrimSpace(string(b.buf))
+	if s == "" {
+		return ""
+	}
+	if first, _, more := strings.Cut(s, "\n\n"); more {
+		s = first // the panic, without the stack dump
+	}
+	return " (guest output: " + s + ")"
+}

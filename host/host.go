@@ -1,0 +1,483 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/scheduler"
+	"github.com/wactor/wactor/storage"
+)
+
+// Defaults for TypeConfig fields left zero.
+const (
+	DefaultMaxMessage  = 1 << 20
+	DefaultMaxMemory   = 64 << 20
+	DefaultTurnTimeout = 10 * time.Second
+	DefaultAskTimeout  = 5 * time.Second
+)
+
+// maxAttempts is how often a tell is tried before it is dropped.
+const maxAttempts = 3
+
+// Config configures a Host.
+type Config struct {
+	// Store keeps state and the outbox. Required. The host does not close it.
+	Store storage.Store
+	// CacheDir holds compiled modules between runs; "" keeps them in memory.
+	CacheDir string
+	Logger   *slog.Logger
+	// Dispatch chooses how activations are scheduled (see scheduler.Dispatch).
+	Dispatch scheduler.Dispatch
+	// SweepInterval is how often idle activations are collected (default 1s).
+	SweepInterval time.Duration
+}
+
+// TypeConfig describes one actor type.
+type TypeConfig struct {
+	Name   string
+	Module []byte // the WebAssembly module
+	// Source says where Module came from (a path), for messages.
+	Source      string
+	Mailbox     int           // bounded mailbox size; 0 means scheduler.DefaultMailbox
+	MaxMessage  int64         // bytes of a message, reply or state value; 0 means DefaultMaxMessage
+	MaxMemory   int64         // bytes of guest memory; 0 means DefaultMaxMemory
+	TurnTimeout time.Duration // execution limit of one turn; 0 means DefaultTurnTimeout
+	IdleTimeout time.Duration // 0 means scheduler.DefaultIdleTimeout
+	AskTimeout  time.Duration // default timeout of asks made by this type; 0 means DefaultAskTimeout
+}
+
+func (tc *TypeConfig) applyDefaults() {
+	if tc.MaxMessage <= 0 {
+		tc.MaxMessage = DefaultMaxMessage
+	}
+	if tc.MaxMemory <= 0 {
+		tc.MaxMemory = DefaultMaxMemory
+	}
+	if tc.TurnTimeout <= 0 {
+		tc.TurnTimeout = DefaultTurnTimeout
+	}
+	if tc.AskTimeout <= 0 {
+		tc.AskTimeout = DefaultAskTimeout
+	}
+}
+
+// TypeInfo describes a deployed actor type.
+type TypeInfo struct {
+	Name       string
+	Source     string
+	ModuleSize int
+	Config     TypeConfig // with defaults applied; Module is nil
+}
+
+// actorType is a deployed type; a deploy swaps in a new deployment whole.
+type actorType struct {
+	cur atomic.Pointer[deployment]
+}
+
+// deployment is one immutable configuration and compiled module of a type.
+type deployment struct {
+	cfg TypeConfig
+	v   *moduleVersion
+}
+
+func (t *actorType) current() *deployment { return t.cur.Load() }
+
+// Host runs WebAssembly actors. It is safe for concurrent use.
+type Host struct {
+	store    storage.Store
+	cache    wazero.CompilationCache
+	log      *slog.Logger
+	sched    *scheduler.Scheduler
+	watchdog *watchdog
+	ids      idGen
+
+	typesMu sync.RWMutex
+	types   map[string]*actorType
+
+	retryMu   sync.Mutex
+	pending   map[string][]storage.Message // target -> outbox messages waiting for room, in order
+	retryWake chan struct{}
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closed    atomic.Bool
+}
+
+// New returns a Host with no types deployed. Call Start once the types are
+// deployed, so that messages left in the outbox find their types.
+func New(ctx context.Context, cfg Config) (*Host, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("host: Config.Store is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Host{
+		store:     cfg.Store,
+		log:       cfg.Logger,
+		types:     make(map[string]*actorType),
+		pending:   make(map[string][]storage.Message),
+		retryWake: make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		watchdog:  newWatchdog(10 * time.Millisecond),
+	}
+	if cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			h.watchdog.close()
+			return nil, fmt.Errorf("host: compilation cache in %s: %w", cfg.CacheDir, err)
+		}
+		h.cache = c
+	} else {
+		h.cache = wazero.NewCompilationCache()
+	}
+	h.sched = scheduler.New(scheduler.Config{
+		Activator:     (*activator)(h),
+		Dispatch:      cfg.Dispatch,
+		SweepInterval: cfg.SweepInterval,
+		Logger:        cfg.Logger,
+	})
+	h.wg.Add(1)
+	go h.retryLoop()
+	return h, nil
+}
+
+// Deploy compiles tc.Module and makes it the module of type tc.Name. A type
+// deployed again gets the new module live: each activation switches at its
+// next turn, keeping its state.
+func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
+	if err := abi.ValidateType(tc.Name); err != nil {
+		return err
+	}
+	tc.applyDefaults()
+	if tc.MaxMemory%wasmPage != 0 || tc.MaxMemory > 1<<32 {
+		return fmt.Errorf("host: type %s: max memory %d must be a multiple of 64 KiB and at most 4 GiB", tc.Name, tc.MaxMemory)
+	}
+	src := tc.Source
+	if src == "" {
+		src = "module"
+	}
+	v, err := h.compile(ctx, tc)
+	if err != nil {
+		return fmt.Errorf("host: type %s: loading %s: %w", tc.Name, src, err)
+	}
+	tc.Module = nil // compiled; the bytes are not needed again
+	h.typesMu.Lock()
+	t := h.types[tc.Name]
+	if t == nil {
+		t = &actorType{}
+		h.types[tc.Name] = t
+	}
+	old := t.cur.Swap(&deployment{cfg: tc, v: v})
+	h.typesMu.Unlock()
+	if old != nil {
+		old.v.retire(ctx)
+	}
+	return nil
+}
+
+// Start delivers the messages that an earlier run committed to the outbox
+// and did not see processed. Deploy every type first.
+func (h *Host) Start(ctx context.Context) error {
+	msgs, err := h.store.Outbox(ctx)
+	if err != nil {
+		return fmt.Errorf("host: reading the outbox: %w", err)
+	}
+	if len(msgs) > 0 {
+		h.log.Info("redelivering messages from the outbox", "count", len(msgs))
+	}
+	h.deliver(msgs)
+	return nil
+}
+
+func (h *Host) lookupType(name string) (*actorType, bool) {
+	h.typesMu.RLock()
+	defer h.typesMu.RUnlock()
+	t, ok := h.types[name]
+	return t, ok
+}
+
+// Types describes the deployed types, sorted by name.
+func (h *Host) Types() []TypeInfo {
+	h.typesMu.RLock()
+	defer h.typesMu.RUnlock()
+	infos := make([]TypeInfo, 0, len(h.types))
+	for name, t := range h.types {
+		d := t.current()
+		infos = append(infos, TypeInfo{Name: name, Source: d.cfg.Source, ModuleSize: d.v.size, Config: d.cfg})
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
+	return infos
+}
+
+// Activations lists the live activations.
+func (h *Host) Activations() []abi.Ref { return h.sched.Activations() }
+
+// Ask sends a message and waits for the reply; the reply is released only
+// after the turn has committed. Without a deadline on ctx, the target
+// type's ask timeout applies.
+func (h *Host) Ask(ctx context.Context, to abi.Ref, method string, payload []byte) ([]byte, error) {
+	t, err := h.check(to, method, payload)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t.current().cfg.AskTimeout)
+		defer cancel()
+	}
+	reply, err := h.sched.Ask(ctx, &scheduler.Message{ID: h.ids.next(), Target: to, Method: method, Payload: payload})
+	if err != nil {
+		return nil, asABIError(err)
+	}
+	return reply, nil
+}
+
+// Tell sends a message without waiting for its turn. When Tell returns nil
+// the message is committed to the outbox: it will be processed even if the
+// process dies now.
+func (h *Host) Tell(ctx context.Context, to abi.Ref, method string, payload []byte) error {
+	t, err := h.check(to, method, payload)
+	if err != nil {
+		return err
+	}
+	// Tells that found the mailbox full wait in memory; refuse more rather
+	// than let that backlog grow without bound.
+	limit := t.current().cfg.Mailbox
+	if limit <= 0 {
+		limit = scheduler.DefaultMailbox
+	}
+	h.retryMu.Lock()
+	backlog := len(h.pending[to.String()])
+	h.retryMu.Unlock()
+	if backlog >= limit {
+		return abi.NewError(abi.CodeMailboxFull, "mailbox of "+to.String()+" is full")
+	}
+	m := storage.Message{ID: h.ids.next(), Target: to.String(), Method: method, Payload: payload}
+	if err := h.store.Commit(ctx, &storage.Batch{Send: []storage.Message{m}}); err != nil {
+		return abi.NewError(abi.CodeUnavailable, "storing a tell to "+to.String()+": "+err.Error())
+	}
+	h.deliver([]storage.Message{m})
+	return nil
+}
+
+func (h *Host) check(to abi.Ref, method string, payload []byte) (*actorType, error) {
+	if h.closing() {
+		return nil, abi.NewError(abi.CodeUnavailable, "host is shutting down")
+	}
+	if err := to.Validate(); err != nil {
+		return nil, err
+	}
+	t, ok := h.lookupType(to.Type)
+	if !ok {
+		return nil, abi.NewError(abi.CodeUnknownType, "no actor type "+strconv.Quote(to.Type))
+	}
+	if method == "" {
+		return nil, abi.NewError(abi.CodeBadRequest, "no method given for "+to.String())
+	}
+	if limit := t.current().cfg.MaxMessage; int64(len(payload)) > limit {
+		return nil, abi.NewError(abi.CodeTooLarge, "message of "+itoa(len(payload))+" bytes is over the limit of "+itoa(int(limit))+" bytes for type "+to.Type)
+	}
+	if len(payload) > 0 {
+		if err := abi.WellFormed(payload); err != nil {
+			return nil, abi.NewError(abi.CodeBadRequest, "payload is not one well-formed CBOR item: "+err.Error())
+		}
+	}
+	return t, nil
+}
+
+// deliver hands committed outbox messages to their targets' mailboxes. A
+// message whose target's mailbox is full waits, with every later message to
+// the same target, for the retry loop, so per-sender order holds.
+func (h *Host) deliver(msgs []storage.Message) {
+	for _, m := range msgs {
+		h.retryMu.Lock()
+		waiting := len(h.pending[m.Target]) > 0
+		if waiting {
+			h.pending[m.Target] = append(h.pending[m.Target], m)
+		}
+		h.retryMu.Unlock()
+		if !waiting && !h.tryDeliver(m) {
+			h.retryMu.Lock()
+			h.pending[m.Target] = append(h.pending[m.Target], m)
+			h.retryMu.Unlock()
+			h.wakeRetry()
+		}
+	}
+}
+
+// tryDeliver enqueues m; it reports false when m must wait for room.
+func (h *Host) tryDeliver(m storage.Message) bool {
+	to, err := abi.ParseRef(m.Target)
+	var sender abi.Ref
+	if err == nil && m.Sender != "" {
+		sender, err = abi.ParseRef(m.Sender)
+	}
+	if err == nil {
+		err = h.sched.Tell(context.Background(), &scheduler.Message{ID: m.ID, Target: to, Sender: sender, Method: m.Method, Payload: m.Payload})
+	}
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, abi.ErrMailboxFull), errors.Is(err, abi.ErrUnavailable):
+		return false
+	}
+	// The message can never be delivered (its type is gone): drop it for good.
+	h.log.Error("dropping undeliverable message", "id", m.ID, "target", m.Target, "method", m.Method, "err", err)
+	if cerr := h.store.Commit(context.Background(), &storage.Batch{Consumed: []string{m.ID}}); cerr != nil {
+		h.log.Error("recording a dropped message", "id", m.ID, "err", cerr)
+	}
+	return true
+}
+
+func (h *Host) wakeRetry() {
+	select {
+	case h.retryWake <- struct{}{}:
+	default:
+	}
+}
+
+// retryLater schedules another attempt at a tell whose turn failed because
+// the guest broke, with exponential backoff.
+func (h *Host) retryLater(m *scheduler.Message) {
+	delay := time.Duration(50<<min(m.Attempt, 10)) * time.Millisecond
+	next := *m
+	next.Attempt++
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		select {
+		case <-time.After(delay):
+		case <-h.stop:
+			return // still in the outbox: redelivered after restart
+		}
+		if err := h.sched.Tell(context.Background(), &next); err != nil {
+			h.log.Warn("retrying a tell", "id", next.ID, "target", next.Target.String(), "err", err)
+		}
+	}()
+}
+
+// retryLoop delivers messages that found their mailbox full.
+func (h *Host) retryLoop() {
+	defer h.wg.Done()
+	backoff := time.Millisecond
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-h.retryWake:
+		case <-time.After(backoff):
+		}
+		h.retryMu.Lock()
+		targets := make([]string, 0, len(h.pending))
+		for target := range h.pending {
+			targets = append(targets, target)
+		}
+		h.retryMu.Unlock()
+		progress := false
+		for _, target := range targets {
+			for {
+				h.retryMu.Lock()
+				q := h.pending[target]
+				if len(q) == 0 {
+					delete(h.pending, target)
+					h.retryMu.Unlock()
+					break
+				}
+				m := q[0]
+				h.retryMu.Unlock()
+				if !h.tryDeliver(m) {
+					break
+				}
+				progress = true
+				h.retryMu.Lock()
+				h.pending[target] = h.pending[target][1:]
+				h.retryMu.Unlock()
+			}
+		}
+		if progress {
+			backoff = time.Millisecond
+		} else {
+			backoff = min(2*backoff, 200*time.Millisecond)
+		}
+	}
+}
+
+func (h *Host) closing() bool { return h.closed.Load() }
+
+// Close stops taking messages, lets turns in flight finish and commit,
+// deactivates every activation and releases the runtimes. Messages still
+// in the outbox stay there for the next run. The store stays open.
+func (h *Host) Close(ctx context.Context) error {
+	if h.closed.Swap(true) {
+		return nil
+	}
+	err := h.sched.Close(ctx)
+	close(h.stop)
+	h.wg.Wait()
+	h.watchdog.close()
+	h.typesMu.Lock()
+	for _, t := range h.types {
+		t.current().v.retire(ctx)
+	}
+	h.typesMu.Unlock()
+	if cerr := h.cache.Close(ctx); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// activator creates activations for the scheduler.
+type activator Host
+
+func (ac *activator) TypeOptions(typ string) (scheduler.TypeOptions, error) {
+	t, ok := (*Host)(ac).lookupType(typ)
+	if !ok {
+		return scheduler.TypeOptions{}, abi.NewError(abi.CodeUnknownType, "no actor type "+strconv.Quote(typ))
+	}
+	cfg := t.current().cfg
+	return scheduler.TypeOptions{Mailbox: cfg.Mailbox, IdleTimeout: cfg.IdleTimeout}, nil
+}
+
+func (ac *activator) Activate(ctx context.Context, ref abi.Ref) (scheduler.Actor, error) {
+	h := (*Host)(ac)
+	t, ok := h.lookupType(ref.Type)
+	if !ok {
+		return nil, abi.NewError(abi.CodeUnknownType, "no actor type "+strconv.Quote(ref.Type))
+	}
+	snap, err := h.store.Load(ctx, ref.String())
+	if err != nil {
+		return nil, abi.NewError(abi.CodeUnavailable, "loading the state of "+ref.String()+": "+err.Error())
+	}
+	if snap.State == nil {
+		snap.State = make(map[string][]byte)
+	}
+	a := &activation{h: h, typ: t, ref: ref, state: snap.State, version: snap.Version}
+	if err := a.ensureInstance(ctx, t.current()); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// asABIError gives every error that reaches a caller a code.
+func asABIError(err error) *abi.Error {
+	var e *abi.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, context.Canceled) {
+		return abi.NewError(abi.CodeUnavailable, "the call was cancelled")
+	}
+	return abi.NewError(abi.CodeUnavailable, err.Error())
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

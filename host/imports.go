@@ -1,0 +1,271 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/scheduler"
+)
+
+// Limits on what one turn may ask of the host.
+const (
+	maxKeyLen       = 1024
+	maxLogLen       = 4096
+	maxSendsPerTurn = 10000
+)
+
+// importSignatures are the host functions of ABI v1 and their signatures.
+var importSignatures = map[string]string{
+	abi.ImportTell:        "(i32, i32) -> (i64)",
+	abi.ImportAsk:         "(i32, i32) -> (i64)",
+	abi.ImportStateGet:    "(i32, i32) -> (i64)",
+	abi.ImportStateSet:    "(i32, i32) -> (i64)",
+	abi.ImportStateDelete: "(i32, i32) -> (i64)",
+	abi.ImportSelf:        "(i32, i32) -> (i64)",
+	abi.ImportLog:         "(i32, i32) -> (i64)",
+	abi.ImportDeactivate:  "(i32, i32) -> (i64)",
+	abi.ImportResult:      "(i32, i32) -> (i32)",
+}
+
+// violation is the guest breaking the ABI inside a host call (a pointer out
+// of bounds, malformed CBOR). The host function panics with it; wazero
+// unwinds the guest and returns it from the call, and the turn fails with
+// bad_reply.
+type violation struct{ msg string }
+
+func (v *violation) Error() string { return v.msg }
+
+// hostCall implements one host function on the bytes of its argument and
+// returns a status and the pending result.
+type hostCall func(t *turn, arg []byte) (abi.Status, []byte)
+
+func instantiateImports(ctx context.Context, rt wazero.Runtime) error {
+	calls := map[string]hostCall{
+		abi.ImportTell:        (*turn).tell,
+		abi.ImportAsk:         (*turn).ask,
+		abi.ImportStateGet:    (*turn).stateGet,
+		abi.ImportStateSet:    (*turn).stateSet,
+		abi.ImportStateDelete: (*turn).stateDelete,
+		abi.ImportSelf:        (*turn).self,
+		abi.ImportLog:         (*turn).log,
+		abi.ImportDeactivate:  (*turn).deactivateCall,
+	}
+	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
+	b := rt.NewHostModuleBuilder(abi.ImportModule)
+	for name, call := range calls {
+		b.NewFunctionBuilder().
+			WithGoModuleFunction(wrap(name, call), []api.ValueType{i32, i32}, []api.ValueType{i64}).
+			WithParameterNames("ptr", "len").
+			Export(name)
+	}
+	b.NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(result), []api.ValueType{i32, i32}, []api.ValueType{i32}).
+		WithParameterNames("ptr", "len").
+		Export(abi.ImportResult)
+	if _, err := b.Instantiate(ctx); err != nil {
+		return errors.New("instantiating host functions: " + err.Error())
+	}
+	return nil
+}
+
+// wrap adapts a hostCall to wazero: it finds the turn, reads the argument
+// from guest memory (bounds-checked) and packs the status and result length.
+func wrap(name string, call hostCall) api.GoModuleFunc {
+	return func(ctx context.Context, mod api.Module, stack []uint64) {
+		t := turnFrom(ctx, name)
+		ptr, n := uint32(stack[0]), uint32(stack[1])
+		if n > uint32(t.cfg.MaxMessage)+4096 {
+			t.setResult(abi.StatusError, abi.AppendError(nil, abi.NewError(abi.CodeTooLarge,
+				name+" argument of "+itoa(int(n))+" bytes is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")))
+		} else {
+			arg, ok := mod.Memory().Read(ptr, n)
+			if !ok {
+				panic(&violation{msg: name + ": argument at " + itoa(int(ptr)) + "+" + itoa(int(n)) +
+					" is outside guest memory of " + itoa(int(mod.Memory().Size())) + " bytes"})
+			}
+			t.setResult(call(t, arg))
+		}
+		stack[0] = abi.PackResult(t.status, uint32(len(t.result)))
+	}
+}
+
+// result copies the pending result of the last host call into guest memory.
+func result(ctx context.Context, mod api.Module, stack []uint64) {
+	t := turnFrom(ctx, abi.ImportResult)
+	ptr, n := uint32(stack[0]), uint32(stack[1])
+	if int(n) > len(t.result) {
+		n = uint32(len(t.result))
+	}
+	if !mod.Memory().Write(ptr, t.result[:n]) {
+		panic(&violation{msg: "result: buffer at " + itoa(int(ptr)) + "+" + itoa(int(n)) + " is outside guest memory"})
+	}
+	t.result = nil
+	stack[0] = uint64(n)
+}
+
+func turnFrom(ctx context.Context, name string) *turn {
+	t, _ := ctx.Value(turnKey{}).(*turn)
+	if t == nil {
+		panic(&violation{msg: "host function " + name + " called outside a turn (during _initialize?)"})
+	}
+	return t
+}
+
+func errResult(code, msg string) (abi.Status, []byte) {
+	return abi.StatusError, abi.AppendError(nil, abi.NewError(code, msg))
+}
+
+func (t *turn) decode(name string, d interface{ Decode([]byte) error }, arg []byte) {
+	if err := d.Decode(arg); err != nil {
+		panic(&violation{msg: name + ": " + err.Error()})
+	}
+}
+
+// target validates the target of a tell or ask.
+func (t *turn) target(c *abi.Call) (abi.Ref, abi.Status, []byte) {
+	ref, err := abi.ParseRef(c.Target)
+	if err != nil {
+		s, r := errResult(abi.CodeBadRequest, err.(*abi.Error).Message)
+		return ref, s, r
+	}
+	if _, ok := t.a.h.lookupType(ref.Type); !ok {
+		s, r := errResult(abi.CodeUnknownType, "no actor type "+ref.Type)
+		return ref, s, r
+	}
+	if c.Method == "" {
+		s, r := errResult(abi.CodeBadRequest, "message to "+c.Target+" has no method")
+		return ref, s, r
+	}
+	if int64(len(c.Payload)) > t.cfg.MaxMessage {
+		s, r := errResult(abi.CodeTooLarge, "message to "+c.Target+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
+		return ref, s, r
+	}
+	return ref, abi.StatusOK, nil
+}
+
+func (t *turn) tell(arg []byte) (abi.Status, []byte) {
+	var c abi.Call
+	t.decode(abi.ImportTell, &c, arg)
+	ref, status, res := t.target(&c)
+	if status != abi.StatusOK {
+		return status, res
+	}
+	if len(t.sends) >= maxSendsPerTurn {
+		return errResult(abi.CodeTooLarge, "a turn may send at most "+itoa(maxSendsPerTurn)+" tells")
+	}
+	t.sends = append(t.sends, outgoing{ref: ref, method: c.Method, payload: bytes.Clone(c.Payload)})
+	return abi.StatusOK, nil
+}
+
+func (t *turn) ask(arg []byte) (abi.Status, []byte) {
+	var c abi.Call
+	t.decode(abi.ImportAsk, &c, arg)
+	ref, status, res := t.target(&c)
+	if status != abi.StatusOK {
+		return status, res
+	}
+	timeout := t.cfg.AskTimeout
+	if c.TimeoutMS > 0 {
+		timeout = time.Duration(min(c.TimeoutMS, uint64(time.Hour/time.Millisecond))) * time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
+	defer cancel()
+	// The execution limit counts the guest's own work, not the wait for
+	// another actor, which its own timeout bounds.
+	t.a.h.watchdog.end(t)
+	waitStart := time.Now()
+	defer func() {
+		t.deadline = t.deadline.Add(time.Since(waitStart))
+		t.a.h.watchdog.start(t, t.deadline)
+	}()
+	reply, err := t.a.h.sched.Ask(ctx, &scheduler.Message{
+		ID: t.a.h.ids.next(), Target: ref, Sender: t.a.ref, Method: c.Method, Payload: bytes.Clone(c.Payload),
+	})
+	if err != nil {
+		return abi.StatusError, abi.AppendError(nil, asABIError(err))
+	}
+	return abi.StatusOK, reply
+}
+
+func (t *turn) stateKey(name string, op *abi.StateOp, arg []byte) (abi.Status, []byte) {
+	t.decode(name, op, arg)
+	if len(op.Key) > maxKeyLen {
+		return errResult(abi.CodeTooLarge, "state key is longer than "+itoa(maxKeyLen)+" bytes")
+	}
+	return abi.StatusOK, nil
+}
+
+func (t *turn) stateGet(arg []byte) (abi.Status, []byte) {
+	var op abi.StateOp
+	if s, r := t.stateKey(abi.ImportStateGet, &op, arg); s != abi.StatusOK {
+		return s, r
+	}
+	if w, ok := t.writes[op.Key]; ok {
+		if w == nil {
+			return abi.StatusNotFound, nil
+		}
+		return abi.StatusOK, w
+	}
+	if v, ok := t.a.state[op.Key]; ok {
+		return abi.StatusOK, v
+	}
+	return abi.StatusNotFound, nil
+}
+
+func (t *turn) stateSet(arg []byte) (abi.Status, []byte) {
+	var op abi.StateOp
+	if s, r := t.stateKey(abi.ImportStateSet, &op, arg); s != abi.StatusOK {
+		return s, r
+	}
+	if int64(len(op.Value)) > t.cfg.MaxMessage {
+		return errResult(abi.CodeTooLarge, "state value for "+op.Key+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
+	}
+	if op.Value == nil {
+		op.Value = []byte{}
+	}
+	t.write(op.Key, bytes.Clone(op.Value))
+	return abi.StatusOK, nil
+}
+
+func (t *turn) stateDelete(arg []byte) (abi.Status, []byte) {
+	var op abi.StateOp
+	if s, r := t.stateKey(abi.ImportStateDelete, &op, arg); s != abi.StatusOK {
+		return s, r
+	}
+	t.write(op.Key, nil)
+	return abi.StatusOK, nil
+}
+
+func (t *turn) self([]byte) (abi.Status, []byte) { return abi.StatusOK, []byte(t.a.ref.String()) }
+
+func (t *turn) log(arg []byte) (abi.Status, []byte) {
+	var rec abi.LogRecord
+	t.decode(abi.ImportLog, &rec, arg)
+	msg := rec.Message
+	if len(msg) > maxLogLen {
+		msg = msg[:maxLogLen] + "…"
+	}
+	level := slog.LevelInfo
+	switch {
+	case rec.Level <= abi.LevelDebug:
+		level = slog.LevelDebug
+	case rec.Level == abi.LevelWarn:
+		level = slog.LevelWarn
+	case rec.Level >= abi.LevelError:
+		level = slog.LevelError
+	}
+	t.a.h.log.Log(t.ctx, level, msg, "actor", t.a.ref.String(), "method", t.msg.Method)
+	return abi.StatusOK, nil
+}
+
+func (t *turn) deactivateCall([]byte) (abi.Status, []byte) {
+	t.deactivate = true
+	return abi.StatusOK, nil
+}

@@ -1,0 +1,258 @@
+package host
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/wactor/wactor/abi"
+)
+
+const wasmPage = 64 << 10
+
+// ModuleInfo describes a module as the host sees it; `wactor inspect`
+// prints it.
+type ModuleInfo struct {
+	// ABIVersion is what wactor_abi_version returned, or 0 when it could
+	// not be called.
+	ABIVersion int
+	Exports    []string // "name: signature"
+	Imports    []string // "module.name: signature"
+	// Problems lists why the host would refuse the module; empty when it
+	// would load.
+	Problems []string
+}
+
+// signatures the ABI requires of a guest's exports.
+var requiredExports = map[string]string{
+	abi.ExportABIVersion: "() -> (i32)",
+	abi.ExportAlloc:      "(i32) -> (i32)",
+	abi.ExportHandle:     "(i32, i32) -> (i64)",
+}
+
+func signature(d api.FunctionDefinition) string {
+	names := func(ts []api.ValueType) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = api.ValueTypeName(t)
+		}
+		return strings.Join(s, ", ")
+	}
+	return "(" + names(d.ParamTypes()) + ") -> (" + names(d.ResultTypes()) + ")"
+}
+
+// check lists the problems of a compiled module's exports and imports.
+func check(cm wazero.CompiledModule) (exports, imports, problems []string) {
+	fns := cm.ExportedFunctions()
+	for name, d := range fns {
+		exports = append(exports, name+": "+signature(d))
+	}
+	for name := range cm.ExportedMemories() {
+		exports = append(exports, name+": memory")
+	}
+	sort.Strings(exports)
+	for _, name := range []string{abi.ExportABIVersion, abi.ExportAlloc, abi.ExportHandle} {
+		want := requiredExports[name]
+		d, ok := fns[name]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("missing export %s %s; is the module built with a wactor guest SDK?", name, want))
+		case signature(d) != want:
+			problems = append(problems, fmt.Sprintf("export %s has signature %s, want %s", name, signature(d), want))
+		}
+	}
+	if _, ok := cm.ExportedMemories()[abi.ExportMemory]; !ok {
+		problems = append(problems, "missing export memory: the host passes messages through the guest's exported memory")
+	}
+	for _, d := range cm.ImportedFunctions() {
+		mod, name, _ := d.Import()
+		imports = append(imports, mod+"."+name+": "+signature(d))
+		switch mod {
+		case abi.ImportModule:
+			want, ok := importSignatures[name]
+			if !ok {
+				problems = append(problems, fmt.Sprintf("imports %s.%s, which ABI v%d does not provide", mod, name, abi.Version))
+			} else if signature(d) != want {
+				problems = append(problems, fmt.Sprintf("import %s.%s has signature %s, want %s", mod, name, signature(d), want))
+			}
+		case wasi_snapshot_preview1.ModuleName:
+		default:
+			problems = append(problems, fmt.Sprintf("imports %s.%s from module %q; only %q and %q are provided",
+				mod, name, mod, abi.ImportModule, wasi_snapshot_preview1.ModuleName))
+		}
+	}
+	return exports, imports, problems
+}
+
+// moduleVersion is one compiled version of a type's module, in a runtime of
+// its own so that the type's memory limit applies to it.
+type moduleVersion struct {
+	rt       wazero.Runtime
+	compiled wazero.CompiledModule
+	size     int
+
+	mu      sync.Mutex
+	users   int  // live instances
+	retired bool // replaced by a newer deploy; close when users reach 0
+}
+
+// compile builds a runtime for a type and compiles its module there,
+// refusing modules that do not fit ABI v1.
+func (h *Host) compile(ctx context.Context, tc TypeConfig) (*moduleVersion, error) {
+	rc := wazero.NewRuntimeConfigCompiler().
+		WithCompilationCache(h.cache).
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(uint32(tc.MaxMemory / wasmPage))
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	v, err := compileIn(ctx, rt, tc.Module)
+	if err != nil {
+		_ = rt.Close(ctx)
+		return nil, err
+	}
+	return v, nil
+}
+
+// compileIn compiles wasm in rt, which gets WASI and the host functions.
+func compileIn(ctx context.Context, rt wazero.Runtime, wasm []byte) (*moduleVersion, error) {
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		return nil, fmt.Errorf("instantiating WASI: %w", err)
+	}
+	if err := instantiateImports(ctx, rt); err != nil {
+		return nil, err
+	}
+	cm, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid WebAssembly module: %w", err)
+	}
+	if _, _, problems := check(cm); len(problems) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	v := &moduleVersion{rt: rt, compiled: cm, size: len(wasm)}
+	if _, err := v.probe(ctx); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// probe instantiates v once, running _initialize, and checks the ABI
+// version it reports, so a broken module fails when it is deployed rather
+// than at its first message.
+func (v *moduleVersion) probe(ctx context.Context) (int, error) {
+	inst, err := v.instantiate(ctx, io.Discard)
+	if err != nil {
+		return 0, err
+	}
+	defer inst.close(ctx)
+	got, err := inst.abiVersion(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if got != abi.Version {
+		return got, fmt.Errorf("module speaks ABI version %d; this host speaks version %d", got, abi.Version)
+	}
+	return got, nil
+}
+
+// Inspect compiles wasm and reports its ABI version, exports, imports and
+// whatever would make the host refuse it.
+func Inspect(ctx context.Context, wasm []byte) (*ModuleInfo, error) {
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(true))
+	defer rt.Close(ctx)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		return nil, fmt.Errorf("instantiating WASI: %w", err)
+	}
+	if err := instantiateImports(ctx, rt); err != nil {
+		return nil, err
+	}
+	cm, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid WebAssembly module: %w", err)
+	}
+	info := &ModuleInfo{}
+	info.Exports, info.Imports, info.Problems = check(cm)
+	if len(info.Problems) > 0 {
+		return info, nil
+	}
+	v := &moduleVersion{rt: rt, compiled: cm, size: len(wasm)}
+	info.ABIVersion, err = v.probe(ctx)
+	if err != nil {
+		info.Problems = append(info.Problems, err.Error())
+	}
+	return info, nil
+}
+
+// instance is one activation's sandbox: a module instance and its exports.
+type instance struct {
+	v      *moduleVersion
+	mod    api.Module
+	alloc  api.Function
+	handle api.Function
+	stack  []uint64 // reused for CallWithStack
+}
+
+func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*instance, error) {
+	cfg := wazero.NewModuleConfig().
+		WithName("").
+		WithStartFunctions("_initialize").
+		WithSysWalltime().
+		WithSysNanotime().
+		WithRandSource(rand.Reader).
+		WithStdout(stderr).
+		WithStderr(stderr)
+	mod, err := v.rt.InstantiateModule(ctx, v.compiled, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("instantiating: %w", err)
+	}
+	v.mu.Lock()
+	v.users++
+	v.mu.Unlock()
+	return &instance{
+		v:      v,
+		mod:    mod,
+		alloc:  mod.ExportedFunction(abi.ExportAlloc),
+		handle: mod.ExportedFunction(abi.ExportHandle),
+		stack:  make([]uint64, 2),
+	}, nil
+}
+
+func (i *instance) abiVersion(ctx context.Context) (int, error) {
+	res, err := i.mod.ExportedFunction(abi.ExportABIVersion).Call(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("calling %s: %w", abi.ExportABIVersion, err)
+	}
+	return int(int32(res[0])), nil
+}
+
+func (i *instance) close(ctx context.Context) {
+	_ = i.mod.Close(ctx)
+	i.v.release(ctx)
+}
+
+func (v *moduleVersion) release(ctx context.Context) {
+	v.mu.Lock()
+	v.users--
+	done := v.retired && v.users == 0
+	v.mu.Unlock()
+	if done {
+		_ = v.rt.Close(ctx)
+	}
+}
+
+// retire closes v once its last instance is gone.
+func (v *moduleVersion) retire(ctx context.Context) {
+	v.mu.Lock()
+	v.retired = true
+	done := v.users == 0
+	v.mu.Unlock()
+	if done {
+		_ = v.rt.Close(ctx)
+	}
+}

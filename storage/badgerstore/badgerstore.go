@@ -1,0 +1,458 @@
+package badgerstore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/wactor/wactor/storage"
+)
+
+// ErrBatchTooLarge: a single batch holds more than one badger transaction
+// can: about 2.4 MiB of keys and values, where a value of 1 MiB or more
+// counts only a few bytes (badger keeps it in its value log). Nothing of the
+// batch was applied.
+var ErrBatchTooLarge = errors.New("badgerstore: batch too large for one write")
+
+// Options configures a Store.
+type Options struct {
+	// Sync makes Commit return only after the write is fsynced, so that a
+	// crash of the machine cannot lose an acknowledged commit. Without it
+	// only a crash of the process is survived.
+	Sync bool
+	// Logger receives badger's own log lines, at their own level except
+	// that badger's chatty INFO lines are logged at slog.LevelDebug. Nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+// DefaultOptions returns the options wactor uses: durable commits, no
+// logging.
+func DefaultOptions() Options { return Options{Sync: true} }
+
+// Badger tuning: sized for an embedded runtime rather than badger's
+// defaults (64 MiB memtables, 256 MiB block cache, 1 GiB value log files),
+// so that a process or a test suite can hold many stores.
+const (
+	memTableSize     = 16 << 20 // a transaction holds up to 15% of it
+	numMemtables     = 3
+	blockCacheSize   = 16 << 20
+	valueLogFileSize = 64 << 20
+	numCompactors    = 2
+)
+
+// maxGroup bounds how many batches share one write, and so how long the
+// last of them waits.
+const maxGroup = 1024
+
+// Store is a storage.Store over badger. Open one with Open; it must be
+// closed.
+type Store struct {
+	db *badger.DB
+
+	// mu is held for reading by every call for its whole duration and for
+	// writing by Close, so Close waits for the calls in flight.
+	mu     sync.RWMutex
+	closed bool
+
+	requests chan *request
+	stopped  chan struct{} // closed when the committer has returned
+
+	batches atomic.Uint64 // batches applied
+	writes  atomic.Uint64 // badger transactions committed that applied batches
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// request is one Commit waiting for the committer.
+type request struct {
+	batch    *storage.Batch
+	conflict bool       // the batch's version did not match; set by add
+	done     chan error // receives the outcome once
+}
+
+// Open opens, or creates, the store kept in dir.
+func Open(dir string, opts Options) (*Store, error) {
+	bopts := badger.DefaultOptions(dir).
+		WithSyncWrites(opts.Sync).
+		WithLogger(newLogger(opts.Logger)).
+		WithMetricsEnabled(false).
+		WithDetectConflicts(false). // the committer is the only writer
+		WithMemTableSize(memTableSize).
+		WithNumMemtables(numMemtables).
+		WithBlockCacheSize(blockCacheSize).
+		WithValueLogFileSize(valueLogFileSize).
+		WithNumCompactors(numCompactors)
+	db, err := badger.Open(bopts)
+	if err != nil {
+		return nil, fmt.Errorf("badgerstore: open %s: %w", dir, err)
+	}
+	s := &Store{
+		db:       db,
+		requests: make(chan *request, maxGroup),
+		stopped:  make(chan struct{}),
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+// Load returns the actor's committed state, read in one badger transaction.
+func (s *Store) Load(ctx context.Context, actor string) (storage.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return storage.Snapshot{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return storage.Snapshot{}, storage.ErrClosed
+	}
+	snap := storage.Snapshot{State: make(map[string][]byte)}
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		if snap.Version, err = readVersion(txn, actor); err != nil {
+			return err
+		}
+		prefix := stateKey(actor, "")
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = prefix
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			snap.State[string(item.Key()[len(prefix):])] = v
+		}
+		return nil
+	})
+	if err != nil {
+		return storage.Snapshot{}, fmt.Errorf("badgerstore: load %q: %w", actor, err)
+	}
+	return snap, nil
+}
+
+// Commit hands b to the committer and waits until it is written, or
+// rejected. ctx is only heeded until the committer has taken b: after that
+// Commit waits for the outcome, so that an error always means nothing of b
+// was applied.
+func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return storage.ErrClosed
+	}
+	if !b.ChangesState() && len(b.Send) == 0 && len(b.Consumed) == 0 {
+		return nil
+	}
+	r := &request{batch: b, done: make(chan error, 1)}
+	select {
+	case s.requests <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-r.done
+}
+
+// Outbox returns every message not yet consumed; badger's key order is the
+// ID order.
+func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, storage.ErrClosed
+	}
+	var msgs []storage.Message
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte{kindOutbox}
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			id := string(item.Key()[1:])
+			err := item.Value(func(v []byte) error {
+				m, err := decodeMessage(id, v)
+				msgs = append(msgs, m)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("badgerstore: outbox: %w", err)
+	}
+	return msgs, nil
+}
+
+// Close waits for the calls in flight, stops the committer and closes the
+// database. A second Close returns nil.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.requests)
+	s.mu.Unlock()
+	<-s.stopped
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("badgerstore: close: %w", err)
+	}
+	return nil
+}
+
+// commitLoop is the committer: it writes what is waiting as one group until
+// Close closes s.requests.
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	group := make([]*request, 0, maxGroup)
+	for r := range s.requests {
+		group = append(group[:0], r)
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case r, ok := <-s.requests:
+				if !ok {
+					break drain
+				}
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		s.write(group)
+		clear(group) // let the batches go
+	}
+}
+
+// write commits group in as few badger transactions as it fits in and
+// answers every request.
+func (s *Store) write(group []*request) {
+	for len(group) > 0 {
+		group = group[s.writeTxn(group):]
+	}
+}
+
+// writeTxn commits the longest prefix of reqs that fits in one badger
+// transaction, answers its requests and returns its length. A first request
+// that does not fit alone is answered with the error.
+func (s *Store) writeTxn(reqs []*request) int {
+	txn := s.db.NewTransaction(true)
+	defer func() { txn.Discard() }()
+	n, err := fill(txn, reqs)
+	switch {
+	case err == nil:
+	case n == 0:
+		reqs[0].done <- batchError(reqs[0].batch, err)
+		return 1
+	default:
+		// reqs[n] left part of itself in txn: start again without it.
+		txn.Discard()
+		txn = s.db.NewTransaction(true)
+		reqs = reqs[:n]
+		_, err = fill(txn, reqs)
+	}
+	if err == nil {
+		err = txn.Commit()
+	}
+	if err != nil {
+		err = fmt.Errorf("badgerstore: commit: %w", err)
+	}
+	applied := 0
+	for _, r := range reqs {
+		switch {
+		case r.conflict:
+			r.done <- storage.ErrVersionConflict
+		case err != nil:
+			r.done <- err
+		default:
+			applied++
+			r.done <- nil
+		}
+	}
+	if applied > 0 {
+		s.batches.Add(uint64(applied))
+		s.writes.Add(1)
+	}
+	return len(reqs)
+}
+
+// batchError describes why a batch could not be added to a transaction of
+// its own.
+func batchError(b *storage.Batch, err error) error {
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return fmt.Errorf("%w (actor %q: %d puts, %d deletes, %d sends, %d consumed)",
+			ErrBatchTooLarge, b.Actor, len(b.Puts), len(b.Deletes), len(b.Send), len(b.Consumed))
+	}
+	return fmt.Errorf("badgerstore: commit (actor %q): %w", b.Actor, err)
+}
+
+// fill adds reqs to txn in order and returns how many it added, stopping at
+// the first that fails; that one may have left part of its entries in txn.
+func fill(txn *badger.Txn, reqs []*request) (int, error) {
+	for i, r := range reqs {
+		conflict, err := add(txn, r.batch)
+		if err != nil {
+			return i, err
+		}
+		r.conflict = conflict
+	}
+	return len(reqs), nil
+}
+
+// add adds b's writes to txn, unless b changes state and its version is not
+// the actor's version in txn, which sees the batches added before it.
+func add(txn *badger.Txn, b *storage.Batch) (conflict bool, err error) {
+	if b.ChangesState() {
+		v, err := readVersion(txn, b.Actor)
+		if err != nil {
+			return false, err
+		}
+		if v != b.Version {
+			return true, nil
+		}
+		for k, val := range b.Puts {
+			if err := txn.Set(stateKey(b.Actor, k), val); err != nil {
+				return false, err
+			}
+		}
+		for _, k := range b.Deletes {
+			if err := txn.Delete(stateKey(b.Actor, k)); err != nil {
+				return false, err
+			}
+		}
+		if err := txn.Set(versionKey(b.Actor), binary.BigEndian.AppendUint64(nil, b.Version+1)); err != nil {
+			return false, err
+		}
+	}
+	for _, id := range b.Consumed {
+		if err := txn.Delete(outboxKey(id)); err != nil {
+			return false, err
+		}
+	}
+	for _, m := range b.Send {
+		if err := txn.Set(outboxKey(m.ID), encodeMessage(m)); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// readVersion returns actor's version as txn sees it; 0 if it has none.
+func readVersion(txn *badger.Txn, actor string) (uint64, error) {
+	item, err := txn.Get(versionKey(actor))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var v uint64
+	err = item.Value(func(b []byte) error {
+		if len(b) != 8 {
+			return fmt.Errorf("corrupt version of %q: %d bytes", actor, len(b))
+		}
+		v = binary.BigEndian.Uint64(b)
+		return nil
+	})
+	return v, err
+}
+
+// Kinds of key; see the key layout in the package documentation.
+const (
+	kindState   = 's'
+	kindVersion = 'v'
+	kindOutbox  = 'o'
+)
+
+// stateKey returns the key of actor's state entry key; with key "" it is
+// the prefix of all of actor's state.
+func stateKey(actor, key string) []byte {
+	k := make([]byte, 0, 1+binary.MaxVarintLen64+len(actor)+len(key))
+	k = append(k, kindState)
+	k = binary.AppendUvarint(k, uint64(len(actor)))
+	k = append(k, actor...)
+	return append(k, key...)
+}
+
+func versionKey(actor string) []byte { return append([]byte{kindVersion}, actor...) }
+
+func outboxKey(id string) []byte { return append([]byte{kindOutbox}, id...) }
+
+// messageFormat is the first byte of an encoded message.
+const messageFormat = 1
+
+// encodeMessage encodes m without its ID, which is in the key: a format
+// byte, then Target, Sender and Method each as uvarint length and bytes,
+// then Payload up to the end.
+func encodeMessage(m storage.Message) []byte {
+	b := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(m.Target)+len(m.Sender)+len(m.Method)+len(m.Payload))
+	b = append(b, messageFormat)
+	for _, f := range []string{m.Target, m.Sender, m.Method} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	return append(b, m.Payload...)
+}
+
+// decodeMessage decodes what encodeMessage made, copying out of b.
+func decodeMessage(id string, b []byte) (storage.Message, error) {
+	m := storage.Message{ID: id}
+	if len(b) == 0 || b[0] != messageFormat {
+		return m, fmt.Errorf("outbox message %q: unknown format", id)
+	}
+	b = b[1:]
+	for _, f := range []*string{&m.Target, &m.Sender, &m.Method} {
+		n, w := binary.Uvarint(b)
+		if w <= 0 || n > uint64(len(b)-w) {
+			return m, fmt.Errorf("outbox message %q: truncated", id)
+		}
+		*f = string(b[w : w+int(n)])
+		b = b[w+int(n):]
+	}
+	m.Payload = append([]byte(nil), b...)
+	return m, nil
+}
+
+// logger routes badger's logging to a slog.Logger.
+type logger struct{ l *slog.Logger }
+
+// newLogger returns a badger.Logger for l, or nil, which badger takes as
+// silence, when l is nil.
+func newLogger(l *slog.Logger) badger.Logger {
+	if l == nil {
+		return nil
+	}
+	return logger{l.With("component", "badger")}
+}
+
+func (l logger) Errorf(format string, args ...any)   { l.log(slog.LevelError, format, args) }
+func (l logger) Warningf(format string, args ...any) { l.log(slog.LevelWarn, format, args) }
+func (l logger) Infof(format string, args ...any)    { l.log(slog.LevelDebug, format, args) }
+func (l logger) Debugf(format string, args ...any)   { l.log(slog.LevelDebug, format, args) }
+
+func (l logger) log(level slog.Level, format string, args []any) {
+	ctx := context.Background()
+	if l.l.Enabled(ctx, level) {
+		l.l.Log(ctx, level, strings.TrimSpace(fmt.Sprintf(format, args...)))
+	}
+}

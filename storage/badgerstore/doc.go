@@ -1,0 +1,29 @@
+// Package badgerstore is the durable storage.Store that wactor embeds: it
+// keeps actors' state, versions and the outbox in a badger database in one
+// directory.
+//
+// # Group commit
+//
+// Commit does not write by itself. It hands its batch to the store's one
+// committer goroutine and waits. The committer takes every batch that is
+// waiting, checks each one's version and applies it inside one badger
+// transaction, commits that transaction once (with one fsync when
+// Options.Sync is set) and then answers every caller. A batch whose version
+// no longer matches gets storage.ErrVersionConflict and is left out; the
+// others in the same group still commit. Checks see the batches before them
+// in the group, so two turns of one actor can share a write. When the group
+// does not fit in one badger transaction it is split at batch boundaries;
+// a single batch that does not fit alone gets ErrBatchTooLarge.
+//
+// # Key layout
+//
+// Every badger key starts with one byte that says what it holds:
+//
+//	's' uvarint(len(actor)) actor key    one state entry of actor; value as given
+//	'v' actor                            actor's version, 8 bytes big-endian
+//	'o' id                               an outbox message, see encodeMessage
+//
+// The length prefix makes one actor's state keys a range of their own, so
+// Load reads them with a single prefix iteration, whatever bytes actor
+// names and keys hold.
+package badgerstore
