@@ -25,7 +25,7 @@ type activation struct {
 	state   map[string][]byte // committed state
 	version uint64            // committed version
 	inst    *instance         // nil after a failure; rebuilt at the next turn
-	stderr  outputBuffer        // the guest's recent stdout/stderr, for trap messages
+	stderr  outputBuffer      // the guest's recent stdout/stderr, for trap messages
 	reqBuf  []byte
 }
 

@@ -22,7 +22,7 @@ import (
 const (
 	DefaultMaxMessage  = 1 << 20
 	DefaultMaxMemory   = 64 << 20
-	DefaultTurnTimeout = 10 * time.Second
+	DefaultTurnTimeout = 5 * time.Second
 	DefaultAskTimeout  = 5 * time.Second
 )
 
@@ -222,10 +222,24 @@ func (h *Host) Types() []TypeInfo {
 // Activations lists the live activations.
 func (h *Host) Activations() []abi.Ref { return h.sched.Activations() }
 
+// CallOption adjusts one Ask or Tell.
+type CallOption func(*callOptions)
+
+type callOptions struct {
+	key string
+}
+
+// IdempotencyKey makes a call safe to retry: the key becomes the message's
+// id, a message whose key the target already committed is not applied
+// again, and a retried ask gets the reply recorded when the first one
+// committed. Keys are scoped to the target actor and remembered for the
+// host's configured retention.
+func IdempotencyKey(key string) CallOption { return func(o *callOptions) { o.key = key } }
+
 // Ask sends a message and waits for the reply; the reply is released only
 // after the turn has committed. Without a deadline on ctx, the target
 // type's ask timeout applies.
-func (h *Host) Ask(ctx context.Context, to abi.Ref, method string, payload []byte) ([]byte, error) {
+func (h *Host) Ask(ctx context.Context, to abi.Ref, method string, payload []byte, opts ...CallOption) ([]byte, error) {
 	t, err := h.check(to, method, payload)
 	if err != nil {
 		return nil, err
@@ -245,7 +259,7 @@ func (h *Host) Ask(ctx context.Context, to abi.Ref, method string, payload []byt
 // Tell sends a message without waiting for its turn. When Tell returns nil
 // the message is committed to the outbox: it will be processed even if the
 // process dies now.
-func (h *Host) Tell(ctx context.Context, to abi.Ref, method string, payload []byte) error {
+func (h *Host) Tell(ctx context.Context, to abi.Ref, method string, payload []byte, opts ...CallOption) error {
 	t, err := h.check(to, method, payload)
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ const (
 	// DefaultMaxMessage is the largest message, reply or state value.
 	DefaultMaxMessage Size = 1 * MiB
 	// DefaultMaxMemory is the guest memory limit of an activation.
-	DefaultMaxMemory Size = 16 * MiB
+	DefaultMaxMemory Size = 64 * MiB
 	// DefaultTurnTimeout is the execution limit of one turn.
 	DefaultTurnTimeout = 5 * time.Second
 	// DefaultIdleTimeout is how long an activation may stay idle before it

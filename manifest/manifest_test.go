@@ -346,7 +346,7 @@ func TestParseErrors(t *testing.T) {
 		{"max_message unknown unit", actor("max_message: 16TiB"), []want{{5, 18, "actors[0].max_message", `unknown unit "TiB"; use B, KiB, MiB, GiB (powers of 1024) or KB, MB, GB (powers of 1000)`}}},
 		{"max_message negative", actor("max_message: -1"), []want{{5, 18, "actors[0].max_message", "-1 bytes is too small; the minimum is 1B"}}},
 		{"max_message not a size", actor("max_message: big"), []want{{5, 18, "actors[0].max_message", `"big" is not a size`}}},
-		{"max_message over memory", actor("max_message: 16MiB"), []want{{5, 5, "actors[0].max_message", "max_message (16MiB) must be smaller than max_memory (16MiB): a message has to fit in guest memory"}}},
+		{"max_message over memory", actor("max_message: 64MiB"), []want{{5, 5, "actors[0].max_message", "max_message (64MiB) must be smaller than max_memory (64MiB): a message has to fit in guest memory"}}},
 		{"max_memory under message", actor("max_memory: 1MiB"), []want{{5, 5, "actors[0].max_memory", "max_message (1MiB) must be smaller than max_memory (1MiB)"}}},
 		{"max_memory pages", actor("max_memory: 100KiB"), []want{{5, 17, "actors[0].max_memory", "102400 bytes is not a multiple of 64KiB, the WebAssembly page size; use e.g. 128KiB"}}},
 		{"max_memory small", actor("max_memory: 32KiB"), []want{{5, 17, "actors[0].max_memory", "32768 bytes is too small; the minimum is 64KiB"}}},
