@@ -65,6 +65,15 @@ func (t *turn) write(key string, value []byte) {
 
 // Receive runs one turn and, if it succeeds, commits it.
 func (a *activation) Receive(ctx context.Context, m *scheduler.Message) ([]byte, error) {
+	if m.Key != "" {
+		// A keyed message may be a retry of one that already committed.
+		if reply, done, err := a.h.store.Recorded(ctx, recordKey(a.ref, m.Key)); err != nil {
+			return nil, abi.NewError(abi.CodeUnavailable, "reading the idempotency record: "+err.Error())
+		} else if done {
+			a.consume(ctx, m)
+			return reply, nil
+		}
+	}
 	d := a.typ.current()
 	if err := a.ensureInstance(ctx, d); err != nil {
 		return nil, a.consumeFailed(ctx, m, err, true)
@@ -81,7 +90,7 @@ func (a *activation) Receive(ctx context.Context, m *scheduler.Message) ([]byte,
 		// nothing of the turn is kept, and trying again would not help.
 		return nil, a.consumeFailed(ctx, m, abi.NewError(reply.Code, reply.Message), false)
 	}
-	if err := a.commit(ctx, t); err != nil {
+	if err := a.commit(ctx, t, reply.Payload); err != nil {
 		a.discard(ctx) // its memory reflects a turn that did not commit
 		return nil, err
 	}
@@ -98,7 +107,11 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	if int64(len(m.Payload)) > t.cfg.MaxMessage {
 		return reply, abi.NewError(abi.CodeTooLarge, "message to "+a.ref.String()+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
 	}
-	req := abi.Request{Kind: abi.KindMessage, Method: m.Method, Payload: m.Payload, Sender: refString(m.Sender), ID: m.ID}
+	id := m.ID
+	if m.Key != "" {
+		id = m.Key // the guest sees the sender's key, stable across retries
+	}
+	req := abi.Request{Kind: abi.KindMessage, Method: m.Method, Payload: m.Payload, Sender: refString(m.Sender), ID: id}
 	a.reqBuf = req.AppendTo(a.reqBuf[:0])
 	a.stderr.reset()
 	inst := t.inst
@@ -183,8 +196,11 @@ func nearMemoryLimit(t *turn) bool {
 
 // commit makes the turn durable: state writes, outgoing tells and the
 // consumption of the message, in one batch; then delivers the tells.
-func (a *activation) commit(ctx context.Context, t *turn) error {
+func (a *activation) commit(ctx context.Context, t *turn, reply []byte) error {
 	b := &storage.Batch{Actor: a.ref.String(), Version: a.version}
+	if t.msg.Key != "" {
+		b.Record = &storage.Record{Key: recordKey(a.ref, t.msg.Key), Reply: reply, Expires: time.Now().Add(a.h.retention)}
+	}
 	for k, v := range t.writes {
 		if v == nil {
 			b.Deletes = append(b.Deletes, k)
@@ -204,8 +220,12 @@ func (a *activation) commit(ctx context.Context, t *turn) error {
 	if !t.msg.IsAsk() {
 		b.Consumed = []string{t.msg.ID}
 	}
-	if b.ChangesState() || len(b.Send) > 0 || len(b.Consumed) > 0 {
+	if b.ChangesState() || len(b.Send) > 0 || len(b.Consumed) > 0 || b.Record != nil {
 		if err := a.h.store.Commit(ctx, b); err != nil {
+			if errors.Is(err, storage.ErrVersionConflict) {
+				// Someone else wrote this actor: what we hold is stale.
+				a.reload(ctx)
+			}
 			return abi.NewError(abi.CodeUnavailable, "committing the turn of "+a.ref.String()+"."+t.msg.Method+": "+err.Error())
 		}
 	}
@@ -223,6 +243,19 @@ func (a *activation) commit(ctx context.Context, t *turn) error {
 	return nil
 }
 
+// reload replaces the activation's state with what the store holds.
+func (a *activation) reload(ctx context.Context) {
+	snap, err := a.h.store.Load(ctx, a.ref.String())
+	if err != nil {
+		a.h.log.Error("reloading state after a version conflict", "actor", a.ref.String(), "err", err)
+		return
+	}
+	if snap.State == nil {
+		snap.State = make(map[string][]byte)
+	}
+	a.state, a.version = snap.State, snap.Version
+}
+
 // consumeFailed handles a failed turn. An ask's caller gets the error. A
 // tell has nobody to tell: when retry is set (the guest broke) it is tried
 // again with backoff; after its last attempt, or when the actor itself
@@ -238,10 +271,18 @@ func (a *activation) consumeFailed(ctx context.Context, m *scheduler.Message, er
 	}
 	a.h.log.Warn("tell failed and was dropped", "actor", a.ref.String(), "method", m.Method,
 		"id", m.ID, "attempts", m.Attempt, "err", err)
-	if cerr := a.h.store.Commit(ctx, &storage.Batch{Consumed: []string{m.ID}}); cerr != nil {
-		a.h.log.Error("recording a dropped tell", "id", m.ID, "err", cerr)
-	}
+	a.consume(ctx, m)
 	return err
+}
+
+// consume removes a tell from the outbox without a turn.
+func (a *activation) consume(ctx context.Context, m *scheduler.Message) {
+	if m.IsAsk() {
+		return
+	}
+	if err := a.h.store.Commit(ctx, &storage.Batch{Consumed: []string{m.ID}}); err != nil {
+		a.h.log.Error("consuming a tell", "id", m.ID, "err", err)
+	}
 }
 
 // ensureInstance builds an instance if the activation has none or runs an

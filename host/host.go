@@ -40,7 +40,16 @@ type Config struct {
 	Dispatch scheduler.Dispatch
 	// SweepInterval is how often idle activations are collected (default 1s).
 	SweepInterval time.Duration
+	// RecordRetention is how long the reply to a message with an
+	// idempotency key is kept for retries (default DefaultRecordRetention).
+	RecordRetention time.Duration
 }
+
+// DefaultRecordRetention is how long idempotency records are kept by default.
+const DefaultRecordRetention = 24 * time.Hour
+
+// MaxIdempotencyKeyLen bounds an idempotency key.
+const MaxIdempotencyKeyLen = 200
 
 // TypeConfig describes one actor type.
 type TypeConfig struct {
@@ -94,7 +103,8 @@ func (t *actorType) current() *deployment { return t.cur.Load() }
 
 // Host runs WebAssembly actors. It is safe for concurrent use.
 type Host struct {
-	store    storage.Store
+	store     storage.Store
+	retention time.Duration
 	cache    wazero.CompilationCache
 	log      *slog.Logger
 	sched    *scheduler.Scheduler
@@ -121,8 +131,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.RecordRetention <= 0 {
+		cfg.RecordRetention = DefaultRecordRetention
+	}
 	h := &Host{
 		store:     cfg.Store,
+		retention: cfg.RecordRetention,
 		log:       cfg.Logger,
 		types:     make(map[string]*actorType),
 		pending:   make(map[string][]storage.Message),
@@ -244,17 +258,49 @@ func (h *Host) Ask(ctx context.Context, to abi.Ref, method string, payload []byt
 	if err != nil {
 		return nil, err
 	}
+	key, reply, done, err := h.recorded(ctx, to, opts)
+	if err != nil || done {
+		return reply, err
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t.current().cfg.AskTimeout)
 		defer cancel()
 	}
-	reply, err := h.sched.Ask(ctx, &scheduler.Message{ID: h.ids.next(), Target: to, Method: method, Payload: payload})
+	reply, err = h.sched.Ask(ctx, &scheduler.Message{ID: h.ids.next(), Key: key, Target: to, Method: method, Payload: payload})
 	if err != nil {
 		return nil, asABIError(err)
 	}
 	return reply, nil
 }
+
+// recorded applies the call options: with an idempotency key it looks for
+// the record of a message with that key that already committed.
+func (h *Host) recorded(ctx context.Context, to abi.Ref, opts []CallOption) (key string, reply []byte, done bool, err error) {
+	var o callOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.key == "" {
+		return "", nil, false, nil
+	}
+	if len(o.key) > MaxIdempotencyKeyLen {
+		return "", nil, false, abi.NewError(abi.CodeBadRequest, "idempotency key is longer than "+itoa(MaxIdempotencyKeyLen)+" bytes")
+	}
+	for i := 0; i < len(o.key); i++ {
+		if c := o.key[i]; c < 0x21 || c > 0x7e {
+			return "", nil, false, abi.NewError(abi.CodeBadRequest, "idempotency key must be printable ASCII without spaces")
+		}
+	}
+	reply, done, err = h.store.Recorded(ctx, recordKey(to, o.key))
+	if err != nil {
+		return "", nil, false, abi.NewError(abi.CodeUnavailable, "reading the idempotency record: "+err.Error())
+	}
+	return o.key, reply, done, nil
+}
+
+// recordKey scopes an idempotency key to its target actor.
+func recordKey(to abi.Ref, key string) string { return to.String() + "\x00" + key }
 
 // Tell sends a message without waiting for its turn. When Tell returns nil
 // the message is committed to the outbox: it will be processed even if the
@@ -263,6 +309,10 @@ func (h *Host) Tell(ctx context.Context, to abi.Ref, method string, payload []by
 	t, err := h.check(to, method, payload)
 	if err != nil {
 		return err
+	}
+	key, _, done, err := h.recorded(ctx, to, opts)
+	if err != nil || done {
+		return err // done: a tell with this key was already applied
 	}
 	// Tells that found the mailbox full wait in memory; refuse more rather
 	// than let that backlog grow without bound.
@@ -276,7 +326,7 @@ func (h *Host) Tell(ctx context.Context, to abi.Ref, method string, payload []by
 	if backlog >= limit {
 		return abi.NewError(abi.CodeMailboxFull, "mailbox of "+to.String()+" is full")
 	}
-	m := storage.Message{ID: h.ids.next(), Target: to.String(), Method: method, Payload: payload}
+	m := storage.Message{ID: h.ids.next(), Key: key, Target: to.String(), Method: method, Payload: payload}
 	if err := h.store.Commit(ctx, &storage.Batch{Send: []storage.Message{m}}); err != nil {
 		return abi.NewError(abi.CodeUnavailable, "storing a tell to "+to.String()+": "+err.Error())
 	}
@@ -337,7 +387,7 @@ func (h *Host) tryDeliver(m storage.Message) bool {
 		sender, err = abi.ParseRef(m.Sender)
 	}
 	if err == nil {
-		err = h.sched.Tell(context.Background(), &scheduler.Message{ID: m.ID, Target: to, Sender: sender, Method: m.Method, Payload: m.Payload})
+		err = h.sched.Tell(context.Background(), &scheduler.Message{ID: m.ID, Key: m.Key, Target: to, Sender: sender, Method: m.Method, Payload: m.Payload})
 	}
 	switch {
 	case err == nil:

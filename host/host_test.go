@@ -21,17 +21,8 @@ import (
 	"github.com/wactor/wactor/storage/memstore"
 )
 
-// cacheDir is shared by the package's hosts so each module compiles once.
-var cacheDir string
-
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "wactor-host-test-cache-")
-	if err != nil {
-		panic(err)
-	}
-	cacheDir = dir
 	code := m.Run()
-	os.RemoveAll(dir)
 	if code == 0 {
 		if err := goleak.Find(goleak.IgnoreTopFunction("github.com/golang/glog.(*fileSink).flushDaemon"),
 			goleak.IgnoreAnyFunction("github.com/dgraph-io/ristretto/v2/z.(*AllocatorPool).freeupAllocators")); err != nil {
@@ -52,7 +43,7 @@ func newHost(t testing.TB, store storage.Store, types ...host.TypeConfig) *host.
 	ctx := context.Background()
 	h, err := host.New(ctx, host.Config{
 		Store:    store,
-		CacheDir: cacheDir,
+		CacheDir: testwasm.CacheDir(t),
 		Logger:   slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	require.NoError(t, err)
@@ -319,4 +310,42 @@ func TestLiveRedeployKeepsState(t *testing.T) {
 	// Deploy the C counter under the same type: same contract, same state.
 	require.NoError(t, h.Deploy(context.Background(), host.TypeConfig{Name: "counter", Module: testwasm.C(t, "counter")}))
 	assert.EqualValues(t, M{"n": uint64(5)}, mustCall(t, h, "counter/a", "add", M{"n": 2}))
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	store := memstore.New()
+	h := newHost(t, store, goType(t, "counter"))
+	ctx := context.Background()
+	ref := abi.Ref{Type: "counter", ID: "idem"}
+	add := cborOf(t, M{"n": 5})
+	first, err := h.Ask(ctx, ref, "add", add, host.IdempotencyKey("req-1"))
+	require.NoError(t, err)
+	again, err := h.Ask(ctx, ref, "add", add, host.IdempotencyKey("req-1"))
+	require.NoError(t, err)
+	assert.Equal(t, first, again, "a retry gets the recorded reply")
+	assert.EqualValues(t, M{"n": uint64(5)}, mustCall(t, h, "counter/idem", "get", nil), "applied once")
+
+	// Concurrent duplicates of a new key: still applied once.
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := h.Ask(ctx, ref, "add", add, host.IdempotencyKey("req-2"))
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	// Tells with a key, sent twice: applied once.
+	require.NoError(t, h.Tell(ctx, ref, "add", add, host.IdempotencyKey("tell-1")))
+	require.NoError(t, h.Tell(ctx, ref, "add", add, host.IdempotencyKey("tell-1")))
+	require.Eventually(t, func() bool {
+		msgs, err := store.Outbox(ctx)
+		require.NoError(t, err)
+		return len(msgs) == 0
+	}, 10*time.Second, 5*time.Millisecond)
+	assert.EqualValues(t, M{"n": uint64(15)}, mustCall(t, h, "counter/idem", "get", nil))
+
+	_, err = h.Ask(ctx, ref, "add", add, host.IdempotencyKey("has space"))
+	assert.ErrorIs(t, err, abi.ErrBadRequest)
 }

@@ -19,6 +19,8 @@ type Message struct {
 	Sender  abi.Ref // zero when the message comes from outside
 	Method  string
 	Payload []byte
+	// Key is the sender's idempotency key, or "".
+	Key string
 	// Attempt counts deliveries of this message, starting at 1.
 	Attempt int
 

@@ -11,6 +11,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Errors a Store returns.
@@ -38,6 +39,16 @@ type Message struct {
 	Sender  string // "type/id", or "" from outside
 	Method  string
 	Payload []byte
+	// Key is the idempotency key the sender gave, or "".
+	Key string
+}
+
+// Record remembers that a keyed message was applied, and the reply it got,
+// so that a retry with the same key is answered without applying it again.
+type Record struct {
+	Key     string
+	Reply   []byte
+	Expires time.Time // after this the store may forget the record
 }
 
 // Batch is everything one turn (or one accepted external message) commits.
@@ -55,6 +66,8 @@ type Batch struct {
 	Send []Message
 	// Consumed removes outbox entries by ID: the messages this turn processed.
 	Consumed []string
+	// Record, when set, is stored with the batch.
+	Record *Record
 }
 
 // ChangesState reports whether b writes or deletes any state.
@@ -72,6 +85,9 @@ type Store interface {
 	Commit(ctx context.Context, b *Batch) error
 	// Outbox returns every message sent and not yet consumed, sorted by ID.
 	Outbox(ctx context.Context) ([]Message, error)
+	// Recorded returns the reply of the Record committed under key, unless
+	// it has expired.
+	Recorded(ctx context.Context, key string) (reply []byte, ok bool, err error)
 	// Close releases the store; it waits for commits in flight.
 	Close() error
 }

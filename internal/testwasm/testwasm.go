@@ -78,3 +78,17 @@ func build(tb testing.TB, key string, command func(out string) *exec.Cmd) []byte
 	built[key] = wasm
 	return wasm
 }
+
+// CacheDir returns a wazero compilation cache directory shared by every
+// test binary on this machine, so that each guest is compiled once rather
+// than once per package (a standard-Go guest takes seconds to compile, more
+// under the race detector). wazero writes cache files atomically, so
+// concurrent test binaries may share it.
+func CacheDir(tb testing.TB) string {
+	tb.Helper()
+	dir := filepath.Join(os.TempDir(), "wactor-test-compile-cache")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}

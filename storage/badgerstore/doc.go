@@ -22,6 +22,7 @@
 //	's' uvarint(len(actor)) actor key    one state entry of actor; value as given
 //	'v' actor                            actor's version, 8 bytes big-endian
 //	'o' id                               an outbox message, see encodeMessage
+//	'r' key                              an idempotency record: the reply, with badger's expiry
 //
 // The length prefix makes one actor's state keys a range of their own, so
 // Load reads them with a single prefix iteration, whatever bytes actor

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/wactor/wactor/storage"
 )
@@ -18,7 +19,12 @@ type Store struct {
 	versions map[string]uint64
 	state    map[string]map[string][]byte
 	outbox   map[string]storage.Message
+	records  map[string]storage.Record
+	commits  int // since the last sweep of expired records
 }
+
+// sweepEvery is how many commits pass between sweeps of expired records.
+const sweepEvery = 1024
 
 var _ storage.Store = (*Store)(nil)
 
@@ -28,6 +34,7 @@ func New() *Store {
 		versions: make(map[string]uint64),
 		state:    make(map[string]map[string][]byte),
 		outbox:   make(map[string]storage.Message),
+		records:  make(map[string]storage.Record),
 	}
 }
 
@@ -82,7 +89,36 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 		m.Payload = bytes.Clone(m.Payload)
 		s.outbox[m.ID] = m
 	}
+	if r := b.Record; r != nil {
+		s.records[r.Key] = storage.Record{Key: r.Key, Reply: bytes.Clone(r.Reply), Expires: r.Expires}
+	}
+	if s.commits++; s.commits >= sweepEvery {
+		s.commits = 0
+		now := time.Now()
+		for k, r := range s.records {
+			if now.After(r.Expires) {
+				delete(s.records, k)
+			}
+		}
+	}
 	return nil
+}
+
+// Recorded returns a copy of the reply recorded under key.
+func (s *Store) Recorded(ctx context.Context, key string) ([]byte, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, false, storage.ErrClosed
+	}
+	r, ok := s.records[key]
+	if !ok || time.Now().After(r.Expires) {
+		return nil, false, nil
+	}
+	return append([]byte{}, r.Reply...), true, nil
 }
 
 // Outbox returns copies of the messages not yet consumed, sorted by ID.
@@ -113,5 +149,6 @@ func (s *Store) Close() error {
 	clear(s.versions)
 	clear(s.state)
 	clear(s.outbox)
+	clear(s.records)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wactor/wactor/storage"
 )
@@ -36,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Hammer", testHammer},
 		{"CanceledContext", testCanceledContext},
 		{"Closed", testClosed},
+		{"Records", testRecords},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,12 +288,14 @@ func testVersionConflict(t *testing.T, s storage.Store) {
 				Deletes:  []string{"j"},
 				Send:     []storage.Message{msg("lost", "x/1")},
 				Consumed: []string{"pending"},
+				Record:   &storage.Record{Key: "lost", Reply: []byte("r"), Expires: time.Now().Add(time.Hour)},
 			})
 			if !errors.Is(err, storage.ErrVersionConflict) {
 				t.Fatalf("Commit: got %v, want %v", err, storage.ErrVersionConflict)
 			}
 			checkSnapshot(t, s, actor, 2, puts("k", "v2", "j", "j"))
 			checkOutbox(t, s, msg("pending", actor))
+			checkRecord(t, s, "lost", nil)
 		})
 	}
 }
@@ -567,7 +571,7 @@ func puts(kv ...string) map[string][]byte {
 
 // msg builds an outbox message whose fields derive from id and target.
 func msg(id, target string) storage.Message {
-	return storage.Message{ID: id, Target: target, Sender: "sender/" + id, Method: "method", Payload: []byte("payload " + id)}
+	return storage.Message{ID: id, Target: target, Sender: "sender/" + id, Method: "method", Payload: []byte("payload " + id), Key: "key " + id}
 }
 
 func commit(t *testing.T, s storage.Store, b *storage.Batch) {
@@ -639,4 +643,39 @@ func formatMessages(msgs []storage.Message) string {
 		fmt.Fprintf(&b, "\t%q -> %q from %q %q %q\n", m.ID, m.Target, m.Sender, m.Method, m.Payload)
 	}
 	return b.String()
+}
+
+// testRecords checks idempotency records: kept with their batch, copied,
+// empty replies kept as empty, and forgotten once expired.
+func testRecords(t *testing.T, s storage.Store) {
+	hour := time.Now().Add(time.Hour)
+	checkRecord(t, s, "never", nil)
+	reply := []byte("reply")
+	commit(t, s, &storage.Batch{Actor: "rec/1", Puts: puts("k", "v"), Record: &storage.Record{Key: "a", Reply: reply, Expires: hour}})
+	reply[0] = 'X'
+	checkRecord(t, s, "a", []byte("reply"))
+	checkSnapshot(t, s, "rec/1", 1, puts("k", "v"))
+
+	commit(t, s, &storage.Batch{Record: &storage.Record{Key: "empty", Expires: hour}})
+	checkRecord(t, s, "empty", []byte{})
+
+	commit(t, s, &storage.Batch{Record: &storage.Record{Key: "old", Reply: []byte("x"), Expires: time.Now().Add(-2 * time.Second)}})
+	checkRecord(t, s, "old", nil)
+}
+
+// checkRecord checks the record under key; want nil means none.
+func checkRecord(t *testing.T, s storage.Store, key string, want []byte) {
+	t.Helper()
+	got, ok, err := s.Recorded(t.Context(), key)
+	if err != nil {
+		t.Fatalf("Recorded(%q): %v", key, err)
+	}
+	switch {
+	case want == nil && ok:
+		t.Fatalf("Recorded(%q) = %q, want no record", key, got)
+	case want != nil && !ok:
+		t.Fatalf("Recorded(%q): no record, want %q", key, want)
+	case want != nil && (got == nil || string(got) != string(want)):
+		t.Fatalf("Recorded(%q) = %q, want %q", key, got, want)
+	}
 }

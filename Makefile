@@ -1,0 +1,96 @@
+# wactor: build, run and test. `make help` lists the targets.
+
+GO       ?= go
+CLANG    ?= clang
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Bounds for the long-running targets.
+TESTTIMEOUT ?= 20m
+BENCHTIME   ?= 1s
+FUZZTIME    ?= 10s
+
+# Every Go module of the repository (the root, abi, guest-sdk/go,
+# examples/wasm, ...), found by its go.mod.
+MODULES := $(sort $(patsubst ./%,%,$(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './bin/*' -not -path '*/testdata/*'))))
+
+GO_EXAMPLES := counter greeter pingpong hostile
+C_EXAMPLES  := counter greeter pingpong
+GO_WASM := $(GO_EXAMPLES:%=bin/wasm/%.wasm)
+C_WASM  := $(C_EXAMPLES:%=bin/wasm/%-c.wasm)
+
+CFLAGS_WASM := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wl,--strip-debug -I guest-sdk/c
+C_TOOLCHAIN_HINT := the C examples need clang and wasm-ld for wasm32-wasi. On Debian or Ubuntu: \
+	sudo apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32
+
+.PHONY: all help build build-go build-c run test bench check fuzz clean FORCE
+
+all: build
+
+help:
+	@echo 'make build   bin/wactor and every example module in bin/wasm/'
+	@echo 'make run     build, then run examples/wactor.yaml on 127.0.0.1:8080'
+	@echo 'make test    every test of every module, with -race'
+	@echo 'make bench   the benchmarks of host, scheduler and storage (BENCHTIME=$(BENCHTIME))'
+	@echo 'make check   gofmt, go vet and go mod tidy -diff on every module'
+	@echo 'make fuzz    each fuzz target for FUZZTIME=$(FUZZTIME)'
+	@echo 'make clean   remove bin/'
+
+build: bin/wactor build-go build-c
+
+# go build keeps its own cache, so these always ask it.
+bin/wactor: FORCE
+	$(GO) build -ldflags '-X main.version=$(VERSION)' -o $@ ./cmd/wactor
+
+build-go: $(GO_WASM)
+
+$(GO_WASM): bin/wasm/%.wasm: FORCE
+	@mkdir -p bin/wasm
+	cd examples/wasm && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o ../../$@ ./$*
+
+build-c: $(C_WASM)
+
+# examples/wasm/c/NAME/NAME.c: the second NAME needs secondary expansion.
+.SECONDEXPANSION:
+$(C_WASM): bin/wasm/%-c.wasm: examples/wasm/c/%/$$*.c guest-sdk/c/wactor.c guest-sdk/c/wactor.h
+	@command -v $(CLANG) >/dev/null && command -v wasm-ld >/dev/null || \
+		{ echo "make: cannot build $@: $(C_TOOLCHAIN_HINT)" >&2; exit 1; }
+	@mkdir -p bin/wasm
+	$(CLANG) $(CFLAGS_WASM) -o $@ examples/wasm/c/$*/$*.c guest-sdk/c/wactor.c
+
+run: build
+	bin/wactor run -f examples/wactor.yaml
+
+test:
+	@set -e; for m in $(MODULES); do \
+		echo "== go test -race $$m"; \
+		(cd $$m && $(GO) test -race -timeout $(TESTTIMEOUT) ./...); \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 15m ./host/... ./scheduler/... ./storage/...
+
+check:
+	@echo '== gofmt -l'; out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@set -e; for m in $(MODULES); do \
+		echo "== go vet $$m"; (cd $$m && $(GO) vet ./...); \
+		echo "== go mod tidy -diff $$m"; (cd $$m && $(GO) mod tidy -diff); \
+	done
+	@echo '== go vet for wasip1 (guest code)'; set -e; for m in guest-sdk/go examples/wasm; do \
+		(cd $$m && GOOS=wasip1 GOARCH=wasm $(GO) vet ./...); \
+	done
+
+# Each fuzz target of each package runs for FUZZTIME; the go tool runs one
+# target at a time.
+fuzz:
+	@set -e; for m in $(MODULES); do \
+		for dir in $$(cd $$m && $(GO) list -f '{{.Dir}}' ./...); do \
+			for t in $$(cat $$dir/*_test.go 2>/dev/null | sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p'); do \
+				echo "== fuzz $$t in $${dir#$(CURDIR)/} for $(FUZZTIME)"; \
+				(cd $$dir && $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) .); \
+			done; \
+		done; \
+	done
+
+clean:
+	rm -rf bin
+
+FORCE:

@@ -1,0 +1,246 @@
+// Command wactor runs WebAssembly actors and talks to a running wactor.
+//
+//	wactor run -f wactor.yaml           serve the actor types of a manifest over HTTP
+//	wactor call counter/a add '{"n":7}' ask an actor and print its reply
+//	wactor tell counter/a add '{"n":7}' queue a message without waiting for its turn
+//	wactor inspect counter.wasm         show what the host sees in a module
+//	wactor version                      print the versions of wactor, Go and wazero
+//
+// Run "wactor help COMMAND" for the arguments and flags of a command.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// version is wactor's version, set at build time with
+// -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the command ran and failed
+	exitUsage = 2 // the command line or the manifest is wrong
+)
+
+// runner runs a command with its positional arguments, once its flags are
+// parsed, and returns the exit code.
+type runner func(args []string, stdout, stderr io.Writer) int
+
+// command is one subcommand.
+type command struct {
+	name    string
+	args    string // the synopsis after the name
+	summary string
+	help    string // more text for "wactor help NAME"; may be empty
+	// setup declares the command's flags on fs and returns the runner that
+	// uses them.
+	setup func(fs *flag.FlagSet) runner
+}
+
+// commands lists the subcommands in the order help shows them. It is a
+// function, not a variable, because the help command refers to it.
+func commands() []command {
+	return []command{
+		{
+			name:    "run",
+			args:    "[-f FILE] [--http-addr ADDR] [--data-dir DIR] [--log-level LEVEL]",
+			summary: "serve the actor types of a manifest over HTTP",
+			help: `Loads the manifest, opens the store, deploys every actor type and serves
+the HTTP API until SIGINT or SIGTERM, then stops taking requests, lets the
+requests in flight finish and closes the store. A second signal exits at
+once with 1. Problems in the manifest are printed as FILE:LINE:COLUMN
+lines and exit with 2. Logs go to stderr: text on a terminal, else JSON.
+`,
+			setup: setupServe,
+		},
+		{
+			name:    "call",
+			args:    "TYPE/ID METHOD [JSON] [--addr URL] [--idempotency-key KEY] [--timeout D]",
+			summary: "ask an actor and print its reply",
+			help: `Posts the message to the HTTP API of a running wactor and prints the
+reply as JSON. JSON is the payload; leave it out to send none. On an error
+prints "wactor: CODE: MESSAGE" to stderr and exits with 1. The address is
+--addr, else $WACTOR_ADDR, else http://127.0.0.1:8080.
+
+Example:
+  wactor call counter/a add '{"n":7}'
+`,
+			setup: setupCall(false),
+		},
+		{
+			name:    "tell",
+			args:    "TYPE/ID METHOD [JSON] [--addr URL] [--idempotency-key KEY] [--timeout D]",
+			summary: "queue a message for an actor without waiting for its turn",
+			help: `Like call, but the message is only accepted (HTTP 202): it is stored
+before the command returns and processed afterwards. Prints "accepted".
+
+Example:
+  wactor tell counter/a add '{"n":1}'
+`,
+			setup: setupCall(true),
+		},
+		{
+			name:    "inspect",
+			args:    "MODULE.wasm",
+			summary: "show a module's ABI version, exports, imports and problems",
+			help: `Compiles the module as the host would and prints its ABI version, its
+exports and imports, and every reason the host would refuse it. Exits with
+1 when there are problems.
+`,
+			setup: func(*flag.FlagSet) runner { return runInspect },
+		},
+		{
+			name:    "version",
+			summary: "print the versions of wactor, Go and wazero",
+			setup:   func(*flag.FlagSet) runner { return runVersion },
+		},
+		{
+			name:    "help",
+			args:    "[COMMAND]",
+			summary: "show help for wactor or for one command",
+			setup:   func(*flag.FlagSet) runner { return runHelp },
+		},
+	}
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// run is the whole program: it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	case "-version", "--version":
+		return runVersion(nil, stdout, stderr)
+	}
+	c, ok := lookup(args[0])
+	if !ok {
+		fmt.Fprintf(stderr, "wactor: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return exitUsage
+	}
+	fs := newFlagSet(c, stderr)
+	r := c.setup(fs)
+	pos, code := parseArgs(fs, args[1:])
+	switch {
+	case code == exitOK:
+		commandUsage(stdout, c, fs)
+		return exitOK
+	case code >= 0:
+		fmt.Fprintf(stderr, "Run \"wactor help %s\" for usage.\n", c.name)
+		return code
+	}
+	return r(pos, stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `wactor runs WebAssembly actors.
+
+Usage:
+  wactor COMMAND [ARGUMENTS]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run "wactor help COMMAND" for the arguments and flags of a command.
+`)
+}
+
+func runHelp(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stdout)
+		return exitOK
+	}
+	c, ok := lookup(args[0])
+	if !ok {
+		fmt.Fprintf(stderr, "wactor: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return exitUsage
+	}
+	fs := newFlagSet(c, stderr)
+	c.setup(fs)
+	commandUsage(stdout, c, fs)
+	return exitOK
+}
+
+// commandUsage prints the help of c, whose flags are declared on fs, to w.
+func commandUsage(w io.Writer, c command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: wactor %s %s\n\n%s%s.\n", c.name, c.args, strings.ToUpper(c.summary[:1]), c.summary[1:])
+	if c.help != "" {
+		fmt.Fprintf(w, "\n%s", c.help)
+	}
+	has := false
+	fs.VisitAll(func(*flag.Flag) { has = true })
+	if has {
+		fmt.Fprint(w, "\nFlags:\n")
+		out := fs.Output()
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(out)
+	}
+}
+
+// newFlagSet returns an empty flag set for c that reports parse errors to
+// stderr; run prints the usage itself.
+func newFlagSet(c command, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("wactor "+c.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseArgs parses flags wherever they appear among the positional
+// arguments (the flag package alone stops at the first positional one) and
+// returns the positional arguments; everything after "--" is positional.
+// The code is exitOK for -h, exitUsage for a bad flag, and -1 otherwise.
+func parseArgs(fs *flag.FlagSet, args []string) (pos []string, code int) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK
+			}
+			return nil, exitUsage
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, -1
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), -1
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// usageError prints a problem with the command line of the command name,
+// and returns exitUsage.
+func usageError(stderr io.Writer, name, format string, a ...any) int {
+	fmt.Fprintf(stderr, "wactor: "+format+"\n", a...)
+	fmt.Fprintf(stderr, "Run \"wactor help %s\" for usage.\n", name)
+	return exitUsage
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wactor/wactor/gateway"
+	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/manifest"
+	"github.com/wactor/wactor/storage"
+	"github.com/wactor/wactor/storage/badgerstore"
+	"github.com/wactor/wactor/storage/memstore"
+)
+
+// HTTP server limits. WriteTimeout is computed from the asks' timeouts.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	// writeMargin is added to the longest ask timeout to give WriteTimeout,
+	// so that an ask fails with its own timeout error, not a cut connection.
+	writeMargin = 10 * time.Second
+	// closeTimeout bounds each step of a graceful shutdown.
+	closeTimeout = 30 * time.Second
+)
+
+// serveFlags are the flags of run.
+type serveFlags struct {
+	file     string
+	httpAddr string
+	dataDir  string
+	logLevel string
+}
+
+func (f *serveFlags) declare(fs *flag.FlagSet) {
+	fs.StringVar(&f.file, "f", "wactor.yaml", "the manifest `FILE`")
+	fs.StringVar(&f.httpAddr, "http-addr", "", "listen on `ADDR` (host:port; port 0 picks a free port) instead of the manifest's http.addr")
+	fs.StringVar(&f.dataDir, "data-dir", "", "keep the badger store in `DIR` instead of the manifest's storage.path")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
+}
+
+func setupServe(fs *flag.FlagSet) runner {
+	f := new(serveFlags)
+	f.declare(fs)
+	return func(args []string, stdout, stderr io.Writer) int {
+		if len(args) > 0 {
+			return usageError(stderr, "run", "unexpected argument %q; name the manifest with -f", args[0])
+		}
+		sigs := make(chan os.Signal, 2)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(sigs)
+		return f.serve(sigs, stderr, nil)
+	}
+}
+
+// serve runs wactor until a signal arrives on sigs. listening, when not
+// nil, is called with the gateway's address once it is ready.
+func (f *serveFlags) serve(sigs <-chan os.Signal, stderr io.Writer, listening func(net.Addr)) int {
+	log, err := newLogger(stderr, f.logLevel)
+	if err != nil {
+		return usageError(stderr, "run", "%v", err)
+	}
+	m, err := manifest.Load(f.file)
+	if err != nil {
+		var list manifest.ErrorList
+		if errors.As(err, &list) {
+			fmt.Fprintln(stderr, list.Error())
+		} else {
+			fmt.Fprintf(stderr, "wactor: %v\n", err)
+		}
+		return exitUsage
+	}
+	addr := m.HTTP.Addr
+	if f.httpAddr != "" {
+		addr = f.httpAddr
+	}
+	if f.dataDir != "" && m.Storage.Kind != manifest.StorageBadger {
+		return usageError(stderr, "run", "--data-dir needs storage kind badger; %s says kind %s", f.file, m.Storage.Kind)
+	}
+
+	ctx := context.Background()
+	st, cacheDir, err := openStore(m, f.dataDir, log)
+	if err != nil {
+		log.Error("opening the store", "err", err)
+		return exitFail
+	}
+	h, err := host.New(ctx, host.Config{Store: st, CacheDir: cacheDir, Logger: log})
+	if err != nil {
+		log.Error("starting the host", "err", err)
+		closeStore(st, log)
+		return exitFail
+	}
+	shutdown := func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		ok := true
+		if err := h.Close(ctx); err != nil {
+			log.Error("closing the host", "err", err)
+			ok = false
+		}
+		return closeStore(st, log) && ok
+	}
+	if err := deploy(ctx, h, m, log); err != nil {
+		log.Error("deploying", "err", err)
+		shutdown()
+		return exitFail
+	}
+	if err := h.Start(ctx); err != nil {
+		log.Error("starting the host", "err", err)
+		shutdown()
+		return exitFail
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Error("cannot listen", "addr", addr, "err", err)
+		shutdown()
+		return exitFail
+	}
+	gw := gateway.New(h, gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log})
+	srv := &http.Server{
+		Handler:           gw,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      longestAsk(m) + writeMargin,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	gw.SetReady(true)
+	log.Info("listening", "addr", ln.Addr().String(), "manifest", f.file, "types", len(m.Actors))
+	if listening != nil {
+		listening(ln.Addr())
+	}
+
+	select {
+	case sig := <-sigs:
+		log.Info("shutting down; a second signal exits at once", "signal", sig.String())
+	case err := <-served:
+		log.Error("the HTTP server stopped", "err", err)
+		gw.SetReady(false)
+		shutdown()
+		return exitFail
+	}
+	gw.SetReady(false)
+	done := make(chan bool, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		ok := true
+		if err := srv.Shutdown(ctx); err != nil {
+			log.Error("stopping the HTTP server", "err", err)
+			ok = false
+		}
+		done <- shutdown() && ok
+	}()
+	select {
+	case ok := <-done:
+		if !ok {
+			return exitFail
+		}
+		log.Info("stopped")
+		return exitOK
+	case sig := <-sigs:
+		log.Warn("exiting at once", "signal", sig.String())
+		return exitFail
+	}
+}
+
+// openStore opens the store the manifest names (in dataDir when set) and
+// returns the folder for the compiled-module cache ("" for none).
+func openStore(m *manifest.Manifest, dataDir string, log *slog.Logger) (storage.Store, string, error) {
+	if m.Storage.Kind == manifest.StorageMemory {
+		cache := ""
+		if dir, err := os.UserCacheDir(); err == nil {
+			cache = filepath.Join(dir, "wactor")
+		}
+		log.Info("storage: memory; state is lost on exit")
+		return memstore.New(), cache, nil
+	}
+	dir := m.Storage.Path
+	if dataDir != "" {
+		dir = dataDir
+	}
+	st, err := badgerstore.Open(dir, badgerstore.Options{Sync: m.Storage.Sync, Logger: log})
+	if err != nil {
+		return nil, "", err
+	}
+	log.Info("storage: badger", "dir", dir, "sync", m.Storage.Sync)
+	return st, filepath.Join(dir, "cache"), nil
+}
+
+func closeStore(st storage.Store, log *slog.Logger) bool {
+	if err := st.Close(); err != nil {
+		log.Error("closing the store", "err", err)
+		return false
+	}
+	return true
+}
+
+// deploy deploys every actor type of the manifest.
+func deploy(ctx context.Context, h *host.Host, m *manifest.Manifest, log *slog.Logger) error {
+	for _, a := range m.Actors {
+		wasm, err := os.ReadFile(a.Module)
+		if err != nil {
+			return fmt.Errorf("type %s: %w", a.Type, err)
+		}
+		start := time.Now()
+		err = h.Deploy(ctx, host.TypeConfig{
+			Name:        a.Type,
+			Module:      wasm,
+			Source:      a.Module,
+			Mailbox:     a.Mailbox,
+			MaxMessage:  int64(a.MaxMessage),
+			MaxMemory:   int64(a.MaxMemory),
+			TurnTimeout: a.TurnTimeout,
+			IdleTimeout: a.IdleTimeout,
+			AskTimeout:  a.AskTimeout,
+		})
+		if err != nil {
+			return err
+		}
+		log.Info("deployed", "type", a.Type, "module", a.Module, "bytes", len(wasm), "took", time.Since(start).Round(time.Millisecond).String())
+	}
+	return nil
+}
+
+// longestAsk is the longest ask timeout of the manifest's types: an HTTP
+// ask waits at most that long.
+func longestAsk(m *manifest.Manifest) time.Duration {
+	d := host.DefaultAskTimeout
+	for _, a := range m.Actors {
+		d = max(d, a.AskTimeout)
+	}
+	return d
+}
+
+// newLogger logs to w at level: text when w is a terminal, JSON otherwise.
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	if isTerminal(w) {
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)), nil
+}
+
+// isTerminal reports whether w is a character device such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0 && !strings.EqualFold(os.Getenv("TERM"), "dumb")
+}

@@ -1,0 +1,19 @@
+// Package gateway is the HTTP API of a wactor host: an http.Handler that
+// turns requests into asks and tells and their outcomes into answers.
+//
+//	POST /v1/actors/{type}/{id}/{method}   ask (or, with Prefer: respond-async, tell)
+//	GET  /v1/actors                        the live activations
+//	GET  /v1/types                         the deployed types and their limits
+//	GET  /healthz                          the process is up
+//	GET  /readyz                           the host takes messages
+//
+// Bodies are JSON or CBOR. Actors speak CBOR, so a JSON body is converted
+// to CBOR before it reaches the actor, and a reply converted back to JSON
+// when the caller asked in JSON: integers stay integers (exact, whatever
+// their size), byte strings become base64 strings. Errors use the one
+// vocabulary of error codes (abi.Code*) and come as
+// {"error":{"code":"...","message":"..."}} with the HTTP status of the
+// code: 404 for unknown_type, 422 for an actor's own code, and so on.
+//
+// docs/http.md in the repository is the reference, with curl examples.
+package gateway

@@ -1,0 +1,380 @@
+package gateway
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/host"
+)
+
+// DefaultMaxBody is the request body limit when Config.MaxBody is zero.
+const DefaultMaxBody = 1 << 20
+
+// Config configures a Gateway.
+type Config struct {
+	// MaxBody is the largest request body accepted, in bytes; a larger one
+	// gets 413 too_large. Zero means DefaultMaxBody. The target type's
+	// max message size applies to the converted payload as well.
+	MaxBody int64
+	// Logger receives a Debug record per request and a Warn record per
+	// 5xx answer. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Gateway is the HTTP API over a host: it implements http.Handler. See
+// docs/http.md for the routes. It is safe for concurrent use.
+type Gateway struct {
+	h       *host.Host
+	maxBody int64
+	log     *slog.Logger
+	mux     *http.ServeMux
+	state   atomic.Int32 // readiness: one of the states below
+}
+
+// Readiness states reported by /readyz.
+const (
+	stateStarting int32 = iota
+	stateReady
+	stateStopping
+)
+
+// New returns a Gateway that serves h. It reports not ready until
+// SetReady(true).
+func New(h *host.Host, cfg Config) *Gateway {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	g := &Gateway{h: h, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux()}
+	g.route("POST /v1/actors/{type}/{id}/{method}", g.call)
+	g.route("GET /v1/actors", g.activations)
+	g.route("GET /v1/types", g.types)
+	g.route("GET /healthz", g.healthz)
+	g.route("GET /readyz", g.readyz)
+	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		g.fail(w, r, statusError(http.StatusNotFound, abi.CodeBadRequest,
+			"no route "+r.Method+" "+r.URL.Path+"; see docs/http.md for the API"))
+	})
+	return g
+}
+
+// route registers handle for pattern ("METHOD /path") and a handler that
+// answers every other method on the path with 405 and an Allow header.
+func (g *Gateway) route(pattern string, handle http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	allow := method
+	if method == http.MethodGet {
+		allow = "GET, HEAD"
+	}
+	g.mux.HandleFunc(pattern, handle)
+	g.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		g.fail(w, r, statusError(http.StatusMethodNotAllowed, abi.CodeBadRequest,
+			"method "+r.Method+" is not allowed on "+r.URL.Path+"; use "+method))
+	})
+}
+
+// SetReady sets what /readyz reports: ready (200) or, once it was ready,
+// stopping (503). The CLI sets it after deploying and starting the host,
+// and clears it when shutting down.
+func (g *Gateway) SetReady(ready bool) {
+	if ready {
+		g.state.Store(stateReady)
+	} else {
+		g.state.Store(stateStopping)
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	g.mux.ServeHTTP(rec, r)
+	attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start)}
+	if rec.err != nil {
+		attrs = append(attrs, "code", rec.err.Code, "message", rec.err.Message)
+	}
+	// A client that hung up caused its own 503; that is no server trouble.
+	if rec.status >= 500 && r.Context().Err() == nil {
+		g.log.Warn("http request failed", attrs...)
+		return
+	}
+	g.log.Debug("http request", attrs...)
+}
+
+// recorder remembers the status and the error of a response for the log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	err    *abi.Error
+}
+
+func (r *recorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// call serves POST /v1/actors/{type}/{id}/{method}: an ask, or a tell
+// with Prefer: respond-async.
+func (g *Gateway) call(w http.ResponseWriter, r *http.Request) {
+	ref := abi.Ref{Type: r.PathValue("type"), ID: r.PathValue("id")}
+	method := r.PathValue("method")
+	if err := ref.Validate(); err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	var opts []host.CallOption
+	key, err := idempotencyKey(r.Header)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	if key != "" {
+		opts = append(opts, host.IdempotencyKey(key))
+	}
+	async := prefersAsync(r.Header)
+
+	body, err := g.readBody(w, r)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	in := formatJSON
+	var payload []byte
+	if len(bytes.TrimSpace(body)) > 0 { // an empty body is no payload, whatever its type
+		if in, err = requestFormat(r.Header.Get("Content-Type")); err != nil {
+			g.fail(w, r, err)
+			return
+		}
+		payload = body
+		if in == formatJSON {
+			if payload, err = jsonToCBOR(body); err != nil {
+				g.fail(w, r, err)
+				return
+			}
+		}
+	} else if ct := r.Header.Get("Content-Type"); ct != "" {
+		if f, err := requestFormat(ct); err == nil {
+			in = f
+		}
+	}
+
+	if async {
+		if err := g.h.Tell(r.Context(), ref, method, payload, opts...); err != nil {
+			g.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Preference-Applied", "respond-async")
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted"})
+		return
+	}
+
+	out, err := replyFormat(r.Header.Values("Accept"), in)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	reply, err := g.h.Ask(r.Context(), ref, method, payload, opts...)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	if out == formatJSON {
+		if len(reply) == 0 {
+			reply = []byte("null")
+		} else if reply, err = cborToJSON(reply); err != nil {
+			var e *abi.Error
+			errors.As(err, &e)
+			g.fail(w, r, abi.NewError(e.Code, "the turn of "+ref.String()+" "+method+" committed, but "+
+				e.Message+"; ask with Accept: application/cbor to get the reply as it is"))
+			return
+		}
+		reply = append(reply, '\n')
+	}
+	w.Header().Set("Content-Type", out.contentType())
+	w.Header().Set("Content-Length", strconv.Itoa(len(reply)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(reply)
+}
+
+// readBody reads the whole request body, up to the limit.
+func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > g.maxBody {
+		return nil, tooLarge(r.ContentLength, g.maxBody)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.maxBody))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, tooLarge(-1, g.maxBody)
+	case err != nil:
+		return nil, abi.NewError(abi.CodeBadRequest, "reading the request body: "+err.Error())
+	}
+	return body, nil
+}
+
+func tooLarge(size, limit int64) error {
+	what := "the request body is"
+	if size >= 0 {
+		what += " " + strconv.FormatInt(size, 10) + " bytes,"
+	}
+	return abi.NewError(abi.CodeTooLarge, what+" over the limit of "+strconv.FormatInt(limit, 10)+" bytes")
+}
+
+// refJSON is an actor ref in listings.
+type refJSON struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+// activations serves GET /v1/actors.
+func (g *Gateway) activations(w http.ResponseWriter, r *http.Request) {
+	refs := g.h.Activations()
+	slices.SortFunc(refs, func(a, b abi.Ref) int {
+		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.ID, b.ID))
+	})
+	list := make([]refJSON, len(refs))
+	for i, ref := range refs {
+		list[i] = refJSON{Type: ref.Type, ID: ref.ID}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"activations": list})
+}
+
+// typeJSON describes a deployed type in GET /v1/types.
+type typeJSON struct {
+	Name          string `json:"name"`
+	Source        string `json:"source"`
+	ModuleSize    int    `json:"module_size"`
+	Mailbox       int    `json:"mailbox"`
+	MaxMessage    int64  `json:"max_message"`
+	MaxMemory     int64  `json:"max_memory"`
+	TurnTimeoutMS int64  `json:"turn_timeout_ms"`
+	IdleTimeoutMS int64  `json:"idle_timeout_ms"`
+	AskTimeoutMS  int64  `json:"ask_timeout_ms"`
+}
+
+// types serves GET /v1/types.
+func (g *Gateway) types(w http.ResponseWriter, r *http.Request) {
+	infos := g.h.Types()
+	list := make([]typeJSON, len(infos))
+	for i, t := range infos {
+		c := t.Config
+		list[i] = typeJSON{
+			Name:          t.Name,
+			Source:        t.Source,
+			ModuleSize:    t.ModuleSize,
+			Mailbox:       c.Mailbox,
+			MaxMessage:    c.MaxMessage,
+			MaxMemory:     c.MaxMemory,
+			TurnTimeoutMS: c.TurnTimeout.Milliseconds(),
+			IdleTimeoutMS: c.IdleTimeout.Milliseconds(),
+			AskTimeoutMS:  c.AskTimeout.Milliseconds(),
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"types": list})
+}
+
+// healthz serves GET /healthz: the process is up.
+func (g *Gateway) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz serves GET /readyz: the host takes messages.
+func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
+	switch g.state.Load() {
+	case stateReady:
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	case stateStarting:
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+	default:
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "stopping"})
+	}
+}
+
+// statusOf maps an error code to its HTTP status (DESIGN.md's table);
+// codes of the actor's own are application errors: 422.
+func statusOf(code string) int {
+	switch code {
+	case abi.CodeBadRequest:
+		return http.StatusBadRequest
+	case abi.CodeUnknownType, abi.CodeUnknownMethod:
+		return http.StatusNotFound
+	case abi.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case abi.CodeMailboxFull:
+		return http.StatusTooManyRequests
+	case abi.CodeTimeout:
+		return http.StatusGatewayTimeout
+	case abi.CodeTurnTimeout, abi.CodeMemoryExhausted, abi.CodeTrapped, abi.CodeBadReply:
+		return http.StatusInternalServerError
+	case abi.CodeDeadlock:
+		return http.StatusLoopDetected
+	case abi.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	if abi.IsSystemCode(code) {
+		return http.StatusInternalServerError // a code added to abi but not here
+	}
+	return http.StatusUnprocessableEntity
+}
+
+// errorBody is the body of every error answer.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// fail answers with err as an error body and its status.
+func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var e *abi.Error
+	status := 0
+	var he *httpError
+	switch {
+	case errors.As(err, &he):
+		e, status = he.err, he.status
+	case errors.As(err, &e):
+		status = statusOf(e.Code)
+	default:
+		e = abi.NewError(abi.CodeUnavailable, err.Error())
+		status = http.StatusServiceUnavailable
+	}
+	if rec, ok := w.(*recorder); ok {
+		rec.err = e
+	}
+	var body errorBody
+	body.Error.Code, body.Error.Message = e.Code, e.Message
+	writeJSON(w, status, body)
+}
+
+// writeJSON answers with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil { // only plain types reach here
+		http.Error(w, `{"error":{"code":"unavailable","message":"encoding the answer failed"}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", contentTypeJSON)
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
