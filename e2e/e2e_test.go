@@ -49,17 +49,16 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// wactorBin builds cmd/wactor once for the test binary (with -race when the
-// tests run with it) and returns its path.
+// wactorBin builds cmd/wactor once for the test binary and returns its
+// path. The binary is built without -race even when the tests run with it:
+// under the race detector wazero takes 20 to 60 seconds to compile each
+// standard-Go guest. The in-process tests of cmd/wactor and gateway run
+// the same code with -race.
 func wactorBin(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		binPath = filepath.Join(binDir, "wactor")
-		args := []string{"build", "-o", binPath}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, "./cmd/wactor")...)
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/wactor")
 		cmd.Dir = testwasm.Root()
 		out, err := runBounded(cmd, buildTimeout)
 		if err != nil {

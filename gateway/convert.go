@@ -27,8 +27,11 @@ import (
 // (with a little room for tags) in a reply converted to JSON.
 const maxDepth = 512
 
+// jsonSpace is JSON's white space.
+const jsonSpace = " \t\r\n"
+
 // valueSep is what may stand between a token and the next value.
-const valueSep = " \t\r\n,:"
+const valueSep = jsonSpace + ",:"
 
 // maxBigIntBits bounds the integers that become JSON numbers: beyond it a
 // decimal conversion costs more than a reply is worth.
@@ -87,7 +90,7 @@ func jsonToCBOR(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	off := c.skip(dec.InputOffset(), " \t\r\n")
+	off := c.skip(dec.InputOffset(), jsonSpace)
 	if _, err := dec.Token(); err == nil {
 		return nil, syntaxError(body, off, "unexpected data after the JSON value")
 	} else if err != io.EOF {

@@ -155,24 +155,27 @@ func (g *Gateway) call(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, err)
 		return
 	}
+	// An empty body is no payload, whatever its Content-Type says (curl -d ''
+	// sends a form type); so is a JSON body of white space.
 	in := formatJSON
 	var payload []byte
-	if len(bytes.TrimSpace(body)) > 0 { // an empty body is no payload, whatever its type
-		if in, err = requestFormat(r.Header.Get("Content-Type")); err != nil {
+	ct := r.Header.Get("Content-Type")
+	if len(body) > 0 {
+		if in, err = requestFormat(ct); err != nil {
 			g.fail(w, r, err)
 			return
 		}
-		payload = body
-		if in == formatJSON {
+		switch {
+		case in == formatCBOR:
+			payload = body
+		case len(bytes.Trim(body, jsonSpace)) > 0:
 			if payload, err = jsonToCBOR(body); err != nil {
 				g.fail(w, r, err)
 				return
 			}
 		}
-	} else if ct := r.Header.Get("Content-Type"); ct != "" {
-		if f, err := requestFormat(ct); err == nil {
-			in = f
-		}
+	} else if f, err := requestFormat(ct); err == nil {
+		in = f
 	}
 
 	if async {

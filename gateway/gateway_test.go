@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -396,4 +397,46 @@ func TestLogging(t *testing.T) {
 	assert.Contains(t, out, "level=DEBUG msg=\"http request\" method=GET path=/healthz status=200 duration=")
 	assert.Contains(t, out, "level=WARN msg=\"http request failed\" method=POST path=/v1/actors/hostile/TestLogging/panic status=500")
 	assert.Contains(t, out, "code=trapped")
+}
+
+func TestPayloads(t *testing.T) {
+	srv, _ := serve(t, gateway.Config{})
+	ref := "/v1/actors/hostile/" + id(t)
+	cborType := []string{"Content-Type", "application/cbor"}
+	unhex := func(s string) string {
+		b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+		require.NoError(t, err)
+		return string(b)
+	}
+
+	// A byte string in a reply becomes base64.
+	r := post(t, srv, ref+"/write", unhex("a2 636b6579 6162 6576616c7565 43 010203"), cborType...) // {"key":"b","value":h'010203'}
+	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	assert.Equal(t, `{"value":"AQID"}`, okJSON(t, post(t, srv, ref+"/read", `{"key":"b"}`)))
+
+	// Big integers and floats survive both ways.
+	okJSON(t, post(t, srv, ref+"/write", `{"key":"n","value":[18446744073709551616,-9007199254740993,1.0,0.1]}`))
+	assert.Equal(t, `{"value":[18446744073709551616,-9007199254740993,1.0,0.1]}`, okJSON(t, post(t, srv, ref+"/read", `{"key":"n"}`)))
+
+	// A reply JSON cannot show is a bad_reply that says the turn committed,
+	// and comes as it is in CBOR.
+	okJSON(t, post(t, srv, ref+"/write", unhex("a2 636b6579 6178 6576616c7565 a1 41 01 01"), cborType...)) // {"key":"x","value":{h'01':1}}
+	msg := wantError(t, post(t, srv, ref+"/read", `{"key":"x"}`), 500, abi.CodeBadReply)
+	assert.Contains(t, msg, "committed")
+	assert.Contains(t, msg, "Accept: application/cbor")
+	r = post(t, srv, ref+"/read", `{"key":"x"}`, "Accept", "application/cbor")
+	require.Equal(t, http.StatusOK, r.status)
+	assert.Equal(t, unhex("a1 6576616c7565 a1 41 01 01"), string(r.body))
+
+	// A one-byte CBOR body that looks like white space is still a payload
+	// (0x20 is -1); a JSON body of white space is none.
+	msg = wantError(t, post(t, srv, ref+"/read", "\x20", cborType...), 400, abi.CodeBadRequest)
+	assert.Contains(t, msg, "not a CBOR map")
+	assert.Equal(t, `{}`, okJSON(t, post(t, srv, ref+"/read", " \n")))
+	// An empty body with a form Content-Type (curl -d '') is no payload.
+	assert.Equal(t, `{}`, okJSON(t, post(t, srv, ref+"/read", "", "Content-Type", "application/x-www-form-urlencoded")))
+
+	// An id may hold '/', escaped in the path.
+	assert.JSONEq(t, `{"n":3}`, okJSON(t, post(t, srv, "/v1/actors/counter/"+id(t)+"%2Fsub/add", `{"n":3}`)))
+	assert.Contains(t, okJSON(t, do(t, srv, "GET", "/v1/actors", nil)), `{"type":"counter","id":"`+id(t)+`/sub"}`)
 }

@@ -105,11 +105,11 @@ func (t *actorType) current() *deployment { return t.cur.Load() }
 type Host struct {
 	store     storage.Store
 	retention time.Duration
-	cache    wazero.CompilationCache
-	log      *slog.Logger
-	sched    *scheduler.Scheduler
-	watchdog *watchdog
-	ids      idGen
+	cache     wazero.CompilationCache
+	log       *slog.Logger
+	sched     *scheduler.Scheduler
+	watchdog  *watchdog
+	ids       idGen
 
 	typesMu sync.RWMutex
 	types   map[string]*actorType

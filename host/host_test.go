@@ -349,3 +349,20 @@ func TestIdempotencyKey(t *testing.T) {
 	_, err = h.Ask(ctx, ref, "add", add, host.IdempotencyKey("has space"))
 	assert.ErrorIs(t, err, abi.ErrBadRequest)
 }
+
+func TestBankTransferMovesMoneyOnce(t *testing.T) {
+	bank := goType(t, "bank")
+	bank.Name = "account"
+	h := newHost(t, memstore.New(), bank)
+	assert.EqualValues(t, M{"balance": uint64(100)}, mustCall(t, h, "account/a", "deposit", M{"amount": 100}))
+	assert.EqualValues(t, M{"balance": uint64(60)}, mustCall(t, h, "account/a", "transfer", M{"to": "b", "amount": 40}))
+	_, err := call(t, h, "account/a", "transfer", M{"to": "b", "amount": 61})
+	var e *abi.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "insufficient_funds", e.Code)
+	require.Eventually(t, func() bool {
+		return mustCall(t, h, "account/b", "balance", nil)["balance"] == uint64(40)
+	}, 10*time.Second, 5*time.Millisecond)
+	assert.EqualValues(t, M{"balance": uint64(60), "sent": uint64(1), "received": uint64(0)}, mustCall(t, h, "account/a", "balance", nil))
+	assert.EqualValues(t, M{"balance": uint64(40), "sent": uint64(0), "received": uint64(1)}, mustCall(t, h, "account/b", "balance", nil))
+}

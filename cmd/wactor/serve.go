@@ -66,13 +66,37 @@ func setupServe(fs *flag.FlagSet) runner {
 	}
 }
 
-// serve runs wactor until a signal arrives on sigs. listening, when not
-// nil, is called with the gateway's address once it is ready.
+// serve runs wactor until a signal arrives on sigs: the first one stops it
+// gracefully, a second one makes serve return exitFail at once. listening,
+// when not nil, is called with the gateway's address once it is ready.
 func (f *serveFlags) serve(sigs <-chan os.Signal, stderr io.Writer, listening func(net.Addr)) int {
 	log, err := newLogger(stderr, f.logLevel)
 	if err != nil {
 		return usageError(stderr, "run", "%v", err)
 	}
+	stop := make(chan struct{}) // closed at the first signal
+	result := make(chan int, 1)
+	go func() { result <- f.serveUntil(stop, log, stderr, listening) }()
+	stopping := false
+	for {
+		select {
+		case code := <-result:
+			return code
+		case sig := <-sigs:
+			if !stopping {
+				stopping = true
+				log.Info("shutting down; a second signal exits at once", "signal", sig.String())
+				close(stop)
+				continue
+			}
+			log.Warn("exiting at once", "signal", sig.String())
+			return exitFail
+		}
+	}
+}
+
+// serveUntil starts wactor, serves until stop is closed, and shuts down.
+func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr io.Writer, listening func(net.Addr)) int {
 	m, err := manifest.Load(f.file)
 	if err != nil {
 		var list manifest.ErrorList
@@ -103,7 +127,9 @@ func (f *serveFlags) serve(sigs <-chan os.Signal, stderr io.Writer, listening fu
 		closeStore(st, log)
 		return exitFail
 	}
-	shutdown := func() bool {
+	// closeAll closes the host, then the store, and reports whether both
+	// closed cleanly.
+	closeAll := func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()
 		ok := true
@@ -113,21 +139,36 @@ func (f *serveFlags) serve(sigs <-chan os.Signal, stderr io.Writer, listening fu
 		}
 		return closeStore(st, log) && ok
 	}
-	if err := deploy(ctx, h, m, log); err != nil {
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
+	// Deploying standard-Go guests takes a second each when they are not in
+	// the cache: a signal meanwhile stops wactor before it listens.
+	if err := deploy(ctx, h, m, log, stopped); err != nil {
+		if errors.Is(err, errStopped) {
+			ok := closeAll()
+			log.Info("stopped before listening")
+			return exitCode(ok)
+		}
 		log.Error("deploying", "err", err)
-		shutdown()
+		closeAll()
 		return exitFail
 	}
 	if err := h.Start(ctx); err != nil {
 		log.Error("starting the host", "err", err)
-		shutdown()
+		closeAll()
 		return exitFail
 	}
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		log.Error("cannot listen", "addr", addr, "err", err)
-		shutdown()
+		closeAll()
 		return exitFail
 	}
 	gw := gateway.New(h, gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log})
@@ -149,38 +190,39 @@ func (f *serveFlags) serve(sigs <-chan os.Signal, stderr io.Writer, listening fu
 	}
 
 	select {
-	case sig := <-sigs:
-		log.Info("shutting down; a second signal exits at once", "signal", sig.String())
+	case <-stop:
 	case err := <-served:
 		log.Error("the HTTP server stopped", "err", err)
 		gw.SetReady(false)
-		shutdown()
+		closeAll()
 		return exitFail
 	}
+	// Refuse new work, let the requests in flight finish, then stop the
+	// actors and close the store.
 	gw.SetReady(false)
-	done := make(chan bool, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-		defer cancel()
-		ok := true
-		if err := srv.Shutdown(ctx); err != nil {
-			log.Error("stopping the HTTP server", "err", err)
-			ok = false
-		}
-		done <- shutdown() && ok
-	}()
-	select {
-	case ok := <-done:
-		if !ok {
-			return exitFail
-		}
-		log.Info("stopped")
-		return exitOK
-	case sig := <-sigs:
-		log.Warn("exiting at once", "signal", sig.String())
-		return exitFail
+	ok := true
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Error("stopping the HTTP server", "err", err)
+		ok = false
 	}
+	ok = closeAll() && ok
+	if ok {
+		log.Info("stopped")
+	}
+	return exitCode(ok)
 }
+
+func exitCode(ok bool) int {
+	if ok {
+		return exitOK
+	}
+	return exitFail
+}
+
+// errStopped: a signal arrived while deploying.
+var errStopped = errors.New("stopped by a signal")
 
 // openStore opens the store the manifest names (in dataDir when set) and
 // returns the folder for the compiled-module cache ("" for none).
@@ -213,9 +255,13 @@ func closeStore(st storage.Store, log *slog.Logger) bool {
 	return true
 }
 
-// deploy deploys every actor type of the manifest.
-func deploy(ctx context.Context, h *host.Host, m *manifest.Manifest, log *slog.Logger) error {
+// deploy deploys every actor type of the manifest, and returns errStopped
+// as soon as stopped reports true.
+func deploy(ctx context.Context, h *host.Host, m *manifest.Manifest, log *slog.Logger, stopped func() bool) error {
 	for _, a := range m.Actors {
+		if stopped() {
+			return errStopped
+		}
 		wasm, err := os.ReadFile(a.Module)
 		if err != nil {
 			return fmt.Errorf("type %s: %w", a.Type, err)

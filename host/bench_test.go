@@ -1,0 +1,177 @@
+package host_test
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/testwasm"
+	"github.com/wactor/wactor/scheduler"
+	"github.com/wactor/wactor/storage/badgerstore"
+	"github.com/wactor/wactor/storage/memstore"
+)
+
+// guests are the counter written in standard Go and in C, measured side by
+// side: the same contract, very different runtimes inside the sandbox.
+var guests = []struct {
+	name  string
+	build func(testing.TB, string) []byte
+}{
+	{"go", testwasm.Go},
+	{"c", testwasm.C},
+}
+
+func benchHost(b *testing.B, guest string, build func(testing.TB, string) []byte, d scheduler.Dispatch) *host.Host {
+	b.Helper()
+	ctx := context.Background()
+	h, err := host.New(ctx, host.Config{Store: memstore.New(), CacheDir: testwasm.CacheDir(b), Dispatch: d})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := h.Deploy(ctx, host.TypeConfig{Name: "counter", Module: build(b, "counter"), Mailbox: 1 << 16, MaxMemory: 256 << 20}); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close(context.Background()) })
+	return h
+}
+
+var (
+	getPayload = []byte{0xa0} // {}
+	addPayload = []byte{0xa1, 0x61, 'n', 0x01}
+)
+
+// BenchmarkAsk is one ask round trip from the host into the guest and
+// back: get reads state and commits nothing; add writes state and commits
+// to the in-memory store.
+func BenchmarkAsk(b *testing.B) {
+	for _, g := range guests {
+		for _, method := range []string{"get", "add"} {
+			b.Run(g.name+"/"+method, func(b *testing.B) {
+				h := benchHost(b, g.name, g.build, scheduler.Goroutines)
+				ctx := context.Background()
+				ref := abi.Ref{Type: "counter", ID: "a"}
+				payload := getPayload
+				if method == "add" {
+					payload = addPayload
+				}
+				if _, err := h.Ask(ctx, ref, method, payload); err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := h.Ask(ctx, ref, method, payload); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkTellFanOut sends b.N durable tells (outbox commit, delivery,
+// turn, consuming commit) spread over 1,000 live activations, with each
+// dispatch strategy.
+func BenchmarkTellFanOut(b *testing.B) {
+	dispatches := []struct {
+		name string
+		d    scheduler.Dispatch
+	}{{"goroutines", scheduler.Goroutines}, {"pool8", scheduler.Dispatch{Workers: 8}}}
+	for _, g := range guests {
+		for _, d := range dispatches {
+			b.Run(g.name+"/"+d.name, func(b *testing.B) {
+				h := benchHost(b, g.name, g.build, d.d)
+				ctx := context.Background()
+				refs := make([]abi.Ref, 1000)
+				for i := range refs {
+					refs[i] = abi.Ref{Type: "counter", ID: strconv.Itoa(i)}
+					if _, err := h.Ask(ctx, refs[i], "get", getPayload); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if err := h.Tell(ctx, refs[i%len(refs)], "add", addPayload); err != nil {
+						b.Fatal(err)
+					}
+				}
+				// Every counter's get queues behind its tells: when all
+				// answer, every tell has been processed.
+				for _, r := range refs {
+					if _, err := h.Ask(ctx, r, "get", getPayload); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkActivation asks a new actor each time: state load (empty),
+// a fresh instance of the module, one turn.
+func BenchmarkActivation(b *testing.B) {
+	for _, g := range guests {
+		b.Run(g.name, func(b *testing.B) {
+			h := benchHost(b, g.name, g.build, scheduler.Goroutines)
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: strconv.Itoa(i)}, "get", getPayload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDurableAsk runs state-changing asks (counter add) from 64
+// concurrent callers, each on its own actor, against badger with group
+// commit, with an fsync per turn, and without fsync, side by side. The raw
+// badger baseline is storage/badgerstore's BenchmarkCommit.
+func BenchmarkDurableAsk(b *testing.B) {
+	stores := []struct {
+		name string
+		opts badgerstore.Options
+	}{
+		{"group-commit", badgerstore.Options{Sync: true}},
+		{"fsync-per-turn", badgerstore.Options{Sync: true, NoGroupCommit: true}},
+		{"no-sync", badgerstore.Options{Sync: false}},
+	}
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) {
+			store, err := badgerstore.Open(b.TempDir(), st.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer store.Close()
+			ctx := context.Background()
+			h, err := host.New(ctx, host.Config{Store: store, CacheDir: testwasm.CacheDir(b)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Close(ctx)
+			if err := h.Deploy(ctx, host.TypeConfig{Name: "counter", Module: testwasm.C(b, "counter")}); err != nil {
+				b.Fatal(err)
+			}
+			// A generous deadline: an fsync on a busy disk can take long.
+			ctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			var next atomic.Int64
+			b.SetParallelism(32) // 64 callers on 2 cores
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				ref := abi.Ref{Type: "counter", ID: strconv.FormatInt(next.Add(1), 10)}
+				for pb.Next() {
+					if _, err := h.Ask(ctx, ref, "add", addPayload); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "asks/s")
+		})
+	}
+}
