@@ -221,7 +221,10 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) error {
 		b.Consumed = []string{t.msg.ID}
 	}
 	if b.ChangesState() || len(b.Send) > 0 || len(b.Consumed) > 0 || b.Record != nil {
-		if err := a.h.store.Commit(ctx, b); err != nil {
+		resume := a.h.sched.Blocking(ctx) // waits for the group's write
+		err := a.h.store.Commit(ctx, b)
+		resume()
+		if err != nil {
 			if errors.Is(err, storage.ErrVersionConflict) {
 				// Someone else wrote this actor: what we hold is stale.
 				a.reload(ctx)
@@ -265,7 +268,10 @@ func (a *activation) consumeFailed(ctx context.Context, m *scheduler.Message, er
 	if m.IsAsk() {
 		return err
 	}
-	if retry && m.Attempt < maxAttempts && !a.h.closing() {
+	if retry && a.h.closing() {
+		return err // still in the outbox: the next run delivers it again
+	}
+	if retry && m.Attempt < maxAttempts {
 		a.h.retryLater(m)
 		return err
 	}
@@ -280,6 +286,8 @@ func (a *activation) consume(ctx context.Context, m *scheduler.Message) {
 	if m.IsAsk() {
 		return
 	}
+	resume := a.h.sched.Blocking(ctx)
+	defer resume()
 	if err := a.h.store.Commit(ctx, &storage.Batch{Consumed: []string{m.ID}}); err != nil {
 		a.h.log.Error("consuming a tell", "id", m.ID, "err", err)
 	}

@@ -79,7 +79,7 @@ func BenchmarkTellFanOut(b *testing.B) {
 	dispatches := []struct {
 		name string
 		d    scheduler.Dispatch
-	}{{"goroutines", scheduler.Goroutines}, {"pool8", scheduler.Dispatch{Workers: 8}}}
+	}{{"goroutines", scheduler.Goroutines}, {"pool2", scheduler.Dispatch{Workers: 2}}, {"pool4", scheduler.Dispatch{Workers: 4}}}
 	for _, g := range guests {
 		for _, d := range dispatches {
 			b.Run(g.name+"/"+d.name, func(b *testing.B) {

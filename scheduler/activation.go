@@ -43,7 +43,7 @@ func (a *activation) enqueue(m *Message) (bool, error) {
 	a.mu.Unlock()
 	if start {
 		a.s.addBusy(1)
-		a.s.dispatch(a)
+		a.s.dispatcher.dispatch(a)
 	}
 	return true, nil
 }
@@ -103,7 +103,7 @@ func (a *activation) run() {
 		payload, err := a.actor.Receive(ctx, m)
 		m.answer(payload, err)
 	}
-	s.dispatch(a) // more to do: queue again behind the others
+	s.dispatcher.dispatch(a) // more to do: queue again behind the others
 }
 
 // activate creates the Actor, first waiting for a previous activation of the
@@ -113,7 +113,9 @@ func (a *activation) activate() bool {
 	if a.prev != nil {
 		<-a.prev
 	}
+	a.s.dispatcher.block() // loading state and building an instance may wait on I/O
 	actor, err := a.s.cfg.Activator.Activate(a.s.ctx, a.ref)
+	a.s.dispatcher.unblock()
 	if err == nil {
 		a.actor = actor
 		return true

@@ -17,7 +17,7 @@ var benchDispatch = []struct {
 }{
 	{"goroutines", Goroutines},
 	{"pool2", Dispatch{Workers: 2}},
-	{"pool8", Dispatch{Workers: 8}},
+	{"pool4", Dispatch{Workers: 4}},
 }
 
 type countActor struct{ wg *sync.WaitGroup }

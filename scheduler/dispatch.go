@@ -4,70 +4,123 @@ import "sync"
 
 // Dispatch chooses how activations with work get CPU time.
 type Dispatch struct {
-	// Workers, when positive, runs activations on a fixed pool of that many
-	// goroutines fed by a run queue. Zero starts one goroutine per activation
-	// that has work, for as long as it has work (the default).
+	// Workers, when positive, runs activations on a pool of that many
+	// goroutines fed by a run queue. A worker whose turn blocks (an ask, a
+	// storage commit, an activation) is replaced for as long as it is
+	// blocked, so blocking never starves the queue and commits of many
+	// turns can share one write. Zero starts a goroutine per activation
+	// that has work, for as long as it has work.
 	Workers int
 }
 
-// Goroutines is the default Dispatch: a goroutine per active mailbox.
+// Goroutines is the Dispatch with a goroutine per active mailbox.
 var Goroutines = Dispatch{}
 
-func (d Dispatch) start(s *Scheduler) func(*activation) {
+// dispatcher runs activations that have work.
+type dispatcher interface {
+	dispatch(a *activation)
+	// block and unblock bracket a call in which the running turn waits.
+	block()
+	unblock()
+	// stop lets idle workers exit once Close has drained the activations.
+	stop()
+}
+
+func (d Dispatch) start(s *Scheduler) dispatcher {
 	if d.Workers <= 0 {
-		return func(a *activation) { s.goFunc(a.run) }
+		return goroutines{s}
 	}
-	q := &runQueue{}
-	q.cond = sync.NewCond(&q.mu)
-	for i := 0; i < d.Workers; i++ {
-		s.goFunc(func() {
-			for a := q.pop(); a != nil; a = q.pop() {
-				a.run()
+	p := &pool{s: s, size: d.Workers}
+	p.cond = sync.NewCond(&p.mu)
+	return p
+}
+
+// goroutines starts a goroutine per activation with work; blocking needs no
+// help because every activation has a goroutine of its own.
+type goroutines struct{ s *Scheduler }
+
+func (g goroutines) dispatch(a *activation) { g.s.goFunc(a.run) }
+func (goroutines) block()                   {}
+func (goroutines) unblock()                 {}
+func (goroutines) stop()                    {}
+
+// pool keeps up to size workers running activations from a FIFO run queue.
+// The queue is unbounded because a worker pushes back an activation with
+// more work and must never block doing so; it holds each activation at most
+// once, so it is bounded by the number of activations.
+type pool struct {
+	s    *Scheduler
+	size int
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []*activation
+	workers int // alive
+	blocked int // alive but waiting in a blocking call
+	idle    int // alive and waiting for work
+	stopped bool
+}
+
+func (p *pool) dispatch(a *activation) {
+	p.mu.Lock()
+	p.queue = append(p.queue, a)
+	p.wake()
+	p.mu.Unlock()
+}
+
+// wake finds a worker for queued work: an idle one, or a new one while
+// fewer than size are running. Called with p.mu held.
+func (p *pool) wake() {
+	switch {
+	case len(p.queue) == 0:
+	case p.idle > 0:
+		p.cond.Signal()
+	case p.workers-p.blocked < p.size:
+		p.workers++
+		p.s.goFunc(p.work)
+	}
+}
+
+func (p *pool) block() {
+	p.mu.Lock()
+	p.blocked++
+	p.wake()
+	p.mu.Unlock()
+}
+
+func (p *pool) unblock() {
+	p.mu.Lock()
+	p.blocked--
+	p.mu.Unlock()
+}
+
+func (p *pool) stop() {
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+func (p *pool) work() {
+	p.mu.Lock()
+	for {
+		for len(p.queue) == 0 {
+			// Workers that replaced blocked ones leave once the others
+			// are back, so that at most size keep running.
+			if p.stopped || p.workers-p.blocked > p.size {
+				p.workers--
+				p.mu.Unlock()
+				return
 			}
-		})
+			p.idle++
+			p.cond.Wait()
+			p.idle--
+		}
+		a := p.queue[0]
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
+		p.mu.Unlock()
+		a.run()
+		p.mu.Lock()
 	}
-	s.goFunc(func() {
-		<-s.stopping
-		q.close()
-	})
-	return q.push
-}
-
-// runQueue is an unbounded FIFO of activations with work; unbounded because
-// a worker pushes back an activation it could not finish, and must never
-// block doing so.
-type runQueue struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	items  []*activation
-	closed bool
-}
-
-func (q *runQueue) push(a *activation) {
-	q.mu.Lock()
-	q.items = append(q.items, a)
-	q.mu.Unlock()
-	q.cond.Signal()
-}
-
-func (q *runQueue) pop() *activation {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for len(q.items) == 0 && !q.closed {
-		q.cond.Wait()
-	}
-	if len(q.items) == 0 {
-		return nil
-	}
-	a := q.items[0]
-	q.items[0] = nil
-	q.items = q.items[1:]
-	return a
-}
-
-func (q *runQueue) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-	q.cond.Broadcast()
 }

@@ -93,7 +93,7 @@ type Scheduler struct {
 	cfg      Config
 	ctx      context.Context // cancelled by Close once turns are done
 	cancel   context.CancelFunc
-	dispatch func(*activation)
+	dispatcher dispatcher
 	wg       sync.WaitGroup // every goroutine the scheduler starts
 
 	mu       sync.Mutex
@@ -104,7 +104,6 @@ type Scheduler struct {
 	busyMu   sync.Mutex
 	busy     int // activations scheduled or running a batch
 	busyZero *sync.Cond
-	stopping chan struct{} // closed once Close has seen busy reach zero
 
 	waitMu sync.Mutex
 	waits  map[abi.Ref]abi.Ref // activation -> actor its current turn is asking
@@ -132,11 +131,10 @@ func New(cfg Config) *Scheduler {
 		retiring:  make(map[abi.Ref]chan struct{}),
 		waits:     make(map[abi.Ref]abi.Ref),
 		stopSweep: make(chan struct{}),
-		stopping:  make(chan struct{}),
 	}
 	s.busyZero = sync.NewCond(&s.busyMu)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.dispatch = cfg.Dispatch.start(s)
+	s.dispatcher = cfg.Dispatch.start(s)
 	if cfg.SweepInterval > 0 {
 		s.goFunc(s.sweep)
 	}
@@ -187,6 +185,10 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 	if err := s.Tell(ctx, m); err != nil {
 		return nil, err
 	}
+	if turnFrom(ctx) != nil {
+		s.dispatcher.block()
+		defer s.dispatcher.unblock()
+	}
 	select {
 	case r := <-m.reply:
 		return r.payload, r.err
@@ -196,6 +198,18 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 		}
 		return nil, ctx.Err()
 	}
+}
+
+// Blocking tells the scheduler that the turn of ctx is about to wait (for
+// storage, say) and returns the function to call when it resumes, so that
+// a worker pool can run other activations meanwhile. Outside a turn it
+// does nothing.
+func (s *Scheduler) Blocking(ctx context.Context) (resume func()) {
+	if turnFrom(ctx) == nil {
+		return func() {}
+	}
+	s.dispatcher.block()
+	return s.dispatcher.unblock
 }
 
 // DeactivateAfterTurn asks that the activation running the turn of ctx be
@@ -355,7 +369,7 @@ func (s *Scheduler) Close(ctx context.Context) error {
 			s.busyZero.Wait()
 		}
 		s.busyMu.Unlock()
-		close(s.stopping)
+		s.dispatcher.stop()
 		s.wg.Wait()
 		close(done)
 	}()
