@@ -373,8 +373,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil { // only plain types reach here
-		http.Error(w, `{"error":{"code":"unavailable","message":"encoding the answer failed"}}`, http.StatusInternalServerError)
-		return
+		buf.Reset()
+		buf.WriteString(`{"error":{"code":"unavailable","message":"encoding the answer failed"}}` + "\n")
+		status = http.StatusServiceUnavailable
 	}
 	w.Header().Set("Content-Type", contentTypeJSON)
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))

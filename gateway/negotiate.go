@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/host"
 )
 
 // format is a body format the gateway speaks.
@@ -115,9 +116,6 @@ func replyFormat(accept []string, def format) (format, error) {
 		"Accept "+strconv.Quote(strings.Join(accept, ", "))+" allows neither application/json nor application/cbor")
 }
 
-// maxKeyLen bounds an Idempotency-Key.
-const maxKeyLen = 200
-
 // idempotencyKey returns the Idempotency-Key header, "" when absent. The
 // value may be quoted, as the IETF draft writes it ("key"); the quotes are
 // not part of the key.
@@ -137,12 +135,13 @@ func idempotencyKey(h http.Header) (string, error) {
 	if key == "" {
 		return "", abi.NewError(abi.CodeBadRequest, "the Idempotency-Key header is empty")
 	}
-	if len(key) > maxKeyLen {
-		return "", abi.NewError(abi.CodeBadRequest, "the Idempotency-Key is "+strconv.Itoa(len(key))+" characters long; at most "+strconv.Itoa(maxKeyLen)+" are allowed")
+	if len(key) > host.MaxIdempotencyKeyLen {
+		return "", abi.NewError(abi.CodeBadRequest, "the Idempotency-Key is "+strconv.Itoa(len(key))+
+			" characters long; at most "+strconv.Itoa(host.MaxIdempotencyKeyLen)+" are allowed")
 	}
 	for i := 0; i < len(key); i++ {
-		if c := key[i]; c < 0x20 || c > 0x7e || c == '"' {
-			return "", abi.NewError(abi.CodeBadRequest, "the Idempotency-Key must be printable ASCII without quotes; byte "+strconv.Itoa(i)+" is not")
+		if c := key[i]; c < 0x21 || c > 0x7e {
+			return "", abi.NewError(abi.CodeBadRequest, "the Idempotency-Key must be printable ASCII without spaces; byte "+strconv.Itoa(i)+" is not")
 		}
 	}
 	return key, nil

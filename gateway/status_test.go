@@ -86,13 +86,13 @@ func TestHeaders(t *testing.T) {
 	key, err := idempotencyKey(h)
 	assert.NoError(t, err)
 	assert.Empty(t, key)
-	for in, want := range map[string]string{"abc-123": "abc-123", `"quoted key"`: "quoted key"} {
+	for in, want := range map[string]string{"abc-123": "abc-123", `"quoted-key"`: "quoted-key"} {
 		h.Set("Idempotency-Key", in)
 		key, err = idempotencyKey(h)
 		assert.NoError(t, err)
 		assert.Equal(t, want, key)
 	}
-	for _, bad := range []string{"", `""`, "a\tb", "a\"b", string(make([]byte, 201))} {
+	for _, bad := range []string{"", `""`, "a\tb", "a b", "k\u00e9y", string(make([]byte, 201))} {
 		h.Set("Idempotency-Key", bad)
 		_, err = idempotencyKey(h)
 		assert.Error(t, err, "%q", bad)

@@ -66,6 +66,12 @@ type TypeConfig struct {
 }
 
 func (tc *TypeConfig) applyDefaults() {
+	if tc.Mailbox <= 0 {
+		tc.Mailbox = scheduler.DefaultMailbox
+	}
+	if tc.IdleTimeout <= 0 {
+		tc.IdleTimeout = scheduler.DefaultIdleTimeout
+	}
 	if tc.MaxMessage <= 0 {
 		tc.MaxMessage = DefaultMaxMessage
 	}
@@ -317,9 +323,6 @@ func (h *Host) Tell(ctx context.Context, to abi.Ref, method string, payload []by
 	// Tells that found the mailbox full wait in memory; refuse more rather
 	// than let that backlog grow without bound.
 	limit := t.current().cfg.Mailbox
-	if limit <= 0 {
-		limit = scheduler.DefaultMailbox
-	}
 	h.retryMu.Lock()
 	backlog := len(h.pending[to.String()])
 	h.retryMu.Unlock()
