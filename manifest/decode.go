@@ -244,9 +244,10 @@ func (d *decoder) decode(data []byte) *Manifest {
 	m := &Manifest{
 		HTTP: HTTP{Addr: DefaultHTTPAddr, MaxBody: DefaultMaxBody},
 		Storage: Storage{
-			Kind: DefaultStorageKind,
-			Path: DefaultStoragePath,
-			Sync: DefaultStorageSync,
+			Kind:                 DefaultStorageKind,
+			Path:                 DefaultStoragePath,
+			Sync:                 DefaultStorageSync,
+			IdempotencyRetention: DefaultIdempotencyRetention,
 		},
 	}
 	f, err := parser.ParseBytes(data, 0)

@@ -26,6 +26,9 @@ const (
 	// DefaultStorageSync says whether commits are made durable (fsync)
 	// before a reply is released.
 	DefaultStorageSync = true
+	// DefaultIdempotencyRetention is how long the reply to a message sent
+	// with an idempotency key is kept for retries.
+	DefaultIdempotencyRetention = 24 * time.Hour
 	// DefaultMailbox is the bounded mailbox size of an activation.
 	DefaultMailbox = 1024
 	// DefaultMaxMessage is the largest message, reply or state value.
@@ -111,6 +114,11 @@ type Storage struct {
 	// released. Default [DefaultStorageSync]; false is faster but may lose
 	// the last acknowledged commits on power loss. Always false for memory.
 	Sync bool `yaml:"sync"`
+	// IdempotencyRetention is how long the reply to a message sent with an
+	// Idempotency-Key is kept, so that a retry within it gets the recorded
+	// reply instead of applying the message again. Default
+	// [DefaultIdempotencyRetention].
+	IdempotencyRetention time.Duration `yaml:"idempotency_retention"`
 }
 
 // Actor configures one actor type.

@@ -90,7 +90,7 @@ actors:
 	want := &manifest.Manifest{
 		Version: 1,
 		HTTP:    manifest.HTTP{Addr: "0.0.0.0:9000", MaxBody: 4 << 20},
-		Storage: manifest.Storage{Kind: manifest.StorageBadger, Path: filepath.Join(dir, "state", "db"), Sync: false},
+		Storage: manifest.Storage{Kind: manifest.StorageBadger, Path: filepath.Join(dir, "state", "db"), Sync: false, IdempotencyRetention: manifest.DefaultIdempotencyRetention},
 		Actors: []manifest.Actor{
 			{
 				Type:        "counter",
@@ -135,6 +135,8 @@ func TestParseDefaults(t *testing.T) {
 		Kind: manifest.DefaultStorageKind,
 		Path: filepath.Join(dir, manifest.DefaultStoragePath),
 		Sync: manifest.DefaultStorageSync,
+
+		IdempotencyRetention: manifest.DefaultIdempotencyRetention,
 	}, m.Storage)
 	assert.Equal(t, []manifest.Actor{{
 		Type:        "counter",
@@ -168,7 +170,7 @@ func TestParseMemoryStorage(t *testing.T) {
 	dir := fixture(t)
 	m, err := parse(t, dir, "version: 1\nstorage: {kind: memory}\nactors: [{type: a, module: wasm/bank.wasm}]\n")
 	require.NoError(t, err)
-	assert.Equal(t, manifest.Storage{Kind: manifest.StorageMemory}, m.Storage)
+	assert.Equal(t, manifest.Storage{Kind: manifest.StorageMemory, IdempotencyRetention: manifest.DefaultIdempotencyRetention}, m.Storage)
 }
 
 func TestParsePaths(t *testing.T) {

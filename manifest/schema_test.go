@@ -110,17 +110,18 @@ func TestSchemaMatchesStructs(t *testing.T) {
 func TestSchemaDefaults(t *testing.T) {
 	objs := schemaObjects(t)
 	want := map[string]string{
-		"http.addr":          DefaultHTTPAddr,
-		"http.max_body":      DefaultMaxBody.String(),
-		"storage.kind":       string(DefaultStorageKind),
-		"storage.path":       DefaultStoragePath,
-		"storage.sync":       fmt.Sprint(DefaultStorageSync),
-		"actor.mailbox":      fmt.Sprint(DefaultMailbox),
-		"actor.max_message":  DefaultMaxMessage.String(),
-		"actor.max_memory":   DefaultMaxMemory.String(),
-		"actor.turn_timeout": DefaultTurnTimeout.String(),
-		"actor.idle_timeout": DefaultIdleTimeout.String(),
-		"actor.ask_timeout":  DefaultAskTimeout.String(),
+		"http.addr":                     DefaultHTTPAddr,
+		"http.max_body":                 DefaultMaxBody.String(),
+		"storage.kind":                  string(DefaultStorageKind),
+		"storage.path":                  DefaultStoragePath,
+		"storage.sync":                  fmt.Sprint(DefaultStorageSync),
+		"actor.mailbox":                 fmt.Sprint(DefaultMailbox),
+		"actor.max_message":             DefaultMaxMessage.String(),
+		"actor.max_memory":              DefaultMaxMemory.String(),
+		"actor.turn_timeout":            DefaultTurnTimeout.String(),
+		"actor.idle_timeout":            DefaultIdleTimeout.String(),
+		"actor.ask_timeout":             DefaultAskTimeout.String(),
+		"storage.idempotency_retention": DefaultIdempotencyRetention.String(),
 	}
 	got := map[string]string{}
 	for name, o := range objs {

@@ -104,6 +104,10 @@ func (d *decoder) storage(v ast.Node, path string, s *Storage) {
 			if b, ok := d.boolean(v, p); ok {
 				s.Sync = b
 			}
+		case "idempotency_retention":
+			if dur, ok := d.duration(v, p); ok {
+				s.IdempotencyRetention = dur
+			}
 		}
 	})
 	if s.Kind == StorageMemory {
