@@ -59,6 +59,12 @@ func amount(doc wactor.Doc) (int64, error) {
 func reply(b int64) []byte { return wactor.NewMap().Int("balance", b).Encode() }
 
 func deposit(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	return addFunds(ctx, payload, "")
+}
+
+// addFunds adds the payload's amount to the balance and, when count is not
+// "", counts the operation under that key.
+func addFunds(ctx *wactor.Context, payload []byte, count string) ([]byte, error) {
 	doc, err := wactor.ParseDoc(payload)
 	if err != nil {
 		return nil, err
@@ -69,6 +75,9 @@ func deposit(ctx *wactor.Context, payload []byte) ([]byte, error) {
 	}
 	b := get(ctx, keyBalance) + n
 	set(ctx, keyBalance, b)
+	if count != "" {
+		set(ctx, count, get(ctx, count)+1)
+	}
 	return reply(b), nil
 }
 
@@ -110,16 +119,5 @@ func transfer(ctx *wactor.Context, payload []byte) ([]byte, error) {
 }
 
 func credit(ctx *wactor.Context, payload []byte) ([]byte, error) {
-	doc, err := wactor.ParseDoc(payload)
-	if err != nil {
-		return nil, err
-	}
-	n, err := amount(doc)
-	if err != nil {
-		return nil, err
-	}
-	b := get(ctx, keyBalance) + n
-	set(ctx, keyBalance, b)
-	set(ctx, keyReceived, get(ctx, keyReceived)+1)
-	return reply(b), nil
+	return addFunds(ctx, payload, keyReceived)
 }
