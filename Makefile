@@ -12,8 +12,10 @@ FUZZTIME    ?= 10s
 # examples/wasm, ...), found by its go.mod.
 MODULES := $(sort $(patsubst ./%,%,$(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './bin/*' -not -path '*/testdata/*'))))
 
-GO_EXAMPLES := counter greeter pingpong hostile
-C_EXAMPLES  := counter greeter pingpong
+# The example actors: examples/wasm/NAME/main.go (Go) and
+# examples/wasm/c/NAME/NAME.c (C, built as NAME-c.wasm).
+GO_EXAMPLES := $(patsubst examples/wasm/%/main.go,%,$(wildcard examples/wasm/*/main.go))
+C_EXAMPLES  := $(patsubst examples/wasm/c/%/,%,$(dir $(wildcard examples/wasm/c/*/*.c)))
 GO_WASM := $(GO_EXAMPLES:%=bin/wasm/%.wasm)
 C_WASM  := $(C_EXAMPLES:%=bin/wasm/%-c.wasm)
 
@@ -59,11 +61,13 @@ $(C_WASM): bin/wasm/%-c.wasm: examples/wasm/c/%/$$*.c guest-sdk/c/wactor.c guest
 run: build
 	bin/wactor run -f examples/wactor.yaml
 
+# Every module is tested even when one fails; the failures are listed last.
 test:
-	@set -e; for m in $(MODULES); do \
+	@failed=""; for m in $(MODULES); do \
 		echo "== go test -race $$m"; \
-		(cd $$m && $(GO) test -race -timeout $(TESTTIMEOUT) ./...); \
-	done
+		(cd $$m && $(GO) test -race -timeout $(TESTTIMEOUT) ./...) || failed="$$failed $$m"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "FAIL: go test in$$failed"; exit 1; fi
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 15m ./host/... ./scheduler/... ./storage/...

@@ -152,9 +152,14 @@ func start(t *testing.T, a *app) *server {
 		t.Fatal(err)
 	}
 	listening := make(chan string, 1)
-	go s.readLog(pipe, listening)
+	logDone := make(chan struct{})
 	go func() {
-		s.waitErr = cmd.Wait() // after readLog has seen EOF
+		s.readLog(pipe, listening)
+		close(logDone)
+	}()
+	go func() {
+		<-logDone // Wait closes the pipe: read it to the end first
+		s.waitErr = cmd.Wait()
 		close(s.exited)
 	}()
 	t.Cleanup(func() {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -100,9 +101,12 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	m, err := manifest.Load(f.file)
 	if err != nil {
 		var list manifest.ErrorList
-		if errors.As(err, &list) {
+		switch {
+		case errors.As(err, &list):
 			fmt.Fprintln(stderr, list.Error())
-		} else {
+		case errors.Is(err, fs.ErrNotExist):
+			fmt.Fprintf(stderr, "wactor: %v; name the manifest with -f FILE (see docs/manifest.md)\n", err)
+		default:
 			fmt.Fprintf(stderr, "wactor: %v\n", err)
 		}
 		return exitUsage
