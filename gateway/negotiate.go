@@ -46,7 +46,10 @@ func statusError(status int, code, msg string) error {
 
 // requestFormat reads the Content-Type of a request body: absent or JSON
 // (application/json or any +json type) means JSON; application/cbor or
-// any +cbor type means CBOR. Anything else is 415.
+// any +cbor type means CBOR. application/x-www-form-urlencoded, which
+// curl -d sends unless told otherwise, is read as JSON too: no actor takes
+// form data, and refusing the most common first try helps nobody. Anything
+// else is 415.
 func requestFormat(contentType string) (format, error) {
 	if strings.TrimSpace(contentType) == "" {
 		return formatJSON, nil
@@ -54,7 +57,7 @@ func requestFormat(contentType string) (format, error) {
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err == nil {
 		switch {
-		case mt == contentTypeJSON || strings.HasSuffix(mt, "+json"):
+		case mt == contentTypeJSON || strings.HasSuffix(mt, "+json") || mt == "application/x-www-form-urlencoded":
 			return formatJSON, nil
 		case mt == contentTypeCBOR || strings.HasSuffix(mt, "+cbor"):
 			return formatCBOR, nil

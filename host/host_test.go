@@ -151,9 +151,9 @@ func TestFailedTurnCommitsNothing(t *testing.T) {
 	hostile := goType(t, "hostile")
 	hostile.TurnTimeout = time.Second
 	hostile.MaxMemory = 32 << 20
-	// A Go guest that runs out of stack or memory first fights for it with
-	// its garbage collector, which takes seconds under the race detector:
-	// give it time, so it fails for its own reason, not the turn limit.
+	// A Go guest that runs out of memory first fights for it with its
+	// garbage collector, which takes seconds under the race detector: give
+	// it time, so it fails for its own reason, not the turn limit.
 	patient := hostile
 	patient.Name = "hostile-patient"
 	patient.TurnTimeout = time.Minute
@@ -166,7 +166,7 @@ func TestFailedTurnCommitsNothing(t *testing.T) {
 		{"hostile", "panic", abi.ErrTrapped},
 		{"hostile", "spin", abi.ErrTurnTimeout},
 		{"hostile-patient", "oom", abi.ErrMemoryExhausted},
-		{"hostile-patient", "recurse", abi.ErrTrapped},
+		{"hostile", "recurse", abi.ErrTrapped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method, func(t *testing.T) {

@@ -16,10 +16,17 @@
 package main
 
 import (
+	"runtime/debug"
+
 	wactor "github.com/wactor/wactor/guest-sdk/go"
 )
 
 func init() {
+	// Go's default 1 GiB stack limit lets recurse fight the memory limit
+	// first (slowly: the garbage collector runs at each failed growth);
+	// with 8 MiB it overflows at once, as a guest runtime should.
+	debug.SetMaxStack(8 << 20)
+
 	wactor.Handle("write", write)
 	wactor.Handle("read", read)
 	wactor.Handle("fail_after_write", func(ctx *wactor.Context, _ []byte) ([]byte, error) {
