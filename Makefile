@@ -23,7 +23,7 @@ CFLAGS_WASM := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wl,
 C_TOOLCHAIN_HINT := the C examples need clang and wasm-ld for wasm32-wasi. On Debian or Ubuntu: \
 	sudo apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32
 
-.PHONY: all help build build-go build-c run test bench check fuzz clean FORCE
+.PHONY: all help build build-go build-c build-rust run test test-rust bench check fuzz crashtest clean FORCE
 
 all: build
 
@@ -34,9 +34,10 @@ help:
 	@echo 'make bench   the benchmarks of host, scheduler and storage (BENCHTIME=$(BENCHTIME))'
 	@echo 'make check   gofmt, go vet and go mod tidy -diff on every module'
 	@echo 'make fuzz    each fuzz target for FUZZTIME=$(FUZZTIME)'
+	@echo 'make crashtest  the full crash test: 20,000 transfers under 5 SIGKILLs'
 	@echo 'make clean   remove bin/'
 
-build: bin/wactor build-go build-c
+build: bin/wactor build-go build-c build-rust
 
 # go build keeps its own cache, so these always ask it.
 bin/wactor: FORCE
@@ -58,16 +59,32 @@ $(C_WASM): bin/wasm/%-c.wasm: examples/wasm/c/%/$$*.c guest-sdk/c/wactor.c guest
 	@mkdir -p bin/wasm
 	$(CLANG) $(CFLAGS_WASM) -o $@ examples/wasm/c/$*/$*.c guest-sdk/c/wactor.c
 
+# The Rust examples (examples/wasm/rust) with Debian's rustc, which has the
+# wasm32 standard library; the script says what to install when it is
+# missing.
+build-rust:
+	@mkdir -p bin/wasm
+	guest-sdk/rust/build.sh bin/wasm
+
 run: build
 	bin/wactor run -f examples/wactor.yaml
 
 # Every module is tested even when one fails; the failures are listed last.
-test:
+test: test-rust
 	@failed=""; for m in $(MODULES); do \
 		echo "== go test -race $$m"; \
 		(cd $$m && $(GO) test -race -timeout $(TESTTIMEOUT) ./...) || failed="$$failed $$m"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "FAIL: go test in$$failed"; exit 1; fi
+
+# The Rust SDK's and examples' native tests (cargo test).
+test-rust:
+	guest-sdk/rust/test.sh
+
+# The crash test at full size: 20,000 transfers, 5 SIGKILLs (make test runs
+# a short one).
+crashtest:
+	WACTOR_CRASHTEST=full $(GO) test -count=1 -run TestCrashExactlyOnce -v -timeout 30m ./e2e
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 15m ./host/... ./scheduler/... ./storage/...

@@ -102,9 +102,10 @@ type M = map[string]any
 
 func TestExamplesAnswer(t *testing.T) {
 	h := newHost(t, memstore.New(), goType(t, "counter"), goType(t, "greeter"), goType(t, "pingpong"),
-		host.TypeConfig{Name: "counter-c", Module: testwasm.C(t, "counter"), Source: "counter-c.wasm"})
+		host.TypeConfig{Name: "counter-c", Module: testwasm.C(t, "counter"), Source: "counter-c.wasm"},
+		host.TypeConfig{Name: "counter-rust", Module: testwasm.Rust(t, "counter"), Source: "counter-rust.wasm"})
 
-	for _, typ := range []string{"counter", "counter-c"} {
+	for _, typ := range []string{"counter", "counter-c", "counter-rust"} {
 		t.Run(typ, func(t *testing.T) {
 			assert.EqualValues(t, M{"n": uint64(7)}, mustCall(t, h, typ+"/a", "add", M{"n": 7}))
 			assert.EqualValues(t, M{"n": uint64(14)}, mustCall(t, h, typ+"/a", "add", M{"n": 7}))

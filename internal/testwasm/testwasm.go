@@ -52,6 +52,18 @@ func C(tb testing.TB, name string) []byte {
 	})
 }
 
+// Rust builds examples/wasm/rust/<name> with the Rust guest SDK's build
+// script (Debian packages rustc, cargo, libstd-rust-dev-wasm32), which
+// builds every Rust example at once.
+func Rust(tb testing.TB, name string) []byte {
+	tb.Helper()
+	return build(tb, "rust/"+name, func(out string) *exec.Cmd {
+		dir := filepath.Join(filepath.Dir(out), "rust")
+		return exec.Command("sh", "-c", `"$0" "$1" && cp "$1/$2-rust.wasm" "$3"`,
+			filepath.Join(Root(), "guest-sdk", "rust", "build.sh"), dir, name, out)
+	})
+}
+
 func build(tb testing.TB, key string, command func(out string) *exec.Cmd) []byte {
 	tb.Helper()
 	mu.Lock()

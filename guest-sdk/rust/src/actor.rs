@@ -1,0 +1,172 @@
+//! Actors, handler tables and dispatch.
+
+use crate::context::Context;
+use crate::envelope::{self, Request, KIND_ACTIVATE, KIND_MESSAGE};
+use crate::error::{codes, Error};
+
+/// A method handler: gets the turn's [`Context`] and the message's payload
+/// (CBOR; empty when the sender sent none) and returns the reply's payload
+/// (CBOR; empty for none) or an error.
+pub type Handler = fn(&mut Context<'_>, &[u8]) -> Result<Vec<u8>, Error>;
+
+/// An activation or deactivation hook.
+pub type Hook = fn(&mut Context<'_>) -> Result<(), Error>;
+
+/// An actor: what the host's messages are dispatched to. Implement it for a
+/// type of your own, or use a [`Handlers`] table.
+///
+/// One value lives as long as its activation's instance: fields keep their
+/// values from one message to the next, but the instance may be dropped at
+/// any time (idle, memory pressure, a crash, a new module version), and
+/// fields are **not** rolled back when a turn fails. Keep what must last in
+/// state ([`Context::set`]); use fields only as a cache of it.
+pub trait Actor {
+    /// Handles one message sent to `method`. An actor with no such method
+    /// answers `Err(Error::unknown_method(method))`.
+    fn handle(&mut self, ctx: &mut Context<'_>, method: &str, payload: &[u8]) -> Result<Vec<u8>, Error>;
+
+    /// Runs when an activation has started and its state is loaded, as a
+    /// turn of its own. The default does nothing.
+    fn activate(&mut self, _ctx: &mut Context<'_>) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// Runs when the activation is about to end, as a turn of its own. The
+    /// default does nothing.
+    fn deactivate(&mut self, _ctx: &mut Context<'_>) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// A table of handlers by method name: the simplest [`Actor`].
+///
+/// ```
+/// use wactor::{Context, Error, Handlers, MapBuilder};
+///
+/// fn ping(_ctx: &mut Context, _payload: &[u8]) -> Result<Vec<u8>, Error> {
+///     Ok(MapBuilder::new().bool("pong", true).build())
+/// }
+///
+/// let actor = Handlers::new().method("ping", ping);
+/// assert_eq!(actor.methods().collect::<Vec<_>>(), ["ping"]);
+/// ```
+#[derive(Clone, Default)]
+pub struct Handlers {
+    methods: Vec<(&'static str, Handler)>,
+    on_activate: Option<Hook>,
+    on_deactivate: Option<Hook>,
+}
+
+impl Handlers {
+    pub fn new() -> Handlers {
+        Handlers::default()
+    }
+
+    /// Registers `handler` for `name`, replacing an earlier one.
+    pub fn method(mut self, name: &'static str, handler: Handler) -> Handlers {
+        match self.methods.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = handler,
+            None => self.methods.push((name, handler)),
+        }
+        self
+    }
+
+    /// Runs `hook` when an activation starts.
+    pub fn on_activate(mut self, hook: Hook) -> Handlers {
+        self.on_activate = Some(hook);
+        self
+    }
+
+    /// Runs `hook` when an activation is about to end.
+    pub fn on_deactivate(mut self, hook: Hook) -> Handlers {
+        self.on_deactivate = Some(hook);
+        self
+    }
+
+    /// The registered method names, in registration order.
+    pub fn methods(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.methods.iter().map(|(n, _)| *n)
+    }
+
+    fn unknown(&self, method: &str) -> Error {
+        let mut e = Error::unknown_method(method);
+        let mut names: Vec<&str> = self.methods().collect();
+        // An insertion sort: a handful of names, and no sort code in the
+        // module.
+        for i in 1..names.len() {
+            let mut j = i;
+            while j > 0 && names[j - 1] > names[j] {
+                names.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        if names.is_empty() {
+            e.message.push_str("; the actor registers none");
+        } else {
+            e.message.push_str("; the actor handles ");
+            for (i, n) in names.iter().enumerate() {
+                if i > 0 {
+                    e.message.push_str(", ");
+                }
+                e.message.push_str(n);
+            }
+        }
+        e
+    }
+}
+
+impl Actor for Handlers {
+    fn handle(&mut self, ctx: &mut Context<'_>, method: &str, payload: &[u8]) -> Result<Vec<u8>, Error> {
+        match self.methods.iter().find(|(n, _)| *n == method) {
+            Some((_, h)) => h(ctx, payload),
+            None => Err(self.unknown(method)),
+        }
+    }
+
+    fn activate(&mut self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        match self.on_activate {
+            Some(h) => h(ctx),
+            None => Ok(()),
+        }
+    }
+
+    fn deactivate(&mut self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        match self.on_deactivate {
+            Some(h) => h(ctx),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Handles one Request envelope and writes the Reply envelope into `out`
+/// (cleared first).
+pub(crate) fn dispatch(actor: &mut dyn Actor, input: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let req = match Request::decode(input) {
+        Ok(r) => r,
+        Err(e) => {
+            let mut m = String::from("wactor: malformed request: ");
+            m.push_str(e.what);
+            m.push_str(" at byte ");
+            crate::error::push_uint(&mut m, e.offset as u64);
+            envelope::put_reply_err(out, codes::BAD_REQUEST, &m);
+            return;
+        }
+    };
+    let mut ctx = Context::new(req.method, req.sender, req.id);
+    let res = match req.kind {
+        KIND_MESSAGE => actor.handle(&mut ctx, req.method, req.payload),
+        KIND_ACTIVATE => actor.activate(&mut ctx).map(|()| Vec::new()),
+        _ => actor.deactivate(&mut ctx).map(|()| Vec::new()),
+    };
+    // A state call the host refused fails the turn, whatever the handler
+    // answered, so no partial state ever commits.
+    let res = match ctx.take_turn_error() {
+        Some(e) => Err(e),
+        None => res,
+    };
+    match res {
+        Ok(payload) => envelope::put_reply_ok(out, &payload),
+        Err(e) => envelope::put_reply_err(out, &e.code, &e.message),
+    }
+}

@@ -1,0 +1,111 @@
+//! The Rust guest SDK for wactor, a WebAssembly virtual-actor runtime
+//! (ABI version 1, see docs/ABI.md in the repository).
+//!
+//! An actor is a [`Handlers`] table of functions by method name, or any type
+//! that implements [`Actor`]. The [`actor!`] macro makes the module's
+//! exports (`wactor_abi_version`, `wactor_alloc`, `wactor_handle`) and
+//! creates the actor on its first message:
+//!
+//! ```no_run
+//! use wactor::{Context, Doc, Error, MapBuilder};
+//!
+//! // hello {"name": "Ada"} -> {"greeting": "Hello, Ada!"}
+//! fn hello(_ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+//!     let doc = Doc::parse(payload)?;
+//!     let name = doc.text("name").ok_or_else(|| Error::bad_request("hello needs a text \"name\""))?;
+//!     Ok(MapBuilder::new().text("greeting", &format!("Hello, {}!", name)).build())
+//! }
+//!
+//! wactor::actor! {
+//!     "hello" => hello,
+//! }
+//! ```
+//!
+//! Build it as a `cdylib` for `wasm32-unknown-unknown`. Payloads are CBOR
+//! (the HTTP gateway converts JSON bodies): read them with [`Doc`], answer
+//! with [`MapBuilder`], or use the low-level [`cbor`] module. A handler
+//! returns `Ok(payload)` or an [`Error`] whose code and message the caller
+//! gets; either way the instance stays. A panic traps the instance
+//! (build with `panic = "abort"`): the host discards it and reports
+//! `trapped`.
+
+mod actor;
+pub mod cbor;
+mod context;
+mod doc;
+mod envelope;
+mod error;
+mod sys;
+
+#[doc(hidden)]
+pub mod rt;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
+
+pub use actor::{Actor, Handler, Handlers, Hook};
+pub use context::{Context, Level};
+pub use doc::{ArrayBuilder, Doc, MapBuilder, Value};
+pub use error::{codes, Error};
+
+/// The ABI version this SDK implements: what `wactor_abi_version` returns.
+pub const ABI_VERSION: i32 = 1;
+
+/// Declares the module's actor and generates its exports.
+///
+/// Either a list of `"method" => handler` pairs:
+///
+/// ```ignore
+/// wactor::actor! {
+///     "add" => add,
+///     "get" => get,
+/// }
+/// ```
+///
+/// or any expression whose value implements [`Actor`] (a [`Handlers`]
+/// table with hooks, a struct of your own), evaluated once per instance,
+/// when the first message arrives:
+///
+/// ```ignore
+/// wactor::actor!(Handlers::new().method("add", add).on_activate(warm_up));
+/// wactor::actor!(Counter::default());
+/// ```
+///
+/// Use it once per module, at the top level of the `cdylib` crate. The
+/// exports exist only when compiling for wasm32; natively the expression is
+/// still type-checked, and [`testing::TestActor`] runs the actor.
+#[macro_export]
+macro_rules! actor {
+    ($($name:literal => $handler:expr),+ $(,)?) => {
+        $crate::actor!($crate::Handlers::new()$(.method($name, $handler))+);
+    };
+    ($make:expr $(,)?) => {
+        const _: () = {
+            #[allow(dead_code)]
+            fn __wactor_make() -> ::std::boxed::Box<dyn $crate::Actor> {
+                ::std::boxed::Box::new($make)
+            }
+
+            #[cfg(target_arch = "wasm32")]
+            #[no_mangle]
+            pub extern "C" fn wactor_abi_version() -> i32 {
+                $crate::ABI_VERSION
+            }
+
+            #[cfg(target_arch = "wasm32")]
+            #[no_mangle]
+            pub extern "C" fn wactor_alloc(len: i32) -> i32 {
+                $crate::rt::alloc(len)
+            }
+
+            #[cfg(target_arch = "wasm32")]
+            #[no_mangle]
+            pub extern "C" fn wactor_handle(ptr: i32, len: i32) -> i64 {
+                $crate::rt::handle(ptr, len, __wactor_make)
+            }
+        };
+    };
+}
+
+#[cfg(test)]
+mod tests;

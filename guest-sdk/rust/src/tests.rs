@@ -1,0 +1,277 @@
+//! Dispatch and Context, driven natively through the fake host.
+
+use crate::testing::{Sent, TestActor};
+use crate::{cbor, codes, Actor, Context, Doc, Error, Handlers, Level, MapBuilder};
+
+fn add(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let n = Doc::parse(payload)?.int("n").ok_or_else(|| Error::bad_request("add needs n"))?;
+    let total = ctx.get_int("n")?.unwrap_or(0) + n;
+    ctx.set_int("n", total)?;
+    Ok(MapBuilder::new().int("n", total).build())
+}
+
+fn withdraw(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let n = Doc::parse(payload)?.int("n").unwrap_or(0);
+    let total = ctx.get_int("n")?.unwrap_or(0) - n;
+    ctx.set_int("n", total)?; // buffered, then dropped by the error below
+    ctx.tell("audit/log", "record", &cbor::encode_int(n))?;
+    if total < 0 {
+        return Err(Error::new("insufficient_funds", "balance would go negative"));
+    }
+    Ok(Vec::new())
+}
+
+fn who(ctx: &mut Context, _: &[u8]) -> Result<Vec<u8>, Error> {
+    let me = ctx.self_ref()?;
+    Ok(MapBuilder::new()
+        .text("self", &me)
+        .text("sender", ctx.sender().unwrap_or("-"))
+        .text("id", ctx.message_id())
+        .text("method", ctx.method())
+        .build())
+}
+
+fn effects(ctx: &mut Context, _: &[u8]) -> Result<Vec<u8>, Error> {
+    ctx.log(Level::Warn, "careful");
+    ctx.info("fine");
+    ctx.tell("other/x", "poke", &[])?;
+    ctx.set("k", b"\x01")?;
+    ctx.delete("gone")?;
+    assert_eq!(ctx.get("gone")?, None); // reads see the turn's own writes
+    assert_eq!(ctx.get("k")?, Some(vec![1]));
+    ctx.deactivate();
+    Ok(Vec::new())
+}
+
+fn ignores_state_errors(ctx: &mut Context, _: &[u8]) -> Result<Vec<u8>, Error> {
+    let r = ctx.set("k", b"\x02");
+    assert_eq!(r.is_err(), ctx.turn_error().is_some());
+    Ok(MapBuilder::new().bool("ok", true).build())
+}
+
+fn asker(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    let peer = doc.text("peer").unwrap_or("");
+    let answer = ctx.ask(peer, "pong", &[], 250)?;
+    Ok(answer)
+}
+
+fn bad_tell(ctx: &mut Context, _: &[u8]) -> Result<Vec<u8>, Error> {
+    ctx.tell("no-slash", "m", &[])?;
+    Ok(Vec::new())
+}
+
+fn actor() -> Handlers {
+    Handlers::new()
+        .method("add", add)
+        .method("withdraw", withdraw)
+        .method("who", who)
+        .method("effects", effects)
+        .method("ignores", ignores_state_errors)
+        .method("ask", asker)
+        .method("bad_tell", bad_tell)
+}
+
+fn n(v: i64) -> Vec<u8> {
+    MapBuilder::new().int("n", v).build()
+}
+
+#[test]
+fn counter_semantics() {
+    let mut t = TestActor::new("counter/a", actor());
+    assert_eq!(t.call("add", &n(5)).unwrap(), n(5));
+    assert_eq!(t.call("add", &n(9)).unwrap(), n(14));
+    assert_eq!(t.state("n"), Some(vec![14]));
+    let e = t.call("add", &MapBuilder::new().text("n", "x").build()).unwrap_err();
+    assert_eq!(e.code, codes::BAD_REQUEST);
+    let e = t.call("add", &[0xff]).unwrap_err();
+    assert_eq!(e.code, codes::BAD_REQUEST);
+    assert!(e.message.contains("payload is not a CBOR map"), "{}", e.message);
+    assert_eq!(t.state_int("n"), Some(14));
+}
+
+#[test]
+fn unknown_method_lists_methods() {
+    let mut t = TestActor::new("counter/a", actor());
+    let e = t.call("nope", &[]).unwrap_err();
+    assert_eq!(e.code, codes::UNKNOWN_METHOD);
+    assert_eq!(
+        e.message,
+        "wactor: no handler for method \"nope\"; the actor handles add, ask, bad_tell, effects, ignores, who, withdraw"
+    );
+    let mut empty = TestActor::new("x/y", Handlers::new());
+    assert!(empty.call("a", &[]).unwrap_err().message.ends_with("registers none"));
+}
+
+#[test]
+fn application_error_drops_the_turn() {
+    let mut t = TestActor::new("bank/a", actor());
+    t.call("add", &n(3)).unwrap();
+    let e = t.call("withdraw", &n(5)).unwrap_err();
+    assert_eq!(e, Error::new("insufficient_funds", "balance would go negative"));
+    assert_eq!(t.state_int("n"), Some(3));
+    assert!(t.sent().is_empty());
+    t.call("withdraw", &n(2)).unwrap();
+    assert_eq!(t.state_int("n"), Some(1));
+    assert_eq!(
+        t.sent(),
+        vec![Sent { target: "audit/log".into(), method: "record".into(), payload: vec![2] }]
+    );
+}
+
+#[test]
+fn context_accessors() {
+    let mut t = TestActor::new("who/me", actor());
+    let out = t.call_from("caller/c", "who", &[]).unwrap();
+    let d = Doc::parse(&out).unwrap();
+    assert_eq!(d.text("self"), Some("who/me"));
+    assert_eq!(d.text("sender"), Some("caller/c"));
+    assert_eq!(d.text("id"), Some("test-1"));
+    assert_eq!(d.text("method"), Some("who"));
+    let out = t.call("who", &[]).unwrap();
+    assert_eq!(Doc::parse(&out).unwrap().text("sender"), Some("-"));
+}
+
+#[test]
+fn effects_commit() {
+    let mut t = TestActor::new("e/1", actor());
+    t.set_state("gone", b"\x00");
+    t.call("effects", &[]).unwrap();
+    assert_eq!(t.state("k"), Some(vec![1]));
+    assert_eq!(t.state("gone"), None);
+    assert_eq!(t.logs(), vec![(2, "careful".to_string()), (1, "fine".to_string())]);
+    assert_eq!(t.sent().len(), 1);
+    assert!(t.deactivated());
+}
+
+#[test]
+fn refused_state_call_fails_the_turn() {
+    let mut t = TestActor::new("e/1", actor());
+    t.fail_state(Some(Error::new(codes::TOO_LARGE, "value over 1 MiB")));
+    let e = t.call("ignores", &[]).unwrap_err();
+    assert_eq!(e, Error::new(codes::TOO_LARGE, "value over 1 MiB"));
+    t.fail_state(None);
+    assert!(t.call("ignores", &[]).is_ok());
+    assert_eq!(t.state("k"), Some(vec![2]));
+}
+
+#[test]
+fn ask_and_host_errors() {
+    let mut t = TestActor::new("p/a", actor());
+    let e = t.call("ask", &MapBuilder::new().text("peer", "p/b").build()).unwrap_err();
+    assert_eq!(e.code, codes::UNKNOWN_TYPE);
+    t.on_ask(|target, method, payload| {
+        assert_eq!((target, method, payload), ("p/b", "pong", &[][..]));
+        Ok(MapBuilder::new().bool("pong", true).build())
+    });
+    let out = t.call("ask", &MapBuilder::new().text("peer", "p/b").build()).unwrap();
+    assert_eq!(Doc::parse(&out).unwrap().bool("pong"), Some(true));
+    t.on_ask(|_, _, _| Err(Error::new(codes::DEADLOCK, "a asks b asks a")));
+    let e = t.call("ask", &MapBuilder::new().text("peer", "p/b").build()).unwrap_err();
+    assert_eq!(e, Error::new(codes::DEADLOCK, "a asks b asks a"));
+    let e = t.call("bad_tell", &[]).unwrap_err();
+    assert_eq!(e.code, codes::BAD_REQUEST);
+}
+
+#[test]
+fn ask_another_test_actor() {
+    // A TestActor's ask handler may run another TestActor.
+    let mut b = TestActor::new("p/b", Handlers::new().method("pong", |ctx, _| {
+        let me = ctx.self_ref()?;
+        ctx.set_int("pongs", 1)?;
+        Ok(cbor::encode_text(&me))
+    }));
+    let mut a = TestActor::new("p/a", actor());
+    let bb = std::rc::Rc::new(std::cell::RefCell::new(b));
+    let bb2 = bb.clone();
+    a.on_ask(move |_, m, p| bb2.borrow_mut().call(m, p));
+    let out = a.call("ask", &MapBuilder::new().text("peer", "p/b").build()).unwrap();
+    assert_eq!(out, cbor::encode_text("p/b"));
+    drop(a);
+    b = std::rc::Rc::try_unwrap(bb).ok().unwrap().into_inner();
+    assert_eq!(b.state_int("pongs"), Some(1));
+}
+
+struct Hooked {
+    activations: i64,
+}
+
+impl Actor for Hooked {
+    fn handle(&mut self, ctx: &mut Context, method: &str, _payload: &[u8]) -> Result<Vec<u8>, Error> {
+        match method {
+            "count" => Ok(cbor::encode_int(self.activations)),
+            "fail" => {
+                ctx.set_int("x", 1)?;
+                Err(Error::new("", "no code"))
+            }
+            _ => Err(Error::unknown_method(method)),
+        }
+    }
+
+    fn activate(&mut self, ctx: &mut Context) -> Result<(), Error> {
+        self.activations += 1;
+        assert_eq!(ctx.method(), "");
+        ctx.set_int("activated", self.activations)
+    }
+
+    fn deactivate(&mut self, _ctx: &mut Context) -> Result<(), Error> {
+        Err(Error::new("busy", "not now"))
+    }
+}
+
+#[test]
+fn actor_trait_and_hooks() {
+    let mut t = TestActor::new("h/1", Hooked { activations: 0 });
+    t.activate().unwrap();
+    assert_eq!(t.state_int("activated"), Some(1));
+    assert_eq!(t.call("count", &[]).unwrap(), vec![1]);
+    assert_eq!(t.deactivate().unwrap_err().code, "busy");
+    let e = t.call("fail", &[]).unwrap_err();
+    assert_eq!(e, Error::new("error", "no code")); // an empty code becomes "error"
+    assert_eq!(t.state("x"), None);
+    assert_eq!(t.call("zzz", &[]).unwrap_err().code, codes::UNKNOWN_METHOD);
+    // Handlers without hooks answer activate/deactivate with success.
+    let mut h = TestActor::new("h/2", actor());
+    h.activate().unwrap();
+    h.deactivate().unwrap();
+}
+
+#[test]
+fn raw_envelopes() {
+    let mut t = TestActor::new("counter/a", actor());
+    // Malformed request envelopes answer bad_request and keep the instance.
+    for req in [&[][..], &[0xff], &[0xa1, 0x01, 0x03], &[0xa0, 0x00], &[0xa1, 0x02, 0x41, 0x61]] {
+        let reply = t.raw(req);
+        let e = crate::envelope::decode_reply(&reply).unwrap().unwrap_err();
+        assert_eq!(e.code, codes::BAD_REQUEST, "{:?}", req);
+        assert!(e.message.starts_with("wactor: malformed request: "));
+    }
+    // An activate request with no handler: the empty reply a0.
+    assert_eq!(t.raw(&[0xa3, 0x01, 0x01, 0x02, 0x60, 0x05, 0x63, b'a', b'-', b'7']), vec![0xa0]);
+    // add {"n": 150} via a hand-written envelope: {1: 0, 2: "add", 3: h'a1616e1896'}.
+    let req = [0xa3, 0x01, 0x00, 0x02, 0x63, b'a', b'd', b'd', 0x03, 0x45, 0xa1, 0x61, b'n', 0x18, 0x96];
+    assert_eq!(t.raw(&req), vec![0xa1, 0x01, 0x45, 0xa1, 0x61, b'n', 0x18, 0x96]);
+}
+
+#[test]
+fn no_host_outside_tests() {
+    let mut ctx = Context::new("m", "", "");
+    let e = ctx.get("k").unwrap_err();
+    assert_eq!(e.code, codes::UNAVAILABLE);
+    assert!(ctx.turn_error().is_some());
+}
+
+// The macro expands natively (the exports only exist on wasm32).
+mod macro_forms {
+    use super::*;
+    crate::actor! {
+        "add" => add,
+        "get" => add,
+    }
+    mod by_expr {
+        crate::actor!(super::actor());
+    }
+    mod by_struct {
+        crate::actor!(super::Hooked { activations: 0 });
+    }
+}
