@@ -23,7 +23,7 @@ CFLAGS_WASM := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wl,
 C_TOOLCHAIN_HINT := the C examples need clang and wasm-ld for wasm32-wasi. On Debian or Ubuntu: \
 	sudo apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32
 
-.PHONY: all help build build-go build-c build-rust run test test-rust bench check fuzz crashtest clean FORCE
+.PHONY: all help build build-go build-c build-rust build-as run test test-rust test-as bench check fuzz crashtest clean FORCE
 
 all: build
 
@@ -37,7 +37,7 @@ help:
 	@echo 'make crashtest  the full crash test: 20,000 transfers under 5 SIGKILLs'
 	@echo 'make clean   remove bin/'
 
-build: bin/wactor build-go build-c build-rust
+build: bin/wactor build-go build-c build-rust build-as
 
 # go build keeps its own cache, so these always ask it.
 bin/wactor: FORCE
@@ -66,11 +66,17 @@ build-rust:
 	@mkdir -p bin/wasm
 	guest-sdk/rust/build.sh bin/wasm
 
+# The AssemblyScript examples (examples/wasm/assemblyscript), with the
+# compiler from npm (the script runs npm ci when it is missing).
+build-as:
+	@mkdir -p bin/wasm
+	guest-sdk/assemblyscript/build.sh bin/wasm
+
 run: build
 	bin/wactor run -f examples/wactor.yaml
 
 # Every module is tested even when one fails; the failures are listed last.
-test: test-rust
+test: test-rust test-as
 	@failed=""; for m in $(MODULES); do \
 		echo "== go test -race $$m"; \
 		(cd $$m && $(GO) test -race -timeout $(TESTTIMEOUT) ./...) || failed="$$failed $$m"; \
@@ -80,6 +86,10 @@ test: test-rust
 # The Rust SDK's and examples' native tests (cargo test).
 test-rust:
 	guest-sdk/rust/test.sh
+
+# The AssemblyScript SDK's tests (node's test runner).
+test-as:
+	cd guest-sdk/assemblyscript && npm ci --no-audit --no-fund && npm test
 
 # The crash test at full size: 20,000 transfers, 5 SIGKILLs (make test runs
 # a short one).

@@ -103,9 +103,13 @@ type M = map[string]any
 func TestExamplesAnswer(t *testing.T) {
 	h := newHost(t, memstore.New(), goType(t, "counter"), goType(t, "greeter"), goType(t, "pingpong"),
 		host.TypeConfig{Name: "counter-c", Module: testwasm.C(t, "counter"), Source: "counter-c.wasm"},
-		host.TypeConfig{Name: "counter-rust", Module: testwasm.Rust(t, "counter"), Source: "counter-rust.wasm"})
+		host.TypeConfig{Name: "counter-rust", Module: testwasm.Rust(t, "counter"), Source: "counter-rust.wasm"},
+		host.TypeConfig{Name: "counter-as", Module: testwasm.AS(t, "counter"), Source: "counter-as.wasm"},
+		host.TypeConfig{Name: "pingpong-c", Module: testwasm.C(t, "pingpong")},
+		host.TypeConfig{Name: "pingpong-rust", Module: testwasm.Rust(t, "pingpong")},
+		host.TypeConfig{Name: "pingpong-as", Module: testwasm.AS(t, "pingpong")})
 
-	for _, typ := range []string{"counter", "counter-c", "counter-rust"} {
+	for _, typ := range []string{"counter", "counter-c", "counter-rust", "counter-as"} {
 		t.Run(typ, func(t *testing.T) {
 			assert.EqualValues(t, M{"n": uint64(7)}, mustCall(t, h, typ+"/a", "add", M{"n": 7}))
 			assert.EqualValues(t, M{"n": uint64(14)}, mustCall(t, h, typ+"/a", "add", M{"n": 7}))
@@ -119,6 +123,10 @@ func TestExamplesAnswer(t *testing.T) {
 	}
 	assert.Equal(t, M{"greeting": "Hello, Ada!"}, mustCall(t, h, "greeter/g", "hello", M{"name": "Ada"}))
 	assert.EqualValues(t, M{"pongs": uint64(5)}, mustCall(t, h, "pingpong/a", "ping", M{"peer": "pingpong/b", "count": 5}))
+	// Ping-pong across languages: Go -> Rust -> AssemblyScript -> C -> Go.
+	for from, to := range map[string]string{"pingpong": "pingpong-rust", "pingpong-rust": "pingpong-as", "pingpong-as": "pingpong-c", "pingpong-c": "pingpong"} {
+		assert.EqualValues(t, M{"pongs": uint64(3)}, mustCall(t, h, from+"/x", "ping", M{"peer": to + "/y", "count": 3}), "%s pings %s", from, to)
+	}
 
 	_, err := call(t, h, "nosuch/a", "get", nil)
 	assert.ErrorIs(t, err, abi.ErrUnknownType)

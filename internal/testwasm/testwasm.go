@@ -64,6 +64,18 @@ func Rust(tb testing.TB, name string) []byte {
 	})
 }
 
+// AS builds examples/wasm/assemblyscript/<name> with the AssemblyScript
+// guest SDK's build script (node and npm; it installs the compiler with
+// npm ci), which builds every AssemblyScript example at once.
+func AS(tb testing.TB, name string) []byte {
+	tb.Helper()
+	return build(tb, "as/"+name, func(out string) *exec.Cmd {
+		dir := filepath.Join(filepath.Dir(out), "as")
+		return exec.Command("sh", "-c", `"$0" "$1" && cp "$1/$2-as.wasm" "$3"`,
+			filepath.Join(Root(), "guest-sdk", "assemblyscript", "build.sh"), dir, name, out)
+	})
+}
+
 func build(tb testing.TB, key string, command func(out string) *exec.Cmd) []byte {
 	tb.Helper()
 	mu.Lock()

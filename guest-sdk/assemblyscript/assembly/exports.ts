@@ -1,0 +1,21 @@
+// The module's exports, docs/ABI.md section 1. AssemblyScript exports only
+// what the entry file exports, so an actor's entry file re-exports these:
+//
+//   export * from "@wactor/sdk/exports";
+
+import { abiVersion, alloc, handleRequest } from "./dispatch";
+
+/** Returns 1, the ABI version this SDK speaks. */
+export function wactor_abi_version(): i32 {
+  return abiVersion();
+}
+
+/** Returns a buffer of at least len bytes for the host's next request. */
+export function wactor_alloc(len: i32): usize {
+  return alloc(len);
+}
+
+/** Handles the request at [ptr, ptr+len) and returns (reply_ptr << 32) | reply_len. */
+export function wactor_handle(ptr: usize, len: i32): i64 {
+  return handleRequest(ptr, len);
+}

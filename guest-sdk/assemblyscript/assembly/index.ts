@@ -1,0 +1,14 @@
+// @wactor/sdk: write wactor actors in AssemblyScript.
+//
+//   import { handle, Context, Doc, MapBuilder, Code } from "@wactor/sdk";
+//   export * from "@wactor/sdk/exports";
+//
+//   handle("add", (ctx: Context, payload: Uint8Array): Uint8Array | null => { ... });
+//
+// See README.md for the whole API and docs/ABI.md for the wire contract.
+
+export { Handler, Hook, handle, onActivate, onDeactivate } from "./dispatch";
+export { Code, Context, Level, Result } from "./context";
+export { CborReader, CborWriter, Kind } from "./cbor";
+export { ArrayBuilder, Doc, List, MapBuilder, Value, encodeInt, encodeText } from "./doc";
+export { monotonicNs, nowMs } from "./env";
