@@ -125,7 +125,7 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		log.Error("opening the store", "err", err)
 		return exitFail
 	}
-	h, err := host.New(ctx, host.Config{Store: st, CacheDir: cacheDir, Logger: log})
+	h, err := host.New(ctx, host.Config{Store: st, CacheDir: cacheDir, Logger: log, RecordRetention: m.Storage.IdempotencyRetention})
 	if err != nil {
 		log.Error("starting the host", "err", err)
 		closeStore(st, log)
