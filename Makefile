@@ -23,7 +23,7 @@ CFLAGS_WASM := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wl,
 C_TOOLCHAIN_HINT := the C examples need clang and wasm-ld for wasm32-wasi. On Debian or Ubuntu: \
 	sudo apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32
 
-.PHONY: all help build build-go build-c build-rust build-as run test test-rust test-as bench check fuzz crashtest clean FORCE
+.PHONY: all help build build-go build-c build-rust build-as run test test-rust test-as conformance bench check fuzz crashtest clean FORCE
 
 all: build
 
@@ -35,6 +35,7 @@ help:
 	@echo 'make check   gofmt, go vet and go mod tidy -diff on every module'
 	@echo 'make fuzz    each fuzz target for FUZZTIME=$(FUZZTIME)'
 	@echo 'make crashtest  the full crash test: 20,000 transfers under 5 SIGKILLs'
+	@echo 'make conformance  the ABI conformance suite against every SDK (docs/conformance.md)'
 	@echo 'make clean   remove bin/'
 
 build: bin/wactor build-go build-c build-rust build-as
@@ -90,6 +91,11 @@ test-rust:
 # The AssemblyScript SDK's tests (node's test runner).
 test-as:
 	cd guest-sdk/assemblyscript && npm ci --no-audit --no-fund && npm test
+
+# The ABI conformance suite: every SDK's conformance actor, the same
+# scenarios (make test runs it too).
+conformance:
+	$(GO) test -race -count=1 -timeout $(TESTTIMEOUT) ./conformance/...
 
 # The crash test at full size: 20,000 transfers, 5 SIGKILLs (make test runs
 # a short one).

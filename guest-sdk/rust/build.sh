@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the Rust example actors for wasm32-unknown-unknown (release, offline)
-# and copies them to OUTDIR as counter-rust.wasm, greeter-rust.wasm and
-# pingpong-rust.wasm.
+# and copies them to OUTDIR as counter-rust.wasm, greeter-rust.wasm,
+# pingpong-rust.wasm and conformance-rust.wasm (the ABI conformance actor,
+# see docs/conformance.md).
 #
 #   guest-sdk/rust/build.sh OUTDIR
 #
@@ -24,6 +25,6 @@ mkdir -p "$1"
 out=$(cd "$1" && pwd)
 cd "$examples_dir"
 "$cargo_bin" build --offline --locked --release --target wasm32-unknown-unknown
-for a in counter greeter pingpong; do
+for a in counter greeter pingpong conformance; do
 	cp "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/$a.wasm" "$out/$a-rust.wasm"
 done

@@ -1,0 +1,190 @@
+// conformance is the AssemblyScript SDK's ABI conformance actor. It
+// implements the contract of docs/conformance.md, as the conformance actor
+// of every other SDK does, and the Go test package conformance/ checks them
+// all with the same scenarios.
+//
+//   echo                                            -> the payload, unchanged
+//   fail {"code", "message"}                        -> that application error
+//   set {"key", "value"}                            -> {}  stores value's CBOR
+//   get {"key"}                                     -> {"value": v} or {}
+//   delete {"key"}                                  -> {}
+//   set_then_fail {"key", "value"}                  -> sets, then fails "refused"
+//   tell {"to", "method", "payload"?}               -> {}
+//   ask {"to", "method", "payload"?, "timeout_ms"?} -> {"reply": r}, or the callee's error
+//   whoami                                          -> {"self", "sender", "id"}
+//   log {"level", "message"}                        -> {}
+//   deactivate                                      -> {}  and asks to be deactivated
+//   sized {"size": n}                               -> {"data": n bytes, byte i being i mod 256}
+//
+// Any other method is answered by the SDK with unknown_method.
+import { Code, Context, Doc, Level, MapBuilder, Value, handle } from "@wactor/sdk";
+export * from "@wactor/sdk/exports";
+
+// MAX_SIZED bounds sized's answer, so that a careless caller gets
+// bad_request rather than a guest out of memory.
+const MAX_SIZED: i64 = 16 << 20;
+
+function empty(): Uint8Array {
+  return new MapBuilder().encode();
+}
+
+function need(ctx: Context, method: string, what: string): Uint8Array | null {
+  return ctx.fail(Code.BAD_REQUEST, method + " needs " + what);
+}
+
+// The payload back, byte for byte (a copy: the payload is a view of the
+// input, valid only while the handler runs).
+handle("echo", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  return payload.length == 0 ? null : payload.slice();
+});
+
+handle("fail", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null) return need(ctx, "fail", "a map");
+  const code = doc.get("code");
+  if (!code.isText() || code.text().length == 0) return need(ctx, "fail", "a non-empty text \"code\"");
+  return ctx.fail(code.text(), doc.text("message"));
+});
+
+// store does set's work for set and set_then_fail; false when it failed
+// the turn.
+function store(ctx: Context, method: string, payload: Uint8Array): bool {
+  const doc = Doc.parse(payload);
+  if (doc == null) {
+    need(ctx, method, "a map");
+    return false;
+  }
+  const key = doc.get("key");
+  if (!key.isText()) {
+    need(ctx, method, "a text \"key\"");
+    return false;
+  }
+  const value = doc.get("value");
+  if (!value.exists) {
+    need(ctx, method, "a \"value\"");
+    return false;
+  }
+  ctx.set(key.text(), value.raw);
+  return !ctx.failed;
+}
+
+handle("set", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  return store(ctx, "set", payload) ? empty() : null;
+});
+
+handle("set_then_fail", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  if (!store(ctx, "set_then_fail", payload)) return null;
+  return ctx.fail("refused", "set_then_fail wrote " + Doc.parse(payload)!.text("key") + " and refused");
+});
+
+// keyOf reads {"key": text}; null (the turn failed) when there is none.
+function keyOf(ctx: Context, method: string, payload: Uint8Array): string | null {
+  const doc = Doc.parse(payload);
+  if (doc != null) {
+    const key = doc.get("key");
+    if (key.isText()) return key.text();
+  }
+  need(ctx, method, "a text \"key\"");
+  return null;
+}
+
+handle("get", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const key = keyOf(ctx, "get", payload);
+  if (key == null) return null;
+  const v = ctx.get(key);
+  if (ctx.failed) return null;
+  return v == null ? empty() : new MapBuilder().raw("value", v).encode();
+});
+
+handle("delete", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const key = keyOf(ctx, "delete", payload);
+  if (key == null) return null;
+  ctx.delete(key);
+  return ctx.failed ? null : empty();
+});
+
+// A tell's or an ask's target, method and payload.
+class Call {
+  constructor(public to: string, public method: string, public payload: Uint8Array | null) {}
+}
+
+function callOf(ctx: Context, method: string, doc: Doc): Call | null {
+  const to = doc.get("to");
+  if (!to.isText()) {
+    need(ctx, method, "a text \"to\"");
+    return null;
+  }
+  const m = doc.get("method");
+  if (!m.isText()) {
+    need(ctx, method, "a text \"method\"");
+    return null;
+  }
+  const p = doc.get("payload");
+  return new Call(to.text(), m.text(), p.exists ? p.raw : null);
+}
+
+handle("tell", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null) return need(ctx, "tell", "a map");
+  const c = callOf(ctx, "tell", doc);
+  if (c == null) return null;
+  const r = ctx.tell(c.to, c.method, c.payload);
+  return r.ok ? empty() : ctx.failWith(r);
+});
+
+handle("ask", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null) return need(ctx, "ask", "a map");
+  const c = callOf(ctx, "ask", doc);
+  if (c == null) return null;
+  let timeoutMs: u32 = 0;
+  const t = doc.get("timeout_ms");
+  if (t.exists) {
+    if (!t.isInt() || t.int() < 0 || t.int() > <i64>u32.MAX_VALUE) {
+      return need(ctx, "ask", "an integer \"timeout_ms\" >= 0, if any");
+    }
+    timeoutMs = <u32>t.int();
+  }
+  const r = ctx.ask(c.to, c.method, c.payload, timeoutMs);
+  // An error is the callee's or the host's, and passes on unchanged.
+  if (!r.ok) return ctx.failWith(r);
+  if (r.payload.length == 0) return new MapBuilder().nil("reply").encode();
+  return new MapBuilder().raw("reply", r.payload).encode();
+});
+
+handle("whoami", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  return new MapBuilder()
+    .text("self", ctx.self())
+    .text("sender", ctx.sender())
+    .text("id", ctx.messageId())
+    .encode();
+});
+
+handle("log", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null) return need(ctx, "log", "a map");
+  const level = doc.get("level");
+  if (!level.isInt()) return need(ctx, "log", "an integer \"level\"");
+  const message = doc.get("message");
+  if (!message.isText()) return need(ctx, "log", "a text \"message\"");
+  const n = level.int();
+  ctx.log(n <= 0 ? Level.Debug : n == 1 ? Level.Info : n == 2 ? Level.Warn : Level.Error, message.text());
+  return empty();
+});
+
+handle("deactivate", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  ctx.deactivate();
+  return empty();
+});
+
+handle("sized", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  const size: Value = doc == null ? Value.of(new Uint8Array(0)) : doc.get("size");
+  if (!size.isInt() || size.int() < 0 || size.int() > MAX_SIZED) {
+    return need(ctx, "sized", "an integer \"size\" from 0 to 16777216");
+  }
+  const n = <i32>size.int();
+  const data = new Uint8Array(n);
+  for (let i = 0; i < n; i++) unchecked(data[i] = <u8>i);
+  return new MapBuilder().bytes("data", data).encode();
+});

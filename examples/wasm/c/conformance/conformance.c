@@ -1,0 +1,305 @@
+/*
+ * conformance: the C SDK's ABI conformance actor. It implements the contract
+ * of docs/conformance.md, as the conformance actor of every other SDK does,
+ * and the Go test package conformance/ checks them all with the same
+ * scenarios.
+ *
+ *   echo                                           -> the payload, unchanged
+ *   fail {"code", "message"}                       -> that application error
+ *   set {"key", "value"}                           -> {}  stores value's CBOR
+ *   get {"key"}                                    -> {"value": v} or {}
+ *   delete {"key"}                                 -> {}
+ *   set_then_fail {"key", "value"}                 -> sets, then fails "refused"
+ *   tell {"to", "method", "payload"?}              -> {}
+ *   ask {"to", "method", "payload"?, "timeout_ms"?} -> {"reply": r}, or the callee's error
+ *   whoami                                         -> {"self", "sender", "id"}
+ *   log {"level", "message"}                       -> {}
+ *   deactivate                                     -> {}  and asks to be deactivated
+ *   sized {"size": n}                              -> {"data": n bytes, byte i being i mod 256}
+ *
+ * Any other method is answered by the SDK with unknown_method.
+ */
+#include <stdlib.h>
+
+#include "wactor.h"
+
+/* sized's bound, so that a careless caller gets bad_request rather than a
+ * guest out of memory. */
+#define MAX_SIZED (16 << 20)
+
+/* Strings for the host calls must be NUL-terminated; a payload's text is
+ * not. A handler keeps them in these buffers, freed when it returns. */
+typedef struct {
+	wactor_buf key, to, method, text;
+} strings;
+
+static void strings_free(strings *s)
+{
+	wactor_buf_free(&s->key);
+	wactor_buf_free(&s->to);
+	wactor_buf_free(&s->method);
+	wactor_buf_free(&s->text);
+}
+
+/* Copies the text under name into dst as a C string; *out points at it. */
+static int text_field(const wactor_msg *msg, const char *name, wactor_buf *dst, const char **out)
+{
+	const char *s;
+	size_t n;
+	int st = wactor_map_text(msg->payload, msg->payload_len, name, &s, &n);
+	if (st != WACTOR_OK)
+		return st;
+	wactor_buf_reset(dst);
+	wactor_buf_append(dst, s, n);
+	*out = wactor_buf_cstr(dst);
+	return WACTOR_OK;
+}
+
+/* The encoding of the item under name. */
+static int raw_field(const wactor_msg *msg, const char *name, const uint8_t **p, size_t *n)
+{
+	wactor_reader v;
+	int st = wactor_map_find(msg->payload, msg->payload_len, name, &v);
+	if (st != WACTOR_OK)
+		return st;
+	return wactor_read_raw(&v, p, n) ? WACTOR_OK : WACTOR_ERR;
+}
+
+static int need(const char *method, const char *what)
+{
+	wactor_buf reason = WACTOR_BUF_INIT;
+	wactor_buf_append_str(&reason, method);
+	wactor_buf_append_str(&reason, " needs ");
+	wactor_buf_append_str(&reason, what);
+	int st = wactor_fail("bad_request", wactor_buf_cstr(&reason));
+	wactor_buf_free(&reason);
+	return st;
+}
+
+static int empty(wactor_buf *reply)
+{
+	wactor_cbor_map(reply, 0);
+	return WACTOR_OK;
+}
+
+/* echo: the payload back, byte for byte. */
+static int echo(const wactor_msg *msg, wactor_buf *reply)
+{
+	if (msg->payload_len)
+		wactor_cbor_raw(reply, msg->payload, msg->payload_len);
+	return WACTOR_OK;
+}
+
+static int fail(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *code, *message = "";
+	(void)reply;
+	if (text_field(msg, "code", &s.key, &code) != WACTOR_OK || !*code) {
+		strings_free(&s);
+		return need("fail", "a non-empty text \"code\"");
+	}
+	if (text_field(msg, "message", &s.text, &message) == WACTOR_ERR)
+		message = "";
+	int st = wactor_fail(code, message); /* copies both */
+	strings_free(&s);
+	return st;
+}
+
+/* set and set_then_fail: {"key": text, "value": any item}. */
+static int store(const char *method, const wactor_msg *msg)
+{
+	strings s = {0};
+	const char *key;
+	const uint8_t *value;
+	size_t n;
+	if (text_field(msg, "key", &s.key, &key) != WACTOR_OK)
+		return need(method, "a text \"key\"");
+	if (raw_field(msg, "value", &value, &n) != WACTOR_OK) {
+		strings_free(&s);
+		return need(method, "a \"value\"");
+	}
+	int st = wactor_state_set(key, value, n);
+	strings_free(&s);
+	return st;
+}
+
+static int set(const wactor_msg *msg, wactor_buf *reply)
+{
+	if (store("set", msg) != WACTOR_OK)
+		return WACTOR_ERR;
+	return empty(reply);
+}
+
+static int set_then_fail(const wactor_msg *msg, wactor_buf *reply)
+{
+	(void)reply;
+	if (store("set_then_fail", msg) != WACTOR_OK)
+		return WACTOR_ERR;
+	return wactor_fail("refused", "set_then_fail wrote its key and refused");
+}
+
+static int get(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *key;
+	if (text_field(msg, "key", &s.key, &key) != WACTOR_OK)
+		return need("get", "a text \"key\"");
+	wactor_buf value = WACTOR_BUF_INIT;
+	int st = wactor_state_get(key, &value);
+	strings_free(&s);
+	if (st == WACTOR_OK) {
+		wactor_cbor_map(reply, 1);
+		wactor_cbor_text(reply, "value");
+		wactor_cbor_raw(reply, value.data, value.len);
+	} else if (st == WACTOR_NOT_FOUND) {
+		st = empty(reply);
+	}
+	wactor_buf_free(&value);
+	return st;
+}
+
+static int delete(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *key;
+	if (text_field(msg, "key", &s.key, &key) != WACTOR_OK)
+		return need("delete", "a text \"key\"");
+	int st = wactor_state_delete(key);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
+/* tell and ask: {"to": text, "method": text, "payload": any item?}. */
+static int call_fields(const char *method, const wactor_msg *msg, strings *s, const char **to,
+                       const char **m, const uint8_t **payload, size_t *n)
+{
+	if (text_field(msg, "to", &s->to, to) != WACTOR_OK)
+		return need(method, "a text \"to\"");
+	if (text_field(msg, "method", &s->method, m) != WACTOR_OK)
+		return need(method, "a text \"method\"");
+	*payload = NULL;
+	*n = 0;
+	if (raw_field(msg, "payload", payload, n) == WACTOR_ERR)
+		return need(method, "a well-formed \"payload\"");
+	return WACTOR_OK;
+}
+
+static int tell(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *to, *method;
+	const uint8_t *payload;
+	size_t n;
+	int st = call_fields("tell", msg, &s, &to, &method, &payload, &n);
+	if (st == WACTOR_OK)
+		st = wactor_tell(to, method, payload, n);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
+static int ask(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *to, *method;
+	const uint8_t *payload;
+	size_t n;
+	int64_t timeout_ms = 0;
+	int st = call_fields("ask", msg, &s, &to, &method, &payload, &n);
+	if (st != WACTOR_OK) {
+		strings_free(&s);
+		return WACTOR_ERR;
+	}
+	st = wactor_map_int(msg->payload, msg->payload_len, "timeout_ms", &timeout_ms);
+	if (st == WACTOR_ERR || timeout_ms < 0 || timeout_ms > UINT32_MAX) {
+		strings_free(&s);
+		return need("ask", "an integer \"timeout_ms\" >= 0, if any");
+	}
+	wactor_buf answer = WACTOR_BUF_INIT;
+	st = wactor_ask(to, method, payload, n, (uint32_t)timeout_ms, &answer);
+	strings_free(&s);
+	if (st == WACTOR_OK) {
+		/* The pending error is the callee's or the host's otherwise: it
+		 * becomes this turn's answer, code and message unchanged. */
+		wactor_cbor_map(reply, 1);
+		wactor_cbor_text(reply, "reply");
+		if (answer.len)
+			wactor_cbor_raw(reply, answer.data, answer.len);
+		else
+			wactor_cbor_null(reply);
+	}
+	wactor_buf_free(&answer);
+	return st;
+}
+
+static int whoami(const wactor_msg *msg, wactor_buf *reply)
+{
+	const char *self = wactor_self();
+	wactor_cbor_map(reply, 3);
+	wactor_cbor_text(reply, "self");
+	wactor_cbor_text(reply, self ? self : "");
+	wactor_cbor_text(reply, "sender");
+	wactor_cbor_textn(reply, msg->sender, msg->sender_len);
+	wactor_cbor_text(reply, "id");
+	wactor_cbor_textn(reply, msg->id, msg->id_len);
+	return WACTOR_OK;
+}
+
+static int log_message(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	int64_t level;
+	const char *text;
+	if (wactor_map_int(msg->payload, msg->payload_len, "level", &level) != WACTOR_OK)
+		return need("log", "an integer \"level\"");
+	if (text_field(msg, "message", &s.text, &text) != WACTOR_OK)
+		return need("log", "a text \"message\"");
+	wactor_log((int)level, text);
+	strings_free(&s);
+	return empty(reply);
+}
+
+static int deactivate(const wactor_msg *msg, wactor_buf *reply)
+{
+	(void)msg;
+	wactor_deactivate();
+	return empty(reply);
+}
+
+static int sized(const wactor_msg *msg, wactor_buf *reply)
+{
+	int64_t size;
+	if (wactor_map_int(msg->payload, msg->payload_len, "size", &size) != WACTOR_OK ||
+	    size < 0 || size > MAX_SIZED)
+		return need("sized", "an integer \"size\" from 0 to 16777216");
+	uint8_t *data = malloc(size ? (size_t)size : 1);
+	if (!data)
+		return wactor_fail("memory_exhausted", "sized could not allocate its answer");
+	for (int64_t i = 0; i < size; i++)
+		data[i] = (uint8_t)i;
+	wactor_cbor_map(reply, 1);
+	wactor_cbor_text(reply, "data");
+	wactor_cbor_bytes(reply, data, (size_t)size);
+	free(data);
+	return WACTOR_OK;
+}
+
+static const wactor_method methods[] = {
+	{"echo", echo},
+	{"fail", fail},
+	{"set", set},
+	{"get", get},
+	{"delete", delete},
+	{"set_then_fail", set_then_fail},
+	{"tell", tell},
+	{"ask", ask},
+	{"whoami", whoami},
+	{"log", log_message},
+	{"deactivate", deactivate},
+	{"sized", sized},
+};
+
+WACTOR_INIT
+{
+	wactor_handle_methods(methods, sizeof methods / sizeof methods[0]);
+}

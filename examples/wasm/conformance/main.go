@@ -1,0 +1,233 @@
+// Command conformance is the Go SDK's ABI conformance actor. It implements
+// the contract of docs/conformance.md, as the conformance actor of every
+// other SDK does, and the test package conformance/ checks them all with
+// the same scenarios.
+//
+//	echo                                        -> the payload, unchanged
+//	fail {"code", "message"}                    -> that application error
+//	set {"key", "value"}                        -> {}     stores value's CBOR
+//	get {"key"}                                 -> {"value": v} or {}
+//	delete {"key"}                              -> {}
+//	set_then_fail {"key", "value"}              -> sets, then fails "refused"
+//	tell {"to", "method", "payload"?}           -> {}
+//	ask {"to", "method", "payload"?, "timeout_ms"?} -> {"reply": r}, or the callee's error
+//	whoami                                      -> {"self", "sender", "id"}
+//	log {"level", "message"}                    -> {}
+//	deactivate                                  -> {}     and asks to be deactivated
+//	sized {"size": n}                           -> {"data": n bytes, byte i being i mod 256}
+//
+// Any other method is answered by the SDK with unknown_method.
+package main
+
+import (
+	"time"
+
+	wactor "github.com/wactor/wactor/guest-sdk/go"
+)
+
+// maxSized bounds sized's answer, so that a careless caller gets
+// bad_request rather than a guest out of memory.
+const maxSized = 16 << 20
+
+func init() {
+	wactor.Handle("echo", echo)
+	wactor.Handle("fail", fail)
+	wactor.Handle("set", set)
+	wactor.Handle("get", get)
+	wactor.Handle("delete", del)
+	wactor.Handle("set_then_fail", setThenFail)
+	wactor.Handle("tell", tell)
+	wactor.Handle("ask", ask)
+	wactor.Handle("whoami", whoami)
+	wactor.Handle("log", logMsg)
+	wactor.Handle("deactivate", deactivate)
+	wactor.Handle("sized", sized)
+}
+
+func main() {}
+
+func empty() []byte { return wactor.NewMap().Encode() }
+
+func badRequest(msg string) error { return wactor.NewError(wactor.CodeBadRequest, msg) }
+
+// echo answers with the payload it got, byte for byte.
+func echo(_ *wactor.Context, payload []byte) ([]byte, error) {
+	if payload == nil {
+		return nil, nil
+	}
+	return append([]byte{}, payload...), nil // payload is only valid during the call
+}
+
+func fail(_ *wactor.Context, payload []byte) ([]byte, error) {
+	doc, err := wactor.ParseDoc(payload)
+	if err != nil {
+		return nil, err
+	}
+	code, ok := doc.Text("code")
+	if !ok || code == "" {
+		return nil, badRequest(`fail needs a text "code"`)
+	}
+	msg, _ := doc.Text("message")
+	return nil, wactor.NewError(code, msg)
+}
+
+// keyValue reads {"key": text, "value": any item}; value is nil when
+// needValue is false.
+func keyValue(method string, payload []byte, needValue bool) (string, []byte, error) {
+	doc, err := wactor.ParseDoc(payload)
+	if err != nil {
+		return "", nil, err
+	}
+	key, ok := doc.Text("key")
+	if !ok {
+		return "", nil, badRequest(method + ` needs a text "key"`)
+	}
+	if !needValue {
+		return key, nil, nil
+	}
+	v := doc.Get("value")
+	if !v.Exists() {
+		return "", nil, badRequest(method + ` needs a "value"`)
+	}
+	return key, v.Raw(), nil
+}
+
+func set(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	key, value, err := keyValue("set", payload, true)
+	if err != nil {
+		return nil, err
+	}
+	ctx.Set(key, value)
+	return empty(), nil
+}
+
+func get(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	key, _, err := keyValue("get", payload, false)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := ctx.Get(key)
+	if !ok {
+		return empty(), nil
+	}
+	return wactor.NewMap().Raw("value", v).Encode(), nil
+}
+
+func del(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	key, _, err := keyValue("delete", payload, false)
+	if err != nil {
+		return nil, err
+	}
+	ctx.Delete(key)
+	return empty(), nil
+}
+
+func setThenFail(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	key, value, err := keyValue("set_then_fail", payload, true)
+	if err != nil {
+		return nil, err
+	}
+	ctx.Set(key, value)
+	return nil, wactor.NewError("refused", "set_then_fail wrote "+key+" and refused")
+}
+
+// call reads {"to": text, "method": text, "payload": any item?}.
+func call(method string, doc wactor.Doc) (to, m string, body []byte, err error) {
+	to, ok := doc.Text("to")
+	if !ok {
+		return "", "", nil, badRequest(method + ` needs a text "to"`)
+	}
+	m, ok = doc.Text("method")
+	if !ok {
+		return "", "", nil, badRequest(method + ` needs a text "method"`)
+	}
+	return to, m, doc.Get("payload").Raw(), nil
+}
+
+func tell(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	doc, err := wactor.ParseDoc(payload)
+	if err != nil {
+		return nil, err
+	}
+	to, method, body, err := call("tell", doc)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Tell(to, method, body); err != nil {
+		return nil, err
+	}
+	return empty(), nil
+}
+
+func ask(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	doc, err := wactor.ParseDoc(payload)
+	if err != nil {
+		return nil, err
+	}
+	to, method, body, err := call("ask", doc)
+	if err != nil {
+		return nil, err
+	}
+	var timeout time.Duration
+	if doc.Has("timeout_ms") {
+		ms, ok := doc.Int("timeout_ms")
+		if !ok || ms < 0 {
+			return nil, badRequest(`ask's "timeout_ms" must be an integer >= 0`)
+		}
+		timeout = time.Duration(ms) * time.Millisecond
+	}
+	reply, err := ctx.Ask(to, method, body, timeout)
+	if err != nil {
+		return nil, err // the callee's or the host's error, code and message unchanged
+	}
+	if len(reply) == 0 {
+		return wactor.NewMap().Null("reply").Encode(), nil
+	}
+	return wactor.NewMap().Raw("reply", reply).Encode(), nil
+}
+
+func whoami(ctx *wactor.Context, _ []byte) ([]byte, error) {
+	return wactor.NewMap().
+		Text("self", ctx.Self()).
+		Text("sender", ctx.Sender()).
+		Text("id", ctx.MessageID()).
+		Encode(), nil
+}
+
+func logMsg(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	doc, err := wactor.ParseDoc(payload)
+	if err != nil {
+		return nil, err
+	}
+	level, ok := doc.Int("level")
+	if !ok {
+		return nil, badRequest(`log needs an integer "level"`)
+	}
+	msg, ok := doc.Text("message")
+	if !ok {
+		return nil, badRequest(`log needs a text "message"`)
+	}
+	ctx.Log(wactor.Level(level), msg)
+	return empty(), nil
+}
+
+func deactivate(ctx *wactor.Context, _ []byte) ([]byte, error) {
+	ctx.Deactivate()
+	return empty(), nil
+}
+
+func sized(_ *wactor.Context, payload []byte) ([]byte, error) {
+	doc, err := wactor.ParseDoc(payload)
+	if err != nil {
+		return nil, err
+	}
+	n, ok := doc.Int("size")
+	if !ok || n < 0 || n > maxSized {
+		return nil, badRequest(`sized needs an integer "size" from 0 to 16777216`)
+	}
+	data := make([]byte, n)
+	for i := range data {
+		data[i] = byte(i)
+	}
+	return wactor.NewMap().Bytes("data", data).Encode(), nil
+}
