@@ -7,6 +7,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 TESTTIMEOUT ?= 20m
 BENCHTIME   ?= 1s
 FUZZTIME    ?= 10s
+BENCHFLAGS  ?=
 
 # Every Go module of the repository (the root, abi, guest-sdk/go,
 # examples/wasm, ...), found by its go.mod.
@@ -23,7 +24,7 @@ CFLAGS_WASM := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wl,
 C_TOOLCHAIN_HINT := the C examples need clang and wasm-ld for wasm32-wasi. On Debian or Ubuntu: \
 	sudo apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32
 
-.PHONY: all help build build-go build-c build-rust build-as run test test-rust test-as conformance bench check fuzz crashtest clean FORCE
+.PHONY: all help build build-go build-c build-rust build-as run test test-rust test-as conformance bench-suite bench check fuzz crashtest clean FORCE
 
 all: build
 
@@ -36,6 +37,7 @@ help:
 	@echo 'make fuzz    each fuzz target for FUZZTIME=$(FUZZTIME)'
 	@echo 'make crashtest  the full crash test: 20,000 transfers under 5 SIGKILLs'
 	@echo 'make conformance  the ABI conformance suite against every SDK (docs/conformance.md)'
+	@echo 'make bench-suite  wactor vs protoactor-go, Erlang, raw wazero/badger, net/http (bench/README.md); BENCHFLAGS=-quick'
 	@echo 'make clean   remove bin/'
 
 build: bin/wactor build-go build-c build-rust build-as
@@ -58,7 +60,8 @@ $(C_WASM): bin/wasm/%-c.wasm: examples/wasm/c/%/$$*.c guest-sdk/c/wactor.c guest
 	@command -v $(CLANG) >/dev/null && command -v wasm-ld >/dev/null || \
 		{ echo "make: cannot build $@: $(C_TOOLCHAIN_HINT)" >&2; exit 1; }
 	@mkdir -p bin/wasm
-	$(CLANG) $(CFLAGS_WASM) -o $@ examples/wasm/c/$*/$*.c guest-sdk/c/wactor.c
+	$(CLANG) $(CFLAGS_WASM) -o $@ examples/wasm/c/$*/$*.c \
+		$$(grep -q '#include "wactor.h"' examples/wasm/c/$*/$*.c && echo guest-sdk/c/wactor.c)
 
 # The Rust examples (examples/wasm/rust) with Debian's rustc, which has the
 # wasm32 standard library; the script says what to install when it is
@@ -96,6 +99,13 @@ test-as:
 # scenarios (make test runs it too).
 conformance:
 	$(GO) test -race -count=1 -timeout $(TESTTIMEOUT) ./conformance/...
+
+# The comparative suite (bench/README.md), about 10 minutes on 2 cores;
+# writes bench/results/<date>.md. BENCHFLAGS=-quick for a smoke run,
+# BENCHFLAGS='-scenario ring' for one scenario. Needs wrk and erlang-base
+# (apt) for the HTTP and Erlang rows; without them those rows say so.
+bench-suite:
+	cd bench && $(GO) run ./cmd/wactorbench $(BENCHFLAGS)
 
 # The crash test at full size: 20,000 transfers, 5 SIGKILLs (make test runs
 # a short one).
