@@ -26,6 +26,11 @@ const (
 	ImportSelf        = "self"
 	ImportLog         = "log"
 	ImportDeactivate  = "deactivate"
+	// Timers and reminders: set and cancel are buffered with the turn.
+	ImportTimerSet       = "timer_set"
+	ImportTimerCancel    = "timer_cancel"
+	ImportReminderSet    = "reminder_set"
+	ImportReminderCancel = "reminder_cancel"
 	// ImportResult is (ptr i32, len i32) -> i32: it copies the pending result
 	// of the last host call into guest memory and returns the bytes copied.
 	ImportResult = "result"
@@ -64,4 +69,15 @@ const (
 	LevelInfo  = 1
 	LevelWarn  = 2
 	LevelError = 3
+)
+
+// Missed-tick policies of a reminder (ReminderSet.Missed): what happens to
+// the ticks that came due while no host was running.
+const (
+	// MissedCatchUp fires once for all the missed ticks, as soon as the
+	// host is back, then continues on schedule. The default.
+	MissedCatchUp = "catch_up"
+	// MissedSkip drops the missed ticks and waits for the next one on
+	// schedule; a once reminder whose time passed is deleted unfired.
+	MissedSkip = "skip"
 )

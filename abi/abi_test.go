@@ -14,6 +14,9 @@ func TestNames(t *testing.T) {
 		ImportTell: "tell", ImportAsk: "ask", ImportStateGet: "state_get", ImportStateSet: "state_set",
 		ImportStateDelete: "state_delete", ImportSelf: "self", ImportLog: "log",
 		ImportDeactivate: "deactivate", ImportResult: "result",
+		ImportTimerSet: "timer_set", ImportTimerCancel: "timer_cancel",
+		ImportReminderSet: "reminder_set", ImportReminderCancel: "reminder_cancel",
+		MissedCatchUp: "catch_up", MissedSkip: "skip",
 	}
 	for got, want := range names {
 		if got != want {

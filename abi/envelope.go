@@ -59,6 +59,50 @@ type LogRecord struct {
 	Message string
 }
 
+// Timer is the argument of timer_set: a volatile timer of the calling
+// activation that delivers Method with Payload to the activation itself,
+// DueMS milliseconds from now and then every PeriodMS milliseconds (0: once).
+// Setting a name that exists replaces that timer.
+// Keys: 1 name, 2 due_ms, 3 period_ms, 4 method, 5 payload.
+type Timer struct {
+	Name     string
+	DueMS    uint64
+	PeriodMS uint64
+	Method   string
+	Payload  []byte
+}
+
+// Reminder is the argument of reminder_set: a durable reminder of the
+// calling actor that delivers Method with Payload on a schedule. At most one
+// of InMS, AtUnixMS, EveryMS and Cron is set; none means once, at once.
+// Setting a name that exists replaces that reminder.
+// Keys: 1 name, 2 in_ms, 3 at_unix_ms, 4 every_ms, 5 first_ms, 6 cron,
+// 7 method, 8 payload, 9 missed.
+type Reminder struct {
+	Name string
+	// InMS fires once, this many milliseconds from now (the host's clock).
+	InMS uint64
+	// AtUnixMS fires once, at this Unix time in milliseconds.
+	AtUnixMS uint64
+	// EveryMS fires every EveryMS milliseconds; the first time FirstMS from
+	// now, or EveryMS from now when FirstMS is 0.
+	EveryMS uint64
+	FirstMS uint64
+	// Cron fires at the times of a cron expression, in UTC.
+	Cron    string
+	Method  string
+	Payload []byte
+	// Missed is the missed-tick policy: MissedCatchUp ("" means it too)
+	// or MissedSkip.
+	Missed string
+}
+
+// Cancel is the argument of timer_cancel and reminder_cancel.
+// Keys: 1 name.
+type Cancel struct {
+	Name string
+}
+
 // AppendTo appends the encoding of q to b.
 func (q *Request) AppendTo(b []byte) []byte {
 	n := 2 + count(q.Payload != nil, q.Sender != "", q.ID != "")
@@ -213,6 +257,122 @@ func (l *LogRecord) Decode(p []byte) error {
 			l.Level, err = r.ReadInt()
 		case 2:
 			l.Message, err = r.ReadText()
+		default:
+			err = r.Skip()
+		}
+		return err
+	})
+}
+
+// AppendTo appends the encoding of t to b.
+func (t *Timer) AppendTo(b []byte) []byte {
+	n := 2 + count(t.DueMS != 0, t.PeriodMS != 0, t.Payload != nil)
+	b = AppendText(AppendUint(AppendMapHeader(b, n), 1), t.Name)
+	if t.DueMS != 0 {
+		b = AppendUint(AppendUint(b, 2), t.DueMS)
+	}
+	if t.PeriodMS != 0 {
+		b = AppendUint(AppendUint(b, 3), t.PeriodMS)
+	}
+	b = AppendText(AppendUint(b, 4), t.Method)
+	if t.Payload != nil {
+		b = AppendBytes(AppendUint(b, 5), t.Payload)
+	}
+	return b
+}
+
+// Decode decodes p into t. Byte fields alias p.
+func (t *Timer) Decode(p []byte) error {
+	*t = Timer{}
+	return decodeMap(p, "timer", func(key uint64, r *Reader) (err error) {
+		switch key {
+		case 1:
+			t.Name, err = r.ReadText()
+		case 2:
+			t.DueMS, err = r.ReadUint()
+		case 3:
+			t.PeriodMS, err = r.ReadUint()
+		case 4:
+			t.Method, err = r.ReadText()
+		case 5:
+			t.Payload, err = r.ReadBytes()
+		default:
+			err = r.Skip()
+		}
+		return err
+	})
+}
+
+// AppendTo appends the encoding of m to b.
+func (m *Reminder) AppendTo(b []byte) []byte {
+	n := 2 + count(m.InMS != 0, m.AtUnixMS != 0, m.EveryMS != 0, m.FirstMS != 0, m.Cron != "",
+		m.Payload != nil, m.Missed != "")
+	b = AppendText(AppendUint(AppendMapHeader(b, n), 1), m.Name)
+	for _, f := range []struct {
+		key uint64
+		v   uint64
+	}{{2, m.InMS}, {3, m.AtUnixMS}, {4, m.EveryMS}, {5, m.FirstMS}} {
+		if f.v != 0 {
+			b = AppendUint(AppendUint(b, f.key), f.v)
+		}
+	}
+	if m.Cron != "" {
+		b = AppendText(AppendUint(b, 6), m.Cron)
+	}
+	b = AppendText(AppendUint(b, 7), m.Method)
+	if m.Payload != nil {
+		b = AppendBytes(AppendUint(b, 8), m.Payload)
+	}
+	if m.Missed != "" {
+		b = AppendText(AppendUint(b, 9), m.Missed)
+	}
+	return b
+}
+
+// Decode decodes p into m. Byte fields alias p. It checks the types of
+// the fields, not their meaning: the host refuses a reminder with two
+// schedules, say, with a bad_request error.
+func (m *Reminder) Decode(p []byte) error {
+	*m = Reminder{}
+	return decodeMap(p, "reminder", func(key uint64, r *Reader) (err error) {
+		switch key {
+		case 1:
+			m.Name, err = r.ReadText()
+		case 2:
+			m.InMS, err = r.ReadUint()
+		case 3:
+			m.AtUnixMS, err = r.ReadUint()
+		case 4:
+			m.EveryMS, err = r.ReadUint()
+		case 5:
+			m.FirstMS, err = r.ReadUint()
+		case 6:
+			m.Cron, err = r.ReadText()
+		case 7:
+			m.Method, err = r.ReadText()
+		case 8:
+			m.Payload, err = r.ReadBytes()
+		case 9:
+			m.Missed, err = r.ReadText()
+		default:
+			err = r.Skip()
+		}
+		return err
+	})
+}
+
+// AppendTo appends the encoding of c to b.
+func (c *Cancel) AppendTo(b []byte) []byte {
+	return AppendText(AppendUint(AppendMapHeader(b, 1), 1), c.Name)
+}
+
+// Decode decodes p into c.
+func (c *Cancel) Decode(p []byte) error {
+	*c = Cancel{}
+	return decodeMap(p, "cancel", func(key uint64, r *Reader) (err error) {
+		switch key {
+		case 1:
+			c.Name, err = r.ReadText()
 		default:
 			err = r.Skip()
 		}

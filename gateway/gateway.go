@@ -60,6 +60,9 @@ func New(h *host.Host, cfg Config) *Gateway {
 	}
 	g := &Gateway{h: h, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux()}
 	g.route("POST /v1/actors/{type}/{id}/{method}", g.call)
+	// More specific than the route above, which still takes a POST to a
+	// method named "reminders"; so no 405 route of its own.
+	g.mux.HandleFunc("GET /v1/actors/{type}/{id}/reminders", g.reminders)
 	g.route("GET /v1/actors", g.activations)
 	g.route("GET /v1/types", g.types)
 	g.route("GET /healthz", g.healthz)
@@ -257,6 +260,50 @@ func (g *Gateway) activations(w http.ResponseWriter, r *http.Request) {
 		list[i] = refJSON{Type: ref.Type, ID: ref.ID}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"activations": list})
+}
+
+// reminderJSON describes a durable reminder in GET .../reminders.
+type reminderJSON struct {
+	Name        string          `json:"name"`
+	Method      string          `json:"method"`
+	Payload     json.RawMessage `json:"payload"`
+	PayloadCBOR []byte          `json:"payload_cbor,omitempty"`
+	Due         string          `json:"due"`
+	DueUnixMS   int64           `json:"due_unix_ms"`
+	Kind        string          `json:"kind"`
+	EveryMS     int64           `json:"every_ms,omitempty"`
+	Cron        string          `json:"cron,omitempty"`
+	Missed      string          `json:"missed"`
+}
+
+// reminders serves GET /v1/actors/{type}/{id}/reminders.
+func (g *Gateway) reminders(w http.ResponseWriter, r *http.Request) {
+	ref := abi.Ref{Type: r.PathValue("type"), ID: r.PathValue("id")}
+	infos, err := g.h.Reminders(r.Context(), ref)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	list := make([]reminderJSON, len(infos))
+	for i, rm := range infos {
+		j := reminderJSON{Name: rm.Name, Method: rm.Method, Payload: json.RawMessage("null"),
+			Due: rm.Due.UTC().Format(time.RFC3339Nano), DueUnixMS: rm.Due.UnixMilli(), Kind: "once", Missed: rm.Missed}
+		switch {
+		case rm.Every > 0:
+			j.Kind, j.EveryMS = "every", rm.Every.Milliseconds()
+		case rm.Cron != "":
+			j.Kind, j.Cron = "cron", rm.Cron
+		}
+		if len(rm.Payload) > 0 {
+			if p, err := cborToJSON(rm.Payload); err == nil {
+				j.Payload = p
+			} else {
+				j.PayloadCBOR = rm.Payload // base64 in JSON
+			}
+		}
+		list[i] = j
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reminders": list})
 }
 
 // typeJSON describes a deployed type in GET /v1/types.

@@ -64,18 +64,19 @@ func TestReplyFormat(t *testing.T) {
 
 func TestRequestFormat(t *testing.T) {
 	for ct, want := range map[string]format{
-		"":                                formatJSON,
-		"application/json":                formatJSON,
-		"Application/JSON; charset=utf-8": formatJSON,
-		"application/merge-patch+json":    formatJSON,
-		"application/cbor":                formatCBOR,
-		"application/vnd.example+cbor":    formatCBOR,
+		"":                                  formatJSON,
+		"application/json":                  formatJSON,
+		"Application/JSON; charset=utf-8":   formatJSON,
+		"application/merge-patch+json":      formatJSON,
+		"application/cbor":                  formatCBOR,
+		"application/vnd.example+cbor":      formatCBOR,
+		"application/x-www-form-urlencoded": formatJSON, // what curl -d sends
 	} {
 		got, err := requestFormat(ct)
 		assert.NoError(t, err, ct)
 		assert.Equal(t, want, got, ct)
 	}
-	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "application/cbor-seq", ";;"} {
+	for _, ct := range []string{"text/plain", "multipart/form-data", "application/cbor-seq", ";;"} {
 		_, err := requestFormat(ct)
 		assert.Error(t, err, ct)
 	}

@@ -38,12 +38,33 @@ type turn struct {
 	cfg        *TypeConfig // of the deployment the turn runs
 	inst       *instance
 	msg        *scheduler.Message
+	kind       abi.RequestKind // a message, or the activate or deactivate hook
 	deadline   time.Time
 	writes     map[string][]byte // nil value: delete
 	sends      []outgoing
+	timers     []timerOp                    // in the order the guest made them
+	reminders  map[string]*storage.Reminder // by name; nil value: cancel
+	firing     *firing                      // the reminder this turn fires, if any
 	deactivate bool
 	status     abi.Status // of the last host call
 	result     []byte     // pending result of the last host call
+}
+
+// timerOp is a timer_set (spec) or timer_cancel (nil spec) the turn made.
+type timerOp struct {
+	name string
+	spec *scheduler.TimerSpec
+}
+
+// label names what the turn runs, for messages.
+func (t *turn) label() string {
+	switch t.kind {
+	case abi.KindActivate:
+		return "(activate hook)"
+	case abi.KindDeactivate:
+		return "(deactivate hook)"
+	}
+	return t.msg.Method
 }
 
 type outgoing struct {
@@ -74,12 +95,20 @@ func (a *activation) Receive(ctx context.Context, m *scheduler.Message) ([]byte,
 			return reply, nil
 		}
 	}
+	var fire *firing
+	if m.Reminder != "" {
+		f, fm, err := a.prepareFiring(ctx, m)
+		if err != nil || f == nil {
+			return nil, err // stale, skipped, or the store failed (fired again later)
+		}
+		fire, m = f, fm
+	}
 	d := a.typ.current()
 	if err := a.ensureInstance(ctx, d); err != nil {
 		return nil, a.consumeFailed(ctx, m, err, true)
 	}
-	t := &turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m}
-	t.ctx, t.cancel = context.WithCancel(context.WithValue(ctx, turnKey{}, t))
+	t := a.newTurn(ctx, d, m, abi.KindMessage)
+	t.firing = fire
 	defer t.cancel()
 	reply, err := a.call(t)
 	if err != nil {
@@ -94,10 +123,33 @@ func (a *activation) Receive(ctx context.Context, m *scheduler.Message) ([]byte,
 		a.discard(ctx) // its memory reflects a turn that did not commit
 		return nil, err
 	}
-	if t.deactivate {
-		a.h.sched.DeactivateAfterTurn(ctx)
-	}
 	return reply.Payload, nil
+}
+
+// newTurn starts a turn of m (or of a hook) on the current instance.
+func (a *activation) newTurn(ctx context.Context, d *deployment, m *scheduler.Message, kind abi.RequestKind) *turn {
+	t := &turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: kind}
+	t.ctx, t.cancel = context.WithCancel(context.WithValue(ctx, turnKey{}, t))
+	return t
+}
+
+// hook runs the activate or deactivate hook of the guest as a turn: its
+// state writes, tells, timers and reminders commit like a message's.
+func (a *activation) hook(ctx context.Context, kind abi.RequestKind) error {
+	t := a.newTurn(ctx, a.typ.current(), &scheduler.Message{ID: a.h.ids.next(), Target: a.ref}, kind)
+	defer t.cancel()
+	reply, err := a.call(t)
+	if err != nil {
+		return err
+	}
+	if reply.Code != "" {
+		return abi.NewError(reply.Code, reply.Message)
+	}
+	if err := a.commit(ctx, t, nil); err != nil {
+		a.discard(ctx)
+		return err
+	}
+	return nil
 }
 
 // call passes the message to the guest and decodes its reply.
@@ -111,7 +163,7 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	if m.Key != "" {
 		id = m.Key // the guest sees the sender's key, stable across retries
 	}
-	req := abi.Request{Kind: abi.KindMessage, Method: m.Method, Payload: m.Payload, Sender: refString(m.Sender), ID: id}
+	req := abi.Request{Kind: t.kind, Method: m.Method, Payload: m.Payload, Sender: refString(m.Sender), ID: id}
 	a.reqBuf = req.AppendTo(a.reqBuf[:0])
 	a.stderr.reset()
 	inst := t.inst
@@ -125,20 +177,20 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	}
 	ptr, n := abi.UnpackPointer(inst.stack[0])
 	if int64(n) > t.cfg.MaxMessage+4096 {
-		return reply, abi.NewError(abi.CodeTooLarge, "reply of "+a.ref.String()+"."+m.Method+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
+		return reply, abi.NewError(abi.CodeTooLarge, "reply of "+a.ref.String()+"."+t.label()+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
 	}
 	raw, ok := inst.mod.Memory().Read(ptr, n)
 	if !ok {
 		a.discard(t.ctx)
-		return reply, abi.NewError(abi.CodeBadReply, a.ref.String()+"."+m.Method+" returned a reply at "+itoa(int(ptr))+"+"+itoa(int(n))+", outside its memory")
+		return reply, abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a reply at "+itoa(int(ptr))+"+"+itoa(int(n))+", outside its memory")
 	}
 	if err := reply.Decode(raw); err != nil {
 		a.discard(t.ctx)
-		return reply, abi.NewError(abi.CodeBadReply, a.ref.String()+"."+m.Method+" returned a malformed reply: "+err.Error())
+		return reply, abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a malformed reply: "+err.Error())
 	}
 	reply.Payload = bytes.Clone(reply.Payload)
 	if int64(len(reply.Payload)) > t.cfg.MaxMessage {
-		return reply, abi.NewError(abi.CodeTooLarge, "reply of "+a.ref.String()+"."+m.Method+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
+		return reply, abi.NewError(abi.CodeTooLarge, "reply of "+a.ref.String()+"."+t.label()+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
 	}
 	return reply, nil
 }
@@ -164,7 +216,7 @@ func (a *activation) invoke(t *turn) error {
 
 // guestFailure names why a call into the guest failed.
 func (a *activation) guestFailure(t *turn, export string, err error) error {
-	where := a.ref.String() + "." + t.msg.Method
+	where := a.ref.String() + "." + t.label()
 	var v *violation
 	if errors.As(err, &v) {
 		return abi.NewError(abi.CodeBadReply, where+": "+v.msg)
@@ -194,8 +246,9 @@ func nearMemoryLimit(t *turn) bool {
 	return mem != nil && int64(mem.Size())+1<<20 >= t.cfg.MaxMemory
 }
 
-// commit makes the turn durable: state writes, outgoing tells and the
-// consumption of the message, in one batch; then delivers the tells.
+// commit makes the turn durable: state writes, reminders, outgoing tells
+// and the consumption of the message, in one batch; then sets its timers
+// and delivers its tells.
 func (a *activation) commit(ctx context.Context, t *turn, reply []byte) error {
 	b := &storage.Batch{Actor: a.ref.String(), Version: a.version}
 	if t.msg.Key != "" {
@@ -217,10 +270,11 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) error {
 			b.Send[i] = storage.Message{ID: a.h.ids.next(), Target: s.ref.String(), Sender: a.ref.String(), Method: s.method, Payload: s.payload}
 		}
 	}
-	if !t.msg.IsAsk() {
+	if t.kind == abi.KindMessage && t.msg.IsTell() {
 		b.Consumed = []string{t.msg.ID}
 	}
-	if b.ChangesState() || len(b.Send) > 0 || len(b.Consumed) > 0 || b.Record != nil {
+	a.reminderChanges(t, b)
+	if !b.Empty() {
 		resume := a.h.sched.Blocking(ctx) // waits for the group's write
 		err := a.h.store.Commit(ctx, b)
 		resume()
@@ -229,7 +283,7 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) error {
 				// Someone else wrote this actor: what we hold is stale.
 				a.reload(ctx)
 			}
-			return abi.NewError(abi.CodeUnavailable, "committing the turn of "+a.ref.String()+"."+t.msg.Method+": "+err.Error())
+			return abi.NewError(abi.CodeUnavailable, "committing the turn of "+a.ref.String()+"."+t.label()+": "+err.Error())
 		}
 	}
 	if b.ChangesState() {
@@ -242,8 +296,42 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) error {
 		}
 		a.version++
 	}
+	for _, op := range t.timers {
+		if op.spec == nil {
+			a.h.sched.CancelTimer(ctx, op.name)
+		} else if err := a.h.sched.SetTimer(ctx, *op.spec); err != nil {
+			a.h.log.Error("setting a timer", "actor", a.ref.String(), "timer", op.name, "err", err)
+		}
+	}
+	a.h.rem.committed(b.Reminders, b.Actor, b.CancelReminders)
+	if t.deactivate {
+		a.h.sched.DeactivateAfterTurn(ctx)
+	}
 	a.h.deliver(b.Send)
 	return nil
+}
+
+// reminderChanges adds to b what the turn does to reminders: the move of
+// the reminder it fires to its next time (or its deletion), then the
+// guest's own sets and cancels, which win.
+func (a *activation) reminderChanges(t *turn, b *storage.Batch) {
+	if t.firing == nil && len(t.reminders) == 0 {
+		return
+	}
+	ops := make(map[string]*storage.Reminder, len(t.reminders)+1)
+	if f := t.firing; f != nil {
+		ops[f.r.Name] = f.next
+	}
+	for name, r := range t.reminders {
+		ops[name] = r
+	}
+	for name, r := range ops {
+		if r == nil {
+			b.CancelReminders = append(b.CancelReminders, name)
+		} else {
+			b.Reminders = append(b.Reminders, *r)
+		}
+	}
 }
 
 // reload replaces the activation's state with what the store holds.
@@ -259,13 +347,17 @@ func (a *activation) reload(ctx context.Context) {
 	a.state, a.version = snap.State, snap.Version
 }
 
-// consumeFailed handles a failed turn. An ask's caller gets the error. A
-// tell has nobody to tell: when retry is set (the guest broke) it is tried
-// again with backoff; after its last attempt, or when the actor itself
-// answered with an error, it is logged and consumed so that it is not
-// redelivered after a restart.
+// consumeFailed handles a failed turn. An ask's caller gets the error, as
+// does the reminders loop for a reminder firing (it fires it again later).
+// A timer tick is dropped. A tell has nobody to tell: when retry is set
+// (the guest broke) it is tried again with backoff; after its last
+// attempt, or when the actor itself answered with an error, it is logged
+// and consumed so that it is not redelivered after a restart.
 func (a *activation) consumeFailed(ctx context.Context, m *scheduler.Message, err error, retry bool) error {
-	if m.IsAsk() {
+	if m.Timer != "" {
+		a.h.log.Warn("timer tick failed", "actor", a.ref.String(), "timer", m.Timer, "method", m.Method, "err", err)
+	}
+	if !m.IsTell() {
 		return err
 	}
 	if retry && a.h.closing() {
@@ -283,7 +375,7 @@ func (a *activation) consumeFailed(ctx context.Context, m *scheduler.Message, er
 
 // consume removes a tell from the outbox without a turn.
 func (a *activation) consume(ctx context.Context, m *scheduler.Message) {
-	if m.IsAsk() {
+	if !m.IsTell() {
 		return
 	}
 	resume := a.h.sched.Blocking(ctx)
@@ -294,7 +386,10 @@ func (a *activation) consume(ctx context.Context, m *scheduler.Message) {
 }
 
 // ensureInstance builds an instance if the activation has none or runs an
-// older module version than the type's current one.
+// older module version than the type's current one, and runs the guest's
+// activate hook on it: after the activation's state is loaded, each time
+// an instance is built (first activation, after the guest broke, after a
+// deploy). A failing hook fails the new instance.
 func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 	if a.inst != nil && a.inst.v == d.v {
 		return nil
@@ -305,6 +400,11 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		return abi.NewError(abi.CodeTrapped, "starting an instance of "+a.ref.String()+": "+err.Error()+a.stderr.suffix())
 	}
 	a.inst = inst
+	if err := a.hook(ctx, abi.KindActivate); err != nil {
+		a.discard(ctx)
+		e := asABIError(err)
+		return abi.NewError(e.Code, "activating "+a.ref.String()+": "+e.Message)
+	}
 	return nil
 }
 
@@ -315,8 +415,17 @@ func (a *activation) discard(ctx context.Context) {
 	}
 }
 
-// Deactivate ends the activation; its state is already committed.
-func (a *activation) Deactivate(ctx context.Context) { a.discard(ctx) }
+// Deactivate ends the activation: it runs the guest's deactivate hook, if
+// the activation has a sound instance, then drops the instance. A failing
+// hook is logged; the activation ends anyway.
+func (a *activation) Deactivate(ctx context.Context) {
+	if a.inst != nil {
+		if err := a.hook(ctx, abi.KindDeactivate); err != nil {
+			a.h.log.Warn("deactivate hook failed", "actor", a.ref.String(), "err", err)
+		}
+	}
+	a.discard(ctx)
+}
 
 func refString(r abi.Ref) string {
 	if r.IsZero() {

@@ -17,4 +17,26 @@
 // reply released. A failed turn commits nothing. A guest that breaks (trap,
 // execution or memory limit, ABI misuse) loses its instance; the next message
 // gets a fresh one built from the last committed state.
+//
+// # Timers, reminders and lifecycle hooks
+//
+// Timers (timer_set) are volatile: they are set on the scheduler's
+// activation when the turn commits, fire as messages to the activation
+// itself and die with it. Reminders (reminder_set) are durable: they are
+// committed in the turn's batch, indexed by due time in the store, and
+// fired by the host, which keeps in memory only those due within the next
+// minute, loaded a page at a time; a firing activates its actor if need
+// be, and the turn that processes it commits the reminder's next time (or
+// its deletion) with its own writes. Ticks that came due while no host ran
+// follow the reminder's missed-tick policy (catch_up or skip). docs/ABI.md
+// describes both for guests.
+//
+// The guest's activate hook runs as a turn each time an instance is built
+// for an activation, after its state is loaded; its deactivate hook runs as
+// a turn before a sound instance is dropped at the end of the activation.
+//
+// Config.Clock drives timers, reminders, idle collection and the guests'
+// wall clock; tests pass a scheduler.ManualClock to move time by hand.
+// Config.MaxActivations caps the live activations of the whole host, with
+// least-recently-used eviction of idle ones.
 package host

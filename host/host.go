@@ -43,6 +43,14 @@ type Config struct {
 	// RecordRetention is how long the reply to a message with an
 	// idempotency key is kept for retries (default DefaultRecordRetention).
 	RecordRetention time.Duration
+	// Clock gives the time of timers, reminders, idle collection and the
+	// guests' wall clock (default scheduler.RealClock). Tests pass a
+	// *scheduler.ManualClock to move time by hand.
+	Clock scheduler.Clock
+	// MaxActivations caps the live activations of the whole host; the
+	// least recently used idle activation is deactivated to make room for
+	// a new one (0: no cap). See scheduler.Config.MaxActivations.
+	MaxActivations int
 }
 
 // DefaultRecordRetention is how long idempotency records are kept by default.
@@ -63,6 +71,11 @@ type TypeConfig struct {
 	TurnTimeout time.Duration // execution limit of one turn; 0 means DefaultTurnTimeout
 	IdleTimeout time.Duration // 0 means scheduler.DefaultIdleTimeout
 	AskTimeout  time.Duration // default timeout of asks made by this type; 0 means DefaultAskTimeout
+	// Env and Dirs grant the type's guests environment variables and host
+	// folders through WASI. By default a guest gets clocks and random
+	// numbers only: no environment, arguments, file system or sockets.
+	Env  map[string]string
+	Dirs []DirGrant
 }
 
 func (tc *TypeConfig) applyDefaults() {
@@ -116,6 +129,8 @@ type Host struct {
 	sched     *scheduler.Scheduler
 	watchdog  *watchdog
 	ids       idGen
+	clock     scheduler.Clock
+	rem       *reminders
 
 	typesMu sync.RWMutex
 	types   map[string]*actorType
@@ -140,6 +155,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.RecordRetention <= 0 {
 		cfg.RecordRetention = DefaultRecordRetention
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = scheduler.RealClock
+	}
+	if cfg.MaxActivations < 0 {
+		return nil, errors.New("host: Config.MaxActivations must not be negative")
+	}
 	h := &Host{
 		store:     cfg.Store,
 		retention: cfg.RecordRetention,
@@ -149,7 +170,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		retryWake: make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 		watchdog:  newWatchdog(10 * time.Millisecond),
+		clock:     cfg.Clock,
 	}
+	h.rem = newReminders(h, cfg.Clock)
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
@@ -161,10 +184,13 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.cache = wazero.NewCompilationCache()
 	}
 	h.sched = scheduler.New(scheduler.Config{
-		Activator:     (*activator)(h),
-		Dispatch:      cfg.Dispatch,
-		SweepInterval: cfg.SweepInterval,
-		Logger:        cfg.Logger,
+		Activator:      (*activator)(h),
+		Dispatch:       cfg.Dispatch,
+		SweepInterval:  cfg.SweepInterval,
+		Clock:          cfg.Clock,
+		MaxActivations: cfg.MaxActivations,
+		NewID:          h.ids.next,
+		Logger:         cfg.Logger,
 	})
 	h.wg.Add(1)
 	go h.retryLoop()
@@ -186,7 +212,17 @@ func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
 	if src == "" {
 		src = "module"
 	}
+	grants, err := newWASIGrants(&tc)
+	if err != nil {
+		return fmt.Errorf("host: type %s: %w", tc.Name, err)
+	}
 	v, err := h.compile(ctx, tc)
+	if err == nil {
+		v.wasi = grants
+	}
+	if err == nil && h.clock != scheduler.RealClock {
+		v.walltime = h.clock.Now // guests see the host's clock
+	}
 	if err != nil {
 		return fmt.Errorf("host: type %s: loading %s: %w", tc.Name, src, err)
 	}
@@ -206,7 +242,8 @@ func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
 }
 
 // Start delivers the messages that an earlier run committed to the outbox
-// and did not see processed. Deploy every type first.
+// and did not see processed, and starts firing the durable reminders.
+// Deploy every type first.
 func (h *Host) Start(ctx context.Context) error {
 	msgs, err := h.store.Outbox(ctx)
 	if err != nil {
@@ -216,6 +253,9 @@ func (h *Host) Start(ctx context.Context) error {
 		h.log.Info("redelivering messages from the outbox", "count", len(msgs))
 	}
 	h.deliver(msgs)
+	if err := h.rem.start(ctx); err != nil {
+		return fmt.Errorf("host: loading the reminders due: %w", err)
+	}
 	return nil
 }
 
@@ -488,6 +528,7 @@ func (h *Host) Close(ctx context.Context) error {
 	if h.closed.Swap(true) {
 		return nil
 	}
+	h.rem.stop()
 	err := h.sched.Close(ctx)
 	close(h.stop)
 	h.wg.Wait()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/scheduler"
+	"github.com/wactor/wactor/storage"
 )
 
 // Limits on what one turn may ask of the host.
@@ -32,6 +34,11 @@ var importSignatures = map[string]string{
 	abi.ImportLog:         "(i32, i32) -> (i64)",
 	abi.ImportDeactivate:  "(i32, i32) -> (i64)",
 	abi.ImportResult:      "(i32, i32) -> (i32)",
+
+	abi.ImportTimerSet:       "(i32, i32) -> (i64)",
+	abi.ImportTimerCancel:    "(i32, i32) -> (i64)",
+	abi.ImportReminderSet:    "(i32, i32) -> (i64)",
+	abi.ImportReminderCancel: "(i32, i32) -> (i64)",
 }
 
 // violation is the guest breaking the ABI inside a host call (a pointer out
@@ -56,6 +63,11 @@ func instantiateImports(ctx context.Context, rt wazero.Runtime) error {
 		abi.ImportSelf:        (*turn).self,
 		abi.ImportLog:         (*turn).log,
 		abi.ImportDeactivate:  (*turn).deactivateCall,
+
+		abi.ImportTimerSet:       (*turn).timerSet,
+		abi.ImportTimerCancel:    (*turn).timerCancel,
+		abi.ImportReminderSet:    (*turn).reminderSet,
+		abi.ImportReminderCancel: (*turn).reminderCancel,
 	}
 	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
 	b := rt.NewHostModuleBuilder(abi.ImportModule)
@@ -261,11 +273,103 @@ func (t *turn) log(arg []byte) (abi.Status, []byte) {
 	case rec.Level >= abi.LevelError:
 		level = slog.LevelError
 	}
-	t.a.h.log.Log(t.ctx, level, msg, "actor", t.a.ref.String(), "method", t.msg.Method)
+	t.a.h.log.Log(t.ctx, level, msg, "actor", t.a.ref.String(), "method", t.label())
 	return abi.StatusOK, nil
 }
 
 func (t *turn) deactivateCall([]byte) (abi.Status, []byte) {
 	t.deactivate = true
+	return abi.StatusOK, nil
+}
+
+// timerSet buffers a timer; it is set when the turn commits.
+func (t *turn) timerSet(arg []byte) (abi.Status, []byte) {
+	var tm abi.Timer
+	t.decode(abi.ImportTimerSet, &tm, arg)
+	if msg := checkName("timer", tm.Name); msg != "" {
+		return errResult(abi.CodeBadRequest, msg)
+	}
+	if tm.Method == "" {
+		return errResult(abi.CodeBadRequest, "timer "+strconv.Quote(tm.Name)+" has no method to deliver")
+	}
+	if tm.DueMS > maxDelayMS || tm.PeriodMS > maxDelayMS {
+		return errResult(abi.CodeBadRequest, "timer "+strconv.Quote(tm.Name)+": due_ms and period_ms must be at most 10 years")
+	}
+	if int64(len(tm.Payload)) > t.cfg.MaxMessage {
+		return errResult(abi.CodeTooLarge, "timer "+strconv.Quote(tm.Name)+" payload is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
+	}
+	pending := map[string]bool{}
+	for _, op := range t.timers {
+		pending[op.name] = op.spec != nil
+	}
+	adding := 0
+	for _, set := range pending {
+		if set {
+			adding++
+		}
+	}
+	if !pending[tm.Name] && t.a.h.sched.TimerCount(t.ctx)+adding >= maxTimers {
+		return errResult(abi.CodeTooLarge, "an activation may have at most "+itoa(maxTimers)+" timers")
+	}
+	t.timers = append(t.timers, timerOp{name: tm.Name, spec: &scheduler.TimerSpec{
+		Name:    tm.Name,
+		Due:     time.Duration(tm.DueMS) * time.Millisecond,
+		Period:  time.Duration(tm.PeriodMS) * time.Millisecond,
+		Method:  tm.Method,
+		Payload: bytes.Clone(tm.Payload),
+	}})
+	return abi.StatusOK, nil
+}
+
+// timerCancel buffers the cancellation of a timer.
+func (t *turn) timerCancel(arg []byte) (abi.Status, []byte) {
+	var c abi.Cancel
+	t.decode(abi.ImportTimerCancel, &c, arg)
+	if len(t.timers) >= 2*maxTimers {
+		return errResult(abi.CodeTooLarge, "a turn may set and cancel at most "+itoa(2*maxTimers)+" timers")
+	}
+	t.timers = append(t.timers, timerOp{name: c.Name})
+	return abi.StatusOK, nil
+}
+
+// reminderSet buffers a reminder; it is stored with the turn's commit.
+func (t *turn) reminderSet(arg []byte) (abi.Status, []byte) {
+	var rm abi.Reminder
+	t.decode(abi.ImportReminderSet, &rm, arg)
+	if int64(len(rm.Payload)) > t.cfg.MaxMessage {
+		return errResult(abi.CodeTooLarge, "reminder "+strconv.Quote(rm.Name)+" payload is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
+	}
+	r, err := newReminder(&rm, t.a.h.clock.Now())
+	if err != nil {
+		return abi.StatusError, abi.AppendError(nil, err)
+	}
+	if status, res := t.reminderOp(r.Name); status != abi.StatusOK {
+		return status, res
+	}
+	r.Actor = t.a.ref.String()
+	r.Payload = bytes.Clone(r.Payload)
+	t.reminders[r.Name] = &r
+	return abi.StatusOK, nil
+}
+
+// reminderCancel buffers the deletion of a reminder.
+func (t *turn) reminderCancel(arg []byte) (abi.Status, []byte) {
+	var c abi.Cancel
+	t.decode(abi.ImportReminderCancel, &c, arg)
+	if status, res := t.reminderOp(c.Name); status != abi.StatusOK {
+		return status, res
+	}
+	t.reminders[c.Name] = nil
+	return abi.StatusOK, nil
+}
+
+// reminderOp makes room for one more reminder change in the turn.
+func (t *turn) reminderOp(name string) (abi.Status, []byte) {
+	if t.reminders == nil {
+		t.reminders = make(map[string]*storage.Reminder)
+	}
+	if _, ok := t.reminders[name]; !ok && len(t.reminders) >= maxReminderOps {
+		return errResult(abi.CodeTooLarge, "a turn may set or cancel at most "+itoa(maxReminderOps)+" reminders")
+	}
 	return abi.StatusOK, nil
 }

@@ -8,10 +8,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wactor/wactor/abi"
 )
@@ -98,6 +100,8 @@ type moduleVersion struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	size     int
+	walltime func() time.Time // the guests' wall clock; nil: the system's
+	wasi     wasiGrants       // environment and folders granted beyond clocks and random
 
 	mu      sync.Mutex
 	users   int  // live instances
@@ -207,6 +211,13 @@ func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*ins
 		WithRandSource(rand.Reader).
 		WithStdout(stderr).
 		WithStderr(stderr)
+	if now := v.walltime; now != nil {
+		cfg = cfg.WithWalltime(func() (int64, int32) {
+			t := now()
+			return t.Unix(), int32(t.Nanosecond())
+		}, sys.ClockResolution(time.Microsecond))
+	}
+	cfg = v.wasi.apply(cfg)
 	mod, err := v.rt.InstantiateModule(ctx, v.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiating: %w", err)

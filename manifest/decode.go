@@ -61,7 +61,7 @@ var (
 		"type":   "add type: <name>, the name actors of this type are addressed by",
 		"module": "add module: <path of the .wasm file>",
 	})
-	sections = []*section{topSection, httpSection, storageSection, actorSection}
+	sections = []*section{topSection, httpSection, storageSection, actorSection, dirSection}
 )
 
 // newSection builds a section from the yaml tags of T.
@@ -722,6 +722,14 @@ func (d *decoder) top(body ast.Node, m *Manifest) {
 			d.http(v, p, &m.HTTP)
 		case "storage":
 			d.storage(v, p, &m.Storage)
+		case "max_activations":
+			if n, site, ok := d.integer(v, p, "a whole number of activations, 0 for no cap"); ok {
+				if n < 0 || n > MaxMaxActivations {
+					d.errAt(site, p, "max_activations must be from 0 (no cap) to %d, got %d", MaxMaxActivations, n)
+				} else {
+					m.MaxActivations = int(n)
+				}
+			}
 		case "actors":
 			d.actors(v, p, m)
 		}

@@ -51,6 +51,8 @@ const (
 	MaxTypeLen = 64
 	// MaxMailbox is the largest mailbox size.
 	MaxMailbox = 1_000_000
+	// MaxMaxActivations is the largest value of max_activations.
+	MaxMaxActivations = 100_000_000
 	// MaxBodyLimit is the largest value of http.max_body.
 	MaxBodyLimit Size = 1 * GiB
 	// MaxMessageLimit is the largest value of max_message.
@@ -84,6 +86,10 @@ type Manifest struct {
 	HTTP HTTP `yaml:"http"`
 	// Storage configures where state, reminders and the outbox are kept.
 	Storage Storage `yaml:"storage"`
+	// MaxActivations caps the live activations of all types together:
+	// making room for a new one deactivates the least recently used idle
+	// activation. 0, the default, means no cap.
+	MaxActivations int `yaml:"max_activations"`
 	// Actors lists the actor types, in manifest order. Type names are
 	// unique.
 	Actors []Actor `yaml:"actors"`
@@ -141,6 +147,12 @@ type Actor struct {
 	// AskTimeout is the default timeout of asks made by actors of this
 	// type.
 	AskTimeout time.Duration `yaml:"ask_timeout"`
+	// Env is the environment the type's guests see (WASI environ). Empty
+	// by default: guests see no environment variables.
+	Env map[string]string `yaml:"env"`
+	// Dirs are the host folders the type's guests may open (WASI
+	// preopened directories). None by default: guests have no file system.
+	Dirs []Dir `yaml:"dirs"`
 }
 
 // Actor returns the configuration of the actor type typ, and whether the

@@ -73,6 +73,7 @@ storage:
   kind: badger
   path: state/db
   sync: false
+max_activations: 5000
 actors:
   - type: counter
     module: wasm/counter.wasm
@@ -88,9 +89,10 @@ actors:
 	m, err := parse(t, dir, src)
 	require.NoError(t, err)
 	want := &manifest.Manifest{
-		Version: 1,
-		HTTP:    manifest.HTTP{Addr: "0.0.0.0:9000", MaxBody: 4 << 20},
-		Storage: manifest.Storage{Kind: manifest.StorageBadger, Path: filepath.Join(dir, "state", "db"), Sync: false, IdempotencyRetention: manifest.DefaultIdempotencyRetention},
+		Version:        1,
+		HTTP:           manifest.HTTP{Addr: "0.0.0.0:9000", MaxBody: 4 << 20},
+		Storage:        manifest.Storage{Kind: manifest.StorageBadger, Path: filepath.Join(dir, "state", "db"), Sync: false, IdempotencyRetention: manifest.DefaultIdempotencyRetention},
+		MaxActivations: 5000,
 		Actors: []manifest.Actor{
 			{
 				Type:        "counter",
@@ -286,7 +288,9 @@ func TestParseErrors(t *testing.T) {
 		{"version float", "version: 1.0\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{1, 10, "version", "want the integer 1, got the number 1.0"}}},
 		{"version null", "version:\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{1, 9, "version", "no value; want the integer 1: set one or remove the key"}}},
 
-		{"unknown top-level", "version: 1\nfoo: 1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "foo", `unknown field "foo"; the fields at the top level are version, http, storage, actors`}}},
+		{"unknown top-level", "version: 1\nfoo: 1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "foo", `unknown field "foo"; the fields at the top level are version, http, storage, max_activations, actors`}}},
+		{"max_activations negative", "version: 1\nmax_activations: -1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "max_activations must be from 0 (no cap) to 100000000, got -1"}}},
+		{"max_activations text", "version: 1\nmax_activations: lots\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "want a whole number of activations, 0 for no cap"}}},
 		{"misplaced field", "version: 1\nmailbox: 1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "mailbox", `unknown field "mailbox" at the top level (mailbox belongs in an actors entry: move it there)`}}},
 		{"camel case", actor("maxMemory: 32MiB"), []want{{5, 5, "actors[0].maxMemory", `unknown field "maxMemory" (did you mean "max_memory"?)`}}},
 		{"prefix", actor("idle: 5m"), []want{{5, 5, "actors[0].idle", `unknown field "idle" (did you mean "idle_timeout"?)`}}},

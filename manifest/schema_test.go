@@ -67,6 +67,7 @@ func schemaObjects(t *testing.T) map[string]struct {
 		"http":    {object(t, root, props, "http"), reflect.TypeFor[HTTP](), httpSection},
 		"storage": {object(t, root, props, "storage"), reflect.TypeFor[Storage](), storageSection},
 		"actor":   {object(t, root, object(t, root, props, "actors"), "items"), reflect.TypeFor[Actor](), actorSection},
+		"dir":     {object(t, root, root["$defs"].(map[string]any), "dir"), reflect.TypeFor[Dir](), dirSection},
 	}
 }
 
@@ -122,6 +123,8 @@ func TestSchemaDefaults(t *testing.T) {
 		"actor.idle_timeout":            DefaultIdleTimeout.String(),
 		"actor.ask_timeout":             DefaultAskTimeout.String(),
 		"storage.idempotency_retention": DefaultIdempotencyRetention.String(),
+		"top.max_activations":           "0s", // "0" reads as a duration here
+		"dir.mode":                      string(DefaultDirMode),
 	}
 	got := map[string]string{}
 	for name, o := range objs {

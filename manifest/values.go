@@ -240,6 +240,10 @@ func (d *decoder) actor(v ast.Node, path string) (Actor, ast.Node) {
 			if t, ok := d.duration(v, p); ok {
 				a.AskTimeout = t
 			}
+		case "env":
+			a.Env = d.env(v, p)
+		case "dirs":
+			a.Dirs = d.dirs(v, p)
 		}
 	})
 	if sizesOK && a.MaxMessage >= a.MaxMemory {

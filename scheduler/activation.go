@@ -14,7 +14,11 @@ type activation struct {
 	ref  abi.Ref
 	opts TypeOptions
 	prev chan struct{} // the previous activation of ref, still deactivating; may be nil
-	done chan struct{} // closed when this activation has deactivated
+	// evicted are the done channels of the activations evicted to make
+	// room for this one: it activates only once they have deactivated, so
+	// that the cap bounds the live instances too.
+	evicted []chan struct{}
+	done    chan struct{} // closed when this activation has deactivated
 
 	actor Actor // set by the goroutine running a; read only by it
 
@@ -24,6 +28,12 @@ type activation struct {
 	retired    bool // removed from the table; accepts nothing
 	deactivate bool // the actor asked to go once idle
 	lastActive time.Time
+	timers     map[string]*timerEntry // by name
+
+	// Links of the scheduler's list of idle activations, guarded by
+	// s.lruMu.
+	lruPrev, lruNext *activation
+	inLRU            bool
 }
 
 // enqueue adds m to the mailbox. It returns false when a has retired.
@@ -39,6 +49,9 @@ func (a *activation) enqueue(m *Message) (bool, error) {
 	}
 	a.queue = append(a.queue, m)
 	start := !a.running
+	if start {
+		a.s.lruRemove(a)
+	}
 	a.running = true
 	a.mu.Unlock()
 	if start {
@@ -55,6 +68,9 @@ func (a *activation) next() *Message {
 	if len(a.queue) == 0 {
 		a.running = false
 		a.lastActive = a.s.cfg.Now()
+		if !a.retired {
+			a.s.lruPush(a)
+		}
 		a.s.addBusy(-1)
 		return nil
 	}
@@ -82,6 +98,9 @@ func (m *Message) answer(payload []byte, err error) {
 	if m.reply != nil {
 		m.reply <- result{payload: payload, err: err}
 	}
+	if m.Done != nil {
+		m.Done(payload, err)
+	}
 }
 
 // run processes up to one batch of messages, then gives up its slot.
@@ -100,8 +119,14 @@ func (a *activation) run() {
 			a.afterIdle()
 			return
 		}
+		if m.timer != nil && !a.timerLive(m.timer) {
+			continue // cancelled or replaced after this tick was queued
+		}
 		payload, err := a.actor.Receive(ctx, m)
 		m.answer(payload, err)
+		if m.timer != nil {
+			a.afterTick(m.timer)
+		}
 	}
 	s.dispatcher.dispatch(a) // more to do: queue again behind the others
 }
@@ -110,11 +135,17 @@ func (a *activation) run() {
 // same ref to finish deactivating. On failure every queued message gets the
 // error and the activation retires, so the next message tries afresh.
 func (a *activation) activate() bool {
+	// Waiting for predecessors, loading state and building an instance may
+	// all take a while: let a worker pool run others meanwhile.
+	a.s.dispatcher.block()
 	if a.prev != nil {
 		<-a.prev
 	}
-	a.s.dispatcher.block() // loading state and building an instance may wait on I/O
-	actor, err := a.s.cfg.Activator.Activate(a.s.ctx, a.ref)
+	for _, done := range a.evicted {
+		<-done
+	}
+	a.evicted = nil
+	actor, err := a.s.cfg.Activator.Activate(context.WithValue(a.s.ctx, turnKey{}, a), a.ref)
 	a.s.dispatcher.unblock()
 	if err == nil {
 		a.actor = actor
@@ -124,6 +155,7 @@ func (a *activation) activate() bool {
 	a.s.mu.Lock()
 	a.mu.Lock()
 	a.retired = true
+	a.stopTimers()
 	queued := a.queue
 	a.queue, a.running = nil, false
 	if a.s.acts[a.ref] == a {
@@ -140,12 +172,24 @@ func (a *activation) activate() bool {
 }
 
 // afterIdle retires a when its mailbox ran dry and it asked to go or the
-// scheduler is closing.
+// scheduler is closing, and otherwise evicts idle activations if the cap
+// was exceeded while they were all busy.
 func (a *activation) afterIdle() {
 	a.mu.Lock()
 	want := a.deactivate
 	a.mu.Unlock()
-	if (want || a.s.closed.Load()) && a.s.retire(a, true, time.Time{}) {
-		a.s.finish(a)
+	if want || a.s.closed.Load() {
+		if a.s.retire(a, true, time.Time{}) {
+			a.s.finish(a)
+		}
+		return
+	}
+	if max := a.s.cfg.MaxActivations; max > 0 {
+		a.s.mu.Lock()
+		over := len(a.s.acts) > max
+		a.s.mu.Unlock()
+		if over {
+			a.s.evictOver()
+		}
 	}
 }

@@ -12,4 +12,15 @@
 // Asks made from inside a turn are tracked in a wait-for graph; an ask that
 // would close a cycle (A asks B while B waits on A) fails at once with
 // abi.ErrDeadlock naming the chain, instead of hanging until its timeout.
+//
+// A turn can set volatile timers on its activation (SetTimer): a tick is a
+// message the scheduler puts in the activation's own mailbox, and timers
+// die with the activation. Time comes from a Clock: RealClock, or a
+// ManualClock that tests and actor authors move by hand (Advance), so that
+// timers fire without anyone sleeping.
+//
+// Config.MaxActivations caps the live activations: making room for a new
+// one deactivates the least recently used idle activation, found in O(1)
+// on a list of idle activations. An activation with queued messages or a
+// turn in progress is never evicted.
 package scheduler

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,8 +24,21 @@ type Message struct {
 	Key string
 	// Attempt counts deliveries of this message, starting at 1.
 	Attempt int
+	// Timer is the name of the timer whose tick this message is, or "".
+	// The scheduler makes these messages itself (see SetTimer).
+	Timer string
+	// Reminder is the name of the durable reminder whose firing this
+	// message is, or "". The scheduler does not look at it; the host does.
+	Reminder string
+	// Due is when a timer tick or reminder firing was due.
+	Due time.Time
+	// Done, when set, is called with the outcome of a tell's turn, as an
+	// ask's caller would get it: in the goroutine that ran the turn (or
+	// failed the message), so it must not block.
+	Done func(payload []byte, err error)
 
 	reply chan result // nil for tells
+	timer *timerEntry // the timer of a tick
 }
 
 type result struct {
@@ -35,6 +49,10 @@ type result struct {
 // IsAsk reports whether the sender waits for a reply.
 func (m *Message) IsAsk() bool { return m.reply != nil }
 
+// IsTell reports whether m is a one-way message from an actor or from
+// outside: neither an ask nor a timer tick nor a reminder firing.
+func (m *Message) IsTell() bool { return m.reply == nil && m.Timer == "" && m.Reminder == "" }
+
 // Actor is the behaviour of one activation. The scheduler calls its methods
 // from one goroutine at a time.
 type Actor interface {
@@ -42,7 +60,9 @@ type Actor interface {
 	// reply to an ask (ignored for a tell). ctx identifies the turn: pass it
 	// to Scheduler.Ask and Scheduler.DeactivateAfterTurn.
 	Receive(ctx context.Context, m *Message) ([]byte, error)
-	// Deactivate ends the activation; it is called once, after its last turn.
+	// Deactivate ends the activation; it is called once, after its last
+	// turn. ctx identifies the activation like a turn's, so that a
+	// deactivation hook can ask and block as a turn does.
 	Deactivate(ctx context.Context)
 }
 
@@ -67,7 +87,8 @@ type Activator interface {
 	// code unknown_type when there is no such type.
 	TypeOptions(typ string) (TypeOptions, error)
 	// Activate creates the activation of ref: loads its state and builds
-	// whatever runs its turns.
+	// whatever runs its turns. ctx identifies the new activation like a
+	// turn's, so that an activation hook can set timers, ask and block.
 	Activate(ctx context.Context, ref abi.Ref) (Actor, error)
 }
 
@@ -83,18 +104,28 @@ type Config struct {
 	// (default 1s; negative disables the sweeper, for tests that call
 	// CollectIdle themselves).
 	SweepInterval time.Duration
-	// Now is the clock (default time.Now).
-	Now    func() time.Time
+	// Clock gives the time and runs timers (default RealClock).
+	Clock Clock
+	// Now is the clock of idle collection (default Clock.Now).
+	Now func() time.Time
+	// MaxActivations caps the live activations (0: no cap). Creating one
+	// more first deactivates the least recently used idle activation; an
+	// activation with queued messages or a turn in progress is never
+	// evicted, so when every activation is busy the cap is exceeded until
+	// some become idle.
+	MaxActivations int
+	// NewID makes the ids of timer ticks (default: a counter).
+	NewID  func() string
 	Logger *slog.Logger
 }
 
 // Scheduler owns the activations of every actor in one process.
 type Scheduler struct {
-	cfg      Config
-	ctx      context.Context // cancelled by Close once turns are done
-	cancel   context.CancelFunc
+	cfg        Config
+	ctx        context.Context // cancelled by Close once turns are done
+	cancel     context.CancelFunc
 	dispatcher dispatcher
-	wg       sync.WaitGroup // every goroutine the scheduler starts
+	wg         sync.WaitGroup // every goroutine the scheduler starts
 
 	mu       sync.Mutex
 	acts     map[abi.Ref]*activation
@@ -108,6 +139,14 @@ type Scheduler struct {
 	waitMu sync.Mutex
 	waits  map[abi.Ref]abi.Ref // activation -> actor its current turn is asking
 
+	// lru lists the idle activations, most recently used first. Lock
+	// order: s.mu, then a.mu, then lruMu; never a.mu under lruMu.
+	lruMu   sync.Mutex
+	lruHead *activation
+	lruTail *activation
+
+	tickIDs atomic.Uint64 // for the default NewID
+
 	stopSweep chan struct{}
 }
 
@@ -119,8 +158,11 @@ func New(cfg Config) *Scheduler {
 	if cfg.SweepInterval == 0 {
 		cfg.SweepInterval = time.Second
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = RealClock
+	}
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		cfg.Now = cfg.Clock.Now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -131,6 +173,9 @@ func New(cfg Config) *Scheduler {
 		retiring:  make(map[abi.Ref]chan struct{}),
 		waits:     make(map[abi.Ref]abi.Ref),
 		stopSweep: make(chan struct{}),
+	}
+	if s.cfg.NewID == nil {
+		s.cfg.NewID = func() string { return "tick-" + strconv.FormatUint(s.tickIDs.Add(1), 10) }
 	}
 	s.busyZero = sync.NewCond(&s.busyMu)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -237,17 +282,20 @@ func (s *Scheduler) Activations() []abi.Ref {
 // activation returns the activation of ref, creating it if needed.
 func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed.Load() {
+		s.mu.Unlock()
 		return nil, errClosed
 	}
 	if a := s.acts[ref]; a != nil {
+		s.mu.Unlock()
 		return a, nil
 	}
 	opts, err := s.cfg.Activator.TypeOptions(ref.Type)
 	if err != nil {
+		s.mu.Unlock()
 		return nil, err
 	}
+	evicted := s.evictLocked(s.cfg.MaxActivations - 1)
 	if opts.Mailbox <= 0 {
 		opts.Mailbox = DefaultMailbox
 	}
@@ -263,8 +311,50 @@ func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 		prev:       s.retiring[ref],
 		done:       make(chan struct{}),
 	}
+	for _, e := range evicted {
+		a.evicted = append(a.evicted, e.done)
+	}
 	s.acts[ref] = a
+	s.mu.Unlock()
+	s.finishLater(evicted)
 	return a, nil
+}
+
+// evictLocked retires least recently used idle activations until at most
+// keep are live, or none is idle; with s.mu held. The caller finishes the
+// returned activations, without s.mu (see finishLater).
+func (s *Scheduler) evictLocked(keep int) []*activation {
+	if s.cfg.MaxActivations <= 0 {
+		return nil
+	}
+	var evicted []*activation
+	for len(s.acts) > keep {
+		a := s.lruOldest()
+		if a == nil {
+			break // every activation is busy
+		}
+		if s.retireLocked(a, true, time.Time{}) {
+			evicted = append(evicted, a)
+		}
+	}
+	return evicted
+}
+
+// finishLater deactivates evicted activations in goroutines of their own,
+// so that whoever made room does not wait for deactivation hooks.
+func (s *Scheduler) finishLater(evicted []*activation) {
+	for _, a := range evicted {
+		s.goFunc(func() { s.finish(a) })
+	}
+}
+
+// evictOver brings the live activations back under the cap once some
+// became idle after it was exceeded.
+func (s *Scheduler) evictOver() {
+	s.mu.Lock()
+	evicted := s.evictLocked(s.cfg.MaxActivations)
+	s.mu.Unlock()
+	s.finishLater(evicted)
 }
 
 // retire removes a from the table if it is idle and is not being run; the
@@ -272,6 +362,11 @@ func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 func (s *Scheduler) retire(a *activation, force bool, idleSince time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.retireLocked(a, force, idleSince)
+}
+
+// retireLocked is retire with s.mu held. It stops a's timers.
+func (s *Scheduler) retireLocked(a *activation, force bool, idleSince time.Time) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.retired || a.running || len(a.queue) > 0 {
@@ -281,6 +376,8 @@ func (s *Scheduler) retire(a *activation, force bool, idleSince time.Time) bool 
 		return false
 	}
 	a.retired = true
+	s.lruRemove(a)
+	a.stopTimers()
 	if s.acts[a.ref] == a {
 		delete(s.acts, a.ref)
 	}
@@ -291,7 +388,7 @@ func (s *Scheduler) retire(a *activation, force bool, idleSince time.Time) bool 
 // finish runs the end of a retired activation and wakes its successor.
 func (s *Scheduler) finish(a *activation) {
 	if a.actor != nil {
-		a.actor.Deactivate(s.ctx)
+		a.actor.Deactivate(context.WithValue(s.ctx, turnKey{}, a))
 	}
 	s.mu.Lock()
 	if s.retiring[a.ref] == a.done {

@@ -1,9 +1,11 @@
 // Package storage defines where wactor keeps what must survive a restart:
-// each actor's key/value state and version, and the outbox of messages that
-// committed turns have sent but receivers have not yet consumed.
+// each actor's key/value state and version, its durable reminders, and the
+// outbox of messages that committed turns have sent but receivers have not
+// yet consumed.
 //
-// A Store applies a Batch atomically: one turn's state writes, the messages
-// it sends and the outbox entries it consumed land together or not at all.
+// A Store applies a Batch atomically: one turn's state writes, the
+// reminders it set or cancelled, the messages it sends and the outbox
+// entries it consumed land together or not at all.
 // Implementations live in subpackages (memstore, badgerstore); storagetest
 // holds the conformance suite every implementation passes.
 package storage
@@ -51,6 +53,24 @@ type Record struct {
 	Expires time.Time // after this the store may forget the record
 }
 
+// Reminder is a durable reminder of an actor: a message the host delivers
+// to the actor itself at Due, and then again as its Schedule says. An
+// actor's reminders are keyed by Name.
+type Reminder struct {
+	Actor   string // "type/id"
+	Name    string
+	Method  string
+	Payload []byte
+	// Schedule is the host's encoding of when the reminder fires; the
+	// store keeps it as it is.
+	Schedule []byte
+	// Due is when the reminder fires next. Stores keep it to the
+	// nanosecond and index reminders by it.
+	Due time.Time
+	// Missed is the missed-tick policy, kept for the host as it is.
+	Missed string
+}
+
 // Batch is everything one turn (or one accepted external message) commits.
 type Batch struct {
 	// Actor whose state the batch changes; may be "" when Puts and Deletes
@@ -68,10 +88,22 @@ type Batch struct {
 	Consumed []string
 	// Record, when set, is stored with the batch.
 	Record *Record
+	// Reminders are set: each replaces the reminder of the same Actor and
+	// Name, if there is one. (A reminder's Actor need not be the batch's.)
+	Reminders []Reminder
+	// CancelReminders deletes reminders of Actor by name; a name that has
+	// none is not an error. A name both set and cancelled is deleted.
+	CancelReminders []string
 }
 
 // ChangesState reports whether b writes or deletes any state.
 func (b *Batch) ChangesState() bool { return len(b.Puts) > 0 || len(b.Deletes) > 0 }
+
+// Empty reports whether b commits nothing at all.
+func (b *Batch) Empty() bool {
+	return !b.ChangesState() && len(b.Send) == 0 && len(b.Consumed) == 0 && b.Record == nil &&
+		len(b.Reminders) == 0 && len(b.CancelReminders) == 0
+}
 
 // Store is durable storage for actors. Every method is safe for concurrent
 // use. A Store must not be used after Close.
@@ -88,6 +120,13 @@ type Store interface {
 	// Recorded returns the reply of the Record committed under key, unless
 	// it has expired.
 	Recorded(ctx context.Context, key string) (reply []byte, ok bool, err error)
+	// DueReminders returns up to limit reminders due at or before before,
+	// earliest first (ties in Actor, then Name order). It reads an index
+	// by due time: the cost depends on what it returns, not on how many
+	// reminders are stored.
+	DueReminders(ctx context.Context, before time.Time, limit int) ([]Reminder, error)
+	// Reminders returns the reminders of actor, sorted by Name.
+	Reminders(ctx context.Context, actor string) ([]Reminder, error)
 	// Close releases the store; it waits for commits in flight.
 	Close() error
 }

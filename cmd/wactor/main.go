@@ -3,6 +3,7 @@
 //	wactor run -f wactor.yaml           serve the actor types of a manifest over HTTP
 //	wactor call counter/a add '{"n":7}' ask an actor and print its reply
 //	wactor tell counter/a add '{"n":7}' queue a message without waiting for its turn
+//	wactor reminders list alarm/a       list the durable reminders of an actor
 //	wactor inspect counter.wasm         show what the host sees in a module
 //	wactor version                      print the versions of wactor, Go and wazero
 //
@@ -89,6 +90,20 @@ Example:
 			setup: setupCall(true),
 		},
 		{
+			name:    "reminders",
+			args:    "list TYPE/ID [--addr URL] [--json] [--timeout D]",
+			summary: "list the durable reminders of an actor",
+			help: `Asks a running wactor for the reminders of one actor, whether it is active
+or not, and prints their names, schedules, next firing times (UTC),
+methods and missed-tick policies. The address is --addr, else
+$WACTOR_ADDR, else http://127.0.0.1:8080.
+
+Example:
+  wactor reminders list alarm/a
+`,
+			setup: setupReminders,
+		},
+		{
 			name:    "inspect",
 			args:    "MODULE.wasm",
 			summary: "show a module's ABI version, exports, imports and problems",
@@ -163,7 +178,7 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Run "wactor help COMMAND" for the arguments and flags of a command.

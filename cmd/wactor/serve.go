@@ -125,7 +125,8 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		log.Error("opening the store", "err", err)
 		return exitFail
 	}
-	h, err := host.New(ctx, host.Config{Store: st, CacheDir: cacheDir, Logger: log, RecordRetention: m.Storage.IdempotencyRetention})
+	h, err := host.New(ctx, host.Config{Store: st, CacheDir: cacheDir, Logger: log, RecordRetention: m.Storage.IdempotencyRetention,
+		MaxActivations: m.MaxActivations})
 	if err != nil {
 		log.Error("starting the host", "err", err)
 		closeStore(st, log)
@@ -281,6 +282,8 @@ func deploy(ctx context.Context, h *host.Host, m *manifest.Manifest, log *slog.L
 			TurnTimeout: a.TurnTimeout,
 			IdleTimeout: a.IdleTimeout,
 			AskTimeout:  a.AskTimeout,
+			Env:         a.Env,
+			Dirs:        dirGrants(a.Dirs),
 		})
 		if err != nil {
 			return err
@@ -321,4 +324,13 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0 && !strings.EqualFold(os.Getenv("TERM"), "dumb")
+}
+
+// dirGrants maps the folders a manifest grants a type to the host's form.
+func dirGrants(dirs []manifest.Dir) []host.DirGrant {
+	var out []host.DirGrant
+	for _, d := range dirs {
+		out = append(out, host.DirGrant{HostPath: d.Host, GuestPath: d.Guest, ReadOnly: d.Mode != manifest.DirReadWrite})
+	}
+	return out
 }

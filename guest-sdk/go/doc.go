@@ -47,6 +47,17 @@
 // errors.Is(err, wactor.ErrDeadlock) and the other sentinels work, and a
 // handler can return them unchanged to pass them on.
 //
+// # Timers, reminders and hooks
+//
+// Context.SetTimer sets a volatile timer: its ticks are messages to the
+// activation itself, and it dies with the activation. Context.SetReminder
+// sets a durable reminder on a Schedule (In, At, Every, Cron): it is
+// stored with the turn, survives restarts, activates the actor when due,
+// and follows its MissedPolicy for ticks missed while no host ran. Both are
+// buffered with the turn like state writes: a failed turn sets nothing.
+// OnActivate and OnDeactivate register hooks that run as turns when an
+// activation starts (state loaded) and before it ends.
+//
 // # Payloads
 //
 // Payloads are CBOR; the HTTP gateway converts JSON bodies to CBOR and back.

@@ -37,6 +37,18 @@ func hostLog(ptr, n uint32) uint64
 //go:wasmimport wactor deactivate
 func hostDeactivate(ptr, n uint32) uint64
 
+//go:wasmimport wactor timer_set
+func hostTimerSet(ptr, n uint32) uint64
+
+//go:wasmimport wactor timer_cancel
+func hostTimerCancel(ptr, n uint32) uint64
+
+//go:wasmimport wactor reminder_set
+func hostReminderSet(ptr, n uint32) uint64
+
+//go:wasmimport wactor reminder_cancel
+func hostReminderCancel(ptr, n uint32) uint64
+
 // hostResult copies the pending result of the last host call into
 // [ptr, ptr+n) and returns how many bytes it copied.
 //
@@ -110,6 +122,14 @@ func hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 		v = hostLog(p, n)
 	case hostlink.Deactivate:
 		v = hostDeactivate(p, n)
+	case hostlink.TimerSet:
+		v = hostTimerSet(p, n)
+	case hostlink.TimerCancel:
+		v = hostTimerCancel(p, n)
+	case hostlink.ReminderSet:
+		v = hostReminderSet(p, n)
+	case hostlink.ReminderCancel:
+		v = hostReminderCancel(p, n)
 	}
 	runtime.KeepAlive(arg)
 	st, size := abi.UnpackResult(v)

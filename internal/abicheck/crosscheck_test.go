@@ -53,6 +53,30 @@ type fxLogRecord struct {
 	Message string `cbor:"2,keyasint"`
 }
 
+type fxTimer struct {
+	Name     string `cbor:"1,keyasint"`
+	DueMS    uint64 `cbor:"2,keyasint,omitempty"`
+	PeriodMS uint64 `cbor:"3,keyasint,omitempty"`
+	Method   string `cbor:"4,keyasint"`
+	Payload  []byte `cbor:"5,keyasint,omitzero"`
+}
+
+type fxReminder struct {
+	Name     string `cbor:"1,keyasint"`
+	InMS     uint64 `cbor:"2,keyasint,omitempty"`
+	AtUnixMS uint64 `cbor:"3,keyasint,omitempty"`
+	EveryMS  uint64 `cbor:"4,keyasint,omitempty"`
+	FirstMS  uint64 `cbor:"5,keyasint,omitempty"`
+	Cron     string `cbor:"6,keyasint,omitempty"`
+	Method   string `cbor:"7,keyasint"`
+	Payload  []byte `cbor:"8,keyasint,omitzero"`
+	Missed   string `cbor:"9,keyasint,omitempty"`
+}
+
+type fxCancel struct {
+	Name string `cbor:"1,keyasint"`
+}
+
 type fxError struct {
 	Code    string `cbor:"1,keyasint"`
 	Message string `cbor:"2,keyasint"`
@@ -182,6 +206,37 @@ func randError(r *rand.Rand) abi.Error {
 	return abi.Error{Code: "c" + randText(r), Message: randText(r)}
 }
 
+func randTimer(r *rand.Rand) abi.Timer {
+	t := abi.Timer{Name: randText(r), Method: randText(r), Payload: randBytes(r, true)}
+	if r.IntN(2) == 0 {
+		t.DueMS = randUint(r)
+	}
+	if r.IntN(2) == 0 {
+		t.PeriodMS = randUint(r)
+	}
+	return t
+}
+
+func randReminder(r *rand.Rand) abi.Reminder {
+	m := abi.Reminder{Name: randText(r), Method: randText(r), Payload: randBytes(r, true)}
+	switch r.IntN(5) {
+	case 0:
+		m.InMS = randUint(r)
+	case 1:
+		m.AtUnixMS = randUint(r)
+	case 2:
+		m.EveryMS, m.FirstMS = randUint(r), randUint(r)
+	case 3:
+		m.Cron = randText(r)
+	}
+	if r.IntN(2) == 0 {
+		m.Missed = randText(r)
+	}
+	return m
+}
+
+func randCancel(r *rand.Rand) abi.Cancel { return abi.Cancel{Name: randText(r)} }
+
 // Conversions between the abi envelopes and their fxamacker mirrors.
 
 func toFxRequest(q abi.Request) fxRequest {
@@ -194,6 +249,9 @@ func toFxStateOp(s abi.StateOp) fxStateOp {
 }
 func toFxLogRecord(l abi.LogRecord) fxLogRecord { return fxLogRecord(l) }
 func toFxError(e abi.Error) fxError             { return fxError(e) }
+func toFxTimer(t abi.Timer) fxTimer             { return fxTimer(t) }
+func toFxReminder(m abi.Reminder) fxReminder    { return fxReminder(m) }
+func toFxCancel(c abi.Cancel) fxCancel          { return fxCancel(c) }
 
 // sameBytes compares content and presence (nil means the key was absent).
 func sameBytes(a, b []byte) bool { return (a == nil) == (b == nil) && bytes.Equal(a, b) }
@@ -210,11 +268,16 @@ type envelopeCase[A, F any] struct {
 	same     func(a, b A) bool
 	sameFx   func(a, b F) bool
 	examples []A
+	maxKey   uint64 // the highest key the envelope has; 0 means 5
 }
 
 func (ec envelopeCase[A, F]) run(t *testing.T) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(1, uint64(len(ec.name))))
+	maxKey := ec.maxKey
+	if maxKey == 0 {
+		maxKey = 5
+	}
 	values := append([]A(nil), ec.examples...)
 	for i := 0; i < 1000; i++ {
 		values = append(values, ec.random(r))
@@ -245,7 +308,7 @@ func (ec envelopeCase[A, F]) run(t *testing.T) {
 			t.Fatalf("%s: fxamacker cannot decode abi's %s into a map: %v", ec.name, short(ours), err)
 		}
 		for k := range asMap {
-			if k < 1 || k > 5 {
+			if k < 1 || k > maxKey {
 				t.Fatalf("%s: abi wrote unexpected key %d", ec.name, k)
 			}
 		}
@@ -270,7 +333,7 @@ func (ec envelopeCase[A, F]) run(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := r.IntN(4); i > 0; i-- {
-			extended[6+r.Uint64N(1<<40)] = randValue(r, 3)
+			extended[maxKey+1+r.Uint64N(1<<40)] = randValue(r, 3)
 		}
 		extended[0] = randValue(r, 3)
 		theirs, err = encShort.Marshal(extended)
@@ -364,6 +427,45 @@ func TestEnvelopesCrossCheck(t *testing.T) {
 			examples: []abi.Error{{Code: abi.CodeTimeout, Message: "no reply"}},
 		}.run(t)
 	})
+	t.Run("timer", func(t *testing.T) {
+		envelopeCase[abi.Timer, fxTimer]{
+			name: "timer", random: randTimer, toFx: toFxTimer,
+			encode: func(v *abi.Timer) []byte { return v.AppendTo(nil) },
+			decode: (*abi.Timer).Decode,
+			same: func(a, b abi.Timer) bool {
+				return a.Name == b.Name && a.DueMS == b.DueMS && a.PeriodMS == b.PeriodMS && a.Method == b.Method && sameBytes(a.Payload, b.Payload)
+			},
+			sameFx: func(a, b fxTimer) bool {
+				return a.Name == b.Name && a.DueMS == b.DueMS && a.PeriodMS == b.PeriodMS && a.Method == b.Method && sameBytes(a.Payload, b.Payload)
+			},
+			examples: []abi.Timer{{}, {Name: "tick", DueMS: 1000, PeriodMS: 1000, Method: "tick", Payload: []byte{}}},
+		}.run(t)
+	})
+	t.Run("reminder", func(t *testing.T) {
+		same := func(a, b abi.Reminder) bool {
+			return a.Name == b.Name && a.InMS == b.InMS && a.AtUnixMS == b.AtUnixMS && a.EveryMS == b.EveryMS &&
+				a.FirstMS == b.FirstMS && a.Cron == b.Cron && a.Method == b.Method && sameBytes(a.Payload, b.Payload) && a.Missed == b.Missed
+		}
+		envelopeCase[abi.Reminder, fxReminder]{
+			name: "reminder", random: randReminder, toFx: toFxReminder, maxKey: 9,
+			encode: func(v *abi.Reminder) []byte { return v.AppendTo(nil) },
+			decode: (*abi.Reminder).Decode,
+			same:   same,
+			sameFx: func(a, b fxReminder) bool { return same(abi.Reminder(a), abi.Reminder(b)) },
+			examples: []abi.Reminder{{}, {Name: "daily", Cron: "0 9 * * *", Method: "report", Missed: abi.MissedSkip},
+				{Name: "r", InMS: 1, AtUnixMS: 2, EveryMS: 3, FirstMS: 4, Cron: "c", Method: "m", Payload: []byte{}, Missed: "x"}},
+		}.run(t)
+	})
+	t.Run("cancel", func(t *testing.T) {
+		envelopeCase[abi.Cancel, fxCancel]{
+			name: "cancel", random: randCancel, toFx: toFxCancel, maxKey: 1,
+			encode:   func(v *abi.Cancel) []byte { return v.AppendTo(nil) },
+			decode:   (*abi.Cancel).Decode,
+			same:     func(a, b abi.Cancel) bool { return a == b },
+			sameFx:   func(a, b fxCancel) bool { return a == b },
+			examples: []abi.Cancel{{}, {Name: "tick"}},
+		}.run(t)
+	})
 }
 
 // TestEnvelopeKeyTypes checks that both codecs reject, or both accept, an
@@ -405,6 +507,17 @@ func TestEnvelopeKeyTypes(t *testing.T) {
 	check("state operation", 2, "bytes", op, new(fxStateOp))
 	lr := func(p []byte) error { return new(abi.LogRecord).Decode(p) }
 	check("log record", 2, "text", lr, new(fxLogRecord))
+	tm := func(p []byte) error { return new(abi.Timer).Decode(p) }
+	check("timer", 1, "text", tm, new(fxTimer))
+	check("timer", 2, "uint", tm, new(fxTimer))
+	check("timer", 5, "bytes", tm, new(fxTimer))
+	rm := func(p []byte) error { return new(abi.Reminder).Decode(p) }
+	check("reminder", 3, "uint", rm, new(fxReminder))
+	check("reminder", 6, "text", rm, new(fxReminder))
+	check("reminder", 8, "bytes", rm, new(fxReminder))
+	check("reminder", 9, "text", rm, new(fxReminder))
+	cn := func(p []byte) error { return new(abi.Cancel).Decode(p) }
+	check("cancel", 1, "text", cn, new(fxCancel))
 }
 
 // ---- generic values ----

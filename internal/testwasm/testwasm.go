@@ -39,16 +39,20 @@ func Go(tb testing.TB, name string) []byte {
 
 // C builds examples/wasm/c/<name>/<name>.c with the C guest SDK, using clang
 // for wasm32-wasi (Debian packages clang, lld, wasi-libc,
-// libclang-rt-14-dev-wasm32).
+// libclang-rt-14-dev-wasm32). A source that does not include "wactor.h"
+// speaks the ABI by hand (examples/wasm/c/hostile) and is built without the
+// SDK, as the Makefile does.
 func C(tb testing.TB, name string) []byte {
 	tb.Helper()
 	return build(tb, "c/"+name, func(out string) *exec.Cmd {
 		root := Root()
-		return exec.Command("clang", "--target=wasm32-wasi", "--sysroot=/usr", "-mexec-model=reactor", "-O2",
-			"-I", filepath.Join(root, "guest-sdk", "c"),
-			"-o", out,
-			filepath.Join(root, "guest-sdk", "c", "wactor.c"),
-			filepath.Join(root, "examples", "wasm", "c", name, name+".c"))
+		src := filepath.Join(root, "examples", "wasm", "c", name, name+".c")
+		args := []string{"--target=wasm32-wasi", "--sysroot=/usr", "-mexec-model=reactor", "-O2",
+			"-I", filepath.Join(root, "guest-sdk", "c"), "-o", out, src}
+		if text, err := os.ReadFile(src); err != nil || strings.Contains(string(text), `#include "wactor.h"`) {
+			args = append(args, filepath.Join(root, "guest-sdk", "c", "wactor.c"))
+		}
+		return exec.Command("clang", args...)
 	})
 }
 

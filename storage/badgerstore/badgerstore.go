@@ -1,6 +1,7 @@
 package badgerstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -162,7 +164,7 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 	if s.closed {
 		return storage.ErrClosed
 	}
-	if !b.ChangesState() && len(b.Send) == 0 && len(b.Consumed) == 0 && b.Record == nil {
+	if b.Empty() {
 		return nil
 	}
 	r := &request{batch: b, done: make(chan error, 1)}
@@ -309,8 +311,8 @@ func (s *Store) writeTxn(reqs []*request) int {
 // its own.
 func batchError(b *storage.Batch, err error) error {
 	if errors.Is(err, badger.ErrTxnTooBig) {
-		return fmt.Errorf("%w (actor %q: %d puts, %d deletes, %d sends, %d consumed)",
-			ErrBatchTooLarge, b.Actor, len(b.Puts), len(b.Deletes), len(b.Send), len(b.Consumed))
+		return fmt.Errorf("%w (actor %q: %d puts, %d deletes, %d sends, %d consumed, %d reminders)",
+			ErrBatchTooLarge, b.Actor, len(b.Puts), len(b.Deletes), len(b.Send), len(b.Consumed), len(b.Reminders)+len(b.CancelReminders))
 	}
 	return fmt.Errorf("badgerstore: commit (actor %q): %w", b.Actor, err)
 }
@@ -370,7 +372,133 @@ func add(txn *badger.Txn, b *storage.Batch) (conflict bool, err error) {
 			return false, err
 		}
 	}
+	for _, r := range b.Reminders {
+		if err := deleteReminder(txn, r.Actor, r.Name); err != nil {
+			return false, err
+		}
+		due := encodeDue(r.Due)
+		if err := txn.Set(dueKey(due, r.Actor, r.Name), encodeReminder(r)); err != nil {
+			return false, err
+		}
+		if err := txn.Set(reminderKey(r.Actor, r.Name), due); err != nil {
+			return false, err
+		}
+	}
+	for _, name := range b.CancelReminders {
+		if err := deleteReminder(txn, b.Actor, name); err != nil {
+			return false, err
+		}
+	}
 	return false, nil
+}
+
+// deleteReminder deletes a reminder and its due-time index entry, if it
+// exists; txn sees the batches added before.
+func deleteReminder(txn *badger.Txn, actor, name string) error {
+	mk := reminderKey(actor, name)
+	item, err := txn.Get(mk)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	due, err := item.ValueCopy(nil)
+	if err != nil {
+		return err
+	}
+	if err := txn.Delete(dueKey(due, actor, name)); err != nil {
+		return err
+	}
+	return txn.Delete(mk)
+}
+
+// DueReminders reads the due-time index from its start and stops at the
+// first reminder due after before, or at limit.
+func (s *Store) DueReminders(ctx context.Context, before time.Time, limit int) ([]storage.Reminder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, storage.ErrClosed
+	}
+	var list []storage.Reminder
+	end := encodeDue(before)
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte{kindDue}
+		opts.PrefetchSize = min(max(limit, 1), 100)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid() && len(list) != limit; it.Next() {
+			item := it.Item()
+			key := item.Key()
+			if len(key) < 1+dueLen || bytes.Compare(key[1:1+dueLen], end) > 0 {
+				break
+			}
+			err := item.Value(func(v []byte) error {
+				r, err := decodeReminder(key, v)
+				list = append(list, r)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("badgerstore: due reminders: %w", err)
+	}
+	return list, nil
+}
+
+// Reminders lists actor's reminders through their by-name keys.
+func (s *Store) Reminders(ctx context.Context, actor string) ([]storage.Reminder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, storage.ErrClosed
+	}
+	var list []storage.Reminder
+	err := s.db.View(func(txn *badger.Txn) error {
+		prefix := reminderKey(actor, "")
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = prefix
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			name := string(item.Key()[len(prefix):])
+			due, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			dk := dueKey(due, actor, name)
+			ditem, err := txn.Get(dk)
+			if err != nil {
+				return fmt.Errorf("reminder %q of %q: index entry: %w", name, actor, err)
+			}
+			err = ditem.Value(func(v []byte) error {
+				r, err := decodeReminder(dk, v)
+				list = append(list, r)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("badgerstore: reminders of %q: %w", actor, err)
+	}
+	return list, nil
 }
 
 // Recorded returns the reply recorded under key; badger drops it once it
@@ -431,6 +559,8 @@ const (
 	kindVersion = 'v'
 	kindOutbox  = 'o'
 	kindRecord  = 'r'
+	kindDue     = 'd'
+	kindRemind  = 'm'
 )
 
 // stateKey returns the key of actor's state entry key; with key "" it is
@@ -448,6 +578,92 @@ func versionKey(actor string) []byte { return append([]byte{kindVersion}, actor.
 func outboxKey(id string) []byte { return append([]byte{kindOutbox}, id...) }
 
 func recordKey(key string) []byte { return append([]byte{kindRecord}, key...) }
+
+// dueLen is the length of an encoded due time.
+const dueLen = 12
+
+// encodeDue encodes t so that byte order is time order: the Unix seconds
+// as a big-endian uint64 with the sign bit flipped, then the nanoseconds
+// as a big-endian uint32.
+func encodeDue(t time.Time) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, dueLen), uint64(t.Unix())^1<<63)
+	return binary.BigEndian.AppendUint32(b, uint32(t.Nanosecond()))
+}
+
+func decodeDue(b []byte) time.Time {
+	return time.Unix(int64(binary.BigEndian.Uint64(b)^1<<63), int64(binary.BigEndian.Uint32(b[8:]))).UTC()
+}
+
+// actorName appends uvarint(len(actor)) actor name: the length prefix
+// keeps one actor's names a range of their own.
+func actorName(k []byte, actor, name string) []byte {
+	k = binary.AppendUvarint(k, uint64(len(actor)))
+	k = append(k, actor...)
+	return append(k, name...)
+}
+
+// dueKey returns the due-time index key of a reminder.
+func dueKey(due []byte, actor, name string) []byte {
+	k := make([]byte, 0, 1+dueLen+binary.MaxVarintLen64+len(actor)+len(name))
+	k = append(append(k, kindDue), due...)
+	return actorName(k, actor, name)
+}
+
+// reminderKey returns the by-name key of a reminder; with name "" it is
+// the prefix of all of actor's reminders.
+func reminderKey(actor, name string) []byte {
+	k := make([]byte, 0, 1+binary.MaxVarintLen64+len(actor)+len(name))
+	return actorName(append(k, kindRemind), actor, name)
+}
+
+// reminderFormat is the first byte of an encoded reminder.
+const reminderFormat = 1
+
+// encodeReminder encodes what the due-time key does not hold: a format
+// byte, Method, Missed and Schedule each as uvarint length and bytes, then
+// Payload up to the end.
+func encodeReminder(r storage.Reminder) []byte {
+	b := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(r.Method)+len(r.Missed)+len(r.Schedule)+len(r.Payload))
+	b = append(b, reminderFormat)
+	for _, f := range [][]byte{[]byte(r.Method), []byte(r.Missed), r.Schedule} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	return append(b, r.Payload...)
+}
+
+// decodeReminder decodes a reminder from its due-time key and value,
+// copying out of both.
+func decodeReminder(key, v []byte) (storage.Reminder, error) {
+	var r storage.Reminder
+	if len(key) < 1+dueLen {
+		return r, fmt.Errorf("reminder index key %q: truncated", key)
+	}
+	r.Due = decodeDue(key[1 : 1+dueLen])
+	rest := key[1+dueLen:]
+	n, w := binary.Uvarint(rest)
+	if w <= 0 || n > uint64(len(rest)-w) {
+		return r, fmt.Errorf("reminder index key %q: truncated", key)
+	}
+	r.Actor, r.Name = string(rest[w:w+int(n)]), string(rest[w+int(n):])
+	if len(v) == 0 || v[0] != reminderFormat {
+		return r, fmt.Errorf("reminder %q of %q: unknown format", r.Name, r.Actor)
+	}
+	v = v[1:]
+	var fields [3][]byte
+	for i := range fields {
+		n, w := binary.Uvarint(v)
+		if w <= 0 || n > uint64(len(v)-w) {
+			return r, fmt.Errorf("reminder %q of %q: truncated", r.Name, r.Actor)
+		}
+		fields[i] = v[w : w+int(n)]
+		v = v[w+int(n):]
+	}
+	r.Method, r.Missed = string(fields[0]), string(fields[1])
+	r.Schedule = append([]byte(nil), fields[2]...)
+	r.Payload = append([]byte(nil), v...)
+	return r, nil
+}
 
 // messageFormat is the first byte of an encoded message.
 const messageFormat = 1

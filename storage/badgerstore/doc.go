@@ -1,6 +1,6 @@
 // Package badgerstore is the durable storage.Store that wactor embeds: it
-// keeps actors' state, versions and the outbox in a badger database in one
-// directory.
+// keeps actors' state, versions, reminders and the outbox in a badger
+// database in one directory.
 //
 // # Group commit
 //
@@ -23,6 +23,16 @@
 //	'v' actor                            actor's version, 8 bytes big-endian
 //	'o' id                               an outbox message, see encodeMessage
 //	'r' key                              an idempotency record: the reply, with badger's expiry
+//	'd' due uvarint(len(actor)) actor name  a reminder, in the due-time index; see encodeReminder
+//	'm' uvarint(len(actor)) actor name      the due time of actor's reminder name
+//
+// due is 12 bytes that sort like the time: the Unix seconds, big-endian,
+// with the sign bit flipped, then the nanoseconds, big-endian. The 'd'
+// keys are the due-time index: DueReminders reads them in order from the
+// start and stops at the first reminder due later than asked, so it costs
+// what it returns, however many reminders are stored. The 'm' keys find a
+// reminder by name, to replace or cancel it (deleting its old 'd' key in
+// the same transaction) and to list an actor's reminders.
 //
 // The length prefix makes one actor's state keys a range of their own, so
 // Load reads them with a single prefix iteration, whatever bytes actor

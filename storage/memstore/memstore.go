@@ -20,7 +20,10 @@ type Store struct {
 	state    map[string]map[string][]byte
 	outbox   map[string]storage.Message
 	records  map[string]storage.Record
-	commits  int // since the last sweep of expired records
+	// reminders by actor, then name. DueReminders sorts what is due on
+	// every call: fine for tests, which is what this store is for.
+	reminders map[string]map[string]storage.Reminder
+	commits   int // since the last sweep of expired records
 }
 
 // sweepEvery is how many commits pass between sweeps of expired records.
@@ -35,6 +38,8 @@ func New() *Store {
 		state:    make(map[string]map[string][]byte),
 		outbox:   make(map[string]storage.Message),
 		records:  make(map[string]storage.Record),
+
+		reminders: make(map[string]map[string]storage.Reminder),
 	}
 }
 
@@ -92,6 +97,20 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 	if r := b.Record; r != nil {
 		s.records[r.Key] = storage.Record{Key: r.Key, Reply: bytes.Clone(r.Reply), Expires: r.Expires}
 	}
+	for _, r := range b.Reminders {
+		byName := s.reminders[r.Actor]
+		if byName == nil {
+			byName = make(map[string]storage.Reminder)
+			s.reminders[r.Actor] = byName
+		}
+		byName[r.Name] = copyReminder(r)
+	}
+	for _, name := range b.CancelReminders {
+		delete(s.reminders[b.Actor], name)
+		if len(s.reminders[b.Actor]) == 0 {
+			delete(s.reminders, b.Actor)
+		}
+	}
 	if s.commits++; s.commits >= sweepEvery {
 		s.commits = 0
 		now := time.Now()
@@ -140,6 +159,69 @@ func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
 	return msgs, nil
 }
 
+// DueReminders returns copies of the reminders due at or before before,
+// earliest first, at most limit.
+func (s *Store) DueReminders(ctx context.Context, before time.Time, limit int) ([]storage.Reminder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, storage.ErrClosed
+	}
+	var due []storage.Reminder
+	for _, byName := range s.reminders {
+		for _, r := range byName {
+			if !r.Due.After(before) {
+				due = append(due, r)
+			}
+		}
+	}
+	slices.SortFunc(due, compareDue)
+	if limit >= 0 && len(due) > limit {
+		due = due[:limit]
+	}
+	for i := range due {
+		due[i] = copyReminder(due[i])
+	}
+	return due, nil
+}
+
+// Reminders returns copies of actor's reminders, sorted by name.
+func (s *Store) Reminders(ctx context.Context, actor string) ([]storage.Reminder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, storage.ErrClosed
+	}
+	var list []storage.Reminder
+	for _, r := range s.reminders[actor] {
+		list = append(list, copyReminder(r))
+	}
+	slices.SortFunc(list, func(a, b storage.Reminder) int { return strings.Compare(a.Name, b.Name) })
+	return list, nil
+}
+
+func compareDue(a, b storage.Reminder) int {
+	if c := a.Due.Compare(b.Due); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Actor, b.Actor); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
+}
+
+func copyReminder(r storage.Reminder) storage.Reminder {
+	r.Payload = bytes.Clone(r.Payload)
+	r.Schedule = bytes.Clone(r.Schedule)
+	return r
+}
+
 // Close drops everything the store holds. Later calls return
 // storage.ErrClosed; a second Close returns nil.
 func (s *Store) Close() error {
@@ -150,5 +232,6 @@ func (s *Store) Close() error {
 	clear(s.state)
 	clear(s.outbox)
 	clear(s.records)
+	clear(s.reminders)
 	return nil
 }

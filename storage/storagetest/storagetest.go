@@ -38,6 +38,13 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"CanceledContext", testCanceledContext},
 		{"Closed", testClosed},
 		{"Records", testRecords},
+		{"Reminders", testReminders},
+		{"DueReminderOrder", testDueReminderOrder},
+		{"ReminderUpdateMovesIndex", testReminderUpdateMovesIndex},
+		{"ReminderCancel", testReminderCancel},
+		{"RemindersAtomicWithBatch", testRemindersAtomicWithBatch},
+		{"RemindersVersionConflict", testRemindersVersionConflict},
+		{"RemindersCopied", testRemindersCopied},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,6 +66,7 @@ func RunReopen(t *testing.T, open func(t *testing.T, dir string) storage.Store) 
 	}{
 		{"StateVersionsAndOutboxSurvive", testSurvivesReopen},
 		{"CloseKeepsAcknowledgedCommits", testCloseKeepsAcknowledgedCommits},
+		{"RemindersSurvive", testRemindersSurviveReopen},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -555,6 +563,12 @@ func testClosed(t *testing.T, s storage.Store) {
 	if _, err := s.Outbox(ctx); !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("Outbox after Close: got %v, want %v", err, storage.ErrClosed)
 	}
+	if _, err := s.DueReminders(ctx, time.Now(), 10); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("DueReminders after Close: got %v, want %v", err, storage.ErrClosed)
+	}
+	if _, err := s.Reminders(ctx, "closed/1"); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("Reminders after Close: got %v, want %v", err, storage.ErrClosed)
+	}
 	if err := s.Close(); err != nil && !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("second Close: got %v, want nil or %v", err, storage.ErrClosed)
 	}
@@ -678,4 +692,247 @@ func checkRecord(t *testing.T, s storage.Store, key string, want []byte) {
 	case want != nil && (got == nil || string(got) != string(want)):
 		t.Fatalf("Recorded(%q) = %q, want %q", key, got, want)
 	}
+}
+
+// remindersEpoch is the base of the reminder tests' due times.
+var remindersEpoch = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// rem builds a reminder whose fields derive from actor and name, due at
+// remindersEpoch plus due.
+func rem(actor, name string, due time.Duration) storage.Reminder {
+	return storage.Reminder{Actor: actor, Name: name, Method: "m-" + name, Payload: []byte("p " + name),
+		Schedule: []byte("s " + name), Due: remindersEpoch.Add(due), Missed: "catch_up"}
+}
+
+func sameReminder(a, b storage.Reminder) bool {
+	return a.Actor == b.Actor && a.Name == b.Name && a.Method == b.Method && bytes.Equal(a.Payload, b.Payload) &&
+		bytes.Equal(a.Schedule, b.Schedule) && a.Due.Equal(b.Due) && a.Missed == b.Missed
+}
+
+func formatReminders(list []storage.Reminder) string {
+	if len(list) == 0 {
+		return "\t(none)"
+	}
+	var b bytes.Buffer
+	for _, r := range list {
+		fmt.Fprintf(&b, "\t%q %q due %s method %q payload %q schedule %q missed %q\n",
+			r.Actor, r.Name, r.Due.UTC().Format(time.RFC3339Nano), r.Method, r.Payload, r.Schedule, r.Missed)
+	}
+	return b.String()
+}
+
+// checkDue checks DueReminders(before, limit).
+func checkDue(t *testing.T, s storage.Store, before time.Time, limit int, want ...storage.Reminder) {
+	t.Helper()
+	got, err := s.DueReminders(t.Context(), before, limit)
+	if err != nil {
+		t.Fatalf("DueReminders: %v", err)
+	}
+	if !slices.EqualFunc(got, want, sameReminder) {
+		t.Errorf("DueReminders(%s, %d) =\n%s\nwant\n%s", before.Format(time.RFC3339Nano), limit, formatReminders(got), formatReminders(want))
+	}
+}
+
+// checkReminders checks Reminders(actor).
+func checkReminders(t *testing.T, s storage.Store, actor string, want ...storage.Reminder) {
+	t.Helper()
+	got, err := s.Reminders(t.Context(), actor)
+	if err != nil {
+		t.Fatalf("Reminders(%q): %v", actor, err)
+	}
+	if !slices.EqualFunc(got, want, sameReminder) {
+		t.Errorf("Reminders(%q) =\n%s\nwant\n%s", actor, formatReminders(got), formatReminders(want))
+	}
+}
+
+func testReminders(t *testing.T, s storage.Store) {
+	far := remindersEpoch.Add(1000 * time.Hour)
+	checkDue(t, s, far, 10)
+	checkReminders(t, s, "a/1")
+
+	empty := storage.Reminder{Actor: "a/1", Name: "empty", Due: remindersEpoch}
+	b := rem("a/1", "b", time.Second)
+	a := rem("a/1", "a", 2*time.Second)
+	binary := rem("a/1", "\x00\xffname", 3*time.Second)
+	other := rem("a/10", "a", time.Second)
+	commit(t, s, &storage.Batch{Reminders: []storage.Reminder{b, a, empty, other, binary}})
+	checkReminders(t, s, "a/1", binary, a, b, empty)
+	checkReminders(t, s, "a/10", other)
+	checkReminders(t, s, "a", nil...)
+	checkReminders(t, s, "a/", nil...)
+	checkDue(t, s, far, 10, empty, b, other, a, binary)
+}
+
+// testDueReminderOrder checks the index: earliest first, ties in actor then
+// name order, the bound inclusive, the limit, and times far apart.
+func testDueReminderOrder(t *testing.T, s storage.Store) {
+	ancient := storage.Reminder{Actor: "x/1", Name: "ancient", Due: time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)}
+	epoch := storage.Reminder{Actor: "x/1", Name: "epoch", Due: time.Unix(0, 0)}
+	late := storage.Reminder{Actor: "x/1", Name: "late", Due: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	nano := rem("x/1", "nano", time.Nanosecond)
+	tieB := rem("b/1", "t", time.Second)
+	tieA2 := rem("a/1", "t2", time.Second)
+	tieA1 := rem("a/1", "t1", time.Second)
+	zero := rem("x/1", "zero", 0)
+	commit(t, s, &storage.Batch{Reminders: []storage.Reminder{late, tieB, nano, ancient, tieA2, zero, epoch, tieA1}})
+
+	all := []storage.Reminder{ancient, epoch, zero, nano, tieA1, tieA2, tieB, late}
+	checkDue(t, s, late.Due.Add(time.Hour), 100, all...)
+	checkDue(t, s, late.Due, -1, all...)
+	checkDue(t, s, late.Due.Add(-time.Nanosecond), 100, all[:7]...)
+	checkDue(t, s, remindersEpoch.Add(time.Second), 100, all[:7]...)
+	checkDue(t, s, remindersEpoch.Add(time.Second-1), 100, all[:4]...)
+	checkDue(t, s, remindersEpoch, 100, all[:3]...)
+	checkDue(t, s, remindersEpoch.Add(-time.Nanosecond), 100, all[:2]...)
+	checkDue(t, s, late.Due, 5, all[:5]...)
+	checkDue(t, s, late.Due, 0)
+}
+
+// testReminderUpdateMovesIndex sets a reminder again: the new one replaces
+// the old, and the old due time no longer finds it.
+func testReminderUpdateMovesIndex(t *testing.T, s storage.Store) {
+	r := rem("u/1", "r", time.Minute)
+	commit(t, s, &storage.Batch{Reminders: []storage.Reminder{r, rem("u/1", "other", 2*time.Hour)}})
+	moved := rem("u/1", "r", time.Hour)
+	moved.Method, moved.Payload, moved.Schedule, moved.Missed = "new", []byte("new"), []byte("new"), "skip"
+	commit(t, s, &storage.Batch{Reminders: []storage.Reminder{moved}})
+	checkDue(t, s, remindersEpoch.Add(59*time.Minute), 10)
+	checkDue(t, s, remindersEpoch.Add(time.Hour), 10, moved)
+	checkReminders(t, s, "u/1", rem("u/1", "other", 2*time.Hour), moved)
+
+	// Set twice in one batch, and in two batches that may share a write.
+	twice := rem("u/1", "twice", 3*time.Hour)
+	commit(t, s, &storage.Batch{Reminders: []storage.Reminder{rem("u/1", "twice", time.Second), twice}})
+	var wg sync.WaitGroup
+	for _, d := range []time.Duration{time.Second, 4 * time.Hour} {
+		wg.Go(func() {
+			if err := s.Commit(t.Context(), &storage.Batch{Reminders: []storage.Reminder{rem("u/2", "r", d)}}); err != nil {
+				t.Errorf("Commit: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := s.DueReminders(t.Context(), remindersEpoch.Add(1000*time.Hour), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u2 []storage.Reminder
+	for _, r := range got {
+		if r.Actor == "u/2" {
+			u2 = append(u2, r)
+		}
+	}
+	if len(u2) != 1 {
+		t.Errorf("u/2 has %d index entries after two updates, want 1:\n%s", len(u2), formatReminders(u2))
+	}
+	checkReminders(t, s, "u/2", u2...)
+	checkReminders(t, s, "u/1", rem("u/1", "other", 2*time.Hour), moved, twice)
+}
+
+func testReminderCancel(t *testing.T, s storage.Store) {
+	r1, r2 := rem("c/1", "r1", time.Second), rem("c/1", "r2", 2*time.Second)
+	keep := rem("c/2", "r1", 3*time.Second)
+	commit(t, s, &storage.Batch{Reminders: []storage.Reminder{r1, r2, keep}})
+	commit(t, s, &storage.Batch{Actor: "c/1", CancelReminders: []string{"r1", "missing"}})
+	checkReminders(t, s, "c/1", r2)
+	checkDue(t, s, remindersEpoch.Add(time.Hour), 10, r2, keep)
+
+	// Set and cancelled in one batch: cancelled.
+	commit(t, s, &storage.Batch{Actor: "c/1", Reminders: []storage.Reminder{rem("c/1", "r3", time.Second)}, CancelReminders: []string{"r3", "r2"}})
+	checkReminders(t, s, "c/1")
+	checkReminders(t, s, "c/2", keep)
+	checkDue(t, s, remindersEpoch.Add(time.Hour), 10, keep)
+
+	// Cancelled, then set again.
+	commit(t, s, &storage.Batch{Reminders: []storage.Reminder{r1}})
+	checkDue(t, s, remindersEpoch.Add(time.Hour), 10, r1, keep)
+}
+
+// testRemindersAtomicWithBatch commits reminders with state, sends and a
+// consumed message in one batch, as a turn does.
+func testRemindersAtomicWithBatch(t *testing.T, s storage.Store) {
+	const actor = "turn/r"
+	commit(t, s, &storage.Batch{Send: []storage.Message{msg("in", actor)}, Reminders: []storage.Reminder{rem(actor, "old", time.Hour)}})
+	r := rem(actor, "new", time.Second)
+	commit(t, s, &storage.Batch{
+		Actor:           actor,
+		Puts:            puts("k", "v"),
+		Send:            []storage.Message{msg("out", "x/1")},
+		Consumed:        []string{"in"},
+		Reminders:       []storage.Reminder{r},
+		CancelReminders: []string{"old"},
+	})
+	checkSnapshot(t, s, actor, 1, puts("k", "v"))
+	checkOutbox(t, s, msg("out", "x/1"))
+	checkReminders(t, s, actor, r)
+	checkDue(t, s, remindersEpoch.Add(2*time.Hour), 10, r)
+
+	// Reminder changes alone do not touch the version.
+	commit(t, s, &storage.Batch{Actor: actor, Version: 99, CancelReminders: []string{"new"}})
+	checkSnapshot(t, s, actor, 1, puts("k", "v"))
+	checkReminders(t, s, actor)
+}
+
+func testRemindersVersionConflict(t *testing.T, s storage.Store) {
+	const actor = "conflict/r"
+	keep := rem(actor, "keep", time.Minute)
+	commit(t, s, &storage.Batch{Actor: actor, Puts: puts("k", "v"), Reminders: []storage.Reminder{keep}})
+	err := s.Commit(t.Context(), &storage.Batch{
+		Actor:           actor,
+		Version:         0, // stale
+		Puts:            puts("k", "lost"),
+		Reminders:       []storage.Reminder{rem(actor, "lost", time.Second), rem("other/1", "lost", time.Second)},
+		CancelReminders: []string{"keep"},
+	})
+	if !errors.Is(err, storage.ErrVersionConflict) {
+		t.Fatalf("Commit: got %v, want %v", err, storage.ErrVersionConflict)
+	}
+	checkSnapshot(t, s, actor, 1, puts("k", "v"))
+	checkReminders(t, s, actor, keep)
+	checkReminders(t, s, "other/1")
+	checkDue(t, s, remindersEpoch.Add(time.Hour), 10, keep)
+}
+
+func testRemindersCopied(t *testing.T, s storage.Store) {
+	r := rem("copy/r", "r", time.Second)
+	want := rem("copy/r", "r", time.Second)
+	b := &storage.Batch{Reminders: []storage.Reminder{r}}
+	commit(t, s, b)
+	copy(r.Payload, "XX")
+	copy(r.Schedule, "XX")
+	b.Reminders[0].Name = "changed"
+	checkReminders(t, s, "copy/r", want)
+
+	list, err := s.Reminders(t.Context(), "copy/r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(list[0].Payload, "YY")
+	copy(list[0].Schedule, "YY")
+	due, err := s.DueReminders(t.Context(), remindersEpoch.Add(time.Hour), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(due[0].Payload, "ZZ")
+	checkReminders(t, s, "copy/r", want)
+	checkDue(t, s, remindersEpoch.Add(time.Hour), 1, want)
+}
+
+func testRemindersSurviveReopen(t *testing.T, reopen func(t *testing.T) storage.Store) {
+	s := reopen(t)
+	a, b := rem("r/1", "a", time.Hour), rem("r/1", "b", time.Second)
+	c := rem("r/2", "c", time.Minute)
+	commit(t, s, &storage.Batch{Reminders: []storage.Reminder{a, b, c, rem("r/2", "gone", 0)}})
+	commit(t, s, &storage.Batch{Actor: "r/2", CancelReminders: []string{"gone"}})
+	closeStore(t, s)
+
+	s = reopen(t)
+	checkReminders(t, s, "r/1", a, b)
+	checkDue(t, s, remindersEpoch.Add(2*time.Hour), 10, b, c, a)
+	moved := rem("r/1", "b", 3*time.Hour)
+	commit(t, s, &storage.Batch{Reminders: []storage.Reminder{moved}})
+	closeStore(t, s)
+
+	s = reopen(t)
+	checkDue(t, s, remindersEpoch.Add(4*time.Hour), 10, c, a, moved)
 }

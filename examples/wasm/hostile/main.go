@@ -13,18 +13,33 @@
 //	tell {"to": ref, "method": m, "payload": p} -> {}  a tell, committed with the turn
 //	ask  {"to": ref, "method": m, "payload": p} -> the reply   (errors pass through)
 //	deactivate                    -> {}            asks to be deactivated
+//	unreachable                   -> trapped (a runtime panic: nil map write)
+//	huge_reply {"size": n}        -> too_large (a reply of n bytes, default 2 MiB)
+//	ask_self                      -> deadlock
+//	ask_cycle {"peer": ref}       -> deadlock (asks peer to ask it back)
+//	tell_flood {"count": n}       -> too_large (n tells, default 10,001)
+//	state_bomb {"keys": n, "size": s} -> too_large (n keys, then one value of s bytes)
+//	env {"name": n}               -> {"value": v} (absent: {}), os.Getenv
+//	read_file {"path": p}         -> {"data": bytes}, os.ReadFile; errors: "io"
+//	write_file {"path": p, "data": d} -> {}, os.WriteFile; errors: "io"
+//
+// bad_pointer and bad_cbor need raw host calls: they are in the C twin,
+// examples/wasm/c/hostile.
 package main
 
 import (
+	"os"
 	"runtime/debug"
+	"strconv"
 
 	wactor "github.com/wactor/wactor/guest-sdk/go"
 )
 
 func init() {
 	// Go's default 1 GiB stack limit lets recurse fight the memory limit
-	// first (slowly: the garbage collector runs at each failed growth);
-	// with 8 MiB it overflows at once, as a guest runtime should.
+	// first (slowly: the garbage collector runs at each failed growth).
+	// With 8 MiB and 1 KiB frames it overflows in a few thousand frames,
+	// which the runtime's fatal traceback walks quickly.
 	debug.SetMaxStack(8 << 20)
 
 	wactor.Handle("write", write)
@@ -53,6 +68,79 @@ func init() {
 		dirty(ctx)
 		return nil, wactor.NewError("unreachable", string(rune(recurse(1))))
 	})
+	wactor.Handle("unreachable", func(ctx *wactor.Context, _ []byte) ([]byte, error) {
+		dirty(ctx)
+		var m map[string]int
+		m["boom"] = 1 // a nil map write: Go's runtime panics, the guest exits
+		return nil, nil
+	})
+	wactor.Handle("huge_reply", func(ctx *wactor.Context, payload []byte) ([]byte, error) {
+		dirty(ctx)
+		n := intArg(payload, "size", 2<<20)
+		return wactor.NewMap().Bytes("blob", make([]byte, n)).Encode(), nil
+	})
+	wactor.Handle("ask_self", func(ctx *wactor.Context, _ []byte) ([]byte, error) {
+		dirty(ctx)
+		return ctx.Ask(ctx.Self(), "read", wactor.NewMap().Text("key", "k").Encode(), 0)
+	})
+	wactor.Handle("ask_cycle", func(ctx *wactor.Context, payload []byte) ([]byte, error) {
+		dirty(ctx)
+		doc, _ := wactor.ParseDoc(payload)
+		peer, _ := doc.Text("peer")
+		back := wactor.NewMap().Text("to", ctx.Self()).Text("method", "read").
+			Map("payload", wactor.NewMap().Text("key", "k"))
+		return ctx.Ask(peer, "ask", back.Encode(), 0)
+	})
+	wactor.Handle("tell_flood", func(ctx *wactor.Context, payload []byte) ([]byte, error) {
+		dirty(ctx)
+		n := intArg(payload, "count", 10001)
+		body := wactor.NewMap().Text("key", "flood").Int("value", 1).Encode()
+		for i := 0; i < n; i++ {
+			if err := ctx.Tell(ctx.Self(), "write", body); err != nil {
+				return nil, err
+			}
+		}
+		return empty(), nil
+	})
+	wactor.Handle("state_bomb", func(ctx *wactor.Context, payload []byte) ([]byte, error) {
+		dirty(ctx)
+		keys := intArg(payload, "keys", 1000)
+		for i := 0; i < keys; i++ {
+			ctx.Set("bomb-"+strconv.Itoa(i), []byte{0x01})
+		}
+		ctx.Set("bomb", make([]byte, intArg(payload, "size", 2<<20)))
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return empty(), nil
+	})
+	wactor.Handle("env", func(ctx *wactor.Context, payload []byte) ([]byte, error) {
+		doc, _ := wactor.ParseDoc(payload)
+		name, _ := doc.Text("name")
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			return empty(), nil
+		}
+		return wactor.NewMap().Text("value", v).Encode(), nil
+	})
+	wactor.Handle("read_file", func(ctx *wactor.Context, payload []byte) ([]byte, error) {
+		doc, _ := wactor.ParseDoc(payload)
+		path, _ := doc.Text("path")
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, wactor.NewError("io", err.Error())
+		}
+		return wactor.NewMap().Bytes("data", data).Encode(), nil
+	})
+	wactor.Handle("write_file", func(ctx *wactor.Context, payload []byte) ([]byte, error) {
+		doc, _ := wactor.ParseDoc(payload)
+		path, _ := doc.Text("path")
+		data, _ := doc.Bytes("data")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return nil, wactor.NewError("io", err.Error())
+		}
+		return empty(), nil
+	})
 	wactor.Handle("tell", tell)
 	wactor.Handle("ask", ask)
 	wactor.Handle("deactivate", func(ctx *wactor.Context, _ []byte) ([]byte, error) {
@@ -69,8 +157,8 @@ var (
 )
 
 func recurse(n int) int {
-	var pad [64]byte
-	pad[n%64] = byte(n)
+	var pad [1024]byte
+	pad[n%len(pad)] = byte(n)
 	return recurse(n+1) + int(pad[0])
 }
 
@@ -78,6 +166,18 @@ func recurse(n int) int {
 func dirty(ctx *wactor.Context) {
 	ctx.Set("dirty", []byte{0xf5})
 	_ = ctx.Tell(ctx.Self(), "write", wactor.NewMap().Text("key", "told").Int("value", 1).Encode())
+}
+
+// intArg reads an integer field of a JSON-shaped payload, or def.
+func intArg(payload []byte, key string, def int) int {
+	doc, err := wactor.ParseDoc(payload)
+	if err != nil {
+		return def
+	}
+	if n, ok := doc.Int(key); ok && n >= 0 {
+		return int(n)
+	}
+	return def
 }
 
 func empty() []byte { return wactor.NewMap().Encode() }

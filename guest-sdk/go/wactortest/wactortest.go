@@ -46,13 +46,18 @@ type Host struct {
 	turns []*turn // the turns in progress, innermost last
 	seq   int
 	deact bool
+
+	timers    map[string]abi.Timer
+	reminders map[string]abi.Reminder
 }
 
 // turn holds what one turn buffers until it commits.
 type turn struct {
-	writes map[string][]byte // nil value: deleted
-	tells  []abi.Call
-	deact  bool
+	writes    map[string][]byte // nil value: deleted
+	tells     []abi.Call
+	deact     bool
+	timers    map[string]*abi.Timer    // nil value: cancelled
+	reminders map[string]*abi.Reminder // nil value: cancelled
 }
 
 // New returns a Host for the actor self ("type/id") and makes it the host
@@ -62,7 +67,8 @@ func New(t testing.TB, self string) *Host {
 	if _, err := abi.ParseRef(self); err != nil {
 		t.Fatalf("wactortest.New: %v", err)
 	}
-	h := &Host{t: t, self: self, state: map[string][]byte{}}
+	h := &Host{t: t, self: self, state: map[string][]byte{},
+		timers: map[string]abi.Timer{}, reminders: map[string]abi.Reminder{}}
 	hostlink.Current = link{h}
 	t.Cleanup(func() {
 		if hostlink.Current == (link{h}) {
@@ -125,18 +131,67 @@ func (h *Host) Logs() []LogEntry { return h.logs }
 // Context.Deactivate.
 func (h *Host) DeactivateRequested() bool { return h.deact }
 
+// Timers returns the timers set by committed turns and not cancelled or
+// fired (once), by name.
+func (h *Host) Timers() map[string]abi.Timer { return h.timers }
+
+// Reminders returns the reminders set by committed turns and not cancelled
+// or fired (once), by name.
+func (h *Host) Reminders() map[string]abi.Reminder { return h.reminders }
+
+// FireTimer delivers a tick of the timer name, as the runtime does when it
+// is due: its method with its payload, as a turn without a sender. A timer
+// that fires once is gone afterwards, whatever the turn's outcome.
+func (h *Host) FireTimer(name string) ([]byte, error) {
+	h.t.Helper()
+	tm, ok := h.timers[name]
+	if !ok {
+		h.t.Fatalf("wactortest: FireTimer(%q): no such timer", name)
+	}
+	if tm.PeriodMS == 0 {
+		delete(h.timers, name)
+	}
+	return h.turn(abi.Request{Kind: abi.KindMessage, Method: tm.Method, Payload: tm.Payload})
+}
+
+// FireReminder delivers a firing of the reminder name: its method with its
+// payload, as a turn without a sender. When the turn commits, a reminder
+// that fires once is deleted (unless the turn set it again); when it fails,
+// the reminder stays, as in the runtime, which tries again later.
+func (h *Host) FireReminder(name string) ([]byte, error) {
+	h.t.Helper()
+	r, ok := h.reminders[name]
+	if !ok {
+		h.t.Fatalf("wactortest: FireReminder(%q): no such reminder", name)
+	}
+	once := r.EveryMS == 0 && r.Cron == ""
+	out, err := h.turnWith(abi.Request{Kind: abi.KindMessage, Method: r.Method, Payload: r.Payload}, func(t *turn) {
+		if _, reset := t.reminders[name]; once && !reset {
+			t.reminders[name] = nil
+		}
+	})
+	return out, err
+}
+
 // Reset forgets the tells, asks, logs and deactivation request recorded so
-// far; the state stays.
+// far; the state, timers and reminders stay.
 func (h *Host) Reset() { h.tells, h.asks, h.logs, h.deact = nil, nil, nil, false }
 
 func (h *Host) turn(req abi.Request) ([]byte, error) {
+	h.t.Helper()
+	return h.turnWith(req, nil)
+}
+
+// turnWith runs a turn; beforeCommit may add to what a successful turn
+// commits.
+func (h *Host) turnWith(req abi.Request, beforeCommit func(*turn)) ([]byte, error) {
 	h.t.Helper()
 	if hostlink.Handle == nil {
 		h.t.Fatal("wactortest: the wactor SDK is not linked into the test binary, or this is a wasip1 build (wactortest runs actors natively only)")
 	}
 	h.seq++
 	req.ID = "msg-" + strconv.Itoa(h.seq)
-	t := &turn{writes: map[string][]byte{}}
+	t := &turn{writes: map[string][]byte{}, timers: map[string]*abi.Timer{}, reminders: map[string]*abi.Reminder{}}
 	h.turns = append(h.turns, t)
 	out := hostlink.Handle(req.AppendTo(nil))
 	h.turns = h.turns[:len(h.turns)-1]
@@ -155,8 +210,25 @@ func (h *Host) turn(req abi.Request) ([]byte, error) {
 			h.state[k] = v
 		}
 	}
+	if beforeCommit != nil {
+		beforeCommit(t)
+	}
 	h.tells = append(h.tells, t.tells...)
 	h.deact = h.deact || t.deact
+	for name, tm := range t.timers {
+		if tm == nil {
+			delete(h.timers, name)
+		} else {
+			h.timers[name] = *tm
+		}
+	}
+	for name, r := range t.reminders {
+		if r == nil {
+			delete(h.reminders, name)
+		} else {
+			h.reminders[name] = *r
+		}
+	}
 	return clone(reply.Payload), nil
 }
 
@@ -232,6 +304,39 @@ func (h *Host) hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 	case hostlink.Deactivate:
 		t.deact = true
 		return abi.StatusOK, nil
+	case hostlink.TimerSet:
+		var tm abi.Timer
+		if err := tm.Decode(arg); err != nil {
+			return fail(abi.CodeBadReply, "wactortest: timer_set: "+err.Error())
+		}
+		if tm.Name == "" || tm.Method == "" {
+			return fail(abi.CodeBadRequest, "wactortest: timer_set needs a name and a method")
+		}
+		tm.Payload = clone(tm.Payload)
+		t.timers[tm.Name] = &tm
+		return abi.StatusOK, nil
+	case hostlink.ReminderSet:
+		var r abi.Reminder
+		if err := r.Decode(arg); err != nil {
+			return fail(abi.CodeBadReply, "wactortest: reminder_set: "+err.Error())
+		}
+		if msg := checkReminder(&r); msg != "" {
+			return fail(abi.CodeBadRequest, "wactortest: reminder_set: "+msg)
+		}
+		r.Payload = clone(r.Payload)
+		t.reminders[r.Name] = &r
+		return abi.StatusOK, nil
+	case hostlink.TimerCancel, hostlink.ReminderCancel:
+		var c abi.Cancel
+		if err := c.Decode(arg); err != nil {
+			return fail(abi.CodeBadReply, "wactortest: "+fn.String()+": "+err.Error())
+		}
+		if fn == hostlink.TimerCancel {
+			t.timers[c.Name] = nil
+		} else {
+			t.reminders[c.Name] = nil
+		}
+		return abi.StatusOK, nil
 	}
 	return fail(abi.CodeBadReply, "wactortest: unknown host call")
 }
@@ -248,6 +353,30 @@ func (h *Host) answer(c abi.Call) (abi.Status, []byte) {
 		return failErr(err)
 	}
 	return abi.StatusOK, clone(out)
+}
+
+// checkReminder applies the host's rules for a reminder's fields, except
+// the syntax of cron expressions, which it does not parse.
+func checkReminder(r *abi.Reminder) string {
+	if r.Name == "" || r.Method == "" {
+		return "a reminder needs a name and a method"
+	}
+	schedules := 0
+	for _, set := range []bool{r.InMS != 0, r.AtUnixMS != 0, r.EveryMS != 0, r.Cron != ""} {
+		if set {
+			schedules++
+		}
+	}
+	if schedules > 1 {
+		return "more than one schedule"
+	}
+	if r.FirstMS != 0 && r.EveryMS == 0 {
+		return "first_ms without every_ms"
+	}
+	if r.Missed != "" && r.Missed != abi.MissedCatchUp && r.Missed != abi.MissedSkip {
+		return "unknown missed-tick policy " + strconv.Quote(r.Missed)
+	}
+	return ""
 }
 
 func fail(code, msg string) (abi.Status, []byte) {

@@ -19,6 +19,10 @@ const (
 	Self
 	Log
 	Deactivate
+	TimerSet
+	TimerCancel
+	ReminderSet
+	ReminderCancel
 )
 
 var funcNames = [...]string{
@@ -30,6 +34,11 @@ var funcNames = [...]string{
 	Self:        abi.ImportSelf,
 	Log:         abi.ImportLog,
 	Deactivate:  abi.ImportDeactivate,
+
+	TimerSet:       abi.ImportTimerSet,
+	TimerCancel:    abi.ImportTimerCancel,
+	ReminderSet:    abi.ImportReminderSet,
+	ReminderCancel: abi.ImportReminderCancel,
 }
 
 // String returns the ABI name of the import.

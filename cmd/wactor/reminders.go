@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// remindersFlags are the flags of "wactor reminders".
+type remindersFlags struct {
+	addr    string
+	timeout time.Duration
+	json    bool
+}
+
+func setupReminders(fs *flag.FlagSet) runner {
+	f := new(remindersFlags)
+	addr := os.Getenv("WACTOR_ADDR")
+	if addr == "" {
+		addr = defaultAddr
+	}
+	fs.StringVar(&f.addr, "addr", addr, "`URL` of wactor's HTTP API ($WACTOR_ADDR)")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this `duration`")
+	fs.BoolVar(&f.json, "json", false, "print the listing as the HTTP API returns it")
+	return f.run
+}
+
+// reminderListing is the answer of GET /v1/actors/{type}/{id}/reminders.
+type reminderListing struct {
+	Reminders []struct {
+		Name    string `json:"name"`
+		Method  string `json:"method"`
+		Due     string `json:"due"`
+		Kind    string `json:"kind"`
+		EveryMS int64  `json:"every_ms"`
+		Cron    string `json:"cron"`
+		Missed  string `json:"missed"`
+	} `json:"reminders"`
+}
+
+func (f *remindersFlags) run(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 || args[0] != "list" {
+		return usageError(stderr, "reminders", "reminders takes list TYPE/ID, as in: wactor reminders list alarm/a")
+	}
+	typ, id, ok := strings.Cut(args[1], "/")
+	if !ok || typ == "" || id == "" {
+		return usageError(stderr, "reminders", "actor %q is not of the form TYPE/ID, as in alarm/a", args[1])
+	}
+	base, err := parseAddr(f.addr)
+	if err != nil {
+		return usageError(stderr, "reminders", "%v", err)
+	}
+	target := strings.TrimSuffix(base.String(), "/") + "/v1/actors/" + url.PathEscape(typ) + "/" + url.PathEscape(id) + "/reminders"
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "wactor: %v\n", err)
+		return exitFail
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(stderr, "wactor: %s\n", describeTransportError(err, base, f.timeout))
+		return exitFail
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
+	if err != nil {
+		fmt.Fprintf(stderr, "wactor: reading the reply from %s: %s\n", base.Redacted(), describeTransportError(err, base, f.timeout))
+		return exitFail
+	}
+	if resp.StatusCode >= 300 {
+		var e errorBody
+		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
+			fmt.Fprintf(stderr, "wactor: %s: %s\n", e.Error.Code, e.Error.Message)
+		} else {
+			fmt.Fprintf(stderr, "wactor: %s answered %s: %s\n", base.Redacted(), resp.Status, strings.TrimSpace(string(body)))
+		}
+		return exitFail
+	}
+	if f.json {
+		fmt.Fprintf(stdout, "%s\n", strings.TrimSpace(string(body)))
+		return exitOK
+	}
+	var list reminderListing
+	if err := json.Unmarshal(body, &list); err != nil {
+		fmt.Fprintf(stderr, "wactor: %s answered something that is not a reminder listing: %v\n", base.Redacted(), err)
+		return exitFail
+	}
+	if len(list.Reminders) == 0 {
+		fmt.Fprintf(stdout, "%s has no reminders\n", args[1])
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSCHEDULE\tNEXT (UTC)\tMETHOD\tMISSED")
+	for _, r := range list.Reminders {
+		schedule := r.Kind
+		switch r.Kind {
+		case "every":
+			schedule = "every " + (time.Duration(r.EveryMS) * time.Millisecond).String()
+		case "cron":
+			schedule = "cron " + r.Cron
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, schedule, r.Due, r.Method, r.Missed)
+	}
+	tw.Flush()
+	return exitOK
+}
