@@ -40,7 +40,17 @@ help:
 	@echo 'make bench-suite  wactor vs protoactor-go, Erlang, raw wazero/badger, net/http (bench/README.md); BENCHFLAGS=-quick'
 	@echo 'make clean   remove bin/'
 
-build: bin/wactor build-go build-c build-rust build-as
+# Each language's examples are built when its toolchain is present; a
+# missing toolchain is named (with what to install) and the rest still
+# builds. The tests need them all: .ci/run installs every toolchain.
+build: bin/wactor build-go
+	@missing=""; \
+	$(MAKE) --no-print-directory build-c || missing="$$missing C"; \
+	$(MAKE) --no-print-directory build-rust || missing="$$missing Rust"; \
+	$(MAKE) --no-print-directory build-as || missing="$$missing AssemblyScript"; \
+	if [ -n "$$missing" ]; then \
+		echo "make build: not built, for want of a toolchain (see above):$$missing" >&2; \
+	fi
 
 # go build keeps its own cache, so these always ask it.
 bin/wactor: FORCE
