@@ -103,24 +103,8 @@ func (f *callFlags) call(tell bool, args []string, stdout, stderr io.Writer) int
 	if f.key != "" {
 		req.Header.Set("Idempotency-Key", f.key)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		fmt.Fprintf(stderr, "wactor: %s\n", describeTransportError(err, base, f.timeout))
-		return exitFail
-	}
-	defer resp.Body.Close()
-	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
-	if err != nil {
-		fmt.Fprintf(stderr, "wactor: reading the reply from %s: %s\n", base.Redacted(), describeTransportError(err, base, f.timeout))
-		return exitFail
-	}
-	if resp.StatusCode >= 300 {
-		var e errorBody
-		if json.Unmarshal(reply, &e) == nil && e.Error.Code != "" {
-			fmt.Fprintf(stderr, "wactor: %s: %s\n", e.Error.Code, e.Error.Message)
-		} else {
-			fmt.Fprintf(stderr, "wactor: %s answered %s: %s\n", base.Redacted(), resp.Status, strings.TrimSpace(string(reply)))
-		}
+	reply, ok := roundTrip(req, base, f.timeout, stderr)
+	if !ok {
 		return exitFail
 	}
 	if tell {
@@ -133,6 +117,33 @@ func (f *callFlags) call(tell bool, args []string, stdout, stderr io.Writer) int
 	}
 	fmt.Fprintf(stdout, "%s\n", reply)
 	return exitOK
+}
+
+// roundTrip sends req to the gateway at base and returns the body of a
+// successful answer; otherwise it prints what went wrong (the gateway's
+// error code and message, or why it could not be reached) and reports false.
+func roundTrip(req *http.Request, base *url.URL, timeout time.Duration, stderr io.Writer) ([]byte, bool) {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(stderr, "wactor: %s\n", describeTransportError(err, base, timeout))
+		return nil, false
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
+	if err != nil {
+		fmt.Fprintf(stderr, "wactor: reading the reply from %s: %s\n", base.Redacted(), describeTransportError(err, base, timeout))
+		return nil, false
+	}
+	if resp.StatusCode >= 300 {
+		var e errorBody
+		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
+			fmt.Fprintf(stderr, "wactor: %s: %s\n", e.Error.Code, e.Error.Message)
+		} else {
+			fmt.Fprintf(stderr, "wactor: %s answered %s: %s\n", base.Redacted(), resp.Status, strings.TrimSpace(string(body)))
+		}
+		return nil, false
+	}
+	return body, true
 }
 
 // parseAddr accepts a URL or a bare host:port.

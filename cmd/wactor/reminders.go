@@ -67,24 +67,8 @@ func (f *remindersFlags) run(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		fmt.Fprintf(stderr, "wactor: %s\n", describeTransportError(err, base, f.timeout))
-		return exitFail
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
-	if err != nil {
-		fmt.Fprintf(stderr, "wactor: reading the reply from %s: %s\n", base.Redacted(), describeTransportError(err, base, f.timeout))
-		return exitFail
-	}
-	if resp.StatusCode >= 300 {
-		var e errorBody
-		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
-			fmt.Fprintf(stderr, "wactor: %s: %s\n", e.Error.Code, e.Error.Message)
-		} else {
-			fmt.Fprintf(stderr, "wactor: %s answered %s: %s\n", base.Redacted(), resp.Status, strings.TrimSpace(string(body)))
-		}
+	body, ok := roundTrip(req, base, f.timeout, stderr)
+	if !ok {
 		return exitFail
 	}
 	if f.json {
