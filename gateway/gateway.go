@@ -65,6 +65,9 @@ func New(h *host.Host, cfg Config) *Gateway {
 	g.mux.HandleFunc("GET /v1/actors/{type}/{id}/reminders", g.reminders)
 	g.route("GET /v1/actors", g.activations)
 	g.route("GET /v1/types", g.types)
+	g.route("GET /v1/deadletters", g.deadLetters)
+	g.route("POST /v1/deadletters/{id}/replay", g.replayDeadLetter)
+	g.route("DELETE /v1/deadletters/{id}", g.deleteDeadLetter)
 	g.route("GET /healthz", g.healthz)
 	g.route("GET /readyz", g.readyz)
 	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -428,4 +431,56 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// deadLetterJSON is one dead letter in GET /v1/deadletters.
+type deadLetterJSON struct {
+	ID          string          `json:"id"`
+	Target      string          `json:"target"`
+	Sender      string          `json:"sender,omitempty"`
+	Method      string          `json:"method"`
+	Payload     json.RawMessage `json:"payload"`
+	PayloadCBOR []byte          `json:"payload_cbor,omitempty"`
+	Error       string          `json:"error"`
+	Attempts    int             `json:"attempts"`
+	At          string          `json:"at"`
+}
+
+func (g *Gateway) deadLetters(w http.ResponseWriter, r *http.Request) {
+	list, err := g.h.DeadLetters(r.Context())
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	out := make([]deadLetterJSON, len(list))
+	for i, d := range list {
+		m := d.Message
+		j := deadLetterJSON{ID: m.ID, Target: m.Target, Sender: m.Sender, Method: m.Method,
+			Payload: json.RawMessage("null"), Error: d.Error, Attempts: d.Attempts, At: d.At.UTC().Format(time.RFC3339Nano)}
+		if len(m.Payload) > 0 {
+			if p, err := cborToJSON(m.Payload); err == nil {
+				j.Payload = p
+			} else {
+				j.PayloadCBOR = m.Payload // base64 in JSON
+			}
+		}
+		out[i] = j
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deadletters": out})
+}
+
+func (g *Gateway) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
+	if err := g.h.ReplayDeadLetter(r.Context(), r.PathValue("id")); err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "replayed"})
+}
+
+func (g *Gateway) deleteDeadLetter(w http.ResponseWriter, r *http.Request) {
+	if err := g.h.DeleteDeadLetter(r.Context(), r.PathValue("id")); err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
 }

@@ -351,8 +351,8 @@ func (a *activation) reload(ctx context.Context) {
 // does the reminders loop for a reminder firing (it fires it again later).
 // A timer tick is dropped. A tell has nobody to tell: when retry is set
 // (the guest broke) it is tried again with backoff; after its last
-// attempt, or when the actor itself answered with an error, it is logged
-// and consumed so that it is not redelivered after a restart.
+// attempt, or when the actor itself answered with an error, it moves from
+// the outbox to the dead letters, in one commit, with its error.
 func (a *activation) consumeFailed(ctx context.Context, m *scheduler.Message, err error, retry bool) error {
 	if m.Timer != "" {
 		a.h.log.Warn("timer tick failed", "actor", a.ref.String(), "timer", m.Timer, "method", m.Method, "err", err)
@@ -367,9 +367,20 @@ func (a *activation) consumeFailed(ctx context.Context, m *scheduler.Message, er
 		a.h.retryLater(m)
 		return err
 	}
-	a.h.log.Warn("tell failed and was dropped", "actor", a.ref.String(), "method", m.Method,
+	a.h.log.Warn("tell failed; moved to the dead letters", "actor", a.ref.String(), "method", m.Method,
 		"id", m.ID, "attempts", m.Attempt, "err", err)
-	a.consume(ctx, m)
+	dead := storage.DeadLetter{
+		Message: storage.Message{ID: m.ID, Target: a.ref.String(), Sender: refString(m.Sender),
+			Method: m.Method, Payload: m.Payload, Key: m.Key},
+		Error:    err.Error(),
+		Attempts: m.Attempt,
+		At:       time.Now(),
+	}
+	resume := a.h.sched.Blocking(ctx)
+	defer resume()
+	if cerr := a.h.store.Commit(ctx, &storage.Batch{Consumed: []string{m.ID}, DeadLetters: []storage.DeadLetter{dead}}); cerr != nil {
+		a.h.log.Error("moving a tell to the dead letters", "id", m.ID, "err", cerr)
+	}
 	return err
 }
 

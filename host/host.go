@@ -589,3 +589,56 @@ func asABIError(err error) *abi.Error {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// DeadLetters lists the tells the host gave up on: the message, its last
+// error and how often it was tried.
+func (h *Host) DeadLetters(ctx context.Context) ([]storage.DeadLetter, error) {
+	list, err := h.store.DeadLetters(ctx)
+	if err != nil {
+		return nil, abi.NewError(abi.CodeUnavailable, "reading the dead letters: "+err.Error())
+	}
+	return list, nil
+}
+
+// ReplayDeadLetter sends a dead letter again as a new tell, with its
+// sender, payload and idempotency key, and removes it from the dead
+// letters in the same commit.
+func (h *Host) ReplayDeadLetter(ctx context.Context, id string) error {
+	d, err := h.deadLetter(ctx, id)
+	if err != nil {
+		return err
+	}
+	m := d.Message
+	m.ID = h.ids.next()
+	if err := h.store.Commit(ctx, &storage.Batch{Send: []storage.Message{m}, ClearDeadLetters: []string{id}}); err != nil {
+		return abi.NewError(abi.CodeUnavailable, "replaying dead letter "+id+": "+err.Error())
+	}
+	h.deliver([]storage.Message{m})
+	return nil
+}
+
+// DeleteDeadLetter forgets a dead letter.
+func (h *Host) DeleteDeadLetter(ctx context.Context, id string) error {
+	if _, err := h.deadLetter(ctx, id); err != nil {
+		return err
+	}
+	if err := h.store.Commit(ctx, &storage.Batch{ClearDeadLetters: []string{id}}); err != nil {
+		return abi.NewError(abi.CodeUnavailable, "deleting dead letter "+id+": "+err.Error())
+	}
+	return nil
+}
+
+// deadLetter finds a dead letter by scanning them all: there are few, and
+// they are an operator's concern, not a turn's.
+func (h *Host) deadLetter(ctx context.Context, id string) (storage.DeadLetter, error) {
+	list, err := h.DeadLetters(ctx)
+	if err != nil {
+		return storage.DeadLetter{}, err
+	}
+	for _, d := range list {
+		if d.Message.ID == id {
+			return d, nil
+		}
+	}
+	return storage.DeadLetter{}, abi.NewError(abi.CodeBadRequest, "no dead letter "+strconv.Quote(id)+"; GET /v1/deadletters lists them")
+}

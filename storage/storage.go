@@ -94,6 +94,19 @@ type Batch struct {
 	// CancelReminders deletes reminders of Actor by name; a name that has
 	// none is not an error. A name both set and cancelled is deleted.
 	CancelReminders []string
+	// DeadLetters are kept: messages given up on, by their Message.ID.
+	DeadLetters []DeadLetter
+	// ClearDeadLetters removes dead letters by ID (replayed or deleted).
+	ClearDeadLetters []string
+}
+
+// DeadLetter is a message the host gave up on, kept so that an operator
+// can see why, and replay or delete it.
+type DeadLetter struct {
+	Message  Message // its ID identifies the dead letter
+	Error    string  // the last error, "code: message"
+	Attempts int
+	At       time.Time // when it was given up on
 }
 
 // ChangesState reports whether b writes or deletes any state.
@@ -102,7 +115,8 @@ func (b *Batch) ChangesState() bool { return len(b.Puts) > 0 || len(b.Deletes) >
 // Empty reports whether b commits nothing at all.
 func (b *Batch) Empty() bool {
 	return !b.ChangesState() && len(b.Send) == 0 && len(b.Consumed) == 0 && b.Record == nil &&
-		len(b.Reminders) == 0 && len(b.CancelReminders) == 0
+		len(b.Reminders) == 0 && len(b.CancelReminders) == 0 &&
+		len(b.DeadLetters) == 0 && len(b.ClearDeadLetters) == 0
 }
 
 // Store is durable storage for actors. Every method is safe for concurrent
@@ -127,6 +141,8 @@ type Store interface {
 	DueReminders(ctx context.Context, before time.Time, limit int) ([]Reminder, error)
 	// Reminders returns the reminders of actor, sorted by Name.
 	Reminders(ctx context.Context, actor string) ([]Reminder, error)
+	// DeadLetters returns every dead letter, sorted by message ID.
+	DeadLetters(ctx context.Context) ([]DeadLetter, error)
 	// Close releases the store; it waits for commits in flight.
 	Close() error
 }

@@ -389,7 +389,87 @@ func add(txn *badger.Txn, b *storage.Batch) (conflict bool, err error) {
 			return false, err
 		}
 	}
+	for _, id := range b.ClearDeadLetters {
+		if err := txn.Delete(deadKey(id)); err != nil {
+			return false, err
+		}
+	}
+	for _, d := range b.DeadLetters {
+		if err := txn.Set(deadKey(d.Message.ID), encodeDeadLetter(d)); err != nil {
+			return false, err
+		}
+	}
 	return false, nil
+}
+
+// DeadLetters returns every dead letter; badger's key order is the ID
+// order.
+func (s *Store) DeadLetters(ctx context.Context) ([]storage.DeadLetter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, storage.ErrClosed
+	}
+	var list []storage.DeadLetter
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte{kindDead}
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			id := string(item.Key()[1:])
+			err := item.Value(func(v []byte) error {
+				d, err := decodeDeadLetter(id, v)
+				list = append(list, d)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("badgerstore: dead letters: %w", err)
+	}
+	return list, nil
+}
+
+// encodeDeadLetter encodes d without its ID, which is in the key: attempts
+// and time (uvarint, varint nanoseconds), the error (uvarint length and
+// bytes), then the message as encodeMessage writes it.
+func encodeDeadLetter(d storage.DeadLetter) []byte {
+	b := binary.AppendUvarint(nil, uint64(d.Attempts))
+	b = binary.AppendVarint(b, d.At.UnixNano())
+	b = binary.AppendUvarint(b, uint64(len(d.Error)))
+	b = append(b, d.Error...)
+	return append(b, encodeMessage(d.Message)...)
+}
+
+func decodeDeadLetter(id string, b []byte) (storage.DeadLetter, error) {
+	var d storage.DeadLetter
+	attempts, n := binary.Uvarint(b)
+	if n <= 0 {
+		return d, fmt.Errorf("dead letter %q: truncated", id)
+	}
+	b = b[n:]
+	at, n := binary.Varint(b)
+	if n <= 0 {
+		return d, fmt.Errorf("dead letter %q: truncated", id)
+	}
+	b = b[n:]
+	elen, n := binary.Uvarint(b)
+	if n <= 0 || elen > uint64(len(b)-n) {
+		return d, fmt.Errorf("dead letter %q: truncated", id)
+	}
+	d.Attempts, d.At, d.Error = int(attempts), time.Unix(0, at), string(b[n:n+int(elen)])
+	m, err := decodeMessage(id, b[n+int(elen):])
+	d.Message = m
+	return d, err
 }
 
 // deleteReminder deletes a reminder and its due-time index entry, if it
@@ -561,6 +641,7 @@ const (
 	kindRecord  = 'r'
 	kindDue     = 'd'
 	kindRemind  = 'm'
+	kindDead    = 'x'
 )
 
 // stateKey returns the key of actor's state entry key; with key "" it is
@@ -578,6 +659,8 @@ func versionKey(actor string) []byte { return append([]byte{kindVersion}, actor.
 func outboxKey(id string) []byte { return append([]byte{kindOutbox}, id...) }
 
 func recordKey(key string) []byte { return append([]byte{kindRecord}, key...) }
+
+func deadKey(id string) []byte { return append([]byte{kindDead}, id...) }
 
 // dueLen is the length of an encoded due time.
 const dueLen = 12

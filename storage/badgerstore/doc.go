@@ -23,6 +23,7 @@
 //	'v' actor                            actor's version, 8 bytes big-endian
 //	'o' id                               an outbox message, see encodeMessage
 //	'r' key                              an idempotency record: the reply, with badger's expiry
+//	'x' id                               a dead letter, see encodeDeadLetter
 //	'd' due uvarint(len(actor)) actor name  a reminder, in the due-time index; see encodeReminder
 //	'm' uvarint(len(actor)) actor name      the due time of actor's reminder name
 //

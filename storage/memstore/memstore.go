@@ -23,6 +23,7 @@ type Store struct {
 	// reminders by actor, then name. DueReminders sorts what is due on
 	// every call: fine for tests, which is what this store is for.
 	reminders map[string]map[string]storage.Reminder
+	dead      map[string]storage.DeadLetter
 	commits   int // since the last sweep of expired records
 }
 
@@ -40,6 +41,7 @@ func New() *Store {
 		records:  make(map[string]storage.Record),
 
 		reminders: make(map[string]map[string]storage.Reminder),
+		dead:      make(map[string]storage.DeadLetter),
 	}
 }
 
@@ -110,6 +112,13 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 		if len(s.reminders[b.Actor]) == 0 {
 			delete(s.reminders, b.Actor)
 		}
+	}
+	for _, id := range b.ClearDeadLetters {
+		delete(s.dead, id)
+	}
+	for _, d := range b.DeadLetters {
+		d.Message.Payload = bytes.Clone(d.Message.Payload)
+		s.dead[d.Message.ID] = d
 	}
 	if s.commits++; s.commits >= sweepEvery {
 		s.commits = 0
@@ -233,5 +242,25 @@ func (s *Store) Close() error {
 	clear(s.outbox)
 	clear(s.records)
 	clear(s.reminders)
+	clear(s.dead)
 	return nil
+}
+
+// DeadLetters returns copies of the dead letters, sorted by message ID.
+func (s *Store) DeadLetters(ctx context.Context) ([]storage.DeadLetter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, storage.ErrClosed
+	}
+	list := make([]storage.DeadLetter, 0, len(s.dead))
+	for _, d := range s.dead {
+		d.Message.Payload = bytes.Clone(d.Message.Payload)
+		list = append(list, d)
+	}
+	slices.SortFunc(list, func(a, b storage.DeadLetter) int { return strings.Compare(a.Message.ID, b.Message.ID) })
+	return list, nil
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"CanceledContext", testCanceledContext},
 		{"Closed", testClosed},
 		{"Records", testRecords},
+		{"DeadLetters", testDeadLetters},
 		{"Reminders", testReminders},
 		{"DueReminderOrder", testDueReminderOrder},
 		{"ReminderUpdateMovesIndex", testReminderUpdateMovesIndex},
@@ -935,4 +936,42 @@ func testRemindersSurviveReopen(t *testing.T, reopen func(t *testing.T) storage.
 
 	s = reopen(t)
 	checkDue(t, s, remindersEpoch.Add(4*time.Hour), 10, c, a, moved)
+}
+
+// testDeadLetters checks that dead letters are kept with their batch,
+// listed in ID order with every field, and cleared by ID.
+func testDeadLetters(t *testing.T, s storage.Store) {
+	at := time.Unix(1700000000, 123).UTC()
+	dead := func(id string) storage.DeadLetter {
+		return storage.DeadLetter{Message: msg(id, "x/1"), Error: "trapped: boom " + id, Attempts: 3, At: at}
+	}
+	list, err := s.DeadLetters(t.Context())
+	if err != nil || len(list) != 0 {
+		t.Fatalf("DeadLetters of an empty store = %v, %v", list, err)
+	}
+	commit(t, s, &storage.Batch{Send: []storage.Message{msg("m1", "x/1")}})
+	// The turn that gives up consumes the message and keeps it, atomically.
+	commit(t, s, &storage.Batch{Consumed: []string{"m1"}, DeadLetters: []storage.DeadLetter{dead("m1")}})
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{dead("m0")}})
+	checkOutbox(t, s)
+	list, err = s.DeadLetters(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Message.ID != "m0" || list[1].Message.ID != "m1" {
+		t.Fatalf("DeadLetters = %+v, want m0 then m1", list)
+	}
+	got, want := list[1], dead("m1")
+	if !got.At.Equal(want.At) || got.Error != want.Error || got.Attempts != want.Attempts ||
+		got.Message.Target != want.Message.Target || got.Message.Method != want.Message.Method ||
+		string(got.Message.Payload) != string(want.Message.Payload) || got.Message.Key != want.Message.Key {
+		t.Fatalf("DeadLetters[1] = %+v, want %+v", got, want)
+	}
+	// Replaying: clear it and send it again, in one batch.
+	commit(t, s, &storage.Batch{ClearDeadLetters: []string{"m1"}, Send: []storage.Message{msg("m2", "x/1")}})
+	list, err = s.DeadLetters(t.Context())
+	if err != nil || len(list) != 1 || list[0].Message.ID != "m0" {
+		t.Fatalf("after clearing m1: %+v, %v", list, err)
+	}
+	checkOutbox(t, s, msg("m2", "x/1"))
 }
