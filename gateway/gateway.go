@@ -65,6 +65,7 @@ func New(h *host.Host, cfg Config) *Gateway {
 	g.mux.HandleFunc("GET /v1/actors/{type}/{id}/reminders", g.reminders)
 	g.route("GET /v1/actors", g.activations)
 	g.route("GET /v1/types", g.types)
+	g.route("GET /v1/reminders", g.allReminders)
 	g.route("GET /v1/deadletters", g.deadLetters)
 	g.route("POST /v1/deadletters/{id}/replay", g.replayDeadLetter)
 	g.route("DELETE /v1/deadletters/{id}", g.deleteDeadLetter)
@@ -267,6 +268,7 @@ func (g *Gateway) activations(w http.ResponseWriter, r *http.Request) {
 
 // reminderJSON describes a durable reminder in GET .../reminders.
 type reminderJSON struct {
+	Actor       string          `json:"actor"`
 	Name        string          `json:"name"`
 	Method      string          `json:"method"`
 	Payload     json.RawMessage `json:"payload"`
@@ -283,13 +285,36 @@ type reminderJSON struct {
 func (g *Gateway) reminders(w http.ResponseWriter, r *http.Request) {
 	ref := abi.Ref{Type: r.PathValue("type"), ID: r.PathValue("id")}
 	infos, err := g.h.Reminders(r.Context(), ref)
+	g.writeReminders(w, r, infos, err)
+}
+
+// maxReminderListing bounds GET /v1/reminders.
+const maxReminderListing = 10000
+
+// allReminders serves GET /v1/reminders?limit=N: every actor's reminders,
+// the next due first (limit 1000 by default, at most 10,000).
+func (g *Gateway) allReminders(w http.ResponseWriter, r *http.Request) {
+	limit := 1000
+	if q := r.URL.Query().Get("limit"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > maxReminderListing {
+			g.fail(w, r, abi.NewError(abi.CodeBadRequest, "limit "+strconv.Quote(q)+" must be a number from 1 to "+strconv.Itoa(maxReminderListing)))
+			return
+		}
+		limit = n
+	}
+	infos, err := g.h.AllReminders(r.Context(), limit)
+	g.writeReminders(w, r, infos, err)
+}
+
+func (g *Gateway) writeReminders(w http.ResponseWriter, r *http.Request, infos []host.ReminderInfo, err error) {
 	if err != nil {
 		g.fail(w, r, err)
 		return
 	}
 	list := make([]reminderJSON, len(infos))
 	for i, rm := range infos {
-		j := reminderJSON{Name: rm.Name, Method: rm.Method, Payload: json.RawMessage("null"),
+		j := reminderJSON{Actor: rm.Actor, Name: rm.Name, Method: rm.Method, Payload: json.RawMessage("null"),
 			Due: rm.Due.UTC().Format(time.RFC3339Nano), DueUnixMS: rm.Due.UnixMilli(), Kind: "once", Missed: rm.Missed}
 		switch {
 		case rm.Every > 0:

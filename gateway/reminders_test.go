@@ -39,7 +39,7 @@ func TestReminderListing(t *testing.T) {
 
 	assert.JSONEq(t, `{"reminders":[]}`, okJSON(t, do(t, srv, "GET", "/v1/actors/alarm/a/reminders", nil)))
 	assert.JSONEq(t, `{"fired":0}`, okJSON(t, post(t, srv, "/v1/actors/alarm/a/set", `{"in_ms":3600000}`)))
-	assert.JSONEq(t, `{"reminders":[{"name":"alarm","method":"ring","payload":null,
+	assert.JSONEq(t, `{"reminders":[{"actor":"alarm/a","name":"alarm","method":"ring","payload":null,
 		"due":"2030-01-01T01:00:00Z","due_unix_ms":1893459600000,"kind":"once","missed":"catch_up"}]}`,
 		okJSON(t, do(t, srv, "GET", "/v1/actors/alarm/a/reminders", nil)))
 
@@ -60,6 +60,19 @@ func TestReminderListing(t *testing.T) {
 	assert.EqualValues(t, 60000, b["every_ms"])
 	assert.Equal(t, "skip", b["missed"])
 	assert.NotContains(t, b, "cron")
+
+	// Every actor's reminders, the next due first.
+	got.Reminders = nil
+	require.NoError(t, json.Unmarshal([]byte(okJSON(t, do(t, srv, "GET", "/v1/reminders", nil))), &got))
+	require.Len(t, got.Reminders, 3)
+	var order []string
+	for _, r := range got.Reminders {
+		order = append(order, r["actor"].(string)+" "+r["name"].(string))
+	}
+	assert.Equal(t, []string{"clockwork/c/d b", "alarm/a alarm", "clockwork/c/d a"}, order)
+	require.NoError(t, json.Unmarshal([]byte(okJSON(t, do(t, srv, "GET", "/v1/reminders?limit=1", nil))), &got))
+	assert.Len(t, got.Reminders, 1)
+	wantError(t, do(t, srv, "GET", "/v1/reminders?limit=0", nil), http.StatusBadRequest, "bad_request")
 
 	assert.Equal(t, http.StatusOK, do(t, srv, "HEAD", "/v1/actors/alarm/a/reminders", nil).status)
 	wantError(t, do(t, srv, "GET", "/v1/actors/nosuch/a/reminders", nil), http.StatusNotFound, "unknown_type")

@@ -295,6 +295,7 @@ func (a *activation) prepareFiring(ctx context.Context, m *scheduler.Message) (*
 
 // ReminderInfo describes a durable reminder of an actor.
 type ReminderInfo struct {
+	Actor   string // "type/id"
 	Name    string
 	Method  string
 	Payload []byte    // CBOR, as the actor set it
@@ -318,10 +319,25 @@ func (h *Host) Reminders(ctx context.Context, ref abi.Ref) ([]ReminderInfo, erro
 	if err != nil {
 		return nil, abi.NewError(abi.CodeUnavailable, "reading the reminders of "+ref.String()+": "+err.Error())
 	}
+	return reminderInfos(list), nil
+}
+
+// AllReminders lists the durable reminders of every actor, the next due
+// first, at most limit of them: it reads the due-time index, so its cost
+// follows limit, not the number stored.
+func (h *Host) AllReminders(ctx context.Context, limit int) ([]ReminderInfo, error) {
+	list, err := h.store.DueReminders(ctx, time.Unix(1<<40, 0), limit)
+	if err != nil {
+		return nil, abi.NewError(abi.CodeUnavailable, "reading the reminders: "+err.Error())
+	}
+	return reminderInfos(list), nil
+}
+
+func reminderInfos(list []storage.Reminder) []ReminderInfo {
 	infos := make([]ReminderInfo, len(list))
 	for i, r := range list {
 		s, _ := decodeSchedule(r.Schedule)
-		infos[i] = ReminderInfo{Name: r.Name, Method: r.Method, Payload: r.Payload, Due: r.Due, Every: s.every, Cron: s.cron, Missed: r.Missed}
+		infos[i] = ReminderInfo{Actor: r.Actor, Name: r.Name, Method: r.Method, Payload: r.Payload, Due: r.Due, Every: s.every, Cron: s.cron, Missed: r.Missed}
 	}
-	return infos, nil
+	return infos
 }

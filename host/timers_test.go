@@ -220,12 +220,12 @@ func TestRemindersFire(t *testing.T) {
 	list, err := h.Reminders(ctx, aref)
 	require.NoError(t, err)
 	require.Len(t, list, 3)
-	assert.Equal(t, host.ReminderInfo{Name: "cron", Method: "hit", Payload: cborOf(t, M{"name": "cron"}),
+	assert.Equal(t, host.ReminderInfo{Actor: "clock/rem", Name: "cron", Method: "hit", Payload: cborOf(t, M{"name": "cron"}),
 		Due: epoch.Add(5 * time.Minute), Cron: "*/5 * * * *", Missed: "skip"}, list[0])
 	assert.Equal(t, "every", list[1].Name)
 	assert.Equal(t, time.Second, list[1].Every)
 	assert.Equal(t, epoch.Add(500*time.Millisecond), list[1].Due)
-	assert.Equal(t, host.ReminderInfo{Name: "once", Method: "hit", Payload: cborOf(t, M{"name": "once"}),
+	assert.Equal(t, host.ReminderInfo{Actor: "clock/rem", Name: "once", Method: "hit", Payload: cborOf(t, M{"name": "once"}),
 		Due: epoch.Add(1500 * time.Millisecond), Missed: "catch_up"}, list[2])
 
 	clock.Advance(500 * time.Millisecond)

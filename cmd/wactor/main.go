@@ -92,15 +92,17 @@ Example:
 		},
 		{
 			name:    "reminders",
-			args:    "list TYPE/ID [--addr URL] [--json] [--timeout D]",
-			summary: "list the durable reminders of an actor",
+			args:    "list [TYPE/ID] [--addr URL] [--json] [--timeout D]",
+			summary: "list the durable reminders of an actor, or of all",
 			help: `Asks a running wactor for the reminders of one actor, whether it is active
 or not, and prints their names, schedules, next firing times (UTC),
-methods and missed-tick policies. The address is --addr, else
-$WACTOR_ADDR, else http://127.0.0.1:8080.
+methods and missed-tick policies. Without TYPE/ID it lists every actor's
+reminders, the next due first (the first 1,000). The address is --addr,
+else $WACTOR_ADDR, else http://127.0.0.1:8080.
 
 Example:
   wactor reminders list alarm/a
+  wactor reminders list
 `,
 			setup: setupReminders,
 		},

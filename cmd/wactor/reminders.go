@@ -36,6 +36,7 @@ func setupReminders(fs *flag.FlagSet) runner {
 // reminderListing is the answer of GET /v1/actors/{type}/{id}/reminders.
 type reminderListing struct {
 	Reminders []struct {
+		Actor   string `json:"actor"`
 		Name    string `json:"name"`
 		Method  string `json:"method"`
 		Due     string `json:"due"`
@@ -47,18 +48,23 @@ type reminderListing struct {
 }
 
 func (f *remindersFlags) run(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 2 || args[0] != "list" {
-		return usageError(stderr, "reminders", "reminders takes list TYPE/ID, as in: wactor reminders list alarm/a")
-	}
-	typ, id, ok := strings.Cut(args[1], "/")
-	if !ok || typ == "" || id == "" {
-		return usageError(stderr, "reminders", "actor %q is not of the form TYPE/ID, as in alarm/a", args[1])
+	if len(args) < 1 || len(args) > 2 || args[0] != "list" {
+		return usageError(stderr, "reminders", "reminders takes list [TYPE/ID], as in: wactor reminders list alarm/a")
 	}
 	base, err := parseAddr(f.addr)
 	if err != nil {
 		return usageError(stderr, "reminders", "%v", err)
 	}
-	target := strings.TrimSuffix(base.String(), "/") + "/v1/actors/" + url.PathEscape(typ) + "/" + url.PathEscape(id) + "/reminders"
+	// Without an actor: every actor's reminders, the next due first.
+	target, none := strings.TrimSuffix(base.String(), "/")+"/v1/reminders", "no actor has reminders"
+	if len(args) == 2 {
+		typ, id, ok := strings.Cut(args[1], "/")
+		if !ok || typ == "" || id == "" {
+			return usageError(stderr, "reminders", "actor %q is not of the form TYPE/ID, as in alarm/a", args[1])
+		}
+		target = strings.TrimSuffix(base.String(), "/") + "/v1/actors/" + url.PathEscape(typ) + "/" + url.PathEscape(id) + "/reminders"
+		none = args[1] + " has no reminders"
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
@@ -81,10 +87,14 @@ func (f *remindersFlags) run(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	if len(list.Reminders) == 0 {
-		fmt.Fprintf(stdout, "%s has no reminders\n", args[1])
+		fmt.Fprintln(stdout, none)
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	all := len(args) == 1 // name each reminder's actor
+	if all {
+		fmt.Fprint(tw, "ACTOR\t")
+	}
 	fmt.Fprintln(tw, "NAME\tSCHEDULE\tNEXT (UTC)\tMETHOD\tMISSED")
 	for _, r := range list.Reminders {
 		schedule := r.Kind
@@ -93,6 +103,9 @@ func (f *remindersFlags) run(args []string, stdout, stderr io.Writer) int {
 			schedule = "every " + (time.Duration(r.EveryMS) * time.Millisecond).String()
 		case "cron":
 			schedule = "cron " + r.Cron
+		}
+		if all {
+			fmt.Fprintf(tw, "%s\t", r.Actor)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, schedule, r.Due, r.Method, r.Missed)
 	}

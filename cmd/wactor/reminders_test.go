@@ -32,6 +32,10 @@ func TestRemindersList(t *testing.T) {
 			stdout: []string{`"due_unix_ms":1893459600000`}},
 		{name: "none", args: []string{"reminders", "list", "alarm/a b"}, status: 200, answer: `{"reminders":[]}`,
 			stdout: []string{"alarm/a b has no reminders"}},
+		{name: "all", args: []string{"reminders", "list"}, status: 200, answer: listing,
+			stdout: []string{"ACTOR", "cron 0 9 * * *"}},
+		{name: "none at all", args: []string{"reminders", "list"}, status: 200, answer: `{"reminders":[]}`,
+			stdout: []string{"no actor has reminders"}},
 		{name: "error", args: []string{"reminders", "list", "alarm/a b"}, status: 404,
 			answer: `{"error":{"code":"unknown_type","message":"no actor type \"alarm\""}}`, code: exitFail,
 			stderr: "wactor: unknown_type: no actor type \"alarm\""},
@@ -52,12 +56,16 @@ func TestRemindersList(t *testing.T) {
 			}
 			g.mu.Lock()
 			defer g.mu.Unlock()
-			if g.req.Method != http.MethodGet || g.req.URL.EscapedPath() != "/v1/actors/alarm/a%20b/reminders" {
+			want := "/v1/actors/alarm/a%20b/reminders"
+			if len(tt.args) == 2 {
+				want = "/v1/reminders"
+			}
+			if g.req.Method != http.MethodGet || g.req.URL.EscapedPath() != want {
 				t.Errorf("request %s %s", g.req.Method, g.req.URL.EscapedPath())
 			}
 		})
 	}
-	for _, bad := range [][]string{{"reminders"}, {"reminders", "alarm/a"}, {"reminders", "show", "alarm/a"}, {"reminders", "list", "alarm"}} {
+	for _, bad := range [][]string{{"reminders"}, {"reminders", "alarm/a"}, {"reminders", "show", "alarm/a"}, {"reminders", "list", "alarm"}, {"reminders", "list", "a/b", "c/d"}} {
 		if code, _, stderr := runCLI(t, bad...); code != exitUsage || !strings.Contains(stderr, "wactor help reminders") {
 			t.Errorf("%q: exit %d, stderr %q", bad, code, stderr)
 		}
