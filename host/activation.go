@@ -199,11 +199,14 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 // translating whatever goes wrong into an *abi.Error.
 func (a *activation) invoke(t *turn) error {
 	inst := t.inst
-	inst.stack[0] = uint64(len(a.reqBuf))
-	if err := inst.alloc.CallWithStack(t.ctx, inst.stack); err != nil {
-		return a.guestFailure(t, abi.ExportAlloc, err)
+	if uint32(len(a.reqBuf)) > inst.inCap {
+		inst.stack[0] = uint64(len(a.reqBuf))
+		if err := inst.alloc.CallWithStack(t.ctx, inst.stack); err != nil {
+			return a.guestFailure(t, abi.ExportAlloc, err)
+		}
+		inst.inPtr, inst.inCap = uint32(inst.stack[0]), uint32(len(a.reqBuf))
 	}
-	ptr := uint32(inst.stack[0])
+	ptr := inst.inPtr
 	if !inst.mod.Memory().Write(ptr, a.reqBuf) {
 		return abi.NewError(abi.CodeBadReply, abi.ExportAlloc+" returned "+itoa(int(ptr))+", which has no room for "+itoa(len(a.reqBuf))+" bytes in guest memory")
 	}

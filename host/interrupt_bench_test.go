@@ -16,8 +16,10 @@ import (
 //   - unprotected: no close checks compiled in, a context without Done;
 //   - checks-only: close checks compiled in, a context without Done
 //     (what a turn would cost if something else could stop the guest);
-//   - cancellable: close checks and a cancellable context, as turns run
-//     now; wazero starts a goroutine per call to watch the context.
+//   - cancellable: close checks and a cancellable context; wazero starts a
+//     goroutine per call to watch the context;
+//   - cancellable-reuse: the same with the input buffer reused, one call
+//     into the guest per message instead of two, as turns run now.
 func BenchmarkGuestCall(b *testing.B) {
 	wasm := testwasm.C(b, "counter")
 	req := (&abi.Request{Kind: abi.KindMessage, Method: "get", Payload: []byte{0xa0}, ID: "1"}).AppendTo(nil)
@@ -25,10 +27,12 @@ func BenchmarkGuestCall(b *testing.B) {
 		name        string
 		checks      bool
 		cancellable bool
+		reuse       bool
 	}{
-		{"unprotected", false, false},
-		{"checks-only", true, false},
-		{"cancellable", true, true},
+		{"unprotected", false, false, false},
+		{"checks-only", true, false, false},
+		{"cancellable", true, true, false},
+		{"cancellable-reuse", true, true, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()
@@ -53,11 +57,14 @@ func BenchmarkGuestCall(b *testing.B) {
 				if bc.cancellable {
 					c, cancel = context.WithCancel(callCtx)
 				}
-				inst.stack[0] = uint64(len(req))
-				if err := inst.alloc.CallWithStack(c, inst.stack); err != nil {
-					b.Fatal(err)
+				if !bc.reuse || inst.inCap == 0 {
+					inst.stack[0] = uint64(len(req))
+					if err := inst.alloc.CallWithStack(c, inst.stack); err != nil {
+						b.Fatal(err)
+					}
+					inst.inPtr, inst.inCap = uint32(inst.stack[0]), uint32(len(req))
 				}
-				ptr := uint32(inst.stack[0])
+				ptr := inst.inPtr
 				inst.mod.Memory().Write(ptr, req)
 				inst.stack[0], inst.stack[1] = uint64(ptr), uint64(len(req))
 				if err := inst.handle.CallWithStack(c, inst.stack); err != nil {

@@ -200,6 +200,10 @@ type instance struct {
 	alloc  api.Function
 	handle api.Function
 	stack  []uint64 // reused for CallWithStack
+	// The input buffer the guest's last wactor_alloc returned, and its
+	// size: requests that fit are written there without asking again,
+	// which saves a call into the guest per message (docs/ABI.md 4).
+	inPtr, inCap uint32
 }
 
 func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*instance, error) {
