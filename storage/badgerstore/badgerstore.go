@@ -188,24 +188,10 @@ func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
 		return nil, storage.ErrClosed
 	}
 	var msgs []storage.Message
-	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte{kindOutbox}
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			id := string(item.Key()[1:])
-			err := item.Value(func(v []byte) error {
-				m, err := decodeMessage(id, v)
-				msgs = append(msgs, m)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+	err := s.scanIDs(kindOutbox, func(id string, v []byte) error {
+		m, err := decodeMessage(id, v)
+		msgs = append(msgs, m)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: outbox: %w", err)
@@ -414,29 +400,35 @@ func (s *Store) DeadLetters(ctx context.Context) ([]storage.DeadLetter, error) {
 		return nil, storage.ErrClosed
 	}
 	var list []storage.DeadLetter
-	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte{kindDead}
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			id := string(item.Key()[1:])
-			err := item.Value(func(v []byte) error {
-				d, err := decodeDeadLetter(id, v)
-				list = append(list, d)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+	err := s.scanIDs(kindDead, func(id string, v []byte) error {
+		d, err := decodeDeadLetter(id, v)
+		list = append(list, d)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: dead letters: %w", err)
 	}
 	return list, nil
+}
+
+// scanIDs calls fn, in key order, with the id and value of every key of
+// kind, a kind whose keys are the kind byte followed by an id. v is valid
+// only during the call.
+func (s *Store) scanIDs(kind byte, fn func(id string, v []byte) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte{kind}
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			id := string(item.Key()[1:])
+			if err := item.Value(func(v []byte) error { return fn(id, v) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // encodeDeadLetter encodes d without its ID, which is in the key: attempts
