@@ -8,28 +8,16 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 )
 
 // deadLettersFlags are the flags of "wactor deadletters".
-type deadLettersFlags struct {
-	addr    string
-	timeout time.Duration
-	json    bool
-}
+type deadLettersFlags struct{ listFlags }
 
 func setupDeadLetters(fs *flag.FlagSet) runner {
 	f := new(deadLettersFlags)
-	addr := os.Getenv("WACTOR_ADDR")
-	if addr == "" {
-		addr = defaultAddr
-	}
-	fs.StringVar(&f.addr, "addr", addr, "`URL` of wactor's HTTP API ($WACTOR_ADDR)")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this `duration`")
-	fs.BoolVar(&f.json, "json", false, "print the listing as the HTTP API returns it")
+	f.register(fs)
 	return f.run
 }
 

@@ -14,15 +14,15 @@ import (
 	"time"
 )
 
-// remindersFlags are the flags of "wactor reminders".
-type remindersFlags struct {
+// listFlags are the flags of the commands that read listings from a
+// running wactor: reminders and deadletters.
+type listFlags struct {
 	addr    string
 	timeout time.Duration
 	json    bool
 }
 
-func setupReminders(fs *flag.FlagSet) runner {
-	f := new(remindersFlags)
+func (f *listFlags) register(fs *flag.FlagSet) {
 	addr := os.Getenv("WACTOR_ADDR")
 	if addr == "" {
 		addr = defaultAddr
@@ -30,6 +30,14 @@ func setupReminders(fs *flag.FlagSet) runner {
 	fs.StringVar(&f.addr, "addr", addr, "`URL` of wactor's HTTP API ($WACTOR_ADDR)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this `duration`")
 	fs.BoolVar(&f.json, "json", false, "print the listing as the HTTP API returns it")
+}
+
+// remindersFlags are the flags of "wactor reminders".
+type remindersFlags struct{ listFlags }
+
+func setupReminders(fs *flag.FlagSet) runner {
+	f := new(remindersFlags)
+	f.register(fs)
 	return f.run
 }
 
