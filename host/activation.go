@@ -32,8 +32,7 @@ type activation struct {
 // turn is what one message's processing has buffered so far.
 type turn struct {
 	ctx        context.Context
-	cancel     context.CancelFunc // stops the guest; called by the watchdog
-	timedOut   atomic.Bool        // the watchdog stopped the guest
+	timedOut   atomic.Bool // the watchdog stopped the guest
 	a          *activation
 	cfg        *TypeConfig // of the deployment the turn runs
 	inst       *instance
@@ -109,7 +108,6 @@ func (a *activation) Receive(ctx context.Context, m *scheduler.Message) ([]byte,
 	}
 	t := a.newTurn(ctx, d, m, abi.KindMessage)
 	t.firing = fire
-	defer t.cancel()
 	reply, err := a.call(t)
 	if err != nil {
 		return nil, a.consumeFailed(ctx, m, err, true)
@@ -129,7 +127,7 @@ func (a *activation) Receive(ctx context.Context, m *scheduler.Message) ([]byte,
 // newTurn starts a turn of m (or of a hook) on the current instance.
 func (a *activation) newTurn(ctx context.Context, d *deployment, m *scheduler.Message, kind abi.RequestKind) *turn {
 	t := &turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: kind}
-	t.ctx, t.cancel = context.WithCancel(context.WithValue(ctx, turnKey{}, t))
+	t.ctx = context.WithValue(ctx, turnKey{}, t)
 	return t
 }
 
@@ -137,7 +135,6 @@ func (a *activation) newTurn(ctx context.Context, d *deployment, m *scheduler.Me
 // state writes, tells, timers and reminders commit like a message's.
 func (a *activation) hook(ctx context.Context, kind abi.RequestKind) error {
 	t := a.newTurn(ctx, a.typ.current(), &scheduler.Message{ID: a.h.ids.next(), Target: a.ref}, kind)
-	defer t.cancel()
 	reply, err := a.call(t)
 	if err != nil {
 		return err

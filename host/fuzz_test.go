@@ -150,8 +150,7 @@ func FuzzHostCall(f *testing.F) {
 			deadline: time.Now().Add(time.Minute)}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		tn.ctx, tn.cancel = context.WithCancel(context.WithValue(ctx, turnKey{}, tn))
-		defer tn.cancel()
+		tn.ctx = context.WithValue(ctx, turnKey{}, tn)
 
 		status, res, v := callGuarded(tn, c.call, bytes.Clone(arg))
 		if v != nil {

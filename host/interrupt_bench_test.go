@@ -5,40 +5,63 @@ import (
 	"testing"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/internal/testwasm"
 )
 
-// BenchmarkGuestCall measures one request through wactor_alloc and
-// wactor_handle of the C counter's get, below the scheduler, to price the
-// interruption machinery a per-turn execution limit needs:
-//   - unprotected: no close checks compiled in, a context without Done;
-//   - checks-only: close checks compiled in, a context without Done
-//     (what a turn would cost if something else could stop the guest);
-//   - cancellable: close checks and a cancellable context; wazero starts a
-//     goroutine per call to watch the context;
-//   - cancellable-reuse: the same with the input buffer reused, one call
-//     into the guest per message instead of two, as turns run now.
+// interruptVariants are the ways a guest call can be made interruptible,
+// priced by the benchmarks below against a call that cannot be stopped:
+//   - unprotected: the module as built, no close checks compiled in, a
+//     context without Done: a runaway guest would never stop;
+//   - close-on-done: wazero's WithCloseOnContextDone and a cancellable
+//     context per call, as turns ran before fuel metering; wazero starts a
+//     goroutine per call and leaves compiled code at every loop back-edge;
+//   - metered: the module with fuel metering added (host/internal/meter),
+//     as turns run now: the watchdog marks the turn, which needs no
+//     context of its own.
+var interruptVariants = []struct {
+	name        string
+	closeOnDone bool
+	metered     bool
+	cancellable bool
+}{
+	{"unprotected", false, false, false},
+	{"close-on-done", true, false, true},
+	{"metered", false, true, false},
+}
+
+// BenchmarkGuestCall measures one small turn's call into a guest: the C
+// counter's get (one state_get), below the scheduler, with the input
+// buffer reused as turns do (one call into the guest per message).
 func BenchmarkGuestCall(b *testing.B) {
-	wasm := testwasm.C(b, "counter")
 	req := (&abi.Request{Kind: abi.KindMessage, Method: "get", Payload: []byte{0xa0}, ID: "1"}).AppendTo(nil)
-	for _, bc := range []struct {
-		name        string
-		checks      bool
-		cancellable bool
-		reuse       bool
-	}{
-		{"unprotected", false, false, false},
-		{"checks-only", true, false, false},
-		{"cancellable", true, true, false},
-		{"cancellable-reuse", true, true, true},
-	} {
+	benchmarkInterrupt(b, testwasm.C(b, "counter"), req)
+}
+
+// BenchmarkGuestCompute measures a turn that computes: the C hostile
+// actor's burn, 100,000 rounds of xorshift in one loop, which is where fuel
+// metering pays its charge per loop iteration.
+func BenchmarkGuestCompute(b *testing.B) {
+	payload := abi.AppendUint(nil, 100_000)
+	req := (&abi.Request{Kind: abi.KindMessage, Method: "burn", Payload: payload, ID: "1"}).AppendTo(nil)
+	benchmarkInterrupt(b, testwasm.C(b, "hostile"), req)
+}
+
+func benchmarkInterrupt(b *testing.B, wasm, req []byte) {
+	for _, bc := range interruptVariants {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()
-			rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(bc.checks))
+			rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(bc.closeOnDone))
 			defer rt.Close(ctx)
-			v, err := compileIn(ctx, rt, wasm)
+			var v *moduleVersion
+			var err error
+			if bc.metered {
+				v, err = compileIn(ctx, rt, wasm)
+			} else {
+				v, err = compileUnmetered(ctx, rt, wasm)
+			}
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -46,10 +69,13 @@ func BenchmarkGuestCall(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			// Host functions find their turn in the context; get makes
-			// one state_get call.
-			t := &turn{a: &activation{state: map[string][]byte{}, ref: abi.Ref{Type: "counter", ID: "a"}}, cfg: &TypeConfig{MaxMessage: DefaultMaxMessage}}
+			t := &turn{a: &activation{state: map[string][]byte{}, ref: abi.Ref{Type: "bench", ID: "a"}}, cfg: &TypeConfig{MaxMessage: DefaultMaxMessage}}
 			callCtx := context.WithValue(ctx, turnKey{}, t)
+			inst.stack[0] = uint64(len(req))
+			if err := inst.alloc.CallWithStack(callCtx, inst.stack); err != nil {
+				b.Fatal(err)
+			}
+			ptr := uint32(inst.stack[0])
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				c := callCtx
@@ -57,14 +83,6 @@ func BenchmarkGuestCall(b *testing.B) {
 				if bc.cancellable {
 					c, cancel = context.WithCancel(callCtx)
 				}
-				if !bc.reuse || inst.inCap == 0 {
-					inst.stack[0] = uint64(len(req))
-					if err := inst.alloc.CallWithStack(c, inst.stack); err != nil {
-						b.Fatal(err)
-					}
-					inst.inPtr, inst.inCap = uint32(inst.stack[0]), uint32(len(req))
-				}
-				ptr := inst.inPtr
 				inst.mod.Memory().Write(ptr, req)
 				inst.stack[0], inst.stack[1] = uint64(ptr), uint64(len(req))
 				if err := inst.handle.CallWithStack(c, inst.stack); err != nil {
@@ -74,6 +92,28 @@ func BenchmarkGuestCall(b *testing.B) {
 					cancel()
 				}
 			}
+			b.StopTimer()
+			var reply abi.Reply
+			p, n := abi.UnpackPointer(inst.stack[0])
+			raw, _ := inst.mod.Memory().Read(p, n)
+			if err := reply.Decode(raw); err != nil || reply.Code != "" {
+				b.Fatalf("the guest answered %q (%v)", reply.Code, err)
+			}
 		})
 	}
+}
+
+// compileUnmetered compiles wasm as it was built, for the baselines.
+func compileUnmetered(ctx context.Context, rt wazero.Runtime, wasm []byte) (*moduleVersion, error) {
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		return nil, err
+	}
+	if err := instantiateImports(ctx, rt); err != nil {
+		return nil, err
+	}
+	cm, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, err
+	}
+	return &moduleVersion{rt: rt, compiled: cm, size: len(wasm)}, nil
 }

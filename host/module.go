@@ -16,6 +16,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/host/internal/meter"
 )
 
 const wasmPage = 64 << 10
@@ -76,6 +77,9 @@ func check(cm wazero.CompiledModule) (exports, imports, problems []string) {
 	}
 	for _, d := range cm.ImportedFunctions() {
 		mod, name, _ := d.Import()
+		if mod == meter.ImportModule {
+			continue // added by instrumentation; meter refuses modules that import it themselves
+		}
 		imports = append(imports, mod+"."+name+": "+signature(d))
 		switch mod {
 		case abi.ImportModule:
@@ -113,7 +117,6 @@ type moduleVersion struct {
 func (h *Host) compile(ctx context.Context, tc TypeConfig) (*moduleVersion, error) {
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithCompilationCache(h.cache).
-		WithCloseOnContextDone(true).
 		WithMemoryLimitPages(uint32(tc.MaxMemory / wasmPage))
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
 	v, err := compileIn(ctx, rt, tc.Module)
@@ -124,17 +127,12 @@ func (h *Host) compile(ctx context.Context, tc TypeConfig) (*moduleVersion, erro
 	return v, nil
 }
 
-// compileIn compiles wasm in rt, which gets WASI and the host functions.
+// compileIn compiles wasm, with fuel metering added, in rt, which gets
+// WASI and the host functions.
 func compileIn(ctx context.Context, rt wazero.Runtime, wasm []byte) (*moduleVersion, error) {
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
-		return nil, fmt.Errorf("instantiating WASI: %w", err)
-	}
-	if err := instantiateImports(ctx, rt); err != nil {
-		return nil, err
-	}
-	cm, err := rt.CompileModule(ctx, wasm)
+	cm, err := compileMetered(ctx, rt, wasm)
 	if err != nil {
-		return nil, fmt.Errorf("not a valid WebAssembly module: %w", err)
+		return nil, err
 	}
 	if _, _, problems := check(cm); len(problems) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
@@ -144,6 +142,34 @@ func compileIn(ctx context.Context, rt wazero.Runtime, wasm []byte) (*moduleVers
 		return nil, err
 	}
 	return v, nil
+}
+
+// compileMetered gives rt WASI, the host functions and the fuel meter, and
+// compiles wasm there with fuel metering added.
+func compileMetered(ctx context.Context, rt wazero.Runtime, wasm []byte) (wazero.CompiledModule, error) {
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		return nil, fmt.Errorf("instantiating WASI: %w", err)
+	}
+	if err := instantiateImports(ctx, rt); err != nil {
+		return nil, err
+	}
+	if err := instantiateMeter(ctx, rt); err != nil {
+		return nil, err
+	}
+	metered, merr := meter.Instrument(wasm)
+	if merr == nil {
+		cm, err := rt.CompileModule(ctx, metered)
+		if err == nil {
+			return cm, nil
+		}
+		merr = fmt.Errorf("the metered module does not compile (a wactor bug): %w", err)
+	}
+	// Report wazero's reason for refusing the module as it was given, with
+	// the function indices its author knows.
+	if _, err := rt.CompileModule(ctx, wasm); err != nil {
+		return nil, fmt.Errorf("not a valid WebAssembly module: %w", err)
+	}
+	return nil, fmt.Errorf("cannot add fuel metering to the module: %w", merr)
 }
 
 // probe instantiates v once, running _initialize, and checks the ABI
@@ -168,17 +194,11 @@ func (v *moduleVersion) probe(ctx context.Context) (int, error) {
 // Inspect compiles wasm and reports its ABI version, exports, imports and
 // whatever would make the host refuse it.
 func Inspect(ctx context.Context, wasm []byte) (*ModuleInfo, error) {
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(true))
+	rt := wazero.NewRuntime(ctx)
 	defer rt.Close(ctx)
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
-		return nil, fmt.Errorf("instantiating WASI: %w", err)
-	}
-	if err := instantiateImports(ctx, rt); err != nil {
-		return nil, err
-	}
-	cm, err := rt.CompileModule(ctx, wasm)
+	cm, err := compileMetered(ctx, rt, wasm)
 	if err != nil {
-		return nil, fmt.Errorf("not a valid WebAssembly module: %w", err)
+		return nil, err
 	}
 	info := &ModuleInfo{}
 	info.Exports, info.Imports, info.Problems = check(cm)

@@ -6,11 +6,11 @@ import (
 )
 
 // watchdog enforces per-turn execution limits. A turn registers its
-// deadline here and one goroutine cancels the turns that overran; wazero
-// (WithCloseOnContextDone) then stops the guest at its next loop back-edge
-// or function entry. Cancelling the turn's context, rather than closing the
-// module from this goroutine, lets wazero release the instance's resources
-// on the goroutine that runs it. Keeping deadlines here rather than in the
+// deadline here and one goroutine marks the turns that overran; the guest
+// then stops at its next refuel (host/meter.go), within about a million
+// instructions. Marking the turn, rather than closing the module from this
+// goroutine, leaves the instance to the goroutine that runs it, and costs a
+// turn no context of its own. Keeping deadlines here rather than in the
 // context lets a turn stop its clock while it waits for an ask.
 type watchdog struct {
 	mu      sync.Mutex
@@ -50,7 +50,6 @@ func (w *watchdog) loop(tick time.Duration) {
 			for t, deadline := range w.running {
 				if now.After(deadline) {
 					t.timedOut.Store(true)
-					t.cancel()
 					delete(w.running, t)
 				}
 			}

@@ -13,6 +13,8 @@
  *   bad_cbor "import"       -> bad_reply  (calls the import with malformed CBOR)
  *   bad_reply_pointer       -> bad_reply  (the reply envelope is outside memory)
  *   bad_reply_cbor          -> bad_reply  (the reply envelope is malformed CBOR)
+ *   burn n                  -> {}         n rounds of xorshift: bounded work
+ *                                          for the host's benchmarks
  *   echo_reply h'..'        -> whatever the bytes say: returns the payload,
  *                              a CBOR byte string, as its reply envelope
  *                              (the host's fuzz test feeds it random bytes)
@@ -61,6 +63,9 @@ static const struct {
 	{"reminder_set", h_reminder_set},
 	{"reminder_cancel", h_reminder_cancel},
 };
+
+/* Where burn leaves its result, so that the loop is not optimised away. */
+static volatile uint64_t burned;
 
 /* A pointer far outside any memory this guest has. */
 #define FAR 0xfffffff0u
@@ -265,6 +270,19 @@ EXPORT("wactor_handle") uint64_t handle(uint8_t *ptr, uint32_t len)
 			return fail("bad_request");
 		dirty();
 		fn(addr(junk), sizeof junk);
+		return ok();
+	}
+	if (is(method, method_len, "burn")) {
+		reader pr = {payload, payload_len, 0};
+		uint64_t rounds, x = 88172645463325252ull;
+		if (!payload || !head(&pr, &major, &rounds) || major != 0)
+			return fail("bad_request");
+		for (uint64_t i = 0; i < rounds; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+		}
+		burned = x;
 		return ok();
 	}
 	if (is(method, method_len, "echo_reply")) {

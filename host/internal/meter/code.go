@@ -1,0 +1,215 @@
+package meter
+
+// An edit is a change to an expression, at a byte offset of the module.
+type edit struct {
+	pos, end int   // bytes [pos, end) are replaced; pos == end inserts
+	kind     uint8 // one of the edit kinds below
+	val      int64 // the charge, or the new function index
+}
+
+const (
+	editCharge  = iota // insert: subtract val from the fuel
+	editDynamic        // insert: subtract the i32 on top of the stack
+	editFunc           // replace a function index with val
+)
+
+// scan decodes one expression from r, up to and including its final end,
+// and returns edits with those it needs appended. In a function body it
+// charges each function entry and loop header for the instructions that
+// run before the next charge: those of the region (function or loop)
+// outside its nested loops, each at most once per entry, since leaving the
+// region or going round it again passes a charge. Calls are charged by
+// their callee's entry.
+func (m *module) scan(r *reader, body bool, edits []edit) []edit {
+	var loops []bool  // open blocks: true for a loop
+	var regions []int // the charge edit of the function and each open loop
+	if body {
+		regions = append(regions, len(edits))
+		edits = append(edits, edit{pos: r.off, end: r.off, kind: editCharge})
+	}
+	funcIdx := func() {
+		pos := r.off
+		idx := r.u32()
+		if idx >= m.nImportFuncs {
+			edits = append(edits, edit{pos: pos, end: r.off, kind: editFunc, val: int64(m.fn(idx))})
+		}
+	}
+	for r.err == nil {
+		pos := r.off
+		op := r.byte()
+		if body {
+			edits[regions[len(regions)-1]].val++
+		}
+		switch {
+		case op == 0x0b: // end
+			if len(loops) == 0 {
+				return edits
+			}
+			if loops[len(loops)-1] && body {
+				regions = regions[:len(regions)-1]
+			}
+			loops = loops[:len(loops)-1]
+		case op == 0x02 || op == 0x04: // block, if
+			r.sleb(33)
+			loops = append(loops, false)
+		case op == 0x03: // loop
+			r.sleb(33)
+			loops = append(loops, true)
+			if body {
+				regions = append(regions, len(edits))
+				edits = append(edits, edit{pos: r.off, end: r.off, kind: editCharge})
+			}
+		case op <= 0x01 || op == 0x05 || op == 0x0f || op == 0x1a || op == 0x1b ||
+			(op >= 0x45 && op <= 0xc4) || op == 0xd1:
+			// no immediates
+		case op == 0x0c || op == 0x0d || (op >= 0x20 && op <= 0x22) || op == 0x25 || op == 0x26 ||
+			op == 0x3f || op == 0x40:
+			r.u32()
+		case op == 0x0e: // br_table
+			for n := r.count(); n > 0 && r.err == nil; n-- {
+				r.u32()
+			}
+			r.u32()
+		case op == 0x10 || op == 0x12 || op == 0xd2: // call, return_call, ref.func
+			funcIdx()
+		case op == 0x11 || op == 0x13: // call_indirect, return_call_indirect
+			r.u32()
+			r.u32()
+		case op == 0x1c: // select with types
+			r.bytes(uint64(r.count()))
+		case op == 0x23 || op == 0x24: // global.get, global.set
+			if idx := r.u32(); idx >= m.nGlobals && r.err == nil {
+				r.fail("global %d does not exist; the module has %d", idx, m.nGlobals)
+			}
+		case op >= 0x28 && op <= 0x3e:
+			r.memarg()
+		case op == 0x41:
+			r.sleb(32)
+		case op == 0x42:
+			r.sleb(64)
+		case op == 0x43:
+			r.bytes(4)
+		case op == 0x44:
+			r.bytes(8)
+		case op == 0xd0: // ref.null
+			r.byte()
+		case op == 0xfc:
+			if r.misc() && body {
+				edits = append(edits, edit{pos: pos, end: pos, kind: editDynamic})
+			}
+		case op == 0xfd:
+			r.simd()
+		case op == 0xfe:
+			r.atomic()
+		default:
+			r.fail("unsupported instruction %#02x", op)
+		}
+	}
+	return edits
+}
+
+// misc decodes the immediates of a 0xfc instruction and reports whether it
+// takes time in proportion to its length operand.
+func (r *reader) misc() (bulk bool) {
+	switch sub := r.u32(); {
+	case sub <= 7: // saturating truncations
+	case sub == 8 || sub == 10 || sub == 12 || sub == 14: // memory.init, memory.copy, table.init, table.copy
+		r.u32()
+		r.u32()
+		return true
+	case sub == 11 || sub == 15 || sub == 17: // memory.fill, table.grow, table.fill
+		r.u32()
+		return true
+	case sub == 9 || sub == 13 || sub == 16: // data.drop, elem.drop, table.size
+		r.u32()
+	default:
+		r.fail("unsupported instruction 0xfc %d", sub)
+	}
+	return false
+}
+
+func (r *reader) memarg() {
+	if align := r.u32(); align&0x40 != 0 { // multiple memories: an index follows
+		r.u32()
+	}
+	r.uleb(64)
+}
+
+func (r *reader) simd() {
+	switch sub := r.u32(); {
+	case sub <= 0x0b || sub == 0x5c || sub == 0x5d: // loads and stores
+		r.memarg()
+	case sub == 0x0c || sub == 0x0d: // v128.const, i8x16.shuffle
+		r.bytes(16)
+	case sub >= 0x15 && sub <= 0x22: // extract and replace lane
+		r.byte()
+	case sub >= 0x54 && sub <= 0x5b: // load and store lane
+		r.memarg()
+		r.byte()
+	case sub > 0xff:
+		r.fail("unsupported instruction 0xfd %d", sub)
+	}
+}
+
+func (r *reader) atomic() {
+	switch sub := r.u32(); {
+	case sub == 0x03: // atomic.fence
+		r.byte()
+	case sub <= 0x02 || (sub >= 0x10 && sub <= 0x4e):
+		r.memarg()
+	default:
+		r.fail("unsupported instruction 0xfe %d", sub)
+	}
+}
+
+// apply appends b[from:to] to out with edits (ordered by position) made.
+func (m *module) apply(out, b []byte, from, to int, edits []edit) []byte {
+	for _, e := range edits {
+		out = append(out, b[from:e.pos]...)
+		switch e.kind {
+		case editCharge:
+			out = m.appendCharge(out, e.val)
+		case editDynamic:
+			out = m.appendDynamicCharge(out)
+		case editFunc:
+			out = appendULEB(out, uint64(e.val))
+		}
+		from = e.end
+	}
+	return append(out, b[from:to]...)
+}
+
+// appendCharge appends: fuel -= cost; if fuel < 0 { fuel = refuel() }.
+func (m *module) appendCharge(out []byte, cost int64) []byte {
+	out = m.appendGlobal(out, 0x23, m.fuel)
+	out = append(out, 0x42) // i64.const
+	out = appendSLEB(out, cost)
+	out = append(out, 0x7d) // i64.sub
+	out = m.appendGlobal(out, 0x24, m.fuel)
+	return m.appendRefuel(out)
+}
+
+// appendDynamicCharge charges the length operand on top of the stack and
+// leaves it there.
+func (m *module) appendDynamicCharge(out []byte) []byte {
+	out = m.appendGlobal(out, 0x24, m.scratch)
+	out = m.appendGlobal(out, 0x23, m.fuel)
+	out = m.appendGlobal(out, 0x23, m.scratch)
+	out = append(out, 0xad, 0x7d) // i64.extend_i32_u, i64.sub
+	out = m.appendGlobal(out, 0x24, m.fuel)
+	out = m.appendRefuel(out)
+	return m.appendGlobal(out, 0x23, m.scratch)
+}
+
+// appendRefuel appends: if fuel < 0 { fuel = refuel() }.
+func (m *module) appendRefuel(out []byte) []byte {
+	out = m.appendGlobal(out, 0x23, m.fuel)
+	out = append(out, 0x42, 0x00, 0x53, 0x04, 0x40, 0x10) // i64.const 0, i64.lt_s, if, call
+	out = appendULEB(out, uint64(m.nImportFuncs))
+	out = m.appendGlobal(out, 0x24, m.fuel)
+	return append(out, 0x0b) // end
+}
+
+func (m *module) appendGlobal(out []byte, op byte, idx uint32) []byte {
+	return appendULEB(append(out, op), uint64(idx))
+}

@@ -1,0 +1,409 @@
+// Package meter instruments WebAssembly modules with fuel metering, so that
+// the host can bound how long a guest runs without paying for it on every
+// call into the guest.
+//
+// Instrument rewrites a module so that each function entry and each loop
+// header subtracts from a fuel counter the number of instructions that can
+// run before the next such point, and each bulk memory or table instruction
+// subtracts its length. When the counter goes negative, the guest calls the
+// host import wactor_meter.refuel, which may stop the guest (by failing the
+// call) and otherwise returns fresh fuel. The count is an upper bound on the
+// instructions executed, so a guest cannot run more than a refuel's worth of
+// instructions without reaching the host.
+//
+// The counter is a global the original module cannot name: Instrument
+// refuses a module that refers to a global it does not define, which is
+// what the rewritten module's fuel global would otherwise be.
+package meter
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The import the instrumented module calls when its fuel runs out, of type
+// () -> i64: the host returns the fuel to continue with.
+const (
+	ImportModule = "wactor_meter"
+	ImportRefuel = "refuel"
+)
+
+// Quantum is the fuel an instrumented module starts with and a good amount
+// for refuel to hand back: about a million instructions, a millisecond or
+// two of compiled code.
+const Quantum = 1 << 20
+
+// Section ids of the binary format.
+const (
+	secCustom   = 0
+	secType     = 1
+	secImport   = 2
+	secFunction = 3
+	secGlobal   = 6
+	secExport   = 7
+	secStart    = 8
+	secElement  = 9
+	secCode     = 10
+)
+
+// rank orders the known sections as the binary format requires.
+var rank = map[byte]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
+
+var sectionNames = [...]string{"custom", "type", "import", "function", "table", "memory", "global", "export", "start", "element", "code", "data", "data count", "tag"}
+
+// module is what the rewrite needs to know of the module so far.
+type module struct {
+	nImportFuncs   uint32
+	nImportGlobals uint32
+	nGlobals       uint32 // globals of the original module, imported and defined
+
+	typeDone, importDone, globalDone bool
+
+	refuelType uint32 // index of () -> i64
+	fuel       uint32 // global index of the fuel counter (i64)
+	scratch    uint32 // global index of an i32 the bulk-instruction charge needs
+}
+
+// Instrument returns wasm with fuel metering added. It fails on a module it
+// cannot parse or that uses instructions it does not know; the error says
+// where.
+func Instrument(wasm []byte) ([]byte, error) {
+	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
+		return nil, errors.New("meter: not a WebAssembly module (no \\0asm header)")
+	}
+	if v := binary.LittleEndian.Uint32(wasm[4:8]); v != 1 {
+		return nil, fmt.Errorf("meter: binary format version %d; only version 1 is supported", v)
+	}
+	m := &module{}
+	out := make([]byte, 0, len(wasm)+len(wasm)/4)
+	out = append(out, wasm[:8]...)
+	r := &reader{b: wasm, off: 8}
+	last := 0
+	for !r.done() {
+		id := r.byte()
+		size := r.u32()
+		start := r.off
+		payload := r.bytes(uint64(size))
+		if r.err != nil {
+			break
+		}
+		if id != secCustom {
+			rk, ok := rank[id]
+			if !ok {
+				return nil, fmt.Errorf("meter: offset %#x: unknown section id %d", start, id)
+			}
+			if rk <= last {
+				return nil, fmt.Errorf("meter: offset %#x: %s section out of order or repeated", start, sectionNames[id])
+			}
+			last = rk
+			out = m.addMissing(out, rk)
+		}
+		sr := &reader{b: payload, base: start}
+		content, keep := m.section(id, sr)
+		if sr.err == nil && keep && !sr.done() {
+			sr.fail("%d bytes after the section's end", len(sr.b)-sr.off)
+		}
+		if sr.err != nil {
+			return nil, fmt.Errorf("meter: %s section: %w", sectionNames[id], sr.err)
+		}
+		if keep {
+			out = appendSection(out, id, content)
+		}
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("meter: %w", r.err)
+	}
+	return m.addMissing(out, len(rank)+1), nil
+}
+
+func appendSection(out []byte, id byte, content []byte) []byte {
+	out = append(out, id)
+	out = appendULEB(out, uint64(len(content)))
+	return append(out, content...)
+}
+
+// addMissing emits the sections the instrumentation adds to that the module
+// lacks, once the next section's rank shows they should have come already.
+func (m *module) addMissing(out []byte, next int) []byte {
+	if next > rank[secType] && !m.typeDone {
+		out = appendSection(out, secType, appendVec(nil, 1, m.types(0)))
+	}
+	if next > rank[secImport] && !m.importDone {
+		out = appendSection(out, secImport, appendVec(nil, 1, m.imports()))
+	}
+	if next > rank[secGlobal] && !m.globalDone {
+		m.nGlobals = m.nImportGlobals
+		out = appendSection(out, secGlobal, appendVec(nil, 2, m.globals()))
+	}
+	return out
+}
+
+// types returns the type the refuel import has, at index n.
+func (m *module) types(n int) []byte {
+	m.refuelType, m.typeDone = uint32(n), true
+	return []byte{0x60, 0x00, 0x01, 0x7e}
+}
+
+// imports returns the refuel import, after the module's own.
+func (m *module) imports() []byte {
+	m.importDone = true
+	b := appendName(nil, ImportModule)
+	b = appendName(b, ImportRefuel)
+	b = append(b, 0x00)
+	return appendULEB(b, uint64(m.refuelType))
+}
+
+// globals returns the fuel counter and the scratch global, after the
+// module's own.
+func (m *module) globals() []byte {
+	m.globalDone = true
+	m.fuel, m.scratch = m.nGlobals, m.nGlobals+1
+	b := []byte{0x7e, 0x01, 0x42}
+	b = appendSLEB(b, Quantum)
+	return append(b, 0x0b, 0x7f, 0x01, 0x41, 0x00, 0x0b)
+}
+
+// fn maps a function index of the original module to the rewritten one,
+// where the refuel import comes after the original imports.
+func (m *module) fn(idx uint32) uint32 {
+	if idx < m.nImportFuncs {
+		return idx
+	}
+	return idx + 1
+}
+
+// section rewrites one section's content; keep false drops the section.
+func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
+	switch id {
+	case secCustom:
+		return m.custom(r)
+	case secType:
+		n := r.count()
+		rest := r.b[r.off:]
+		r.off = len(r.b)
+		return append(appendVec(nil, n+1, rest), m.types(n)...), true
+	case secImport:
+		return m.importSection(r), true
+	case secGlobal:
+		return m.globalSection(r), true
+	case secExport:
+		return m.exportSection(r), true
+	case secStart:
+		return appendULEB(nil, uint64(m.fn(r.u32()))), true
+	case secElement:
+		return m.elementSection(r), true
+	case secCode:
+		return m.codeSection(r), true
+	}
+	r.off = len(r.b)
+	return r.b, true
+}
+
+func (m *module) importSection(r *reader) []byte {
+	n := r.count()
+	from := r.off
+	for i := 0; i < n && r.err == nil; i++ {
+		mod, name := r.name(), r.name()
+		if mod == ImportModule {
+			r.fail("import %s.%s: module %q is reserved for the host's fuel metering", mod, name, mod)
+		}
+		switch kind := r.byte(); kind {
+		case 0x00: // function
+			r.u32()
+			m.nImportFuncs++
+		case 0x01: // table
+			r.byte()
+			r.limits()
+		case 0x02: // memory
+			r.limits()
+		case 0x03: // global
+			r.byte()
+			r.byte()
+			m.nImportGlobals++
+		default:
+			r.fail("import %s.%s has unknown kind %d", mod, name, kind)
+		}
+	}
+	return append(appendVec(nil, n+1, r.b[from:r.off]), m.imports()...)
+}
+
+func (r *reader) limits() {
+	flags := r.u32()
+	if flags > 7 {
+		r.fail("limits flags %#x", flags)
+	}
+	r.uleb(64)
+	if flags&1 != 0 {
+		r.uleb(64)
+	}
+}
+
+func (m *module) globalSection(r *reader) []byte {
+	n := r.count()
+	m.nGlobals = m.nImportGlobals + uint32(n)
+	out := appendULEB(nil, uint64(n)+2)
+	for i := 0; i < n && r.err == nil; i++ {
+		out = append(out, r.byte(), r.byte()) // value type, mutability
+		out = m.constExpr(r, out)
+	}
+	return append(out, m.globals()...)
+}
+
+func (m *module) exportSection(r *reader) []byte {
+	n := r.count()
+	out := appendULEB(nil, uint64(n))
+	for i := 0; i < n && r.err == nil; i++ {
+		name := r.name()
+		kind := r.byte()
+		idx := r.u32()
+		switch {
+		case kind == 0x00:
+			idx = m.fn(idx)
+		case kind == 0x03 && idx >= m.nGlobals:
+			r.fail("export %q names global %d; the module has %d", name, idx, m.nGlobals)
+		}
+		out = appendName(out, name)
+		out = append(out, kind)
+		out = appendULEB(out, uint64(idx))
+	}
+	return out
+}
+
+func (m *module) elementSection(r *reader) []byte {
+	n := r.count()
+	out := appendULEB(nil, uint64(n))
+	for i := 0; i < n && r.err == nil; i++ {
+		flags := r.u32()
+		out = appendULEB(out, uint64(flags))
+		if flags > 7 {
+			r.fail("element segment %d has flags %#x", i, flags)
+			break
+		}
+		if flags&3 == 2 { // active, with a table index
+			out = appendULEB(out, uint64(r.u32()))
+		}
+		if flags&1 == 0 { // active: an offset
+			out = m.constExpr(r, out)
+		}
+		if flags&3 != 0 { // element kind or reference type
+			out = append(out, r.byte())
+		}
+		k := r.count()
+		out = appendULEB(out, uint64(k))
+		for j := 0; j < k && r.err == nil; j++ {
+			if flags&4 == 0 {
+				out = appendULEB(out, uint64(m.fn(r.u32())))
+			} else {
+				out = m.constExpr(r, out)
+			}
+		}
+	}
+	return out
+}
+
+// constExpr copies a constant expression, renumbering the functions it
+// names.
+func (m *module) constExpr(r *reader, out []byte) []byte {
+	from := r.off
+	edits := m.scan(r, false, nil)
+	return m.apply(out, r.b, from, r.off, edits)
+}
+
+func (m *module) codeSection(r *reader) []byte {
+	n := r.count()
+	out := appendULEB(nil, uint64(n))
+	var body []byte
+	var edits []edit
+	for i := 0; i < n && r.err == nil; i++ {
+		size := r.u32()
+		if uint64(size) > uint64(len(r.b)-r.off) {
+			r.fail("function %d: body of %d bytes, %d left", m.nImportFuncs+uint32(i), size, len(r.b)-r.off)
+			break
+		}
+		from, to := r.off, r.off+int(size)
+		fr := &reader{b: r.b[:to], off: from, base: r.base}
+		for k := fr.count(); k > 0 && fr.err == nil; k-- { // locals
+			fr.u32()
+			fr.byte()
+		}
+		edits = m.scan(fr, true, edits[:0])
+		if fr.err == nil && fr.off != to {
+			fr.fail("%d bytes after the function's end", to-fr.off)
+		}
+		if fr.err != nil {
+			r.err = fmt.Errorf("function %d: %w", m.nImportFuncs+uint32(i), fr.err)
+			break
+		}
+		body = m.apply(body[:0], r.b, from, to, edits)
+		out = appendULEB(out, uint64(len(body)))
+		out = append(out, body...)
+		r.off = to
+	}
+	return out
+}
+
+// custom keeps custom sections, except debugging information (its code
+// offsets no longer hold) and the name section, whose function indices are
+// renumbered.
+func (m *module) custom(r *reader) ([]byte, bool) {
+	name := r.name()
+	if r.err != nil {
+		return nil, false
+	}
+	switch {
+	case strings.HasPrefix(name, ".debug_"):
+		r.off = len(r.b)
+		return nil, false
+	case name == "name":
+		return m.names(r)
+	}
+	r.off = len(r.b)
+	return r.b, true
+}
+
+// names renumbers the function and local names of a name section and drops
+// its label names (the added blocks shift them). A name section it cannot
+// read, or one placed before the imports, is dropped: names only decorate
+// stack traces.
+func (m *module) names(r *reader) ([]byte, bool) {
+	out := appendName(nil, "name")
+	for !r.done() {
+		id := r.byte()
+		sub := &reader{b: r.bytes(uint64(r.u32()))}
+		switch id {
+		case 1, 2: // function names, local names
+			n := sub.count()
+			out = append(out, id)
+			body := appendULEB(nil, uint64(n))
+			for i := 0; i < n && sub.err == nil; i++ {
+				body = appendULEB(body, uint64(m.fn(sub.u32())))
+				from := sub.off
+				if id == 1 {
+					sub.name()
+				} else {
+					for k := sub.count(); k > 0 && sub.err == nil; k-- {
+						sub.u32()
+						sub.name()
+					}
+				}
+				body = append(body, sub.b[from:sub.off]...)
+			}
+			out = appendULEB(out, uint64(len(body)))
+			out = append(out, body...)
+			r.err = errors.Join(r.err, sub.err)
+		case 3: // label names
+		default:
+			out = append(out, id)
+			out = appendULEB(out, uint64(len(sub.b)))
+			out = append(out, sub.b...)
+		}
+	}
+	if r.err != nil || !m.importDone {
+		r.err = nil
+		r.off = len(r.b)
+		return nil, false
+	}
+	return out, true
+}

@@ -1,0 +1,328 @@
+package meter
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Test modules are assembled here byte by byte, so that each shows one
+// thing the instrumentation must get right.
+
+func wasmModule(sections ...[]byte) []byte {
+	b := []byte("\x00asm\x01\x00\x00\x00")
+	for _, s := range sections {
+		b = append(b, s...)
+	}
+	return b
+}
+
+// sec is a section whose content is a vector of entries.
+func sec(id byte, entries ...[]byte) []byte {
+	var body []byte
+	for _, e := range entries {
+		body = append(body, e...)
+	}
+	return appendSection(nil, id, appendVec(nil, len(entries), body))
+}
+
+// raw is a section whose content is given whole.
+func raw(id byte, content []byte) []byte { return appendSection(nil, id, content) }
+
+func cat(parts ...[]byte) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
+func funcType(params, results string) []byte {
+	return cat([]byte{0x60}, appendVec(nil, len(params), []byte(params)), appendVec(nil, len(results), []byte(results)))
+}
+
+// body is a function body: locals (pairs of count and type) and code, to
+// which the final end is added.
+func body(locals []byte, code ...byte) []byte {
+	b := cat(appendVec(nil, len(locals)/2, locals), code, []byte{0x0b})
+	return cat(appendULEB(nil, uint64(len(b))), b)
+}
+
+func export(name string, kind byte, idx uint32) []byte {
+	return appendULEB(append(appendName(nil, name), kind), uint64(idx))
+}
+
+const (
+	i32 = "\x7f"
+	i64 = "\x7e"
+)
+
+// meterHost runs instrumented modules with a refuel that counts its calls,
+// hands out fuel fuel each time and, once stopAfter calls have been made
+// (when it is not 0), stops the guest.
+type meterHost struct {
+	fuel      uint64
+	stopAfter int
+	refuels   int
+}
+
+var errStopped = errors.New("stopped by the test's refuel")
+
+func (h *meterHost) run(t *testing.T, wasm []byte, imports func(wazero.Runtime)) api.Module {
+	t.Helper()
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	t.Cleanup(func() { rt.Close(ctx) })
+	_, err := rt.NewHostModuleBuilder(ImportModule).NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, _ api.Module, stack []uint64) {
+			h.refuels++
+			if h.stopAfter > 0 && h.refuels >= h.stopAfter {
+				panic(errStopped)
+			}
+			stack[0] = h.fuel
+		}), nil, []api.ValueType{api.ValueTypeI64}).
+		Export(ImportRefuel).Instantiate(ctx)
+	require.NoError(t, err)
+	if imports != nil {
+		imports(rt)
+	}
+	metered, err := Instrument(wasm)
+	require.NoError(t, err)
+	mod, err := rt.Instantiate(ctx, metered)
+	require.NoError(t, err)
+	return mod
+}
+
+func call(t *testing.T, mod api.Module, name string, args ...uint64) uint64 {
+	t.Helper()
+	fn := mod.ExportedFunction(name)
+	require.NotNil(t, fn, "export %s", name)
+	res, err := fn.Call(context.Background(), args...)
+	require.NoError(t, err, name)
+	if len(res) == 0 {
+		return 0
+	}
+	return res[0]
+}
+
+// countdown(n) runs a loop of 10 instructions n times and returns n.
+var countdown = wasmModule(
+	sec(secType, funcType(i32, i32)),
+	sec(secFunction, []byte{0}),
+	sec(secExport, export("countdown", 0, 0)),
+	sec(secCode, body([]byte{1, 0x7f},
+		0x03, 0x40, // loop
+		0x20, 0x01, 0x41, 0x01, 0x6a, 0x21, 0x01, // acc += 1
+		0x20, 0x00, 0x41, 0x01, 0x6b, 0x22, 0x00, // n -= 1
+		0x0d, 0x00, // br_if 0
+		0x0b,       // end
+		0x20, 0x01, // acc
+	)),
+)
+
+func TestLoopIterationsAreCharged(t *testing.T) {
+	h := &meterHost{fuel: 1000}
+	mod := h.run(t, countdown, nil)
+	const n = 1_000_000
+	require.EqualValues(t, n, call(t, mod, "countdown", n))
+	// Each iteration is charged its 10 instructions; a refuel happens when
+	// a charge takes the fuel below zero, so it covers 1000 to 1009 units.
+	spent := int64(n*10 - Quantum)
+	require.GreaterOrEqual(t, h.refuels, int(spent/1010), "refuels")
+	require.LessOrEqual(t, h.refuels, int(spent/1000)+2, "refuels")
+}
+
+func TestRefuelStopsASpinningGuest(t *testing.T) {
+	spin := wasmModule(
+		sec(secType, funcType("", "")),
+		sec(secFunction, []byte{0}),
+		sec(secExport, export("spin", 0, 0)),
+		sec(secCode, body(nil, 0x03, 0x40, 0x0c, 0x00, 0x0b)), // loop br 0 end
+	)
+	h := &meterHost{fuel: 1000, stopAfter: 3}
+	mod := h.run(t, spin, nil)
+	_, err := mod.ExportedFunction("spin").Call(context.Background())
+	require.ErrorIs(t, err, errStopped)
+	require.Equal(t, 3, h.refuels)
+}
+
+func TestRecursionIsChargedAtFunctionEntry(t *testing.T) {
+	// f calls itself forever without a loop; wazero would stop it when its
+	// stack runs out, but refuel must be reached first.
+	recurse := wasmModule(
+		sec(secType, funcType("", "")),
+		sec(secFunction, []byte{0}),
+		sec(secExport, export("f", 0, 0)),
+		sec(secCode, body(nil, 0x10, 0x00)), // call 0
+	)
+	h := &meterHost{fuel: 10, stopAfter: 2}
+	mod := h.run(t, recurse, nil)
+	_, err := mod.ExportedFunction("f").Call(context.Background())
+	require.ErrorIs(t, err, errStopped)
+}
+
+func TestBulkInstructionsAreChargedByLength(t *testing.T) {
+	fill := wasmModule(
+		sec(secType, funcType(i32, "")),
+		sec(secFunction, []byte{0}),
+		sec(secMemory, []byte{0x00, 0x01}),
+		sec(secExport, export("fill", 0, 0)),
+		sec(secCode, body(nil,
+			0x41, 0x00, 0x41, 0x2a, 0x20, 0x00, // dst 0, value 42, length n
+			0xfc, 0x0b, 0x00, // memory.fill
+		)),
+	)
+	h := &meterHost{fuel: 1000}
+	mod := h.run(t, fill, nil)
+	for i := 0; i < 100; i++ {
+		call(t, mod, "fill", 65536)
+	}
+	// 100 fills of 64 KiB charge 6.5M units: the first quantum lasts 16
+	// fills, and every later one goes below zero on its own.
+	require.GreaterOrEqual(t, h.refuels, 84)
+	mem, ok := mod.Memory().Read(65535, 1)
+	require.True(t, ok)
+	require.Equal(t, byte(42), mem[0], "the fill still happens")
+}
+
+const secMemory = 5
+
+// TestFunctionsAreRenumbered checks every place a function index appears:
+// calls, the start function, exports, element segments (indices and
+// expressions), ref.func and the name section.
+func TestFunctionsAreRenumbered(t *testing.T) {
+	names := cat(appendName(nil, "name"), []byte{1}, func() []byte {
+		m := cat(appendULEB(nil, 1), appendName(nil, "two"))
+		m = cat(m, appendULEB(nil, 2), appendName(nil, "direct"))
+		v := appendVec(nil, 2, m)
+		return cat(appendULEB(nil, uint64(len(v))), v)
+	}())
+	wasm := wasmModule(
+		sec(secType, funcType("", i32), funcType("", "")),
+		sec(secImport, cat(appendName(nil, "env"), appendName(nil, "forty"), []byte{0x00, 0x00})),
+		// functions: 1 two, 2 direct, 3 indirect(i), 4 start, 5 started
+		sec(secFunction, []byte{0}, []byte{0}, []byte{0}, []byte{1}, []byte{0}),
+		sec(4, []byte{0x70, 0x00, 0x04}), // table: funcref, min 4
+		sec(secGlobal, []byte{0x7f, 0x01, 0x41, 0x00, 0x0b}),
+		sec(secExport,
+			export("two", 0, 1), export("direct", 0, 2), export("indirect0", 0, 3), export("started", 0, 5)),
+		raw(secStart, []byte{4}),
+		sec(secElement,
+			cat([]byte{0x00, 0x41, 0x00, 0x0b}, appendVec(nil, 2, []byte{1, 0})),          // table[0..1] = two, forty
+			cat([]byte{0x04, 0x41, 0x02, 0x0b}, appendVec(nil, 1, []byte{0xd2, 2, 0x0b})), // table[2] = ref.func direct
+		),
+		sec(secCode,
+			body(nil, 0x41, 0x02),                   // two
+			body(nil, 0x10, 0x00, 0x10, 0x01, 0x6a), // direct: forty() + two()
+			// indirect0: table[0]() + table[1]() + table[2]()
+			body(nil, 0x41, 0x00, 0x11, 0x00, 0x00, 0x41, 0x01, 0x11, 0x00, 0x00, 0x6a, 0x41, 0x02, 0x11, 0x00, 0x00, 0x6a),
+			body(nil, 0x41, 0x07, 0x24, 0x00), // start: g = 7
+			body(nil, 0x23, 0x00),             // started: g
+		),
+		raw(secCustom, names),
+	)
+	h := &meterHost{fuel: Quantum}
+	mod := h.run(t, wasm, func(rt wazero.Runtime) {
+		_, err := rt.NewHostModuleBuilder("env").NewFunctionBuilder().
+			WithFunc(func() int32 { return 40 }).Export("forty").Instantiate(context.Background())
+		require.NoError(t, err)
+	})
+	require.EqualValues(t, 2, call(t, mod, "two"))
+	require.EqualValues(t, 42, call(t, mod, "direct"))
+	require.EqualValues(t, 2+40+42, call(t, mod, "indirect0"))
+	require.EqualValues(t, 7, call(t, mod, "started"))
+	require.Equal(t, "two", mod.ExportedFunction("two").Definition().Name())
+	require.Equal(t, "direct", mod.ExportedFunction("direct").Definition().Name())
+}
+
+func TestRefusals(t *testing.T) {
+	oneGlobal := func(code ...byte) []byte {
+		return wasmModule(
+			sec(secType, funcType("", "")),
+			sec(secFunction, []byte{0}),
+			sec(secGlobal, []byte{0x7e, 0x01, 0x42, 0x00, 0x0b}),
+			sec(secCode, body(nil, code...)),
+		)
+	}
+	for _, tc := range []struct {
+		name, wasm, want string
+	}{
+		{"not wasm", "hello world", "no \\0asm header"},
+		{"version 2", "\x00asm\x02\x00\x00\x00", "version 2"},
+		{"truncated", string(countdown[:len(countdown)-3]), "bytes wanted"},
+		{"global.set beyond the globals", string(oneGlobal(0x42, 0x05, 0x24, 0x01)), "global 1 does not exist; the module has 1"},
+		{"global.get beyond the globals", string(oneGlobal(0x23, 0x02, 0x1a)), "global 2 does not exist"},
+		{"exception handling", string(oneGlobal(0x06, 0x40, 0x0b)), "unsupported instruction 0x06"},
+		{"meter import", string(wasmModule(
+			sec(secType, funcType("", i64)),
+			sec(secImport, cat(appendName(nil, ImportModule), appendName(nil, ImportRefuel), []byte{0x00, 0x00})),
+		)), "reserved for the host's fuel metering"},
+		{"sections out of order", string(wasmModule(sec(secFunction), sec(secType))), "type section out of order"},
+		{"trailing bytes in a body", string(wasmModule(
+			sec(secType, funcType("", "")),
+			sec(secFunction, []byte{0}),
+			sec(secCode, cat([]byte{4, 0, 0x0b, 0x01, 0x01})),
+		)), "function 0: offset"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Instrument([]byte(tc.wasm))
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.want)
+			require.True(t, strings.HasPrefix(err.Error(), "meter: "), err.Error())
+		})
+	}
+}
+
+// TestMissingSectionsAreAdded instruments a module without types, imports
+// or globals: the ones the meter needs must appear in the right order.
+func TestMissingSectionsAreAdded(t *testing.T) {
+	ctx := context.Background()
+	for _, wasm := range [][]byte{
+		wasmModule(),
+		wasmModule(sec(secMemory, []byte{0x00, 0x01})),
+		wasmModule(sec(secExport), raw(secCustom, cat(appendName(nil, "extra"), []byte{1, 2, 3}))),
+	} {
+		metered, err := Instrument(wasm)
+		require.NoError(t, err)
+		rt := wazero.NewRuntime(ctx)
+		_, err = rt.CompileModule(ctx, metered)
+		require.NoError(t, err)
+		require.NoError(t, rt.Close(ctx))
+	}
+}
+
+// FuzzInstrument feeds arbitrary bytes to Instrument: it must never panic,
+// and a module wazero accepts must come out metered and still accepted.
+func FuzzInstrument(f *testing.F) {
+	f.Add(countdown)
+	f.Add(wasmModule(sec(secMemory, []byte{0x00, 0x01})))
+	f.Add(wasmModule(
+		sec(secType, funcType(i32, "")),
+		sec(secFunction, []byte{0}),
+		sec(secMemory, []byte{0x00, 0x01}),
+		sec(secCode, body(nil, 0x41, 0x00, 0x41, 0x2a, 0x20, 0x00, 0xfc, 0x0b, 0x00)),
+	))
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	f.Cleanup(func() { rt.Close(ctx) })
+	f.Fuzz(func(t *testing.T, wasm []byte) {
+		metered, err := Instrument(wasm)
+		orig, oerr := rt.CompileModule(ctx, wasm)
+		if oerr != nil {
+			return // Instrument may pass garbage through; wazero refuses it after
+		}
+		require.NoError(t, orig.Close(ctx))
+		if err != nil && strings.Contains(err.Error(), "reserved for the host's fuel metering") {
+			return
+		}
+		require.NoError(t, err, "wazero accepts the module; the meter must too")
+		cm, err := rt.CompileModule(ctx, metered)
+		require.NoError(t, err, "the metered module must compile")
+		require.NoError(t, cm.Close(ctx))
+	})
+}
