@@ -50,6 +50,7 @@ func TestHostileSuite(t *testing.T) {
 	attacks := []attack{
 		{"unreachable", "hostile", "unreachable", nil, abi.ErrTrapped},
 		{"unreachable-c", "hostile-c", "unreachable", nil, abi.ErrTrapped},
+		{"fill_forever", "hostile-c", "fill_forever", nil, abi.ErrTurnTimeout},
 		{"huge_reply", "hostile", "huge_reply", M{"size": 2 << 20}, abi.ErrTooLarge},
 		{"ask_self", "hostile", "ask_self", nil, abi.ErrDeadlock},
 		{"ask_cycle", "hostile", "ask_cycle", M{"peer": "hostile/ask_cycle-peer"}, abi.ErrDeadlock},

@@ -32,12 +32,14 @@ var interruptVariants = []struct {
 	{"metered", false, true, false},
 }
 
-// BenchmarkGuestCall measures one small turn's call into a guest: the C
-// counter's get (one state_get), below the scheduler, with the input
-// buffer reused as turns do (one call into the guest per message).
+// BenchmarkGuestCall measures one small turn's call into a guest: the
+// counter's get (one state_get) in C and in Go, below the scheduler, with
+// the input buffer reused as turns do (one call into the guest per
+// message).
 func BenchmarkGuestCall(b *testing.B) {
 	req := (&abi.Request{Kind: abi.KindMessage, Method: "get", Payload: []byte{0xa0}, ID: "1"}).AppendTo(nil)
-	benchmarkInterrupt(b, testwasm.C(b, "counter"), req)
+	b.Run("c", func(b *testing.B) { benchmarkInterrupt(b, testwasm.C(b, "counter"), req) })
+	b.Run("go", func(b *testing.B) { benchmarkInterrupt(b, testwasm.Go(b, "counter"), req) })
 }
 
 // BenchmarkGuestCompute measures a turn that computes: the C hostile

@@ -133,9 +133,10 @@ var scenarios = []*scenarioDef{
 		title: "raw wazero calls",
 		desc: "What wazero itself costs, below everything wactor adds: a Go call into a no-op exported " +
 			"function, and a guest loop calling a no-op host function (api.GoModuleFunc, as wactor " +
-			"registers its imports). The second row compiles with WithCloseOnContextDone, as wactor " +
-			"compiles guests: wazero then starts a watcher goroutine for every call from Go and " +
-			"checks for closing at every loop back-edge.",
+			"registers its imports). The second row compiles with WithCloseOnContextDone, wazero's own " +
+			"way to interrupt a guest: it starts a watcher goroutine for every call from Go and " +
+			"checks for closing at every loop back-edge. wactor meters fuel instead (host " +
+			"BenchmarkGuestCall and BenchmarkGuestCompute compare the two).",
 		metrics: []report.Metric{
 			{Key: "export_ns", Label: "ns per export call", Lower: true},
 			{Key: "import_ns", Label: "ns per import call", Lower: true},

@@ -11,6 +11,9 @@
  *                                          outside memory; "result" gets an
  *                                          out-of-range buffer)
  *   bad_cbor "import"       -> bad_reply  (calls the import with malformed CBOR)
+ *   fill_forever            -> turn_timeout (memory.fill over 256 KiB in an
+ *                                          endless loop: few instructions, much
+ *                                          work each, which fuel must count)
  *   bad_reply_pointer       -> bad_reply  (the reply envelope is outside memory)
  *   bad_reply_cbor          -> bad_reply  (the reply envelope is malformed CBOR)
  *   burn n                  -> {}         n rounds of xorshift: bounded work
@@ -63,6 +66,19 @@ static const struct {
 	{"reminder_set", h_reminder_set},
 	{"reminder_cancel", h_reminder_cancel},
 };
+
+/* What fill_forever fills, again and again, with the bulk memory
+ * instruction memory.fill. */
+static uint8_t fill_buf[256 << 10];
+static volatile uint8_t fill_sink;
+
+__attribute__((target("bulk-memory"))) static void fill_forever(void)
+{
+	for (uint32_t i = 0;; i++) {
+		__builtin_memset(fill_buf, (int)i, sizeof fill_buf);
+		fill_sink = fill_buf[i % sizeof fill_buf];
+	}
+}
 
 /* Where burn leaves its result, so that the loop is not optimised away. */
 static volatile uint64_t burned;
@@ -271,6 +287,10 @@ EXPORT("wactor_handle") uint64_t handle(uint8_t *ptr, uint32_t len)
 		dirty();
 		fn(addr(junk), sizeof junk);
 		return ok();
+	}
+	if (is(method, method_len, "fill_forever")) {
+		dirty();
+		fill_forever();
 	}
 	if (is(method, method_len, "burn")) {
 		reader pr = {payload, payload_len, 0};
