@@ -103,11 +103,18 @@ func (m *Message) answer(payload []byte, err error) {
 	}
 }
 
-// run processes up to one batch of messages, then gives up its slot.
-func (a *activation) run() {
+// run processes up to one batch of messages, then gives up its slot. It
+// returns how many turns it ran.
+func (a *activation) run() (turns int) {
 	s := a.s
-	if a.actor == nil && !a.activate() {
-		return
+	if a.actor == nil {
+		if s.closed.Load() {
+			a.abandon(errClosed) // no point activating only to deactivate
+			return 0
+		}
+		if !a.activate() {
+			return 0
+		}
 	}
 	ctx := context.WithValue(s.ctx, turnKey{}, a)
 	for i := 0; i < s.cfg.Batch; i++ {
@@ -117,11 +124,12 @@ func (a *activation) run() {
 		m := a.next()
 		if m == nil {
 			a.afterIdle()
-			return
+			return turns
 		}
 		if m.timer != nil && !a.timerLive(m.timer) {
 			continue // cancelled or replaced after this tick was queued
 		}
+		turns++
 		payload, err := a.actor.Receive(ctx, m)
 		m.answer(payload, err)
 		if m.timer != nil {
@@ -129,6 +137,7 @@ func (a *activation) run() {
 		}
 	}
 	s.dispatcher.dispatch(a) // more to do: queue again behind the others
+	return turns
 }
 
 // activate creates the Actor, first waiting for a previous activation of the
@@ -152,6 +161,13 @@ func (a *activation) activate() bool {
 		return true
 	}
 	a.s.cfg.Logger.Warn("activation failed", "actor", a.ref.String(), "err", err)
+	a.abandon(err)
+	return false
+}
+
+// abandon retires a, which never activated, answering its queued messages
+// with err, so that the next message tries afresh.
+func (a *activation) abandon(err error) {
 	a.s.mu.Lock()
 	a.mu.Lock()
 	a.retired = true
@@ -168,7 +184,6 @@ func (a *activation) activate() bool {
 		m.answer(nil, err)
 	}
 	close(a.done)
-	return false
 }
 
 // afterIdle retires a when its mailbox ran dry and it asked to go or the

@@ -1,6 +1,9 @@
 package scheduler
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // Dispatch chooses how activations with work get CPU time.
 type Dispatch struct {
@@ -11,6 +14,13 @@ type Dispatch struct {
 	// turns can share one write. Zero starts a goroutine per activation
 	// that has work, for as long as it has work.
 	Workers int
+	// Deterministic, instead, runs turns only on the goroutine that drives
+	// the scheduler (RunUntilIdle, Ask, CollectIdle, Close), one batch at a
+	// time from a FIFO run queue, and starts no goroutine: with a
+	// ManualClock the same calls always give the same turns in the same
+	// order. An ask runs its target's turns nested, on the asker's stack.
+	// The sweeper is off; call CollectIdle.
+	Deterministic bool
 }
 
 // Goroutines is the Dispatch with a goroutine per active mailbox.
@@ -27,6 +37,9 @@ type dispatcher interface {
 }
 
 func (d Dispatch) start(s *Scheduler) dispatcher {
+	if d.Deterministic {
+		return &inline{}
+	}
 	if d.Workers <= 0 {
 		return goroutines{s}
 	}
@@ -39,7 +52,7 @@ func (d Dispatch) start(s *Scheduler) dispatcher {
 // help because every activation has a goroutine of its own.
 type goroutines struct{ s *Scheduler }
 
-func (g goroutines) dispatch(a *activation) { g.s.goFunc(a.run) }
+func (g goroutines) dispatch(a *activation) { g.s.goFunc(func() { a.run() }) }
 func (goroutines) block()                   {}
 func (goroutines) unblock()                 {}
 func (goroutines) stop()                    {}
@@ -123,4 +136,43 @@ func (p *pool) work() {
 		a.run()
 		p.mu.Lock()
 	}
+}
+
+// inline holds activations with work in a FIFO run queue until the
+// goroutine driving the scheduler runs them. The queue, like the pool's,
+// holds each activation at most once.
+type inline struct {
+	mu    sync.Mutex // timers of a real clock queue ticks from their own goroutines
+	queue []*activation
+}
+
+func (d *inline) dispatch(a *activation) {
+	d.mu.Lock()
+	d.queue = append(d.queue, a)
+	d.mu.Unlock()
+}
+
+// Turns wait in place: whoever waits for a reply runs the turns that give
+// it (see Scheduler.Ask).
+func (*inline) block()   {}
+func (*inline) unblock() {}
+func (*inline) stop()    {}
+
+// runOne runs one batch of target, when it is queued, or of the first
+// queued activation when target is nil. It reports whether one was queued
+// and how many turns it ran.
+func (d *inline) runOne(target *activation) (turns int, ok bool) {
+	d.mu.Lock()
+	i := 0
+	if target != nil {
+		i = slices.Index(d.queue, target)
+	}
+	if i < 0 || len(d.queue) == 0 {
+		d.mu.Unlock()
+		return 0, false
+	}
+	a := d.queue[i]
+	d.queue = slices.Delete(d.queue, i, i+1)
+	d.mu.Unlock()
+	return a.run(), true
 }

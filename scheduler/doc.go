@@ -19,6 +19,14 @@
 // ManualClock that tests and actor authors move by hand (Advance), so that
 // timers fire without anyone sleeping.
 //
+// Turns run on goroutines chosen by Config.Dispatch: one per activation
+// with work (the default), a worker pool, or none at all. With
+// Dispatch{Deterministic: true} turns run only on the goroutine that drives
+// the scheduler (RunUntilIdle, Ask, CollectIdle, Close), one batch at a time
+// in a fixed order; an ask runs its target's turns nested on the asker's
+// stack. Together with a ManualClock, a test replays the same turns in the
+// same order every time.
+//
 // Config.MaxActivations caps the live activations: making room for a new
 // one deactivates the least recently used idle activation, found in O(1)
 // on a list of idle activations. An activation with queued messages or a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -155,6 +156,9 @@ func New(cfg Config) *Scheduler {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 32
 	}
+	if cfg.Dispatch.Deterministic {
+		cfg.SweepInterval = -1 // a sweeper would run turns' deactivations on its own goroutine
+	}
 	if cfg.SweepInterval == 0 {
 		cfg.SweepInterval = time.Second
 	}
@@ -230,6 +234,9 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 	if err := s.Tell(ctx, m); err != nil {
 		return nil, err
 	}
+	if d, ok := s.dispatcher.(*inline); ok {
+		return s.runUntilAnswered(d, m)
+	}
 	if turnFrom(ctx) != nil {
 		s.dispatcher.block()
 		defer s.dispatcher.unblock()
@@ -242,6 +249,55 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 			return nil, abi.NewError(abi.CodeTimeout, "no reply from "+m.Target.String()+" to "+m.Method+" in time")
 		}
 		return nil, ctx.Err()
+	}
+}
+
+// runUntilAnswered runs the turns of m's target, on this goroutine, until
+// one answers m. Deadlock detection has already refused an ask whose
+// target is waiting further up this stack; should the target still have
+// nothing to run, the ask fails rather than wait for ever.
+func (s *Scheduler) runUntilAnswered(d *inline, m *Message) ([]byte, error) {
+	for {
+		select {
+		case r := <-m.reply:
+			return r.payload, r.err
+		default:
+		}
+		s.mu.Lock()
+		a := s.acts[m.Target]
+		s.mu.Unlock()
+		ran := false
+		if a != nil {
+			_, ran = d.runOne(a)
+		}
+		if !ran {
+			return nil, abi.NewError(abi.CodeDeadlock, "no turn of "+m.Target.String()+" can answer "+m.Method+
+				" on this goroutine (deterministic dispatch)")
+		}
+	}
+}
+
+// RunUntilIdle runs queued turns until no activation has work, and
+// returns how many turns it ran. It is how a Deterministic scheduler is
+// driven; with the other dispatches it waits until no activation is
+// scheduled or running, and returns 0.
+func (s *Scheduler) RunUntilIdle() int {
+	d, ok := s.dispatcher.(*inline)
+	if !ok {
+		s.busyMu.Lock()
+		for s.busy > 0 {
+			s.busyZero.Wait()
+		}
+		s.busyMu.Unlock()
+		return 0
+	}
+	n := 0
+	for {
+		turns, ok := d.runOne(nil)
+		if !ok {
+			return n
+		}
+		n += turns
 	}
 }
 
@@ -344,8 +400,21 @@ func (s *Scheduler) evictLocked(keep int) []*activation {
 // so that whoever made room does not wait for deactivation hooks.
 func (s *Scheduler) finishLater(evicted []*activation) {
 	for _, a := range evicted {
-		s.goFunc(func() { s.finish(a) })
+		if s.cfg.Dispatch.Deterministic {
+			s.finish(a)
+		} else {
+			s.goFunc(func() { s.finish(a) })
+		}
 	}
+}
+
+// inOrder sorts acts by ref when dispatch is deterministic, so that map
+// order does not decide in which order they deactivate.
+func (s *Scheduler) inOrder(acts []*activation) []*activation {
+	if s.cfg.Dispatch.Deterministic {
+		slices.SortFunc(acts, func(a, b *activation) int { return strings.Compare(a.ref.String(), b.ref.String()) })
+	}
+	return acts
 }
 
 // evictOver brings the live activations back under the cap once some
@@ -410,7 +479,7 @@ func (s *Scheduler) CollectIdle() int {
 	}
 	s.mu.Unlock()
 	n := 0
-	for _, a := range candidates {
+	for _, a := range s.inOrder(candidates) {
 		if s.retire(a, false, now.Add(-a.opts.IdleTimeout)) {
 			s.finish(a)
 			n++
@@ -449,8 +518,14 @@ func (s *Scheduler) Close(ctx context.Context) error {
 	s.mu.Unlock()
 	close(s.stopSweep)
 
+	acts = s.inOrder(acts)
 	for _, a := range acts {
 		a.failQueued(errClosed)
+	}
+	// Queued activations run once more, to find their mailboxes empty and
+	// retire; in deterministic dispatch nobody else would run them.
+	if s.cfg.Dispatch.Deterministic {
+		s.RunUntilIdle()
 	}
 	// Activations still running retire themselves when their turn ends
 	// (run sees closed); idle ones are retired here.
