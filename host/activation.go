@@ -405,6 +405,15 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 	if a.inst != nil && a.inst.v == d.v {
 		return nil
 	}
+	if a.inst != nil {
+		// A new version was deployed. The old code takes its leave as it
+		// would on deactivation, so that what its hook saves is there for
+		// the new code's activate hook; a failing hook is only logged, as
+		// on deactivation.
+		if err := a.hook(ctx, abi.KindDeactivate); err != nil {
+			a.h.log.Warn("deactivate hook of the replaced version failed", "actor", a.ref.String(), "err", err)
+		}
+	}
 	a.discard(ctx)
 	inst, err := d.v.instantiate(ctx, &a.stderr)
 	if err != nil {

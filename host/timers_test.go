@@ -153,6 +153,23 @@ func TestTimersStopAtDeactivation(t *testing.T) {
 	assert.EqualValues(t, 1, storedState(t, store, ref, "deactivations"), "the deactivate hook ran and committed")
 }
 
+// A live redeploy hands an activation over: the old version's deactivate
+// hook runs and commits before the new version's activate hook.
+func TestRedeployRunsDeactivateThenActivate(t *testing.T) {
+	store := memstore.New()
+	h := clockHost(t, store, scheduler.NewManualClock(epoch), 0)
+	const ref = "clock/redeploy"
+	s := get(t, h, ref, "x")
+	assert.EqualValues(t, 1, s.Activations)
+	assert.EqualValues(t, 0, s.Deactivations)
+
+	require.NoError(t, h.Deploy(context.Background(), host.TypeConfig{Name: "clock", Module: testwasm.Go(t, "clockwork"), Source: "clockwork-v2.wasm"}))
+	s = get(t, h, ref, "x")
+	assert.EqualValues(t, 1, s.Deactivations, "the old version's deactivate hook ran")
+	assert.EqualValues(t, 2, s.Activations, "the new version's activate hook ran")
+	assert.EqualValues(t, 1, storedState(t, store, ref, "deactivations"), "and what it wrote committed")
+}
+
 func TestLifecycleHooks(t *testing.T) {
 	clock := scheduler.NewManualClock(epoch)
 	store := memstore.New()
