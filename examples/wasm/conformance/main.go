@@ -15,6 +15,11 @@
 //	log {"level", "message"}                    -> {}
 //	deactivate                                  -> {}     and asks to be deactivated
 //	sized {"size": n}                           -> {"data": n bytes, byte i being i mod 256}
+//	timer {"name", "due_ms"?, "period_ms"?, "method", "payload"?}  -> {}
+//	cancel_timer {"name"}                       -> {}
+//	reminder {"name", one of "in_ms" | "at_unix_ms" | "every_ms" (+ "first_ms") | "cron",
+//	          "method", "payload"?, "missed"?}  -> {}
+//	cancel_reminder {"name"}                    -> {}
 //
 // Any other method is answered by the SDK with unknown_method.
 package main
@@ -42,6 +47,10 @@ func init() {
 	wactor.Handle("log", logMsg)
 	wactor.Handle("deactivate", deactivate)
 	wactor.Handle("sized", sized)
+	wactor.Handle("timer", timer)
+	wactor.Handle("cancel_timer", cancelTimer)
+	wactor.Handle("reminder", reminder)
+	wactor.Handle("cancel_reminder", cancelReminder)
 }
 
 func main() {}
@@ -230,4 +239,156 @@ func sized(_ *wactor.Context, payload []byte) ([]byte, error) {
 		data[i] = byte(i)
 	}
 	return wactor.NewMap().Bytes("data", data).Encode(), nil
+}
+
+// millis reads the optional non-negative integer key as a duration.
+func millis(doc wactor.Doc, key string) (time.Duration, error) {
+	if !doc.Has(key) {
+		return 0, nil
+	}
+	ms, ok := doc.Int(key)
+	if !ok || ms < 0 {
+		return 0, badRequest(`"` + key + `" must be an integer >= 0`)
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// scheduled reads the "name", "method" and "payload" of timer and reminder.
+func scheduled(method string, doc wactor.Doc) (name, m string, body []byte, err error) {
+	name, ok := doc.Text("name")
+	if !ok {
+		return "", "", nil, badRequest(method + ` needs a text "name"`)
+	}
+	m, ok = doc.Text("method")
+	if !ok {
+		return "", "", nil, badRequest(method + ` needs a text "method"`)
+	}
+	return name, m, doc.Get("payload").Raw(), nil
+}
+
+func timer(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	doc, err := wactor.ParseDoc(payload)
+	if err != nil {
+		return nil, err
+	}
+	name, method, body, err := scheduled("timer", doc)
+	if err != nil {
+		return nil, err
+	}
+	due, err := millis(doc, "due_ms")
+	if err != nil {
+		return nil, err
+	}
+	period, err := millis(doc, "period_ms")
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.SetTimer(name, due, period, method, body); err != nil {
+		return nil, err
+	}
+	return empty(), nil
+}
+
+// nameOf reads the "name" of cancel_timer and cancel_reminder.
+func nameOf(method string, payload []byte) (string, error) {
+	doc, err := wactor.ParseDoc(payload)
+	if err != nil {
+		return "", err
+	}
+	name, ok := doc.Text("name")
+	if !ok {
+		return "", badRequest(method + ` needs a text "name"`)
+	}
+	return name, nil
+}
+
+func cancelTimer(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	name, err := nameOf("cancel_timer", payload)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.CancelTimer(name); err != nil {
+		return nil, err
+	}
+	return empty(), nil
+}
+
+// schedule builds the reminder's schedule from its one schedule key; the
+// Go SDK's API cannot express two, so two are refused here.
+func schedule(doc wactor.Doc) (wactor.Schedule, error) {
+	var s wactor.Schedule
+	n := 0
+	for _, key := range []string{"in_ms", "at_unix_ms", "every_ms", "cron"} {
+		if doc.Has(key) {
+			n++
+		}
+	}
+	if n > 1 {
+		return s, badRequest("reminder takes at most one of in_ms, at_unix_ms, every_ms and cron")
+	}
+	in, err := millis(doc, "in_ms")
+	if err != nil {
+		return s, err
+	}
+	at, err := millis(doc, "at_unix_ms")
+	if err != nil {
+		return s, err
+	}
+	every, err := millis(doc, "every_ms")
+	if err != nil {
+		return s, err
+	}
+	switch cron, isCron := doc.Text("cron"); {
+	case isCron:
+		s = wactor.Cron(cron)
+	case doc.Has("cron"):
+		return s, badRequest(`"cron" must be a text`)
+	case doc.Has("at_unix_ms"):
+		s = wactor.At(time.UnixMilli(at.Milliseconds()))
+	case doc.Has("every_ms"):
+		s = wactor.Every(every)
+		if doc.Has("first_ms") {
+			first, err := millis(doc, "first_ms")
+			if err != nil {
+				return s, err
+			}
+			s = s.StartingIn(first)
+		}
+	default:
+		s = wactor.In(in)
+	}
+	if missed, ok := doc.Text("missed"); ok {
+		s = s.OnMissed(wactor.MissedPolicy(missed))
+	}
+	return s, nil
+}
+
+func reminder(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	doc, err := wactor.ParseDoc(payload)
+	if err != nil {
+		return nil, err
+	}
+	name, method, body, err := scheduled("reminder", doc)
+	if err != nil {
+		return nil, err
+	}
+	s, err := schedule(doc)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.SetReminder(name, s, method, body); err != nil {
+		return nil, err
+	}
+	return empty(), nil
+}
+
+func cancelReminder(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	name, err := nameOf("cancel_reminder", payload)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.CancelReminder(name); err != nil {
+		return nil, err
+	}
+	return empty(), nil
 }
