@@ -313,6 +313,18 @@ func TestDeployRefusesBrokenModules(t *testing.T) {
 	assert.Contains(t, info.Imports, "wactor.state_get: (i32, i32) -> (i64)")
 }
 
+// A module whose start-up never ends is refused at deploy, once the
+// type's turn limit has passed, instead of hanging the host.
+func TestEndlessStartIsRefused(t *testing.T) {
+	h := newHost(t, memstore.New())
+	err := h.Deploy(context.Background(), host.TypeConfig{
+		Name: "spinstart", Module: testwasm.C(t, "spinstart"), Source: "spinstart.wasm", TurnTimeout: 300 * time.Millisecond,
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "_initialize ran past the limit of 300ms")
+	t.Log(err)
+}
+
 func TestLiveRedeployKeepsState(t *testing.T) {
 	h := newHost(t, memstore.New(), goType(t, "counter"))
 	mustCall(t, h, "counter/a", "add", M{"n": 3})

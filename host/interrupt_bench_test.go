@@ -60,7 +60,7 @@ func benchmarkInterrupt(b *testing.B, wasm, req []byte) {
 			var v *moduleVersion
 			var err error
 			if bc.metered {
-				v, err = compileIn(ctx, rt, wasm)
+				v, err = compileIn(ctx, rt, wasm, 0)
 			} else {
 				v, err = compileUnmetered(ctx, rt, wasm)
 			}

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -104,6 +105,9 @@ type moduleVersion struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	size     int
+	// startLimit bounds _initialize and wactor_abi_version, which run
+	// outside any turn: the type's turn limit.
+	startLimit time.Duration
 	walltime func() time.Time // the guests' wall clock; nil: the system's
 	wasi     wasiGrants       // environment and folders granted beyond clocks and random
 
@@ -119,7 +123,7 @@ func (h *Host) compile(ctx context.Context, tc TypeConfig) (*moduleVersion, erro
 		WithCompilationCache(h.cache).
 		WithMemoryLimitPages(uint32(tc.MaxMemory / wasmPage))
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
-	v, err := compileIn(ctx, rt, tc.Module)
+	v, err := compileIn(ctx, rt, tc.Module, tc.TurnTimeout)
 	if err != nil {
 		_ = rt.Close(ctx)
 		return nil, err
@@ -128,8 +132,8 @@ func (h *Host) compile(ctx context.Context, tc TypeConfig) (*moduleVersion, erro
 }
 
 // compileIn compiles wasm, with fuel metering added, in rt, which gets
-// WASI and the host functions.
-func compileIn(ctx context.Context, rt wazero.Runtime, wasm []byte) (*moduleVersion, error) {
+// WASI and the host functions. Starting an instance may take startLimit.
+func compileIn(ctx context.Context, rt wazero.Runtime, wasm []byte, startLimit time.Duration) (*moduleVersion, error) {
 	cm, err := compileMetered(ctx, rt, wasm)
 	if err != nil {
 		return nil, err
@@ -137,7 +141,7 @@ func compileIn(ctx context.Context, rt wazero.Runtime, wasm []byte) (*moduleVers
 	if _, _, problems := check(cm); len(problems) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
-	v := &moduleVersion{rt: rt, compiled: cm, size: len(wasm)}
+	v := &moduleVersion{rt: rt, compiled: cm, size: len(wasm), startLimit: startLimit}
 	if _, err := v.probe(ctx); err != nil {
 		return nil, err
 	}
@@ -176,6 +180,8 @@ func compileMetered(ctx context.Context, rt wazero.Runtime, wasm []byte) (wazero
 // version it reports, so a broken module fails when it is deployed rather
 // than at its first message.
 func (v *moduleVersion) probe(ctx context.Context) (int, error) {
+	ctx, cancel := v.startContext(ctx)
+	defer cancel()
 	inst, err := v.instantiate(ctx, io.Discard)
 	if err != nil {
 		return 0, err
@@ -183,7 +189,7 @@ func (v *moduleVersion) probe(ctx context.Context) (int, error) {
 	defer inst.close(ctx)
 	got, err := inst.abiVersion(ctx)
 	if err != nil {
-		return 0, err
+		return 0, v.overran(ctx, abi.ExportABIVersion, err)
 	}
 	if got != abi.Version {
 		return got, fmt.Errorf("module speaks ABI version %d; this host speaks version %d", got, abi.Version)
@@ -205,7 +211,7 @@ func Inspect(ctx context.Context, wasm []byte) (*ModuleInfo, error) {
 	if len(info.Problems) > 0 {
 		return info, nil
 	}
-	v := &moduleVersion{rt: rt, compiled: cm, size: len(wasm)}
+	v := &moduleVersion{rt: rt, compiled: cm, size: len(wasm), startLimit: DefaultTurnTimeout}
 	info.ABIVersion, err = v.probe(ctx)
 	if err != nil {
 		info.Problems = append(info.Problems, err.Error())
@@ -242,9 +248,11 @@ func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*ins
 		}, sys.ClockResolution(time.Microsecond))
 	}
 	cfg = v.wasi.apply(cfg)
+	ctx, cancel := v.startContext(ctx)
+	defer cancel()
 	mod, err := v.rt.InstantiateModule(ctx, v.compiled, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("instantiating: %w", err)
+		return nil, fmt.Errorf("instantiating: %w", v.overran(ctx, "_initialize", err))
 	}
 	v.mu.Lock()
 	v.users++
@@ -256,6 +264,23 @@ func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*ins
 		handle: mod.ExportedFunction(abi.ExportHandle),
 		stack:  make([]uint64, 2),
 	}, nil
+}
+
+// startContext bounds what runs of the guest outside a turn; the fuel
+// meter's refuel stops the guest when the context is done.
+func (v *moduleVersion) startContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if v.startLimit <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, v.startLimit)
+}
+
+// overran names the limit when what failed was stopped by startContext.
+func (v *moduleVersion) overran(ctx context.Context, what string, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s ran past the limit of %v (an endless loop at start-up?)", what, v.startLimit)
+	}
+	return err
 }
 
 func (i *instance) abiVersion(ctx context.Context) (int, error) {
