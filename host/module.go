@@ -108,8 +108,8 @@ type moduleVersion struct {
 	// startLimit bounds _initialize and wactor_abi_version, which run
 	// outside any turn: the type's turn limit.
 	startLimit time.Duration
-	walltime func() time.Time // the guests' wall clock; nil: the system's
-	wasi     wasiGrants       // environment and folders granted beyond clocks and random
+	walltime   func() time.Time // the guests' wall clock; nil: the system's
+	wasi       wasiGrants       // environment and folders granted beyond clocks and random
 
 	mu      sync.Mutex
 	users   int  // live instances
