@@ -311,6 +311,100 @@ var scenarios = []scenario{
 		_, err := ask(t, e.h, e.ref("unknown"), "no_such_method", M{})
 		requireCode(t, err, abi.CodeUnknownMethod)
 	}},
+
+	{"timer", func(t *testing.T, e *env) {
+		ref := e.ref("timer")
+		value := M{"by": e.typ, "doc": cbor.RawMessage(nested)}
+		requireEmpty(t, e.h, ref, "timer", M{"name": "once", "due_ms": 20, "method": "set",
+			"payload": M{"key": "once", "value": value}})
+		requireEmpty(t, e.h, ref, "timer", M{"name": "late", "due_ms": 300, "method": "set",
+			"payload": M{"key": "late", "value": 1}})
+		requireEmpty(t, e.h, ref, "cancel_timer", M{"name": "late"})
+		waitValue(t, e.h, ref, "once", encode(t, value))
+
+		// A periodic timer sets its key again after it is deleted.
+		requireEmpty(t, e.h, ref, "timer", M{"name": "every", "due_ms": 10, "period_ms": 10, "method": "set",
+			"payload": M{"key": "every", "value": 1}})
+		waitValue(t, e.h, ref, "every", encode(t, 1))
+		requireEmpty(t, e.h, ref, "delete", M{"key": "every"})
+		waitValue(t, e.h, ref, "every", encode(t, 1))
+		requireEmpty(t, e.h, ref, "cancel_timer", M{"name": "every"})
+
+		time.Sleep(500 * time.Millisecond)
+		requireEmpty(t, e.h, ref, "get", M{"key": "late"})
+		_, err := ask(t, e.h, ref, "timer", M{"name": "", "method": "set"})
+		requireCode(t, err, abi.CodeBadRequest)
+	}},
+
+	{"reminder", func(t *testing.T, e *env) {
+		ctx := context.Background()
+		ref := e.ref("reminder")
+		r, err := abi.ParseRef(ref)
+		require.NoError(t, err)
+		value := M{"by": e.typ, "doc": cbor.RawMessage(nested)}
+		requireEmpty(t, e.h, ref, "reminder", M{"name": "soon", "in_ms": 20, "method": "set",
+			"payload": M{"key": "reminded", "value": value}})
+		waitValue(t, e.h, ref, "reminded", encode(t, value))
+		require.Eventually(t, func() bool {
+			list, err := e.h.Reminders(ctx, r)
+			require.NoError(t, err)
+			return len(list) == 0
+		}, eventually, tick, "a reminder that fired once is deleted")
+
+		// Every schedule field reaches the host.
+		start := time.Now()
+		gridPayload := M{"key": "grid", "value": cbor.RawMessage(nested)}
+		requireEmpty(t, e.h, ref, "reminder", M{"name": "grid", "every_ms": 3_600_000, "first_ms": 1_800_000,
+			"method": "set", "payload": gridPayload})
+		at := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+		requireEmpty(t, e.h, ref, "reminder", M{"name": "at", "at_unix_ms": at.UnixMilli(), "method": "set"})
+		requireEmpty(t, e.h, ref, "reminder", M{"name": "daily", "cron": "0 9 * * *", "method": "report", "missed": "skip"})
+		list, err := e.h.Reminders(ctx, r)
+		require.NoError(t, err)
+		require.Len(t, list, 3)
+		byName := map[string]host.ReminderInfo{}
+		for _, ri := range list {
+			byName[ri.Name] = ri
+		}
+		grid := byName["grid"]
+		assert.Equal(t, time.Hour, grid.Every)
+		assert.WithinRange(t, grid.Due, start.Add(30*time.Minute-time.Second), time.Now().Add(30*time.Minute+time.Second))
+		assert.Equal(t, "set", grid.Method)
+		assert.Equal(t, encode(t, gridPayload), grid.Payload, "the payload byte for byte")
+		assert.Equal(t, abi.MissedCatchUp, grid.Missed)
+		assert.True(t, byName["at"].Due.Equal(at), "at_unix_ms: due %v", byName["at"].Due)
+		assert.Empty(t, byName["at"].Payload)
+		daily := byName["daily"]
+		assert.Equal(t, "0 9 * * *", daily.Cron)
+		assert.Equal(t, "report", daily.Method)
+		assert.Equal(t, abi.MissedSkip, daily.Missed)
+
+		requireEmpty(t, e.h, ref, "cancel_reminder", M{"name": "grid"})
+		list, err = e.h.Reminders(ctx, r)
+		require.NoError(t, err)
+		assert.Len(t, list, 2, "grid is cancelled")
+
+		_, err = ask(t, e.h, ref, "reminder", M{"name": "bad", "cron": "not a cron", "method": "set"})
+		requireCode(t, err, abi.CodeBadRequest)
+		_, err = ask(t, e.h, ref, "reminder", M{"name": "two", "in_ms": 1, "every_ms": 1, "method": "set"})
+		requireCode(t, err, abi.CodeBadRequest)
+		requireEmpty(t, e.h, ref, "cancel_reminder", M{"name": "at"})
+		requireEmpty(t, e.h, ref, "cancel_reminder", M{"name": "daily"})
+	}},
+}
+
+// waitValue waits until the state key of ref holds want.
+func waitValue(t *testing.T, h *host.Host, ref, key string, want []byte) {
+	t.Helper()
+	var last []byte
+	require.Eventually(t, func() bool {
+		reply, err := ask(t, h, ref, "get", M{"key": key})
+		if err != nil {
+			return false
+		}
+		last = fields(t, reply)["value"]
+		return bytes.Equal(last, want)
+	}, eventually, tick, "%s: waiting for %s = %x; last %x", ref, key, want, last)
 }
 
 // M is a JSON-shaped payload.

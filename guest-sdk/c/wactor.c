@@ -19,6 +19,10 @@ WACTOR_IMPORT("state_delete") uint64_t wactor_host_state_delete_(const void *p, 
 WACTOR_IMPORT("self") uint64_t wactor_host_self_(const void *p, size_t n);
 WACTOR_IMPORT("log") uint64_t wactor_host_log_(const void *p, size_t n);
 WACTOR_IMPORT("deactivate") uint64_t wactor_host_deactivate_(const void *p, size_t n);
+WACTOR_IMPORT("timer_set") uint64_t wactor_host_timer_set_(const void *p, size_t n);
+WACTOR_IMPORT("timer_cancel") uint64_t wactor_host_timer_cancel_(const void *p, size_t n);
+WACTOR_IMPORT("reminder_set") uint64_t wactor_host_reminder_set_(const void *p, size_t n);
+WACTOR_IMPORT("reminder_cancel") uint64_t wactor_host_reminder_cancel_(const void *p, size_t n);
 /* Copies the pending result of the last host call; returns bytes copied. */
 WACTOR_IMPORT("result") uint32_t wactor_host_result_(void *p, size_t n);
 
@@ -878,6 +882,100 @@ int wactor_log(int level, const char *message)
 }
 
 int wactor_deactivate(void) { return host_call(wactor_host_deactivate_, NULL, NULL); }
+
+/* Optional envelope fields: a zero number or a NULL or empty text is left
+ * out, which the host reads the same as absent. */
+static bool has_text(const char *s) { return s && *s; }
+
+/* Appends key: v, or nothing when v is 0. */
+static void opt_uint(wactor_buf *a, uint64_t key, uint64_t v)
+{
+	if (v) {
+		wactor_cbor_uint(a, key);
+		wactor_cbor_uint(a, v);
+	}
+}
+
+static void opt_text(wactor_buf *a, uint64_t key, const char *s)
+{
+	if (has_text(s)) {
+		wactor_cbor_uint(a, key);
+		wactor_cbor_text(a, s);
+	}
+}
+
+int wactor_timer_set(const char *name, uint64_t due_ms, uint64_t period_ms, const char *method,
+                     const void *payload, size_t n)
+{
+	if (!name)
+		return missing_arg("name");
+	if (!method)
+		return missing_arg("method");
+	if (!payload && n)
+		return missing_arg("payload");
+	/* Timer (ABI 5.7): {1: name, 2: due_ms?, 3: period_ms?, 4: method, 5: payload?} */
+	wactor_buf *a = &call_args;
+	wactor_buf_reset(a);
+	wactor_cbor_map(a, 2 + (due_ms != 0) + (period_ms != 0) + (payload != NULL));
+	wactor_cbor_uint(a, 1);
+	wactor_cbor_text(a, name);
+	opt_uint(a, 2, due_ms);
+	opt_uint(a, 3, period_ms);
+	wactor_cbor_uint(a, 4);
+	wactor_cbor_text(a, method);
+	if (payload) {
+		wactor_cbor_uint(a, 5);
+		wactor_cbor_bytes(a, payload, n);
+	}
+	return host_call(wactor_host_timer_set_, a, NULL);
+}
+
+int wactor_reminder_set(const wactor_reminder *r)
+{
+	if (!r)
+		return missing_arg("reminder");
+	if (!r->name)
+		return missing_arg("name");
+	if (!r->method)
+		return missing_arg("method");
+	if (!r->payload && r->payload_len)
+		return missing_arg("payload");
+	/* Reminder (ABI 5.8), keys 1 to 9 in order. Schedules are passed as
+	 * given: the host refuses more than one, or first_ms without every_ms. */
+	wactor_buf *a = &call_args;
+	wactor_buf_reset(a);
+	wactor_cbor_map(a, 2 + (r->in_ms != 0) + (r->at_unix_ms != 0) + (r->every_ms != 0) +
+	                       (r->first_ms != 0) + has_text(r->cron) + (r->payload != NULL) +
+	                       has_text(r->missed));
+	wactor_cbor_uint(a, 1);
+	wactor_cbor_text(a, r->name);
+	opt_uint(a, 2, r->in_ms);
+	opt_uint(a, 3, r->at_unix_ms);
+	opt_uint(a, 4, r->every_ms);
+	opt_uint(a, 5, r->first_ms);
+	opt_text(a, 6, r->cron);
+	wactor_cbor_uint(a, 7);
+	wactor_cbor_text(a, r->method);
+	if (r->payload) {
+		wactor_cbor_uint(a, 8);
+		wactor_cbor_bytes(a, r->payload, r->payload_len);
+	}
+	opt_text(a, 9, r->missed);
+	return host_call(wactor_host_reminder_set_, a, NULL);
+}
+
+/* The Cancel envelope (ABI 5.9) is {1: name}, the shape of a StateOp
+ * without a value. */
+static int cancel(host_fn fn, const char *name)
+{
+	if (!name)
+		return missing_arg("name");
+	return host_call(fn, state_args(name, NULL, 0, false), NULL);
+}
+
+int wactor_timer_cancel(const char *name) { return cancel(wactor_host_timer_cancel_, name); }
+
+int wactor_reminder_cancel(const char *name) { return cancel(wactor_host_reminder_cancel_, name); }
 
 /* ======================================================================
  * Handler registry

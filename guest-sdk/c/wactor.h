@@ -270,6 +270,54 @@ int wactor_log(int level, const char *message);
 /* Asks the host to deactivate this actor once the current turn ends. */
 int wactor_deactivate(void);
 
+/* ------------------------------------------------------------------------
+ * Timers and reminders. Like state writes they take effect only when the
+ * turn commits; a failed turn sets and cancels nothing. A tick or firing is
+ * a message without a sender (msg->sender is ""), handled as a turn of its
+ * own. Setting a name that is set replaces it; cancelling a name that is
+ * not set is not an error. Names are 1 to 256 bytes of UTF-8; the host
+ * refuses bad arguments with bad_request (see docs/ABI.md 4.8 and 4.9).
+ * ------------------------------------------------------------------------ */
+/* A volatile timer: delivers method with payload (NULL: none) to this
+ * activation due_ms after the commit (0: at once), then every period_ms
+ * (0: once). Timers die with the activation; use a reminder for anything
+ * that must survive. */
+int wactor_timer_set(const char *name, uint64_t due_ms, uint64_t period_ms, const char *method,
+                     const void *payload, size_t n);
+int wactor_timer_cancel(const char *name);
+
+/* Missed-tick policies (wactor_reminder.missed). */
+#define WACTOR_MISSED_CATCH_UP "catch_up" /* fire once when the host is back (default) */
+#define WACTOR_MISSED_SKIP "skip"         /* drop ticks that came due while no host ran */
+
+/* A durable reminder. Give at most one schedule: in_ms, at_unix_ms,
+ * every_ms (with first_ms, the delay to its first tick, default every_ms)
+ * or cron (UTC, as in crontab(5), or @daily and the like); with none it
+ * fires once, as soon as possible. Zero numbers and NULL or empty strings
+ * count as absent. Build one with a designated initializer:
+ *
+ *   wactor_reminder r = {.name = "daily", .cron = "0 9 * * *",
+ *                        .method = "report", .missed = WACTOR_MISSED_SKIP};
+ *   if (wactor_reminder_set(&r) != WACTOR_OK) return WACTOR_ERR;
+ */
+typedef struct wactor_reminder {
+	const char *name;
+	uint64_t in_ms;      /* once, this long after the turn */
+	uint64_t at_unix_ms; /* once, at this Unix time in milliseconds */
+	uint64_t every_ms;   /* periodically */
+	uint64_t first_ms;   /* with every_ms only */
+	const char *cron;    /* a cron expression */
+	const char *method;
+	const void *payload; /* CBOR; NULL: none */
+	size_t payload_len;
+	const char *missed; /* WACTOR_MISSED_*; NULL: the host's default, catch_up */
+} wactor_reminder;
+
+/* Stores the reminder with the turn's commit; it survives restarts and
+ * activates the actor when it fires. */
+int wactor_reminder_set(const wactor_reminder *r);
+int wactor_reminder_cancel(const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,12 +8,17 @@ import {
   wactor_result,
   wactor_deactivate,
   wactor_log,
+  wactor_reminder_cancel,
+  wactor_reminder_set,
   wactor_self,
   wactor_state_delete,
   wactor_state_get,
   wactor_state_set,
   wactor_tell,
+  wactor_timer_cancel,
+  wactor_timer_set,
 } from "./host";
+import { Schedule } from "./schedule";
 
 /** Severity of a log record (docs/ABI.md 5.5). */
 export enum Level {
@@ -396,6 +401,111 @@ export class Context {
     if (this.done) return;
     wactor_deactivate(0, 0);
   }
+
+  // ---- timers and reminders -----------------------------------------------
+
+  /**
+   * Sets a volatile timer: dueMs after the turn commits, method is
+   * delivered with payload to this activation, then every periodMs (0:
+   * once). A tick is a message without a sender, a turn of its own.
+   * Setting a name that is set replaces that timer. Timers are buffered
+   * with the turn (a failed turn sets nothing) and die with the
+   * activation: use a reminder for anything that must survive. A failed
+   * Result is the host's refusal (an empty name, say: bad_request).
+   */
+  setTimer(name: string, dueMs: u64, periodMs: u64, method: string, payload: Uint8Array | null = null): Result {
+    if (this.done) return Context.turnOver();
+    encodeTimer(argW, name, dueMs, periodMs, method, payload);
+    return Context.outcome("timer_set", wactor_timer_set(argW.dataStart, argW.length));
+  }
+
+  /**
+   * Cancels the timer name when the turn commits; a tick already waiting
+   * is dropped. Cancelling a timer that is not set is fine.
+   */
+  cancelTimer(name: string): Result {
+    if (this.done) return Context.turnOver();
+    encodeCancel(argW, name);
+    return Context.outcome("timer_cancel", wactor_timer_cancel(argW.dataStart, argW.length));
+  }
+
+  /**
+   * Sets a durable reminder: method is delivered with payload to this
+   * actor when schedule says, activating it if needed. It is stored with
+   * the turn's commit (a failed turn sets nothing) and survives restarts.
+   * Setting a name that is set replaces that reminder. A failed Result is
+   * the host's refusal (a malformed cron, say: bad_request), or the SDK's
+   * own bad_request for a schedule it cannot send (see Schedule.error).
+   */
+  setReminder(name: string, schedule: Schedule, method: string, payload: Uint8Array | null = null): Result {
+    if (this.done) return Context.turnOver();
+    if (schedule.error.length > 0) {
+      return new Result(EMPTY, Code.BAD_REQUEST, "wactor: reminder " + name + ": " + schedule.error);
+    }
+    encodeReminder(argW, name, schedule, method, payload);
+    return Context.outcome("reminder_set", wactor_reminder_set(argW.dataStart, argW.length));
+  }
+
+  /**
+   * Deletes the reminder name when the turn commits. Cancelling a
+   * reminder that is not set is fine.
+   */
+  cancelReminder(name: string): Result {
+    if (this.done) return Context.turnOver();
+    encodeCancel(argW, name);
+    return Context.outcome("reminder_cancel", wactor_reminder_cancel(argW.dataStart, argW.length));
+  }
+}
+
+/**
+ * Encodes a Timer envelope (docs/ABI.md 5.7) into w; zero numbers and a
+ * null payload are left out.
+ */
+function encodeTimer(
+  w: CborWriter, name: string, dueMs: u64, periodMs: u64, method: string, payload: Uint8Array | null,
+): CborWriter {
+  let n = 2;
+  if (dueMs != 0) n++;
+  if (periodMs != 0) n++;
+  if (payload != null) n++;
+  w.reset().map(n).uint(1).text(name);
+  if (dueMs != 0) w.uint(2).uint(dueMs);
+  if (periodMs != 0) w.uint(3).uint(periodMs);
+  w.uint(4).text(method);
+  if (payload != null) w.uint(5).bytes(payload);
+  return w;
+}
+
+/**
+ * Encodes a Reminder envelope (docs/ABI.md 5.8) into w; zero numbers,
+ * empty texts and a null payload are left out.
+ */
+function encodeReminder(
+  w: CborWriter, name: string, s: Schedule, method: string, payload: Uint8Array | null,
+): CborWriter {
+  let n = 2;
+  if (s.inMs != 0) n++;
+  if (s.atUnixMs != 0) n++;
+  if (s.everyMs != 0) n++;
+  if (s.firstMs != 0) n++;
+  if (s.cronExpr.length > 0) n++;
+  if (payload != null) n++;
+  if (s.missed.length > 0) n++;
+  w.reset().map(n).uint(1).text(name);
+  if (s.inMs != 0) w.uint(2).uint(s.inMs);
+  if (s.atUnixMs != 0) w.uint(3).uint(s.atUnixMs);
+  if (s.everyMs != 0) w.uint(4).uint(s.everyMs);
+  if (s.firstMs != 0) w.uint(5).uint(s.firstMs);
+  if (s.cronExpr.length > 0) w.uint(6).text(s.cronExpr);
+  w.uint(7).text(method);
+  if (payload != null) w.uint(8).bytes(payload);
+  if (s.missed.length > 0) w.uint(9).text(s.missed);
+  return w;
+}
+
+/** Encodes a Cancel envelope {1: name} (docs/ABI.md 5.9) into w. */
+function encodeCancel(w: CborWriter, name: string): CborWriter {
+  return w.reset().map(1).uint(1).text(name);
 }
 
 /** Encodes a Call envelope (docs/ABI.md 5.3) into argW. */

@@ -27,6 +27,18 @@ export declare function wactor_log(ptr: usize, len: usize): i64;
 @external("wactor", "deactivate")
 export declare function wactor_deactivate(ptr: usize, len: usize): i64;
 // @ts-ignore: decorator
+@external("wactor", "timer_set")
+export declare function wactor_timer_set(ptr: usize, len: usize): i64;
+// @ts-ignore: decorator
+@external("wactor", "timer_cancel")
+export declare function wactor_timer_cancel(ptr: usize, len: usize): i64;
+// @ts-ignore: decorator
+@external("wactor", "reminder_set")
+export declare function wactor_reminder_set(ptr: usize, len: usize): i64;
+// @ts-ignore: decorator
+@external("wactor", "reminder_cancel")
+export declare function wactor_reminder_cancel(ptr: usize, len: usize): i64;
+// @ts-ignore: decorator
 @external("wactor", "result")
 export declare function wactor_result(ptr: usize, len: usize): i32;
 

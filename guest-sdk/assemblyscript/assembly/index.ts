@@ -9,6 +9,7 @@
 
 export { Handler, Hook, handle, onActivate, onDeactivate } from "./dispatch";
 export { Code, Context, Level, Result } from "./context";
+export { Missed, Schedule } from "./schedule";
 export { CborReader, CborWriter, Kind } from "./cbor";
 export { ArrayBuilder, Doc, List, MapBuilder, Value, encodeInt, encodeText } from "./doc";
 export { monotonicNs, nowMs } from "./env";

@@ -215,6 +215,34 @@ export class MockHost {
         host.turn.deactivate = true;
         return pend(OK, new Uint8Array(0));
       },
+      // Timers and reminders are recorded with the turn; the checks are a
+      // few of the host's, enough to test that refusals reach the guest.
+      timer_set(ptr, len) {
+        const t = call("timer_set", ptr, len);
+        if (!t.get(1) || !t.get(4)) return fail("bad_request", "timer needs a name and a method");
+        host.turn.timers.push(t);
+        return pend(OK, new Uint8Array(0));
+      },
+      timer_cancel(ptr, len) {
+        const c = call("timer_cancel", ptr, len);
+        if (!c.get(1)) return fail("bad_request", "cancel needs a name");
+        host.turn.timers.push(c);
+        return pend(OK, new Uint8Array(0));
+      },
+      reminder_set(ptr, len) {
+        const r = call("reminder_set", ptr, len);
+        if (!r.get(1) || !r.get(7)) return fail("bad_request", "reminder needs a name and a method");
+        if ([2, 3, 4, 6].filter((k) => r.get(k)).length > 1) return fail("bad_request", "more than one schedule");
+        if (r.has(6) && r.get(6).split(" ").length < 5) return fail("bad_request", `malformed cron "${r.get(6)}"`);
+        host.turn.reminders.push(r);
+        return pend(OK, new Uint8Array(0));
+      },
+      reminder_cancel(ptr, len) {
+        const c = call("reminder_cancel", ptr, len);
+        if (!c.get(1)) return fail("bad_request", "cancel needs a name");
+        host.turn.reminders.push(c);
+        return pend(OK, new Uint8Array(0));
+      },
       result(ptr, len) {
         const p = host.pending ?? new Uint8Array(0);
         const n = Math.min(len, p.length);
@@ -252,7 +280,7 @@ export class MockHost {
     this.inTurn = false;
     const ptr = ex.wactor_alloc(req.length) >>> 0;
     new Uint8Array(ex.memory.buffer).set(req, ptr);
-    this.turn = { writes: new Map(), tells: [], deactivate: false };
+    this.turn = { writes: new Map(), tells: [], timers: [], reminders: [], deactivate: false };
     this.calls = [];
     this.inTurn = true;
     let packed;

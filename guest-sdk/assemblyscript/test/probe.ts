@@ -11,6 +11,9 @@ import {
   Level,
   MapBuilder,
   ArrayBuilder,
+  Missed,
+  Result,
+  Schedule,
   encodeInt,
   handle,
   nowMs,
@@ -65,6 +68,48 @@ handle("vectors", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   ctx.delete("balance");
   ctx.log(Level.Warn, "low balance");
   return r.ok ? r.payload : ctx.failWith(r);
+});
+
+// schedvectors: the timer and reminder calls of docs/ABI.md 5.7-5.9, in order.
+handle("schedvectors", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const results = [
+    ctx.setTimer("tick", 1000, 1000, "tick"),
+    ctx.setReminder("alarm", Schedule.in(1500), "ring"),
+    ctx.setReminder("daily", Schedule.cron("0 9 * * *").onMissed(Missed.SKIP), "report"),
+    ctx.cancelTimer("tick"),
+    ctx.cancelReminder("tick"),
+  ];
+  for (let i = 0; i < results.length; i++) {
+    if (!results[i].ok) return ctx.failWith(results[i]);
+  }
+  return null;
+});
+
+// schedules: every other shape of the Timer and Reminder envelopes.
+handle("schedules", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const seven = encodeInt(7);
+  ctx.setTimer("once", 0, 0, "m", seven);
+  ctx.setTimer("big", 5000000000, 0, "m", new Uint8Array(0));
+  ctx.setReminder("at", Schedule.atUnixMs(4102444800000), "m");
+  ctx.setReminder("at0", Schedule.atUnixMs(0), "m");
+  ctx.setReminder("grid", Schedule.every(3600000, 1800000).onMissed(Missed.CATCH_UP), "m", seven);
+  ctx.setReminder("hourly", Schedule.every(3600000), "m");
+  ctx.setReminder("now", Schedule.asap(), "m");
+  return null;
+});
+
+// schedrefused: {"case"} -> the Result of one refused call, as {"code", "message"}.
+handle("schedrefused", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const d = Doc.parse(payload);
+  if (d == null) return ctx.fail(Code.BAD_REQUEST, "not a map");
+  const c = d.text("case");
+  let r = new Result(new Uint8Array(0), "no_such_case");
+  if (c == "timer") r = ctx.setTimer("", 10, 0, "m");
+  else if (c == "cancel") r = ctx.cancelReminder("");
+  else if (c == "every0") r = ctx.setReminder("r", Schedule.every(0), "m");
+  else if (c == "cron") r = ctx.setReminder("r", Schedule.cron(""), "m");
+  else if (c == "badcron") r = ctx.setReminder("r", Schedule.cron("nope"), "m");
+  return new MapBuilder().bool("ok", r.ok).text("code", r.code).text("message", r.message).encode();
 });
 
 // insufficient: an application error after a state write (not committed).

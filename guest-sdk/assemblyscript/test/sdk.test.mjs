@@ -108,6 +108,56 @@ test("envelopes match docs/ABI.md byte for byte", () => {
   assert.equal(hex(h.call("failcode").reply), "a1026565" + "72726f72");
 });
 
+test("timer and reminder envelopes match docs/ABI.md 5.7-5.9", () => {
+  const h = probe();
+  const r = h.call("schedvectors");
+  assert.equal(r.code, "");
+  assert.deepEqual(h.calls.map(([n]) => n), ["timer_set", "reminder_set", "reminder_set", "timer_cancel", "reminder_cancel"]);
+  const args = h.calls.map(([, b]) => hex(b));
+  assert.equal(args[0], "a401647469636b021903e8031903e804647469636b", "5.7 tick");
+  assert.equal(args[1], "a30165616c61726d021905dc076472696e67", "5.8 alarm");
+  assert.equal(args[2], "a401656461696c790669302039202a202a202a07667265706f72740964736b6970", "5.8 daily");
+  assert.equal(args[3], "a101647469636b", "5.9 cancel tick");
+  assert.equal(args[4], "a101647469636b", "5.9 cancel tick");
+  assert.equal(h.turn.timers.length, 2);
+  assert.equal(h.turn.reminders.length, 3);
+});
+
+test("timer and reminder envelopes: optional keys, 64-bit numbers", () => {
+  const h = probe();
+  assert.equal(h.call("schedules").code, "");
+  const env = (...pairs) => hex(encode(new Map(pairs)));
+  const seven = unhex("07");
+  const m = [
+    ["timer_set", env([1, "once"], [4, "m"], [5, seven])],
+    ["timer_set", env([1, "big"], [2, 5000000000], [4, "m"], [5, new Uint8Array(0)])],
+    ["reminder_set", env([1, "at"], [3, 4102444800000], [7, "m"])],
+    ["reminder_set", env([1, "at0"], [3, 1], [7, "m"])],
+    ["reminder_set", env([1, "grid"], [4, 3600000], [5, 1800000], [7, "m"], [8, seven], [9, "catch_up"])],
+    ["reminder_set", env([1, "hourly"], [4, 3600000], [7, "m"])],
+    ["reminder_set", env([1, "now"], [7, "m"])],
+  ];
+  assert.deepEqual(h.calls.map(([n, b]) => [n, hex(b)]), m);
+  // 5e9 needs the 8-byte head.
+  assert.match(hex(h.calls[1][1]), /021b000000012a05f200/);
+});
+
+test("timer and reminder refusals come back as Results", () => {
+  const h = probe();
+  const refused = (c) => decode(h.call("schedrefused", { case: c }).payload);
+  assert.deepEqual(refused("timer"), { ok: false, code: "bad_request", message: "timer needs a name and a method" });
+  assert.deepEqual(refused("cancel"), { ok: false, code: "bad_request", message: "cancel needs a name" });
+  assert.deepEqual(refused("badcron"), { ok: false, code: "bad_request", message: 'malformed cron "nope"' });
+  // Schedules the SDK cannot send are refused without calling the host.
+  let r = refused("every0");
+  assert.equal(r.code, "bad_request");
+  assert.match(r.message, /^wactor: reminder r: every needs a period/);
+  assert.deepEqual(h.calls, []);
+  r = refused("cron");
+  assert.equal(r.code, "bad_request");
+  assert.match(r.message, /cron needs an expression/);
+});
+
 test("requests: metadata, unknown keys, wide heads, malformed input", () => {
   const h = probe();
   const info = decode(h.call("info", undefined, { sender: "bank/alice", id: "msg-7" }).payload);

@@ -1,8 +1,11 @@
 //! A handler's view of its turn.
 
+use core::time::Duration;
+
 use crate::cbor;
 use crate::envelope;
 use crate::error::{codes, Error};
+use crate::schedule::{millis, Schedule};
 use crate::sys::{self, Func, STATUS_ERROR, STATUS_NOT_FOUND, STATUS_OK};
 
 /// The severity of a log record.
@@ -185,6 +188,96 @@ impl<'a> Context<'a> {
     /// afresh from its committed state. Forgotten if the turn fails.
     pub fn deactivate(&mut self) {
         let _ = sys::call(Func::Deactivate, &[]);
+    }
+
+    /// Sets a volatile timer named `name`: once the turn has committed,
+    /// `method` is delivered with `payload` (CBOR; `&[]` for none) to this
+    /// activation `due` later, then every `period` (zero: once). Each tick
+    /// is a turn of its own, without a sender. Setting a name that is set
+    /// replaces that timer. Timers die with the activation (idle, evicted,
+    /// deactivated, a host restart): use a reminder for what must last. An
+    /// error means the host refused it (`bad_request` for an empty name or
+    /// method or a delay over ten years, `too_large`); a failed turn sets
+    /// nothing.
+    pub fn set_timer(&mut self, name: &str, due: Duration, period: Duration, method: &str, payload: &[u8]) -> Result<(), Error> {
+        self.arg.clear();
+        envelope::Timer { name, due_ms: millis(due), period_ms: millis(period), method, payload }.encode(&mut self.arg);
+        let (st, res) = sys::call(Func::TimerSet, &self.arg);
+        check(st, &res)
+    }
+
+    /// Cancels the timer `name` when the turn commits; a tick of it already
+    /// waiting in the mailbox is dropped. Cancelling a timer that is not set
+    /// is not an error.
+    pub fn cancel_timer(&mut self, name: &str) -> Result<(), Error> {
+        self.cancel(Func::TimerCancel, name)
+    }
+
+    /// Sets a durable reminder named `name`: `method` is delivered with
+    /// `payload` (CBOR; `&[]` for none) to this actor when `schedule` says,
+    /// activating it if need be. The reminder is stored with the turn's
+    /// commit and survives restarts; a firing is a turn of its own, without
+    /// a sender, and is retried with backoff if it fails. Setting a name
+    /// that is set replaces that reminder. An error means the host (or, for
+    /// an empty cron expression, the SDK) refused it, mostly with
+    /// `bad_request`; a failed turn sets nothing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wactor::{Context, Error, MapBuilder, Missed, Schedule};
+    ///
+    /// fn start(ctx: &mut Context, _payload: &[u8]) -> Result<Vec<u8>, Error> {
+    ///     // Poll every 5 s while the actor is active.
+    ///     ctx.set_timer("poll", Duration::from_secs(5), Duration::from_secs(5), "poll", &[])?;
+    ///     // A report every day at 09:00 UTC, even after restarts; none for days the host was down.
+    ///     let body = MapBuilder::new().text("kind", "daily").build();
+    ///     ctx.set_reminder("report", Schedule::cron("0 9 * * *").missed(Missed::Skip), "report", &body)?;
+    ///     Ok(Vec::new())
+    /// }
+    ///
+    /// fn stop(ctx: &mut Context, _payload: &[u8]) -> Result<Vec<u8>, Error> {
+    ///     ctx.cancel_timer("poll")?;
+    ///     ctx.cancel_reminder("report")?;
+    ///     Ok(Vec::new())
+    /// }
+    /// # let _ = wactor::Handlers::new().method("start", start).method("stop", stop);
+    /// ```
+    pub fn set_reminder(&mut self, name: &str, schedule: Schedule, method: &str, payload: &[u8]) -> Result<(), Error> {
+        let cron = schedule.cron_expr().unwrap_or("");
+        if schedule.cron_expr() == Some("") {
+            let mut m = String::from("wactor: reminder \"");
+            m.push_str(name);
+            m.push_str("\" has an empty cron expression");
+            return Err(Error::bad_request(m));
+        }
+        self.arg.clear();
+        envelope::Reminder {
+            name,
+            in_ms: schedule.in_ms(),
+            at_unix_ms: schedule.at_ms(),
+            every_ms: schedule.every_ms(),
+            first_ms: schedule.first_ms(),
+            cron,
+            method,
+            payload,
+            missed: schedule.missed_policy().map(|m| m.as_str()).unwrap_or(""),
+        }
+        .encode(&mut self.arg);
+        let (st, res) = sys::call(Func::ReminderSet, &self.arg);
+        check(st, &res)
+    }
+
+    /// Deletes the reminder `name` when the turn commits. Cancelling a
+    /// reminder that is not set is not an error.
+    pub fn cancel_reminder(&mut self, name: &str) -> Result<(), Error> {
+        self.cancel(Func::ReminderCancel, name)
+    }
+
+    fn cancel(&mut self, f: Func, name: &str) -> Result<(), Error> {
+        self.arg.clear();
+        envelope::put_cancel(&mut self.arg, name);
+        let (st, res) = sys::call(f, &self.arg);
+        check(st, &res)
     }
 
     /// The first state call the host refused in this turn, if any: such a

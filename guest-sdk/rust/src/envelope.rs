@@ -215,6 +215,153 @@ pub(crate) fn decode_log(p: &[u8]) -> Result<(i64, &str), CborError> {
     Ok((level, message))
 }
 
+/// A Timer (section 5.7), the argument of `timer_set`. Zero numbers and
+/// an empty payload are left out.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Timer<'a> {
+    pub name: &'a str,
+    pub due_ms: u64,
+    pub period_ms: u64,
+    pub method: &'a str,
+    pub payload: &'a [u8],
+}
+
+impl<'a> Timer<'a> {
+    pub fn encode(&self, b: &mut Vec<u8>) {
+        let n = 2 + (self.due_ms != 0) as usize + (self.period_ms != 0) as usize + !self.payload.is_empty() as usize;
+        put_head(b, 5, n as u64);
+        b.push(0x01);
+        put_text(b, self.name);
+        put_uint_field(b, 2, self.due_ms);
+        put_uint_field(b, 3, self.period_ms);
+        b.push(0x04);
+        put_text(b, self.method);
+        if !self.payload.is_empty() {
+            b.push(0x05);
+            put_bytes(b, self.payload);
+        }
+    }
+
+    pub fn decode(p: &'a [u8]) -> Result<Timer<'a>, CborError> {
+        let mut t = Timer::default();
+        let mut r = Reader::new(p);
+        let n = r.read_map()?;
+        for _ in 0..n {
+            match r.read_uint()? {
+                1 => t.name = r.read_text()?,
+                2 => t.due_ms = r.read_uint()?,
+                3 => t.period_ms = r.read_uint()?,
+                4 => t.method = r.read_text()?,
+                5 => t.payload = r.read_bytes()?,
+                _ => r.skip()?,
+            }
+        }
+        r.finish()?;
+        Ok(t)
+    }
+}
+
+/// A Reminder (section 5.8), the argument of `reminder_set`. Zero numbers
+/// and empty texts and payload are left out.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Reminder<'a> {
+    pub name: &'a str,
+    pub in_ms: u64,
+    pub at_unix_ms: u64,
+    pub every_ms: u64,
+    pub first_ms: u64,
+    pub cron: &'a str,
+    pub method: &'a str,
+    pub payload: &'a [u8],
+    pub missed: &'a str,
+}
+
+impl<'a> Reminder<'a> {
+    pub fn encode(&self, b: &mut Vec<u8>) {
+        let n = 2
+            + (self.in_ms != 0) as usize
+            + (self.at_unix_ms != 0) as usize
+            + (self.every_ms != 0) as usize
+            + (self.first_ms != 0) as usize
+            + !self.cron.is_empty() as usize
+            + !self.payload.is_empty() as usize
+            + !self.missed.is_empty() as usize;
+        put_head(b, 5, n as u64);
+        b.push(0x01);
+        put_text(b, self.name);
+        put_uint_field(b, 2, self.in_ms);
+        put_uint_field(b, 3, self.at_unix_ms);
+        put_uint_field(b, 4, self.every_ms);
+        put_uint_field(b, 5, self.first_ms);
+        if !self.cron.is_empty() {
+            b.push(0x06);
+            put_text(b, self.cron);
+        }
+        b.push(0x07);
+        put_text(b, self.method);
+        if !self.payload.is_empty() {
+            b.push(0x08);
+            put_bytes(b, self.payload);
+        }
+        if !self.missed.is_empty() {
+            b.push(0x09);
+            put_text(b, self.missed);
+        }
+    }
+
+    pub fn decode(p: &'a [u8]) -> Result<Reminder<'a>, CborError> {
+        let mut m = Reminder::default();
+        let mut r = Reader::new(p);
+        let n = r.read_map()?;
+        for _ in 0..n {
+            match r.read_uint()? {
+                1 => m.name = r.read_text()?,
+                2 => m.in_ms = r.read_uint()?,
+                3 => m.at_unix_ms = r.read_uint()?,
+                4 => m.every_ms = r.read_uint()?,
+                5 => m.first_ms = r.read_uint()?,
+                6 => m.cron = r.read_text()?,
+                7 => m.method = r.read_text()?,
+                8 => m.payload = r.read_bytes()?,
+                9 => m.missed = r.read_text()?,
+                _ => r.skip()?,
+            }
+        }
+        r.finish()?;
+        Ok(m)
+    }
+}
+
+/// `key: v` when `v` is not 0 (an absent number reads as 0).
+fn put_uint_field(b: &mut Vec<u8>, key: u8, v: u64) {
+    if v != 0 {
+        b.push(key);
+        put_head(b, 0, v);
+    }
+}
+
+/// A Cancel (section 5.9), the argument of `timer_cancel` and
+/// `reminder_cancel`: `{1: name}`.
+pub(crate) fn put_cancel(b: &mut Vec<u8>, name: &str) {
+    b.push(0xa1);
+    b.push(0x01);
+    put_text(b, name);
+}
+
+pub(crate) fn decode_cancel(p: &[u8]) -> Result<&str, CborError> {
+    let mut r = Reader::new(p);
+    let n = r.read_map()?;
+    let mut name = "";
+    for _ in 0..n {
+        match r.read_uint()? {
+            1 => name = r.read_text()?,
+            _ => r.skip()?,
+        }
+    }
+    r.finish()?;
+    Ok(name)
+}
+
 /// Decodes the error envelope (section 5.6) that a call with status 2
 /// leaves pending. A malformed one becomes a `bad_reply` error.
 pub(crate) fn decode_error(p: &[u8]) -> Error {
@@ -344,6 +491,68 @@ mod tests {
         put_log(&mut b, 2, "low balance");
         assert_eq!(b, hex("a20102026b6c6f772062616c616e6365"));
         assert_eq!(decode_log(&b).unwrap(), (2, "low balance"));
+    }
+
+    #[test]
+    fn timer_example() {
+        // ABI 5.7: "tick" after 1 s, then every second.
+        let b = hex("a401647469636b021903e8031903e804647469636b");
+        let t = Timer { name: "tick", due_ms: 1000, period_ms: 1000, method: "tick", payload: &[] };
+        let mut w = Vec::new();
+        t.encode(&mut w);
+        assert_eq!(w, b);
+        assert_eq!(Timer::decode(&b).unwrap(), t);
+        // Once, at once, with a payload: keys 2 and 3 left out.
+        w.clear();
+        Timer { name: "t", method: "m", payload: &[0x07], ..Timer::default() }.encode(&mut w);
+        assert_eq!(w, hex("a301617404616d054107"));
+    }
+
+    #[test]
+    fn reminder_examples() {
+        // ABI 5.8: "alarm" once, 1.5 s after the turn.
+        let b = hex("a30165616c61726d021905dc076472696e67");
+        let m = Reminder { name: "alarm", in_ms: 1500, method: "ring", ..Reminder::default() };
+        let mut w = Vec::new();
+        m.encode(&mut w);
+        assert_eq!(w, b);
+        assert_eq!(Reminder::decode(&b).unwrap(), m);
+        // ABI 5.8: "daily" at 09:00 UTC, skipping missed ticks.
+        let b = hex("a401656461696c790669302039202a202a202a07667265706f72740964736b6970");
+        let m = Reminder { name: "daily", cron: "0 9 * * *", method: "report", missed: "skip", ..Reminder::default() };
+        w.clear();
+        m.encode(&mut w);
+        assert_eq!(w, b);
+        assert_eq!(Reminder::decode(&b).unwrap(), m);
+        // Every key, in order: 2100-01-01 needs an 8-byte head.
+        let m = Reminder {
+            name: "r",
+            in_ms: 1,
+            at_unix_ms: 4_102_444_800_000,
+            every_ms: 3_600_000,
+            first_ms: 1_800_000,
+            cron: "@daily",
+            method: "m",
+            payload: &[0xa0],
+            missed: "catch_up",
+        };
+        w.clear();
+        m.encode(&mut w);
+        assert_eq!(
+            w,
+            hex(&"a9 016172 0201 031b000003bb2cc3d800 041a0036ee80 051a001b7740 0666406461696c79 07616d 0841a0 096863617463685f7570"
+                .replace(' ', ""))
+        );
+        assert_eq!(Reminder::decode(&w).unwrap(), m);
+    }
+
+    #[test]
+    fn cancel_example() {
+        // ABI 5.9: cancelling "tick".
+        let mut w = Vec::new();
+        put_cancel(&mut w, "tick");
+        assert_eq!(w, hex("a101647469636b"));
+        assert_eq!(decode_cancel(&w).unwrap(), "tick");
     }
 
     #[test]

@@ -35,6 +35,7 @@ mod context;
 mod doc;
 mod envelope;
 mod error;
+mod schedule;
 mod sys;
 
 #[doc(hidden)]
@@ -47,6 +48,7 @@ pub use actor::{Actor, Handler, Handlers, Hook};
 pub use context::{Context, Level};
 pub use doc::{ArrayBuilder, Doc, MapBuilder, Value};
 pub use error::{codes, Error};
+pub use schedule::{Missed, Schedule};
 
 /// The ABI version this SDK implements: what `wactor_abi_version` returns.
 pub const ABI_VERSION: i32 = 1;

@@ -12,6 +12,10 @@ pub(crate) enum Func {
     SelfRef,
     Log,
     Deactivate,
+    TimerSet,
+    TimerCancel,
+    ReminderSet,
+    ReminderCancel,
 }
 
 /// Statuses of a host call (docs/ABI.md section 4.1).
@@ -34,6 +38,10 @@ mod imp {
         fn self_ref(ptr: i32, len: i32) -> i64;
         fn log(ptr: i32, len: i32) -> i64;
         fn deactivate(ptr: i32, len: i32) -> i64;
+        fn timer_set(ptr: i32, len: i32) -> i64;
+        fn timer_cancel(ptr: i32, len: i32) -> i64;
+        fn reminder_set(ptr: i32, len: i32) -> i64;
+        fn reminder_cancel(ptr: i32, len: i32) -> i64;
         fn result(ptr: i32, len: i32) -> i32;
     }
 
@@ -51,6 +59,10 @@ mod imp {
                 Func::SelfRef => self_ref(p, n),
                 Func::Log => log(p, n),
                 Func::Deactivate => deactivate(p, n),
+                Func::TimerSet => timer_set(p, n),
+                Func::TimerCancel => timer_cancel(p, n),
+                Func::ReminderSet => reminder_set(p, n),
+                Func::ReminderCancel => reminder_cancel(p, n),
             }
         } as u64;
         let status = (r >> 32) as u32;

@@ -34,12 +34,32 @@ use crate::actor::{dispatch, Actor};
 use crate::cbor;
 use crate::envelope::{self, Request, KIND_ACTIVATE, KIND_DEACTIVATE, KIND_MESSAGE};
 use crate::error::{codes, Error};
+use crate::schedule::{Missed, Schedule};
 use crate::sys::{self, Func, STATUS_ERROR, STATUS_NOT_FOUND, STATUS_OK};
 
 /// A message a turn told (sent one-way).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sent {
     pub target: String,
+    pub method: String,
+    pub payload: Vec<u8>,
+}
+
+/// A timer a committed turn set (see [`TestActor::timers`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timer {
+    pub name: String,
+    pub due_ms: u64,
+    pub period_ms: u64,
+    pub method: String,
+    pub payload: Vec<u8>,
+}
+
+/// A reminder a committed turn set (see [`TestActor::reminders`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reminder {
+    pub name: String,
+    pub schedule: Schedule,
     pub method: String,
     pub payload: Vec<u8>,
 }
@@ -56,8 +76,12 @@ struct Fake {
     writes: BTreeMap<String, Option<Vec<u8>>>,
     tells: Vec<Sent>,
     deactivate: bool,
+    timer_ops: Vec<(String, Option<Timer>)>,
+    reminder_ops: Vec<(String, Option<Reminder>)>,
     // Committed effects.
     sent: Vec<Sent>,
+    timers: BTreeMap<String, Timer>,
+    reminders: BTreeMap<String, Reminder>,
     logs: Vec<(i64, String)>,
     deactivated: bool,
     asks: Option<AskFn>,
@@ -150,6 +174,82 @@ fn host_call(fake: &Rc<RefCell<Fake>>, f: Func, arg: &[u8]) -> (u32, Vec<u8>) {
             fake.borrow_mut().deactivate = true;
             ok(Vec::new())
         }
+        Func::TimerSet => {
+            let t = envelope::Timer::decode(arg).expect("malformed Timer envelope");
+            if let Some(msg) = check_schedule_name(t.name, t.method) {
+                return err(codes::BAD_REQUEST, msg);
+            }
+            if t.due_ms > MAX_DELAY_MS || t.period_ms > MAX_DELAY_MS {
+                return err(codes::BAD_REQUEST, "due_ms and period_ms must be at most 10 years");
+            }
+            let timer = Timer {
+                name: t.name.to_string(),
+                due_ms: t.due_ms,
+                period_ms: t.period_ms,
+                method: t.method.to_string(),
+                payload: t.payload.to_vec(),
+            };
+            fake.borrow_mut().timer_ops.push((timer.name.clone(), Some(timer)));
+            ok(Vec::new())
+        }
+        Func::ReminderSet => {
+            let m = envelope::Reminder::decode(arg).expect("malformed Reminder envelope");
+            if let Some(msg) = check_schedule_name(m.name, m.method) {
+                return err(codes::BAD_REQUEST, msg);
+            }
+            let schedules = [m.in_ms != 0, m.at_unix_ms != 0, m.every_ms != 0, !m.cron.is_empty()];
+            if schedules.iter().filter(|s| **s).count() > 1 {
+                return err(codes::BAD_REQUEST, "more than one schedule");
+            }
+            if m.first_ms != 0 && m.every_ms == 0 {
+                return err(codes::BAD_REQUEST, "first_ms applies to every_ms only");
+            }
+            if [m.in_ms, m.every_ms, m.first_ms].iter().any(|v| *v > MAX_DELAY_MS) {
+                return err(codes::BAD_REQUEST, "a delay or period is longer than 10 years");
+            }
+            let missed = match m.missed {
+                "" => None,
+                s => match Missed::from_name(s) {
+                    Some(p) => Some(p),
+                    None => return err(codes::BAD_REQUEST, "unknown missed-tick policy"),
+                },
+            };
+            let r = Reminder {
+                name: m.name.to_string(),
+                schedule: Schedule::from_fields(m.in_ms, m.at_unix_ms, m.every_ms, m.first_ms, m.cron, missed),
+                method: m.method.to_string(),
+                payload: m.payload.to_vec(),
+            };
+            fake.borrow_mut().reminder_ops.push((r.name.clone(), Some(r)));
+            ok(Vec::new())
+        }
+        Func::TimerCancel | Func::ReminderCancel => {
+            let name = envelope::decode_cancel(arg).expect("malformed Cancel envelope").to_string();
+            let mut fk = fake.borrow_mut();
+            if f == Func::TimerCancel {
+                fk.timer_ops.push((name, None));
+            } else {
+                fk.reminder_ops.push((name, None));
+            }
+            ok(Vec::new())
+        }
+    }
+}
+
+/// The host's limit on delays and periods: ten years of 365 days.
+const MAX_DELAY_MS: u64 = 10 * 365 * 24 * 3600 * 1000;
+
+/// What the host says of a timer's or reminder's name and method. Cron
+/// expressions are not checked here.
+fn check_schedule_name(name: &str, method: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("empty name")
+    } else if name.len() > 256 {
+        Some("name longer than 256 bytes")
+    } else if method.is_empty() {
+        Some("no method to deliver")
+    } else {
+        None
     }
 }
 
@@ -209,7 +309,24 @@ impl TestActor {
         let writes = std::mem::take(&mut fk.writes);
         let tells = std::mem::take(&mut fk.tells);
         let deactivate = std::mem::replace(&mut fk.deactivate, false);
+        let timer_ops = std::mem::take(&mut fk.timer_ops);
+        let reminder_ops = std::mem::take(&mut fk.reminder_ops);
         if res.is_ok() {
+            for (name, t) in timer_ops {
+                match t {
+                    Some(t) => fk.timers.insert(name, t),
+                    None => fk.timers.remove(&name),
+                };
+            }
+            for (name, r) in reminder_ops {
+                match r {
+                    Some(r) => fk.reminders.insert(name, r),
+                    None => fk.reminders.remove(&name),
+                };
+            }
+            if deactivate {
+                fk.timers.clear(); // timers die with the activation
+            }
             for (k, v) in writes {
                 match v {
                     Some(v) => fk.state.insert(k, v),
@@ -261,6 +378,19 @@ impl TestActor {
     /// Every log record so far (logs are kept even from failed turns).
     pub fn logs(&self) -> Vec<(i64, String)> {
         self.fake.borrow().logs.clone()
+    }
+
+    /// The timers committed turns set and did not cancel, by name. (The
+    /// fake host never fires them: call their method to simulate a tick.)
+    /// A committed deactivation drops them, as the real host does.
+    pub fn timers(&self) -> Vec<Timer> {
+        self.fake.borrow().timers.values().cloned().collect()
+    }
+
+    /// The reminders committed turns set and did not cancel, by name. (The
+    /// fake host never fires them.)
+    pub fn reminders(&self) -> Vec<Reminder> {
+        self.fake.borrow().reminders.values().cloned().collect()
     }
 
     /// Whether a committed turn asked to be deactivated.

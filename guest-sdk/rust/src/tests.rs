@@ -1,7 +1,9 @@
 //! Dispatch and Context, driven natively through the fake host.
 
-use crate::testing::{Sent, TestActor};
-use crate::{cbor, codes, Actor, Context, Doc, Error, Handlers, Level, MapBuilder};
+use std::time::Duration;
+
+use crate::testing::{Reminder, Sent, TestActor, Timer};
+use crate::{cbor, codes, Actor, Context, Doc, Error, Handlers, Level, MapBuilder, Missed, Schedule};
 
 fn add(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
     let n = Doc::parse(payload)?.int("n").ok_or_else(|| Error::bad_request("add needs n"))?;
@@ -259,6 +261,91 @@ fn no_host_outside_tests() {
     let e = ctx.get("k").unwrap_err();
     assert_eq!(e.code, codes::UNAVAILABLE);
     assert!(ctx.turn_error().is_some());
+}
+
+fn schedules(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let ms = Duration::from_millis;
+    ctx.set_timer("tick", ms(1000), ms(1000), "tick", &[])?;
+    ctx.set_timer("once", Duration::from_micros(1500), Duration::ZERO, "ring", &[0x07])?;
+    ctx.set_timer("gone", ms(5), Duration::ZERO, "x", &[])?;
+    ctx.cancel_timer("gone")?;
+    ctx.cancel_timer("never-set")?;
+    ctx.set_reminder("alarm", Schedule::after(ms(1500)), "ring", &[])?;
+    ctx.set_reminder("daily", Schedule::cron("0 9 * * *").missed(Missed::Skip), "report", &[])?;
+    ctx.set_reminder("grid", Schedule::every(ms(3_600_000)).first_after(ms(1_800_000)), "m", &[0xa0])?;
+    ctx.set_reminder("old", Schedule::at_unix_ms(0), "m", &[])?;
+    ctx.cancel_reminder("old")?;
+    if Doc::parse(payload)?.bool("fail") == Some(true) {
+        return Err(Error::new("refused", "drop it all"));
+    }
+    Ok(Vec::new())
+}
+
+fn bad_schedules(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let which = Doc::parse(payload)?.int("which").unwrap_or(0);
+    let r = match which {
+        0 => ctx.set_timer("", Duration::ZERO, Duration::ZERO, "m", &[]),
+        1 => ctx.set_timer("t", Duration::ZERO, Duration::ZERO, "", &[]),
+        2 => ctx.set_timer("t", Duration::from_secs(11 * 365 * 86400), Duration::ZERO, "m", &[]),
+        3 => ctx.set_reminder("r", Schedule::after(Duration::from_secs(1)).first_after(Duration::from_secs(1)), "m", &[]),
+        4 => ctx.set_reminder("r", Schedule::cron(""), "m", &[]),
+        _ => ctx.set_reminder(&"n".repeat(257), Schedule::asap(), "m", &[]),
+    };
+    // A refusal does not fail the turn by itself: the handler decides.
+    assert!(ctx.turn_error().is_none());
+    r.map(|_| Vec::new())
+}
+
+#[test]
+fn timers_and_reminders() {
+    let h = Handlers::new().method("s", schedules).method("bad", bad_schedules);
+    let mut t = TestActor::new("sched/a", h);
+    let e = t.call("s", &MapBuilder::new().bool("fail", true).build()).unwrap_err();
+    assert_eq!(e.code, "refused");
+    assert!(t.timers().is_empty() && t.reminders().is_empty(), "a failed turn sets nothing");
+    t.call("s", &[]).unwrap();
+    let timer = |name: &str, due_ms, period_ms, method: &str, payload: &[u8]| Timer {
+        name: name.into(),
+        due_ms,
+        period_ms,
+        method: method.into(),
+        payload: payload.to_vec(),
+    };
+    assert_eq!(t.timers(), vec![timer("once", 2, 0, "ring", &[7]), timer("tick", 1000, 1000, "tick", &[])]);
+    let rs = t.reminders();
+    assert_eq!(rs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["alarm", "daily", "grid"]);
+    assert_eq!(
+        rs[2],
+        Reminder {
+            name: "grid".into(),
+            schedule: Schedule::every(Duration::from_secs(3600)).first_after(Duration::from_secs(1800)),
+            method: "m".into(),
+            payload: vec![0xa0],
+        }
+    );
+    assert_eq!(rs[0].schedule.in_ms(), 1500);
+    assert_eq!(rs[1].schedule.cron_expr(), Some("0 9 * * *"));
+    assert_eq!(rs[1].schedule.missed_policy(), Some(Missed::Skip));
+    assert_eq!(rs[1].schedule, Schedule::cron("0 9 * * *").missed(Missed::Skip));
+    for which in 0..6 {
+        let e = t.call("bad", &MapBuilder::new().int("which", which).build()).unwrap_err();
+        assert_eq!(e.code, codes::BAD_REQUEST, "case {}: {}", which, e);
+    }
+}
+
+#[test]
+fn schedule_values() {
+    assert_eq!(Schedule::asap(), Schedule::after(Duration::ZERO));
+    assert_eq!(Schedule::after(Duration::from_nanos(1)).in_ms(), 1); // rounded up
+    assert_eq!(Schedule::after(Duration::from_millis(20)).in_ms(), 20);
+    assert_eq!(Schedule::after(Duration::MAX).in_ms(), u64::MAX);
+    assert_eq!(Schedule::at_unix_ms(0).at_ms(), 1);
+    assert_eq!(Schedule::at_unix_ms(4_102_444_800_000).at_ms(), 4_102_444_800_000);
+    let s = Schedule::every(Duration::from_secs(60)).first_after(Duration::ZERO);
+    assert_eq!((s.every_ms(), s.first_ms(), s.missed_policy()), (60_000, 1, None));
+    assert_eq!(Missed::from_name("catch_up"), Some(Missed::CatchUp));
+    assert_eq!(Missed::Skip.as_str(), "skip");
+    assert_eq!(Missed::from_name("later"), None);
 }
 
 // The macro expands natively (the exports only exist on wasm32).

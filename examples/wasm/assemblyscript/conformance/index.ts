@@ -15,9 +15,14 @@
 //   log {"level", "message"}                        -> {}
 //   deactivate                                      -> {}  and asks to be deactivated
 //   sized {"size": n}                               -> {"data": n bytes, byte i being i mod 256}
+//   timer {"name", "due_ms"?, "period_ms"?, "method", "payload"?}  -> {}
+//   cancel_timer {"name"}                                          -> {}
+//   reminder {"name", "in_ms"? | "at_unix_ms"? | "every_ms"? ["first_ms"?] | "cron"?,
+//             "method", "payload"?, "missed"?}                     -> {}
+//   cancel_reminder {"name"}                                       -> {}
 //
 // Any other method is answered by the SDK with unknown_method.
-import { Code, Context, Doc, Level, MapBuilder, Value, handle } from "@wactor/sdk";
+import { Code, Context, Doc, Level, MapBuilder, Schedule, Value, handle } from "@wactor/sdk";
 export * from "@wactor/sdk/exports";
 
 // MAX_SIZED bounds sized's answer, so that a careless caller gets
@@ -187,4 +192,129 @@ handle("sized", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   const data = new Uint8Array(n);
   for (let i = 0; i < n; i++) unchecked(data[i] = <u8>i);
   return new MapBuilder().bytes("data", data).encode();
+});
+
+// ---- timers and reminders ---------------------------------------------------
+
+// What timer and reminder share: the name, the method and the payload item.
+class Scheduled {
+  constructor(public name: string, public method: string, public payload: Uint8Array | null) {}
+}
+
+function scheduledOf(ctx: Context, method: string, doc: Doc): Scheduled | null {
+  const name = doc.get("name");
+  if (!name.isText()) {
+    need(ctx, method, "a text \"name\"");
+    return null;
+  }
+  const m = doc.get("method");
+  if (!m.isText()) {
+    need(ctx, method, "a text \"method\"");
+    return null;
+  }
+  const p = doc.get("payload");
+  return new Scheduled(name.text(), m.text(), p.exists ? p.raw : null);
+}
+
+// millisOk: key, if present, is an integer >= 0 (millis then reads it; absent is 0).
+function millisOk(doc: Doc, key: string): bool {
+  const v = doc.get(key);
+  return !v.exists || (v.isInt() && v.int() >= 0);
+}
+
+function millis(doc: Doc, key: string): u64 {
+  return <u64>doc.get(key).int();
+}
+
+handle("timer", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null) return need(ctx, "timer", "a map");
+  const s = scheduledOf(ctx, "timer", doc);
+  if (s == null) return null;
+  if (!millisOk(doc, "due_ms") || !millisOk(doc, "period_ms")) {
+    return need(ctx, "timer", "integers \"due_ms\" and \"period_ms\" >= 0, if any");
+  }
+  const r = ctx.setTimer(s.name, millis(doc, "due_ms"), millis(doc, "period_ms"), s.method, s.payload);
+  return r.ok ? empty() : ctx.failWith(r);
+});
+
+// nameOf reads {"name": text} for the cancels; null (the turn failed) when
+// there is none.
+function nameOf(ctx: Context, method: string, payload: Uint8Array): string | null {
+  const doc = Doc.parse(payload);
+  if (doc != null) {
+    const name = doc.get("name");
+    if (name.isText()) return name.text();
+  }
+  need(ctx, method, "a text \"name\"");
+  return null;
+}
+
+handle("cancel_timer", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const name = nameOf(ctx, "cancel_timer", payload);
+  if (name == null) return null;
+  const r = ctx.cancelTimer(name);
+  return r.ok ? empty() : ctx.failWith(r);
+});
+
+// scheduleOf builds the reminder's Schedule from its one schedule key. A
+// Schedule holds one schedule, so two keys (or first_ms without every_ms)
+// are refused here, as docs/conformance.md allows.
+function scheduleOf(ctx: Context, doc: Doc): Schedule | null {
+  const keys = ["in_ms", "at_unix_ms", "every_ms", "first_ms"];
+  for (let i = 0; i < keys.length; i++) {
+    if (!millisOk(doc, keys[i])) {
+      need(ctx, "reminder", "an integer \"" + keys[i] + "\" >= 0, if any");
+      return null;
+    }
+  }
+  const cron = doc.get("cron");
+  if (cron.exists && !cron.isText()) {
+    need(ctx, "reminder", "a text \"cron\", if any");
+    return null;
+  }
+  const missed = doc.get("missed");
+  if (missed.exists && !missed.isText()) {
+    need(ctx, "reminder", "a text \"missed\", if any");
+    return null;
+  }
+  let n = 0;
+  if (doc.has("in_ms")) n++;
+  if (doc.has("at_unix_ms")) n++;
+  if (doc.has("every_ms")) n++;
+  if (cron.exists) n++;
+  if (n > 1) {
+    need(ctx, "reminder", "at most one of \"in_ms\", \"at_unix_ms\", \"every_ms\" and \"cron\"");
+    return null;
+  }
+  if (doc.has("first_ms") && !doc.has("every_ms")) {
+    need(ctx, "reminder", "\"every_ms\" with \"first_ms\"");
+    return null;
+  }
+  let s: Schedule;
+  if (doc.has("in_ms")) s = Schedule.in(millis(doc, "in_ms"));
+  else if (doc.has("at_unix_ms")) s = Schedule.atUnixMs(millis(doc, "at_unix_ms"));
+  else if (doc.has("every_ms")) s = Schedule.every(millis(doc, "every_ms"), millis(doc, "first_ms"));
+  else if (cron.exists) s = Schedule.cron(cron.text());
+  else s = Schedule.asap();
+  if (missed.exists) s.onMissed(missed.text());
+  return s;
+}
+
+handle("reminder", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null) return need(ctx, "reminder", "a map");
+  const s = scheduledOf(ctx, "reminder", doc);
+  if (s == null) return null;
+  const schedule = scheduleOf(ctx, doc);
+  if (schedule == null) return null;
+  const r = ctx.setReminder(s.name, schedule, s.method, s.payload);
+  return r.ok ? empty() : ctx.failWith(r);
+});
+
+handle("cancel_reminder", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const name = nameOf(ctx, "cancel_reminder", payload);
+  if (name == null) return null;
+  const r = ctx.cancelReminder(name);
+  return r.ok ? empty() : ctx.failWith(r);
 });

@@ -16,6 +16,11 @@
  *   log {"level", "message"}                       -> {}
  *   deactivate                                     -> {}  and asks to be deactivated
  *   sized {"size": n}                              -> {"data": n bytes, byte i being i mod 256}
+ *   timer {"name", "due_ms"?, "period_ms"?, "method", "payload"?} -> {}
+ *   cancel_timer {"name"}                          -> {}
+ *   reminder {"name", "in_ms"?, "at_unix_ms"?, "every_ms"?, "first_ms"?, "cron"?,
+ *             "method", "payload"?, "missed"?}     -> {}
+ *   cancel_reminder {"name"}                       -> {}
  *
  * Any other method is answered by the SDK with unknown_method.
  */
@@ -30,7 +35,7 @@
 /* Strings for the host calls must be NUL-terminated; a payload's text is
  * not. A handler keeps them in these buffers, freed when it returns. */
 typedef struct {
-	wactor_buf key, to, method, text;
+	wactor_buf key, to, method, text, name, cron, missed;
 } strings;
 
 static void strings_free(strings *s)
@@ -39,6 +44,9 @@ static void strings_free(strings *s)
 	wactor_buf_free(&s->to);
 	wactor_buf_free(&s->method);
 	wactor_buf_free(&s->text);
+	wactor_buf_free(&s->name);
+	wactor_buf_free(&s->cron);
+	wactor_buf_free(&s->missed);
 }
 
 /* Copies the text under name into dst as a C string; *out points at it. */
@@ -63,6 +71,34 @@ static int raw_field(const wactor_msg *msg, const char *name, const uint8_t **p,
 	if (st != WACTOR_OK)
 		return st;
 	return wactor_read_raw(&v, p, n) ? WACTOR_OK : WACTOR_ERR;
+}
+
+/* An optional unsigned integer under name, 0 when absent. It may need all
+ * 64 bits (at_unix_ms), so it is not read as an int64. */
+static int uint_field(const wactor_msg *msg, const char *name, uint64_t *v)
+{
+	wactor_reader r;
+	int64_t i;
+	*v = 0;
+	int st = wactor_map_find(msg->payload, msg->payload_len, name, &r);
+	if (st == WACTOR_NOT_FOUND)
+		return WACTOR_OK;
+	if (st == WACTOR_OK && wactor_read_uint(&r, v))
+		return WACTOR_OK;
+	/* a float with an integral value, as for the other integers */
+	if (wactor_map_int(msg->payload, msg->payload_len, name, &i) == WACTOR_OK && i >= 0) {
+		*v = (uint64_t)i;
+		return WACTOR_OK;
+	}
+	return WACTOR_ERR;
+}
+
+/* An optional text under name; *out is NULL when absent. */
+static int opt_text_field(const wactor_msg *msg, const char *name, wactor_buf *dst, const char **out)
+{
+	*out = NULL;
+	int st = text_field(msg, name, dst, out);
+	return st == WACTOR_NOT_FOUND ? WACTOR_OK : st;
 }
 
 static int need(const char *method, const char *what)
@@ -284,6 +320,84 @@ static int sized(const wactor_msg *msg, wactor_buf *reply)
 	return WACTOR_OK;
 }
 
+/* timer and reminder: {"name": text, "method": text, "payload": any item?}. */
+static int scheduled_fields(const char *method, const wactor_msg *msg, strings *s, const char **name,
+                            const char **m, const uint8_t **payload, size_t *n)
+{
+	if (text_field(msg, "name", &s->name, name) != WACTOR_OK)
+		return need(method, "a text \"name\"");
+	if (text_field(msg, "method", &s->method, m) != WACTOR_OK)
+		return need(method, "a text \"method\"");
+	*payload = NULL;
+	*n = 0;
+	if (raw_field(msg, "payload", payload, n) == WACTOR_ERR)
+		return need(method, "a well-formed \"payload\"");
+	return WACTOR_OK;
+}
+
+static int timer(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *name, *method;
+	const uint8_t *payload;
+	size_t n;
+	uint64_t due_ms, period_ms;
+	int st = scheduled_fields("timer", msg, &s, &name, &method, &payload, &n);
+	if (st == WACTOR_OK && (uint_field(msg, "due_ms", &due_ms) != WACTOR_OK ||
+	                        uint_field(msg, "period_ms", &period_ms) != WACTOR_OK))
+		st = need("timer", "integers \"due_ms\" and \"period_ms\" >= 0, if any");
+	/* The host's refusal is the pending error: it becomes the answer. */
+	if (st == WACTOR_OK)
+		st = wactor_timer_set(name, due_ms, period_ms, method, payload, n);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
+static int reminder(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	wactor_reminder r = {0};
+	const uint8_t *payload;
+	int st = scheduled_fields("reminder", msg, &s, &r.name, &r.method, &payload, &r.payload_len);
+	r.payload = payload;
+	if (st == WACTOR_OK && (uint_field(msg, "in_ms", &r.in_ms) != WACTOR_OK ||
+	                        uint_field(msg, "at_unix_ms", &r.at_unix_ms) != WACTOR_OK ||
+	                        uint_field(msg, "every_ms", &r.every_ms) != WACTOR_OK ||
+	                        uint_field(msg, "first_ms", &r.first_ms) != WACTOR_OK))
+		st = need("reminder", "integers >= 0 for \"in_ms\", \"at_unix_ms\", \"every_ms\" "
+		                      "and \"first_ms\", if any");
+	if (st == WACTOR_OK && (opt_text_field(msg, "cron", &s.cron, &r.cron) != WACTOR_OK ||
+	                        opt_text_field(msg, "missed", &s.missed, &r.missed) != WACTOR_OK))
+		st = need("reminder", "texts for \"cron\" and \"missed\", if any");
+	/* Every field goes to the host as given: it refuses two schedules. */
+	if (st == WACTOR_OK)
+		st = wactor_reminder_set(&r);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
+/* cancel_timer and cancel_reminder: {"name": text}. */
+static int cancel(const char *method, int (*fn)(const char *), const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *name;
+	if (text_field(msg, "name", &s.name, &name) != WACTOR_OK)
+		return need(method, "a text \"name\"");
+	int st = fn(name);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
+static int cancel_timer(const wactor_msg *msg, wactor_buf *reply)
+{
+	return cancel("cancel_timer", wactor_timer_cancel, msg, reply);
+}
+
+static int cancel_reminder(const wactor_msg *msg, wactor_buf *reply)
+{
+	return cancel("cancel_reminder", wactor_reminder_cancel, msg, reply);
+}
+
 static const wactor_method methods[] = {
 	{"echo", echo},
 	{"fail", fail},
@@ -297,6 +411,10 @@ static const wactor_method methods[] = {
 	{"log", log_message},
 	{"deactivate", deactivate},
 	{"sized", sized},
+	{"timer", timer},
+	{"cancel_timer", cancel_timer},
+	{"reminder", reminder},
+	{"cancel_reminder", cancel_reminder},
 };
 
 WACTOR_INIT

@@ -16,11 +16,18 @@
 //! log {"level", "message"}                        -> {}
 //! deactivate                                      -> {}  and asks to be deactivated
 //! sized {"size": n}                               -> {"data": n bytes, byte i being i mod 256}
+//! timer {"name", "due_ms"?, "period_ms"?, "method", "payload"?}  -> {}
+//! cancel_timer {"name"}                           -> {}
+//! reminder {"name", one of "in_ms" | "at_unix_ms" | "every_ms" (+ "first_ms") | "cron",
+//!           "method", "payload"?, "missed"?}     -> {}
+//! cancel_reminder {"name"}                        -> {}
 //! ```
 //!
 //! Any other method is answered by the SDK with unknown_method.
 
-use wactor::{Context, Doc, Error, Handlers, Level, MapBuilder};
+use std::time::Duration;
+
+use wactor::{Context, Doc, Error, Handlers, Level, MapBuilder, Missed, Schedule};
 
 /// sized's bound, so that a careless caller gets bad_request rather than a
 /// guest out of memory.
@@ -41,6 +48,10 @@ pub fn actor() -> Handlers {
         .method("log", log)
         .method("deactivate", deactivate)
         .method("sized", sized)
+        .method("timer", timer)
+        .method("cancel_timer", cancel_timer)
+        .method("reminder", reminder)
+        .method("cancel_reminder", cancel_reminder)
 }
 
 wactor::actor!(actor());
@@ -174,6 +185,92 @@ fn sized(_ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(MapBuilder::new().bytes("data", &data).build())
 }
 
+/// An optional count of milliseconds: 0 when absent; a negative or
+/// non-integer value is a bad request.
+fn millis(doc: &Doc<'_>, method: &str, key: &str) -> Result<u64, Error> {
+    match doc.get(key) {
+        None => Ok(0),
+        Some(v) => match v.as_int() {
+            Some(ms) if ms >= 0 => Ok(ms as u64),
+            _ => Err(need(method, &format!("an integer \"{}\" >= 0, if any", key))),
+        },
+    }
+}
+
+/// The "name", "method" and "payload" (its encoding, or none) of a timer
+/// or reminder.
+fn scheduled<'a>(doc: &Doc<'a>, method: &str) -> Result<(&'a str, &'a str, &'a [u8]), Error> {
+    let name = text(doc, method, "name")?;
+    let m = text(doc, method, "method")?;
+    let body = doc.get("payload").map(|v| v.raw()).unwrap_or(&[]);
+    Ok((name, m, body))
+}
+
+fn timer(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    let (name, method, body) = scheduled(&doc, "timer")?;
+    let due = Duration::from_millis(millis(&doc, "timer", "due_ms")?);
+    let period = Duration::from_millis(millis(&doc, "timer", "period_ms")?);
+    // The host's refusal passes on unchanged.
+    ctx.set_timer(name, due, period, method, body)?;
+    Ok(empty())
+}
+
+fn cancel_timer(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    ctx.cancel_timer(text(&doc, "cancel_timer", "name")?)?;
+    Ok(empty())
+}
+
+/// The reminder's schedule from its fields. A zero number or an empty cron
+/// counts as absent, as on the wire. Schedule holds one schedule, so two
+/// are refused here; first_ms without every_ms is left to the host.
+fn schedule(doc: &Doc<'_>) -> Result<Schedule, Error> {
+    let ms = |key| millis(doc, "reminder", key);
+    let (in_ms, at, every, first) = (ms("in_ms")?, ms("at_unix_ms")?, ms("every_ms")?, ms("first_ms")?);
+    let cron = match doc.get("cron") {
+        None => "",
+        Some(v) => v.as_text().ok_or_else(|| need("reminder", "a text \"cron\", if any"))?,
+    };
+    let set = [in_ms != 0, at != 0, every != 0, !cron.is_empty()];
+    if set.iter().filter(|s| **s).count() > 1 {
+        return Err(need("reminder", "at most one of in_ms, at_unix_ms, every_ms and cron"));
+    }
+    let mut s = if in_ms != 0 {
+        Schedule::after(Duration::from_millis(in_ms))
+    } else if at != 0 {
+        Schedule::at_unix_ms(at)
+    } else if every != 0 {
+        Schedule::every(Duration::from_millis(every))
+    } else if !cron.is_empty() {
+        Schedule::cron(cron)
+    } else {
+        Schedule::asap()
+    };
+    if first != 0 {
+        s = s.first_after(Duration::from_millis(first));
+    }
+    if let Some(v) = doc.get("missed") {
+        let policy = v.as_text().and_then(Missed::from_name);
+        s = s.missed(policy.ok_or_else(|| need("reminder", "a \"missed\" of catch_up or skip, if any"))?);
+    }
+    Ok(s)
+}
+
+fn reminder(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    let (name, method, body) = scheduled(&doc, "reminder")?;
+    let s = schedule(&doc)?;
+    ctx.set_reminder(name, s, method, body)?;
+    Ok(empty())
+}
+
+fn cancel_reminder(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    ctx.cancel_reminder(text(&doc, "cancel_reminder", "name")?)?;
+    Ok(empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +305,60 @@ mod tests {
         let data = Doc::parse(&out).unwrap().bytes("data").unwrap().to_vec();
         assert_eq!(data.len(), 300);
         assert_eq!(data[257], 1);
+    }
+
+    #[test]
+    fn timers() {
+        let mut t = TestActor::new("conf-rust/a", actor());
+        let body = MapBuilder::new().text("key", "k").bytes("value", &[1, 2]).build();
+        let once = MapBuilder::new().text("name", "once").int("due_ms", 20).text("method", "set").raw("payload", &body);
+        assert_eq!(t.call("timer", &once.build()).unwrap(), empty());
+        let every = MapBuilder::new().text("name", "every").int("period_ms", 10).text("method", "tick");
+        t.call("timer", &every.build()).unwrap();
+        let timers = t.timers();
+        assert_eq!(timers.len(), 2);
+        assert_eq!((timers[0].name.as_str(), timers[0].due_ms, timers[0].period_ms), ("every", 0, 10));
+        assert!(timers[0].payload.is_empty());
+        assert_eq!((timers[1].name.as_str(), timers[1].due_ms, timers[1].method.as_str()), ("once", 20, "set"));
+        assert_eq!(timers[1].payload, body, "the payload byte for byte");
+        t.call("cancel_timer", &MapBuilder::new().text("name", "every").build()).unwrap();
+        assert_eq!(t.timers().len(), 1);
+
+        let bad = |t: &mut TestActor, m: &str, p: MapBuilder| t.call(m, &p.build()).unwrap_err().code;
+        assert_eq!(bad(&mut t, "timer", MapBuilder::new().text("name", "").text("method", "set")), "bad_request");
+        assert_eq!(bad(&mut t, "timer", MapBuilder::new().text("name", "x")), "bad_request");
+        assert_eq!(bad(&mut t, "timer", MapBuilder::new().text("name", "x").text("method", "m").int("due_ms", -1)), "bad_request");
+        assert_eq!(bad(&mut t, "cancel_timer", MapBuilder::new().int("name", 1)), "bad_request");
+    }
+
+    #[test]
+    fn reminders() {
+        let mut t = TestActor::new("conf-rust/a", actor());
+        let r = |name: &str| MapBuilder::new().text("name", name).text("method", "set");
+        t.call("reminder", &r("grid").int("every_ms", 3_600_000).int("first_ms", 1_800_000).raw("payload", &[0xa0]).build())
+            .unwrap();
+        t.call("reminder", &r("at").int("at_unix_ms", 4_102_444_800_000).build()).unwrap();
+        t.call("reminder", &r("daily").text("cron", "0 9 * * *").text("missed", "skip").build()).unwrap();
+        t.call("reminder", &r("soon").int("in_ms", 20).text("missed", "catch_up").build()).unwrap();
+        let list = t.reminders();
+        let names: Vec<&str> = list.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["at", "daily", "grid", "soon"]);
+        assert_eq!(list[0].schedule.at_ms(), 4_102_444_800_000);
+        assert_eq!(list[1].schedule, Schedule::cron("0 9 * * *").missed(Missed::Skip));
+        assert_eq!((list[2].schedule.every_ms(), list[2].schedule.first_ms()), (3_600_000, 1_800_000));
+        assert_eq!(list[2].payload, vec![0xa0]);
+        assert_eq!(list[3].schedule.missed_policy(), Some(Missed::CatchUp));
+        t.call("cancel_reminder", &MapBuilder::new().text("name", "grid").build()).unwrap();
+        assert_eq!(t.reminders().len(), 3);
+
+        for p in [
+            r("two").int("in_ms", 1).int("every_ms", 1),
+            r("first").int("first_ms", 5),
+            r("missed").text("missed", "later"),
+            r("cron").int("cron", 5),
+            MapBuilder::new().text("name", "no-method"),
+        ] {
+            assert_eq!(t.call("reminder", &p.build()).unwrap_err().code, "bad_request");
+        }
     }
 }
