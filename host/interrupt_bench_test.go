@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/internal/testwasm"
@@ -107,10 +106,7 @@ func benchmarkInterrupt(b *testing.B, wasm, req []byte) {
 
 // compileUnmetered compiles wasm as it was built, for the baselines.
 func compileUnmetered(ctx context.Context, rt wazero.Runtime, wasm []byte) (*moduleVersion, error) {
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
-		return nil, err
-	}
-	if err := instantiateImports(ctx, rt); err != nil {
+	if err := provideImports(ctx, rt); err != nil {
 		return nil, err
 	}
 	cm, err := rt.CompileModule(ctx, wasm)

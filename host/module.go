@@ -148,16 +148,22 @@ func compileIn(ctx context.Context, rt wazero.Runtime, wasm []byte, startLimit t
 	return v, nil
 }
 
-// compileMetered gives rt WASI, the host functions and the fuel meter, and
-// compiles wasm there with fuel metering added.
-func compileMetered(ctx context.Context, rt wazero.Runtime, wasm []byte) (wazero.CompiledModule, error) {
+// provideImports gives rt what guests may import: WASI, the host functions
+// and the fuel meter.
+func provideImports(ctx context.Context, rt wazero.Runtime) error {
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
-		return nil, fmt.Errorf("instantiating WASI: %w", err)
+		return fmt.Errorf("instantiating WASI: %w", err)
 	}
 	if err := instantiateImports(ctx, rt); err != nil {
-		return nil, err
+		return err
 	}
-	if err := instantiateMeter(ctx, rt); err != nil {
+	return instantiateMeter(ctx, rt)
+}
+
+// compileMetered gives rt the guests' imports and compiles wasm there with
+// fuel metering added.
+func compileMetered(ctx context.Context, rt wazero.Runtime, wasm []byte) (wazero.CompiledModule, error) {
+	if err := provideImports(ctx, rt); err != nil {
 		return nil, err
 	}
 	metered, merr := meter.Instrument(wasm)
