@@ -61,6 +61,12 @@ the HTTP API until SIGINT or SIGTERM, then stops taking requests, lets the
 requests in flight finish and closes the store. A second signal exits at
 once with 1. Problems in the manifest are printed as FILE:LINE:COLUMN
 lines and exit with 2. Logs go to stderr: text on a terminal, else JSON.
+
+SIGHUP rereads the manifest and deploys, live, every type whose module or
+settings changed and every new type; actors keep their state. A manifest
+with errors, or a module that does not load, changes nothing and is
+logged. Types left out of the manifest, storage and http settings need a
+restart.
 `,
 			setup: setupServe,
 		},

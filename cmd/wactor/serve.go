@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,6 +45,9 @@ type serveFlags struct {
 	httpAddr string
 	dataDir  string
 	logLevel string
+	// reload, when it delivers, rereads the manifest and deploys what
+	// changed (SIGHUP); nil: never.
+	reload <-chan os.Signal
 }
 
 func (f *serveFlags) declare(fs *flag.FlagSet) {
@@ -63,6 +67,10 @@ func setupServe(fs *flag.FlagSet) runner {
 		sigs := make(chan os.Signal, 2)
 		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 		defer signal.Stop(sigs)
+		hups := make(chan os.Signal, 1)
+		signal.Notify(hups, syscall.SIGHUP)
+		defer signal.Stop(hups)
+		f.reload = hups
 		return f.serve(sigs, stderr, nil)
 	}
 }
@@ -154,7 +162,8 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	}
 	// Deploying standard-Go guests takes a second each when they are not in
 	// the cache: a signal meanwhile stops wactor before it listens.
-	if err := deploy(ctx, h, m, log, stopped); err != nil {
+	deployed := make(fingerprints)
+	if err := deployed.deploy(ctx, h, m, log, stopped); err != nil {
 		if errors.Is(err, errStopped) {
 			ok := closeAll()
 			log.Info("stopped before listening")
@@ -194,13 +203,18 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		listening(ln.Addr())
 	}
 
-	select {
-	case <-stop:
-	case err := <-served:
-		log.Error("the HTTP server stopped", "err", err)
-		gw.SetReady(false)
-		closeAll()
-		return exitFail
+	for running := true; running; {
+		select {
+		case <-stop:
+			running = false
+		case <-f.reload:
+			deployed.reload(ctx, h, f.file, log)
+		case err := <-served:
+			log.Error("the HTTP server stopped", "err", err)
+			gw.SetReady(false)
+			closeAll()
+			return exitFail
+		}
 	}
 	// Refuse new work, let the requests in flight finish, then stop the
 	// actors and close the store.
@@ -260,37 +274,97 @@ func closeStore(st storage.Store, log *slog.Logger) bool {
 	return true
 }
 
+// fingerprints remembers what each deployed type was deployed from (its
+// module's bytes and its manifest settings), so that a reload deploys only
+// the types that changed.
+type fingerprints map[string][sha256.Size]byte
+
+func fingerprint(a manifest.Actor, wasm []byte) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write(wasm)
+	fmt.Fprintf(h, "%+v", a) // maps print sorted, so equal settings print equal
+	return [sha256.Size]byte(h.Sum(nil))
+}
+
 // deploy deploys every actor type of the manifest, and returns errStopped
 // as soon as stopped reports true.
-func deploy(ctx context.Context, h *host.Host, m *manifest.Manifest, log *slog.Logger, stopped func() bool) error {
+func (fp fingerprints) deploy(ctx context.Context, h *host.Host, m *manifest.Manifest, log *slog.Logger, stopped func() bool) error {
 	for _, a := range m.Actors {
 		if stopped() {
 			return errStopped
 		}
-		wasm, err := os.ReadFile(a.Module)
-		if err != nil {
-			return fmt.Errorf("type %s: %w", a.Type, err)
-		}
-		start := time.Now()
-		err = h.Deploy(ctx, host.TypeConfig{
-			Name:        a.Type,
-			Module:      wasm,
-			Source:      a.Module,
-			Mailbox:     a.Mailbox,
-			MaxMessage:  int64(a.MaxMessage),
-			MaxMemory:   int64(a.MaxMemory),
-			TurnTimeout: a.TurnTimeout,
-			IdleTimeout: a.IdleTimeout,
-			AskTimeout:  a.AskTimeout,
-			Env:         a.Env,
-			Dirs:        dirGrants(a.Dirs),
-		})
-		if err != nil {
+		if _, err := fp.deployOne(ctx, h, a, log); err != nil {
 			return err
 		}
-		log.Info("deployed", "type", a.Type, "module", a.Module, "bytes", len(wasm), "took", time.Since(start).Round(time.Millisecond).String())
 	}
 	return nil
+}
+
+// deployOne deploys a when it differs from what its type was deployed
+// from, and reports whether it did.
+func (fp fingerprints) deployOne(ctx context.Context, h *host.Host, a manifest.Actor, log *slog.Logger) (bool, error) {
+	wasm, err := os.ReadFile(a.Module)
+	if err != nil {
+		return false, fmt.Errorf("type %s: %w", a.Type, err)
+	}
+	sum := fingerprint(a, wasm)
+	if old, ok := fp[a.Type]; ok && old == sum {
+		return false, nil
+	}
+	start := time.Now()
+	err = h.Deploy(ctx, host.TypeConfig{
+		Name:        a.Type,
+		Module:      wasm,
+		Source:      a.Module,
+		Mailbox:     a.Mailbox,
+		MaxMessage:  int64(a.MaxMessage),
+		MaxMemory:   int64(a.MaxMemory),
+		TurnTimeout: a.TurnTimeout,
+		IdleTimeout: a.IdleTimeout,
+		AskTimeout:  a.AskTimeout,
+		Env:         a.Env,
+		Dirs:        dirGrants(a.Dirs),
+	})
+	if err != nil {
+		return false, err
+	}
+	fp[a.Type] = sum
+	log.Info("deployed", "type", a.Type, "module", a.Module, "bytes", len(wasm), "took", time.Since(start).Round(time.Millisecond).String())
+	return true, nil
+}
+
+// reload rereads the manifest and deploys, live, each type whose module or
+// settings changed and each new type. What it cannot apply is logged and
+// leaves the running version in place: a manifest with errors changes
+// nothing, a module that does not load keeps its type on the old one, and
+// a type no longer listed stays deployed until wactor restarts (its actors
+// may have state and reminders). Storage and HTTP settings need a restart.
+func (fp fingerprints) reload(ctx context.Context, h *host.Host, file string, log *slog.Logger) {
+	log.Info("reloading the manifest", "manifest", file)
+	m, err := manifest.Load(file)
+	if err != nil {
+		log.Error("reload: the manifest has errors; nothing changed", "err", err)
+		return
+	}
+	changed, failed := 0, 0
+	listed := make(map[string]bool, len(m.Actors))
+	for _, a := range m.Actors {
+		listed[a.Type] = true
+		did, err := fp.deployOne(ctx, h, a, log)
+		switch {
+		case err != nil:
+			failed++
+			log.Error("reload: the type keeps its running version", "type", a.Type, "err", err)
+		case did:
+			changed++
+		}
+	}
+	for typ := range fp {
+		if !listed[typ] {
+			log.Warn("reload: the type is no longer in the manifest; it stays deployed until restart", "type", typ)
+		}
+	}
+	log.Info("reloaded", "deployed", changed, "failed", failed, "unchanged", len(m.Actors)-changed-failed)
 }
 
 // longestAsk is the longest ask timeout of the manifest's types: an HTTP
