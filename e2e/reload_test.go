@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -31,8 +33,8 @@ func (s *server) hup(want string) {
 	}
 }
 
-// moduleSize reads the module size GET /v1/types reports for typ.
-func (s *server) moduleSize(typ string) int {
+// moduleSHA reads the module's SHA-256 GET /v1/types reports for typ.
+func (s *server) moduleSHA(typ string) string {
 	s.t.Helper()
 	resp, err := http.Get(s.url + "/v1/types")
 	if err != nil {
@@ -42,8 +44,8 @@ func (s *server) moduleSize(typ string) int {
 	body, _ := io.ReadAll(resp.Body)
 	var list struct {
 		Types []struct {
-			Name       string
-			ModuleSize int `json:"module_size"`
+			Name         string
+			ModuleSHA256 string `json:"module_sha256"`
 		}
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
@@ -51,11 +53,11 @@ func (s *server) moduleSize(typ string) int {
 	}
 	for _, ty := range list.Types {
 		if ty.Name == typ {
-			return ty.ModuleSize
+			return ty.ModuleSHA256
 		}
 	}
 	s.t.Fatalf("GET /v1/types has no type %s: %s", typ, body)
-	return 0
+	return ""
 }
 
 // SIGHUP rereads the manifest and deploys what changed, live, keeping
@@ -70,7 +72,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	}
 	s := start(t, a)
 	s.ask("/v1/actors/counter-c/x/add", `{"n":5}`, `{"n":5}`)
-	cSize := s.moduleSize("counter-c")
+	cSHA := s.moduleSHA("counter-c")
 
 	// A manifest with an error: nothing changes.
 	write(t, a.manifest, []byte(strings.Replace(string(good), "module: counter-c.wasm", "modul: counter-c.wasm", 1)))
@@ -82,8 +84,8 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	write(t, filepath.Join(a.dir, "counter-c.wasm"), []byte("\x00asm\x01\x00\x00\x00 and then junk")) // passes the manifest's check
 	s.hup("reload: the type keeps its running version")
 	s.ask("/v1/actors/counter-c/x/add", `{"n":1}`, `{"n":7}`)
-	if got := s.moduleSize("counter-c"); got != cSize {
-		t.Fatalf("counter-c's module is %d bytes after a failed reload; want the running %d", got, cSize)
+	if got := s.moduleSHA("counter-c"); got != cSHA {
+		t.Fatalf("counter-c's module is %s after a failed reload; want the running %s", got, cSHA)
 	}
 
 	// A new module for a type and a new type: deployed live; the actor
@@ -95,8 +97,9 @@ func TestReloadOnSIGHUP(t *testing.T) {
 		t.Fatalf("want 2 types deployed and 1 unchanged:\n%s", s.log())
 	}
 	s.ask("/v1/actors/counter-c/x/add", `{"n":1}`, `{"n":8}`)
-	if got := s.moduleSize("counter-c"); got == cSize {
-		t.Fatalf("counter-c still runs the %d-byte C module, not the AssemblyScript one", got)
+	as := sha256.Sum256(testwasm.AS(t, "counter"))
+	if got := s.moduleSHA("counter-c"); got != hex.EncodeToString(as[:]) {
+		t.Fatalf("counter-c runs module %s, not the AssemblyScript one", got)
 	}
 	s.ask("/v1/actors/greeter/x/hello", `{"name":"reload"}`, `{"greeting":"Hello, reload!"}`)
 	s.stop(syscall.SIGTERM)

@@ -339,6 +339,7 @@ type typeJSON struct {
 	Name          string `json:"name"`
 	Source        string `json:"source"`
 	ModuleSize    int    `json:"module_size"`
+	ModuleSHA256  string `json:"module_sha256"`
 	Mailbox       int    `json:"mailbox"`
 	MaxMessage    int64  `json:"max_message"`
 	MaxMemory     int64  `json:"max_memory"`
@@ -357,6 +358,7 @@ func (g *Gateway) types(w http.ResponseWriter, r *http.Request) {
 			Name:          t.Name,
 			Source:        t.Source,
 			ModuleSize:    t.ModuleSize,
+			ModuleSHA256:  t.ModuleSHA256,
 			Mailbox:       c.Mailbox,
 			MaxMessage:    c.MaxMessage,
 			MaxMemory:     c.MaxMemory,

@@ -367,6 +367,7 @@ func TestListings(t *testing.T) {
 	assert.Equal(t, "counter", c["name"])
 	assert.Equal(t, "counter.wasm", c["source"])
 	assert.Greater(t, c["module_size"], 1000.0)
+	assert.Regexp(t, "^[0-9a-f]{64}$", c["module_sha256"])
 	assert.EqualValues(t, host.DefaultMaxMessage, c["max_message"])
 	assert.EqualValues(t, host.DefaultMaxMemory, c["max_memory"])
 	assert.EqualValues(t, host.DefaultTurnTimeout.Milliseconds(), c["turn_timeout_ms"])

@@ -101,10 +101,11 @@ func (tc *TypeConfig) applyDefaults() {
 
 // TypeInfo describes a deployed actor type.
 type TypeInfo struct {
-	Name       string
-	Source     string
-	ModuleSize int
-	Config     TypeConfig // with defaults applied; Module is nil
+	Name         string
+	Source       string
+	ModuleSize   int
+	ModuleSHA256 string     // of the module's bytes, in hex: which version runs
+	Config       TypeConfig // with defaults applied; Module is nil
 }
 
 // actorType is a deployed type; a deploy swaps in a new deployment whole.
@@ -273,7 +274,7 @@ func (h *Host) Types() []TypeInfo {
 	infos := make([]TypeInfo, 0, len(h.types))
 	for name, t := range h.types {
 		d := t.current()
-		infos = append(infos, TypeInfo{Name: name, Source: d.cfg.Source, ModuleSize: d.v.size, Config: d.cfg})
+		infos = append(infos, TypeInfo{Name: name, Source: d.cfg.Source, ModuleSize: d.v.size, ModuleSHA256: d.v.sha256, Config: d.cfg})
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
 	return infos

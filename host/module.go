@@ -3,6 +3,8 @@ package host
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -105,6 +107,7 @@ type moduleVersion struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	size     int
+	sha256   string // of the module as deployed, in hex
 	// startLimit bounds _initialize and wactor_abi_version, which run
 	// outside any turn: the type's turn limit.
 	startLimit time.Duration
@@ -141,7 +144,8 @@ func compileIn(ctx context.Context, rt wazero.Runtime, wasm []byte, startLimit t
 	if _, _, problems := check(cm); len(problems) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
-	v := &moduleVersion{rt: rt, compiled: cm, size: len(wasm), startLimit: startLimit}
+	sum := sha256.Sum256(wasm)
+	v := &moduleVersion{rt: rt, compiled: cm, size: len(wasm), sha256: hex.EncodeToString(sum[:]), startLimit: startLimit}
 	if _, err := v.probe(ctx); err != nil {
 		return nil, err
 	}
