@@ -37,6 +37,8 @@ type Config struct {
 	CacheDir string
 	Logger   *slog.Logger
 	// Dispatch chooses how activations are scheduled (see scheduler.Dispatch).
+	// With Deterministic, turns run only on the goroutines that call Ask
+	// (its target's turns), RunUntilIdle and Close: tests drive the host.
 	Dispatch scheduler.Dispatch
 	// SweepInterval is how often idle activations are collected (default 1s).
 	SweepInterval time.Duration
@@ -282,6 +284,12 @@ func (h *Host) Types() []TypeInfo {
 
 // Activations lists the live activations.
 func (h *Host) Activations() []abi.Ref { return h.sched.Activations() }
+
+// RunUntilIdle runs the turns waiting for an activation until none waits,
+// on the calling goroutine, and returns how many ran; it is how a host with
+// deterministic dispatch is driven (see scheduler.Scheduler.RunUntilIdle).
+// With the other dispatches it waits until no activation is busy.
+func (h *Host) RunUntilIdle() int { return h.sched.RunUntilIdle() }
 
 // CallOption adjusts one Ask or Tell.
 type CallOption func(*callOptions)

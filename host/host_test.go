@@ -16,6 +16,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/internal/testwasm"
+	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/storage"
 	"github.com/wactor/wactor/storage/badgerstore"
 	"github.com/wactor/wactor/storage/memstore"
@@ -386,4 +387,43 @@ func TestBankTransferMovesMoneyOnce(t *testing.T) {
 	}, 10*time.Second, 5*time.Millisecond)
 	assert.EqualValues(t, M{"balance": uint64(60), "sent": uint64(1), "received": uint64(0)}, mustCall(t, h, "account/a", "balance", nil))
 	assert.EqualValues(t, M{"balance": uint64(40), "sent": uint64(0), "received": uint64(1)}, mustCall(t, h, "account/b", "balance", nil))
+}
+
+// With deterministic dispatch, wasm turns run only when the test drives
+// the host: tells wait until RunUntilIdle, an ask runs its target's turns
+// (queued tells first), and nested asks between guests run nested.
+func TestDeterministicHost(t *testing.T) {
+	ctx := context.Background()
+	store := memstore.New()
+	h, err := host.New(ctx, host.Config{
+		Store:         store,
+		CacheDir:      testwasm.CacheDir(t),
+		Dispatch:      scheduler.Dispatch{Deterministic: true},
+		SweepInterval: -1,
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { closeHost(t, h) })
+	require.NoError(t, h.Deploy(ctx, host.TypeConfig{Name: "counter", Module: testwasm.C(t, "counter")}))
+	require.NoError(t, h.Deploy(ctx, host.TypeConfig{Name: "conf", Module: testwasm.C(t, "conformance")}))
+	require.NoError(t, h.Start(ctx))
+
+	ref := abi.Ref{Type: "counter", ID: "d"}
+	for range 5 {
+		require.NoError(t, h.Tell(ctx, ref, "add", cborOf(t, M{"n": 3})))
+	}
+	snap, err := store.Load(ctx, "counter/d")
+	require.NoError(t, err)
+	assert.Empty(t, snap.State, "nothing runs until the host is driven")
+	assert.Equal(t, 5, h.RunUntilIdle())
+	assert.EqualValues(t, M{"n": uint64(15)}, mustCall(t, h, "counter/d", "get", nil))
+
+	require.NoError(t, h.Tell(ctx, ref, "add", cborOf(t, M{"n": 1})))
+	assert.EqualValues(t, M{"n": uint64(16)}, mustCall(t, h, "counter/d", "get", nil), "the ask ran the queued tell first")
+
+	// conf/a asks counter/d inside its turn: the ask runs counter/d's turn
+	// nested, on this goroutine.
+	reply := mustCall(t, h, "conf/a", "ask", M{"to": "counter/d", "method": "get"})
+	assert.EqualValues(t, map[any]any{"n": uint64(16)}, reply["reply"])
+	_, err = call(t, h, "conf/self", "ask", M{"to": "conf/self", "method": "echo"})
+	require.ErrorIs(t, err, abi.ErrDeadlock)
 }
