@@ -140,11 +140,12 @@ func setThenFail(ctx *wactor.Context, payload []byte) ([]byte, error) {
 	return nil, wactor.NewError("refused", "set_then_fail wrote "+key+" and refused")
 }
 
-// call reads {"to": text, "method": text, "payload": any item?}.
-func call(method string, doc wactor.Doc) (to, m string, body []byte, err error) {
-	to, ok := doc.Text("to")
+// addressed reads {key: text, "method": text, "payload": any item?}: the
+// target of tell and ask (key "to"), the name of timer and reminder.
+func addressed(method, key string, doc wactor.Doc) (to, m string, body []byte, err error) {
+	to, ok := doc.Text(key)
 	if !ok {
-		return "", "", nil, badRequest(method + ` needs a text "to"`)
+		return "", "", nil, badRequest(method + ` needs a text "` + key + `"`)
 	}
 	m, ok = doc.Text("method")
 	if !ok {
@@ -158,7 +159,7 @@ func tell(ctx *wactor.Context, payload []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	to, method, body, err := call("tell", doc)
+	to, method, body, err := addressed("tell", "to", doc)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +174,7 @@ func ask(ctx *wactor.Context, payload []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	to, method, body, err := call("ask", doc)
+	to, method, body, err := addressed("ask", "to", doc)
 	if err != nil {
 		return nil, err
 	}
@@ -253,25 +254,12 @@ func millis(doc wactor.Doc, key string) (time.Duration, error) {
 	return time.Duration(ms) * time.Millisecond, nil
 }
 
-// scheduled reads the "name", "method" and "payload" of timer and reminder.
-func scheduled(method string, doc wactor.Doc) (name, m string, body []byte, err error) {
-	name, ok := doc.Text("name")
-	if !ok {
-		return "", "", nil, badRequest(method + ` needs a text "name"`)
-	}
-	m, ok = doc.Text("method")
-	if !ok {
-		return "", "", nil, badRequest(method + ` needs a text "method"`)
-	}
-	return name, m, doc.Get("payload").Raw(), nil
-}
-
 func timer(ctx *wactor.Context, payload []byte) ([]byte, error) {
 	doc, err := wactor.ParseDoc(payload)
 	if err != nil {
 		return nil, err
 	}
-	name, method, body, err := scheduled("timer", doc)
+	name, method, body, err := addressed("timer", "name", doc)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +356,7 @@ func reminder(ctx *wactor.Context, payload []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	name, method, body, err := scheduled("reminder", doc)
+	name, method, body, err := addressed("reminder", "name", doc)
 	if err != nil {
 		return nil, err
 	}

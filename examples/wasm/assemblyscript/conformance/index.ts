@@ -108,15 +108,17 @@ handle("delete", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   return ctx.failed ? null : empty();
 });
 
-// A tell's or an ask's target, method and payload.
-class Call {
-  constructor(public to: string, public method: string, public payload: Uint8Array | null) {}
+// {key: text, "method": text, "payload"?: item}: the target of tell and ask
+// (key "to"), the name of timer and reminder (key "name").
+class Addressed {
+  // target is the actor to call, or the timer's or reminder's name.
+  constructor(public target: string, public method: string, public payload: Uint8Array | null) {}
 }
 
-function callOf(ctx: Context, method: string, doc: Doc): Call | null {
-  const to = doc.get("to");
+function addressedOf(ctx: Context, method: string, key: string, doc: Doc): Addressed | null {
+  const to = doc.get(key);
   if (!to.isText()) {
-    need(ctx, method, "a text \"to\"");
+    need(ctx, method, "a text \"" + key + "\"");
     return null;
   }
   const m = doc.get("method");
@@ -125,22 +127,22 @@ function callOf(ctx: Context, method: string, doc: Doc): Call | null {
     return null;
   }
   const p = doc.get("payload");
-  return new Call(to.text(), m.text(), p.exists ? p.raw : null);
+  return new Addressed(to.text(), m.text(), p.exists ? p.raw : null);
 }
 
 handle("tell", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   const doc = Doc.parse(payload);
   if (doc == null) return need(ctx, "tell", "a map");
-  const c = callOf(ctx, "tell", doc);
+  const c = addressedOf(ctx, "tell", "to", doc);
   if (c == null) return null;
-  const r = ctx.tell(c.to, c.method, c.payload);
+  const r = ctx.tell(c.target, c.method, c.payload);
   return r.ok ? empty() : ctx.failWith(r);
 });
 
 handle("ask", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   const doc = Doc.parse(payload);
   if (doc == null) return need(ctx, "ask", "a map");
-  const c = callOf(ctx, "ask", doc);
+  const c = addressedOf(ctx, "ask", "to", doc);
   if (c == null) return null;
   let timeoutMs: u32 = 0;
   const t = doc.get("timeout_ms");
@@ -150,7 +152,7 @@ handle("ask", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
     }
     timeoutMs = <u32>t.int();
   }
-  const r = ctx.ask(c.to, c.method, c.payload, timeoutMs);
+  const r = ctx.ask(c.target, c.method, c.payload, timeoutMs);
   // An error is the callee's or the host's, and passes on unchanged.
   if (!r.ok) return ctx.failWith(r);
   if (r.payload.length == 0) return new MapBuilder().nil("reply").encode();
@@ -196,25 +198,6 @@ handle("sized", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
 
 // ---- timers and reminders ---------------------------------------------------
 
-// What timer and reminder share: the name, the method and the payload item.
-class Scheduled {
-  constructor(public name: string, public method: string, public payload: Uint8Array | null) {}
-}
-
-function scheduledOf(ctx: Context, method: string, doc: Doc): Scheduled | null {
-  const name = doc.get("name");
-  if (!name.isText()) {
-    need(ctx, method, "a text \"name\"");
-    return null;
-  }
-  const m = doc.get("method");
-  if (!m.isText()) {
-    need(ctx, method, "a text \"method\"");
-    return null;
-  }
-  const p = doc.get("payload");
-  return new Scheduled(name.text(), m.text(), p.exists ? p.raw : null);
-}
 
 // millisOk: key, if present, is an integer >= 0 (millis then reads it; absent is 0).
 function millisOk(doc: Doc, key: string): bool {
@@ -229,12 +212,12 @@ function millis(doc: Doc, key: string): u64 {
 handle("timer", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   const doc = Doc.parse(payload);
   if (doc == null) return need(ctx, "timer", "a map");
-  const s = scheduledOf(ctx, "timer", doc);
+  const s = addressedOf(ctx, "timer", "name", doc);
   if (s == null) return null;
   if (!millisOk(doc, "due_ms") || !millisOk(doc, "period_ms")) {
     return need(ctx, "timer", "integers \"due_ms\" and \"period_ms\" >= 0, if any");
   }
-  const r = ctx.setTimer(s.name, millis(doc, "due_ms"), millis(doc, "period_ms"), s.method, s.payload);
+  const r = ctx.setTimer(s.target, millis(doc, "due_ms"), millis(doc, "period_ms"), s.method, s.payload);
   return r.ok ? empty() : ctx.failWith(r);
 });
 
@@ -304,11 +287,11 @@ function scheduleOf(ctx: Context, doc: Doc): Schedule | null {
 handle("reminder", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   const doc = Doc.parse(payload);
   if (doc == null) return need(ctx, "reminder", "a map");
-  const s = scheduledOf(ctx, "reminder", doc);
+  const s = addressedOf(ctx, "reminder", "name", doc);
   if (s == null) return null;
   const schedule = scheduleOf(ctx, doc);
   if (schedule == null) return null;
-  const r = ctx.setReminder(s.name, schedule, s.method, s.payload);
+  const r = ctx.setReminder(s.target, schedule, s.method, s.payload);
   return r.ok ? empty() : ctx.failWith(r);
 });
 
