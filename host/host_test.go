@@ -295,7 +295,7 @@ func TestDeployRefusesBrokenModules(t *testing.T) {
 		module []byte
 		want   string
 	}{
-		{"garbage", []byte("not wasm at all"), "not a valid WebAssembly module"},
+		{"garbage", []byte("not wasm at all"), "not a module this host can run: meter: not a WebAssembly module"},
 		// (module (memory (export "memory") 1))
 		{"no exports", []byte("\x00asm\x01\x00\x00\x00\x05\x03\x01\x00\x01\x07\x0a\x01\x06memory\x02\x00"), "missing export wactor_handle"},
 	}

@@ -170,20 +170,22 @@ func compileMetered(ctx context.Context, rt wazero.Runtime, wasm []byte) (wazero
 	if err := provideImports(ctx, rt); err != nil {
 		return nil, err
 	}
-	metered, merr := meter.Instrument(wasm)
-	if merr == nil {
-		cm, err := rt.CompileModule(ctx, metered)
-		if err == nil {
-			return cm, nil
-		}
-		merr = fmt.Errorf("the metered module does not compile (a wactor bug): %w", err)
+	metered, err := meter.Instrument(wasm)
+	if err != nil {
+		// The meter reads the whole module first, so wazero never sees
+		// bytes it refused (some make wazero allocate without bound).
+		return nil, fmt.Errorf("not a module this host can run: %w", err)
 	}
-	// Report wazero's reason for refusing the module as it was given, with
-	// the function indices its author knows.
-	if _, err := rt.CompileModule(ctx, wasm); err != nil {
-		return nil, fmt.Errorf("not a valid WebAssembly module: %w", err)
+	cm, err := rt.CompileModule(ctx, metered)
+	if err == nil {
+		return cm, nil
 	}
-	return nil, fmt.Errorf("cannot add fuel metering to the module: %w", merr)
+	// Report wazero's reason with the function indices the module's author
+	// knows: those of the module as given, which the meter has checked.
+	if _, oerr := rt.CompileModule(ctx, wasm); oerr != nil {
+		return nil, fmt.Errorf("not a valid WebAssembly module: %w", oerr)
+	}
+	return nil, fmt.Errorf("the metered module does not compile (a wactor bug): %w", err)
 }
 
 // probe instantiates v once, running _initialize, and checks the ABI

@@ -15,10 +15,11 @@ const (
 
 // scan decodes one expression from r, up to and including its final end,
 // and returns edits with those it needs appended. In a function body it
-// charges each function entry and loop header for the instructions that
-// run before the next charge: those of the region (function or loop)
-// outside its nested loops, each at most once per entry, since leaving the
-// region or going round it again passes a charge. Calls are charged by
+// charges each function entry, loop header and return from a call for the
+// instructions that run before the next charge: those of the segment
+// (up to the next call) of the region (function or loop) outside its
+// nested loops, each at most once per pass, since leaving the region,
+// going round it again or calling passes a charge. Calls are charged by
 // their callee's entry.
 func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 	var loops []bool  // open blocks: true for a loop
@@ -29,9 +30,9 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 	}
 	funcIdx := func() {
 		pos := r.off
-		idx := r.u32()
-		if idx >= m.nImportFuncs {
-			edits = append(edits, edit{pos: pos, end: r.off, kind: editFunc, val: int64(m.fn(idx))})
+		idx := m.fn(r, r.u32())
+		if idx > m.nImportFuncs {
+			edits = append(edits, edit{pos: pos, end: r.off, kind: editFunc, val: int64(idx)})
 		}
 	}
 	for r.err == nil {
@@ -50,10 +51,10 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 			}
 			loops = loops[:len(loops)-1]
 		case op == 0x02 || op == 0x04: // block, if
-			r.sleb(33)
+			r.blockType()
 			loops = append(loops, false)
 		case op == 0x03: // loop
-			r.sleb(33)
+			r.blockType()
 			loops = append(loops, true)
 			if body {
 				regions = append(regions, len(edits))
@@ -70,13 +71,29 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 				r.u32()
 			}
 			r.u32()
-		case op == 0x10 || op == 0x12 || op == 0xd2: // call, return_call, ref.func
+		case op == 0x10 || op == 0x11: // call, call_indirect
+			if op == 0x10 {
+				funcIdx()
+			} else {
+				r.u32()
+				r.u32()
+			}
+			if body {
+				// What follows the call runs when the callee returns, maybe
+				// after many frames unwound: charge it there, so that
+				// unwinding meets refuel too.
+				regions[len(regions)-1] = len(edits)
+				edits = append(edits, edit{pos: r.off, end: r.off, kind: editCharge})
+			}
+		case op == 0x12 || op == 0xd2: // return_call, ref.func
 			funcIdx()
-		case op == 0x11 || op == 0x13: // call_indirect, return_call_indirect
+		case op == 0x13: // return_call_indirect
 			r.u32()
 			r.u32()
 		case op == 0x1c: // select with types
-			r.bytes(uint64(r.count()))
+			for n := r.count(); n > 0 && r.err == nil; n-- {
+				r.valueType()
+			}
 		case op == 0x23 || op == 0x24: // global.get, global.set
 			if idx := r.u32(); idx >= m.nGlobals && r.err == nil {
 				r.fail("global %d does not exist; the module has %d", idx, m.nGlobals)
@@ -92,7 +109,7 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 		case op == 0x44:
 			r.bytes(8)
 		case op == 0xd0: // ref.null
-			r.byte()
+			r.refType()
 		case op == 0xfc:
 			if r.misc() && body {
 				edits = append(edits, edit{pos: pos, end: pos, kind: editDynamic})
@@ -129,14 +146,17 @@ func (r *reader) misc() (bulk bool) {
 }
 
 func (r *reader) memarg() {
-	if align := r.u32(); align&0x40 != 0 { // multiple memories: an index follows
-		r.u32()
+	if align := r.u32(); align >= 0x40 { // multiple memories, which wazero does not run
+		r.fail("unsupported alignment %#x", align)
 	}
-	r.uleb(64)
+	r.u32()
 }
 
+// simd decodes a 0xfd instruction. wazero reads its opcode as one byte,
+// not as the LEB128 the specification says; the meter must read what
+// wazero runs.
 func (r *reader) simd() {
-	switch sub := r.u32(); {
+	switch sub := r.byte(); {
 	case sub <= 0x0b || sub == 0x5c || sub == 0x5d: // loads and stores
 		r.memarg()
 	case sub == 0x0c || sub == 0x0d: // v128.const, i8x16.shuffle
@@ -146,13 +166,12 @@ func (r *reader) simd() {
 	case sub >= 0x54 && sub <= 0x5b: // load and store lane
 		r.memarg()
 		r.byte()
-	case sub > 0xff:
-		r.fail("unsupported instruction 0xfd %d", sub)
 	}
 }
 
+// atomic decodes a 0xfe instruction; its opcode is one byte, as for simd.
 func (r *reader) atomic() {
-	switch sub := r.u32(); {
+	switch sub := r.byte(); {
 	case sub == 0x03: // atomic.fence
 		r.byte()
 	case sub <= 0x02 || (sub >= 0x10 && sub <= 0x4e):

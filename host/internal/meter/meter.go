@@ -37,16 +37,24 @@ const Quantum = 1 << 20
 
 // Section ids of the binary format.
 const (
-	secCustom   = 0
-	secType     = 1
-	secImport   = 2
-	secFunction = 3
-	secGlobal   = 6
-	secExport   = 7
-	secStart    = 8
-	secElement  = 9
-	secCode     = 10
+	secCustom    = 0
+	secType      = 1
+	secImport    = 2
+	secFunction  = 3
+	secTable     = 4
+	secMemory    = 5
+	secGlobal    = 6
+	secExport    = 7
+	secStart     = 8
+	secElement   = 9
+	secCode      = 10
+	secData      = 11
+	secDataCount = 12
 )
+
+// maxLocals bounds the locals of one function: wazero allocates them per
+// call, and no compiler we know comes near.
+const maxLocals = 50000
 
 // rank orders the known sections as the binary format requires.
 var rank = map[byte]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
@@ -55,12 +63,14 @@ var sectionNames = [...]string{"custom", "type", "import", "function", "table", 
 
 // module is what the rewrite needs to know of the module so far.
 type module struct {
+	nFuncs         uint32 // functions of the original module, imported and defined
 	nImportFuncs   uint32
 	nImportGlobals uint32
 	nGlobals       uint32 // globals of the original module, imported and defined
 
 	typeDone, importDone, globalDone bool
 
+	size       int    // of the original module, in bytes
 	refuelType uint32 // index of () -> i64
 	fuel       uint32 // global index of the fuel counter (i64)
 	scratch    uint32 // global index of an i32 the bulk-instruction charge needs
@@ -76,7 +86,7 @@ func Instrument(wasm []byte) ([]byte, error) {
 	if v := binary.LittleEndian.Uint32(wasm[4:8]); v != 1 {
 		return nil, fmt.Errorf("meter: binary format version %d; only version 1 is supported", v)
 	}
-	m := &module{}
+	m := &module{size: len(wasm)}
 	out := make([]byte, 0, len(wasm)+len(wasm)/4)
 	out = append(out, wasm[:8]...)
 	r := &reader{b: wasm, off: 8}
@@ -166,9 +176,15 @@ func (m *module) globals() []byte {
 }
 
 // fn maps a function index of the original module to the rewritten one,
-// where the refuel import comes after the original imports.
-func (m *module) fn(idx uint32) uint32 {
-	if idx < m.nImportFuncs {
+// where the refuel import comes after the original imports. An index the
+// original module does not have is refused: shifted, it could come to name
+// refuel or a function that exists.
+func (m *module) fn(r *reader, idx uint32) uint32 {
+	switch {
+	case idx >= m.nFuncs:
+		r.fail("function %d does not exist; the module has %d", idx, m.nFuncs)
+		return 0
+	case idx < m.nImportFuncs:
 		return idx
 	}
 	return idx + 1
@@ -191,7 +207,26 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 	case secExport:
 		return m.exportSection(r), true
 	case secStart:
-		return appendULEB(nil, uint64(m.fn(r.u32()))), true
+		return appendULEB(nil, uint64(m.fn(r, r.u32()))), true
+	case secFunction:
+		m.nFuncs = m.nImportFuncs + uint32(r.count())
+		for !r.done() {
+			r.u32()
+		}
+		return r.b, true
+	case secTable:
+		return m.tableSection(r), true
+	case secMemory, secData:
+		// Copied as they are, but their counts are checked first: wazero
+		// allocates what a count claims before reading the elements.
+		r.count()
+		r.off = len(r.b)
+		return r.b, true
+	case secDataCount:
+		if n := r.u32(); uint64(n) > uint64(m.size) {
+			r.fail("data count %d in a module of %d bytes", n, m.size)
+		}
+		return r.b, true
 	case secElement:
 		return m.elementSection(r), true
 	case secCode:
@@ -214,19 +249,38 @@ func (m *module) importSection(r *reader) []byte {
 			r.u32()
 			m.nImportFuncs++
 		case 0x01: // table
-			r.byte()
+			r.refType()
 			r.limits()
 		case 0x02: // memory
 			r.limits()
 		case 0x03: // global
-			r.byte()
-			r.byte()
+			r.valueType()
+			r.mutability()
 			m.nImportGlobals++
 		default:
 			r.fail("import %s.%s has unknown kind %d", mod, name, kind)
 		}
 	}
+	m.nFuncs = m.nImportFuncs // the function section adds the defined ones
 	return append(appendVec(nil, n+1, r.b[from:r.off]), m.imports()...)
+}
+
+// tableSection checks the tables, refusing the initialiser expressions
+// of the function-references proposal (which could name functions).
+func (m *module) tableSection(r *reader) []byte {
+	for n := r.count(); n > 0 && r.err == nil; n-- {
+		r.refType()
+		r.limits()
+	}
+	return r.b
+}
+
+func (r *reader) mutability() byte {
+	mut := r.byte()
+	if mut > 1 {
+		r.fail("mutability %#x", mut)
+	}
+	return mut
 }
 
 func (r *reader) limits() {
@@ -245,7 +299,7 @@ func (m *module) globalSection(r *reader) []byte {
 	m.nGlobals = m.nImportGlobals + uint32(n)
 	out := appendULEB(nil, uint64(n)+2)
 	for i := 0; i < n && r.err == nil; i++ {
-		out = append(out, r.byte(), r.byte()) // value type, mutability
+		out = append(out, r.valueType(), r.mutability())
 		out = m.constExpr(r, out)
 	}
 	return append(out, m.globals()...)
@@ -260,7 +314,7 @@ func (m *module) exportSection(r *reader) []byte {
 		idx := r.u32()
 		switch {
 		case kind == 0x00:
-			idx = m.fn(idx)
+			idx = m.fn(r, idx)
 		case kind == 0x03 && idx >= m.nGlobals:
 			r.fail("export %q names global %d; the module has %d", name, idx, m.nGlobals)
 		}
@@ -287,14 +341,21 @@ func (m *module) elementSection(r *reader) []byte {
 		if flags&1 == 0 { // active: an offset
 			out = m.constExpr(r, out)
 		}
-		if flags&3 != 0 { // element kind or reference type
-			out = append(out, r.byte())
+		switch {
+		case flags&3 == 0: // neither element kind nor reference type
+		case flags&4 == 0: // element kind: funcref
+			if kind := r.byte(); kind != 0x00 {
+				r.fail("element segment %d has element kind %#x", i, kind)
+			}
+			out = append(out, 0x00)
+		default:
+			out = append(out, r.refType())
 		}
 		k := r.count()
 		out = appendULEB(out, uint64(k))
 		for j := 0; j < k && r.err == nil; j++ {
 			if flags&4 == 0 {
-				out = appendULEB(out, uint64(m.fn(r.u32())))
+				out = appendULEB(out, uint64(m.fn(r, r.u32())))
 			} else {
 				out = m.constExpr(r, out)
 			}
@@ -324,9 +385,13 @@ func (m *module) codeSection(r *reader) []byte {
 		}
 		from, to := r.off, r.off+int(size)
 		fr := &reader{b: r.b[:to], off: from, base: r.base}
-		for k := fr.count(); k > 0 && fr.err == nil; k-- { // locals
-			fr.u32()
-			fr.byte()
+		locals := uint64(0)
+		for k := fr.count(); k > 0 && fr.err == nil; k-- {
+			locals += uint64(fr.u32())
+			fr.valueType()
+		}
+		if locals > maxLocals {
+			fr.fail("%d locals; at most %d are allowed", locals, maxLocals)
 		}
 		edits = m.scan(fr, true, edits[:0])
 		if fr.err == nil && fr.off != to {
@@ -378,7 +443,7 @@ func (m *module) names(r *reader) ([]byte, bool) {
 			out = append(out, id)
 			body := appendULEB(nil, uint64(n))
 			for i := 0; i < n && sub.err == nil; i++ {
-				body = appendULEB(body, uint64(m.fn(sub.u32())))
+				body = appendULEB(body, uint64(m.fn(sub, sub.u32())))
 				from := sub.off
 				if id == 1 {
 					sub.name()

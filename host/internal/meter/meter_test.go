@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/tetratelabs/wazero"
@@ -76,7 +77,8 @@ var errStopped = errors.New("stopped by the test's refuel")
 func (h *meterHost) run(t *testing.T, wasm []byte, imports func(wazero.Runtime)) api.Module {
 	t.Helper()
 	ctx := context.Background()
-	rt := wazero.NewRuntime(ctx)
+	// Close-on-done only bounds a test whose metering is broken.
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
 	t.Cleanup(func() { rt.Close(ctx) })
 	_, err := rt.NewHostModuleBuilder(ImportModule).NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, _ api.Module, stack []uint64) {
@@ -190,8 +192,6 @@ func TestBulkInstructionsAreChargedByLength(t *testing.T) {
 	require.Equal(t, byte(42), mem[0], "the fill still happens")
 }
 
-const secMemory = 5
-
 // TestFunctionsAreRenumbered checks every place a function index appears:
 // calls, the start function, exports, element segments (indices and
 // expressions), ref.func and the name section.
@@ -297,7 +297,9 @@ func TestMissingSectionsAreAdded(t *testing.T) {
 }
 
 // FuzzInstrument feeds arbitrary bytes to Instrument: it must never panic,
-// and a module wazero accepts must come out metered and still accepted.
+// and what it accepts, if wazero accepts it as given, must still compile
+// once metered. (Only what the meter accepted goes to wazero: some counts
+// make wazero allocate without bound, which the meter refuses first.)
 func FuzzInstrument(f *testing.F) {
 	f.Add(countdown)
 	f.Add(wasmModule(sec(secMemory, []byte{0x00, 0x01})))
@@ -312,17 +314,105 @@ func FuzzInstrument(f *testing.F) {
 	f.Cleanup(func() { rt.Close(ctx) })
 	f.Fuzz(func(t *testing.T, wasm []byte) {
 		metered, err := Instrument(wasm)
-		orig, oerr := rt.CompileModule(ctx, wasm)
-		if oerr != nil {
-			return // Instrument may pass garbage through; wazero refuses it after
-		}
-		require.NoError(t, orig.Close(ctx))
-		if err != nil && strings.Contains(err.Error(), "reserved for the host's fuel metering") {
+		if err != nil {
 			return
 		}
-		require.NoError(t, err, "wazero accepts the module; the meter must too")
+		orig, err := rt.CompileModule(ctx, wasm)
+		if err != nil {
+			return // invalid as given; the metered copy may be too
+		}
+		require.NoError(t, orig.Close(ctx))
 		cm, err := rt.CompileModule(ctx, metered)
 		require.NoError(t, err, "the metered module must compile")
 		require.NoError(t, cm.Close(ctx))
 	})
+}
+
+// The meter must read every byte as wazero does, or refuse: a difference
+// would let a guest hide code from it. These came from a review.
+func TestRefusesWhatItCannotReadLikeWazero(t *testing.T) {
+	fn := func(locals []byte, code ...byte) []byte {
+		return wasmModule(
+			sec(secType, funcType("", "")),
+			sec(secFunction, []byte{0}),
+			sec(secCode, body(locals, code...)),
+		)
+	}
+	for _, tc := range []struct {
+		name string
+		wasm []byte
+		want string
+	}{
+		{"typed reference block type", fn(nil, 0x02, 0x63, 0x70, 0x0b), "unsupported block type"},
+		{"typed reference local", fn([]byte{1, 0x63}, 0x01), "unsupported value type 0x63"},
+		{"typed reference select", fn(nil, 0x1c, 0x01, 0x63), "unsupported value type 0x63"},
+		{"table with an initialiser", wasmModule(sec(4, []byte{0x40, 0x00, 0x70, 0x00, 0x01})), "unsupported reference type 0x40"},
+		{"call beyond the functions", fn(nil, 0x10, 0xff, 0xff, 0xff, 0xff, 0x0f), "function 4294967295 does not exist"},
+		{"export beyond the functions", wasmModule(sec(secExport, export("f", 0, 0xffffffff))), "function 4294967295 does not exist"},
+		{"a count the bytes cannot hold", wasmModule(raw(secData, []byte{0xff, 0xff, 0xff, 0xff, 0x0f})), "vector of 4294967295 elements"},
+		{"a data count the module cannot hold", wasmModule(raw(secDataCount, []byte{0xff, 0xff, 0xff, 0xff, 0x0f})), "data count 4294967295"},
+		{"an overlong integer", fn(nil, 0x41, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x1a), "integer too long"},
+		{"too many locals", wasmModule(
+			sec(secType, funcType("", "")),
+			sec(secFunction, []byte{0}),
+			sec(secCode, []byte{7, 1, 0x80, 0x80, 0x04, 0x7f, 0x01, 0x0b}), // 65,536 i32s; nop
+		), "65536 locals"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Instrument(tc.wasm)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// wazero reads a SIMD opcode as one byte: "fd 8c 00" is i16x8.shr_s then
+// unreachable, not one LEB128 opcode. Read the other way, the 16 bytes of a
+// v128.const would hide a loop from the meter.
+func TestSIMDOpcodesAreOneByte(t *testing.T) {
+	hidden := []byte{0x0b, 0x03, 0x40, 0x0c, 0x00} // end; loop; br 0
+	for len(hidden) < 16 {
+		hidden = append(hidden, 0x01)
+	}
+	code := cat([]byte{0x02, 0x40, 0x41, 0x01, 0x0d, 0x00, 0xfd, 0x0c}, make([]byte, 16),
+		[]byte{0x41, 0x01, 0xfd, 0x8c, 0x00}, hidden, []byte{0x0b})
+	spin := wasmModule(
+		sec(secType, funcType("", "")),
+		sec(secFunction, []byte{0}),
+		sec(secExport, export("spin", 0, 0)),
+		sec(secCode, body(nil, code...)),
+	)
+	h := &meterHost{fuel: 1000, stopAfter: 3}
+	mod := h.run(t, spin, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := mod.ExportedFunction("spin").Call(ctx)
+	require.ErrorIs(t, err, errStopped, "the hidden loop is metered")
+}
+
+// What follows a call is charged when the call returns, so that a deep
+// recursion unwinding through long tails still meets refuel.
+func TestReturnsFromCallsAreCharged(t *testing.T) {
+	// f(n): if n { f(n-1) }; tails += 1; then 1,000 nops.
+	code := []byte{0x20, 0x00, 0x04, 0x40, 0x20, 0x00, 0x41, 0x01, 0x6b, 0x10, 0x00, 0x0b,
+		0x23, 0x00, 0x41, 0x01, 0x6a, 0x24, 0x00}
+	for range 1000 {
+		code = append(code, 0x01)
+	}
+	recurse := wasmModule(
+		sec(secType, funcType(i32, "")),
+		sec(secFunction, []byte{0}),
+		sec(secGlobal, []byte{0x7f, 0x01, 0x41, 0x00, 0x0b}),
+		sec(secExport, export("f", 0, 0), export("tails", 3, 0)),
+		sec(secCode, body(nil, code...)),
+	)
+	// The descent of 2,000 frames costs about 30,000 units, within the
+	// first quantum; the unwinding costs a refuel every frame or so.
+	h := &meterHost{fuel: 500, stopAfter: 100}
+	mod := h.run(t, recurse, nil)
+	_, err := mod.ExportedFunction("f").Call(context.Background(), 2000)
+	require.ErrorIs(t, err, errStopped)
+	tails := mod.ExportedGlobal("tails").Get()
+	require.Greater(t, tails, uint64(0), "stopped while unwinding, not only on the way down")
+	require.Less(t, tails, uint64(2000), "stopped before the unwinding ended")
 }

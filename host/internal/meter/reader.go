@@ -41,11 +41,12 @@ func (r *reader) bytes(n uint64) []byte {
 	return s
 }
 
-// uleb reads an unsigned LEB128 of at most bits bits.
+// uleb reads an unsigned LEB128 of at most bits bits, in at most as many
+// bytes as bits need, as wazero does.
 func (r *reader) uleb(bits uint) uint64 {
 	var v uint64
 	for shift := uint(0); ; shift += 7 {
-		if shift >= bits+7 || shift >= 70 {
+		if shift >= bits {
 			r.fail("integer too long")
 			return 0
 		}
@@ -66,17 +67,61 @@ func (r *reader) uleb(bits uint) uint64 {
 
 func (r *reader) u32() uint32 { return uint32(r.uleb(32)) }
 
-// sleb skips a signed LEB128 of at most bits bits; the instrumenter copies
-// immediates verbatim, so only their extent matters.
-func (r *reader) sleb(bits uint) {
-	for n := uint(0); ; n += 7 {
-		if n >= bits+7 {
+// sleb reads a signed LEB128 of at most bits bits, in at most as many bytes
+// as bits need.
+func (r *reader) sleb(bits uint) int64 {
+	var v int64
+	for shift := uint(0); ; shift += 7 {
+		if shift >= bits {
 			r.fail("integer too long")
-			return
+			return 0
 		}
 		c := r.byte()
-		if r.err != nil || c&0x80 == 0 {
-			return
+		if r.err != nil {
+			return 0
+		}
+		v |= int64(c&0x7f) << shift
+		if c&0x80 == 0 {
+			if shift+7 < 64 && c&0x40 != 0 {
+				v |= -1 << (shift + 7) // sign-extend
+			}
+			return v
+		}
+	}
+}
+
+// valueType reads a value type of WebAssembly 2.0. wazero also reads the
+// typed references of later proposals, which carry more bytes; refusing
+// them keeps the meter reading exactly what wazero runs.
+func (r *reader) valueType() byte {
+	switch t := r.byte(); t {
+	case 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f:
+		return t
+	default:
+		r.fail("unsupported value type %#02x", t)
+		return 0
+	}
+}
+
+// refType reads funcref or externref.
+func (r *reader) refType() byte {
+	switch t := r.byte(); t {
+	case 0x70, 0x6f:
+		return t
+	default:
+		r.fail("unsupported reference type %#02x", t)
+		return 0
+	}
+}
+
+// blockType reads the type of a block, loop or if: empty, one value type
+// or a type index.
+func (r *reader) blockType() {
+	switch t := r.sleb(33); {
+	case t >= 0, t == -64, t >= -5 && t <= -1, t == -16, t == -17:
+	default:
+		if r.err == nil {
+			r.fail("unsupported block type %d", t)
 		}
 	}
 }
