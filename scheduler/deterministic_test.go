@@ -3,6 +3,7 @@ package scheduler
 import (
 	"bytes"
 	"context"
+	"errors"
 	"runtime"
 	"slices"
 	"strconv"
@@ -173,4 +174,74 @@ func TestDeterministicCollectAndClose(t *testing.T) {
 	assert.Equal(t, []string{"c:x", "a:x", "b:x"}, r.trace, "the queued message is failed, not run")
 	assert.EqualValues(t, 3, w.activations.Load(), "q never activated")
 	assert.EqualValues(t, 3, w.deactivated.Load())
+}
+
+// Close ends even while real-clock timers keep ticking: ticks that come
+// after Close began are dropped, and Close drives the queue until nothing
+// is busy.
+func TestDeterministicCloseWithTickingTimers(t *testing.T) {
+	for range 20 {
+		w := &world{do: func(ctx context.Context, s *Scheduler, self abi.Ref, m *Message) ([]byte, error) {
+			if m.Timer != "" {
+				return nil, nil
+			}
+			return nil, s.SetTimer(ctx, TimerSpec{Name: "t", Due: 50 * time.Microsecond, Period: 50 * time.Microsecond, Method: "tick"})
+		}}
+		w.s = New(Config{Activator: w, Dispatch: Dispatch{Deterministic: true}})
+		for i := range 20 {
+			tell(t, w.s, ref(strconv.Itoa(i)), "start")
+		}
+		for range 3 {
+			w.s.RunUntilIdle()
+			time.Sleep(200 * time.Microsecond)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		require.NoError(t, w.s.Close(ctx))
+		cancel()
+	}
+}
+
+// An evicted activation whose deactivation asks the actor that evicted it:
+// it finishes before that actor exists, so the ask creates it afresh
+// instead of waiting for an activation that waits for the hook.
+func TestDeterministicEvictionHookAsksTheNewcomer(t *testing.T) {
+	w := &world{do: echo}
+	w.onDeactivate = func(ctx context.Context, s *Scheduler, self abi.Ref) {
+		if self.ID == "agg" {
+			return
+		}
+		_, err := s.Ask(ctx, &Message{Target: ref("agg"), Sender: self, Method: "m", Payload: []byte("bye " + self.ID)})
+		if !errors.Is(err, abi.ErrUnavailable) { // what Close's deactivations get
+			assert.NoError(t, err)
+		}
+	}
+	w.s = New(Config{Activator: w, Dispatch: Dispatch{Deterministic: true}, MaxActivations: 2})
+	t.Cleanup(func() { require.NoError(t, w.s.Close(context.Background())) })
+	tell(t, w.s, ref("w1"), "x")
+	tell(t, w.s, ref("w2"), "x")
+	w.s.RunUntilIdle()
+	got, err := ask(t, w.s, ref("agg"), "hello")
+	require.NoError(t, err)
+	assert.Equal(t, "t/agg:hello", string(got))
+}
+
+// Two goroutines driving one deterministic scheduler: an ask whose target
+// the other goroutine is running waits for its reply instead of failing.
+func TestDeterministicAskWhileAnotherGoroutineRunsTheTarget(t *testing.T) {
+	started := make(chan struct{})
+	w := newDeterministic(t, 0, nil, func(_ context.Context, _ *Scheduler, self abi.Ref, m *Message) ([]byte, error) {
+		if string(m.Payload) == "slow" {
+			close(started)
+			time.Sleep(50 * time.Millisecond)
+		}
+		return []byte(self.ID + ":" + string(m.Payload)), nil
+	})
+	tell(t, w.s, ref("acct"), "slow")
+	done := make(chan int)
+	go func() { done <- w.s.RunUntilIdle() }()
+	<-started
+	got, err := ask(t, w.s, ref("acct"), "debit")
+	require.NoError(t, err)
+	assert.Equal(t, "acct:debit", string(got))
+	<-done
 }

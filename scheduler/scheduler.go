@@ -235,7 +235,7 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 		return nil, err
 	}
 	if d, ok := s.dispatcher.(*inline); ok {
-		return s.runUntilAnswered(d, m)
+		return s.runUntilAnswered(ctx, d, m)
 	}
 	if turnFrom(ctx) != nil {
 		s.dispatcher.block()
@@ -245,18 +245,26 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 	case r := <-m.reply:
 		return r.payload, r.err
 	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, abi.NewError(abi.CodeTimeout, "no reply from "+m.Target.String()+" to "+m.Method+" in time")
-		}
-		return nil, ctx.Err()
+		return nil, askDone(ctx, m)
 	}
 }
 
+// askDone is the error of an ask whose ctx ended first.
+func askDone(ctx context.Context, m *Message) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return abi.NewError(abi.CodeTimeout, "no reply from "+m.Target.String()+" to "+m.Method+" in time")
+	}
+	return ctx.Err()
+}
+
 // runUntilAnswered runs the turns of m's target, on this goroutine, until
-// one answers m. Deadlock detection has already refused an ask whose
-// target is waiting further up this stack; should the target still have
-// nothing to run, the ask fails rather than wait for ever.
-func (s *Scheduler) runUntilAnswered(d *inline, m *Message) ([]byte, error) {
+// one answers m. When the target is not queued, another goroutine driving
+// the scheduler is running it (one on this goroutine's stack would be an
+// ask cycle, which the wait-for graph has refused), so the ask waits for
+// the reply, or for ctx to end, checking now and then whether the target
+// was queued again.
+func (s *Scheduler) runUntilAnswered(ctx context.Context, d *inline, m *Message) ([]byte, error) {
+	var poll *time.Ticker
 	for {
 		select {
 		case r := <-m.reply:
@@ -266,13 +274,21 @@ func (s *Scheduler) runUntilAnswered(d *inline, m *Message) ([]byte, error) {
 		s.mu.Lock()
 		a := s.acts[m.Target]
 		s.mu.Unlock()
-		ran := false
 		if a != nil {
-			_, ran = d.runOne(a)
+			if _, ran := d.runOne(a); ran {
+				continue
+			}
 		}
-		if !ran {
-			return nil, abi.NewError(abi.CodeDeadlock, "no turn of "+m.Target.String()+" can answer "+m.Method+
-				" on this goroutine (deterministic dispatch)")
+		if poll == nil {
+			poll = time.NewTicker(time.Millisecond)
+			defer poll.Stop()
+		}
+		select {
+		case r := <-m.reply:
+			return r.payload, r.err
+		case <-ctx.Done():
+			return nil, askDone(ctx, m)
+		case <-poll.C:
 		}
 	}
 }
@@ -352,6 +368,16 @@ func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 		return nil, err
 	}
 	evicted := s.evictLocked(s.cfg.MaxActivations - 1)
+	if len(evicted) > 0 && s.cfg.Dispatch.Deterministic {
+		// Finish them before ref exists, on this goroutine: a
+		// deactivation hook that asks ref then creates it afresh rather
+		// than waiting for an activation that waits for the hook.
+		s.mu.Unlock()
+		for _, e := range evicted {
+			s.finish(e)
+		}
+		return s.activation(ref)
+	}
 	if opts.Mailbox <= 0 {
 		opts.Mailbox = DefaultMailbox
 	}
@@ -522,10 +548,19 @@ func (s *Scheduler) Close(ctx context.Context) error {
 	for _, a := range acts {
 		a.failQueued(errClosed)
 	}
-	// Queued activations run once more, to find their mailboxes empty and
-	// retire; in deterministic dispatch nobody else would run them.
 	if s.cfg.Dispatch.Deterministic {
-		s.RunUntilIdle()
+		// Nobody else runs the queue: drive it until nothing is busy, so
+		// that queued activations find their mailboxes empty and retire.
+		// A tick a real clock queued just before closed was set may still
+		// arrive, hence the loop.
+		for s.RunUntilIdle(); s.busyCount() > 0; s.RunUntilIdle() {
+			select {
+			case <-ctx.Done():
+				s.cancel()
+				return ctx.Err()
+			case <-time.After(time.Millisecond):
+			}
+		}
 	}
 	// Activations still running retire themselves when their turn ends
 	// (run sees closed); idle ones are retired here.
@@ -553,6 +588,12 @@ func (s *Scheduler) Close(ctx context.Context) error {
 		s.cancel()
 		return ctx.Err()
 	}
+}
+
+func (s *Scheduler) busyCount() int {
+	s.busyMu.Lock()
+	defer s.busyMu.Unlock()
+	return s.busy
 }
 
 // addBusy counts activations that are scheduled or running, so that Close

@@ -31,6 +31,8 @@ type world struct {
 	activations atomic.Int64
 	deactivated atomic.Int64
 	inTurn      sync.Map // ref -> *atomic.Int32, turns running now
+	// onDeactivate, when set, runs in every activation's Deactivate.
+	onDeactivate func(ctx context.Context, s *Scheduler, self abi.Ref)
 }
 
 func (w *world) TypeOptions(typ string) (TypeOptions, error) {
@@ -62,7 +64,12 @@ func (t *testActor) Receive(ctx context.Context, m *Message) ([]byte, error) {
 	return t.w.do(ctx, t.w.s, t.ref, m)
 }
 
-func (t *testActor) Deactivate(context.Context) { t.w.deactivated.Add(1) }
+func (t *testActor) Deactivate(ctx context.Context) {
+	t.w.deactivated.Add(1)
+	if t.w.onDeactivate != nil {
+		t.w.onDeactivate(ctx, t.w.s, t.ref)
+	}
+}
 
 func newWorld(t *testing.T, d Dispatch, do behaviour) *world {
 	t.Helper()

@@ -105,9 +105,9 @@ func (e *timerEntry) fire() {
 	a := e.a
 	s := a.s
 	a.mu.Lock()
-	if a.timers[e.spec.Name] != e || a.retired {
+	if a.timers[e.spec.Name] != e || a.retired || s.closed.Load() {
 		a.mu.Unlock()
-		return
+		return // a closing scheduler takes no new work, ticks included
 	}
 	e.alarm = nil
 	m := &Message{ID: s.cfg.NewID(), Target: a.ref, Method: e.spec.Method, Payload: e.spec.Payload,
