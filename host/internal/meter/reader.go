@@ -41,9 +41,9 @@ func (r *reader) bytes(n uint64) []byte {
 	return s
 }
 
-// uleb reads an unsigned LEB128 of at most bits bits, in at most as many
-// bytes as bits need, as wazero does.
-func (r *reader) uleb(bits uint) uint64 {
+// leb reads a LEB128 of at most bits bits, in at most as many bytes as
+// bits need, as wazero does; signed ones are sign-extended.
+func (r *reader) leb(bits uint, signed bool) uint64 {
 	var v uint64
 	for shift := uint(0); ; shift += 7 {
 		if shift >= bits {
@@ -55,40 +55,23 @@ func (r *reader) uleb(bits uint) uint64 {
 			return 0
 		}
 		v |= uint64(c&0x7f) << shift
-		if c&0x80 == 0 {
-			if bits < 64 && v>>bits != 0 {
-				r.fail("integer over %d bits", bits)
-				return 0
-			}
-			return v
+		if c&0x80 != 0 {
+			continue
 		}
+		switch {
+		case signed && shift+7 < 64 && c&0x40 != 0:
+			v |= ^uint64(0) << (shift + 7)
+		case !signed && bits < 64 && v>>bits != 0:
+			r.fail("integer over %d bits", bits)
+			return 0
+		}
+		return v
 	}
 }
 
-func (r *reader) u32() uint32 { return uint32(r.uleb(32)) }
-
-// sleb reads a signed LEB128 of at most bits bits, in at most as many bytes
-// as bits need.
-func (r *reader) sleb(bits uint) int64 {
-	var v int64
-	for shift := uint(0); ; shift += 7 {
-		if shift >= bits {
-			r.fail("integer too long")
-			return 0
-		}
-		c := r.byte()
-		if r.err != nil {
-			return 0
-		}
-		v |= int64(c&0x7f) << shift
-		if c&0x80 == 0 {
-			if shift+7 < 64 && c&0x40 != 0 {
-				v |= -1 << (shift + 7) // sign-extend
-			}
-			return v
-		}
-	}
-}
+func (r *reader) uleb(bits uint) uint64 { return r.leb(bits, false) }
+func (r *reader) sleb(bits uint) int64  { return int64(r.leb(bits, true)) }
+func (r *reader) u32() uint32           { return uint32(r.leb(32, false)) }
 
 // valueType reads a value type of WebAssembly 2.0. wazero also reads the
 // typed references of later proposals, which carry more bytes; refusing
