@@ -116,16 +116,13 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // Load returns the actor's committed state, read in one badger transaction.
 func (s *Store) Load(ctx context.Context, actor string) (storage.Snapshot, error) {
-	if err := ctx.Err(); err != nil {
+	done, err := s.using(ctx)
+	if err != nil {
 		return storage.Snapshot{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return storage.Snapshot{}, storage.ErrClosed
-	}
+	defer done()
 	snap := storage.Snapshot{State: make(map[string][]byte)}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err = s.db.View(func(txn *badger.Txn) error {
 		var err error
 		if snap.Version, err = readVersion(txn, actor); err != nil {
 			return err
@@ -156,14 +153,11 @@ func (s *Store) Load(ctx context.Context, actor string) (storage.Snapshot, error
 // Commit waits for the outcome, so that an error always means nothing of b
 // was applied.
 func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
-	if err := ctx.Err(); err != nil {
+	done, err := s.using(ctx)
+	if err != nil {
 		return err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return storage.ErrClosed
-	}
+	defer done()
 	if b.Empty() {
 		return nil
 	}
@@ -176,19 +170,30 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 	return <-r.done
 }
 
-// Outbox returns every message not yet consumed; badger's key order is the
-// ID order.
-func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
+// using begins a call on the store: it fails when ctx is done or the store
+// is closed, and otherwise holds off Close until done is called.
+func (s *Store) using(ctx context.Context) (done func(), err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
 	if s.closed {
+		s.mu.RUnlock()
 		return nil, storage.ErrClosed
 	}
+	return s.mu.RUnlock, nil
+}
+
+// Outbox returns every message not yet consumed; badger's key order is the
+// ID order.
+func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
+	done, err := s.using(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var msgs []storage.Message
-	err := s.scanIDs(kindOutbox, func(id string, v []byte) error {
+	err = s.scanIDs(kindOutbox, func(id string, v []byte) error {
 		m, err := decodeMessage(id, v)
 		msgs = append(msgs, m)
 		return err
@@ -391,16 +396,13 @@ func add(txn *badger.Txn, b *storage.Batch) (conflict bool, err error) {
 // DeadLetters returns every dead letter; badger's key order is the ID
 // order.
 func (s *Store) DeadLetters(ctx context.Context) ([]storage.DeadLetter, error) {
-	if err := ctx.Err(); err != nil {
+	done, err := s.using(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, storage.ErrClosed
-	}
+	defer done()
 	var list []storage.DeadLetter
-	err := s.scanIDs(kindDead, func(id string, v []byte) error {
+	err = s.scanIDs(kindDead, func(id string, v []byte) error {
 		d, err := decodeDeadLetter(id, v)
 		list = append(list, d)
 		return err
@@ -488,17 +490,14 @@ func deleteReminder(txn *badger.Txn, actor, name string) error {
 // DueReminders reads the due-time index from its start and stops at the
 // first reminder due after before, or at limit.
 func (s *Store) DueReminders(ctx context.Context, before time.Time, limit int) ([]storage.Reminder, error) {
-	if err := ctx.Err(); err != nil {
+	done, err := s.using(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, storage.ErrClosed
-	}
+	defer done()
 	var list []storage.Reminder
 	end := encodeDue(before)
-	err := s.db.View(func(txn *badger.Txn) error {
+	err = s.db.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = []byte{kindDue}
 		opts.PrefetchSize = min(max(limit, 1), 100)
@@ -529,16 +528,13 @@ func (s *Store) DueReminders(ctx context.Context, before time.Time, limit int) (
 
 // Reminders lists actor's reminders through their by-name keys.
 func (s *Store) Reminders(ctx context.Context, actor string) ([]storage.Reminder, error) {
-	if err := ctx.Err(); err != nil {
+	done, err := s.using(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, storage.ErrClosed
-	}
+	defer done()
 	var list []storage.Reminder
-	err := s.db.View(func(txn *badger.Txn) error {
+	err = s.db.View(func(txn *badger.Txn) error {
 		prefix := reminderKey(actor, "")
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = prefix
@@ -576,16 +572,13 @@ func (s *Store) Reminders(ctx context.Context, actor string) ([]storage.Reminder
 // Recorded returns the reply recorded under key; badger drops it once it
 // has expired.
 func (s *Store) Recorded(ctx context.Context, key string) ([]byte, bool, error) {
-	if err := ctx.Err(); err != nil {
+	done, err := s.using(ctx)
+	if err != nil {
 		return nil, false, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, false, storage.ErrClosed
-	}
+	defer done()
 	var reply []byte
-	err := s.db.View(func(txn *badger.Txn) error {
+	err = s.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(recordKey(key))
 		if err != nil {
 			return err

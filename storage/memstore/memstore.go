@@ -45,16 +45,26 @@ func New() *Store {
 	}
 }
 
-// Load returns a copy of the actor's committed state.
-func (s *Store) Load(ctx context.Context, actor string) (storage.Snapshot, error) {
+// lock takes the store's lock for a call, unless ctx is done or the store
+// is closed.
+func (s *Store) lock(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return storage.Snapshot{}, err
+		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
-		return storage.Snapshot{}, storage.ErrClosed
+		s.mu.Unlock()
+		return storage.ErrClosed
 	}
+	return nil
+}
+
+// Load returns a copy of the actor's committed state.
+func (s *Store) Load(ctx context.Context, actor string) (storage.Snapshot, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.Snapshot{}, err
+	}
+	defer s.mu.Unlock()
 	state := make(map[string][]byte, len(s.state[actor]))
 	for k, v := range s.state[actor] {
 		state[k] = bytes.Clone(v)
@@ -64,14 +74,10 @@ func (s *Store) Load(ctx context.Context, actor string) (storage.Snapshot, error
 
 // Commit applies b atomically, copying every value it keeps.
 func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
-	if err := ctx.Err(); err != nil {
+	if err := s.lock(ctx); err != nil {
 		return err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return storage.ErrClosed
-	}
 	if b.ChangesState() {
 		if s.versions[b.Actor] != b.Version {
 			return storage.ErrVersionConflict
@@ -134,14 +140,10 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 
 // Recorded returns a copy of the reply recorded under key.
 func (s *Store) Recorded(ctx context.Context, key string) ([]byte, bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.lock(ctx); err != nil {
 		return nil, false, err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, false, storage.ErrClosed
-	}
 	r, ok := s.records[key]
 	if !ok || time.Now().After(r.Expires) {
 		return nil, false, nil
@@ -151,14 +153,10 @@ func (s *Store) Recorded(ctx context.Context, key string) ([]byte, bool, error) 
 
 // Outbox returns copies of the messages not yet consumed, sorted by ID.
 func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, storage.ErrClosed
-	}
 	msgs := make([]storage.Message, 0, len(s.outbox))
 	for _, m := range s.outbox {
 		m.Payload = bytes.Clone(m.Payload)
@@ -171,14 +169,10 @@ func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
 // DueReminders returns copies of the reminders due at or before before,
 // earliest first, at most limit.
 func (s *Store) DueReminders(ctx context.Context, before time.Time, limit int) ([]storage.Reminder, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, storage.ErrClosed
-	}
 	var due []storage.Reminder
 	for _, byName := range s.reminders {
 		for _, r := range byName {
@@ -199,14 +193,10 @@ func (s *Store) DueReminders(ctx context.Context, before time.Time, limit int) (
 
 // Reminders returns copies of actor's reminders, sorted by name.
 func (s *Store) Reminders(ctx context.Context, actor string) ([]storage.Reminder, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, storage.ErrClosed
-	}
 	var list []storage.Reminder
 	for _, r := range s.reminders[actor] {
 		list = append(list, copyReminder(r))
@@ -248,14 +238,10 @@ func (s *Store) Close() error {
 
 // DeadLetters returns copies of the dead letters, sorted by message ID.
 func (s *Store) DeadLetters(ctx context.Context) ([]storage.DeadLetter, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, storage.ErrClosed
-	}
 	list := make([]storage.DeadLetter, 0, len(s.dead))
 	for _, d := range s.dead {
 		d.Message.Payload = bytes.Clone(d.Message.Payload)
