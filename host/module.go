@@ -192,16 +192,16 @@ func compileMetered(ctx context.Context, rt wazero.Runtime, wasm []byte) (wazero
 // version it reports, so a broken module fails when it is deployed rather
 // than at its first message.
 func (v *moduleVersion) probe(ctx context.Context) (int, error) {
-	ctx, cancel := v.startContext(ctx)
-	defer cancel()
-	inst, err := v.instantiate(ctx, io.Discard)
+	inst, err := v.instantiate(ctx, io.Discard) // bounded by startLimit itself
 	if err != nil {
 		return 0, err
 	}
 	defer inst.close(ctx)
-	got, err := inst.abiVersion(ctx)
+	callCtx, cancel := v.startContext(ctx)
+	defer cancel()
+	got, err := inst.abiVersion(callCtx)
 	if err != nil {
-		return 0, v.overran(ctx, abi.ExportABIVersion, err)
+		return 0, v.overran(callCtx, abi.ExportABIVersion, err)
 	}
 	if got != abi.Version {
 		return got, fmt.Errorf("module speaks ABI version %d; this host speaks version %d", got, abi.Version)

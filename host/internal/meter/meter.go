@@ -215,7 +215,7 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 		}
 		return r.b, true
 	case secTable:
-		return m.tableSection(r), true
+		return r.tables(), true
 	case secMemory, secData:
 		// Copied as they are, but their counts are checked first: wazero
 		// allocates what a count claims before reading the elements.
@@ -265,9 +265,9 @@ func (m *module) importSection(r *reader) []byte {
 	return append(appendVec(nil, n+1, r.b[from:r.off]), m.imports()...)
 }
 
-// tableSection checks the tables, refusing the initialiser expressions
+// tables checks the table section, refusing the initialiser expressions
 // of the function-references proposal (which could name functions).
-func (m *module) tableSection(r *reader) []byte {
+func (r *reader) tables() []byte {
 	for n := r.count(); n > 0 && r.err == nil; n-- {
 		r.refType()
 		r.limits()
