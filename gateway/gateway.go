@@ -387,7 +387,7 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// statusOf maps an error code to its HTTP status (DESIGN.md's table);
+// statusOf maps an error code to its HTTP status (the table in docs/design.md);
 // codes of the actor's own are application errors: 422.
 func statusOf(code string) int {
 	switch code {

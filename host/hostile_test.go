@@ -32,7 +32,7 @@ var hostileDecoders = []string{
 
 // TestHostileSuite runs every attack of the hostile actors (Go:
 // examples/wasm/hostile; C, against the raw ABI: examples/wasm/c/hostile).
-// Each fails with its code from the table in DESIGN.md, commits nothing of
+// Each fails with its code from the table in docs/design.md, commits nothing of
 // its turn (no state, no tells), and a counter answers meanwhile; the
 // attacker answers again afterwards.
 func TestHostileSuite(t *testing.T) {
