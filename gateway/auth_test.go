@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -162,4 +163,30 @@ func TestRefusedDeadLetterRequestsChangeNothing(t *testing.T) {
 
 	okJSON(t, do(t, srv, http.MethodDelete, "/v1/deadletters/"+dead[0].ID, nil, auth...))
 	assert.Empty(t, list())
+}
+
+// BenchmarkGuard measures what the token costs a public route (nothing:
+// no guard is installed) and a control route (one SHA-256 and a
+// comparison), against the same routes without a token.
+func BenchmarkGuard(b *testing.B) {
+	h := theHost(b)
+	for _, bc := range []struct{ name, token, path string }{
+		{"public/no-token", "", "/healthz"},
+		{"public/token", testToken, "/healthz"},
+		{"control/no-token", "", "/v1/types"},
+		{"control/token", testToken, "/v1/types"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			g := gateway.New(h, gateway.Config{Token: bc.token})
+			req := httptest.NewRequest(http.MethodGet, bc.path, nil)
+			req.Header.Set("Authorization", "Bearer "+testToken)
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				g.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
 }
