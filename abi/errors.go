@@ -16,6 +16,10 @@ const (
 	CodeBadReply        = "bad_reply"
 	CodeDeadlock        = "deadlock"
 	CodeUnavailable     = "unavailable"
+	// CodeUnauthorized refuses an HTTP request to the control plane that
+	// lacks a valid bearer token. Only the gateway produces it; a guest
+	// never sees it.
+	CodeUnauthorized = "unauthorized"
 )
 
 // systemCodes are the codes the runtime itself produces.
@@ -23,6 +27,7 @@ var systemCodes = map[string]bool{
 	CodeBadRequest: true, CodeUnknownType: true, CodeUnknownMethod: true, CodeTooLarge: true,
 	CodeMailboxFull: true, CodeTimeout: true, CodeTurnTimeout: true, CodeMemoryExhausted: true,
 	CodeTrapped: true, CodeBadReply: true, CodeDeadlock: true, CodeUnavailable: true,
+	CodeUnauthorized: true,
 }
 
 // IsSystemCode reports whether code belongs to the runtime's vocabulary
@@ -67,4 +72,5 @@ var (
 	ErrBadReply        = &Error{Code: CodeBadReply}
 	ErrDeadlock        = &Error{Code: CodeDeadlock}
 	ErrUnavailable     = &Error{Code: CodeUnavailable}
+	ErrUnauthorized    = &Error{Code: CodeUnauthorized}
 )

@@ -23,6 +23,7 @@ var sentinels = []struct {
 	{ErrBadReply, CodeBadReply},
 	{ErrDeadlock, CodeDeadlock},
 	{ErrUnavailable, CodeUnavailable},
+	{ErrUnauthorized, CodeUnauthorized},
 }
 
 func TestErrorIs(t *testing.T) {

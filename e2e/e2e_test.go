@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -141,8 +142,18 @@ type server struct {
 // 127.0.0.1, and waits until it is ready.
 func start(t *testing.T, a *app) *server {
 	t.Helper()
-	cmd := exec.Command(wactorBin(t), "run", "-f", a.manifest, "--http-addr", "127.0.0.1:0", "--data-dir", a.data, "--log-level", "debug")
+	return startWith(t, a, nil, "--http-addr", "127.0.0.1:0")
+}
+
+// startWith is start with more variables in wactor's environment and more
+// arguments to wactor run. When wactor listens on every interface, the
+// tests still talk to it on 127.0.0.1 only.
+func startWith(t *testing.T, a *app, env []string, args ...string) *server {
+	t.Helper()
+	args = append([]string{"run", "-f", a.manifest, "--data-dir", a.data, "--log-level", "debug"}, args...)
+	cmd := exec.Command(wactorBin(t), args...)
 	cmd.Dir = a.dir
+	cmd.Env = append(environ(), env...)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +193,11 @@ func start(t *testing.T, a *app) *server {
 	case <-deadline:
 		t.Fatalf("wactor did not log \"listening\" within %s:\n%s", startTimeout, s.log())
 	}
-	if host, _, err := net.SplitHostPort(s.addr); err != nil || host != "127.0.0.1" {
+	host, port, err := net.SplitHostPort(s.addr)
+	if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsUnspecified() {
+		s.addr, host = net.JoinHostPort("127.0.0.1", port), "127.0.0.1"
+	}
+	if err != nil || host != "127.0.0.1" {
 		t.Fatalf("wactor listens on %q; the tests talk to 127.0.0.1 only", s.addr)
 	}
 	s.url = "http://" + s.addr
@@ -306,11 +321,25 @@ func jsonEqual(a, b string) bool {
 	return bytes.Equal(xb, yb)
 }
 
+// environ is the tests' environment without the variables that would
+// point wactor elsewhere or give it a token: each test sets its own.
+func environ() []string {
+	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "WACTOR_ADDR=") || strings.HasPrefix(kv, "WACTOR_TOKEN=")
+	})
+}
+
 // wactor runs the CLI with args and returns its exit code, stdout and stderr.
 func wactor(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return wactorEnv(t, nil, args...)
+}
+
+// wactorEnv is wactor with more variables in the environment.
+func wactorEnv(t *testing.T, env []string, args ...string) (int, string, string) {
+	t.Helper()
 	cmd := exec.Command(wactorBin(t), args...)
-	cmd.Env = append(os.Environ(), "WACTOR_ADDR=") // only --addr counts
+	cmd.Env = append(environ(), env...) // only --addr counts
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {

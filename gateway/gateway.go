@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"io"
@@ -30,6 +31,12 @@ type Config struct {
 	// Logger receives a Debug record per request and a Warn record per
 	// 5xx answer. Nil discards them.
 	Logger *slog.Logger
+	// Token, when not empty, is the bearer token that every route other
+	// than calling an actor and the health checks requires: a request
+	// without "Authorization: Bearer <Token>" gets 401 unauthorized and
+	// changes nothing. Empty leaves those routes open to whoever reaches
+	// the handler; wactor run allows that only on a loopback address.
+	Token string
 }
 
 // Gateway is the HTTP API over a host: it implements http.Handler. See
@@ -38,8 +45,12 @@ type Gateway struct {
 	h       *host.Host
 	maxBody int64
 	log     *slog.Logger
-	mux     *http.ServeMux
-	state   atomic.Int32 // readiness: one of the states below
+	mux     *http.ServeMux // written only by handle
+	// patterns is every pattern handle put on mux, with its access; a
+	// test checks that each one is classified.
+	patterns map[string]access
+	token    *[sha256.Size]byte // SHA-256 of Config.Token; nil: no token
+	state    atomic.Int32       // readiness: one of the states below
 }
 
 // Readiness states reported by /readyz.
@@ -58,40 +69,78 @@ func New(h *host.Host, cfg Config) *Gateway {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gateway{h: h, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux()}
-	g.route("POST /v1/actors/{type}/{id}/{method}", g.call)
-	// More specific than the route above, which still takes a POST to a
-	// method named "reminders"; so no 405 route of its own.
-	g.mux.HandleFunc("GET /v1/actors/{type}/{id}/reminders", g.reminders)
-	g.route("GET /v1/actors", g.activations)
-	g.route("GET /v1/types", g.types)
-	g.route("GET /v1/reminders", g.allReminders)
-	g.route("GET /v1/deadletters", g.deadLetters)
-	g.route("POST /v1/deadletters/{id}/replay", g.replayDeadLetter)
-	g.route("DELETE /v1/deadletters/{id}", g.deleteDeadLetter)
-	g.route("GET /healthz", g.healthz)
-	g.route("GET /readyz", g.readyz)
-	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		g.fail(w, r, statusError(http.StatusNotFound, abi.CodeBadRequest,
-			"no route "+r.Method+" "+r.URL.Path+"; see docs/http.md for the API"))
-	})
+	g := &Gateway{h: h, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux(), patterns: map[string]access{}}
+	if cfg.Token != "" {
+		sum := sha256.Sum256([]byte(cfg.Token))
+		g.token = &sum
+	}
+	for _, rt := range g.routes() {
+		g.handle(rt)
+	}
 	return g
 }
 
-// route registers handle for pattern ("METHOD /path") and a handler that
-// answers every other method on the path with 405 and an Allow header.
-func (g *Gateway) route(pattern string, handle http.HandlerFunc) {
-	method, path, _ := strings.Cut(pattern, " ")
+// route is one pattern of the API ("METHOD /path") and who may use it.
+type route struct {
+	pattern string
+	access  access
+	handle  http.HandlerFunc
+	// alone: no 405 handler for the path's other methods (the path is
+	// also served by a more general route, or takes every method).
+	alone bool
+}
+
+// routes is the whole API: every pattern the gateway serves is here, and
+// only here, with its access. A route is control (token required) unless
+// it says public.
+func (g *Gateway) routes() []route {
+	return []route{
+		{pattern: "POST /v1/actors/{type}/{id}/{method}", access: public, handle: g.call},
+		// More specific than the route above, which still takes a POST to
+		// a method named "reminders"; so no 405 route of its own.
+		{pattern: "GET /v1/actors/{type}/{id}/reminders", access: control, handle: g.reminders, alone: true},
+		{pattern: "GET /v1/actors", access: control, handle: g.activations},
+		{pattern: "GET /v1/types", access: control, handle: g.types},
+		{pattern: "GET /v1/reminders", access: control, handle: g.allReminders},
+		{pattern: "GET /v1/deadletters", access: control, handle: g.deadLetters},
+		{pattern: "POST /v1/deadletters/{id}/replay", access: control, handle: g.replayDeadLetter},
+		{pattern: "DELETE /v1/deadletters/{id}", access: control, handle: g.deleteDeadLetter},
+		{pattern: "GET /healthz", access: public, handle: g.healthz},
+		{pattern: "GET /readyz", access: public, handle: g.readyz},
+		// Any other path: a 404 that reveals nothing, so an actor caller
+		// without a token learns of a typo rather than of a token.
+		{pattern: "/", access: public, handle: g.notFound, alone: true},
+	}
+}
+
+// handle registers rt, guarded by the token unless it is public, and
+// unless rt.alone a handler that answers every other method on its path
+// with 405 and an Allow header, guarded alike.
+func (g *Gateway) handle(rt route) {
+	register := func(pattern string, h http.HandlerFunc) {
+		g.patterns[pattern] = rt.access
+		g.mux.HandleFunc(pattern, g.guard(rt.access, h))
+	}
+	register(rt.pattern, rt.handle)
+	if rt.alone {
+		return
+	}
+	method, path, _ := strings.Cut(rt.pattern, " ")
 	allow := method
 	if method == http.MethodGet {
 		allow = "GET, HEAD"
 	}
-	g.mux.HandleFunc(pattern, handle)
-	g.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+	register(path, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
 		g.fail(w, r, statusError(http.StatusMethodNotAllowed, abi.CodeBadRequest,
 			"method "+r.Method+" is not allowed on "+r.URL.Path+"; use "+method))
 	})
+}
+
+// notFound answers a path no route serves.
+func (g *Gateway) notFound(w http.ResponseWriter, r *http.Request) {
+	g.fail(w, r, statusError(http.StatusNotFound, abi.CodeBadRequest,
+		"no route "+r.Method+" "+r.URL.Path+"; see docs/http.md for the API"))
 }
 
 // SetReady sets what /readyz reports: ready (200) or, once it was ready,
@@ -407,6 +456,8 @@ func statusOf(code string) int {
 		return http.StatusLoopDetected
 	case abi.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case abi.CodeUnauthorized:
+		return http.StatusUnauthorized
 	}
 	if abi.IsSystemCode(code) {
 		return http.StatusInternalServerError // a code added to abi but not here

@@ -64,7 +64,7 @@ func TestMain(m *testing.M) {
 // theHost returns the package's host with counter, greeter and hostile
 // deployed, built on first use and closed by TestMain. Tests use their own
 // actor ids.
-func theHost(t *testing.T) *host.Host {
+func theHost(t testing.TB) *host.Host {
 	t.Helper()
 	hostOnce.Do(func() {
 		ctx := context.Background()

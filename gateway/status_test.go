@@ -23,6 +23,7 @@ func TestStatusOf(t *testing.T) {
 		abi.CodeBadReply:        http.StatusInternalServerError,
 		abi.CodeDeadlock:        http.StatusLoopDetected,
 		abi.CodeUnavailable:     http.StatusServiceUnavailable,
+		abi.CodeUnauthorized:    http.StatusUnauthorized,
 		"insufficient_funds":    http.StatusUnprocessableEntity,
 		"refused":               http.StatusUnprocessableEntity,
 	} {

@@ -108,6 +108,14 @@ type HTTP struct {
 	// MaxBody is the largest request body accepted. Default
 	// [DefaultMaxBody].
 	MaxBody Size `yaml:"max_body"`
+	// TokenFile is the absolute path of a file that holds the bearer token
+	// of the control plane (see docs/security.md); wactor reads it at
+	// start. Empty: none.
+	TokenFile string `yaml:"token_file"`
+	// Token is the bearer token itself, written in the manifest; TokenFile
+	// or $WACTOR_TOKEN keep it out of the file. At most one of Token and
+	// TokenFile is set. It passes [CheckToken].
+	Token string `yaml:"token"`
 }
 
 // Storage configures the store.

@@ -158,6 +158,37 @@ func TestParseDefaults(t *testing.T) {
 	assert.Equal(t, m.Storage, m2.Storage)
 }
 
+func TestParseToken(t *testing.T) {
+	dir := fixture(t)
+	m, err := parse(t, dir, "version: 1\nhttp: {token_file: afile}\nactors: [{type: a, module: wasm/counter.wasm}]\n")
+	require.NoError(t, err)
+	assert.Equal(t, manifest.HTTP{Addr: manifest.DefaultHTTPAddr, MaxBody: manifest.DefaultMaxBody, TokenFile: filepath.Join(dir, "afile")}, m.HTTP)
+
+	m, err = parse(t, dir, "version: 1\nhttp: {token: 0123456789abcdef}\nactors: [{type: a, module: wasm/counter.wasm}]\n")
+	require.NoError(t, err)
+	assert.Equal(t, "0123456789abcdef", m.HTTP.Token)
+}
+
+func TestCheckToken(t *testing.T) {
+	for tok, ok := range map[string]bool{
+		"":                        false,
+		"0123456789abcde":         false, // 15 bytes
+		"0123456789abcdef":        true,
+		"A-Za-z0-9._~+/=!#$%&*^?": true,
+		"0123456789abcdef\n":      false,
+		"0123456789abcdef\x00":    false,
+		"0123456789abcdéf":        false,
+		strings.Repeat("x", manifest.MaxTokenLen):   true,
+		strings.Repeat("x", manifest.MaxTokenLen+1): false,
+	} {
+		msg := manifest.CheckToken(tok)
+		assert.Equal(t, ok, msg == "", "CheckToken(%q) = %q", tok, msg)
+		if tok != "" {
+			assert.NotContains(t, msg, tok, "the explanation repeats the token")
+		}
+	}
+}
+
 func TestParseByteOrderMarkAndCRLF(t *testing.T) {
 	dir := fixture(t)
 	m, err := parse(t, dir, "\ufeffversion: 1\r\nactors:\r\n  - type: a\r\n    module: wasm/counter.wasm\r\n")
@@ -298,12 +329,20 @@ func TestParseErrors(t *testing.T) {
 		{"numeric key", "version: 1\n1: x\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "1", `unknown field "1"`}}},
 		{"http unknown", "version: 1\nhttp: {adr: \":80\"}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 8, "http.adr", `unknown field "adr" (did you mean "addr"?)`}}},
 
-		{"http not a mapping", "version: 1\nhttp: [1]\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 7, "http", "want a mapping with addr and max_body, got a list"}}},
+		{"http not a mapping", "version: 1\nhttp: [1]\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 7, "http", "want a mapping with addr, max_body and token_file, got a list"}}},
 		{"addr without port", "version: 1\nhttp: {addr: localhost}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 14, "http.addr", `"localhost" is not host:port`}}},
 		{"addr bad port", "version: 1\nhttp: {addr: \":70000\"}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 14, "http.addr", `port "70000" is not a number from 0 to 65535`}}},
 		{"addr number", "version: 1\nhttp: {addr: 8080}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 14, "http.addr", `want a string (host:port, e.g. 127.0.0.1:8080), got the integer 8080; quote it if you mean the text: "8080"`}}},
 		{"max_body zero", "version: 1\nhttp: {max_body: 0}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "http.max_body", "0 bytes is too small; the minimum is 1B"}}},
 		{"max_body huge", "version: 1\nhttp: {max_body: 2GiB}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "http.max_body", "2GiB is too large; the maximum is 1GiB"}}},
+		{"token short", "version: 1\nhttp: {token: abc}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 15, "http.token", "the token is 3 bytes, too short to resist guessing; use at least 16"}}},
+		{"token empty", "version: 1\nhttp: {token: \"\"}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 15, "http.token", "the token is empty"}}},
+		{"token with a space", "version: 1\nhttp: {token: \"0123456789 abcdef\"}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 15, "http.token", "byte 11 of the token is a space"}}},
+		{"token number", "version: 1\nhttp: {token: 12345678901234567890}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 15, "http.token", "want a string (the control plane's bearer token), got the integer"}}},
+		{"token_file missing", "version: 1\nhttp: {token_file: nope.token}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 20, "http.token_file", "nope.token does not exist; create it (e.g. openssl rand -hex 32 >"}}},
+		{"token_file folder", "version: 1\nhttp: {token_file: wasm}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 20, "http.token_file", "is not a regular file"}}},
+		{"token_file empty", "version: 1\nhttp: {token_file: \"\"}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 20, "http.token_file", "empty path"}}},
+		{"token and token_file", "version: 1\nhttp:\n  token_file: afile\n  token: 0123456789abcdef\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{4, 3, "http.token", "give token_file or token, not both"}}},
 
 		{"storage kind", "version: 1\nstorage: {kind: disk}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 17, "storage.kind", `unknown storage kind "disk"; use badger (durable, on disk) or memory (lost on exit)`}}},
 		{"storage sync yes", "version: 1\nstorage: {sync: yes}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 17, "storage.sync", `want true or false, got the string "yes"`}}},

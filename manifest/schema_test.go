@@ -169,6 +169,15 @@ func TestSchemaPatterns(t *testing.T) {
 		_, err := ParseSize(s)
 		assert.Equal(t, err == nil, sizeRE.MatchString(s), "size %q", s)
 	}
+	httpProps := root["properties"].(map[string]any)["http"].(map[string]any)["properties"].(map[string]any)
+	tokenProp := httpProps["token"].(map[string]any)
+	tokenRE := pattern(tokenProp)
+	tokenOK := func(s string) bool {
+		return tokenRE.MatchString(s) && float64(len(s)) >= tokenProp["minLength"].(float64) && float64(len(s)) <= tokenProp["maxLength"].(float64)
+	}
+	for _, s := range []string{"0123456789abcdef", "0123456789abcde", "0123456789 abcdef", "0123456789abcdéf", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", strings.Repeat("x", MaxTokenLen), strings.Repeat("x", MaxTokenLen+1)} {
+		assert.Equal(t, CheckToken(s) == "", tokenOK(s), "token %q", s)
+	}
 	for _, s := range []string{"5s", "250ms", "2m", "1h2m3s", "1.5s", ".5s", "100us", "100µs", "1ns", "+5s", "5", "5 s", "5sec", "", "1d", "-5s"} {
 		d, err := time.ParseDuration(s)
 		goOK := err == nil && d > 0

@@ -33,11 +33,11 @@ func (d *decoder) version(v ast.Node, path string, m *Manifest) {
 
 // http reads the http mapping.
 func (d *decoder) http(v ast.Node, path string, h *HTTP) {
-	mm, site, ok := d.mapping(v, path, "a mapping with addr and max_body")
+	mm, site, ok := d.mapping(v, path, "a mapping with addr, max_body and token_file")
 	if !ok || mm == nil {
 		return
 	}
-	d.fields(mm, site, path, httpSection, func(key string, v ast.Node, p string) {
+	present := d.fields(mm, site, path, httpSection, func(key string, v ast.Node, p string) {
 		switch key {
 		case "addr":
 			if s, site, ok := d.str(v, p, "host:port, e.g. 127.0.0.1:8080"); ok {
@@ -51,8 +51,18 @@ func (d *decoder) http(v ast.Node, path string, h *HTTP) {
 			if s, ok := d.size(v, p, 1, MaxBodyLimit); ok {
 				h.MaxBody = s
 			}
+		case "token_file":
+			d.tokenFile(v, p, h)
+		case "token":
+			d.token(v, p, h)
 		}
 	})
+	if e, both := present["token"]; both {
+		if _, file := present["token_file"]; file {
+			d.errAt(e.keyNode, join(path, "token"), "give token_file or token, not both; token_file keeps the secret out of the manifest")
+			h.Token, h.TokenFile = "", ""
+		}
+	}
 }
 
 // checkAddr explains what is wrong with a listen address, or returns "".

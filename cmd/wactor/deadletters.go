@@ -47,19 +47,13 @@ func (f *deadLettersFlags) run(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usageError(stderr, "deadletters", usage)
 	}
-	base, err := parseAddr(f.addr)
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	defer cancel()
+	req, err := f.request(ctx, method, path, nil)
 	if err != nil {
 		return usageError(stderr, "deadletters", "%v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(base.String(), "/")+path, nil)
-	if err != nil {
-		fmt.Fprintf(stderr, "wactor: %v\n", err)
-		return exitFail
-	}
-	req.Header.Set("Accept", "application/json")
-	body, ok := roundTrip(req, base, f.timeout, stderr)
+	body, ok := f.roundTrip(req, stderr)
 	if !ok {
 		return exitFail
 	}
@@ -73,7 +67,7 @@ func (f *deadLettersFlags) run(args []string, stdout, stderr io.Writer) int {
 	}
 	var list deadLetterListing
 	if err := json.Unmarshal(body, &list); err != nil {
-		fmt.Fprintf(stderr, "wactor: %s answered something that is not a dead letter listing: %v\n", base.Redacted(), err)
+		fmt.Fprintf(stderr, "wactor: %s answered something that is not a dead letter listing: %v\n", f.base.Redacted(), err)
 		return exitFail
 	}
 	if len(list.Deadletters) == 0 {

@@ -54,7 +54,7 @@ func commands() []command {
 	return []command{
 		{
 			name:    "run",
-			args:    "[-f FILE] [--http-addr ADDR] [--data-dir DIR] [--log-level LEVEL]",
+			args:    "[-f FILE] [--http-addr ADDR] [--data-dir DIR] [--log-level LEVEL] [--token-file FILE] [--insecure-no-token]",
 			summary: "serve the actor types of a manifest over HTTP",
 			help: `Loads the manifest, opens the store, deploys every actor type and serves
 the HTTP API until SIGINT or SIGTERM, then stops taking requests, lets the
@@ -67,17 +67,26 @@ settings changed and every new type; actors keep their state. A manifest
 with errors, or a module that does not load, changes nothing and is
 logged. Types left out of the manifest, storage and http settings need a
 restart.
+
+The control plane (dead letters, listings, types: every route but calling
+actors and the health checks) requires a bearer token when one is set: by
+--token-file, else $WACTOR_TOKEN, else the manifest's http.token_file or
+http.token; at least 16 bytes (openssl rand -hex 32). Without a token it is
+open, and wactor refuses to listen on an address other than loopback
+(127.0.0.1, [::1], localhost) unless --insecure-no-token says to.
 `,
 			setup: setupServe,
 		},
 		{
 			name:    "call",
-			args:    "TYPE/ID METHOD [JSON] [--addr URL] [--idempotency-key KEY] [--timeout D]",
+			args:    "TYPE/ID METHOD [JSON] [--addr URL] [--token-file FILE] [--idempotency-key KEY] [--timeout D]",
 			summary: "ask an actor and print its reply",
 			help: `Posts the message to the HTTP API of a running wactor and prints the
 reply as JSON. JSON is the payload; leave it out to send none. On an error
 prints "wactor: CODE: MESSAGE" to stderr and exits with 1. The address is
---addr, else $WACTOR_ADDR, else http://127.0.0.1:8080.
+--addr, else $WACTOR_ADDR, else http://127.0.0.1:8080. Every command that
+talks to wactor sends the bearer token in --token-file, else $WACTOR_TOKEN,
+when one is set.
 
 Example:
   wactor call counter/a add '{"n":7}'
@@ -86,7 +95,7 @@ Example:
 		},
 		{
 			name:    "tell",
-			args:    "TYPE/ID METHOD [JSON] [--addr URL] [--idempotency-key KEY] [--timeout D]",
+			args:    "TYPE/ID METHOD [JSON] [--addr URL] [--token-file FILE] [--idempotency-key KEY] [--timeout D]",
 			summary: "queue a message for an actor without waiting for its turn",
 			help: `Like call, but the message is only accepted (HTTP 202): it is stored
 before the command returns and processed afterwards. Prints "accepted".
@@ -98,13 +107,14 @@ Example:
 		},
 		{
 			name:    "reminders",
-			args:    "list [TYPE/ID] [--addr URL] [--json] [--timeout D]",
+			args:    "list [TYPE/ID] [--addr URL] [--token-file FILE] [--json] [--timeout D]",
 			summary: "list the durable reminders of an actor, or of all",
 			help: `Asks a running wactor for the reminders of one actor, whether it is active
 or not, and prints their names, schedules, next firing times (UTC),
 methods and missed-tick policies. Without TYPE/ID it lists every actor's
 reminders, the next due first (the first 1,000). The address is --addr,
-else $WACTOR_ADDR, else http://127.0.0.1:8080.
+else $WACTOR_ADDR, else http://127.0.0.1:8080. A node with a token needs
+it: $WACTOR_TOKEN or --token-file.
 
 Example:
   wactor reminders list alarm/a
@@ -114,13 +124,14 @@ Example:
 		},
 		{
 			name:    "deadletters",
-			args:    "list | replay ID | delete ID [--addr URL] [--json] [--timeout D]",
+			args:    "list | replay ID | delete ID [--addr URL] [--token-file FILE] [--json] [--timeout D]",
 			summary: "list, replay or delete the tells wactor gave up on",
 			help: `A tell whose turn fails three times (the actor traps, runs out of time
 or memory), or that the actor refuses with an error of its own, is kept as
 a dead letter with its error. list prints them; replay ID sends one again
 as a new tell; delete ID forgets it. The address is --addr, else
-$WACTOR_ADDR, else http://127.0.0.1:8080.
+$WACTOR_ADDR, else http://127.0.0.1:8080. A node with a token needs it:
+$WACTOR_TOKEN or --token-file.
 
 Example:
   wactor deadletters list

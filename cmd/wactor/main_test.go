@@ -338,9 +338,12 @@ func TestServeRefusals(t *testing.T) {
 	writeFile(t, memory, []byte("version: 1\nstorage:\n  kind: memory\nactors:\n  - type: counter\n    module: counter.wasm\n"))
 	typo := filepath.Join(dir, "typo.yaml")
 	writeFile(t, typo, []byte("version: 1\nactors:\n  - type: counter\n    modul: counter.wasm\n"))
+	wide := filepath.Join(dir, "wide.yaml")
+	writeFile(t, wide, []byte("version: 1\nhttp:\n  addr: \":8080\"\nstorage:\n  kind: memory\nactors:\n  - type: counter\n    module: counter.wasm\n"))
 	tests := []struct {
 		name   string
 		f      serveFlags
+		token  string // $WACTOR_TOKEN; unset when empty
 		code   int
 		stderr string
 	}{
@@ -354,15 +357,40 @@ func TestServeRefusals(t *testing.T) {
 			stderr: "--data-dir needs storage kind badger"},
 		{name: "a module the host refuses", f: serveFlags{file: memory, httpAddr: "127.0.0.1:0", logLevel: "info"}, code: exitFail,
 			stderr: "deploying"},
+
+		// Without a token, no control plane open beyond loopback.
+		{name: "0.0.0.0 without a token", f: serveFlags{file: memory, httpAddr: "0.0.0.0:0", logLevel: "info"}, code: exitUsage,
+			stderr: "0.0.0.0:0 listens beyond this machine and no token is set"},
+		{name: ":8080 from the manifest without a token", f: serveFlags{file: wide, logLevel: "info"}, code: exitUsage,
+			stderr: ":8080 listens beyond this machine and no token is set"},
+		{name: "insecure with a token", f: serveFlags{file: memory, httpAddr: "0.0.0.0:0", insecureNoToken: true, logLevel: "info"},
+			token: tokEnvValue, code: exitUsage, stderr: "--insecure-no-token, yet a token is set by $WACTOR_TOKEN"},
+		{name: "a short token", f: serveFlags{file: memory, httpAddr: "127.0.0.1:0", logLevel: "info"}, token: "x1y2z", code: exitUsage,
+			stderr: "$WACTOR_TOKEN: the token is 5 bytes, too short"},
+		// Past the check, the empty module fails to deploy: the check let
+		// these through, with the right log line.
+		{name: "insecure without a token", f: serveFlags{file: memory, httpAddr: "0.0.0.0:0", insecureNoToken: true, logLevel: "info"},
+			code: exitFail, stderr: `"level":"WARN","msg":"control plane open to the network`},
+		{name: "loopback without a token", f: serveFlags{file: memory, httpAddr: "127.0.0.1:0", logLevel: "info"}, code: exitFail,
+			stderr: `"msg":"control plane open: no token set; it listens on loopback only"`},
+		{name: "0.0.0.0 with a token", f: serveFlags{file: memory, httpAddr: "0.0.0.0:0", logLevel: "info"}, token: tokEnvValue, code: exitFail,
+			stderr: `"msg":"control plane: bearer token required","token_from":"$WACTOR_TOKEN"`},
 	}
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			unsetenv(t, tokenEnv)
+			if tt.token != "" {
+				t.Setenv(tokenEnv, tt.token)
+			}
 			var stderr syncBuffer
 			code := tt.f.serve(make(chan os.Signal), &stderr, nil)
 			if code != tt.code || !strings.Contains(stderr.String(), tt.stderr) {
 				t.Fatalf("exit %d, stderr:\n%s\nwant exit %d and %q", code, stderr.String(), tt.code, tt.stderr)
+			}
+			if tt.token != "" && strings.Contains(stderr.String(), tt.token) {
+				t.Fatalf("the log shows the token:\n%s", stderr.String())
 			}
 		})
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,18 +16,12 @@ import (
 // listFlags are the flags of the commands that read listings from a
 // running wactor: reminders and deadletters.
 type listFlags struct {
-	addr    string
-	timeout time.Duration
-	json    bool
+	clientFlags
+	json bool
 }
 
 func (f *listFlags) register(fs *flag.FlagSet) {
-	addr := os.Getenv("WACTOR_ADDR")
-	if addr == "" {
-		addr = defaultAddr
-	}
-	fs.StringVar(&f.addr, "addr", addr, "`URL` of wactor's HTTP API ($WACTOR_ADDR)")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this `duration`")
+	f.declare(fs)
 	fs.BoolVar(&f.json, "json", false, "print the listing as the HTTP API returns it")
 }
 
@@ -59,29 +52,23 @@ func (f *remindersFlags) run(args []string, stdout, stderr io.Writer) int {
 	if len(args) < 1 || len(args) > 2 || args[0] != "list" {
 		return usageError(stderr, "reminders", "reminders takes list [TYPE/ID], as in: wactor reminders list alarm/a")
 	}
-	base, err := parseAddr(f.addr)
-	if err != nil {
-		return usageError(stderr, "reminders", "%v", err)
-	}
 	// Without an actor: every actor's reminders, the next due first.
-	target, none := strings.TrimSuffix(base.String(), "/")+"/v1/reminders", "no actor has reminders"
+	path, none := "/v1/reminders", "no actor has reminders"
 	if len(args) == 2 {
 		typ, id, ok := strings.Cut(args[1], "/")
 		if !ok || typ == "" || id == "" {
 			return usageError(stderr, "reminders", "actor %q is not of the form TYPE/ID, as in alarm/a", args[1])
 		}
-		target = strings.TrimSuffix(base.String(), "/") + "/v1/actors/" + url.PathEscape(typ) + "/" + url.PathEscape(id) + "/reminders"
+		path = "/v1/actors/" + url.PathEscape(typ) + "/" + url.PathEscape(id) + "/reminders"
 		none = args[1] + " has no reminders"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	req, err := f.request(ctx, http.MethodGet, path, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "wactor: %v\n", err)
-		return exitFail
+		return usageError(stderr, "reminders", "%v", err)
 	}
-	req.Header.Set("Accept", "application/json")
-	body, ok := roundTrip(req, base, f.timeout, stderr)
+	body, ok := f.roundTrip(req, stderr)
 	if !ok {
 		return exitFail
 	}
@@ -91,7 +78,7 @@ func (f *remindersFlags) run(args []string, stdout, stderr io.Writer) int {
 	}
 	var list reminderListing
 	if err := json.Unmarshal(body, &list); err != nil {
-		fmt.Fprintf(stderr, "wactor: %s answered something that is not a reminder listing: %v\n", base.Redacted(), err)
+		fmt.Fprintf(stderr, "wactor: %s answered something that is not a reminder listing: %v\n", f.base.Redacted(), err)
 		return exitFail
 	}
 	if len(list.Reminders) == 0 {

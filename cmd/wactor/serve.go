@@ -45,6 +45,11 @@ type serveFlags struct {
 	httpAddr string
 	dataDir  string
 	logLevel string
+	// tokenFile holds the control plane's token (--token-file); it wins
+	// over $WACTOR_TOKEN and the manifest.
+	tokenFile string
+	// insecureNoToken lets a node without a token listen beyond loopback.
+	insecureNoToken bool
 	// reload, when it delivers, rereads the manifest and deploys what
 	// changed (SIGHUP); nil: never.
 	reload <-chan os.Signal
@@ -55,6 +60,8 @@ func (f *serveFlags) declare(fs *flag.FlagSet) {
 	fs.StringVar(&f.httpAddr, "http-addr", "", "listen on `ADDR` (host:port; port 0 picks a free port) instead of the manifest's http.addr")
 	fs.StringVar(&f.dataDir, "data-dir", "", "keep the badger store in `DIR` instead of the manifest's storage.path")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	fs.StringVar(&f.tokenFile, "token-file", "", "require the bearer token in `FILE` on the control plane (before $"+tokenEnv+" and the manifest's http.token_file)")
+	fs.BoolVar(&f.insecureNoToken, "insecure-no-token", false, "serve the control plane without a token on a non-loopback address (anyone who reaches it may replay and delete dead letters)")
 }
 
 func setupServe(fs *flag.FlagSet) runner {
@@ -126,6 +133,10 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	if f.dataDir != "" && m.Storage.Kind != manifest.StorageBadger {
 		return usageError(stderr, "run", "--data-dir needs storage kind badger; %s says kind %s", f.file, m.Storage.Kind)
 	}
+	tok, err := f.controlPlane(m, addr, log)
+	if err != nil {
+		return usageError(stderr, "run", "%v", err)
+	}
 
 	ctx := context.Background()
 	st, cacheDir, err := openStore(m, f.dataDir, log)
@@ -185,7 +196,7 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		closeAll()
 		return exitFail
 	}
-	gw := gateway.New(h, gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log})
+	gw := gateway.New(h, gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log, Token: tok.value})
 	srv := &http.Server{
 		Handler:           gw,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -231,6 +242,38 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		log.Info("stopped")
 	}
 	return exitCode(ok)
+}
+
+// controlPlane returns the token the control plane requires (the zero
+// token: none), and refuses to serve it open beyond loopback unless
+// --insecure-no-token says so. It logs how the control plane is guarded.
+func (f *serveFlags) controlPlane(m *manifest.Manifest, addr string, log *slog.Logger) (token, error) {
+	tok, err := serverToken(f.tokenFile, m)
+	if err != nil {
+		return token{}, err
+	}
+	loopback := isLoopback(addr)
+	switch {
+	case tok.value != "" && f.insecureNoToken:
+		return token{}, fmt.Errorf("--insecure-no-token, yet a token is set by %s; drop one of the two", tok.from)
+	case tok.value != "":
+		if tok.file != "" {
+			if fi, err := os.Stat(tok.file); err == nil && fi.Mode().Perm()&0o077 != 0 {
+				log.Warn("the token file can be read by other users; chmod 600 it", "file", tok.file, "mode", fi.Mode().Perm().String())
+			}
+		}
+		log.Info("control plane: bearer token required", "token_from", tok.from)
+		if !loopback {
+			log.Info("the token crosses the network in clear: wactor serves plain HTTP; beyond a trusted network put a TLS proxy in front", "addr", addr)
+		}
+	case !loopback && !f.insecureNoToken:
+		return token{}, fmt.Errorf("%s listens beyond this machine and %w", addr, errNoToken)
+	case !loopback:
+		log.Warn("control plane open to the network: no token and --insecure-no-token; anyone who reaches the address can list, replay and delete dead letters", "addr", addr)
+	default:
+		log.Info("control plane open: no token set; it listens on loopback only", "addr", addr)
+	}
+	return tok, nil
 }
 
 func exitCode(ok bool) int {

@@ -1,0 +1,192 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wactor/wactor/gateway"
+)
+
+const testToken = "s3cret-token-of-32-bytes-exactly" // 32 bytes
+
+// routeCase is one pattern of the API, a request that reaches it, and
+// whether it is public.
+type routeCase struct {
+	pattern      string
+	method, path string
+	body         string
+	public       bool
+	want         int // the status with the right token (or none, for a public route)
+}
+
+// allRoutes lists every pattern the gateway registers. Adding a route to
+// the gateway without adding it here fails TestEveryRouteIsClassified.
+func allRoutes(t *testing.T) []routeCase {
+	ref := "counter/" + id(t)
+	return []routeCase{
+		{pattern: "POST /v1/actors/{type}/{id}/{method}", method: "POST", path: "/v1/actors/" + ref + "/get", public: true, want: 200},
+		{pattern: "/v1/actors/{type}/{id}/{method}", method: "PUT", path: "/v1/actors/" + ref + "/get", public: true, want: 405},
+		{pattern: "GET /v1/actors/{type}/{id}/reminders", method: "GET", path: "/v1/actors/" + ref + "/reminders", want: 200},
+		{pattern: "GET /v1/actors", method: "GET", path: "/v1/actors", want: 200},
+		{pattern: "/v1/actors", method: "POST", path: "/v1/actors", want: 405},
+		{pattern: "GET /v1/types", method: "GET", path: "/v1/types", want: 200},
+		{pattern: "/v1/types", method: "DELETE", path: "/v1/types", want: 405},
+		{pattern: "GET /v1/reminders", method: "GET", path: "/v1/reminders", want: 200},
+		{pattern: "/v1/reminders", method: "POST", path: "/v1/reminders", want: 405},
+		{pattern: "GET /v1/deadletters", method: "GET", path: "/v1/deadletters", want: 200},
+		{pattern: "/v1/deadletters", method: "PUT", path: "/v1/deadletters", want: 405},
+		{pattern: "POST /v1/deadletters/{id}/replay", method: "POST", path: "/v1/deadletters/nosuch/replay", want: 400},
+		{pattern: "/v1/deadletters/{id}/replay", method: "GET", path: "/v1/deadletters/nosuch/replay", want: 405},
+		{pattern: "DELETE /v1/deadletters/{id}", method: "DELETE", path: "/v1/deadletters/nosuch", want: 400},
+		{pattern: "/v1/deadletters/{id}", method: "GET", path: "/v1/deadletters/nosuch", want: 405},
+		{pattern: "GET /healthz", method: "GET", path: "/healthz", public: true, want: 200},
+		{pattern: "/healthz", method: "POST", path: "/healthz", public: true, want: 405},
+		{pattern: "GET /readyz", method: "GET", path: "/readyz", public: true, want: 200},
+		{pattern: "/readyz", method: "POST", path: "/readyz", public: true, want: 405},
+		{pattern: "/", method: "GET", path: "/v2/nosuch", public: true, want: 404},
+	}
+}
+
+// TestEveryRouteIsClassified fails when the gateway serves a pattern that
+// allRoutes does not list (so TestAuthRoutes would not attack it), or
+// classifies one differently.
+func TestEveryRouteIsClassified(t *testing.T) {
+	g := gateway.New(theHost(t), gateway.Config{Token: testToken})
+	got := gateway.PublicPatterns(g)
+	want := map[string]bool{}
+	for _, rc := range allRoutes(t) {
+		want[rc.pattern] = rc.public
+	}
+	for p, public := range got {
+		w, listed := want[p]
+		if !assert.True(t, listed, "the gateway serves %q, which allRoutes does not list: add it, with a request and whether it is public", p) {
+			continue
+		}
+		assert.Equal(t, w, public, "pattern %q: public = %v, want %v", p, public, w)
+	}
+	for p := range want {
+		_, served := got[p]
+		assert.True(t, served, "allRoutes lists %q, which the gateway does not serve", p)
+	}
+}
+
+// TestAuthRoutes sends a request to every route without a token, with a
+// wrong token, with tokens of other lengths, with another scheme and with
+// the right token: control routes answer 401 to all but the last, public
+// routes never do.
+func TestAuthRoutes(t *testing.T) {
+	srv, _ := serve(t, gateway.Config{Token: testToken})
+	bad := []struct {
+		name   string
+		header []string
+	}{
+		{"no token", nil},
+		{"wrong token, same length", []string{"Authorization", "Bearer " + strings.Repeat("x", len(testToken))}},
+		{"a prefix of the token", []string{"Authorization", "Bearer " + testToken[:16]}},
+		{"the token and more", []string{"Authorization", "Bearer " + testToken + "x"}},
+		{"empty bearer", []string{"Authorization", "Bearer "}},
+		{"basic scheme", []string{"Authorization", "Basic " + testToken}},
+		{"the token without a scheme", []string{"Authorization", testToken}},
+		{"two headers, the right one second", []string{"Authorization", "Bearer nope", "Authorization", "Bearer " + testToken}},
+	}
+	for _, rc := range allRoutes(t) {
+		t.Run(rc.method+" "+rc.path, func(t *testing.T) {
+			for _, b := range bad {
+				r := do(t, srv, rc.method, rc.path, []byte(rc.body), b.header...)
+				if rc.public {
+					assert.Equal(t, rc.want, r.status, "%s: body %s", b.name, r.body)
+					continue
+				}
+				msg := wantError(t, r, http.StatusUnauthorized, "unauthorized")
+				assert.True(t, strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer"), "%s: WWW-Authenticate %q", b.name, r.header.Get("WWW-Authenticate"))
+				assert.NotContains(t, msg, testToken, b.name)
+				assert.Empty(t, r.header.Get("Allow"), "%s: a refused request learns nothing of the route", b.name)
+			}
+			r := do(t, srv, rc.method, rc.path, []byte(rc.body), "Authorization", "Bearer "+testToken)
+			assert.Equal(t, rc.want, r.status, "with the token: body %s", r.body)
+			// The scheme is case-insensitive (RFC 7235).
+			r = do(t, srv, rc.method, rc.path, []byte(rc.body), "Authorization", "bearer "+testToken)
+			assert.Equal(t, rc.want, r.status, "with the token, scheme in lower case: body %s", r.body)
+		})
+	}
+}
+
+// TestNoTokenLeavesControlOpen: without a token the gateway is open, as an
+// embedder on loopback expects.
+func TestNoTokenLeavesControlOpen(t *testing.T) {
+	srv, _ := serve(t, gateway.Config{})
+	for _, rc := range allRoutes(t) {
+		r := do(t, srv, rc.method, rc.path, []byte(rc.body))
+		assert.Equal(t, rc.want, r.status, "%s %s: body %s", rc.method, rc.path, r.body)
+	}
+}
+
+// TestRefusedDeadLetterRequestsChangeNothing makes a dead letter, then
+// tries to replay and delete it with a wrong token and with none: it is
+// still there, unchanged, and only the right token deletes it.
+func TestRefusedDeadLetterRequestsChangeNothing(t *testing.T) {
+	srv, _ := serve(t, gateway.Config{Token: testToken})
+	auth := []string{"Authorization", "Bearer " + testToken}
+	ref := "hostile/" + id(t)
+	r := post(t, srv, "/v1/actors/"+ref+"/fail_after_write", `{"why":"test"}`, "Prefer", "respond-async")
+	require.Equal(t, http.StatusAccepted, r.status, "a tell needs no token; body: %s", r.body)
+
+	list := func() []deadLetter {
+		t.Helper()
+		r := do(t, srv, http.MethodGet, "/v1/deadletters", nil, auth...)
+		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+		var body struct{ Deadletters []deadLetter }
+		require.NoError(t, json.Unmarshal(r.body, &body))
+		return slices.DeleteFunc(body.Deadletters, func(d deadLetter) bool { return d.Target != ref })
+	}
+	var dead []deadLetter
+	require.Eventually(t, func() bool { dead = list(); return len(dead) == 1 }, 10*time.Second, 10*time.Millisecond)
+
+	wrong := []string{"Authorization", "Bearer " + strings.Repeat("y", len(testToken))}
+	for _, h := range [][]string{nil, wrong} {
+		wantError(t, post(t, srv, "/v1/deadletters/"+dead[0].ID+"/replay", "", h...), http.StatusUnauthorized, "unauthorized")
+		wantError(t, do(t, srv, http.MethodDelete, "/v1/deadletters/"+dead[0].ID, nil, h...), http.StatusUnauthorized, "unauthorized")
+		wantError(t, do(t, srv, http.MethodGet, "/v1/deadletters", nil, h...), http.StatusUnauthorized, "unauthorized")
+	}
+	// A replay would have made a new dead letter (the actor refuses again)
+	// with a new id; give it the time to.
+	time.Sleep(200 * time.Millisecond)
+	assert.Equal(t, dead, list(), "refused requests changed the dead letters")
+
+	okJSON(t, do(t, srv, http.MethodDelete, "/v1/deadletters/"+dead[0].ID, nil, auth...))
+	assert.Empty(t, list())
+}
+
+// BenchmarkGuard measures what the token costs a public route (nothing:
+// no guard is installed) and a control route (one SHA-256 and a
+// comparison), against the same routes without a token.
+func BenchmarkGuard(b *testing.B) {
+	h := theHost(b)
+	for _, bc := range []struct{ name, token, path string }{
+		{"public/no-token", "", "/healthz"},
+		{"public/token", testToken, "/healthz"},
+		{"control/no-token", "", "/v1/types"},
+		{"control/token", testToken, "/v1/types"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			g := gateway.New(h, gateway.Config{Token: bc.token})
+			req := httptest.NewRequest(http.MethodGet, bc.path, nil)
+			req.Header.Set("Authorization", "Bearer "+testToken)
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				g.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}

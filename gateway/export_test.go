@@ -1,0 +1,11 @@
+package gateway
+
+// PublicPatterns returns every pattern g serves, true for those open to
+// every client and false for those that need the token.
+func PublicPatterns(g *Gateway) map[string]bool {
+	out := make(map[string]bool, len(g.patterns))
+	for p, a := range g.patterns {
+		out[p] = a == public
+	}
+	return out
+}
