@@ -39,7 +39,8 @@ type Gateway struct {
 	maxBody int64
 	log     *slog.Logger
 	mux     *http.ServeMux
-	state   atomic.Int32 // readiness: one of the states below
+	methods map[string]*[]string // path -> its methods, while New routes
+	state   atomic.Int32         // readiness: one of the states below
 }
 
 // Readiness states reported by /readyz.
@@ -58,7 +59,7 @@ func New(h *host.Host, cfg Config) *Gateway {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gateway{h: h, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux()}
+	g := &Gateway{h: h, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux(), methods: make(map[string]*[]string)}
 	g.route("POST /v1/actors/{type}/{id}/{method}", g.call)
 	// More specific than the route above, which still takes a POST to a
 	// method named "reminders"; so no 405 route of its own.
@@ -67,6 +68,7 @@ func New(h *host.Host, cfg Config) *Gateway {
 	g.route("GET /v1/types", g.types)
 	g.route("GET /v1/reminders", g.allReminders)
 	g.route("GET /v1/deadletters", g.deadLetters)
+	g.route("GET /v1/deadletters/{id}", g.deadLetter)
 	g.route("POST /v1/deadletters/{id}/replay", g.replayDeadLetter)
 	g.route("DELETE /v1/deadletters/{id}", g.deleteDeadLetter)
 	g.route("GET /healthz", g.healthz)
@@ -75,22 +77,30 @@ func New(h *host.Host, cfg Config) *Gateway {
 		g.fail(w, r, statusError(http.StatusNotFound, abi.CodeBadRequest,
 			"no route "+r.Method+" "+r.URL.Path+"; see docs/http.md for the API"))
 	})
+	g.methods = nil
 	return g
 }
 
-// route registers handle for pattern ("METHOD /path") and a handler that
-// answers every other method on the path with 405 and an Allow header.
+// route registers handle for pattern ("METHOD /path") and, for the first
+// method of a path, a handler that answers every other method on the path
+// with 405 and an Allow header naming the path's methods.
 func (g *Gateway) route(pattern string, handle http.HandlerFunc) {
 	method, path, _ := strings.Cut(pattern, " ")
-	allow := method
-	if method == http.MethodGet {
-		allow = "GET, HEAD"
-	}
 	g.mux.HandleFunc(pattern, handle)
+	if methods, ok := g.methods[path]; ok {
+		*methods = append(*methods, method)
+		return
+	}
+	methods := &[]string{method}
+	g.methods[path] = methods
 	g.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
+		allow := slices.Clone(*methods)
+		if slices.Contains(allow, http.MethodGet) {
+			allow = append(allow, http.MethodHead)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
 		g.fail(w, r, statusError(http.StatusMethodNotAllowed, abi.CodeBadRequest,
-			"method "+r.Method+" is not allowed on "+r.URL.Path+"; use "+method))
+			"method "+r.Method+" is not allowed on "+r.URL.Path+"; use "+strings.Join(*methods, " or ")))
 	})
 }
 
@@ -458,56 +468,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
-}
-
-// deadLetterJSON is one dead letter in GET /v1/deadletters.
-type deadLetterJSON struct {
-	ID          string          `json:"id"`
-	Target      string          `json:"target"`
-	Sender      string          `json:"sender,omitempty"`
-	Method      string          `json:"method"`
-	Payload     json.RawMessage `json:"payload"`
-	PayloadCBOR []byte          `json:"payload_cbor,omitempty"`
-	Error       string          `json:"error"`
-	Attempts    int             `json:"attempts"`
-	At          string          `json:"at"`
-}
-
-func (g *Gateway) deadLetters(w http.ResponseWriter, r *http.Request) {
-	list, err := g.h.DeadLetters(r.Context())
-	if err != nil {
-		g.fail(w, r, err)
-		return
-	}
-	out := make([]deadLetterJSON, len(list))
-	for i, d := range list {
-		m := d.Message
-		j := deadLetterJSON{ID: m.ID, Target: m.Target, Sender: m.Sender, Method: m.Method,
-			Payload: json.RawMessage("null"), Error: d.Error, Attempts: d.Attempts, At: d.At.UTC().Format(time.RFC3339Nano)}
-		if len(m.Payload) > 0 {
-			if p, err := cborToJSON(m.Payload); err == nil {
-				j.Payload = p
-			} else {
-				j.PayloadCBOR = m.Payload // base64 in JSON
-			}
-		}
-		out[i] = j
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"deadletters": out})
-}
-
-func (g *Gateway) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
-	if err := g.h.ReplayDeadLetter(r.Context(), r.PathValue("id")); err != nil {
-		g.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "replayed"})
-}
-
-func (g *Gateway) deleteDeadLetter(w http.ResponseWriter, r *http.Request) {
-	if err := g.h.DeleteDeadLetter(r.Context(), r.PathValue("id")); err != nil {
-		g.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
 }
