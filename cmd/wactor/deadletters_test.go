@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/manifest"
 )
 
 func TestDeadLetters(t *testing.T) {
@@ -115,5 +118,17 @@ func TestDeadLettersAll(t *testing.T) {
 	code, _, stderr = runCLI(t, "deadletters", "list", "--all", "--cursor", "0009")
 	if code != exitFail || !strings.Contains(stderr, `does not move past "0009"`) {
 		t.Errorf("a cursor that does not move on: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// The manifest's defaults for the dead letter cap are the host's: a
+// manifest without dead_letters and a host.Config without the fields get
+// the same cap.
+func TestDeadLetterDefaultsAgree(t *testing.T) {
+	if manifest.DefaultDeadLetterCount != host.DefaultMaxDeadLetters {
+		t.Errorf("manifest.DefaultDeadLetterCount = %d, host.DefaultMaxDeadLetters = %d", manifest.DefaultDeadLetterCount, host.DefaultMaxDeadLetters)
+	}
+	if int64(manifest.DefaultDeadLetterBytes) != host.DefaultMaxDeadLetterBytes {
+		t.Errorf("manifest.DefaultDeadLetterBytes = %d, host.DefaultMaxDeadLetterBytes = %d", manifest.DefaultDeadLetterBytes, host.DefaultMaxDeadLetterBytes)
 	}
 }
