@@ -2,7 +2,6 @@ package host_test
 
 import (
 	"context"
-	"log/slog"
 	"runtime"
 	"slices"
 	"strconv"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/testwasm"
 	"github.com/wactor/wactor/storage"
 	"github.com/wactor/wactor/storage/memstore"
 )
@@ -68,21 +66,7 @@ func TestDeadLetters(t *testing.T) {
 // capHost is newHost with a dead letter cap.
 func capHost(t *testing.T, store storage.Store, limit storage.DeadLetterCap, types ...host.TypeConfig) *host.Host {
 	t.Helper()
-	ctx := context.Background()
-	h, err := host.New(ctx, host.Config{
-		Store:              store,
-		CacheDir:           testwasm.CacheDir(t),
-		Logger:             slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		MaxDeadLetters:     limit.Count,
-		MaxDeadLetterBytes: limit.Bytes,
-	})
-	require.NoError(t, err)
-	for _, tc := range types {
-		require.NoError(t, h.Deploy(ctx, tc))
-	}
-	require.NoError(t, h.Start(ctx))
-	t.Cleanup(func() { closeHost(t, h) })
-	return h
+	return newHostConfig(t, host.Config{Store: store, MaxDeadLetters: limit.Count, MaxDeadLetterBytes: limit.Bytes}, types...)
 }
 
 // cborBytes returns a CBOR byte string of n bytes.
