@@ -1,7 +1,7 @@
 // Package storage defines where wactor keeps what must survive a restart:
-// each actor's key/value state and version, its durable reminders, and the
+// each actor's key/value state and version, its durable reminders, the
 // outbox of messages that committed turns have sent but receivers have not
-// yet consumed.
+// yet consumed, and the dead letters: tells given up on, within a cap.
 //
 // A Store applies a Batch atomically: one turn's state writes, the
 // reminders it set or cancelled, the messages it sends and the outbox
