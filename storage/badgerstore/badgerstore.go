@@ -390,31 +390,32 @@ func add(txn *badger.Txn, b *storage.Batch) (conflict bool, err error) {
 // addDeadLetters adds b's dead letter changes to txn and keeps the totals
 // key up to date with them.
 func addDeadLetters(txn *badger.Txn, b *storage.Batch) error {
-	st, err := readDeadStats(txn)
+	t, err := readDeadTotals(txn)
 	if err != nil {
 		return err
 	}
 	for _, id := range b.ClearDeadLetters {
-		if err := clearDead(txn, id, &st); err != nil {
+		if err := clearDead(txn, id, &t.DeadLetterStats); err != nil {
 			return err
 		}
 	}
 	for _, d := range b.DeadLetters {
-		if err := clearDead(txn, d.Message.ID, &st); err != nil {
+		if err := clearDead(txn, d.Message.ID, &t.DeadLetterStats); err != nil {
 			return err
 		}
 		if err := txn.Set(deadKey(d.Message.ID), encodeDeadLetter(d)); err != nil {
 			return err
 		}
-		st.Count++
-		st.Bytes += d.Size()
+		t.Count++
+		t.Bytes += d.Size()
+		t.low = min(t.low, d.Message.ID)
 	}
 	if c := b.DeadLetterCap; c != (storage.DeadLetterCap{}) {
-		if err := capDead(txn, c, &st); err != nil {
+		if err := capDead(txn, c, &t); err != nil {
 			return err
 		}
 	}
-	return txn.Set(deadStatsKey, encodeDeadStats(st))
+	return txn.Set(deadStatsKey, encodeDeadTotals(t))
 }
 
 // clearDead deletes the dead letter id from txn, if there is one, and
@@ -441,9 +442,9 @@ func clearDead(txn *badger.Txn, id string, st *storage.DeadLetterStats) error {
 }
 
 // capDead deletes the dead letters with the lowest IDs from txn until c
-// holds, reading them in key order from the first.
-func capDead(txn *badger.Txn, c storage.DeadLetterCap, st *storage.DeadLetterStats) error {
-	over := func() bool { return (c.Count > 0 && st.Count > c.Count) || (c.Bytes > 0 && st.Bytes > c.Bytes) }
+// holds, reading them in key order from t.low, and moves t.low past them.
+func capDead(txn *badger.Txn, c storage.DeadLetterCap, t *deadTotals) error {
+	over := func() bool { return (c.Count > 0 && t.Count > c.Count) || (c.Bytes > 0 && t.Bytes > c.Bytes) }
 	if !over() {
 		return nil
 	}
@@ -452,13 +453,13 @@ func capDead(txn *badger.Txn, c storage.DeadLetterCap, st *storage.DeadLetterSta
 	opts.PrefetchValues = false
 	it := txn.NewIterator(opts)
 	defer it.Close()
-	for it.Rewind(); it.Valid() && over(); it.Next() {
+	for it.Seek(deadKey(t.low)); it.Valid() && over(); it.Next() {
 		item := it.Item()
 		id := string(item.Key()[1:])
 		err := item.Value(func(v []byte) error {
 			d, err := decodeDeadLetter(id, v, -1)
-			st.Count--
-			st.Bytes -= d.Size()
+			t.Count--
+			t.Bytes -= d.Size()
 			return err
 		})
 		if err != nil {
@@ -467,21 +468,33 @@ func capDead(txn *badger.Txn, c storage.DeadLetterCap, st *storage.DeadLetterSta
 		if err := txn.Delete(item.KeyCopy(nil)); err != nil {
 			return err
 		}
-		st.Dropped++
+		t.Dropped++
+		t.low = id
 	}
 	return nil
 }
 
-// readDeadStats reads the dead letter totals as txn sees them. A store
+// deadTotals is what the totals key holds: the stats, and an ID below
+// which there is no dead letter. Reading from low rather than from the
+// start skips the deleted keys that dropping the oldest leaves at the
+// start of the range until badger compacts them away, which a long flood
+// of failing tells would otherwise make every cap and listing step over.
+type deadTotals struct {
+	storage.DeadLetterStats
+	low string
+}
+
+// readDeadTotals reads the dead letter totals as txn sees them. A store
 // written before they were kept has them counted, once, from the letters.
-func readDeadStats(txn *badger.Txn) (storage.DeadLetterStats, error) {
-	var st storage.DeadLetterStats
+func readDeadTotals(txn *badger.Txn) (deadTotals, error) {
+	var t deadTotals
 	item, err := txn.Get(deadStatsKey)
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return countDead(txn)
+		t.DeadLetterStats, err = countDead(txn)
+		return t, err
 	}
 	if err != nil {
-		return st, err
+		return t, err
 	}
 	err = item.Value(func(v []byte) error {
 		var fields [3]uint64
@@ -492,10 +505,11 @@ func readDeadStats(txn *badger.Txn) (storage.DeadLetterStats, error) {
 			}
 			fields[i], v = n, v[w:]
 		}
-		st = storage.DeadLetterStats{Count: int(fields[0]), Bytes: int64(fields[1]), Dropped: fields[2]}
+		t.DeadLetterStats = storage.DeadLetterStats{Count: int(fields[0]), Bytes: int64(fields[1]), Dropped: fields[2]}
+		t.low = string(v)
 		return nil
 	})
-	return st, err
+	return t, err
 }
 
 // countDead sums up the dead letters by reading them all.
@@ -521,12 +535,13 @@ func countDead(txn *badger.Txn) (storage.DeadLetterStats, error) {
 	return st, nil
 }
 
-// encodeDeadStats encodes the totals as three uvarints: count, bytes and
-// dropped.
-func encodeDeadStats(st storage.DeadLetterStats) []byte {
-	b := binary.AppendUvarint(nil, uint64(st.Count))
-	b = binary.AppendUvarint(b, uint64(st.Bytes))
-	return binary.AppendUvarint(b, st.Dropped)
+// encodeDeadTotals encodes the totals as three uvarints, count, bytes and
+// dropped, then the low ID up to the end.
+func encodeDeadTotals(t deadTotals) []byte {
+	b := binary.AppendUvarint(nil, uint64(t.Count))
+	b = binary.AppendUvarint(b, uint64(t.Bytes))
+	b = binary.AppendUvarint(b, t.Dropped)
+	return append(b, t.low...)
 }
 
 // DeadLetters reads the dead letters in key order (the ID order) from the
@@ -539,13 +554,17 @@ func (s *Store) DeadLetters(ctx context.Context, after string, limit int) ([]sto
 	defer done()
 	var list []storage.DeadLetter
 	err = s.db.View(func(txn *badger.Txn) error {
+		t, err := readDeadTotals(txn)
+		if err != nil {
+			return err
+		}
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = []byte{kindDead}
 		opts.PrefetchValues = false // values may be large; most payloads are left out
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		start := deadKey(after)
-		for it.Seek(start); it.Valid() && len(list) < limit; it.Next() {
+		for it.Seek(deadKey(max(after, t.low))); it.Valid() && len(list) < limit; it.Next() {
 			item := it.Item()
 			if bytes.Equal(item.Key(), start) {
 				continue
@@ -605,7 +624,8 @@ func (s *Store) DeadLetterStats(ctx context.Context) (storage.DeadLetterStats, e
 	defer done()
 	var st storage.DeadLetterStats
 	err = s.db.View(func(txn *badger.Txn) error {
-		st, err = readDeadStats(txn)
+		t, err := readDeadTotals(txn)
+		st = t.DeadLetterStats
 		return err
 	})
 	if err != nil {
@@ -855,7 +875,7 @@ func recordKey(key string) []byte { return append([]byte{kindRecord}, key...) }
 
 func deadKey(id string) []byte { return append([]byte{kindDead}, id...) }
 
-// deadStatsKey holds the dead letter totals, see encodeDeadStats.
+// deadStatsKey holds the dead letter totals, see encodeDeadTotals.
 var deadStatsKey = []byte{kindDeadStats}
 
 // dueLen is the length of an encoded due time.

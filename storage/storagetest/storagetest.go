@@ -1076,6 +1076,13 @@ func testDeadLetterCap(t *testing.T, s storage.Store) {
 	commit(t, s, &storage.Batch{DeadLetterCap: storage.DeadLetterCap{Count: 1}})
 	checkDead(t, s, "", 10, "mc")
 	checkDeadStats(t, s, storage.DeadLetterStats{Count: 1, Bytes: sizes(dead("mc")), Dropped: 8})
+	// Below every letter dropped so far there is room again: it is kept,
+	// listed first, and the first to go.
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{dead("m0"), dead("md")}, DeadLetterCap: storage.DeadLetterCap{Count: 3}})
+	checkDead(t, s, "", 10, "m0", "mc", "md")
+	checkDead(t, s, "a", 1, "m0")
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{dead("me")}, DeadLetterCap: storage.DeadLetterCap{Count: 3}})
+	checkDead(t, s, "", 10, "mc", "md", "me")
 }
 
 // testDeadLetterCapBytes checks the byte cap, alone and with the count
