@@ -54,7 +54,7 @@ func (g *Gateway) deadLetters(w http.ResponseWriter, r *http.Request) {
 	if q.Has("limit") {
 		n, err := strconv.Atoi(q.Get("limit"))
 		if err != nil {
-			g.fail(w, r, abi.NewError(abi.CodeBadRequest, "limit "+strconv.Quote(q.Get("limit"))+" is not a number; ask for 1 to "+
+			g.fail(w, r, abi.NewError(abi.CodeBadRequest, "limit "+strconv.Quote(q.Get("limit"))+" is not a whole number; ask for 1 to "+
 				strconv.Itoa(host.MaxDeadLetterPage)+" dead letters a page"))
 			return
 		}

@@ -175,11 +175,11 @@ func TestDeadLettersFloodPages(t *testing.T) {
 func TestDeadLettersBadQuery(t *testing.T) {
 	srv, _ := serve(t, gateway.Config{})
 	for _, tt := range []struct{ query, want string }{
-		{"?limit=abc", `limit "abc" is not a number; ask for 1 to 1000 dead letters a page`},
-		{"?limit=", `limit "" is not a number`},
+		{"?limit=abc", `limit "abc" is not a whole number; ask for 1 to 1000 dead letters a page`},
+		{"?limit=", `limit "" is not a whole number`},
 		{"?limit=0", "limit 0 is out of range: ask for 1 to 1000"},
 		{"?limit=1001", "limit 1001 is out of range"},
-		{"?limit=99999999999999999999", "is not a number"},
+		{"?limit=99999999999999999999", "ask for 1 to 1000"},
 		{"?cursor=garbage", `cursor "garbage" is not one a listing gave; pass next_cursor as it came`},
 		{"?cursor=" + url.QueryEscape(`"); DROP`), "is not one a listing gave"},
 	} {

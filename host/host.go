@@ -55,7 +55,8 @@ type Config struct {
 	MaxActivations int
 	// MaxDeadLetters and MaxDeadLetterBytes cap the dead letters kept
 	// (0: DefaultMaxDeadLetters, DefaultMaxDeadLetterBytes). When a new
-	// one would pass either, the oldest are dropped; see DeadLetters.
+	// one would pass either, the oldest are dropped and counted; see
+	// storage.DeadLetterCap.
 	MaxDeadLetters     int
 	MaxDeadLetterBytes int64
 }
