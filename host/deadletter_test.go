@@ -204,3 +204,24 @@ func TestDeadLetterCapAppliedAtStart(t *testing.T) {
 	assert.Equal(t, 2, st.Count)
 	assert.EqualValues(t, 3, st.Dropped)
 }
+
+// Tells that trap are retried before they become dead letters; the cap
+// holds for them too.
+func TestDeadLettersBoundedAfterRetries(t *testing.T) {
+	const tells = 10
+	h := capHost(t, memstore.New(), storage.DeadLetterCap{Count: 2}, goType(t, "hostile"))
+	ctx := context.Background()
+	for i := range tells {
+		require.NoError(t, h.Tell(ctx, abi.Ref{Type: "hostile", ID: "trap" + strconv.Itoa(i%2)}, "panic", cborBytes(900<<10)))
+	}
+	st := waitDeadStats(t, h, tells)
+	assert.Equal(t, 2, st.Count)
+	assert.EqualValues(t, tells-2, st.Dropped)
+	page, err := h.DeadLetters(ctx, "", 10)
+	require.NoError(t, err)
+	require.Len(t, page.Letters, 2)
+	for _, d := range page.Letters {
+		assert.Equal(t, 3, d.Attempts)
+		assert.Contains(t, d.Error, "trapped")
+	}
+}
