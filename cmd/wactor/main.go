@@ -114,7 +114,7 @@ Example:
 		},
 		{
 			name:    "deadletters",
-			args:    "list [--limit N] [--cursor C | --all] | show ID | replay ID | delete ID [--addr URL] [--json] [--timeout D]",
+			args:    "list [--limit N] [--cursor C] [--all] | show ID | replay ID | delete ID [--addr URL] [--json] [--timeout D]",
 			summary: "list, show, replay or delete the tells wactor gave up on",
 			help: `A tell whose turn fails three times (the actor traps, runs out of time
 or memory), or that the actor refuses with an error of its own, is kept as
