@@ -45,8 +45,8 @@ type Gateway struct {
 	h       *host.Host
 	maxBody int64
 	log     *slog.Logger
-	mux     *http.ServeMux // written only by handle
-	// patterns is every pattern handle put on mux, with its access; a
+	mux     *http.ServeMux // written only while New routes
+	// patterns is every pattern New put on mux, with its access; a
 	// test checks that each one is classified.
 	patterns map[string]access
 	token    *[sha256.Size]byte // SHA-256 of Config.Token; nil: no token
@@ -74,8 +74,25 @@ func New(h *host.Host, cfg Config) *Gateway {
 		sum := sha256.Sum256([]byte(cfg.Token))
 		g.token = &sum
 	}
+	// Each path gets one 405 handler naming all its methods, guarded like
+	// the path's first route.
+	var paths []string
+	methods := map[string][]string{}
+	first := map[string]access{}
 	for _, rt := range g.routes() {
-		g.handle(rt)
+		g.register(rt.pattern, rt.access, rt.handle)
+		if rt.alone {
+			continue
+		}
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		if _, ok := methods[path]; !ok {
+			paths = append(paths, path)
+			first[path] = rt.access
+		}
+		methods[path] = append(methods[path], method)
+	}
+	for _, path := range paths {
+		g.register(path, first[path], g.methodNotAllowed(methods[path]))
 	}
 	return g
 }
@@ -103,8 +120,9 @@ func (g *Gateway) routes() []route {
 		{pattern: "GET /v1/types", access: control, handle: g.types},
 		{pattern: "GET /v1/reminders", access: control, handle: g.allReminders},
 		{pattern: "GET /v1/deadletters", access: control, handle: g.deadLetters},
-		{pattern: "POST /v1/deadletters/{id}/replay", access: control, handle: g.replayDeadLetter},
+		{pattern: "GET /v1/deadletters/{id}", access: control, handle: g.deadLetter},
 		{pattern: "DELETE /v1/deadletters/{id}", access: control, handle: g.deleteDeadLetter},
+		{pattern: "POST /v1/deadletters/{id}/replay", access: control, handle: g.replayDeadLetter},
 		{pattern: "GET /healthz", access: public, handle: g.healthz},
 		{pattern: "GET /readyz", access: public, handle: g.readyz},
 		// Any other path: a 404 that reveals nothing, so an actor caller
@@ -113,28 +131,24 @@ func (g *Gateway) routes() []route {
 	}
 }
 
-// handle registers rt, guarded by the token unless it is public, and
-// unless rt.alone a handler that answers every other method on its path
-// with 405 and an Allow header, guarded alike.
-func (g *Gateway) handle(rt route) {
-	register := func(pattern string, h http.HandlerFunc) {
-		g.patterns[pattern] = rt.access
-		g.mux.HandleFunc(pattern, g.guard(rt.access, h))
+// register puts h on pattern, guarded by the token unless access is public.
+func (g *Gateway) register(pattern string, access access, h http.HandlerFunc) {
+	g.patterns[pattern] = access
+	g.mux.HandleFunc(pattern, g.guard(access, h))
+}
+
+// methodNotAllowed answers every method but those of its path with 405 and
+// an Allow header naming them.
+func (g *Gateway) methodNotAllowed(methods []string) http.HandlerFunc {
+	allow := slices.Clone(methods)
+	if slices.Contains(allow, http.MethodGet) {
+		allow = append(allow, http.MethodHead)
 	}
-	register(rt.pattern, rt.handle)
-	if rt.alone {
-		return
-	}
-	method, path, _ := strings.Cut(rt.pattern, " ")
-	allow := method
-	if method == http.MethodGet {
-		allow = "GET, HEAD"
-	}
-	register(path, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
 		g.fail(w, r, statusError(http.StatusMethodNotAllowed, abi.CodeBadRequest,
-			"method "+r.Method+" is not allowed on "+r.URL.Path+"; use "+method))
-	})
+			"method "+r.Method+" is not allowed on "+r.URL.Path+"; use "+strings.Join(methods, " or ")))
+	}
 }
 
 // notFound answers a path no route serves.
@@ -509,56 +523,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
-}
-
-// deadLetterJSON is one dead letter in GET /v1/deadletters.
-type deadLetterJSON struct {
-	ID          string          `json:"id"`
-	Target      string          `json:"target"`
-	Sender      string          `json:"sender,omitempty"`
-	Method      string          `json:"method"`
-	Payload     json.RawMessage `json:"payload"`
-	PayloadCBOR []byte          `json:"payload_cbor,omitempty"`
-	Error       string          `json:"error"`
-	Attempts    int             `json:"attempts"`
-	At          string          `json:"at"`
-}
-
-func (g *Gateway) deadLetters(w http.ResponseWriter, r *http.Request) {
-	list, err := g.h.DeadLetters(r.Context())
-	if err != nil {
-		g.fail(w, r, err)
-		return
-	}
-	out := make([]deadLetterJSON, len(list))
-	for i, d := range list {
-		m := d.Message
-		j := deadLetterJSON{ID: m.ID, Target: m.Target, Sender: m.Sender, Method: m.Method,
-			Payload: json.RawMessage("null"), Error: d.Error, Attempts: d.Attempts, At: d.At.UTC().Format(time.RFC3339Nano)}
-		if len(m.Payload) > 0 {
-			if p, err := cborToJSON(m.Payload); err == nil {
-				j.Payload = p
-			} else {
-				j.PayloadCBOR = m.Payload // base64 in JSON
-			}
-		}
-		out[i] = j
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"deadletters": out})
-}
-
-func (g *Gateway) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
-	if err := g.h.ReplayDeadLetter(r.Context(), r.PathValue("id")); err != nil {
-		g.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "replayed"})
-}
-
-func (g *Gateway) deleteDeadLetter(w http.ResponseWriter, r *http.Request) {
-	if err := g.h.DeleteDeadLetter(r.Context(), r.PathValue("id")); err != nil {
-		g.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
 }

@@ -367,20 +367,9 @@ func (a *activation) consumeFailed(ctx context.Context, m *scheduler.Message, er
 		a.h.retryLater(m)
 		return err
 	}
-	a.h.log.Warn("tell failed; moved to the dead letters", "actor", a.ref.String(), "method", m.Method,
-		"id", m.ID, "attempts", m.Attempt, "err", err)
-	dead := storage.DeadLetter{
-		Message: storage.Message{ID: m.ID, Target: a.ref.String(), Sender: refString(m.Sender),
-			Method: m.Method, Payload: m.Payload, Key: m.Key},
-		Error:    err.Error(),
-		Attempts: m.Attempt,
-		At:       time.Now(),
-	}
 	resume := a.h.sched.Blocking(ctx)
 	defer resume()
-	if cerr := a.h.store.Commit(ctx, &storage.Batch{Consumed: []string{m.ID}, DeadLetters: []storage.DeadLetter{dead}}); cerr != nil {
-		a.h.log.Error("moving a tell to the dead letters", "id", m.ID, "err", cerr)
-	}
+	a.h.keepDeadLetter(ctx, a.ref, m, err)
 	return err
 }
 

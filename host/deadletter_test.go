@@ -2,6 +2,9 @@ package host_test
 
 import (
 	"context"
+	"runtime"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -9,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/storage"
 	"github.com/wactor/wactor/storage/memstore"
 )
@@ -25,8 +29,9 @@ func TestDeadLetters(t *testing.T) {
 		var list []storage.DeadLetter
 		require.Eventually(t, func() bool {
 			var err error
-			list, err = h.DeadLetters(ctx)
+			page, err := h.DeadLetters(ctx, "", host.MaxDeadLetterPage)
 			require.NoError(t, err)
+			list = page.Letters
 			return len(list) == n
 		}, 20*time.Second, 10*time.Millisecond)
 		return list
@@ -56,4 +61,167 @@ func TestDeadLetters(t *testing.T) {
 	require.NoError(t, h.DeleteDeadLetter(ctx, list[0].Message.ID))
 	waitDead(1)
 	assert.ErrorIs(t, h.DeleteDeadLetter(ctx, "nope"), abi.ErrBadRequest)
+}
+
+// capHost is newHost with a dead letter cap.
+func capHost(t *testing.T, store storage.Store, limit storage.DeadLetterCap, types ...host.TypeConfig) *host.Host {
+	t.Helper()
+	return newHostConfig(t, host.Config{Store: store, MaxDeadLetters: limit.Count, MaxDeadLetterBytes: limit.Bytes}, types...)
+}
+
+// cborBytes returns a CBOR byte string of n bytes.
+func cborBytes(n int) []byte {
+	b := []byte{0x5a, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
+	return append(b, make([]byte, n)...)
+}
+
+// waitDeadStats waits until the host has kept or dropped n dead letters.
+func waitDeadStats(t *testing.T, h *host.Host, n int) storage.DeadLetterStats {
+	t.Helper()
+	var st storage.DeadLetterStats
+	require.Eventually(t, func() bool {
+		var err error
+		st, err = h.DeadLetterStats(context.Background())
+		require.NoError(t, err)
+		return uint64(st.Count)+st.Dropped >= uint64(n)
+	}, 60*time.Second, 20*time.Millisecond)
+	return st
+}
+
+// The attack of issue 12: a flood of failing tells of 0.9 MiB each. The
+// dead letters kept stay within the cap (the oldest dropped and counted),
+// and listing them reads small pages that a cursor follows.
+func TestDeadLettersBounded(t *testing.T) {
+	const tells, size = 100, 900 << 10
+	limit := storage.DeadLetterCap{Count: 8, Bytes: 4 << 20} // the bytes bind first: 4 letters
+	store := memstore.New()
+	h := capHost(t, store, limit, goType(t, "hostile"))
+	ctx := context.Background()
+	payload := cborBytes(size)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range tells {
+		ref := abi.Ref{Type: "hostile", ID: "flood" + strconv.Itoa(i%4)}
+		require.NoError(t, h.Tell(ctx, ref, "fail_after_write", payload))
+	}
+	st := waitDeadStats(t, h, tells)
+	assert.LessOrEqual(t, st.Count, limit.Count)
+	assert.LessOrEqual(t, st.Bytes, limit.Bytes)
+	assert.Equal(t, 4, st.Count, "as many as the byte cap holds")
+	assert.EqualValues(t, tells-st.Count, st.Dropped, "every letter dropped is counted")
+	msgs, err := store.Outbox(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, msgs, "kept or dropped, the tells left the outbox")
+
+	// Pages of 3 letters, payloads left out, a cursor to the next.
+	var ids []string
+	var total int64
+	cursor := ""
+	for range tells { // bounded: at most one page per letter
+		page, err := h.DeadLetters(ctx, cursor, 3)
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(page.Letters), 3)
+		for _, d := range page.Letters {
+			ids = append(ids, d.Message.ID)
+			assert.Nil(t, d.Message.Payload, "a large payload is left out of a listing")
+			assert.Equal(t, len(payload), d.PayloadLen)
+			total += d.Size()
+		}
+		if cursor = page.Next; cursor == "" {
+			break
+		}
+	}
+	assert.Len(t, ids, st.Count)
+	assert.True(t, slices.IsSorted(ids), "pages in id order: %v", ids)
+	assert.Equal(t, st.Bytes, total)
+	whole, err := h.DeadLetter(ctx, ids[0])
+	require.NoError(t, err)
+	assert.Equal(t, payload, whole.Message.Payload, "one letter is read whole")
+
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	t.Logf("%d failing tells of %d KiB: heap in use %d MiB before, %d MiB after; %d letters (%d KiB) kept, %d dropped",
+		tells, size>>10, before.HeapInuse>>20, after.HeapInuse>>20, st.Count, st.Bytes>>10, st.Dropped)
+}
+
+// A letter larger than the whole byte cap is not kept, and pushes out no
+// other.
+func TestDeadLetterLargerThanCap(t *testing.T) {
+	h := capHost(t, memstore.New(), storage.DeadLetterCap{Bytes: 512 << 10}, goType(t, "hostile"))
+	ctx := context.Background()
+	ref := abi.Ref{Type: "hostile", ID: "big"}
+	require.NoError(t, h.Tell(ctx, ref, "fail_after_write", cborBytes(16)))
+	waitDeadStats(t, h, 1)
+	require.NoError(t, h.Tell(ctx, ref, "fail_after_write", cborBytes(600<<10)))
+	require.Eventually(t, func() bool { // consumed from the outbox, not kept
+		msgs, err := h.DeadLetters(ctx, "", 10)
+		require.NoError(t, err)
+		return len(msgs.Letters) == 1 && msgs.Letters[0].PayloadLen == 21
+	}, 20*time.Second, 10*time.Millisecond)
+	st, err := h.DeadLetterStats(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, storage.DeadLetterStats{Count: 1, Bytes: st.Bytes}, st)
+}
+
+func TestDeadLettersBadPageRequests(t *testing.T) {
+	h := newHost(t, memstore.New())
+	ctx := context.Background()
+	for _, tt := range []struct {
+		cursor string
+		limit  int
+		want   string
+	}{
+		{"", 0, "limit 0 is out of range"},
+		{"", -1, "limit -1 is out of range"},
+		{"", host.MaxDeadLetterPage + 1, "limit 1001 is out of range"},
+		{"garbage", 10, `cursor "garbage" is not one a listing gave`},
+		{"0000018F2C3A9E10", 10, "is not one a listing gave"},
+		{"0000018f2c3a9e1", 10, "is not one a listing gave"},
+	} {
+		_, err := h.DeadLetters(ctx, tt.cursor, tt.limit)
+		assert.ErrorIs(t, err, abi.ErrBadRequest, "cursor %q, limit %d", tt.cursor, tt.limit)
+		assert.ErrorContains(t, err, tt.want)
+	}
+	page, err := h.DeadLetters(ctx, "0000018f2c3a9e10", host.MaxDeadLetterPage)
+	require.NoError(t, err)
+	assert.Empty(t, page.Letters)
+	assert.Empty(t, page.Next)
+	_, err = h.DeadLetter(ctx, "0000018f2c3a9e10")
+	assert.ErrorIs(t, err, abi.ErrBadRequest)
+}
+
+// A cap lowered between two runs holds from the start of the second.
+func TestDeadLetterCapAppliedAtStart(t *testing.T) {
+	store := memstore.New()
+	for i := range 5 {
+		id := "000000000000000" + strconv.Itoa(i)
+		require.NoError(t, store.Commit(context.Background(), &storage.Batch{DeadLetters: []storage.DeadLetter{{Message: storage.Message{ID: id, Target: "hostile/x", Method: "m"}}}}))
+	}
+	h := capHost(t, store, storage.DeadLetterCap{Count: 2})
+	st, err := h.DeadLetterStats(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2, st.Count)
+	assert.EqualValues(t, 3, st.Dropped)
+}
+
+// Tells that trap are retried before they become dead letters; the cap
+// holds for them too.
+func TestDeadLettersBoundedAfterRetries(t *testing.T) {
+	const tells = 10
+	h := capHost(t, memstore.New(), storage.DeadLetterCap{Count: 2}, goType(t, "hostile"))
+	ctx := context.Background()
+	for i := range tells {
+		require.NoError(t, h.Tell(ctx, abi.Ref{Type: "hostile", ID: "trap" + strconv.Itoa(i%2)}, "panic", cborBytes(900<<10)))
+	}
+	st := waitDeadStats(t, h, tells)
+	assert.Equal(t, 2, st.Count)
+	assert.EqualValues(t, tells-2, st.Dropped)
+	page, err := h.DeadLetters(ctx, "", 10)
+	require.NoError(t, err)
+	require.Len(t, page.Letters, 2)
+	for _, d := range page.Letters {
+		assert.Equal(t, 3, d.Attempts)
+		assert.Contains(t, d.Error, "trapped")
+	}
 }

@@ -53,7 +53,19 @@ type Config struct {
 	// least recently used idle activation is deactivated to make room for
 	// a new one (0: no cap). See scheduler.Config.MaxActivations.
 	MaxActivations int
+	// MaxDeadLetters and MaxDeadLetterBytes cap the dead letters kept
+	// (0: DefaultMaxDeadLetters, DefaultMaxDeadLetterBytes). When a new
+	// one would pass either, the oldest are dropped and counted; see
+	// storage.DeadLetterCap.
+	MaxDeadLetters     int
+	MaxDeadLetterBytes int64
 }
+
+// Defaults of the dead letter cap.
+const (
+	DefaultMaxDeadLetters           = 10_000
+	DefaultMaxDeadLetterBytes int64 = 64 << 20
+)
 
 // DefaultRecordRetention is how long idempotency records are kept by default.
 const DefaultRecordRetention = 24 * time.Hour
@@ -134,6 +146,7 @@ type Host struct {
 	ids       idGen
 	clock     scheduler.Clock
 	rem       *reminders
+	dead      deadLetters
 
 	typesMu sync.RWMutex
 	types   map[string]*actorType
@@ -164,6 +177,15 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.MaxActivations < 0 {
 		return nil, errors.New("host: Config.MaxActivations must not be negative")
 	}
+	if cfg.MaxDeadLetters < 0 || cfg.MaxDeadLetterBytes < 0 {
+		return nil, errors.New("host: Config.MaxDeadLetters and MaxDeadLetterBytes must not be negative")
+	}
+	if cfg.MaxDeadLetters == 0 {
+		cfg.MaxDeadLetters = DefaultMaxDeadLetters
+	}
+	if cfg.MaxDeadLetterBytes == 0 {
+		cfg.MaxDeadLetterBytes = DefaultMaxDeadLetterBytes
+	}
 	h := &Host{
 		store:     cfg.Store,
 		retention: cfg.RecordRetention,
@@ -174,6 +196,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		stop:      make(chan struct{}),
 		watchdog:  newWatchdog(10 * time.Millisecond),
 		clock:     cfg.Clock,
+		dead:      deadLetters{limit: storage.DeadLetterCap{Count: cfg.MaxDeadLetters, Bytes: cfg.MaxDeadLetterBytes}},
 	}
 	h.rem = newReminders(h, cfg.Clock)
 	if cfg.CacheDir != "" {
@@ -256,6 +279,9 @@ func (h *Host) Start(ctx context.Context) error {
 		h.log.Info("redelivering messages from the outbox", "count", len(msgs))
 	}
 	h.deliver(msgs)
+	if err := h.applyDeadLetterCap(ctx); err != nil {
+		return fmt.Errorf("host: applying the dead letter cap: %w", err)
+	}
 	if err := h.rem.start(ctx); err != nil {
 		return fmt.Errorf("host: loading the reminders due: %w", err)
 	}
@@ -598,56 +624,3 @@ func asABIError(err error) *abi.Error {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-// DeadLetters lists the tells the host gave up on: the message, its last
-// error and how often it was tried.
-func (h *Host) DeadLetters(ctx context.Context) ([]storage.DeadLetter, error) {
-	list, err := h.store.DeadLetters(ctx)
-	if err != nil {
-		return nil, abi.NewError(abi.CodeUnavailable, "reading the dead letters: "+err.Error())
-	}
-	return list, nil
-}
-
-// ReplayDeadLetter sends a dead letter again as a new tell, with its
-// sender, payload and idempotency key, and removes it from the dead
-// letters in the same commit.
-func (h *Host) ReplayDeadLetter(ctx context.Context, id string) error {
-	d, err := h.deadLetter(ctx, id)
-	if err != nil {
-		return err
-	}
-	m := d.Message
-	m.ID = h.ids.next()
-	if err := h.store.Commit(ctx, &storage.Batch{Send: []storage.Message{m}, ClearDeadLetters: []string{id}}); err != nil {
-		return abi.NewError(abi.CodeUnavailable, "replaying dead letter "+id+": "+err.Error())
-	}
-	h.deliver([]storage.Message{m})
-	return nil
-}
-
-// DeleteDeadLetter forgets a dead letter.
-func (h *Host) DeleteDeadLetter(ctx context.Context, id string) error {
-	if _, err := h.deadLetter(ctx, id); err != nil {
-		return err
-	}
-	if err := h.store.Commit(ctx, &storage.Batch{ClearDeadLetters: []string{id}}); err != nil {
-		return abi.NewError(abi.CodeUnavailable, "deleting dead letter "+id+": "+err.Error())
-	}
-	return nil
-}
-
-// deadLetter finds a dead letter by scanning them all: there are few, and
-// they are an operator's concern, not a turn's.
-func (h *Host) deadLetter(ctx context.Context, id string) (storage.DeadLetter, error) {
-	list, err := h.DeadLetters(ctx)
-	if err != nil {
-		return storage.DeadLetter{}, err
-	}
-	for _, d := range list {
-		if d.Message.ID == id {
-			return d, nil
-		}
-	}
-	return storage.DeadLetter{}, abi.NewError(abi.CodeBadRequest, "no dead letter "+strconv.Quote(id)+"; GET /v1/deadletters lists them")
-}

@@ -41,12 +41,17 @@ func (w logWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len
 // newHost starts a host on store with the given types deployed.
 func newHost(t testing.TB, store storage.Store, types ...host.TypeConfig) *host.Host {
 	t.Helper()
+	return newHostConfig(t, host.Config{Store: store}, types...)
+}
+
+// newHostConfig is newHost with more of the configuration; it sets the
+// compile cache and the logger.
+func newHostConfig(t testing.TB, cfg host.Config, types ...host.TypeConfig) *host.Host {
+	t.Helper()
 	ctx := context.Background()
-	h, err := host.New(ctx, host.Config{
-		Store:    store,
-		CacheDir: testwasm.CacheDir(t),
-		Logger:   slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	cfg.CacheDir = testwasm.CacheDir(t)
+	cfg.Logger = slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h, err := host.New(ctx, cfg)
 	require.NoError(t, err)
 	for _, tc := range types {
 		require.NoError(t, h.Deploy(ctx, tc))

@@ -27,3 +27,16 @@ func (g *idGen) next() string {
 	s := strconv.FormatUint(now, 16)
 	return zeros[len(s):] + s
 }
+
+// isMessageID reports whether s has the form of the ids idGen makes.
+func isMessageID(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -57,11 +57,12 @@ var (
 	})
 	httpSection    = newSection[HTTP]("under http", nil)
 	storageSection = newSection[Storage]("under storage", nil)
+	deadSection    = newSection[DeadLetters]("under dead_letters", nil)
 	actorSection   = newSection[Actor]("in an actors entry", map[string]string{
 		"type":   "add type: <name>, the name actors of this type are addressed by",
 		"module": "add module: <path of the .wasm file>",
 	})
-	sections = []*section{topSection, httpSection, storageSection, actorSection, dirSection}
+	sections = []*section{topSection, httpSection, storageSection, deadSection, actorSection, dirSection}
 )
 
 // newSection builds a section from the yaml tags of T.
@@ -249,6 +250,7 @@ func (d *decoder) decode(data []byte) *Manifest {
 			Sync:                 DefaultStorageSync,
 			IdempotencyRetention: DefaultIdempotencyRetention,
 		},
+		DeadLetters: DeadLetters{MaxCount: DefaultDeadLetterCount, MaxBytes: DefaultDeadLetterBytes},
 	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
@@ -730,6 +732,8 @@ func (d *decoder) top(body ast.Node, m *Manifest) {
 					m.MaxActivations = int(n)
 				}
 			}
+		case "dead_letters":
+			d.deadLetters(v, p, &m.DeadLetters)
 		case "actors":
 			d.actors(v, p, m)
 		}

@@ -43,6 +43,11 @@ const (
 	// DefaultAskTimeout is how long an ask made by an actor of the type
 	// waits for its reply.
 	DefaultAskTimeout = 5 * time.Second
+	// DefaultDeadLetterCount is how many dead letters are kept at most.
+	DefaultDeadLetterCount = 10_000
+	// DefaultDeadLetterBytes is how many bytes of dead letters are kept at
+	// most.
+	DefaultDeadLetterBytes Size = 64 * MiB
 )
 
 // Bounds enforced by [Parse].
@@ -63,6 +68,12 @@ const (
 	// WasmPageSize is the WebAssembly page size; max_memory must be a
 	// multiple of it.
 	WasmPageSize Size = 64 * KiB
+	// MaxDeadLetterCount is the largest value of dead_letters.max_count.
+	MaxDeadLetterCount = 10_000_000
+	// MinDeadLetterBytes and MaxDeadLetterBytes bound
+	// dead_letters.max_bytes.
+	MinDeadLetterBytes Size = 64 * KiB
+	MaxDeadLetterBytes Size = 1024 * GiB
 )
 
 // StorageKind names a storage implementation.
@@ -90,6 +101,8 @@ type Manifest struct {
 	// making room for a new one deactivates the least recently used idle
 	// activation. 0, the default, means no cap.
 	MaxActivations int `yaml:"max_activations"`
+	// DeadLetters caps the tells kept after they failed for good.
+	DeadLetters DeadLetters `yaml:"dead_letters"`
 	// Actors lists the actor types, in manifest order. Type names are
 	// unique.
 	Actors []Actor `yaml:"actors"`
@@ -133,6 +146,18 @@ type Storage struct {
 	// reply instead of applying the message again. Default
 	// [DefaultIdempotencyRetention].
 	IdempotencyRetention time.Duration `yaml:"idempotency_retention"`
+}
+
+// DeadLetters caps the dead letters kept: when keeping a new one would
+// pass either bound, the oldest (the messages sent first) are dropped and
+// counted. A dead letter larger than MaxBytes alone is not kept.
+type DeadLetters struct {
+	// MaxCount is how many are kept at most. Default
+	// [DefaultDeadLetterCount].
+	MaxCount int `yaml:"max_count"`
+	// MaxBytes is how many bytes (payloads, errors, ids, targets, methods)
+	// are kept at most. Default [DefaultDeadLetterBytes].
+	MaxBytes Size `yaml:"max_bytes"`
 }
 
 // Actor configures one actor type.

@@ -74,6 +74,9 @@ storage:
   path: state/db
   sync: false
 max_activations: 5000
+dead_letters:
+  max_count: 100
+  max_bytes: 2MiB
 actors:
   - type: counter
     module: wasm/counter.wasm
@@ -93,6 +96,7 @@ actors:
 		HTTP:           manifest.HTTP{Addr: "0.0.0.0:9000", MaxBody: 4 << 20},
 		Storage:        manifest.Storage{Kind: manifest.StorageBadger, Path: filepath.Join(dir, "state", "db"), Sync: false, IdempotencyRetention: manifest.DefaultIdempotencyRetention},
 		MaxActivations: 5000,
+		DeadLetters:    manifest.DeadLetters{MaxCount: 100, MaxBytes: 2 << 20},
 		Actors: []manifest.Actor{
 			{
 				Type:        "counter",
@@ -150,12 +154,14 @@ func TestParseDefaults(t *testing.T) {
 		IdleTimeout: manifest.DefaultIdleTimeout,
 		AskTimeout:  manifest.DefaultAskTimeout,
 	}}, m.Actors)
+	assert.Equal(t, manifest.DeadLetters{MaxCount: manifest.DefaultDeadLetterCount, MaxBytes: manifest.DefaultDeadLetterBytes}, m.DeadLetters)
 
 	// Empty sections (every key commented out) also mean the defaults.
-	m2, err := parse(t, dir, "version: 1\nhttp:\nstorage: # nothing\nactors:\n  - type: counter\n    module: wasm/counter.wasm\n")
+	m2, err := parse(t, dir, "version: 1\nhttp:\nstorage: # nothing\ndead_letters:\nactors:\n  - type: counter\n    module: wasm/counter.wasm\n")
 	require.NoError(t, err)
 	assert.Equal(t, m.HTTP, m2.HTTP)
 	assert.Equal(t, m.Storage, m2.Storage)
+	assert.Equal(t, m.DeadLetters, m2.DeadLetters)
 }
 
 func TestParseToken(t *testing.T) {
@@ -319,7 +325,10 @@ func TestParseErrors(t *testing.T) {
 		{"version float", "version: 1.0\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{1, 10, "version", "want the integer 1, got the number 1.0"}}},
 		{"version null", "version:\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{1, 9, "version", "no value; want the integer 1: set one or remove the key"}}},
 
-		{"unknown top-level", "version: 1\nfoo: 1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "foo", `unknown field "foo"; the fields at the top level are version, http, storage, max_activations, actors`}}},
+		{"unknown top-level", "version: 1\nfoo: 1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "foo", `unknown field "foo"; the fields at the top level are version, http, storage, max_activations, dead_letters, actors`}}},
+		{"dead_letters max_count 0", "version: 1\ndead_letters: {max_count: 0}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 27, "dead_letters.max_count", "max_count must be from 1 to 10000000, got 0"}}},
+		{"dead_letters max_bytes small", "version: 1\ndead_letters:\n  max_bytes: 1KiB\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{3, 14, "dead_letters.max_bytes", "64KiB"}}},
+		{"dead_letters unknown", "version: 1\ndead_letters: {max: 5}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 16, "dead_letters.max", "max_count, max_bytes"}}},
 		{"max_activations negative", "version: 1\nmax_activations: -1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "max_activations must be from 0 (no cap) to 100000000, got -1"}}},
 		{"max_activations text", "version: 1\nmax_activations: lots\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "want a whole number of activations, 0 for no cap"}}},
 		{"misplaced field", "version: 1\nmailbox: 1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "mailbox", `unknown field "mailbox" at the top level (mailbox belongs in an actors entry: move it there)`}}},

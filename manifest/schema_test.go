@@ -66,6 +66,7 @@ func schemaObjects(t *testing.T) map[string]struct {
 		"top":     {root, reflect.TypeFor[Manifest](), topSection},
 		"http":    {object(t, root, props, "http"), reflect.TypeFor[HTTP](), httpSection},
 		"storage": {object(t, root, props, "storage"), reflect.TypeFor[Storage](), storageSection},
+		"dead":    {object(t, root, props, "dead_letters"), reflect.TypeFor[DeadLetters](), deadSection},
 		"actor":   {object(t, root, object(t, root, props, "actors"), "items"), reflect.TypeFor[Actor](), actorSection},
 		"dir":     {object(t, root, root["$defs"].(map[string]any), "dir"), reflect.TypeFor[Dir](), dirSection},
 	}
@@ -125,6 +126,8 @@ func TestSchemaDefaults(t *testing.T) {
 		"storage.idempotency_retention": DefaultIdempotencyRetention.String(),
 		"top.max_activations":           "0s", // "0" reads as a duration here
 		"dir.mode":                      string(DefaultDirMode),
+		"dead.max_count":                fmt.Sprint(DefaultDeadLetterCount),
+		"dead.max_bytes":                DefaultDeadLetterBytes.String(),
 	}
 	got := map[string]string{}
 	for name, o := range objs {

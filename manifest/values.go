@@ -65,6 +65,30 @@ func (d *decoder) http(v ast.Node, path string, h *HTTP) {
 	}
 }
 
+// deadLetters reads the dead_letters mapping.
+func (d *decoder) deadLetters(v ast.Node, path string, dl *DeadLetters) {
+	mm, site, ok := d.mapping(v, path, "a mapping with max_count and max_bytes")
+	if !ok || mm == nil {
+		return
+	}
+	d.fields(mm, site, path, deadSection, func(key string, v ast.Node, p string) {
+		switch key {
+		case "max_count":
+			if n, site, ok := d.integer(v, p, "a whole number of dead letters"); ok {
+				if n < 1 || n > MaxDeadLetterCount {
+					d.errAt(site, p, "max_count must be from 1 to %d, got %d", MaxDeadLetterCount, n)
+				} else {
+					dl.MaxCount = int(n)
+				}
+			}
+		case "max_bytes":
+			if s, ok := d.size(v, p, MinDeadLetterBytes, MaxDeadLetterBytes); ok {
+				dl.MaxBytes = s
+			}
+		}
+	})
+}
+
 // checkAddr explains what is wrong with a listen address, or returns "".
 func checkAddr(s string) string {
 	host, port, err := net.SplitHostPort(s)

@@ -1,7 +1,7 @@
 // Package storage defines where wactor keeps what must survive a restart:
-// each actor's key/value state and version, its durable reminders, and the
+// each actor's key/value state and version, its durable reminders, the
 // outbox of messages that committed turns have sent but receivers have not
-// yet consumed.
+// yet consumed, and the dead letters: tells given up on, within a cap.
 //
 // A Store applies a Batch atomically: one turn's state writes, the
 // reminders it set or cancelled, the messages it sends and the outbox
@@ -94,10 +94,14 @@ type Batch struct {
 	// CancelReminders deletes reminders of Actor by name; a name that has
 	// none is not an error. A name both set and cancelled is deleted.
 	CancelReminders []string
-	// DeadLetters are kept: messages given up on, by their Message.ID.
+	// DeadLetters are kept: messages given up on, by their Message.ID. A
+	// letter with the ID of one already kept replaces it.
 	DeadLetters []DeadLetter
 	// ClearDeadLetters removes dead letters by ID (replayed or deleted).
 	ClearDeadLetters []string
+	// DeadLetterCap, when not zero, bounds the dead letters kept once the
+	// rest of the batch is applied: see DeadLetterCap.
+	DeadLetterCap DeadLetterCap
 }
 
 // DeadLetter is a message the host gave up on, kept so that an operator
@@ -107,6 +111,43 @@ type DeadLetter struct {
 	Error    string  // the last error, "code: message"
 	Attempts int
 	At       time.Time // when it was given up on
+	// PayloadLen is the length of the payload as kept. A store sets it on
+	// every letter it returns; a listing leaves Message.Payload nil when
+	// it is longer than MaxListedPayload.
+	PayloadLen int
+}
+
+// MaxListedPayload is the longest payload a dead letter listing returns;
+// a longer one is left out (Store.DeadLetter returns it), so that a page
+// of letters stays small whatever the letters hold.
+const MaxListedPayload = 4 << 10
+
+// Size is what a dead letter counts against DeadLetterCap.Bytes: the
+// lengths of its payload (PayloadLen, or the payload when PayloadLen is
+// 0), error and the message's ID, target, sender, method and key.
+func (d DeadLetter) Size() int64 {
+	m := &d.Message
+	payload := max(d.PayloadLen, len(m.Payload))
+	return int64(payload + len(d.Error) + len(m.ID) + len(m.Target) + len(m.Sender) + len(m.Method) + len(m.Key))
+}
+
+// DeadLetterCap bounds the dead letters a store keeps. When a batch that
+// carries one is applied and more than Count letters, or more than Bytes
+// in total (see DeadLetter.Size), are kept, the store drops the letters
+// with the lowest IDs (the messages sent first) until both hold, and
+// counts them in DeadLetterStats.Dropped. A zero field bounds nothing.
+type DeadLetterCap struct {
+	Count int
+	Bytes int64
+}
+
+// DeadLetterStats sums up the dead letters a store keeps.
+type DeadLetterStats struct {
+	Count int   // letters kept
+	Bytes int64 // their total Size
+	// Dropped counts the letters a DeadLetterCap dropped since the store
+	// was created (a durable store keeps the count).
+	Dropped uint64
 }
 
 // ChangesState reports whether b writes or deletes any state.
@@ -116,7 +157,7 @@ func (b *Batch) ChangesState() bool { return len(b.Puts) > 0 || len(b.Deletes) >
 func (b *Batch) Empty() bool {
 	return !b.ChangesState() && len(b.Send) == 0 && len(b.Consumed) == 0 && b.Record == nil &&
 		len(b.Reminders) == 0 && len(b.CancelReminders) == 0 &&
-		len(b.DeadLetters) == 0 && len(b.ClearDeadLetters) == 0
+		len(b.DeadLetters) == 0 && len(b.ClearDeadLetters) == 0 && b.DeadLetterCap == (DeadLetterCap{})
 }
 
 // Store is durable storage for actors. Every method is safe for concurrent
@@ -141,8 +182,16 @@ type Store interface {
 	DueReminders(ctx context.Context, before time.Time, limit int) ([]Reminder, error)
 	// Reminders returns the reminders of actor, sorted by Name.
 	Reminders(ctx context.Context, actor string) ([]Reminder, error)
-	// DeadLetters returns every dead letter, sorted by message ID.
-	DeadLetters(ctx context.Context) ([]DeadLetter, error)
+	// DeadLetters returns a page of the dead letters in message ID order:
+	// at most limit of those whose IDs sort after after ("" for the first
+	// page). It reads from after on, not every letter, and leaves out
+	// payloads longer than MaxListedPayload (see DeadLetter.PayloadLen).
+	DeadLetters(ctx context.Context, after string, limit int) ([]DeadLetter, error)
+	// DeadLetter returns the dead letter id whole, and whether there is one.
+	DeadLetter(ctx context.Context, id string) (DeadLetter, bool, error)
+	// DeadLetterStats sums up the dead letters kept; it does not read them
+	// all.
+	DeadLetterStats(ctx context.Context) (DeadLetterStats, error)
 	// Close releases the store; it waits for commits in flight.
 	Close() error
 }

@@ -4,7 +4,7 @@
 //	wactor call counter/a add '{"n":7}' ask an actor and print its reply
 //	wactor tell counter/a add '{"n":7}' queue a message without waiting for its turn
 //	wactor reminders list alarm/a       list the durable reminders of an actor
-//	wactor deadletters list             list the tells wactor gave up on
+//	wactor deadletters list --all       list the tells wactor gave up on
 //	wactor inspect counter.wasm         show what the host sees in a module
 //	wactor version                      print the versions of wactor, Go and wazero
 //
@@ -124,17 +124,23 @@ Example:
 		},
 		{
 			name:    "deadletters",
-			args:    "list | replay ID | delete ID [--addr URL] [--token-file FILE] [--json] [--timeout D]",
-			summary: "list, replay or delete the tells wactor gave up on",
+			args:    "list [--limit N] [--cursor C] [--all] | show ID | replay ID | delete ID [--addr URL] [--token-file FILE] [--json] [--timeout D]",
+			summary: "list, show, replay or delete the tells wactor gave up on",
 			help: `A tell whose turn fails three times (the actor traps, runs out of time
 or memory), or that the actor refuses with an error of its own, is kept as
-a dead letter with its error. list prints them; replay ID sends one again
-as a new tell; delete ID forgets it. The address is --addr, else
-$WACTOR_ADDR, else http://127.0.0.1:8080. A node with a token needs it:
-$WACTOR_TOKEN or --token-file.
+a dead letter with its error, within the cap of the manifest's
+dead_letters section (the oldest are dropped first). list prints one page
+(--limit letters, the server's default 100 when not given) and the cursor
+of the next, which --cursor takes; --all follows the cursor to the last
+page, printing each page as it comes. show ID prints one dead letter with
+its whole payload as JSON; replay ID sends it again as a new tell; delete
+ID forgets it. The address is --addr, else $WACTOR_ADDR, else
+http://127.0.0.1:8080. A node with a token needs it: $WACTOR_TOKEN or
+--token-file.
 
 Example:
-  wactor deadletters list
+  wactor deadletters list --all
+  wactor deadletters show 0000018f2c3a9e10
   wactor deadletters replay 0000018f2c3a9e10
 `,
 			setup: setupDeadLetters,

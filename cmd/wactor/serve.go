@@ -145,7 +145,7 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		return exitFail
 	}
 	h, err := host.New(ctx, host.Config{Store: st, CacheDir: cacheDir, Logger: log, RecordRetention: m.Storage.IdempotencyRetention,
-		MaxActivations: m.MaxActivations})
+		MaxActivations: m.MaxActivations, MaxDeadLetters: m.DeadLetters.MaxCount, MaxDeadLetterBytes: int64(m.DeadLetters.MaxBytes)})
 	if err != nil {
 		log.Error("starting the host", "err", err)
 		closeStore(st, log)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -380,37 +381,257 @@ func add(txn *badger.Txn, b *storage.Batch) (conflict bool, err error) {
 			return false, err
 		}
 	}
-	for _, id := range b.ClearDeadLetters {
-		if err := txn.Delete(deadKey(id)); err != nil {
-			return false, err
-		}
-	}
-	for _, d := range b.DeadLetters {
-		if err := txn.Set(deadKey(d.Message.ID), encodeDeadLetter(d)); err != nil {
-			return false, err
-		}
+	if len(b.ClearDeadLetters) > 0 || len(b.DeadLetters) > 0 || b.DeadLetterCap != (storage.DeadLetterCap{}) {
+		return false, addDeadLetters(txn, b)
 	}
 	return false, nil
 }
 
-// DeadLetters returns every dead letter; badger's key order is the ID
-// order.
-func (s *Store) DeadLetters(ctx context.Context) ([]storage.DeadLetter, error) {
+// addDeadLetters adds b's dead letter changes to txn and keeps the totals
+// key up to date with them.
+func addDeadLetters(txn *badger.Txn, b *storage.Batch) error {
+	t, err := readDeadTotals(txn)
+	if err != nil {
+		return err
+	}
+	for _, id := range b.ClearDeadLetters {
+		if err := clearDead(txn, id, &t.DeadLetterStats); err != nil {
+			return err
+		}
+	}
+	for _, d := range b.DeadLetters {
+		if err := clearDead(txn, d.Message.ID, &t.DeadLetterStats); err != nil {
+			return err
+		}
+		if err := txn.Set(deadKey(d.Message.ID), encodeDeadLetter(d)); err != nil {
+			return err
+		}
+		t.Count++
+		t.Bytes += d.Size()
+		t.low = min(t.low, d.Message.ID)
+	}
+	if c := b.DeadLetterCap; c != (storage.DeadLetterCap{}) {
+		if err := capDead(txn, c, &t); err != nil {
+			return err
+		}
+	}
+	return txn.Set(deadStatsKey, encodeDeadTotals(t))
+}
+
+// clearDead deletes the dead letter id from txn, if there is one, and
+// takes it off st.
+func clearDead(txn *badger.Txn, id string, st *storage.DeadLetterStats) error {
+	item, err := txn.Get(deadKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var size int64
+	if err := item.Value(func(v []byte) error {
+		d, err := decodeDeadLetter(id, v, -1)
+		size = d.Size()
+		return err
+	}); err != nil {
+		return err
+	}
+	st.Count--
+	st.Bytes -= size
+	return txn.Delete(deadKey(id))
+}
+
+// capDead deletes the dead letters with the lowest IDs from txn until c
+// holds, reading them in key order from t.low, and moves t.low past them.
+func capDead(txn *badger.Txn, c storage.DeadLetterCap, t *deadTotals) error {
+	over := func() bool { return (c.Count > 0 && t.Count > c.Count) || (c.Bytes > 0 && t.Bytes > c.Bytes) }
+	if !over() {
+		return nil
+	}
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix = []byte{kindDead}
+	opts.PrefetchValues = false
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	for it.Seek(deadKey(t.low)); it.Valid() && over(); it.Next() {
+		item := it.Item()
+		id := string(item.Key()[1:])
+		err := item.Value(func(v []byte) error {
+			d, err := decodeDeadLetter(id, v, -1)
+			t.Count--
+			t.Bytes -= d.Size()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if err := txn.Delete(item.KeyCopy(nil)); err != nil {
+			return err
+		}
+		t.Dropped++
+		t.low = id
+	}
+	return nil
+}
+
+// deadTotals is what the totals key holds: the stats, and an ID below
+// which there is no dead letter. Reading from low rather than from the
+// start skips the deleted keys that dropping the oldest leaves at the
+// start of the range until badger compacts them away, which a long flood
+// of failing tells would otherwise make every cap and listing step over.
+type deadTotals struct {
+	storage.DeadLetterStats
+	low string
+}
+
+// readDeadTotals reads the dead letter totals as txn sees them. A store
+// written before they were kept has them counted, once, from the letters.
+func readDeadTotals(txn *badger.Txn) (deadTotals, error) {
+	var t deadTotals
+	item, err := txn.Get(deadStatsKey)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		t.DeadLetterStats, err = countDead(txn)
+		return t, err
+	}
+	if err != nil {
+		return t, err
+	}
+	err = item.Value(func(v []byte) error {
+		var fields [3]uint64
+		for i := range fields {
+			n, w := binary.Uvarint(v)
+			if w <= 0 {
+				return errors.New("dead letter totals: truncated")
+			}
+			fields[i], v = n, v[w:]
+		}
+		t.DeadLetterStats = storage.DeadLetterStats{Count: int(fields[0]), Bytes: int64(fields[1]), Dropped: fields[2]}
+		t.low = string(v)
+		return nil
+	})
+	return t, err
+}
+
+// countDead sums up the dead letters by reading them all.
+func countDead(txn *badger.Txn) (storage.DeadLetterStats, error) {
+	var st storage.DeadLetterStats
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix = []byte{kindDead}
+	opts.PrefetchValues = false
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		err := item.Value(func(v []byte) error {
+			d, err := decodeDeadLetter(string(item.Key()[1:]), v, -1)
+			st.Count++
+			st.Bytes += d.Size()
+			return err
+		})
+		if err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// encodeDeadTotals encodes the totals as three uvarints, count, bytes and
+// dropped, then the low ID up to the end.
+func encodeDeadTotals(t deadTotals) []byte {
+	b := binary.AppendUvarint(nil, uint64(t.Count))
+	b = binary.AppendUvarint(b, uint64(t.Bytes))
+	b = binary.AppendUvarint(b, t.Dropped)
+	return append(b, t.low...)
+}
+
+// DeadLetters reads the dead letters in key order (the ID order) from the
+// first one after after, fetching each value only as it decodes it.
+func (s *Store) DeadLetters(ctx context.Context, after string, limit int) ([]storage.DeadLetter, error) {
 	done, err := s.using(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
 	var list []storage.DeadLetter
-	err = s.scanIDs(kindDead, func(id string, v []byte) error {
-		d, err := decodeDeadLetter(id, v)
-		list = append(list, d)
+	err = s.db.View(func(txn *badger.Txn) error {
+		t, err := readDeadTotals(txn)
+		if err != nil {
+			return err
+		}
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte{kindDead}
+		opts.PrefetchValues = false // values may be large; most payloads are left out
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		start := deadKey(after)
+		for it.Seek(deadKey(max(after, t.low))); it.Valid() && len(list) < limit; it.Next() {
+			item := it.Item()
+			if bytes.Equal(item.Key(), start) {
+				continue
+			}
+			id := string(item.Key()[1:])
+			err := item.Value(func(v []byte) error {
+				d, err := decodeDeadLetter(id, v, storage.MaxListedPayload)
+				list = append(list, d)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("badgerstore: dead letters after %q: %w", after, err)
+	}
+	return list, nil
+}
+
+// DeadLetter reads one dead letter by its key.
+func (s *Store) DeadLetter(ctx context.Context, id string) (storage.DeadLetter, bool, error) {
+	done, err := s.using(ctx)
+	if err != nil {
+		return storage.DeadLetter{}, false, err
+	}
+	defer done()
+	var d storage.DeadLetter
+	err = s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(deadKey(id))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			d, err = decodeDeadLetter(id, v, math.MaxInt)
+			return err
+		})
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return storage.DeadLetter{}, false, nil
+	}
+	if err != nil {
+		return storage.DeadLetter{}, false, fmt.Errorf("badgerstore: dead letter %q: %w", id, err)
+	}
+	return d, true, nil
+}
+
+// DeadLetterStats reads the totals that every commit of dead letters
+// keeps up to date.
+func (s *Store) DeadLetterStats(ctx context.Context) (storage.DeadLetterStats, error) {
+	done, err := s.using(ctx)
+	if err != nil {
+		return storage.DeadLetterStats{}, err
+	}
+	defer done()
+	var st storage.DeadLetterStats
+	err = s.db.View(func(txn *badger.Txn) error {
+		t, err := readDeadTotals(txn)
+		st = t.DeadLetterStats
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("badgerstore: dead letters: %w", err)
+		return storage.DeadLetterStats{}, fmt.Errorf("badgerstore: dead letter totals: %w", err)
 	}
-	return list, nil
+	return st, nil
 }
 
 // scanIDs calls fn, in key order, with the id and value of every key of
@@ -444,7 +665,9 @@ func encodeDeadLetter(d storage.DeadLetter) []byte {
 	return append(b, encodeMessage(d.Message)...)
 }
 
-func decodeDeadLetter(id string, b []byte) (storage.DeadLetter, error) {
+// decodeDeadLetter decodes what encodeDeadLetter made, copying out of b;
+// it copies the payload only when it is at most maxPayload bytes long.
+func decodeDeadLetter(id string, b []byte, maxPayload int) (storage.DeadLetter, error) {
 	var d storage.DeadLetter
 	attempts, n := binary.Uvarint(b)
 	if n <= 0 {
@@ -461,8 +684,11 @@ func decodeDeadLetter(id string, b []byte) (storage.DeadLetter, error) {
 		return d, fmt.Errorf("dead letter %q: truncated", id)
 	}
 	d.Attempts, d.At, d.Error = int(attempts), time.Unix(0, at), string(b[n:n+int(elen)])
-	m, err := decodeMessage(id, b[n+int(elen):])
-	d.Message = m
+	m, payload, err := splitMessage(id, b[n+int(elen):])
+	if len(payload) <= maxPayload {
+		m.Payload = append([]byte(nil), payload...)
+	}
+	d.Message, d.PayloadLen = m, len(payload)
 	return d, err
 }
 
@@ -627,6 +853,8 @@ const (
 	kindDue     = 'd'
 	kindRemind  = 'm'
 	kindDead    = 'x'
+	// kindDeadStats is the one key of the dead letter totals.
+	kindDeadStats = 'X'
 )
 
 // stateKey returns the key of actor's state entry key; with key "" it is
@@ -646,6 +874,9 @@ func outboxKey(id string) []byte { return append([]byte{kindOutbox}, id...) }
 func recordKey(key string) []byte { return append([]byte{kindRecord}, key...) }
 
 func deadKey(id string) []byte { return append([]byte{kindDead}, id...) }
+
+// deadStatsKey holds the dead letter totals, see encodeDeadTotals.
+var deadStatsKey = []byte{kindDeadStats}
 
 // dueLen is the length of an encoded due time.
 const dueLen = 12
@@ -751,21 +982,28 @@ func encodeMessage(m storage.Message) []byte {
 
 // decodeMessage decodes what encodeMessage made, copying out of b.
 func decodeMessage(id string, b []byte) (storage.Message, error) {
+	m, payload, err := splitMessage(id, b)
+	m.Payload = append([]byte(nil), payload...)
+	return m, err
+}
+
+// splitMessage decodes what encodeMessage made but the payload, which it
+// returns as the part of b that holds it.
+func splitMessage(id string, b []byte) (storage.Message, []byte, error) {
 	m := storage.Message{ID: id}
 	if len(b) == 0 || b[0] != messageFormat {
-		return m, fmt.Errorf("outbox message %q: unknown format", id)
+		return m, nil, fmt.Errorf("outbox message %q: unknown format", id)
 	}
 	b = b[1:]
 	for _, f := range []*string{&m.Target, &m.Sender, &m.Method, &m.Key} {
 		n, w := binary.Uvarint(b)
 		if w <= 0 || n > uint64(len(b)-w) {
-			return m, fmt.Errorf("outbox message %q: truncated", id)
+			return m, nil, fmt.Errorf("outbox message %q: truncated", id)
 		}
 		*f = string(b[w : w+int(n)])
 		b = b[w+int(n):]
 	}
-	m.Payload = append([]byte(nil), b...)
-	return m, nil
+	return m, b, nil
 }
 
 // logger routes badger's logging to a slog.Logger.

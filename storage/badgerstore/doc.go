@@ -24,6 +24,7 @@
 //	'o' id                               an outbox message, see encodeMessage
 //	'r' key                              an idempotency record: the reply, with badger's expiry
 //	'x' id                               a dead letter, see encodeDeadLetter
+//	'X'                                  the dead letter totals, see encodeDeadTotals
 //	'd' due uvarint(len(actor)) actor name  a reminder, in the due-time index; see encodeReminder
 //	'm' uvarint(len(actor)) actor name      the due time of actor's reminder name
 //

@@ -24,6 +24,8 @@ type Store struct {
 	// every call: fine for tests, which is what this store is for.
 	reminders map[string]map[string]storage.Reminder
 	dead      map[string]storage.DeadLetter
+	deadIDs   []string // the keys of dead, sorted: the order of listings and of the cap
+	deadStats storage.DeadLetterStats
 	commits   int // since the last sweep of expired records
 }
 
@@ -120,11 +122,13 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 		}
 	}
 	for _, id := range b.ClearDeadLetters {
-		delete(s.dead, id)
+		s.clearDead(id)
 	}
 	for _, d := range b.DeadLetters {
-		d.Message.Payload = bytes.Clone(d.Message.Payload)
-		s.dead[d.Message.ID] = d
+		s.keepDead(d)
+	}
+	if b.DeadLetterCap != (storage.DeadLetterCap{}) {
+		s.capDead(b.DeadLetterCap)
 	}
 	if s.commits++; s.commits >= sweepEvery {
 		s.commits = 0
@@ -233,20 +237,85 @@ func (s *Store) Close() error {
 	clear(s.records)
 	clear(s.reminders)
 	clear(s.dead)
+	s.deadIDs = nil
 	return nil
 }
 
-// DeadLetters returns copies of the dead letters, sorted by message ID.
-func (s *Store) DeadLetters(ctx context.Context) ([]storage.DeadLetter, error) {
+// clearDead forgets the dead letter id, if there is one.
+func (s *Store) clearDead(id string) {
+	d, ok := s.dead[id]
+	if !ok {
+		return
+	}
+	delete(s.dead, id)
+	i, _ := slices.BinarySearch(s.deadIDs, id)
+	s.deadIDs = slices.Delete(s.deadIDs, i, i+1)
+	s.deadStats.Count--
+	s.deadStats.Bytes -= d.Size()
+}
+
+// keepDead keeps a copy of d, replacing the letter of the same ID.
+func (s *Store) keepDead(d storage.DeadLetter) {
+	s.clearDead(d.Message.ID)
+	d.Message.Payload = bytes.Clone(d.Message.Payload)
+	d.PayloadLen = len(d.Message.Payload)
+	s.dead[d.Message.ID] = d
+	i, _ := slices.BinarySearch(s.deadIDs, d.Message.ID)
+	s.deadIDs = slices.Insert(s.deadIDs, i, d.Message.ID)
+	s.deadStats.Count++
+	s.deadStats.Bytes += d.Size()
+}
+
+// capDead drops the letters with the lowest IDs until c holds.
+func (s *Store) capDead(c storage.DeadLetterCap) {
+	for len(s.deadIDs) > 0 && ((c.Count > 0 && s.deadStats.Count > c.Count) || (c.Bytes > 0 && s.deadStats.Bytes > c.Bytes)) {
+		s.clearDead(s.deadIDs[0])
+		s.deadStats.Dropped++
+	}
+}
+
+// DeadLetters returns copies of at most limit dead letters after after,
+// found by binary search in the sorted IDs.
+func (s *Store) DeadLetters(ctx context.Context, after string, limit int) ([]storage.DeadLetter, error) {
 	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	list := make([]storage.DeadLetter, 0, len(s.dead))
-	for _, d := range s.dead {
-		d.Message.Payload = bytes.Clone(d.Message.Payload)
-		list = append(list, d)
+	i, found := slices.BinarySearch(s.deadIDs, after)
+	if found {
+		i++
 	}
-	slices.SortFunc(list, func(a, b storage.DeadLetter) int { return strings.Compare(a.Message.ID, b.Message.ID) })
+	ids := s.deadIDs[i:]
+	ids = ids[:min(len(ids), max(limit, 0))]
+	list := make([]storage.DeadLetter, len(ids))
+	for i, id := range ids {
+		d := s.dead[id]
+		if d.PayloadLen > storage.MaxListedPayload {
+			d.Message.Payload = nil
+		} else {
+			d.Message.Payload = bytes.Clone(d.Message.Payload)
+		}
+		list[i] = d
+	}
 	return list, nil
+}
+
+// DeadLetter returns a copy of the dead letter id.
+func (s *Store) DeadLetter(ctx context.Context, id string) (storage.DeadLetter, bool, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.DeadLetter{}, false, err
+	}
+	defer s.mu.Unlock()
+	d, ok := s.dead[id]
+	d.Message.Payload = bytes.Clone(d.Message.Payload)
+	return d, ok, nil
+}
+
+// DeadLetterStats returns the totals the store keeps up to date.
+func (s *Store) DeadLetterStats(ctx context.Context) (storage.DeadLetterStats, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.DeadLetterStats{}, err
+	}
+	defer s.mu.Unlock()
+	return s.deadStats, nil
 }

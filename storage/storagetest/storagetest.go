@@ -39,6 +39,10 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Closed", testClosed},
 		{"Records", testRecords},
 		{"DeadLetters", testDeadLetters},
+		{"DeadLetterPages", testDeadLetterPages},
+		{"DeadLetterPayloadLeftOut", testDeadLetterPayloadLeftOut},
+		{"DeadLetterCap", testDeadLetterCap},
+		{"DeadLetterCapBytes", testDeadLetterCapBytes},
 		{"Reminders", testReminders},
 		{"DueReminderOrder", testDueReminderOrder},
 		{"ReminderUpdateMovesIndex", testReminderUpdateMovesIndex},
@@ -68,6 +72,7 @@ func RunReopen(t *testing.T, open func(t *testing.T, dir string) storage.Store) 
 		{"StateVersionsAndOutboxSurvive", testSurvivesReopen},
 		{"CloseKeepsAcknowledgedCommits", testCloseKeepsAcknowledgedCommits},
 		{"RemindersSurvive", testRemindersSurviveReopen},
+		{"DeadLettersSurvive", testDeadLettersSurviveReopen},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -570,6 +575,15 @@ func testClosed(t *testing.T, s storage.Store) {
 	if _, err := s.Reminders(ctx, "closed/1"); !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("Reminders after Close: got %v, want %v", err, storage.ErrClosed)
 	}
+	if _, err := s.DeadLetters(ctx, "", 10); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("DeadLetters after Close: got %v, want %v", err, storage.ErrClosed)
+	}
+	if _, _, err := s.DeadLetter(ctx, "m"); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("DeadLetter after Close: got %v, want %v", err, storage.ErrClosed)
+	}
+	if _, err := s.DeadLetterStats(ctx); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("DeadLetterStats after Close: got %v, want %v", err, storage.ErrClosed)
+	}
 	if err := s.Close(); err != nil && !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("second Close: got %v, want nil or %v", err, storage.ErrClosed)
 	}
@@ -939,39 +953,236 @@ func testRemindersSurviveReopen(t *testing.T, reopen func(t *testing.T) storage.
 }
 
 // testDeadLetters checks that dead letters are kept with their batch,
-// listed in ID order with every field, and cleared by ID.
+// listed in ID order with every field, read one by one, and cleared by ID.
 func testDeadLetters(t *testing.T, s storage.Store) {
-	at := time.Unix(1700000000, 123).UTC()
-	dead := func(id string) storage.DeadLetter {
-		return storage.DeadLetter{Message: msg(id, "x/1"), Error: "trapped: boom " + id, Attempts: 3, At: at}
-	}
-	list, err := s.DeadLetters(t.Context())
-	if err != nil || len(list) != 0 {
-		t.Fatalf("DeadLetters of an empty store = %v, %v", list, err)
-	}
+	checkDead(t, s, "", 10)
+	checkDeadStats(t, s, storage.DeadLetterStats{})
 	commit(t, s, &storage.Batch{Send: []storage.Message{msg("m1", "x/1")}})
 	// The turn that gives up consumes the message and keeps it, atomically.
 	commit(t, s, &storage.Batch{Consumed: []string{"m1"}, DeadLetters: []storage.DeadLetter{dead("m1")}})
 	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{dead("m0")}})
 	checkOutbox(t, s)
-	list, err = s.DeadLetters(t.Context())
-	if err != nil {
-		t.Fatal(err)
+	list := checkDead(t, s, "", 10, "m0", "m1")
+	checkDeadLetter(t, list[1], dead("m1"))
+	got, ok, err := s.DeadLetter(t.Context(), "m1")
+	if err != nil || !ok {
+		t.Fatalf("DeadLetter(m1) = %v, %v", ok, err)
 	}
-	if len(list) != 2 || list[0].Message.ID != "m0" || list[1].Message.ID != "m1" {
-		t.Fatalf("DeadLetters = %+v, want m0 then m1", list)
+	checkDeadLetter(t, got, dead("m1"))
+	if _, ok, err := s.DeadLetter(t.Context(), "m9"); err != nil || ok {
+		t.Fatalf("DeadLetter of an unknown id = %v, %v; want false, nil", ok, err)
 	}
-	got, want := list[1], dead("m1")
-	if !got.At.Equal(want.At) || got.Error != want.Error || got.Attempts != want.Attempts ||
-		got.Message.Target != want.Message.Target || got.Message.Method != want.Message.Method ||
-		string(got.Message.Payload) != string(want.Message.Payload) || got.Message.Key != want.Message.Key {
-		t.Fatalf("DeadLetters[1] = %+v, want %+v", got, want)
-	}
+	checkDeadStats(t, s, storage.DeadLetterStats{Count: 2, Bytes: sizes(dead("m0"), dead("m1"))})
+
 	// Replaying: clear it and send it again, in one batch.
 	commit(t, s, &storage.Batch{ClearDeadLetters: []string{"m1"}, Send: []storage.Message{msg("m2", "x/1")}})
-	list, err = s.DeadLetters(t.Context())
-	if err != nil || len(list) != 1 || list[0].Message.ID != "m0" {
-		t.Fatalf("after clearing m1: %+v, %v", list, err)
-	}
+	checkDead(t, s, "", 10, "m0")
 	checkOutbox(t, s, msg("m2", "x/1"))
+	// Clearing one that is not there changes nothing; keeping one again
+	// replaces it.
+	commit(t, s, &storage.Batch{ClearDeadLetters: []string{"m1", "nope"}})
+	again := dead("m0")
+	again.Error, again.Attempts = "a longer error than the first one", 4
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{again}})
+	list = checkDead(t, s, "", 10, "m0")
+	checkDeadLetter(t, list[0], again)
+	checkDeadStats(t, s, storage.DeadLetterStats{Count: 1, Bytes: sizes(again)})
+}
+
+// testDeadLetterPages checks that listing pages: ID order, the limit, and
+// a cursor (the last ID of a page) that stays good when letters are added
+// and deleted between pages, the one it names included.
+func testDeadLetterPages(t *testing.T, s storage.Store) {
+	var ids []string
+	for i := range 25 {
+		ids = append(ids, fmt.Sprintf("m%03d", 2*i+10)) // m010, m012, ... m058
+	}
+	// Committed out of order, several per batch.
+	for _, part := range [][]string{ids[10:], ids[:5], ids[5:10]} {
+		b := &storage.Batch{}
+		for _, id := range part {
+			b.DeadLetters = append(b.DeadLetters, dead(id))
+		}
+		commit(t, s, b)
+	}
+	checkDead(t, s, "", 0)
+	checkDead(t, s, "", -1)
+	checkDead(t, s, "", 3, ids[:3]...)
+	checkDead(t, s, "", 100, ids...)
+	checkDead(t, s, ids[24], 10)
+	checkDead(t, s, "zzz", 10)
+
+	// Page through while others change the letters: one before the
+	// cursor, one after it and the cursor's own letter come and go.
+	page := checkDead(t, s, "", 10, ids[:10]...)
+	cursor := page[len(page)-1].Message.ID // m028
+	commit(t, s, &storage.Batch{
+		ClearDeadLetters: []string{ids[9], ids[12]}, // m028 itself and m034
+		DeadLetters:      []storage.DeadLetter{dead("m005"), dead("m029"), dead("m0285")},
+	})
+	want := []string{"m0285", "m029", ids[10], ids[11], ids[13], ids[14], ids[15], ids[16], ids[17], ids[18]}
+	page = checkDead(t, s, cursor, 10, want...)
+	cursor = page[len(page)-1].Message.ID
+	checkDead(t, s, cursor, 10, ids[19:]...)
+	// A cursor between two IDs, or before all, works too.
+	checkDead(t, s, "m011", 2, ids[1:3]...)
+	checkDead(t, s, "a", 2, "m005", ids[0])
+}
+
+// testDeadLetterPayloadLeftOut checks that listings leave large payloads
+// out and tell their length, and that DeadLetter returns them whole.
+func testDeadLetterPayloadLeftOut(t *testing.T, s storage.Store) {
+	small, edge, big := dead("m1"), dead("m2"), dead("m3")
+	edge.Message.Payload = bytes.Repeat([]byte{'e'}, storage.MaxListedPayload)
+	big.Message.Payload = bytes.Repeat([]byte{'b'}, 3*storage.MaxListedPayload+1)
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{small, edge, big}})
+	list := checkDead(t, s, "", 10, "m1", "m2", "m3")
+	checkDeadLetter(t, list[0], small)
+	checkDeadLetter(t, list[1], edge)
+	if got := list[2]; got.Message.Payload != nil || got.PayloadLen != len(big.Message.Payload) {
+		t.Errorf("listed %s: payload of %d bytes, PayloadLen %d; want it left out, PayloadLen %d",
+			got.Message.ID, len(got.Message.Payload), got.PayloadLen, len(big.Message.Payload))
+	}
+	whole, ok, err := s.DeadLetter(t.Context(), "m3")
+	if err != nil || !ok {
+		t.Fatalf("DeadLetter(m3) = %v, %v", ok, err)
+	}
+	checkDeadLetter(t, whole, big)
+	checkDeadStats(t, s, storage.DeadLetterStats{Count: 3, Bytes: sizes(small, edge, big)})
+}
+
+// testDeadLetterCap checks the count cap: the letters with the lowest IDs
+// go first, whatever order they came in, the batch's own included, and
+// every one dropped is counted.
+func testDeadLetterCap(t *testing.T, s storage.Store) {
+	capped := storage.DeadLetterCap{Count: 3}
+	for _, id := range []string{"m5", "m3", "m7"} {
+		commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{dead(id)}, DeadLetterCap: capped})
+	}
+	checkDead(t, s, "", 10, "m3", "m5", "m7")
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{dead("m8")}, DeadLetterCap: capped})
+	checkDead(t, s, "", 10, "m5", "m7", "m8")
+	// A late letter older than all the others is the one dropped.
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{dead("m1")}, DeadLetterCap: capped})
+	checkDead(t, s, "", 10, "m5", "m7", "m8")
+	// Many at once, with a clear in the same batch.
+	commit(t, s, &storage.Batch{ClearDeadLetters: []string{"m8"},
+		DeadLetters: []storage.DeadLetter{dead("m9"), dead("m6"), dead("ma"), dead("mb")}, DeadLetterCap: capped})
+	checkDead(t, s, "", 10, "m9", "ma", "mb")
+	checkDeadStats(t, s, storage.DeadLetterStats{Count: 3, Bytes: sizes(dead("m9"), dead("ma"), dead("mb")), Dropped: 5})
+	// A batch without a cap is not capped; a lower cap alone trims.
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{dead("mc")}})
+	checkDead(t, s, "", 10, "m9", "ma", "mb", "mc")
+	commit(t, s, &storage.Batch{DeadLetterCap: storage.DeadLetterCap{Count: 1}})
+	checkDead(t, s, "", 10, "mc")
+	checkDeadStats(t, s, storage.DeadLetterStats{Count: 1, Bytes: sizes(dead("mc")), Dropped: 8})
+	// Below every letter dropped so far there is room again: it is kept,
+	// listed first, and the first to go.
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{dead("m0"), dead("md")}, DeadLetterCap: storage.DeadLetterCap{Count: 3}})
+	checkDead(t, s, "", 10, "m0", "mc", "md")
+	checkDead(t, s, "a", 1, "m0")
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{dead("me")}, DeadLetterCap: storage.DeadLetterCap{Count: 3}})
+	checkDead(t, s, "", 10, "mc", "md", "me")
+}
+
+// testDeadLetterCapBytes checks the byte cap, alone and with the count
+// cap.
+func testDeadLetterCapBytes(t *testing.T, s storage.Store) {
+	letter := func(id string, n int) storage.DeadLetter {
+		d := dead(id)
+		d.Message.Payload = bytes.Repeat([]byte{'p'}, n)
+		return d
+	}
+	a, b, c, d := letter("m1", 1000), letter("m2", 3000), letter("m3", 500), letter("m4", 10)
+	capped := storage.DeadLetterCap{Bytes: sizes(a, b, c)}
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{a, b, c}, DeadLetterCap: capped})
+	checkDead(t, s, "", 10, "m1", "m2", "m3")
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{d}, DeadLetterCap: capped})
+	checkDead(t, s, "", 10, "m2", "m3", "m4")
+	checkDeadStats(t, s, storage.DeadLetterStats{Count: 3, Bytes: sizes(b, c, d), Dropped: 1})
+	// One letter larger than the cap leaves nothing older than it.
+	huge := letter("m5", int(capped.Bytes))
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{huge}, DeadLetterCap: capped})
+	checkDead(t, s, "", 10)
+	checkDeadStats(t, s, storage.DeadLetterStats{Dropped: 5})
+	// Both caps: whichever is reached first.
+	both := storage.DeadLetterCap{Count: 2, Bytes: 2 * a.Size()}
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{letter("m6", 10), letter("m7", 10), letter("m8", 10)}, DeadLetterCap: both})
+	checkDead(t, s, "", 10, "m7", "m8")
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{letter("m9", 1500)}, DeadLetterCap: both})
+	checkDead(t, s, "", 10, "m8", "m9")
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{letter("ma", 1500)}, DeadLetterCap: both})
+	checkDead(t, s, "", 10, "ma")
+	checkDeadStats(t, s, storage.DeadLetterStats{Count: 1, Bytes: letter("ma", 1500).Size(), Dropped: 9})
+}
+
+func testDeadLettersSurviveReopen(t *testing.T, reopen func(t *testing.T) storage.Store) {
+	s := reopen(t)
+	capped := storage.DeadLetterCap{Count: 2}
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{dead("m1"), dead("m2"), dead("m3")}, DeadLetterCap: capped})
+	closeStore(t, s)
+
+	s = reopen(t)
+	list := checkDead(t, s, "", 10, "m2", "m3")
+	checkDeadLetter(t, list[1], dead("m3"))
+	checkDeadStats(t, s, storage.DeadLetterStats{Count: 2, Bytes: sizes(dead("m2"), dead("m3")), Dropped: 1})
+	commit(t, s, &storage.Batch{DeadLetters: []storage.DeadLetter{dead("m4")}, DeadLetterCap: capped})
+	checkDeadStats(t, s, storage.DeadLetterStats{Count: 2, Bytes: sizes(dead("m3"), dead("m4")), Dropped: 2})
+}
+
+// dead returns a dead letter of the message msg(id, "x/1").
+func dead(id string) storage.DeadLetter {
+	return storage.DeadLetter{Message: msg(id, "x/1"), Error: "trapped: boom " + id, Attempts: 3, At: time.Unix(1700000000, 123).UTC()}
+}
+
+// sizes sums the sizes of letters.
+func sizes(letters ...storage.DeadLetter) int64 {
+	var n int64
+	for _, d := range letters {
+		n += d.Size()
+	}
+	return n
+}
+
+// checkDead lists a page of dead letters and checks their IDs; each must
+// have its PayloadLen set.
+func checkDead(t *testing.T, s storage.Store, after string, limit int, ids ...string) []storage.DeadLetter {
+	t.Helper()
+	list, err := s.DeadLetters(t.Context(), after, limit)
+	if err != nil {
+		t.Fatalf("DeadLetters(%q, %d): %v", after, limit, err)
+	}
+	got := make([]string, len(list))
+	for i, d := range list {
+		got[i] = d.Message.ID
+		if d.PayloadLen < len(d.Message.Payload) || (d.Message.Payload != nil && d.PayloadLen != len(d.Message.Payload)) {
+			t.Errorf("DeadLetters(%q, %d): %s has PayloadLen %d and a payload of %d bytes", after, limit, d.Message.ID, d.PayloadLen, len(d.Message.Payload))
+		}
+	}
+	if !slices.Equal(got, ids) && (len(got) > 0 || len(ids) > 0) {
+		t.Fatalf("DeadLetters(%q, %d) = %q, want %q", after, limit, got, ids)
+	}
+	return list
+}
+
+// checkDeadLetter compares every field of a dead letter read back.
+func checkDeadLetter(t *testing.T, got, want storage.DeadLetter) {
+	t.Helper()
+	g, w := got.Message, want.Message
+	if !got.At.Equal(want.At) || got.Error != want.Error || got.Attempts != want.Attempts ||
+		g.ID != w.ID || g.Target != w.Target || g.Sender != w.Sender || g.Method != w.Method ||
+		!bytes.Equal(g.Payload, w.Payload) || g.Key != w.Key || got.PayloadLen != len(w.Payload) {
+		t.Fatalf("dead letter %s =\n%+v\nwant\n%+v", w.ID, got, want)
+	}
+}
+
+func checkDeadStats(t *testing.T, s storage.Store, want storage.DeadLetterStats) {
+	t.Helper()
+	got, err := s.DeadLetterStats(t.Context())
+	if err != nil {
+		t.Fatalf("DeadLetterStats: %v", err)
+	}
+	if got != want {
+		t.Fatalf("DeadLetterStats = %+v, want %+v", got, want)
+	}
 }
