@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,8 +35,9 @@ type Options struct {
 	// beside it. Only benchmarks want it: it shows what group commit saves.
 	NoGroupCommit bool
 	// Logger receives badger's own log lines, at their own level except
-	// that badger's chatty INFO lines are logged at slog.LevelDebug. Nil
-	// discards them.
+	// that badger's chatty INFO lines are logged at slog.LevelDebug, and
+	// the store's own warning when it refuses writes for want of disk
+	// space. Nil discards them.
 	Logger *slog.Logger
 }
 
@@ -61,7 +63,8 @@ const maxGroup = 1024
 // Store is a storage.Store over badger. Open one with Open; it must be
 // closed.
 type Store struct {
-	db *badger.DB
+	db    *badger.DB
+	space *space // only the committer uses it after Open
 
 	// mu is held for reading by every call for its whole duration and for
 	// writing by Close, so Close waits for the calls in flight.
@@ -85,8 +88,21 @@ type request struct {
 	done     chan error // receives the outcome once
 }
 
-// Open opens, or creates, the store kept in dir.
+// Open opens, or creates, the store kept in dir. It fails with
+// storage.ErrNoSpace when the disk lacks the room badger may take to open
+// what dir holds.
 func Open(dir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("badgerstore: open: %w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	space, err := newSpace(dir, log)
+	if err != nil {
+		return nil, err
+	}
 	bopts := badger.DefaultOptions(dir).
 		WithSyncWrites(opts.Sync).
 		WithLogger(newLogger(opts.Logger)).
@@ -103,6 +119,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s := &Store{
 		db:       db,
+		space:    space,
 		requests: make(chan *request, maxGroup),
 		stopped:  make(chan struct{}),
 		maxGroup: maxGroup,
@@ -241,7 +258,7 @@ func (s *Store) commitLoop() {
 				break drain
 			}
 		}
-		s.write(group)
+		s.write(s.space.admit(group))
 		clear(group) // let the batches go
 	}
 }

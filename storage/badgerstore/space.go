@@ -1,0 +1,203 @@
+package badgerstore
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wactor/wactor/storage"
+)
+
+// Badger writes its write-ahead logs (.mem), value logs (.vlog) and tables
+// (.sst) through shared memory maps of files it grew with ftruncate, which
+// allocates nothing: the disk blocks are taken when a page is first
+// written, and when the disk has none left the write faults (SIGBUS),
+// which kills a Go process. So the store never lets badger write without
+// the space for it and for everything that writing may make badger do
+// later on its own: see RATIONALE.md, "A full disk refuses writes".
+const (
+	// spaceSlack covers writes that no batch accounts for: pages touched
+	// beside an entry when a log starts or rotates, and the 1 MiB discard
+	// file badger maps when it opens.
+	spaceSlack = 2 << 20
+	// entryOverhead bounds what badger adds to an entry's key and value in
+	// its logs and tables: header, timestamp, checksum, index.
+	entryOverhead = 64
+	// txnOverhead bounds the pages one transaction can touch beyond its
+	// entries: a partial page at each end of a log, in the write-ahead log
+	// and the value log, and the commit marker.
+	txnOverhead = 16 << 10
+	// spaceRefresh is how often the committer measures badger's files
+	// again; in between it adds what it admitted.
+	spaceRefresh = time.Second
+)
+
+// space decides whether a batch may be written: it admits a batch only if,
+// once the batch is written, the disk still has room to flush every
+// memtable and run every compaction that the data then held could need.
+// Only the committer uses it.
+type space struct {
+	dir string
+	log *slog.Logger
+
+	reserve  int64     // what flushing and compacting the files measured at refreshed need
+	admitted int64     // bytes admitted since refreshed
+	refresh  time.Time // when to measure again
+	full     bool      // the last batch was refused; to log the change only
+}
+
+// newSpace measures dir and fails with storage.ErrNoSpace when the disk
+// does not have the room that opening badger may take: replaying and
+// flushing its write-ahead logs, then compacting.
+func newSpace(dir string, log *slog.Logger) (*space, error) {
+	s := &space{dir: dir, log: log}
+	if err := s.measure(); err != nil {
+		return nil, err
+	}
+	free, err := freeSpace(dir)
+	if err != nil {
+		return nil, err
+	}
+	if free < s.reserve {
+		return nil, fmt.Errorf("%w in %s to open the store: %s free, badger needs %s to flush and compact what it holds; free space on that disk and start again",
+			storage.ErrNoSpace, dir, mib(max(free, 0)), mib(s.reserve))
+	}
+	return s, nil
+}
+
+// measure sets the reserve from badger's files: what a flush of every
+// write-ahead log and a compaction of every table could write before the
+// files they replace are deleted. A compaction's tables hold what its
+// inputs held, less what it drops; a tenth more covers the difference in
+// blocks, index and compression.
+func (s *space) measure() error {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("badgerstore: measuring %s: %w", s.dir, err)
+	}
+	var held int64
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".mem") && !strings.HasSuffix(name, ".sst") {
+			continue
+		}
+		fi, err := e.Info()
+		if os.IsNotExist(err) {
+			continue // flushed or compacted away meanwhile
+		}
+		if err != nil {
+			return fmt.Errorf("badgerstore: measuring %s: %w", filepath.Join(s.dir, name), err)
+		}
+		held += allocated(fi)
+	}
+	s.reserve = withMargin(held) + spaceSlack
+	s.admitted = 0
+	s.refresh = time.Now().Add(spaceRefresh)
+	return nil
+}
+
+// mib formats n bytes for a person.
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// withMargin returns n and a tenth more.
+func withMargin(n int64) int64 { return n + n/10 }
+
+// admit answers, with storage.ErrNoSpace or an error measuring the disk,
+// every request of group that may not be written, and returns the others
+// in order.
+func (s *space) admit(group []*request) []*request {
+	if time.Now().After(s.refresh) {
+		if err := s.measure(); err != nil {
+			return refuse(group, err)
+		}
+	}
+	free, err := freeSpace(s.dir)
+	if err != nil {
+		return refuse(group, err)
+	}
+	kept := group[:0]
+	for _, r := range group {
+		need := batchSize(r.batch)
+		// Once written, the batch takes need from free and may add as
+		// much to what badger flushes and compacts later.
+		after := s.admitted + withMargin(need)
+		if free-need < s.reserve+after {
+			r.done <- s.refused(r.batch, free, need)
+			continue
+		}
+		free -= need
+		s.admitted = after
+		kept = append(kept, r)
+	}
+	if s.full && len(kept) > 0 {
+		s.full = false
+		s.log.Info("badgerstore: writes accepted again", "dir", s.dir, "free", mib(free))
+	}
+	return kept
+}
+
+// refused returns the error for a batch that does not fit in free, and
+// logs the first refusal after a write was admitted.
+func (s *space) refused(b *storage.Batch, free, need int64) error {
+	err := fmt.Errorf("%w in %s: %s free, the turn of %q would write %s and badger must keep %s to flush and compact; free space on that disk and writes resume by themselves",
+		storage.ErrNoSpace, s.dir, mib(max(free, 0)), b.Actor, mib(need), mib(s.reserve+s.admitted))
+	if !s.full {
+		s.full = true
+		s.log.Warn("badgerstore: disk nearly full, refusing writes", "err", err)
+	}
+	return err
+}
+
+// refuse answers every request of group with err and returns none.
+func refuse(group []*request, err error) []*request {
+	for _, r := range group {
+		r.done <- err
+	}
+	return nil
+}
+
+// batchSize bounds the bytes badger writes for b: every key and value it
+// stores or deletes, each with its overhead, and the transaction's.
+func batchSize(b *storage.Batch) int64 {
+	actor := int64(len(b.Actor))
+	n := int64(txnOverhead) + entryOverhead + 2*actor // the version key
+	entry := func(key, value int) { n += entryOverhead + 2*actor + int64(key+value) }
+	for k, v := range b.Puts {
+		entry(len(k), len(v))
+	}
+	for _, k := range b.Deletes {
+		entry(len(k), 0)
+	}
+	for _, id := range b.Consumed {
+		entry(len(id), 0)
+	}
+	for _, m := range b.Send {
+		entry(len(m.ID), messageSize(m))
+	}
+	if r := b.Record; r != nil {
+		entry(len(r.Key), len(r.Reply))
+	}
+	for _, r := range b.Reminders {
+		// The old due key and by-name key deleted, the new ones set.
+		size := len(r.Actor) + len(r.Name) + dueLen
+		entry(4*size, dueLen+len(r.Method)+len(r.Missed)+len(r.Schedule)+len(r.Payload))
+	}
+	for _, name := range b.CancelReminders {
+		entry(2*(len(name)+dueLen), 0)
+	}
+	for _, id := range b.ClearDeadLetters {
+		entry(len(id), 0)
+	}
+	for _, d := range b.DeadLetters {
+		entry(len(d.Message.ID), len(d.Error)+messageSize(d.Message))
+	}
+	return n
+}
+
+// messageSize bounds the length of encodeMessage(m).
+func messageSize(m storage.Message) int {
+	return entryOverhead + len(m.Target) + len(m.Sender) + len(m.Method) + len(m.Key) + len(m.Payload)
+}
