@@ -23,8 +23,8 @@ const (
 	// beside an entry when a log starts or rotates, and the 1 MiB discard
 	// file badger maps when it opens.
 	spaceSlack = 2 << 20
-	// entryOverhead bounds what badger adds to an entry's key and value in
-	// its logs and tables: header, timestamp, checksum, index.
+	// entryOverhead bounds what badger adds to an entry's key in its logs:
+	// header, timestamp, checksum, value pointer.
 	entryOverhead = 64
 	// txnOverhead bounds the pages one transaction can touch beyond its
 	// entries: a partial page at each end of a log, in the write-ahead log
@@ -163,8 +163,11 @@ func refuse(group []*request, err error) []*request {
 // stores or deletes, each with its overhead, and the transaction's.
 func batchSize(b *storage.Batch) int64 {
 	actor := int64(len(b.Actor))
-	n := int64(txnOverhead) + entryOverhead + 2*actor // the version key
-	entry := func(key, value int) { n += entryOverhead + 2*actor + int64(key+value) }
+	n := int64(txnOverhead)
+	// A key is written twice when its value goes to the value log: there
+	// and, with a pointer, in the write-ahead log.
+	entry := func(key, value int) { n += 2*(entryOverhead+actor+int64(key)) + int64(value) }
+	entry(0, 8) // the version
 	for k, v := range b.Puts {
 		entry(len(k), len(v))
 	}
@@ -181,12 +184,16 @@ func batchSize(b *storage.Batch) int64 {
 		entry(len(r.Key), len(r.Reply))
 	}
 	for _, r := range b.Reminders {
-		// The old due key and by-name key deleted, the new ones set.
-		size := len(r.Actor) + len(r.Name) + dueLen
-		entry(4*size, dueLen+len(r.Method)+len(r.Missed)+len(r.Schedule)+len(r.Payload))
+		// The old due-time and by-name keys deleted, the new ones set.
+		key := len(r.Actor) + len(r.Name) + dueLen
+		entry(key, 0)
+		entry(key, 0)
+		entry(key, dueLen)
+		entry(key, entryOverhead+len(r.Method)+len(r.Missed)+len(r.Schedule)+len(r.Payload))
 	}
 	for _, name := range b.CancelReminders {
-		entry(2*(len(name)+dueLen), 0)
+		entry(len(name)+dueLen, 0)
+		entry(len(name)+dueLen, 0)
 	}
 	for _, id := range b.ClearDeadLetters {
 		entry(len(id), 0)
