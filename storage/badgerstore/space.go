@@ -33,6 +33,10 @@ const (
 	// spaceRefresh is how often the committer measures badger's files
 	// again; in between it adds what it admitted.
 	spaceRefresh = time.Second
+	// freeRefresh is how long a reading of the free space is used, less
+	// what was admitted since (statfs costs microseconds, as much as a
+	// small commit); a batch it would refuse reads it again first.
+	freeRefresh = 100 * time.Millisecond
 )
 
 // space decides whether a batch may be written: it admits a batch only if,
@@ -43,10 +47,14 @@ type space struct {
 	dir string
 	log *slog.Logger
 
-	reserve  int64     // what flushing and compacting the files measured at refreshed need
-	admitted int64     // bytes admitted since refreshed
-	refresh  time.Time // when to measure again
-	full     bool      // the last batch was refused; to log the change only
+	reserve  int64     // what flushing and compacting the files last measured need
+	admitted int64     // what batches admitted since may add to reserve
+	refresh  time.Time // when to measure the files again
+
+	free   int64     // the free space last read, less what was admitted since
+	reread time.Time // when to read the free space again
+
+	full bool // the last batch was refused; to log the change only
 }
 
 // newSpace measures dir and fails with storage.ErrNoSpace when the disk
@@ -57,13 +65,12 @@ func newSpace(dir string, log *slog.Logger) (*space, error) {
 	if err := s.measure(); err != nil {
 		return nil, err
 	}
-	free, err := freeSpace(dir)
-	if err != nil {
+	if err := s.readFree(); err != nil {
 		return nil, err
 	}
-	if free < s.reserve {
+	if s.free < s.reserve {
 		return nil, fmt.Errorf("%w in %s to open the store: %s free, badger needs %s to flush and compact what it holds; free space on that disk and start again",
-			storage.ErrNoSpace, dir, mib(max(free, 0)), mib(s.reserve))
+			storage.ErrNoSpace, dir, mib(max(s.free, 0)), mib(s.reserve))
 	}
 	return s, nil
 }
@@ -109,41 +116,67 @@ func withMargin(n int64) int64 { return n + n/10 }
 // every request of group that may not be written, and returns the others
 // in order.
 func (s *space) admit(group []*request) []*request {
-	if time.Now().After(s.refresh) {
+	now := time.Now()
+	if now.After(s.refresh) {
 		if err := s.measure(); err != nil {
 			return refuse(group, err)
 		}
 	}
-	free, err := freeSpace(s.dir)
-	if err != nil {
-		return refuse(group, err)
+	read := false // s.free was read for this group
+	if now.After(s.reread) {
+		if err := s.readFree(); err != nil {
+			return refuse(group, err)
+		}
+		read = true
 	}
 	kept := group[:0]
 	for _, r := range group {
 		need := batchSize(r.batch)
-		// Once written, the batch takes need from free and may add as
-		// much to what badger flushes and compacts later.
-		after := s.admitted + withMargin(need)
-		if free-need < s.reserve+after {
-			r.done <- s.refused(r.batch, free, need)
+		if !s.fits(need) && !read {
+			// Space may have been freed since the last reading.
+			if err := s.readFree(); err != nil {
+				r.done <- err
+				continue
+			}
+			read = true
+		}
+		if !s.fits(need) {
+			r.done <- s.refused(r.batch, need)
 			continue
 		}
-		free -= need
-		s.admitted = after
+		// Once written, the batch takes need from the disk and may add
+		// as much to what badger flushes and compacts later.
+		s.free -= need
+		s.admitted += withMargin(need)
 		kept = append(kept, r)
 	}
 	if s.full && len(kept) > 0 {
 		s.full = false
-		s.log.Info("badgerstore: writes accepted again", "dir", s.dir, "free", mib(free))
+		s.log.Info("badgerstore: writes accepted again", "dir", s.dir, "free", mib(s.free))
 	}
 	return kept
 }
 
-// refused returns the error for a batch that does not fit in free, and
-// logs the first refusal after a write was admitted.
-func (s *space) refused(b *storage.Batch, free, need int64) error {
+// fits reports whether a batch of need bytes leaves the reserve free.
+func (s *space) fits(need int64) bool {
+	return s.free-need >= s.reserve+s.admitted+withMargin(need)
+}
+
+// readFree reads the free space of the disk.
+func (s *space) readFree() error {
+	free, err := freeSpace(s.dir)
+	if err != nil {
+		return err
+	}
+	s.free, s.reread = free, time.Now().Add(freeRefresh)
+	return nil
+}
+
+// refused returns the error for a batch of need bytes that does not fit,
+// and logs the first refusal after a write was admitted.
+func (s *space) refused(b *storage.Batch, need int64) error {
 	err := fmt.Errorf("%w in %s: %s free, the turn of %q would write %s and badger must keep %s to flush and compact; free space on that disk and writes resume by themselves",
-		storage.ErrNoSpace, s.dir, mib(max(free, 0)), b.Actor, mib(need), mib(s.reserve+s.admitted))
+		storage.ErrNoSpace, s.dir, mib(max(s.free, 0)), b.Actor, mib(need), mib(s.reserve+s.admitted))
 	if !s.full {
 		s.full = true
 		s.log.Warn("badgerstore: disk nearly full, refusing writes", "err", err)
