@@ -4,10 +4,14 @@ package e2e
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -23,7 +27,8 @@ import (
 // stored answer 503 unavailable, the process keeps answering health checks
 // and reads, asks succeed again as soon as space is freed, a SIGKILL and a
 // restart on the nearly full disk come back up, and every acknowledged
-// value reads back as it was acknowledged.
+// value reads back as it was acknowledged. On a disk filled to the last
+// block by something else, wactor refuses to start, with the reason.
 func TestFullDisk(t *testing.T) {
 	disk := smalldisk.Mount(t, 16<<20)
 	filler := smalldisk.NewFiller(t, disk)
@@ -57,11 +62,14 @@ actors:
 				acked[key] = val
 				continue
 			}
-			if status != http.StatusServiceUnavailable {
-				t.Fatalf("set %s on a filling disk = %d %s; want 200, or 503 once it is full", key, status, body)
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			if status != http.StatusServiceUnavailable || json.Unmarshal([]byte(body), &e) != nil ||
+				e.Error.Code != "unavailable" || !strings.Contains(e.Error.Message, "not enough free disk space") {
+				t.Fatalf("set %s on a filling disk = %d %s; want 200, or 503 unavailable naming the disk once it is full", key, status, body)
 			}
 			t.Logf("set %s = %d %s", key, status, body)
-			s.askError("/v1/actors/kv/a/set", fmt.Sprintf(`{"key":%q,"value":%q}`, key, val), http.StatusServiceUnavailable, "unavailable")
 			s.ask("/v1/actors/kv/a/get", fmt.Sprintf(`{"key":%q}`, key), `{}`) // refused means not stored
 			next++
 			return
@@ -104,6 +112,21 @@ actors:
 	filler.Leave(-1)
 	s.ask("/v1/actors/kv/a/set", `{"key":"again","value":"freed"}`, `{}`)
 	acked["again"] = "freed"
+	readBack()
+	s.stop(syscall.SIGTERM)
+
+	// On a disk something else filled to the last block, wactor does not
+	// start (opening badger would write), and says why instead of faulting.
+	filler.Leave(0)
+	cmd := exec.Command(wactorBin(t), "run", "-f", a.manifest, "--http-addr", "127.0.0.1:0", "--data-dir", a.data)
+	cmd.Dir = a.dir
+	out, err := runBounded(cmd, startTimeout)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "not enough free disk space") {
+		t.Fatalf("wactor run on a full disk: %v; want exit code 1 and the reason:\n%s", err, out)
+	}
+	filler.Leave(-1)
+	s = start(t, a)
 	readBack()
 	s.stop(syscall.SIGTERM)
 }
