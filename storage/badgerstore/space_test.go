@@ -86,30 +86,65 @@ func TestFullDisk(t *testing.T) {
 // values are random so that badger's compression cannot shrink them.
 func fill(t *testing.T, ctx context.Context, s storage.Store, actor string, version uint64) map[string][]byte {
 	t.Helper()
+	acked, err := fillUntil(ctx, s, actor, version, 256<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acked
+}
+
+// fillUntil is fill for any goroutine: it returns its failure. Values are
+// of size bytes, and every fourth one of 1 MiB and more, which badger
+// keeps in its value log.
+func fillUntil(ctx context.Context, s storage.Store, actor string, version uint64, size int) (map[string][]byte, error) {
 	acked := make(map[string][]byte)
 	deadline := time.Now().Add(time.Minute)
 	for i := 0; ; i++ {
 		if i == 200 || time.Now().After(deadline) {
-			t.Fatalf("%d commits in %v and the 16 MiB disk is not full", i, time.Minute)
+			return acked, fmt.Errorf("%s: %d commits in %v and the 16 MiB disk is not full", actor, i, time.Minute)
 		}
-		// Mostly values badger keeps in its tree, some that go to its
-		// value log (1 MiB and more).
-		size := 256 << 10
+		n := size
 		if i%4 == 3 {
-			size = 1<<20 + 1
+			n = 1<<20 + 1
 		}
 		key := fmt.Sprint("k", i)
-		v := value(i, size)
+		v := value(i, n)
 		err := s.Commit(ctx, &storage.Batch{Actor: actor, Version: version, Puts: map[string][]byte{key: v}})
+		if errors.Is(err, storage.ErrNoSpace) {
+			return acked, nil
+		}
 		if err != nil {
-			if !errors.Is(err, storage.ErrNoSpace) {
-				t.Fatalf("commit %d on a filling disk: got %v, want %v", i, err, storage.ErrNoSpace)
-			}
-			t.Logf("commit %d refused: %v", i, err)
-			return acked
+			return acked, fmt.Errorf("%s: commit %d on a filling disk: got %v, want nil or %v", actor, i, err, storage.ErrNoSpace)
 		}
 		acked[key] = v
 		version++
+	}
+}
+
+// TestFullDiskConcurrent fills the disk from many goroutines at once, so
+// that groups of many batches meet the full disk: each batch of a group
+// is admitted against what the ones before it take.
+func TestFullDiskConcurrent(t *testing.T) {
+	disk := smalldisk.Mount(t, 16<<20)
+	s := open(t, filepath.Join(disk, "db"), badgerstore.DefaultOptions())
+	ctx := t.Context()
+	const writers = 16
+	states := make([]map[string][]byte, writers)
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			var err error
+			states[w], err = fillUntil(ctx, s, fmt.Sprint("w/", w), 0, 64<<10)
+			errs <- err
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	for w, want := range states {
+		checkState(t, ctx, s, fmt.Sprint("w/", w), want)
 	}
 }
 
