@@ -53,6 +53,7 @@ const (
 	numMemtables     = 3
 	blockCacheSize   = 16 << 20
 	valueLogFileSize = 64 << 20
+	valueThreshold   = 1 << 20 // values this long go to the value log
 	numCompactors    = 2
 )
 
@@ -112,6 +113,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		WithNumMemtables(numMemtables).
 		WithBlockCacheSize(blockCacheSize).
 		WithValueLogFileSize(valueLogFileSize).
+		WithValueThreshold(valueThreshold).
 		WithNumCompactors(numCompactors)
 	db, err := badger.Open(bopts)
 	if err != nil {

@@ -48,7 +48,7 @@ type space struct {
 	log *slog.Logger
 
 	reserve  int64     // what flushing and compacting the files last measured need
-	admitted int64     // what batches admitted since may add to reserve
+	admitted int64     // what the batches admitted since add to it
 	refresh  time.Time // when to measure the files again
 
 	free   int64     // the free space last read, less what was admitted since
@@ -131,8 +131,8 @@ func (s *space) admit(group []*request) []*request {
 	}
 	kept := group[:0]
 	for _, r := range group {
-		need := batchSize(r.batch)
-		if !s.fits(need) && !read {
+		c := batchCost(r.batch)
+		if !s.fits(c) && !read {
 			// Space may have been freed since the last reading.
 			if err := s.readFree(); err != nil {
 				r.done <- err
@@ -140,14 +140,12 @@ func (s *space) admit(group []*request) []*request {
 			}
 			read = true
 		}
-		if !s.fits(need) {
-			r.done <- s.refused(r.batch, need)
+		if !s.fits(c) {
+			r.done <- s.refused(r.batch, c)
 			continue
 		}
-		// Once written, the batch takes need from the disk and may add
-		// as much to what badger flushes and compacts later.
-		s.free -= need
-		s.admitted += withMargin(need)
+		s.free -= c.disk
+		s.admitted += withMargin(c.tree)
 		kept = append(kept, r)
 	}
 	if s.full && len(kept) > 0 {
@@ -157,9 +155,11 @@ func (s *space) admit(group []*request) []*request {
 	return kept
 }
 
-// fits reports whether a batch of need bytes leaves the reserve free.
-func (s *space) fits(need int64) bool {
-	return s.free-need >= s.reserve+s.admitted+withMargin(need)
+// fits reports whether a batch that costs c leaves the reserve free once
+// written: it takes c.disk of the disk, and may add c.tree to what
+// badger flushes and compacts later.
+func (s *space) fits(c cost) bool {
+	return s.free-c.disk >= s.reserve+s.admitted+withMargin(c.tree)
 }
 
 // readFree reads the free space of the disk.
@@ -172,11 +172,11 @@ func (s *space) readFree() error {
 	return nil
 }
 
-// refused returns the error for a batch of need bytes that does not fit,
+// refused returns the error for a batch that costs c and does not fit,
 // and logs the first refusal after a write was admitted.
-func (s *space) refused(b *storage.Batch, need int64) error {
+func (s *space) refused(b *storage.Batch, c cost) error {
 	err := fmt.Errorf("%w in %s: %s free, the turn of %q would write %s and badger must keep %s to flush and compact; free space on that disk and writes resume by themselves",
-		storage.ErrNoSpace, s.dir, mib(max(s.free, 0)), b.Actor, mib(need), mib(s.reserve+s.admitted))
+		storage.ErrNoSpace, s.dir, mib(max(s.free, 0)), b.Actor, mib(c.disk), mib(s.reserve+s.admitted+withMargin(c.tree)))
 	if !s.full {
 		s.full = true
 		s.log.Warn("badgerstore: disk nearly full, refusing writes", "err", err)
@@ -192,14 +192,28 @@ func refuse(group []*request, err error) []*request {
 	return nil
 }
 
-// batchSize bounds the bytes badger writes for b: every key and value it
-// stores or deletes, each with its overhead, and the transaction's.
-func batchSize(b *storage.Batch) int64 {
+// cost is what writing a batch takes: disk bounds the bytes it adds to
+// badger's logs, tree bounds what it adds to the memtables and tables
+// that badger later flushes and compacts (a value of valueThreshold bytes
+// or more stays in the value log, and only a pointer to it in the tree).
+type cost struct{ disk, tree int64 }
+
+// batchCost bounds what writing b takes: every key and value it stores or
+// deletes, each with its overhead, and the transaction's.
+func batchCost(b *storage.Batch) cost {
 	actor := int64(len(b.Actor))
-	n := int64(txnOverhead)
+	c := cost{disk: txnOverhead, tree: txnOverhead}
 	// A key is written twice when its value goes to the value log: there
 	// and, with a pointer, in the write-ahead log.
-	entry := func(key, value int) { n += 2*(entryOverhead+actor+int64(key)) + int64(value) }
+	entry := func(key, value int) {
+		k := entryOverhead + actor + int64(key)
+		c.disk += 2*k + int64(value)
+		if value < valueThreshold {
+			c.tree += k + int64(value)
+		} else {
+			c.tree += k
+		}
+	}
 	entry(0, 8) // the version
 	for k, v := range b.Puts {
 		entry(len(k), len(v))
@@ -234,7 +248,7 @@ func batchSize(b *storage.Batch) int64 {
 	for _, d := range b.DeadLetters {
 		entry(len(d.Message.ID), len(d.Error)+messageSize(d.Message))
 	}
-	return n
+	return c
 }
 
 // messageSize bounds the length of encodeMessage(m).

@@ -56,12 +56,12 @@ func fillValue(v reflect.Value, n int) bool {
 	return true
 }
 
-// Every field of storage.Batch that holds bytes is counted by batchSize:
-// a field added to Batch and written by add fails here until batchSize
+// Every field of storage.Batch that holds bytes is counted by batchCost:
+// a field added to Batch and written by add fails here until batchCost
 // counts it.
-func TestBatchSizeCountsEveryField(t *testing.T) {
+func TestBatchCostCountsEveryField(t *testing.T) {
 	const n = 10_000
-	base := batchSize(&storage.Batch{})
+	base := batchCost(&storage.Batch{}).disk
 	typ := reflect.TypeFor[storage.Batch]()
 	for i := range typ.NumField() {
 		f := typ.Field(i)
@@ -73,17 +73,17 @@ func TestBatchSizeCountsEveryField(t *testing.T) {
 		if f.Type.Kind() == reflect.Uint64 {
 			continue // Version
 		}
-		if got := batchSize(&b); got < base+n {
-			t.Errorf("Batch.%s holding %d bytes: batchSize %d, want at least %d", f.Name, n, got, base+n)
+		if got := batchCost(&b).disk; got < base+n {
+			t.Errorf("Batch.%s holding %d bytes: batchCost %d, want at least %d", f.Name, n, got, base+n)
 		}
 	}
 }
 
-// batchSize bounds what a commit adds to badger's logs on disk, for a
+// batchCost bounds what a commit adds to badger's logs on disk, for a
 // batch that sets and deletes state, sends, records, sets and cancels
 // reminders and keeps dead letters, with values kept in the tree and in
 // the value log.
-func TestBatchSizeBoundsTheWrite(t *testing.T) {
+func TestBatchCostBoundsTheWrite(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir, DefaultOptions())
 	if err != nil {
@@ -110,10 +110,10 @@ func TestBatchSizeBoundsTheWrite(t *testing.T) {
 		if err := s.Commit(ctx, &b); err != nil {
 			t.Fatalf("values of %d bytes: %v", size, err)
 		}
-		grew, bound := logsOnDisk(t, dir)-before, batchSize(&b)
+		grew, bound := logsOnDisk(t, dir)-before, batchCost(&b).disk
 		t.Logf("values of %d bytes: grew %d, bound %d", size, grew, bound)
 		if grew > bound {
-			t.Errorf("values of %d bytes: the logs grew by %d bytes, batchSize is %d", size, grew, bound)
+			t.Errorf("values of %d bytes: the logs grew by %d bytes, batchCost says %d", size, grew, bound)
 		}
 	}
 }

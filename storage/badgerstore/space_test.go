@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -86,29 +87,35 @@ func TestFullDisk(t *testing.T) {
 // values are random so that badger's compression cannot shrink them.
 func fill(t *testing.T, ctx context.Context, s storage.Store, actor string, version uint64) map[string][]byte {
 	t.Helper()
-	acked, err := fillUntil(ctx, s, actor, version, 256<<10)
+	acked, err := fillUntil(ctx, s, actor, version, mixed(256<<10), 200)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return acked
 }
 
-// fillUntil is fill for any goroutine: it returns its failure. Values are
-// of size bytes, and every fourth one of 1 MiB and more, which badger
-// keeps in its value log.
-func fillUntil(ctx context.Context, s storage.Store, actor string, version uint64, size int) (map[string][]byte, error) {
+// mixed returns the sizes of values of size bytes, every fourth of 1 MiB
+// and more, which badger keeps in its value log.
+func mixed(size int) func(i int) int {
+	return func(i int) int {
+		if i%4 == 3 {
+			return 1<<20 + 1
+		}
+		return size
+	}
+}
+
+// fillUntil is fill for any goroutine: it returns its failure, and fails
+// after limit commits. Value i is of size(i) bytes.
+func fillUntil(ctx context.Context, s storage.Store, actor string, version uint64, size func(i int) int, limit int) (map[string][]byte, error) {
 	acked := make(map[string][]byte)
 	deadline := time.Now().Add(time.Minute)
 	for i := 0; ; i++ {
-		if i == 200 || time.Now().After(deadline) {
-			return acked, fmt.Errorf("%s: %d commits in %v and the 16 MiB disk is not full", actor, i, time.Minute)
-		}
-		n := size
-		if i%4 == 3 {
-			n = 1<<20 + 1
+		if i == limit || time.Now().After(deadline) {
+			return acked, fmt.Errorf("%s: %d commits in %v and the disk is not full", actor, i, time.Minute)
 		}
 		key := fmt.Sprint("k", i)
-		v := value(i, n)
+		v := value(i, size(i))
 		err := s.Commit(ctx, &storage.Batch{Actor: actor, Version: version, Puts: map[string][]byte{key: v}})
 		if errors.Is(err, storage.ErrNoSpace) {
 			return acked, nil
@@ -134,7 +141,7 @@ func TestFullDiskConcurrent(t *testing.T) {
 	for w := range writers {
 		go func() {
 			var err error
-			states[w], err = fillUntil(ctx, s, fmt.Sprint("w/", w), 0, 64<<10)
+			states[w], err = fillUntil(ctx, s, fmt.Sprint("w/", w), 0, mixed(64<<10), 200)
 			errs <- err
 		}()
 	}
@@ -173,4 +180,55 @@ func value(seed, n int) []byte {
 		v[i] = byte(r.Uint32())
 	}
 	return v
+}
+
+// TestFullDiskFlushes fills disks large enough for badger to flush
+// memtables to tables while it fills (a memtable is 16 MiB) and, on the
+// larger one, to compact five of those tables into a level below, then
+// closes (which flushes the last memtable) and reopens. The reserve
+// covers the tables that flushes and compactions write before they
+// delete what they replace.
+func TestFullDiskFlushes(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		disk    int64
+		compact bool
+	}{{"flush", 96 << 20, false}, {"compact", 256 << 20, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			disk := smalldisk.Mount(t, tt.disk)
+			dir := filepath.Join(disk, "db")
+			s := open(t, dir, badgerstore.DefaultOptions())
+			ctx := t.Context()
+			acked, err := fillUntil(ctx, s, "big/1", 0, func(int) int { return 128 << 10 }, 4000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Compactions go on after the refusals: give them time, then
+			// see that one happened.
+			deadline := time.Now().Add(30 * time.Second)
+			for tt.compact && badgerstore.TablesBelowL0(s) == 0 && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if tt.compact && badgerstore.TablesBelowL0(s) == 0 {
+				t.Errorf("no compaction after filling a %d MiB disk with %d values", tt.disk>>20, len(acked))
+			}
+			if err := s.Close(); err != nil {
+				t.Fatalf("Close on a nearly full disk: %v", err)
+			}
+			var tables int
+			if entries, err := os.ReadDir(dir); err == nil {
+				for _, e := range entries {
+					if filepath.Ext(e.Name()) == ".sst" {
+						tables++
+					}
+				}
+			}
+			t.Logf("%d values acknowledged, %d tables", len(acked), tables)
+			if tables < 2 {
+				t.Errorf("%d tables after filling the disk: the flushes this test is for did not happen", tables)
+			}
+			s = open(t, dir, badgerstore.DefaultOptions())
+			checkState(t, ctx, s, "big/1", acked)
+		})
+	}
 }
