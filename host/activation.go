@@ -119,6 +119,11 @@ func (a *activation) Receive(ctx context.Context, m *scheduler.Message) ([]byte,
 	}
 	if err := a.commit(ctx, t, reply.Payload); err != nil {
 		a.discard(ctx) // its memory reflects a turn that did not commit
+		if m.IsTell() && !a.h.closing() {
+			// Still in the outbox: try again, without limit, until the
+			// store takes the write (a full disk recovers by itself).
+			a.h.retryLater(m)
+		}
 		return nil, err
 	}
 	return reply.Payload, nil

@@ -489,7 +489,8 @@ func (h *Host) wakeRetry() {
 }
 
 // retryLater schedules another attempt at a tell whose turn failed because
-// the guest broke, with exponential backoff.
+// the guest broke or the store refused its commit, with exponential
+// backoff.
 func (h *Host) retryLater(m *scheduler.Message) {
 	delay := time.Duration(50<<min(m.Attempt, 10)) * time.Millisecond
 	next := *m

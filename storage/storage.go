@@ -23,6 +23,10 @@ var (
 	ErrVersionConflict = errors.New("storage: version conflict")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("storage: closed")
+	// ErrNoSpace: the disk has too little free space to store a Batch
+	// safely. Nothing of the batch was applied; the same batch may succeed
+	// once space is freed.
+	ErrNoSpace = errors.New("storage: not enough free disk space")
 )
 
 // Snapshot is an actor's committed state.

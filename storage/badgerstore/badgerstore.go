@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,8 +36,9 @@ type Options struct {
 	// beside it. Only benchmarks want it: it shows what group commit saves.
 	NoGroupCommit bool
 	// Logger receives badger's own log lines, at their own level except
-	// that badger's chatty INFO lines are logged at slog.LevelDebug. Nil
-	// discards them.
+	// that badger's chatty INFO lines are logged at slog.LevelDebug, and
+	// the store's own warning when it refuses writes for want of disk
+	// space. Nil discards them.
 	Logger *slog.Logger
 }
 
@@ -52,6 +54,7 @@ const (
 	numMemtables     = 3
 	blockCacheSize   = 16 << 20
 	valueLogFileSize = 64 << 20
+	valueThreshold   = 1 << 20 // values this long go to the value log
 	numCompactors    = 2
 )
 
@@ -62,7 +65,8 @@ const maxGroup = 1024
 // Store is a storage.Store over badger. Open one with Open; it must be
 // closed.
 type Store struct {
-	db *badger.DB
+	db    *badger.DB
+	space *space // only the committer uses it after Open
 
 	// mu is held for reading by every call for its whole duration and for
 	// writing by Close, so Close waits for the calls in flight.
@@ -86,8 +90,21 @@ type request struct {
 	done     chan error // receives the outcome once
 }
 
-// Open opens, or creates, the store kept in dir.
+// Open opens, or creates, the store kept in dir. It fails with
+// storage.ErrNoSpace when the disk lacks the room badger may take to open
+// what dir holds.
 func Open(dir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("badgerstore: open: %w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	space, err := newSpace(dir, log)
+	if err != nil {
+		return nil, err
+	}
 	bopts := badger.DefaultOptions(dir).
 		WithSyncWrites(opts.Sync).
 		WithLogger(newLogger(opts.Logger)).
@@ -97,6 +114,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		WithNumMemtables(numMemtables).
 		WithBlockCacheSize(blockCacheSize).
 		WithValueLogFileSize(valueLogFileSize).
+		WithValueThreshold(valueThreshold).
 		WithNumCompactors(numCompactors)
 	db, err := badger.Open(bopts)
 	if err != nil {
@@ -104,6 +122,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s := &Store{
 		db:       db,
+		space:    space,
 		requests: make(chan *request, maxGroup),
 		stopped:  make(chan struct{}),
 		maxGroup: maxGroup,
@@ -242,7 +261,7 @@ func (s *Store) commitLoop() {
 				break drain
 			}
 		}
-		s.write(group)
+		s.write(s.space.admit(group))
 		clear(group) // let the batches go
 	}
 }

@@ -3,6 +3,7 @@ package badgerstore
 import (
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -123,4 +124,23 @@ func writeRaw(db *badger.DB, b *storage.Batch) error {
 		}
 	}
 	return wb.Flush()
+}
+
+// BenchmarkAdmit measures what the free-space check adds to a group of
+// one turn (see BenchmarkCommit for the whole commit): the batch's size,
+// and a statfs every 100 ms. The admitted bytes are reset so that every
+// batch fits.
+func BenchmarkAdmit(b *testing.B) {
+	s, err := newSpace(b.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &request{batch: turn("bench/1", 1), done: make(chan error, 1)}
+	group := []*request{r}
+	for b.Loop() {
+		s.admitted = 0
+		if len(s.admit(group)) != 1 {
+			b.Fatal(<-r.done)
+		}
+	}
 }

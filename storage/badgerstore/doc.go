@@ -15,6 +15,18 @@
 // does not fit in one badger transaction it is split at batch boundaries;
 // a single batch that does not fit alone gets ErrBatchTooLarge.
 //
+// # A full disk
+//
+// badger writes its logs and tables through memory maps of sparse files,
+// and a write the disk has no block for kills the process (SIGBUS). So the
+// committer admits a batch only if, once it is written, the disk keeps
+// free a reserve for what badger may write on its own: 1.1 times its
+// write-ahead logs and tables (what flushing and compacting them can
+// write before the old files go) plus 2 MiB. A batch that does not fit
+// gets storage.ErrNoSpace and nothing of it is applied; the next one is
+// measured afresh, so writes resume as soon as space is freed. Open
+// refuses, with the same error, a disk without the reserve. See space.go.
+//
 // # Key layout
 //
 // Every badger key starts with one byte that says what it holds:
