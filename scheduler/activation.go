@@ -21,6 +21,11 @@ type activation struct {
 	done    chan struct{} // closed when this activation has deactivated
 
 	actor Actor // set by the goroutine running a; read only by it
+	// mem is the memory a holds, counted in s.mem: its type's reservation,
+	// then what its actor reports. Written by the goroutine running a, or
+	// under s.mu once a has retired; read with a.mu held or by that
+	// goroutine.
+	mem int64
 
 	mu         sync.Mutex
 	queue      []*Message
@@ -131,6 +136,7 @@ func (a *activation) run() (turns int) {
 		}
 		turns++
 		payload, err := a.actor.Receive(ctx, m)
+		a.noteMemory()
 		m.answer(payload, err)
 		if m.timer != nil {
 			a.afterTick(m.timer)
@@ -158,6 +164,7 @@ func (a *activation) activate() bool {
 	a.s.dispatcher.unblock()
 	if err == nil {
 		a.actor = actor
+		a.noteMemory()
 		return true
 	}
 	a.s.cfg.Logger.Warn("activation failed", "actor", a.ref.String(), "err", err)
@@ -179,6 +186,7 @@ func (a *activation) abandon(err error) {
 	}
 	a.mu.Unlock()
 	a.s.mu.Unlock()
+	a.s.mem.Add(-a.mem) // its reservation
 	a.s.addBusy(-1)
 	for _, m := range queued {
 		m.answer(nil, err)
@@ -186,9 +194,22 @@ func (a *activation) abandon(err error) {
 	close(a.done)
 }
 
+// noteMemory counts what a's actor reports holding, if it reports it.
+// Called by the goroutine running a.
+func (a *activation) noteMemory() {
+	r, ok := a.actor.(MemoryReporter)
+	if !ok {
+		return
+	}
+	if n := r.MemoryInUse(); n != a.mem {
+		a.s.mem.Add(n - a.mem)
+		a.mem = n
+	}
+}
+
 // afterIdle retires a when its mailbox ran dry and it asked to go or the
-// scheduler is closing, and otherwise evicts idle activations if the cap
-// was exceeded while they were all busy.
+// scheduler is closing, and otherwise evicts idle activations if turns
+// grew the memory of activations past the budget.
 func (a *activation) afterIdle() {
 	a.mu.Lock()
 	want := a.deactivate
@@ -199,12 +220,7 @@ func (a *activation) afterIdle() {
 		}
 		return
 	}
-	if max := a.s.cfg.MaxActivations; max > 0 {
-		a.s.mu.Lock()
-		over := len(a.s.acts) > max
-		a.s.mu.Unlock()
-		if over {
-			a.s.evictOver()
-		}
+	if b := a.s.cfg.MemoryBudget; b > 0 && a.s.mem.Load() > b {
+		a.s.evictOver()
 	}
 }
