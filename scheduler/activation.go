@@ -122,11 +122,21 @@ func (a *activation) run() (turns int) {
 		}
 	}
 	ctx := context.WithValue(s.ctx, turnKey{}, a)
+	// The last turn's message is answered only once a has taken its next
+	// message or gone idle: a caller that has its reply and sends to a new
+	// actor then finds a evictable, rather than busy and in the way.
+	var last *Message
+	var reply []byte
+	var replyErr error
 	for i := 0; i < s.cfg.Batch; i++ {
 		if s.closed.Load() {
 			a.failQueued(errClosed)
 		}
 		m := a.next()
+		if last != nil {
+			last.answer(reply, replyErr)
+			last = nil
+		}
 		if m == nil {
 			a.afterIdle()
 			return turns
@@ -135,12 +145,15 @@ func (a *activation) run() (turns int) {
 			continue // cancelled or replaced after this tick was queued
 		}
 		turns++
-		payload, err := a.actor.Receive(ctx, m)
+		reply, replyErr = a.actor.Receive(ctx, m)
 		a.noteMemory()
-		m.answer(payload, err)
 		if m.timer != nil {
 			a.afterTick(m.timer)
 		}
+		last = m
+	}
+	if last != nil {
+		last.answer(reply, replyErr)
 	}
 	s.dispatcher.dispatch(a) // more to do: queue again behind the others
 	return turns

@@ -211,6 +211,26 @@ func TestMemoryBudgetRefusesTooLarge(t *testing.T) {
 	assert.Zero(t, w.activations.Load())
 }
 
+// A caller that has its reply finds the activation that answered idle,
+// and so evictable: one client calling one new actor after another under
+// the tightest bounds is never refused.
+func TestRepliedActivationIsEvictable(t *testing.T) {
+	for name, d := range dispatches {
+		t.Run(name, func(t *testing.T) {
+			w := newMemWorld(t, 100, 100, d, echo)
+			for i := 0; i < 2_000; i++ {
+				_, err := ask(t, w.s, ref(strconv.Itoa(i)), "")
+				require.NoError(t, err, "ask %d", i)
+			}
+			l := newLiveWorld(t, 1, d, echo)
+			for i := 0; i < 2_000; i++ {
+				_, err := ask(t, l.s, ref(strconv.Itoa(i)), "")
+				require.NoError(t, err, "ask %d", i)
+			}
+		})
+	}
+}
+
 // With no cap given, the scheduler caps activations at
 // DefaultMaxActivations.
 func TestDefaultMaxActivations(t *testing.T) {
