@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -168,4 +169,50 @@ func TestManyIDsStayWithinBounds(t *testing.T) {
 			assert.LessOrEqual(t, len(h.Activations()), slots)
 		})
 	}
+}
+
+// A tell retried after its turn failed, that finds every activation busy,
+// waits for room and is retried again, until it runs out of attempts and
+// becomes a dead letter, instead of being left in the outbox until the
+// next start.
+func TestRetriedTellWaitsForRoom(t *testing.T) {
+	store := &gatedStore{Store: memstore.New(), open: make(chan struct{})}
+	var opened sync.Once
+	openGate := func() { opened.Do(func() { close(store.open) }) }
+	h := limitedHost(t, store, 1, -1)
+	t.Cleanup(openGate)
+	ctx := context.Background()
+	require.NoError(t, h.Deploy(ctx, host.TypeConfig{Name: "hostile-c", Module: testwasm.C(t, "hostile"), Source: "hostile-c.wasm"}))
+
+	require.NoError(t, h.Tell(ctx, abi.Ref{Type: "hostile-c", ID: "x"}, "unreachable", nil))
+	// counter/busy takes the only slot as soon as hostile-c/x is idle
+	// after its first attempt, and holds it in its commit.
+	busy := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			_, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: "busy"}, "add", cborOf(t, M{"n": 1}))
+			if !errors.Is(err, abi.ErrUnavailable) || i == 10_000 {
+				busy <- err
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	require.Eventually(t, func() bool { return store.waiting.Load() == 1 }, 10*time.Second, time.Millisecond)
+	list, err := h.DeadLetters(ctx)
+	require.NoError(t, err)
+	require.Empty(t, list, "hostile-c/x has attempts left, which find no room")
+	time.Sleep(300 * time.Millisecond) // the retry, due after 100ms, finds no room
+	openGate()
+	require.NoError(t, <-busy)
+
+	require.Eventually(t, func() bool {
+		list, err := h.DeadLetters(ctx)
+		require.NoError(t, err)
+		return len(list) == 1
+	}, 20*time.Second, 10*time.Millisecond)
+	list, err = h.DeadLetters(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, list[0].Attempts)
+	assert.Contains(t, list[0].Error, "trapped")
 }

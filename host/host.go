@@ -488,9 +488,16 @@ func (h *Host) wakeRetry() {
 // retryLater schedules another attempt at a tell whose turn failed because
 // the guest broke, with exponential backoff.
 func (h *Host) retryLater(m *scheduler.Message) {
-	delay := time.Duration(50<<min(m.Attempt, 10)) * time.Millisecond
 	next := *m
 	next.Attempt++
+	h.tellAfter(&next, time.Duration(50<<min(m.Attempt, 10))*time.Millisecond)
+}
+
+// tellAfter sends m again after delay. When it finds no room (its mailbox
+// full, or busy activations leaving none for it) it waits as long again
+// and retries, rather than leave the message in the outbox until the next
+// start.
+func (h *Host) tellAfter(m *scheduler.Message, delay time.Duration) {
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
@@ -499,8 +506,13 @@ func (h *Host) retryLater(m *scheduler.Message) {
 		case <-h.stop:
 			return // still in the outbox: redelivered after restart
 		}
-		if err := h.sched.Tell(context.Background(), &next); err != nil {
-			h.log.Warn("retrying a tell", "id", next.ID, "target", next.Target.String(), "err", err)
+		err := h.sched.Tell(context.Background(), m)
+		switch {
+		case err == nil:
+		case (errors.Is(err, abi.ErrMailboxFull) || errors.Is(err, abi.ErrUnavailable)) && !h.closing():
+			h.tellAfter(m, delay)
+		default:
+			h.log.Warn("retrying a tell", "id", m.ID, "target", m.Target.String(), "err", err)
 		}
 	}()
 }
