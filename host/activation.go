@@ -419,7 +419,18 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		e := asABIError(err)
 		return abi.NewError(e.Code, "activating "+a.ref.String()+": "+e.Message)
 	}
+	d.v.startSize.Store(inst.memorySize())
 	return nil
+}
+
+// MemoryInUse returns the bytes of the instance's linear memory, for the
+// scheduler's guest memory budget. Without an instance (the guest broke)
+// it returns what the next one, built at the next turn, will reserve.
+func (a *activation) MemoryInUse() int64 {
+	if a.inst != nil {
+		return a.inst.memorySize()
+	}
+	return a.typ.current().v.startSize.Load()
 }
 
 func (a *activation) discard(ctx context.Context) {

@@ -37,6 +37,11 @@
 //
 // Config.Clock drives timers, reminders, idle collection and the guests'
 // wall clock; tests pass a scheduler.ManualClock to move time by hand.
-// Config.MaxActivations caps the live activations of the whole host, with
-// least-recently-used eviction of idle ones.
+// Config.MaxActivations caps the live activations of the whole host
+// (scheduler.DefaultMaxActivations unless set), and Config.MaxGuestMemory
+// bounds the linear memory their guests hold together (by default
+// DefaultGuestMemoryPercent of the machine's memory): a new activation
+// reserves its type's memory before it is instantiated, least recently
+// used idle activations are evicted to make room, and when busy ones leave
+// none the new activation is refused with unavailable.
 package host

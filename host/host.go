@@ -51,7 +51,9 @@ type Config struct {
 	Clock scheduler.Clock
 	// MaxActivations caps the live activations of the whole host; the
 	// least recently used idle activation is deactivated to make room for
-	// a new one (0: no cap). See scheduler.Config.MaxActivations.
+	// a new one, and a new one is refused with unavailable when all are
+	// busy (0: scheduler.DefaultMaxActivations; negative: no cap). See
+	// scheduler.Config.MaxActivations.
 	MaxActivations int
 	// MaxDeadLetters and MaxDeadLetterBytes cap the dead letters kept
 	// (0: DefaultMaxDeadLetters, DefaultMaxDeadLetterBytes). When a new
@@ -59,6 +61,16 @@ type Config struct {
 	// storage.DeadLetterCap.
 	MaxDeadLetters     int
 	MaxDeadLetterBytes int64
+	// MaxGuestMemory bounds the linear memory of all guests together, in
+	// bytes: a new activation reserves its type's memory first, least
+	// recently used idle activations are deactivated to make room, and a
+	// new activation is refused with unavailable when busy ones hold the
+	// budget. 0: GuestMemoryPercent of the machine's memory (its cgroup's
+	// limit in a container); negative: no budget.
+	MaxGuestMemory int64
+	// GuestMemoryPercent is the budget, in percent of the machine's
+	// memory, when MaxGuestMemory is 0 (0: DefaultGuestMemoryPercent).
+	GuestMemoryPercent int
 }
 
 // Defaults of the dead letter cap.
@@ -139,6 +151,7 @@ func (t *actorType) current() *deployment { return t.cur.Load() }
 type Host struct {
 	store     storage.Store
 	retention time.Duration
+	budget    int64 // of guest memory; 0: none
 	cache     wazero.CompilationCache
 	log       *slog.Logger
 	sched     *scheduler.Scheduler
@@ -174,8 +187,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = scheduler.RealClock
 	}
-	if cfg.MaxActivations < 0 {
-		return nil, errors.New("host: Config.MaxActivations must not be negative")
+	if cfg.GuestMemoryPercent < 0 || cfg.GuestMemoryPercent > 100 {
+		return nil, fmt.Errorf("host: Config.GuestMemoryPercent is %d; give a percentage from 1 to 100, or 0 for the default of %d",
+			cfg.GuestMemoryPercent, DefaultGuestMemoryPercent)
 	}
 	if cfg.MaxDeadLetters < 0 || cfg.MaxDeadLetterBytes < 0 {
 		return nil, errors.New("host: Config.MaxDeadLetters and MaxDeadLetterBytes must not be negative")
@@ -186,6 +200,8 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.MaxDeadLetterBytes == 0 {
 		cfg.MaxDeadLetterBytes = DefaultMaxDeadLetterBytes
 	}
+	budget, from := guestMemoryBudget(cfg, machineMemory)
+	cfg.Logger.Info("guest memory budget", "bytes", budget, "from", from)
 	h := &Host{
 		store:     cfg.Store,
 		retention: cfg.RecordRetention,
@@ -197,6 +213,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		watchdog:  newWatchdog(10 * time.Millisecond),
 		clock:     cfg.Clock,
 		dead:      deadLetters{limit: storage.DeadLetterCap{Count: cfg.MaxDeadLetters, Bytes: cfg.MaxDeadLetterBytes}},
+		budget:    budget,
 	}
 	h.rem = newReminders(h, cfg.Clock)
 	if cfg.CacheDir != "" {
@@ -215,6 +232,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		SweepInterval:  cfg.SweepInterval,
 		Clock:          cfg.Clock,
 		MaxActivations: cfg.MaxActivations,
+		MemoryBudget:   budget,
 		NewID:          h.ids.next,
 		Logger:         cfg.Logger,
 	})
@@ -310,6 +328,11 @@ func (h *Host) Types() []TypeInfo {
 
 // Activations lists the live activations.
 func (h *Host) Activations() []abi.Ref { return h.sched.Activations() }
+
+// GuestMemory returns the bytes of linear memory the live activations'
+// guests hold (or have reserved before instantiating), and the budget they
+// are held to (0: none).
+func (h *Host) GuestMemory() (inUse, budget int64) { return h.sched.MemoryInUse(), h.budget }
 
 // RunUntilIdle runs the turns waiting for an activation until none waits,
 // on the calling goroutine, and returns how many ran; it is how a host with
@@ -492,9 +515,16 @@ func (h *Host) wakeRetry() {
 // the guest broke or the store refused its commit, with exponential
 // backoff.
 func (h *Host) retryLater(m *scheduler.Message) {
-	delay := time.Duration(50<<min(m.Attempt, 10)) * time.Millisecond
 	next := *m
 	next.Attempt++
+	h.tellAfter(&next, time.Duration(50<<min(m.Attempt, 10))*time.Millisecond)
+}
+
+// tellAfter sends m again after delay. When it finds no room (its mailbox
+// full, or busy activations leaving none for it) it waits as long again
+// and retries, rather than leave the message in the outbox until the next
+// start.
+func (h *Host) tellAfter(m *scheduler.Message, delay time.Duration) {
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
@@ -503,8 +533,13 @@ func (h *Host) retryLater(m *scheduler.Message) {
 		case <-h.stop:
 			return // still in the outbox: redelivered after restart
 		}
-		if err := h.sched.Tell(context.Background(), &next); err != nil {
-			h.log.Warn("retrying a tell", "id", next.ID, "target", next.Target.String(), "err", err)
+		err := h.sched.Tell(context.Background(), m)
+		switch {
+		case err == nil:
+		case (errors.Is(err, abi.ErrMailboxFull) || errors.Is(err, abi.ErrUnavailable)) && !h.closing():
+			h.tellAfter(m, delay)
+		default:
+			h.log.Warn("retrying a tell", "id", m.ID, "target", m.Target.String(), "err", err)
 		}
 	}()
 }
@@ -580,6 +615,9 @@ func (h *Host) Close(ctx context.Context) error {
 	return err
 }
 
+// The host's activations report their guest memory to the scheduler.
+var _ scheduler.MemoryReporter = (*activation)(nil)
+
 // activator creates activations for the scheduler.
 type activator Host
 
@@ -588,8 +626,8 @@ func (ac *activator) TypeOptions(typ string) (scheduler.TypeOptions, error) {
 	if !ok {
 		return scheduler.TypeOptions{}, abi.NewError(abi.CodeUnknownType, "no actor type "+strconv.Quote(typ))
 	}
-	cfg := t.current().cfg
-	return scheduler.TypeOptions{Mailbox: cfg.Mailbox, IdleTimeout: cfg.IdleTimeout}, nil
+	d := t.current()
+	return scheduler.TypeOptions{Mailbox: d.cfg.Mailbox, IdleTimeout: d.cfg.IdleTimeout, Memory: d.v.startSize.Load()}, nil
 }
 
 func (ac *activator) Activate(ctx context.Context, ref abi.Ref) (scheduler.Actor, error) {

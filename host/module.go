@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -113,6 +114,11 @@ type moduleVersion struct {
 	startLimit time.Duration
 	walltime   func() time.Time // the guests' wall clock; nil: the system's
 	wasi       wasiGrants       // environment and folders granted beyond clocks and random
+	// startSize is the linear memory, in bytes, the latest instance had
+	// once started (after _initialize and the activate hook): what a new
+	// activation reserves against the guest memory budget before it is
+	// instantiated.
+	startSize atomic.Int64
 
 	mu      sync.Mutex
 	users   int  // live instances
@@ -197,6 +203,7 @@ func (v *moduleVersion) probe(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer inst.close(ctx)
+	v.startSize.Store(inst.memorySize())
 	callCtx, cancel := v.startContext(ctx)
 	defer cancel()
 	got, err := inst.abiVersion(callCtx)
@@ -302,6 +309,9 @@ func (i *instance) abiVersion(ctx context.Context) (int, error) {
 	}
 	return int(int32(res[0])), nil
 }
+
+// memorySize returns the size of the instance's linear memory in bytes.
+func (i *instance) memorySize() int64 { return int64(i.mod.Memory().Size()) }
 
 func (i *instance) close(ctx context.Context) {
 	_ = i.mod.Close(ctx)

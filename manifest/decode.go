@@ -250,7 +250,9 @@ func (d *decoder) decode(data []byte) *Manifest {
 			Sync:                 DefaultStorageSync,
 			IdempotencyRetention: DefaultIdempotencyRetention,
 		},
-		DeadLetters: DeadLetters{MaxCount: DefaultDeadLetterCount, MaxBytes: DefaultDeadLetterBytes},
+		DeadLetters:    DeadLetters{MaxCount: DefaultDeadLetterCount, MaxBytes: DefaultDeadLetterBytes},
+		MaxActivations: DefaultMaxActivations,
+		MaxGuestMemory: GuestMemory{Percent: DefaultGuestMemoryPercent},
 	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
@@ -725,15 +727,17 @@ func (d *decoder) top(body ast.Node, m *Manifest) {
 		case "storage":
 			d.storage(v, p, &m.Storage)
 		case "max_activations":
-			if n, site, ok := d.integer(v, p, "a whole number of activations, 0 for no cap"); ok {
-				if n < 0 || n > MaxMaxActivations {
-					d.errAt(site, p, "max_activations must be from 0 (no cap) to %d, got %d", MaxMaxActivations, n)
+			if n, site, ok := d.integer(v, p, "a whole number of activations"); ok {
+				if n < 1 || n > MaxMaxActivations {
+					d.errAt(site, p, "max_activations must be from 1 to %d, got %d; for no practical cap give a large number: max_guest_memory still bounds memory", MaxMaxActivations, n)
 				} else {
 					m.MaxActivations = int(n)
 				}
 			}
 		case "dead_letters":
 			d.deadLetters(v, p, &m.DeadLetters)
+		case "max_guest_memory":
+			d.guestMemory(v, p, &m.MaxGuestMemory)
 		case "actors":
 			d.actors(v, p, m)
 		}

@@ -48,6 +48,12 @@ const (
 	// DefaultDeadLetterBytes is how many bytes of dead letters are kept at
 	// most.
 	DefaultDeadLetterBytes Size = 64 * MiB
+	// DefaultMaxActivations caps the live activations of all types
+	// together.
+	DefaultMaxActivations = 10_000
+	// DefaultGuestMemoryPercent is the guest memory budget, in percent of
+	// the machine's memory (its cgroup's limit in a container).
+	DefaultGuestMemoryPercent = 25
 )
 
 // Bounds enforced by [Parse].
@@ -58,6 +64,10 @@ const (
 	MaxMailbox = 1_000_000
 	// MaxMaxActivations is the largest value of max_activations.
 	MaxMaxActivations = 100_000_000
+	// MinGuestMemory and MaxGuestMemoryLimit bound max_guest_memory given
+	// as a size.
+	MinGuestMemory      Size = 1 * MiB
+	MaxGuestMemoryLimit Size = 1 << 46
 	// MaxBodyLimit is the largest value of http.max_body.
 	MaxBodyLimit Size = 1 * GiB
 	// MaxMessageLimit is the largest value of max_message.
@@ -99,10 +109,15 @@ type Manifest struct {
 	Storage Storage `yaml:"storage"`
 	// MaxActivations caps the live activations of all types together:
 	// making room for a new one deactivates the least recently used idle
-	// activation. 0, the default, means no cap.
+	// activation, and a new one is refused when all are busy. Default
+	// [DefaultMaxActivations].
 	MaxActivations int `yaml:"max_activations"`
 	// DeadLetters caps the tells kept after they failed for good.
 	DeadLetters DeadLetters `yaml:"dead_letters"`
+	// MaxGuestMemory bounds the linear memory the guests of all live
+	// activations hold together, as a size or a percentage of the
+	// machine's memory. Default [DefaultGuestMemoryPercent] percent.
+	MaxGuestMemory GuestMemory `yaml:"max_guest_memory"`
 	// Actors lists the actor types, in manifest order. Type names are
 	// unique.
 	Actors []Actor `yaml:"actors"`

@@ -77,6 +77,7 @@ max_activations: 5000
 dead_letters:
   max_count: 100
   max_bytes: 2MiB
+max_guest_memory: 2GiB
 actors:
   - type: counter
     module: wasm/counter.wasm
@@ -97,6 +98,7 @@ actors:
 		Storage:        manifest.Storage{Kind: manifest.StorageBadger, Path: filepath.Join(dir, "state", "db"), Sync: false, IdempotencyRetention: manifest.DefaultIdempotencyRetention},
 		MaxActivations: 5000,
 		DeadLetters:    manifest.DeadLetters{MaxCount: 100, MaxBytes: 2 << 20},
+		MaxGuestMemory: manifest.GuestMemory{Bytes: 2 << 30},
 		Actors: []manifest.Actor{
 			{
 				Type:        "counter",
@@ -155,6 +157,9 @@ func TestParseDefaults(t *testing.T) {
 		AskTimeout:  manifest.DefaultAskTimeout,
 	}}, m.Actors)
 	assert.Equal(t, manifest.DeadLetters{MaxCount: manifest.DefaultDeadLetterCount, MaxBytes: manifest.DefaultDeadLetterBytes}, m.DeadLetters)
+	assert.Equal(t, manifest.DefaultMaxActivations, m.MaxActivations)
+	assert.Equal(t, manifest.GuestMemory{Percent: manifest.DefaultGuestMemoryPercent}, m.MaxGuestMemory)
+	assert.Equal(t, "25%", m.MaxGuestMemory.String())
 
 	// Empty sections (every key commented out) also mean the defaults.
 	m2, err := parse(t, dir, "version: 1\nhttp:\nstorage: # nothing\ndead_letters:\nactors:\n  - type: counter\n    module: wasm/counter.wasm\n")
@@ -325,12 +330,18 @@ func TestParseErrors(t *testing.T) {
 		{"version float", "version: 1.0\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{1, 10, "version", "want the integer 1, got the number 1.0"}}},
 		{"version null", "version:\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{1, 9, "version", "no value; want the integer 1: set one or remove the key"}}},
 
-		{"unknown top-level", "version: 1\nfoo: 1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "foo", `unknown field "foo"; the fields at the top level are version, http, storage, max_activations, dead_letters, actors`}}},
 		{"dead_letters max_count 0", "version: 1\ndead_letters: {max_count: 0}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 27, "dead_letters.max_count", "max_count must be from 1 to 10000000, got 0"}}},
 		{"dead_letters max_bytes small", "version: 1\ndead_letters:\n  max_bytes: 1KiB\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{3, 14, "dead_letters.max_bytes", "64KiB"}}},
 		{"dead_letters unknown", "version: 1\ndead_letters: {max: 5}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 16, "dead_letters.max", "max_count, max_bytes"}}},
-		{"max_activations negative", "version: 1\nmax_activations: -1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "max_activations must be from 0 (no cap) to 100000000, got -1"}}},
-		{"max_activations text", "version: 1\nmax_activations: lots\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "want a whole number of activations, 0 for no cap"}}},
+		{"unknown top-level", "version: 1\nfoo: 1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "foo", `unknown field "foo"; the fields at the top level are version, http, storage, max_activations, dead_letters, max_guest_memory, actors`}}},
+		{"max_activations negative", "version: 1\nmax_activations: -1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "max_activations must be from 1 to 100000000, got -1"}}},
+		{"max_activations zero", "version: 1\nmax_activations: 0\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "max_activations must be from 1 to 100000000, got 0; for no practical cap give a large number"}}},
+		{"max_activations text", "version: 1\nmax_activations: lots\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "want a whole number of activations"}}},
+		{"max_guest_memory 0%", "version: 1\nmax_guest_memory: 0%\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 19, "max_guest_memory", `"0%" is not a whole percentage from 1% to 100%; write e.g. 25%, or a size such as 2GiB`}}},
+		{"max_guest_memory 150%", "version: 1\nmax_guest_memory: 150%\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 19, "max_guest_memory", `"150%" is not a whole percentage`}}},
+		{"max_guest_memory 12.5%", "version: 1\nmax_guest_memory: 12.5%\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 19, "max_guest_memory", `"12.5%" is not a whole percentage`}}},
+		{"max_guest_memory bytes by mistake", "version: 1\nmax_guest_memory: 512\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 19, "max_guest_memory", "512 bytes is too small; the minimum is 1MiB"}}},
+		{"max_guest_memory text", "version: 1\nmax_guest_memory: lots\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 19, "max_guest_memory", `"lots" is not a size`}}},
 		{"misplaced field", "version: 1\nmailbox: 1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "mailbox", `unknown field "mailbox" at the top level (mailbox belongs in an actors entry: move it there)`}}},
 		{"camel case", actor("maxMemory: 32MiB"), []want{{5, 5, "actors[0].maxMemory", `unknown field "maxMemory" (did you mean "max_memory"?)`}}},
 		{"prefix", actor("idle: 5m"), []want{{5, 5, "actors[0].idle", `unknown field "idle" (did you mean "idle_timeout"?)`}}},
@@ -699,4 +710,20 @@ actors:
 	doc, rerr := os.ReadFile("../docs/manifest.md")
 	require.NoError(t, rerr)
 	assert.Contains(t, string(doc), "```\n"+got+"\n```", "update the example in docs/manifest.md to:\n%s", got)
+}
+
+func TestParseGuestMemory(t *testing.T) {
+	dir := fixture(t)
+	for src, want := range map[string]manifest.GuestMemory{
+		"50%":       {Percent: 50},
+		"100%":      {Percent: 100},
+		"1%":        {Percent: 1},
+		"512MiB":    {Bytes: 512 << 20},
+		"1048576":   {Bytes: 1 << 20},
+		"\"2 GiB\"": {Bytes: 2 << 30},
+	} {
+		m, err := parse(t, dir, "version: 1\nmax_guest_memory: "+src+"\nactors: [{type: a, module: wasm/counter.wasm}]\n")
+		require.NoError(t, err, src)
+		assert.Equal(t, want, m.MaxGuestMemory, src)
+	}
 }

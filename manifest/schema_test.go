@@ -124,7 +124,8 @@ func TestSchemaDefaults(t *testing.T) {
 		"actor.idle_timeout":            DefaultIdleTimeout.String(),
 		"actor.ask_timeout":             DefaultAskTimeout.String(),
 		"storage.idempotency_retention": DefaultIdempotencyRetention.String(),
-		"top.max_activations":           "0s", // "0" reads as a duration here
+		"top.max_activations":           fmt.Sprint(DefaultMaxActivations),
+		"top.max_guest_memory":          GuestMemory{Percent: DefaultGuestMemoryPercent}.String(),
 		"dir.mode":                      string(DefaultDirMode),
 		"dead.max_count":                fmt.Sprint(DefaultDeadLetterCount),
 		"dead.max_bytes":                DefaultDeadLetterBytes.String(),

@@ -21,6 +21,11 @@ type activation struct {
 	done    chan struct{} // closed when this activation has deactivated
 
 	actor Actor // set by the goroutine running a; read only by it
+	// mem is the memory a holds, counted in s.mem: its type's reservation,
+	// then what its actor reports. Written by the goroutine running a, or
+	// under s.mu once a has retired; read with a.mu held or by that
+	// goroutine.
+	mem int64
 
 	mu         sync.Mutex
 	queue      []*Message
@@ -117,11 +122,21 @@ func (a *activation) run() (turns int) {
 		}
 	}
 	ctx := context.WithValue(s.ctx, turnKey{}, a)
+	// The last turn's message is answered only once a has taken its next
+	// message or gone idle: a caller that has its reply and sends to a new
+	// actor then finds a evictable, rather than busy and in the way.
+	var last *Message
+	var reply []byte
+	var replyErr error
 	for i := 0; i < s.cfg.Batch; i++ {
 		if s.closed.Load() {
 			a.failQueued(errClosed)
 		}
 		m := a.next()
+		if last != nil {
+			last.answer(reply, replyErr)
+			last = nil
+		}
 		if m == nil {
 			a.afterIdle()
 			return turns
@@ -130,11 +145,15 @@ func (a *activation) run() (turns int) {
 			continue // cancelled or replaced after this tick was queued
 		}
 		turns++
-		payload, err := a.actor.Receive(ctx, m)
-		m.answer(payload, err)
+		reply, replyErr = a.actor.Receive(ctx, m)
+		a.noteMemory()
 		if m.timer != nil {
 			a.afterTick(m.timer)
 		}
+		last = m
+	}
+	if last != nil {
+		last.answer(reply, replyErr)
 	}
 	s.dispatcher.dispatch(a) // more to do: queue again behind the others
 	return turns
@@ -158,6 +177,7 @@ func (a *activation) activate() bool {
 	a.s.dispatcher.unblock()
 	if err == nil {
 		a.actor = actor
+		a.noteMemory()
 		return true
 	}
 	a.s.cfg.Logger.Warn("activation failed", "actor", a.ref.String(), "err", err)
@@ -179,6 +199,7 @@ func (a *activation) abandon(err error) {
 	}
 	a.mu.Unlock()
 	a.s.mu.Unlock()
+	a.s.mem.Add(-a.mem) // its reservation
 	a.s.addBusy(-1)
 	for _, m := range queued {
 		m.answer(nil, err)
@@ -186,9 +207,22 @@ func (a *activation) abandon(err error) {
 	close(a.done)
 }
 
+// noteMemory counts what a's actor reports holding, if it reports it.
+// Called by the goroutine running a.
+func (a *activation) noteMemory() {
+	r, ok := a.actor.(MemoryReporter)
+	if !ok {
+		return
+	}
+	if n := r.MemoryInUse(); n != a.mem {
+		a.s.mem.Add(n - a.mem)
+		a.mem = n
+	}
+}
+
 // afterIdle retires a when its mailbox ran dry and it asked to go or the
-// scheduler is closing, and otherwise evicts idle activations if the cap
-// was exceeded while they were all busy.
+// scheduler is closing, and otherwise evicts idle activations if turns
+// grew the memory of activations past the budget.
 func (a *activation) afterIdle() {
 	a.mu.Lock()
 	want := a.deactivate
@@ -199,12 +233,7 @@ func (a *activation) afterIdle() {
 		}
 		return
 	}
-	if max := a.s.cfg.MaxActivations; max > 0 {
-		a.s.mu.Lock()
-		over := len(a.s.acts) > max
-		a.s.mu.Unlock()
-		if over {
-			a.s.evictOver()
-		}
+	if b := a.s.cfg.MemoryBudget; b > 0 && a.s.mem.Load() > b {
+		a.s.evictOver()
 	}
 }

@@ -27,8 +27,13 @@
 // stack. Together with a ManualClock, a test replays the same turns in the
 // same order every time.
 //
-// Config.MaxActivations caps the live activations: making room for a new
-// one deactivates the least recently used idle activation, found in O(1)
-// on a list of idle activations. An activation with queued messages or a
-// turn in progress is never evicted.
+// Config.MaxActivations caps the live activations (DefaultMaxActivations
+// unless set), and Config.MemoryBudget bounds the bytes they hold: each
+// type reserves what a new activation needs (TypeOptions.Memory) before
+// it is activated, and an Actor that is a MemoryReporter reports what it
+// holds after each turn. Making room for a new activation deactivates the
+// least recently used idle activations, found in O(1) on a list of idle
+// activations. An activation with queued messages or a turn in progress
+// is never evicted: when busy activations leave no room, the new one is
+// refused at once with abi.ErrUnavailable rather than queued.
 package scheduler

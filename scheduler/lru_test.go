@@ -112,8 +112,8 @@ func TestEvictionOrder(t *testing.T) {
 }
 
 // An activation running a turn, or with messages waiting, is never
-// evicted; the cap is exceeded while every activation is busy, and
-// restored once they are idle.
+// evicted; while every activation is busy a new one is refused with
+// unavailable at once, and gets in once one is idle again.
 func TestEvictionSparesBusyActivations(t *testing.T) {
 	release := make(chan struct{})
 	var entered sync.WaitGroup
@@ -146,17 +146,29 @@ func TestEvictionSparesBusyActivations(t *testing.T) {
 	assert.Equal(t, []string{"x", "y"}, l.evicted)
 	l.order.Unlock()
 
-	// With every activation busy, a new one goes over the cap...
 	_, err := l.s.Ask(ctx, &Message{Target: ref("z"), Method: "m"}) // z stays idle, so it is evicted for busy3
 	require.NoError(t, err)
 	block("busy3")
 	require.Eventually(t, func() bool { return l.deactivated.Load() == 3 }, 5*time.Second, time.Millisecond)
-	block("busy4")
-	assert.Len(t, l.s.Activations(), 4, "every activation is busy: the cap gives way")
-	assert.EqualValues(t, 3, l.deactivated.Load())
 
-	// ...and comes back under it when they are idle again.
+	// With every activation busy, a new one is refused rather than queued
+	// or let over the cap, by Ask and Tell alike.
+	askCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err = l.s.Ask(askCtx, &Message{Target: ref("late"), Method: "m"})
+	require.ErrorIs(t, err, abi.ErrUnavailable)
+	assert.NoError(t, askCtx.Err(), "refused at once, not after waiting")
+	assert.Contains(t, err.Error(), "the 3 live activations allowed are all busy")
+	require.ErrorIs(t, l.s.Tell(ctx, &Message{Target: ref("late"), Method: "m"}), abi.ErrUnavailable)
+	assert.Len(t, l.s.Activations(), 3)
+	assert.EqualValues(t, 3, l.live.Load())
+	assert.EqualValues(t, 3, l.deactivated.Load(), "no busy activation was evicted")
+
+	// Once they are idle, the newcomer gets in.
 	close(release)
-	require.Eventually(t, func() bool { return len(l.s.Activations()) == 3 }, 5*time.Second, time.Millisecond)
-	require.Eventually(t, func() bool { return l.live.Load() == 3 }, 5*time.Second, time.Millisecond)
+	l.s.RunUntilIdle()
+	_, err = l.s.Ask(ctx, &Message{Target: ref("late"), Method: "m"})
+	require.NoError(t, err)
+	assert.Len(t, l.s.Activations(), 3)
+	assert.LessOrEqual(t, l.peak.Load(), int64(3))
 }

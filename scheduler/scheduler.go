@@ -74,6 +74,12 @@ type TypeOptions struct {
 	// IdleTimeout deactivates an activation that has had no message for this
 	// long (default 5 minutes).
 	IdleTimeout time.Duration
+	// Memory is the bytes a new activation of the type is expected to take
+	// (0: none). It is reserved against Config.MemoryBudget before the
+	// Activator is called, so that the budget is checked before the memory
+	// is allocated; an Actor that is a MemoryReporter then reports what it
+	// really holds.
+	Memory int64
 }
 
 // Defaults for TypeOptions fields left zero.
@@ -81,6 +87,21 @@ const (
 	DefaultMailbox     = 1024
 	DefaultIdleTimeout = 5 * time.Minute
 )
+
+// DefaultMaxActivations is the cap on live activations when
+// Config.MaxActivations is zero: enough for a busy node, small enough that
+// what each activation costs beyond its memory (its table entry, loaded
+// state, timers, the idle sweep's visit) stays bounded.
+const DefaultMaxActivations = 10_000
+
+// MemoryReporter is implemented by an Actor that can say how many bytes it
+// holds (a WebAssembly instance: its linear memory). The scheduler asks
+// after the activation is created and after each turn, from the goroutine
+// running the activation, and counts the answer against
+// Config.MemoryBudget in place of TypeOptions.Memory.
+type MemoryReporter interface {
+	MemoryInUse() int64
+}
 
 // Activator creates activations; the host implements it.
 type Activator interface {
@@ -109,12 +130,20 @@ type Config struct {
 	Clock Clock
 	// Now is the clock of idle collection (default Clock.Now).
 	Now func() time.Time
-	// MaxActivations caps the live activations (0: no cap). Creating one
-	// more first deactivates the least recently used idle activation; an
-	// activation with queued messages or a turn in progress is never
-	// evicted, so when every activation is busy the cap is exceeded until
-	// some become idle.
+	// MaxActivations caps the live activations (0: DefaultMaxActivations;
+	// negative: no cap). Creating one more first deactivates the least
+	// recently used idle activation; an activation with queued messages or
+	// a turn in progress is never evicted, so when every activation is
+	// busy the new one is refused with abi.ErrUnavailable.
 	MaxActivations int
+	// MemoryBudget bounds the bytes held by all live activations together
+	// (0 or negative: no budget), as TypeOptions.Memory reserves them and
+	// MemoryReporter reports them. A new activation that does not fit
+	// first deactivates least recently used idle activations, and is
+	// refused with abi.ErrUnavailable when busy ones hold too much. An
+	// activation that grows past the budget during a turn makes idle ones
+	// go once it is idle itself.
+	MemoryBudget int64
 	// NewID makes the ids of timer ticks (default: a counter).
 	NewID  func() string
 	Logger *slog.Logger
@@ -140,11 +169,19 @@ type Scheduler struct {
 	waitMu sync.Mutex
 	waits  map[abi.Ref]abi.Ref // activation -> actor its current turn is asking
 
-	// lru lists the idle activations, most recently used first. Lock
-	// order: s.mu, then a.mu, then lruMu; never a.mu under lruMu.
+	// mem is the memory the live activations hold, reserved or reported,
+	// plus that of activations that retired on their own and have not
+	// yet deactivated (see evictLocked).
+	mem atomic.Int64
+
+	// lru lists the idle activations, most recently used first, with
+	// their number and memory. Lock order: s.mu, then a.mu, then lruMu;
+	// never a.mu under lruMu.
 	lruMu   sync.Mutex
 	lruHead *activation
 	lruTail *activation
+	idle    int
+	idleMem int64
 
 	tickIDs atomic.Uint64 // for the default NewID
 
@@ -170,6 +207,9 @@ func New(cfg Config) *Scheduler {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxActivations == 0 {
+		cfg.MaxActivations = DefaultMaxActivations
 	}
 	s := &Scheduler{
 		cfg:       cfg,
@@ -367,7 +407,12 @@ func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 		s.mu.Unlock()
 		return nil, err
 	}
-	evicted := s.evictLocked(s.cfg.MaxActivations - 1)
+	evicted, err := s.makeRoomLocked(ref, opts.Memory)
+	if err != nil {
+		s.mu.Unlock()
+		s.finishLater(evicted)
+		return nil, err
+	}
 	if len(evicted) > 0 && s.cfg.Dispatch.Deterministic {
 		// Finish them before ref exists, on this goroutine: a
 		// deactivation hook that asks ref then creates it afresh rather
@@ -396,27 +441,94 @@ func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 	for _, e := range evicted {
 		a.evicted = append(a.evicted, e.done)
 	}
+	a.mem = max(opts.Memory, 0)
+	s.mem.Add(a.mem)
 	s.acts[ref] = a
 	s.mu.Unlock()
 	s.finishLater(evicted)
 	return a, nil
 }
 
-// evictLocked retires least recently used idle activations until at most
-// keep are live, or none is idle; with s.mu held. The caller finishes the
-// returned activations, without s.mu (see finishLater).
-func (s *Scheduler) evictLocked(keep int) []*activation {
-	if s.cfg.MaxActivations <= 0 {
-		return nil
+// fits reports whether n activations holding mem bytes are within the
+// cap and the memory budget.
+func (s *Scheduler) fits(n int, mem int64) bool {
+	return (s.cfg.MaxActivations < 0 || n <= s.cfg.MaxActivations) &&
+		(s.cfg.MemoryBudget <= 0 || mem <= s.cfg.MemoryBudget)
+}
+
+// limited reports whether there is a cap or a budget, so that idle
+// activations must be listed for eviction.
+func (s *Scheduler) limited() bool { return s.cfg.MaxActivations > 0 || s.cfg.MemoryBudget > 0 }
+
+// makeRoomLocked evicts least recently used idle activations until a new
+// activation of ref, reserving need bytes, fits; with s.mu held. When it
+// cannot fit even with every idle activation gone, it evicts none and
+// returns an unavailable error: busy activations are never evicted, and a
+// newcomer waiting in line for them would hold its caller without bound.
+// The caller finishes the returned activations, without s.mu (see
+// finishLater).
+func (s *Scheduler) makeRoomLocked(ref abi.Ref, need int64) ([]*activation, error) {
+	if !s.limited() {
+		return nil, nil
 	}
+	need = max(need, 0)
+	if s.fits(len(s.acts)+1, s.mem.Load()+need) {
+		return nil, nil
+	}
+	s.lruMu.Lock()
+	idle, idleMem := s.idle, s.idleMem
+	s.lruMu.Unlock()
+	if !s.fits(len(s.acts)+1-idle, s.mem.Load()-idleMem+need) {
+		return nil, s.noRoom(ref, need)
+	}
+	evicted := s.evictLocked(1, need, true)
+	if !s.fits(len(s.acts)+1, s.mem.Load()+need) {
+		// Some turned busy between the count and the eviction.
+		return evicted, s.noRoom(ref, need)
+	}
+	return evicted, nil
+}
+
+// noRoom is the error of a new activation that busy activations leave no
+// room for.
+func (s *Scheduler) noRoom(ref abi.Ref, need int64) error {
+	msg := "no room to activate " + ref.String() + ": "
+	switch {
+	case s.cfg.MemoryBudget > 0 && need > s.cfg.MemoryBudget:
+		msg += "it needs " + strconv.FormatInt(need, 10) + " bytes, more than the whole memory budget of " +
+			strconv.FormatInt(s.cfg.MemoryBudget, 10) + " bytes; raise the budget"
+	case !s.fits(len(s.acts)+1, 0):
+		msg += "the " + strconv.Itoa(s.cfg.MaxActivations) + " live activations allowed are all busy; try again later or raise the cap on activations"
+	default:
+		msg += "it needs " + strconv.FormatInt(need, 10) + " bytes and busy activations hold " +
+			strconv.FormatInt(s.mem.Load(), 10) + " of the memory budget of " + strconv.FormatInt(s.cfg.MemoryBudget, 10) +
+			" bytes; try again later or raise the budget"
+	}
+	return abi.NewError(abi.CodeUnavailable, msg)
+}
+
+// evictLocked retires least recently used idle activations until extra
+// more activations holding need more bytes fit, or none is idle; with
+// s.mu held. The caller finishes the returned activations, without s.mu
+// (see finishLater). When forNewcomer is set, the newcomer waits for
+// them to deactivate before it activates, so their memory is handed to
+// it at once; otherwise it is released when they have deactivated.
+func (s *Scheduler) evictLocked(extra int, need int64, forNewcomer bool) []*activation {
 	var evicted []*activation
-	for len(s.acts) > keep {
+	var freeing int64 // memory of those evicted here, released when they have deactivated
+	for !s.fits(len(s.acts)+extra, s.mem.Load()-freeing+need) {
 		a := s.lruOldest()
 		if a == nil {
 			break // every activation is busy
 		}
 		if s.retireLocked(a, true, time.Time{}) {
 			evicted = append(evicted, a)
+			if forNewcomer {
+				s.mem.Add(-a.mem)
+				a.mem = 0
+			} else {
+				freeing += a.mem
+			}
 		}
 	}
 	return evicted
@@ -443,14 +555,18 @@ func (s *Scheduler) inOrder(acts []*activation) []*activation {
 	return acts
 }
 
-// evictOver brings the live activations back under the cap once some
-// became idle after it was exceeded.
+// evictOver brings the memory of live activations back under the budget
+// once some became idle after turns grew it past.
 func (s *Scheduler) evictOver() {
 	s.mu.Lock()
-	evicted := s.evictLocked(s.cfg.MaxActivations)
+	evicted := s.evictLocked(0, 0, false)
 	s.mu.Unlock()
 	s.finishLater(evicted)
 }
+
+// MemoryInUse returns the bytes the live activations hold, as reserved by
+// TypeOptions.Memory and reported by MemoryReporter actors.
+func (s *Scheduler) MemoryInUse() int64 { return s.mem.Load() }
 
 // retire removes a from the table if it is idle and is not being run; the
 // caller then owns its deactivation. Lock order: s.mu, then a.mu.
@@ -485,6 +601,7 @@ func (s *Scheduler) finish(a *activation) {
 	if a.actor != nil {
 		a.actor.Deactivate(context.WithValue(s.ctx, turnKey{}, a))
 	}
+	s.mem.Add(-a.mem)
 	s.mu.Lock()
 	if s.retiring[a.ref] == a.done {
 		delete(s.retiring, a.ref)

@@ -157,7 +157,7 @@ func (a *activation) stopTimers() {
 
 // lruPush puts a at the front of the idle list. Called with a.mu held.
 func (s *Scheduler) lruPush(a *activation) {
-	if s.cfg.MaxActivations <= 0 {
+	if !s.limited() {
 		return
 	}
 	s.lruMu.Lock()
@@ -166,6 +166,8 @@ func (s *Scheduler) lruPush(a *activation) {
 		s.lruUnlink(a)
 	}
 	a.inLRU = true
+	s.idle++
+	s.idleMem += a.mem
 	a.lruPrev, a.lruNext = nil, s.lruHead
 	if s.lruHead != nil {
 		s.lruHead.lruPrev = a
@@ -179,7 +181,7 @@ func (s *Scheduler) lruPush(a *activation) {
 // lruRemove takes a off the idle list if it is there. Called with a.mu
 // held.
 func (s *Scheduler) lruRemove(a *activation) {
-	if s.cfg.MaxActivations <= 0 {
+	if !s.limited() {
 		return
 	}
 	s.lruMu.Lock()
@@ -215,4 +217,6 @@ func (s *Scheduler) lruUnlink(a *activation) {
 		s.lruTail = a.lruPrev
 	}
 	a.lruPrev, a.lruNext, a.inLRU = nil, nil, false
+	s.idle--
+	s.idleMem -= a.mem
 }

@@ -111,6 +111,17 @@ func (f *serveFlags) serve(sigs <-chan os.Signal, stderr io.Writer, listening fu
 	}
 }
 
+// hostConfig is the configuration of the host the manifest describes.
+func hostConfig(m *manifest.Manifest, st storage.Store, cacheDir string, log *slog.Logger) host.Config {
+	return host.Config{Store: st, CacheDir: cacheDir, Logger: log, RecordRetention: m.Storage.IdempotencyRetention,
+		MaxActivations:     m.MaxActivations,
+		MaxGuestMemory:     int64(m.MaxGuestMemory.Bytes),
+		GuestMemoryPercent: m.MaxGuestMemory.Percent,
+		MaxDeadLetters:     m.DeadLetters.MaxCount,
+		MaxDeadLetterBytes: int64(m.DeadLetters.MaxBytes),
+	}
+}
+
 // serveUntil starts wactor, serves until stop is closed, and shuts down.
 func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr io.Writer, listening func(net.Addr)) int {
 	m, err := manifest.Load(f.file)
@@ -144,8 +155,7 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		log.Error("opening the store", "err", err)
 		return exitFail
 	}
-	h, err := host.New(ctx, host.Config{Store: st, CacheDir: cacheDir, Logger: log, RecordRetention: m.Storage.IdempotencyRetention,
-		MaxActivations: m.MaxActivations, MaxDeadLetters: m.DeadLetters.MaxCount, MaxDeadLetterBytes: int64(m.DeadLetters.MaxBytes)})
+	h, err := host.New(ctx, hostConfig(m, st, cacheDir, log))
 	if err != nil {
 		log.Error("starting the host", "err", err)
 		closeStore(st, log)

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/manifest"
+	"github.com/wactor/wactor/scheduler"
+	"github.com/wactor/wactor/storage/memstore"
+)
+
+// The manifest package cannot import the host, so it repeats the host's
+// and the scheduler's defaults; this test ties each copy to its source,
+// and checks that a manifest that leaves every limit out gives the host
+// what the host would choose by itself.
+func TestManifestDefaultsAreTheHosts(t *testing.T) {
+	assert.Equal(t, scheduler.DefaultMaxActivations, manifest.DefaultMaxActivations)
+	assert.Equal(t, host.DefaultGuestMemoryPercent, manifest.DefaultGuestMemoryPercent)
+	assert.Equal(t, scheduler.DefaultMailbox, manifest.DefaultMailbox)
+	assert.Equal(t, scheduler.DefaultIdleTimeout, manifest.DefaultIdleTimeout)
+	assert.EqualValues(t, host.DefaultMaxMessage, manifest.DefaultMaxMessage)
+	assert.EqualValues(t, host.DefaultMaxMemory, manifest.DefaultMaxMemory)
+	assert.Equal(t, host.DefaultTurnTimeout, manifest.DefaultTurnTimeout)
+	assert.Equal(t, host.DefaultAskTimeout, manifest.DefaultAskTimeout)
+	assert.Equal(t, host.DefaultRecordRetention, manifest.DefaultIdempotencyRetention)
+
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "counter.wasm"), []byte("\x00asm\x01\x00\x00\x00"))
+	m, err := manifest.Parse([]byte("version: 1\nactors: [{type: counter, module: counter.wasm}]\n"), dir, "wactor.yaml")
+	require.NoError(t, err)
+	cfg := hostConfig(m, memstore.New(), "", nil)
+	assert.Equal(t, scheduler.DefaultMaxActivations, cfg.MaxActivations)
+
+	ctx := context.Background()
+	budget := func(cfg host.Config) int64 {
+		h, err := host.New(ctx, cfg)
+		require.NoError(t, err)
+		defer func() { require.NoError(t, h.Close(ctx)) }()
+		_, b := h.GuestMemory()
+		return b
+	}
+	fromManifest := budget(cfg)
+	assert.Positive(t, fromManifest)
+	assert.Equal(t, budget(host.Config{Store: memstore.New()}), fromManifest, "a manifest with no max_guest_memory gives the host's default budget")
+}
