@@ -170,7 +170,7 @@ func compileMetered(ctx context.Context, rt wazero.Runtime, wasm []byte) (wazero
 	if err := provideImports(ctx, rt); err != nil {
 		return nil, err
 	}
-	metered, err := meter.Instrument(wasm)
+	metered, err := meter.Instrument(wasm, meter.Limits{TableEntries: 1 << 20})
 	if err != nil {
 		// The meter reads the whole module first, so wazero never sees
 		// bytes it refused (some make wazero allocate without bound).
