@@ -21,7 +21,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wactor: %v\n", err)
 		return exitFail
 	}
-	info, err := host.Inspect(context.Background(), wasm)
+	info, err := host.Inspect(context.Background(), host.TypeConfig{Module: wasm})
 	if err != nil {
 		fmt.Fprintf(stderr, "wactor: %s: %v\n", path, err)
 		return exitFail

@@ -87,9 +87,12 @@ const (
 // unit per byte, as memory.fill is, since growing zeroes the new pages.
 const GrowPageCharge = 64 << 10
 
-// Limits are the bounds that depend on the host's configuration. The
-// module's memory is bounded by wazero's memory limit, set in the runtime.
+// Limits are the bounds that depend on the host's configuration.
 type Limits struct {
+	// MemoryPages bounds the minimum of the module's memory, in 64 KiB
+	// pages. (Its growth is bounded by wazero's memory limit, which the
+	// runtime must set to the same figure.)
+	MemoryPages uint32
 	// TableEntries bounds the entries of the module's tables together, at
 	// their largest: Instrument refuses a module whose tables' minimums
 	// exceed it and lowers the tables' maximums so that table.grow fails
@@ -105,9 +108,9 @@ type LimitError struct {
 	Where string // where the module went over, as "table 0 at offset 0x14"
 	Got   uint64
 	Limit uint64
-	// Configurable says that Limit comes from Limits rather than being
-	// fixed, so the error can say how to raise it.
-	Configurable bool
+	// Field names the field of Limits that Limit comes from, so the
+	// caller can say how to raise it; "" when the bound is fixed.
+	Field string
 }
 
 func (e *LimitError) Error() string {
@@ -268,7 +271,7 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 	case secType:
 		n := r.count()
 		if n > MaxTypes {
-			r.over("function types", "", uint64(n), MaxTypes, false)
+			r.over("function types", "", uint64(n), MaxTypes, "")
 		}
 		rest := r.b[r.off:]
 		r.off = len(r.b)
@@ -284,7 +287,7 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 	case secFunction:
 		m.nFuncs = m.nImportFuncs + uint32(r.count())
 		if m.nFuncs > MaxFunctions {
-			r.over("functions, imported and defined", "", uint64(m.nFuncs), MaxFunctions, false)
+			r.over("functions, imported and defined", "", uint64(m.nFuncs), MaxFunctions, "")
 		}
 		for !r.done() {
 			r.u32()
@@ -293,15 +296,17 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 	case secTable:
 		return m.tableSection(r), true
 	case secMemory:
-		// Copied as it is (wazero bounds memory by its memory limit), but
-		// its count is checked first: wazero allocates what a count claims
-		// before reading the elements.
-		r.count()
-		r.off = len(r.b)
+		// Copied as it is, but its count is checked first: wazero
+		// allocates what a count claims before reading the elements.
+		for n := r.count(); n > 0 && r.err == nil; n-- {
+			if _, min, _ := r.limits(); min > m.lim.MemoryPages && r.err == nil {
+				r.over("memory pages (the memory's minimum)", "", uint64(min), uint64(m.lim.MemoryPages), "MemoryPages")
+			}
+		}
 		return r.b, true
 	case secData:
 		if n := r.count(); n > MaxDataSegments {
-			r.over("data segments", "", uint64(n), MaxDataSegments, false)
+			r.over("data segments", "", uint64(n), MaxDataSegments, "")
 		}
 		r.off = len(r.b)
 		return r.b, true
@@ -310,7 +315,7 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 		case uint64(n) > uint64(m.size):
 			r.fail("data count %d in a module of %d bytes", n, m.size)
 		case n > MaxDataSegments:
-			r.over("data segments", "", uint64(n), MaxDataSegments, false)
+			r.over("data segments", "", uint64(n), MaxDataSegments, "")
 		}
 		return r.b, true
 	case secElement:
@@ -325,7 +330,7 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 func (m *module) importSection(r *reader) []byte {
 	n := r.count()
 	if n > MaxImports {
-		r.over("imports", "", uint64(n), MaxImports, false)
+		r.over("imports", "", uint64(n), MaxImports, "")
 	}
 	from := r.off
 	for i := 0; i < n && r.err == nil; i++ {
@@ -358,7 +363,7 @@ func (m *module) importSection(r *reader) []byte {
 func (m *module) tableSection(r *reader) []byte {
 	n := r.count()
 	if uint64(m.nTables)+uint64(n) > MaxTables {
-		r.over("tables", "", uint64(m.nTables)+uint64(n), MaxTables, false)
+		r.over("tables", "", uint64(m.nTables)+uint64(n), MaxTables, "")
 		return nil
 	}
 	m.nTables += uint32(n)
@@ -380,7 +385,7 @@ func (m *module) tableSection(r *reader) []byte {
 		}
 		t.hasMax = flags == 1
 		if sum += uint64(t.min); sum > limit && r.err == nil {
-			r.over("table entries (the tables' minimums together)", fmt.Sprintf("table %d", i), sum, limit, true)
+			r.over("table entries (the tables' minimums together)", fmt.Sprintf("table %d", i), sum, limit, "TableEntries")
 		}
 		if r.err != nil {
 			return nil
@@ -424,7 +429,7 @@ func (m *module) globalSection(r *reader) []byte {
 	n := r.count()
 	m.nGlobals = m.nImportGlobals + uint32(n)
 	if m.nGlobals > MaxGlobals {
-		r.over("globals", "", uint64(m.nGlobals), MaxGlobals, false)
+		r.over("globals", "", uint64(m.nGlobals), MaxGlobals, "")
 	}
 	out := appendULEB(nil, uint64(n)+2)
 	for i := 0; i < n && r.err == nil; i++ {
@@ -437,7 +442,7 @@ func (m *module) globalSection(r *reader) []byte {
 func (m *module) exportSection(r *reader) []byte {
 	n := r.count()
 	if n > MaxExports {
-		r.over("exports", "", uint64(n), MaxExports, false)
+		r.over("exports", "", uint64(n), MaxExports, "")
 	}
 	out := appendULEB(nil, uint64(n))
 	for i := 0; i < n && r.err == nil; i++ {
@@ -460,7 +465,7 @@ func (m *module) exportSection(r *reader) []byte {
 func (m *module) elementSection(r *reader) []byte {
 	n := r.count()
 	if n > MaxElementSegments {
-		r.over("element segments", "", uint64(n), MaxElementSegments, false)
+		r.over("element segments", "", uint64(n), MaxElementSegments, "")
 	}
 	out := appendULEB(nil, uint64(n))
 	for i := 0; i < n && r.err == nil; i++ {
@@ -488,7 +493,7 @@ func (m *module) elementSection(r *reader) []byte {
 		}
 		k := r.count()
 		if m.nElems += uint64(k); m.nElems > uint64(m.lim.TableEntries) {
-			r.over("table entries (the element segments' entries together)", fmt.Sprintf("element segment %d", i), m.nElems, uint64(m.lim.TableEntries), true)
+			r.over("table entries (the element segments' entries together)", fmt.Sprintf("element segment %d", i), m.nElems, uint64(m.lim.TableEntries), "TableEntries")
 		}
 		out = appendULEB(out, uint64(k))
 		for j := 0; j < k && r.err == nil; j++ {
@@ -529,7 +534,7 @@ func (m *module) codeSection(r *reader) []byte {
 			fr.valueType()
 		}
 		if locals > MaxLocals {
-			fr.over("locals", "", locals, MaxLocals, false)
+			fr.over("locals", "", locals, MaxLocals, "")
 		}
 		edits = m.scan(fr, true, edits[:0])
 		if fr.err == nil && fr.off != to {

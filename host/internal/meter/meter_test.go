@@ -64,7 +64,7 @@ const (
 )
 
 // testLimits are the limits the tests instrument with.
-var testLimits = Limits{TableEntries: 1000}
+var testLimits = Limits{MemoryPages: 16, TableEntries: 1000}
 
 // meterHost runs instrumented modules with a refuel that counts its calls,
 // hands out fuel fuel each time and, once stopAfter calls have been made
@@ -511,27 +511,28 @@ func TestLimits(t *testing.T) {
 		wasm         []byte
 		what         string
 		got, limit   uint64
-		configurable bool
+		field        string
 	}{
 		{"table minimum", wasmModule(sec(secTable, []byte{0x70, 0x00, 0x80, 0x87, 0xa7, 0x0e})), // 30,000,000
-			"table entries (the tables' minimums together)", 30_000_000, 1000, true},
+			"table entries (the tables' minimums together)", 30_000_000, 1000, "TableEntries"},
 		{"tables' minimums together", wasmModule(sec(secTable, []byte{0x70, 0x00, 0xe8, 0x07}, []byte{0x70, 0x00, 0x01})),
-			"table entries (the tables' minimums together)", 1001, 1000, true},
+			"table entries (the tables' minimums together)", 1001, 1000, "TableEntries"},
 		{"element entries", wasmModule(oneFunc[0], oneFunc[1],
 			sec(secTable, []byte{0x70, 0x00, 0x01}),
 			sec(secElement, elemSegment(600), elemSegment(401)),
 			sec(secCode, body(nil))),
-			"table entries (the element segments' entries together)", 1001, 1000, true},
-		{"tables", wasmModule(sec(secTable, repeat(MaxTables+1, []byte{0x70, 0x00, 0x00})...)), "tables", MaxTables + 1, MaxTables, false},
-		{"globals", wasmModule(sec(secGlobal, repeat(MaxGlobals+1, []byte{0x7f, 0x00, 0x41, 0x00, 0x0b})...)), "globals", MaxGlobals + 1, MaxGlobals, false},
-		{"data segments", wasmModule(sec(secData, repeat(MaxDataSegments+1, []byte{0x01, 0x00})...)), "data segments", MaxDataSegments + 1, MaxDataSegments, false},
-		{"element segments", wasmModule(sec(secElement, repeat(MaxElementSegments+1, []byte{0x01, 0x00, 0x00})...)), "element segments", MaxElementSegments + 1, MaxElementSegments, false},
-		{"exports", wasmModule(sec(secExport, repeat(MaxExports+1, export("", 0x02, 0))...)), "exports", MaxExports + 1, MaxExports, false},
+			"table entries (the element segments' entries together)", 1001, 1000, "TableEntries"},
+		{"memory minimum", wasmModule(sec(secMemory, []byte{0x00, 0x11})), "memory pages (the memory's minimum)", 17, 16, "MemoryPages"},
+		{"tables", wasmModule(sec(secTable, repeat(MaxTables+1, []byte{0x70, 0x00, 0x00})...)), "tables", MaxTables + 1, MaxTables, ""},
+		{"globals", wasmModule(sec(secGlobal, repeat(MaxGlobals+1, []byte{0x7f, 0x00, 0x41, 0x00, 0x0b})...)), "globals", MaxGlobals + 1, MaxGlobals, ""},
+		{"data segments", wasmModule(sec(secData, repeat(MaxDataSegments+1, []byte{0x01, 0x00})...)), "data segments", MaxDataSegments + 1, MaxDataSegments, ""},
+		{"element segments", wasmModule(sec(secElement, repeat(MaxElementSegments+1, []byte{0x01, 0x00, 0x00})...)), "element segments", MaxElementSegments + 1, MaxElementSegments, ""},
+		{"exports", wasmModule(sec(secExport, repeat(MaxExports+1, export("", 0x02, 0))...)), "exports", MaxExports + 1, MaxExports, ""},
 		{"imports", wasmModule(sec(secType, funcType("", "")), sec(secImport, repeat(MaxImports+1, cat(appendName(nil, "m"), appendName(nil, "f"), []byte{0x00, 0x00}))...)),
-			"imports", MaxImports + 1, MaxImports, false},
-		{"types", wasmModule(sec(secType, repeat(MaxTypes+1, funcType("", ""))...)), "function types", MaxTypes + 1, MaxTypes, false},
-		{"locals", wasmModule(oneFunc[0], oneFunc[1], sec(secCode, []byte{7, 1, 0x80, 0x80, 0x04, 0x7f, 0x01, 0x0b})), "locals", 65536, MaxLocals, false},
-		{"module size", make([]byte, MaxModuleSize+1), "bytes", MaxModuleSize + 1, MaxModuleSize, false},
+			"imports", MaxImports + 1, MaxImports, ""},
+		{"types", wasmModule(sec(secType, repeat(MaxTypes+1, funcType("", ""))...)), "function types", MaxTypes + 1, MaxTypes, ""},
+		{"locals", wasmModule(oneFunc[0], oneFunc[1], sec(secCode, []byte{7, 1, 0x80, 0x80, 0x04, 0x7f, 0x01, 0x0b})), "locals", 65536, MaxLocals, ""},
+		{"module size", make([]byte, MaxModuleSize+1), "bytes", MaxModuleSize + 1, MaxModuleSize, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Instrument(tc.wasm, testLimits)
@@ -540,7 +541,7 @@ func TestLimits(t *testing.T) {
 			require.Equal(t, tc.what, le.What)
 			require.Equal(t, tc.got, le.Got)
 			require.Equal(t, tc.limit, le.Limit)
-			require.Equal(t, tc.configurable, le.Configurable)
+			require.Equal(t, tc.field, le.Field)
 			t.Log(err)
 		})
 	}

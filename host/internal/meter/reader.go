@@ -20,13 +20,13 @@ func (r *reader) fail(format string, args ...any) {
 }
 
 // over fails with a *LimitError: got of what, at where, is over limit.
-func (r *reader) over(what, where string, got, limit uint64, configurable bool) {
+func (r *reader) over(what, where string, got, limit uint64, field string) {
 	if r.err == nil {
 		if where != "" {
 			where += " at "
 		}
 		r.err = &LimitError{What: what, Where: fmt.Sprintf("%soffset %#x", where, r.base+r.off),
-			Got: got, Limit: limit, Configurable: configurable}
+			Got: got, Limit: limit, Field: field}
 	}
 	r.off = len(r.b)
 }
