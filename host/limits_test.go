@@ -53,7 +53,9 @@ func join(parts ...[]byte) []byte {
 // vec is a vector of the binary format: a count, then the entries.
 func vec(entries ...[]byte) []byte { return join(leb(uint64(len(entries))), join(entries...)) }
 
-func section(id byte, content []byte) []byte { return join([]byte{id}, leb(uint64(len(content))), content) }
+func section(id byte, content []byte) []byte {
+	return join([]byte{id}, leb(uint64(len(content))), content)
+}
 
 func str(s string) []byte { return join(leb(uint64(len(s))), []byte(s)) }
 

@@ -507,11 +507,11 @@ func TestLimits(t *testing.T) {
 	}
 	oneFunc := [][]byte{sec(secType, funcType("", "")), sec(secFunction, []byte{0})}
 	for _, tc := range []struct {
-		name         string
-		wasm         []byte
-		what         string
-		got, limit   uint64
-		field        string
+		name       string
+		wasm       []byte
+		what       string
+		got, limit uint64
+		field      string
 	}{
 		{"table minimum", wasmModule(sec(secTable, []byte{0x70, 0x00, 0x80, 0x87, 0xa7, 0x0e})), // 30,000,000
 			"table entries (the tables' minimums together)", 30_000_000, 1000, "TableEntries"},
