@@ -84,18 +84,18 @@ type TypeConfig struct {
 	Name   string
 	Module []byte // the WebAssembly module
 	// Source says where Module came from (a path), for messages.
-	Source     string
-	Mailbox    int   // bounded mailbox size; 0 means scheduler.DefaultMailbox
-	MaxMessage int64 // bytes of a message, reply or state value; 0 means DefaultMaxMessage
-	MaxMemory  int64 // bytes of guest memory; 0 means DefaultMaxMemory
+	Source      string
+	Mailbox     int           // bounded mailbox size; 0 means scheduler.DefaultMailbox
+	MaxMessage  int64         // bytes of a message, reply or state value; 0 means DefaultMaxMessage
+	MaxMemory   int64         // bytes of guest memory; 0 means DefaultMaxMemory
+	TurnTimeout time.Duration // execution limit of one turn; 0 means DefaultTurnTimeout
+	IdleTimeout time.Duration // 0 means scheduler.DefaultIdleTimeout
+	AskTimeout  time.Duration // default timeout of asks made by this type; 0 means DefaultAskTimeout
 	// MaxTableEntries bounds the entries of the guest's tables together,
 	// and those of its element segments together; 0 means
 	// DefaultMaxTableEntries(MaxMemory). A module whose tables start
 	// larger is refused; table.grow past it fails (returns -1).
 	MaxTableEntries int64
-	TurnTimeout     time.Duration // execution limit of one turn; 0 means DefaultTurnTimeout
-	IdleTimeout     time.Duration // 0 means scheduler.DefaultIdleTimeout
-	AskTimeout      time.Duration // default timeout of asks made by this type; 0 means DefaultAskTimeout
 	// Env and Dirs grant the type's guests environment variables and host
 	// folders through WASI. By default a guest gets clocks and random
 	// numbers only: no environment, arguments, file system or sockets.
