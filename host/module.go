@@ -35,6 +35,9 @@ type ModuleInfo struct {
 	// Problems lists why the host would refuse the module; empty when it
 	// would load.
 	Problems []string
+	// Config is the configuration the module was loaded with, defaults
+	// applied; its Module is nil.
+	Config TypeConfig
 }
 
 // signatures the ABI requires of a guest's exports.
@@ -245,6 +248,8 @@ func Inspect(ctx context.Context, tc TypeConfig) (*ModuleInfo, error) {
 	if info == nil {
 		return nil, err
 	}
+	info.Config = tc
+	info.Config.Module = nil
 	if v != nil {
 		v.retire(ctx)
 	}

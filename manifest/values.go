@@ -228,6 +228,14 @@ func (d *decoder) actor(v ast.Node, path string) (Actor, ast.Node) {
 			} else {
 				sizesOK = false
 			}
+		case "max_table_entries":
+			if n, site, ok := d.integer(v, p, "a whole number of table entries"); ok {
+				if n < 1 || n > MaxTableEntriesLimit {
+					d.errAt(site, p, "max_table_entries must be from 1 to %d, got %d", MaxTableEntriesLimit, n)
+				} else {
+					a.MaxTableEntries = int(n)
+				}
+			}
 		case "turn_timeout":
 			if t, ok := d.duration(v, p); ok {
 				a.TurnTimeout = t
@@ -246,6 +254,9 @@ func (d *decoder) actor(v ast.Node, path string) (Actor, ast.Node) {
 			a.Dirs = d.dirs(v, p)
 		}
 	})
+	if _, ok := present["max_table_entries"]; !ok {
+		a.MaxTableEntries = DefaultMaxTableEntries(a.MaxMemory)
+	}
 	if sizesOK && a.MaxMessage >= a.MaxMemory {
 		// Point at whichever of the two the operator wrote.
 		at, key := ast.Node(site), "max_message"
