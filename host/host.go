@@ -127,8 +127,10 @@ func (tc *TypeConfig) applyDefaults() {
 	}
 }
 
-// validateLimits checks the limits of a TypeConfig with defaults applied.
-func (tc *TypeConfig) validateLimits() error {
+// prepare applies the defaults to tc and checks its limits, for Deploy
+// and Inspect alike.
+func (tc *TypeConfig) prepare() error {
+	tc.applyDefaults()
 	if tc.MaxMemory%wasmPage != 0 || tc.MaxMemory > 1<<32 {
 		return fmt.Errorf("max memory %d must be a multiple of 64 KiB and at most 4 GiB", tc.MaxMemory)
 	}
@@ -244,8 +246,7 @@ func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
 	if err := abi.ValidateType(tc.Name); err != nil {
 		return err
 	}
-	tc.applyDefaults()
-	if err := tc.validateLimits(); err != nil {
+	if err := tc.prepare(); err != nil {
 		return fmt.Errorf("host: type %s: %w", tc.Name, err)
 	}
 	src := tc.Source

@@ -240,8 +240,7 @@ func (v *moduleVersion) probe(ctx context.Context) (int, error) {
 // their defaults, as in Deploy): it loads the module exactly as Deploy
 // does. It fails when the module cannot be compiled at all.
 func Inspect(ctx context.Context, tc TypeConfig) (*ModuleInfo, error) {
-	tc.applyDefaults()
-	if err := tc.validateLimits(); err != nil {
+	if err := tc.prepare(); err != nil {
 		return nil, fmt.Errorf("host: %w", err)
 	}
 	v, info, err := load(ctx, nil, tc)

@@ -4,8 +4,8 @@
 //
 // Instrument rewrites a module so that each function entry and each loop
 // header subtracts from a fuel counter the number of instructions that can
-// run before the next such point, and each bulk memory or table instruction
-// subtracts its length. When the counter goes negative, the guest calls the
+// run before the next such point, each bulk memory or table instruction
+// subtracts its length, and memory.grow its length in bytes. When the counter goes negative, the guest calls the
 // host import wactor_meter.refuel, which may stop the guest (by failing the
 // call) and otherwise returns fresh fuel. The count is an upper bound on the
 // instructions executed, so a guest cannot run more than a refuel's worth of
@@ -14,6 +14,11 @@
 // The counter is a global the original module cannot name: Instrument
 // refuses a module that refers to a global it does not define, which is
 // what the rewritten module's fuel global would otherwise be.
+//
+// Instrument also bounds what an instance of the module can make wazero
+// allocate outside its linear memory: its tables (Limits), and the counts
+// of what it declares (the Max constants), refusing a module over them
+// with a *LimitError.
 package meter
 
 import (
