@@ -19,23 +19,14 @@ import (
 // that speaks ABI v1 (its handle answers {} to anything) with one attack
 // added, so that nothing but the attack can make the host refuse it.
 
+// leb encodes an unsigned LEB128. For the constants of i32.const here
+// (30,000,000 and 16,384) it is also the signed encoding: their last
+// group's sign bit (0x40) is clear.
 func leb(v uint64) []byte {
 	var b []byte
 	for {
 		c := byte(v & 0x7f)
 		if v >>= 7; v == 0 {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
-
-func sleb(v int64) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
 			return append(b, c)
 		}
 		b = append(b, c|0x80)
@@ -153,14 +144,14 @@ func hostileModules(t *testing.T) []struct {
 		// A table of 30 million entries (240 MB in wazero), filled at start.
 		{"table bomb", abiGuest(attack{
 			tables: [][]byte{join([]byte{0x70, 0x00}, leb(thirtyMillion))},
-			start:  code(nil, join([]byte{0x41, 0x00, 0xd0, 0x70, 0x41}, sleb(thirtyMillion), []byte{0xfc, 0x11, 0x00})...),
+			start:  code(nil, join([]byte{0x41, 0x00, 0xd0, 0x70, 0x41}, leb(thirtyMillion), []byte{0xfc, 0x11, 0x00})...),
 		}), false},
 		// A small table grown by 30 million entries at start; the start
 		// function traps unless the growth happened.
 		{"table.grow bomb", abiGuest(attack{
 			tables: [][]byte{{0x70, 0x00, 0x01}},
-			start: code(nil, join([]byte{0xd0, 0x70, 0x41}, sleb(thirtyMillion), []byte{0xfc, 0x0f, 0x00, 0x1a},
-				[]byte{0xfc, 0x10, 0x00, 0x41}, sleb(thirtyMillion), []byte{0x49, 0x04, 0x40, 0x00, 0x0b})...),
+			start: code(nil, join([]byte{0xd0, 0x70, 0x41}, leb(thirtyMillion), []byte{0xfc, 0x0f, 0x00, 0x1a},
+				[]byte{0xfc, 0x10, 0x00, 0x41}, leb(thirtyMillion), []byte{0x49, 0x04, 0x40, 0x00, 0x0b})...),
 		}), false},
 		// memory.grow by 4 GiB, forever, at start.
 		{"memory.grow loop at start", abiGuest(attack{
@@ -184,9 +175,12 @@ func hostileModules(t *testing.T) []struct {
 		{"65,536 locals", abiGuest(attack{start: code([]byte{0x01, 0x80, 0x80, 0x04, 0x7f})}), false},
 		{"spin at start", abiGuest(attack{start: code(nil, 0x03, 0x40, 0x0c, 0x00, 0x0b)}), false},
 		{"the ABI guest itself", abiGuest(attack{}), true},
-		{"a table within the limit", abiGuest(attack{
-			tables: [][]byte{{0x70, 0x00, 0x80, 0x40}},
-			start:  code(nil, 0xd0, 0x70, 0x41, 0x80, 0x40, 0xfc, 0x0f, 0x00, 0x1a), // grows to 16,384
+		// An empty table grown to the limit (16,384 entries for 1 MiB) at
+		// start; the start function traps unless the growth happened.
+		{"a table grown to the limit", abiGuest(attack{
+			tables: [][]byte{{0x70, 0x00, 0x00}},
+			start: code(nil, join([]byte{0xd0, 0x70, 0x41}, leb(16384), []byte{0xfc, 0x0f, 0x00, 0x1a},
+				[]byte{0xfc, 0x10, 0x00, 0x41}, leb(16384), []byte{0x47, 0x04, 0x40, 0x00, 0x0b})...),
 		}), true},
 		{"the C counter", testwasm.C(t, "counter"), true},
 	}

@@ -361,7 +361,7 @@ func TestParseErrors(t *testing.T) {
 		{"max_memory pages", actor("max_memory: 100KiB"), []want{{5, 17, "actors[0].max_memory", "102400 bytes is not a multiple of 64KiB, the WebAssembly page size; use e.g. 128KiB"}}},
 		{"max_memory small", actor("max_memory: 32KiB"), []want{{5, 17, "actors[0].max_memory", "32768 bytes is too small; the minimum is 64KiB"}}},
 		{"max_memory huge", actor("max_memory: 8GiB"), []want{{5, 17, "actors[0].max_memory", "8GiB is too large; the maximum is 4GiB"}}},
-		{"max_table_entries zero", actor("max_table_entries: 0"), []want{{5, 24, "actors[0].max_table_entries", "max_table_entries must be from 1 to 134217728, got 0"}}},
+		{"max_table_entries zero", actor("max_table_entries: 0"), []want{{5, 24, "actors[0].max_table_entries", "max_table_entries must be from 1 to 134217728 table entries, got 0"}}},
 		{"max_table_entries huge", actor("max_table_entries: 134217729"), []want{{5, 24, "actors[0].max_table_entries", "got 134217729"}}},
 		{"duration no unit", actor("turn_timeout: 5"), []want{{5, 19, "actors[0].turn_timeout", "5 has no unit; write e.g. 5s for seconds or 5ms for milliseconds"}}},
 		{"duration bad", actor("idle_timeout: 5 minutes"), []want{{5, 19, "actors[0].idle_timeout", `"5 minutes" is not a duration; write a number with a unit (ns, us, ms, s, m, h)`}}},

@@ -203,12 +203,8 @@ func (d *decoder) actor(v ast.Node, path string) (Actor, ast.Node) {
 				}
 			}
 		case "mailbox":
-			if n, site, ok := d.integer(v, p, "a whole number of messages"); ok {
-				if n < 1 || n > MaxMailbox {
-					d.errAt(site, p, "mailbox must be from 1 to %d messages, got %d", MaxMailbox, n)
-				} else {
-					a.Mailbox = int(n)
-				}
+			if n, ok := d.bounded(v, p, "mailbox", "messages", 1, MaxMailbox); ok {
+				a.Mailbox = n
 			}
 		case "max_message":
 			if s, ok := d.size(v, p, 1, MaxMessageLimit); ok {
@@ -229,12 +225,8 @@ func (d *decoder) actor(v ast.Node, path string) (Actor, ast.Node) {
 				sizesOK = false
 			}
 		case "max_table_entries":
-			if n, site, ok := d.integer(v, p, "a whole number of table entries"); ok {
-				if n < 1 || n > MaxTableEntriesLimit {
-					d.errAt(site, p, "max_table_entries must be from 1 to %d, got %d", MaxTableEntriesLimit, n)
-				} else {
-					a.MaxTableEntries = int(n)
-				}
+			if n, ok := d.bounded(v, p, "max_table_entries", "table entries", 1, MaxTableEntriesLimit); ok {
+				a.MaxTableEntries = n
 			}
 		case "turn_timeout":
 			if t, ok := d.duration(v, p); ok {
@@ -368,6 +360,17 @@ func (d *decoder) str(v ast.Node, path, want string) (string, ast.Node, bool) {
 	}
 	d.wrongType(site, path, "a string ("+want+")", n, "")
 	return "", site, false
+}
+
+// bounded reads a whole number of units (as "messages") from lo to hi
+// for the key name; the error says the range.
+func (d *decoder) bounded(v ast.Node, path, name, units string, lo, hi int64) (int, bool) {
+	n, site, ok := d.integer(v, path, "a whole number of "+units)
+	if ok && (n < lo || n > hi) {
+		d.errAt(site, path, "%s must be from %d to %d %s, got %d", name, lo, hi, units, n)
+		ok = false
+	}
+	return int(n), ok
 }
 
 // integer reads an integer value.
