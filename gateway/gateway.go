@@ -406,6 +406,7 @@ type typeJSON struct {
 	Mailbox       int    `json:"mailbox"`
 	MaxMessage    int64  `json:"max_message"`
 	MaxMemory     int64  `json:"max_memory"`
+	MaxTables     int64  `json:"max_table_entries"`
 	TurnTimeoutMS int64  `json:"turn_timeout_ms"`
 	IdleTimeoutMS int64  `json:"idle_timeout_ms"`
 	AskTimeoutMS  int64  `json:"ask_timeout_ms"`
@@ -425,6 +426,7 @@ func (g *Gateway) types(w http.ResponseWriter, r *http.Request) {
 			Mailbox:       c.Mailbox,
 			MaxMessage:    c.MaxMessage,
 			MaxMemory:     c.MaxMemory,
+			MaxTables:     c.MaxTableEntries,
 			TurnTimeoutMS: c.TurnTimeout.Milliseconds(),
 			IdleTimeoutMS: c.IdleTimeout.Milliseconds(),
 			AskTimeoutMS:  c.AskTimeout.Milliseconds(),

@@ -370,6 +370,7 @@ func TestListings(t *testing.T) {
 	assert.Regexp(t, "^[0-9a-f]{64}$", c["module_sha256"])
 	assert.EqualValues(t, host.DefaultMaxMessage, c["max_message"])
 	assert.EqualValues(t, host.DefaultMaxMemory, c["max_memory"])
+	assert.EqualValues(t, host.DefaultMaxTableEntries(host.DefaultMaxMemory), c["max_table_entries"])
 	assert.EqualValues(t, host.DefaultTurnTimeout.Milliseconds(), c["turn_timeout_ms"])
 	assert.EqualValues(t, host.DefaultAskTimeout.Milliseconds(), c["ask_timeout_ms"])
 	for _, k := range []string{"mailbox", "idle_timeout_ms"} {

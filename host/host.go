@@ -26,6 +26,24 @@ const (
 	DefaultAskTimeout  = 5 * time.Second
 )
 
+// TableEntryCost is the most host memory, in bytes, one table entry of a
+// guest can take in wazero 1.12: 8 for its slot in a table, and for an
+// entry of an element segment a function reference (about 40) and, while
+// the segment is passive, its own slot (8). A type's default table limit
+// gives its entries together at most the cost of its memory limit.
+const TableEntryCost = 64
+
+// MaxTableEntriesLimit is the largest table limit: wazero's own bound on a
+// table's minimum (2^27 entries).
+const MaxTableEntriesLimit = 1 << 27
+
+// DefaultMaxTableEntries is the table limit of a type whose MaxTableEntries
+// is 0: maxMemory / TableEntryCost, so that max_memory bounds the tables
+// too (1,048,576 entries for the default 64 MiB).
+func DefaultMaxTableEntries(maxMemory int64) int64 {
+	return min(maxMemory/TableEntryCost, MaxTableEntriesLimit)
+}
+
 // maxAttempts is how often a tell is tried before it is dropped.
 const maxAttempts = 3
 
@@ -97,6 +115,11 @@ type TypeConfig struct {
 	TurnTimeout time.Duration // execution limit of one turn; 0 means DefaultTurnTimeout
 	IdleTimeout time.Duration // 0 means scheduler.DefaultIdleTimeout
 	AskTimeout  time.Duration // default timeout of asks made by this type; 0 means DefaultAskTimeout
+	// MaxTableEntries bounds the entries of the guest's tables together,
+	// and those of its element segments together; 0 means
+	// DefaultMaxTableEntries(MaxMemory). A module whose tables start
+	// larger is refused; table.grow past it fails (returns -1).
+	MaxTableEntries int64
 	// Env and Dirs grant the type's guests environment variables and host
 	// folders through WASI. By default a guest gets clocks and random
 	// numbers only: no environment, arguments, file system or sockets.
@@ -117,12 +140,28 @@ func (tc *TypeConfig) applyDefaults() {
 	if tc.MaxMemory <= 0 {
 		tc.MaxMemory = DefaultMaxMemory
 	}
+	if tc.MaxTableEntries <= 0 {
+		tc.MaxTableEntries = DefaultMaxTableEntries(tc.MaxMemory)
+	}
 	if tc.TurnTimeout <= 0 {
 		tc.TurnTimeout = DefaultTurnTimeout
 	}
 	if tc.AskTimeout <= 0 {
 		tc.AskTimeout = DefaultAskTimeout
 	}
+}
+
+// prepare applies the defaults to tc and checks its limits, for Deploy
+// and Inspect alike.
+func (tc *TypeConfig) prepare() error {
+	tc.applyDefaults()
+	if tc.MaxMemory%wasmPage != 0 || tc.MaxMemory > 1<<32 {
+		return fmt.Errorf("max memory %d must be a multiple of 64 KiB and at most 4 GiB", tc.MaxMemory)
+	}
+	if tc.MaxTableEntries > MaxTableEntriesLimit {
+		return fmt.Errorf("max table entries %d must be at most %d", tc.MaxTableEntries, MaxTableEntriesLimit)
+	}
+	return nil
 }
 
 // TypeInfo describes a deployed actor type.
@@ -248,9 +287,8 @@ func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
 	if err := abi.ValidateType(tc.Name); err != nil {
 		return err
 	}
-	tc.applyDefaults()
-	if tc.MaxMemory%wasmPage != 0 || tc.MaxMemory > 1<<32 {
-		return fmt.Errorf("host: type %s: max memory %d must be a multiple of 64 KiB and at most 4 GiB", tc.Name, tc.MaxMemory)
+	if err := tc.prepare(); err != nil {
+		return fmt.Errorf("host: type %s: %w", tc.Name, err)
 	}
 	src := tc.Source
 	if src == "" {
@@ -260,15 +298,13 @@ func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
 	if err != nil {
 		return fmt.Errorf("host: type %s: %w", tc.Name, err)
 	}
-	v, err := h.compile(ctx, tc)
-	if err == nil {
-		v.wasi = grants
-	}
-	if err == nil && h.clock != scheduler.RealClock {
-		v.walltime = h.clock.Now // guests see the host's clock
-	}
+	v, _, err := load(ctx, h.cache, tc)
 	if err != nil {
 		return fmt.Errorf("host: type %s: loading %s: %w", tc.Name, src, err)
+	}
+	v.wasi = grants
+	if h.clock != scheduler.RealClock {
+		v.walltime = h.clock.Now // guests see the host's clock
 	}
 	tc.Module = nil // compiled; the bytes are not needed again
 	h.typesMu.Lock()

@@ -312,7 +312,7 @@ func TestDeployRefusesBrokenModules(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
-	info, err := host.Inspect(ctx, testwasm.C(t, "counter"))
+	info, err := host.Inspect(ctx, host.TypeConfig{Module: testwasm.C(t, "counter")})
 	require.NoError(t, err)
 	assert.Equal(t, abi.Version, info.ABIVersion)
 	assert.Empty(t, info.Problems)

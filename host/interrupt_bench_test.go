@@ -56,13 +56,7 @@ func benchmarkInterrupt(b *testing.B, wasm, req []byte) {
 			ctx := context.Background()
 			rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(bc.closeOnDone))
 			defer rt.Close(ctx)
-			var v *moduleVersion
-			var err error
-			if bc.metered {
-				v, err = compileIn(ctx, rt, wasm, 0)
-			} else {
-				v, err = compileUnmetered(ctx, rt, wasm)
-			}
+			v, err := compileBench(ctx, rt, wasm, bc.metered)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -104,12 +98,18 @@ func benchmarkInterrupt(b *testing.B, wasm, req []byte) {
 	}
 }
 
-// compileUnmetered compiles wasm as it was built, for the baselines.
-func compileUnmetered(ctx context.Context, rt wazero.Runtime, wasm []byte) (*moduleVersion, error) {
-	if err := provideImports(ctx, rt); err != nil {
-		return nil, err
+// compileBench compiles wasm in rt with fuel metering and the default
+// limits, or as it was built, for the baselines.
+func compileBench(ctx context.Context, rt wazero.Runtime, wasm []byte, metered bool) (*moduleVersion, error) {
+	var cm wazero.CompiledModule
+	var err error
+	if metered {
+		tc := TypeConfig{}
+		tc.applyDefaults()
+		cm, err = compileMetered(ctx, rt, wasm, tc.meterLimits())
+	} else if err = provideImports(ctx, rt); err == nil {
+		cm, err = rt.CompileModule(ctx, wasm)
 	}
-	cm, err := rt.CompileModule(ctx, wasm)
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,9 @@ type ModuleInfo struct {
 	// Problems lists why the host would refuse the module; empty when it
 	// would load.
 	Problems []string
+	// Config is the configuration the module was loaded with, defaults
+	// applied; its Module is nil.
+	Config TypeConfig
 }
 
 // signatures the ABI requires of a guest's exports.
@@ -125,37 +128,41 @@ type moduleVersion struct {
 	retired bool // replaced by a newer deploy; close when users reach 0
 }
 
-// compile builds a runtime for a type and compiles its module there,
-// refusing modules that do not fit ABI v1.
-func (h *Host) compile(ctx context.Context, tc TypeConfig) (*moduleVersion, error) {
-	rc := wazero.NewRuntimeConfigCompiler().
-		WithCompilationCache(h.cache).
-		WithMemoryLimitPages(uint32(tc.MaxMemory / wasmPage))
+// load is the one way a module becomes runnable, shared by Deploy and
+// Inspect so that they cannot disagree on a module. It compiles tc.Module
+// (tc with defaults applied and validated) in a runtime of its own under
+// tc's limits (memory, tables and what else the meter bounds), checks it
+// against ABI v1 and starts it once, with WASI closed and bounded by the
+// start-up limit. It returns the version, or what makes the host refuse
+// the module; info, nil when the module could not be compiled, is what
+// `wactor inspect` shows. cache may be nil.
+func load(ctx context.Context, cache wazero.CompilationCache, tc TypeConfig) (v *moduleVersion, info *ModuleInfo, err error) {
+	rc := wazero.NewRuntimeConfigCompiler().WithMemoryLimitPages(uint32(tc.MaxMemory / wasmPage))
+	if cache != nil {
+		rc = rc.WithCompilationCache(cache)
+	}
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
-	v, err := compileIn(ctx, rt, tc.Module, tc.TurnTimeout)
+	defer func() {
+		if v == nil {
+			_ = rt.Close(ctx)
+		}
+	}()
+	cm, err := compileMetered(ctx, rt, tc.Module, tc.meterLimits())
 	if err != nil {
-		_ = rt.Close(ctx)
-		return nil, err
+		return nil, nil, err
 	}
-	return v, nil
-}
-
-// compileIn compiles wasm, with fuel metering added, in rt, which gets
-// WASI and the host functions. Starting an instance may take startLimit.
-func compileIn(ctx context.Context, rt wazero.Runtime, wasm []byte, startLimit time.Duration) (*moduleVersion, error) {
-	cm, err := compileMetered(ctx, rt, wasm)
-	if err != nil {
-		return nil, err
+	info = &ModuleInfo{}
+	info.Exports, info.Imports, info.Problems = check(cm)
+	if len(info.Problems) > 0 {
+		return nil, info, errors.New(strings.Join(info.Problems, "; "))
 	}
-	if _, _, problems := check(cm); len(problems) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+	sum := sha256.Sum256(tc.Module)
+	v = &moduleVersion{rt: rt, compiled: cm, size: len(tc.Module), sha256: hex.EncodeToString(sum[:]), startLimit: tc.TurnTimeout}
+	if info.ABIVersion, err = v.probe(ctx); err != nil {
+		info.Problems = append(info.Problems, err.Error())
+		return nil, info, err
 	}
-	sum := sha256.Sum256(wasm)
-	v := &moduleVersion{rt: rt, compiled: cm, size: len(wasm), sha256: hex.EncodeToString(sum[:]), startLimit: startLimit}
-	if _, err := v.probe(ctx); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return v, info, nil
 }
 
 // provideImports gives rt what guests may import: WASI, the host functions
@@ -170,13 +177,32 @@ func provideImports(ctx context.Context, rt wazero.Runtime) error {
 	return instantiateMeter(ctx, rt)
 }
 
+// meterLimits are tc's limits (with defaults applied) as the meter takes
+// them.
+func (tc *TypeConfig) meterLimits() meter.Limits {
+	return meter.Limits{MemoryPages: uint32(tc.MaxMemory / wasmPage), TableEntries: uint32(tc.MaxTableEntries)}
+}
+
+// limitSettings names the type setting behind each of meter.Limits.
+var limitSettings = map[string]string{
+	"MemoryPages":  "raise the type's max_memory",
+	"TableEntries": "raise the type's max_table_entries (its default is max_memory / 64)",
+}
+
 // compileMetered gives rt the guests' imports and compiles wasm there with
-// fuel metering added.
-func compileMetered(ctx context.Context, rt wazero.Runtime, wasm []byte) (wazero.CompiledModule, error) {
+// fuel metering added and lim applied.
+func compileMetered(ctx context.Context, rt wazero.Runtime, wasm []byte, lim meter.Limits) (wazero.CompiledModule, error) {
 	if err := provideImports(ctx, rt); err != nil {
 		return nil, err
 	}
-	metered, err := meter.Instrument(wasm)
+	metered, err := meter.Instrument(wasm, lim)
+	if le := (*meter.LimitError)(nil); errors.As(err, &le) {
+		hint := "a bound fixed in the host (docs/manifest.md, \"Limits a module must fit\")"
+		if s, ok := limitSettings[le.Field]; ok {
+			hint = s
+		}
+		return nil, fmt.Errorf("not a module this host can run: %w; %s", err, hint)
+	}
 	if err != nil {
 		// The meter reads the whole module first, so wazero never sees
 		// bytes it refused (some make wazero allocate without bound).
@@ -216,24 +242,22 @@ func (v *moduleVersion) probe(ctx context.Context) (int, error) {
 	return got, nil
 }
 
-// Inspect compiles wasm and reports its ABI version, exports, imports and
-// whatever would make the host refuse it.
-func Inspect(ctx context.Context, wasm []byte) (*ModuleInfo, error) {
-	rt := wazero.NewRuntime(ctx)
-	defer rt.Close(ctx)
-	cm, err := compileMetered(ctx, rt, wasm)
-	if err != nil {
+// Inspect reports the ABI version, exports and imports of tc.Module and
+// whatever would make Deploy refuse it with tc's limits (zero fields take
+// their defaults, as in Deploy): it loads the module exactly as Deploy
+// does. It fails when the module cannot be compiled at all.
+func Inspect(ctx context.Context, tc TypeConfig) (*ModuleInfo, error) {
+	if err := tc.prepare(); err != nil {
+		return nil, fmt.Errorf("host: %w", err)
+	}
+	v, info, err := load(ctx, nil, tc)
+	if info == nil {
 		return nil, err
 	}
-	info := &ModuleInfo{}
-	info.Exports, info.Imports, info.Problems = check(cm)
-	if len(info.Problems) > 0 {
-		return info, nil
-	}
-	v := &moduleVersion{rt: rt, compiled: cm, size: len(wasm), startLimit: DefaultTurnTimeout}
-	info.ABIVersion, err = v.probe(ctx)
-	if err != nil {
-		info.Problems = append(info.Problems, err.Error())
+	info.Config = tc
+	info.Config.Module = nil
+	if v != nil {
+		v.retire(ctx)
 	}
 	return info, nil
 }

@@ -84,7 +84,20 @@ const (
 	// dead_letters.max_bytes.
 	MinDeadLetterBytes Size = 64 * KiB
 	MaxDeadLetterBytes Size = 1024 * GiB
+	// MaxTableEntriesLimit is the largest value of max_table_entries: the
+	// largest table the WebAssembly runtime (wazero) accepts.
+	MaxTableEntriesLimit = 1 << 27
+	// TableEntryCost is the most host memory, in bytes, one table entry
+	// can cost; see [DefaultMaxTableEntries].
+	TableEntryCost = 64
 )
+
+// DefaultMaxTableEntries is the max_table_entries of a type that does not
+// set it: max_memory / [TableEntryCost], so that a guest's tables cost the
+// host at most as much again as its memory.
+func DefaultMaxTableEntries(maxMemory Size) int {
+	return int(min(int64(maxMemory)/TableEntryCost, MaxTableEntriesLimit))
+}
 
 // StorageKind names a storage implementation.
 type StorageKind string
@@ -187,6 +200,11 @@ type Actor struct {
 	MaxMessage Size `yaml:"max_message"`
 	// MaxMemory is the guest memory limit, a multiple of [WasmPageSize].
 	MaxMemory Size `yaml:"max_memory"`
+	// MaxTableEntries bounds the entries of a guest's tables together (and
+	// those of its element segments): a module whose tables start larger
+	// is refused, and growing past it fails. Default
+	// [DefaultMaxTableEntries] of MaxMemory.
+	MaxTableEntries int `yaml:"max_table_entries"`
 	// TurnTimeout is the execution limit of one turn.
 	TurnTimeout time.Duration `yaml:"turn_timeout"`
 	// IdleTimeout is how long an activation may stay idle before it is

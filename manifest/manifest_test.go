@@ -84,6 +84,7 @@ actors:
     mailbox: 10
     max_message: 64KiB
     max_memory: 32MiB
+    max_table_entries: 5000
     turn_timeout: 250ms
     idle_timeout: 1m30s
     ask_timeout: 2s
@@ -101,24 +102,26 @@ actors:
 		MaxGuestMemory: manifest.GuestMemory{Bytes: 2 << 30},
 		Actors: []manifest.Actor{
 			{
-				Type:        "counter",
-				Module:      filepath.Join(dir, "wasm", "counter.wasm"),
-				Mailbox:     10,
-				MaxMessage:  64 << 10,
-				MaxMemory:   32 << 20,
-				TurnTimeout: 250 * time.Millisecond,
-				IdleTimeout: 90 * time.Second,
-				AskTimeout:  2 * time.Second,
+				Type:            "counter",
+				Module:          filepath.Join(dir, "wasm", "counter.wasm"),
+				Mailbox:         10,
+				MaxMessage:      64 << 10,
+				MaxMemory:       32 << 20,
+				MaxTableEntries: 5000,
+				TurnTimeout:     250 * time.Millisecond,
+				IdleTimeout:     90 * time.Second,
+				AskTimeout:      2 * time.Second,
 			},
 			{
-				Type:        "bank.v2",
-				Module:      filepath.Join(dir, "wasm", "bank.wasm"),
-				Mailbox:     manifest.DefaultMailbox,
-				MaxMessage:  manifest.DefaultMaxMessage,
-				MaxMemory:   manifest.DefaultMaxMemory,
-				TurnTimeout: manifest.DefaultTurnTimeout,
-				IdleTimeout: manifest.DefaultIdleTimeout,
-				AskTimeout:  manifest.DefaultAskTimeout,
+				Type:            "bank.v2",
+				Module:          filepath.Join(dir, "wasm", "bank.wasm"),
+				Mailbox:         manifest.DefaultMailbox,
+				MaxMessage:      manifest.DefaultMaxMessage,
+				MaxMemory:       manifest.DefaultMaxMemory,
+				MaxTableEntries: manifest.DefaultMaxTableEntries(manifest.DefaultMaxMemory),
+				TurnTimeout:     manifest.DefaultTurnTimeout,
+				IdleTimeout:     manifest.DefaultIdleTimeout,
+				AskTimeout:      manifest.DefaultAskTimeout,
 			},
 		},
 		File: "wactor.yaml",
@@ -147,14 +150,15 @@ func TestParseDefaults(t *testing.T) {
 		IdempotencyRetention: manifest.DefaultIdempotencyRetention,
 	}, m.Storage)
 	assert.Equal(t, []manifest.Actor{{
-		Type:        "counter",
-		Module:      filepath.Join(dir, "wasm", "counter.wasm"),
-		Mailbox:     manifest.DefaultMailbox,
-		MaxMessage:  manifest.DefaultMaxMessage,
-		MaxMemory:   manifest.DefaultMaxMemory,
-		TurnTimeout: manifest.DefaultTurnTimeout,
-		IdleTimeout: manifest.DefaultIdleTimeout,
-		AskTimeout:  manifest.DefaultAskTimeout,
+		Type:            "counter",
+		Module:          filepath.Join(dir, "wasm", "counter.wasm"),
+		Mailbox:         manifest.DefaultMailbox,
+		MaxMessage:      manifest.DefaultMaxMessage,
+		MaxMemory:       manifest.DefaultMaxMemory,
+		MaxTableEntries: 1 << 20, // 64MiB / 64
+		TurnTimeout:     manifest.DefaultTurnTimeout,
+		IdleTimeout:     manifest.DefaultIdleTimeout,
+		AskTimeout:      manifest.DefaultAskTimeout,
 	}}, m.Actors)
 	assert.Equal(t, manifest.DeadLetters{MaxCount: manifest.DefaultDeadLetterCount, MaxBytes: manifest.DefaultDeadLetterBytes}, m.DeadLetters)
 	assert.Equal(t, manifest.DefaultMaxActivations, m.MaxActivations)
@@ -416,6 +420,8 @@ func TestParseErrors(t *testing.T) {
 		{"max_memory pages", actor("max_memory: 100KiB"), []want{{5, 17, "actors[0].max_memory", "102400 bytes is not a multiple of 64KiB, the WebAssembly page size; use e.g. 128KiB"}}},
 		{"max_memory small", actor("max_memory: 32KiB"), []want{{5, 17, "actors[0].max_memory", "32768 bytes is too small; the minimum is 64KiB"}}},
 		{"max_memory huge", actor("max_memory: 8GiB"), []want{{5, 17, "actors[0].max_memory", "8GiB is too large; the maximum is 4GiB"}}},
+		{"max_table_entries zero", actor("max_table_entries: 0"), []want{{5, 24, "actors[0].max_table_entries", "max_table_entries must be from 1 to 134217728 table entries, got 0"}}},
+		{"max_table_entries huge", actor("max_table_entries: 134217729"), []want{{5, 24, "actors[0].max_table_entries", "got 134217729"}}},
 		{"duration no unit", actor("turn_timeout: 5"), []want{{5, 19, "actors[0].turn_timeout", "5 has no unit; write e.g. 5s for seconds or 5ms for milliseconds"}}},
 		{"duration bad", actor("idle_timeout: 5 minutes"), []want{{5, 19, "actors[0].idle_timeout", `"5 minutes" is not a duration; write a number with a unit (ns, us, ms, s, m, h)`}}},
 		{"duration negative", actor("ask_timeout: -1s"), []want{{5, 18, "actors[0].ask_timeout", "-1s is not positive"}}},
@@ -588,7 +594,9 @@ func TestParseSizesAndDurations(t *testing.T) {
 		{"max_message: 10KB", func(a manifest.Actor) any { return a.MaxMessage }, manifest.Size(10_000)},
 		{"max_memory: 2097152", func(a manifest.Actor) any { return a.MaxMemory }, manifest.Size(2 << 20)},
 		{"max_memory: 4GiB", func(a manifest.Actor) any { return a.MaxMemory }, manifest.Size(4 << 30)},
-		{"max_memory: 1GB", func(a manifest.Actor) any { return a.MaxMemory }, nil}, // not a multiple of 64KiB
+		{"max_memory: 1GB", func(a manifest.Actor) any { return a.MaxMemory }, nil},                                 // not a multiple of 64KiB
+		{"max_memory: 1MiB\n    max_message: 1KiB", func(a manifest.Actor) any { return a.MaxTableEntries }, 16384}, // derived: 1MiB / 64
+		{"max_table_entries: 100", func(a manifest.Actor) any { return a.MaxTableEntries }, 100},
 		{"turn_timeout: 250ms", func(a manifest.Actor) any { return a.TurnTimeout }, 250 * time.Millisecond},
 		{"turn_timeout: 1h2m3s", func(a manifest.Actor) any { return a.TurnTimeout }, time.Hour + 2*time.Minute + 3*time.Second},
 		{"idle_timeout: 1.5s", func(a manifest.Actor) any { return a.IdleTimeout }, 1500 * time.Millisecond},

@@ -237,12 +237,8 @@ func (d *decoder) actor(v ast.Node, path string) (Actor, ast.Node) {
 				}
 			}
 		case "mailbox":
-			if n, site, ok := d.integer(v, p, "a whole number of messages"); ok {
-				if n < 1 || n > MaxMailbox {
-					d.errAt(site, p, "mailbox must be from 1 to %d messages, got %d", MaxMailbox, n)
-				} else {
-					a.Mailbox = int(n)
-				}
+			if n, ok := d.bounded(v, p, "mailbox", "messages", 1, MaxMailbox); ok {
+				a.Mailbox = n
 			}
 		case "max_message":
 			if s, ok := d.size(v, p, 1, MaxMessageLimit); ok {
@@ -262,6 +258,10 @@ func (d *decoder) actor(v ast.Node, path string) (Actor, ast.Node) {
 			} else {
 				sizesOK = false
 			}
+		case "max_table_entries":
+			if n, ok := d.bounded(v, p, "max_table_entries", "table entries", 1, MaxTableEntriesLimit); ok {
+				a.MaxTableEntries = n
+			}
 		case "turn_timeout":
 			if t, ok := d.duration(v, p); ok {
 				a.TurnTimeout = t
@@ -280,6 +280,9 @@ func (d *decoder) actor(v ast.Node, path string) (Actor, ast.Node) {
 			a.Dirs = d.dirs(v, p)
 		}
 	})
+	if _, ok := present["max_table_entries"]; !ok {
+		a.MaxTableEntries = DefaultMaxTableEntries(a.MaxMemory)
+	}
 	if sizesOK && a.MaxMessage >= a.MaxMemory {
 		// Point at whichever of the two the operator wrote.
 		at, key := ast.Node(site), "max_message"
@@ -391,6 +394,17 @@ func (d *decoder) str(v ast.Node, path, want string) (string, ast.Node, bool) {
 	}
 	d.wrongType(site, path, "a string ("+want+")", n, "")
 	return "", site, false
+}
+
+// bounded reads a whole number of units (as "messages") from lo to hi
+// for the key name; the error says the range.
+func (d *decoder) bounded(v ast.Node, path, name, units string, lo, hi int64) (int, bool) {
+	n, site, ok := d.integer(v, path, "a whole number of "+units)
+	if ok && (n < lo || n > hi) {
+		d.errAt(site, path, "%s must be from %d to %d %s, got %d", name, lo, hi, units, n)
+		ok = false
+	}
+	return int(n), ok
 }
 
 // integer reads an integer value.

@@ -17,7 +17,7 @@ import (
 // The manifest package cannot import the host, so it repeats the host's
 // and the scheduler's defaults; this test ties each copy to its source,
 // and checks that a manifest that leaves every limit out gives the host
-// what the host would choose by itself.
+// what the host would choose by itself, for the host and for a type.
 func TestManifestDefaultsAreTheHosts(t *testing.T) {
 	assert.Equal(t, scheduler.DefaultMaxActivations, manifest.DefaultMaxActivations)
 	assert.Equal(t, host.DefaultGuestMemoryPercent, manifest.DefaultGuestMemoryPercent)
@@ -47,4 +47,13 @@ func TestManifestDefaultsAreTheHosts(t *testing.T) {
 	fromManifest := budget(cfg)
 	assert.Positive(t, fromManifest)
 	assert.Equal(t, budget(host.Config{Store: memstore.New()}), fromManifest, "a manifest with no max_guest_memory gives the host's default budget")
+
+	assert.EqualValues(t, host.TableEntryCost, manifest.TableEntryCost)
+	assert.EqualValues(t, host.MaxTableEntriesLimit, manifest.MaxTableEntriesLimit)
+	for _, mem := range []manifest.Size{manifest.WasmPageSize, manifest.MiB, manifest.DefaultMaxMemory, manifest.MaxMemoryLimit} {
+		assert.EqualValues(t, host.DefaultMaxTableEntries(int64(mem)), manifest.DefaultMaxTableEntries(mem), "max_table_entries for max_memory %s", mem)
+	}
+	a := manifest.Actor{MaxMemory: manifest.DefaultMaxMemory, MaxTableEntries: manifest.DefaultMaxTableEntries(manifest.DefaultMaxMemory)}
+	tc := typeConfig(a, nil)
+	assert.Equal(t, host.DefaultMaxTableEntries(tc.MaxMemory), tc.MaxTableEntries, "typeConfig's max_table_entries")
 }

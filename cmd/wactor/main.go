@@ -147,13 +147,20 @@ Example:
 		},
 		{
 			name:    "inspect",
-			args:    "MODULE.wasm",
+			args:    "MODULE.wasm | --type TYPE [-f FILE] [MODULE.wasm]",
 			summary: "show a module's ABI version, exports, imports and problems",
-			help: `Compiles the module as the host would and prints its ABI version, its
-exports and imports, and every reason the host would refuse it. Exits with
-1 when there are problems.
+			help: `Loads the module exactly as wactor run deploys it, with the same limits
+(max_memory, max_table_entries, the start-up limit, WASI closed), and
+prints its ABI version, its exports and imports, and every reason the host
+would refuse it. Exits with 1 when there are problems. The limits are the
+defaults of a type that sets none, or with --type those of that type in
+the manifest (-f), whose module is inspected unless MODULE is given.
+
+Example:
+  wactor inspect counter.wasm
+  wactor inspect --type counter -f wactor.yaml
 `,
-			setup: func(*flag.FlagSet) runner { return runInspect },
+			setup: setupInspect,
 		},
 		{
 			name:    "version",

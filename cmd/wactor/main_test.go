@@ -240,6 +240,26 @@ func TestInspect(t *testing.T) {
 		t.Fatalf("inspect counter: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 
+	if !strings.Contains(stdout, "limits:      max_memory 64MiB, max_table_entries 1048576, start-up 5s") {
+		t.Fatalf("inspect counter does not show the default limits:\n%s", stdout)
+	}
+
+	// A type's limits apply with --type: the C counter's table (5 entries)
+	// is over a max_table_entries of 4, as run would find.
+	writeFile(t, filepath.Join(dir, "wactor.yaml"), []byte("version: 1\nactors:\n  - type: small\n    module: counter.wasm\n    max_table_entries: 4\n"))
+	code, stdout, stderr = runCLI(t, "inspect", "--type", "small", "-f", filepath.Join(dir, "wactor.yaml"))
+	if code != exitFail || !strings.Contains(stderr, "at most 4 are allowed; raise the type's max_table_entries") {
+		t.Fatalf("inspect --type small: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+
+	// A memory of 4 GiB at least is refused, as run refuses it.
+	huge := filepath.Join(dir, "huge.wasm")
+	writeFile(t, huge, []byte("\x00asm\x01\x00\x00\x00\x05\x05\x01\x00\x80\x80\x04"))
+	code, stdout, stderr = runCLI(t, "inspect", huge)
+	if code != exitFail || !strings.Contains(stderr, "65536 memory pages") {
+		t.Fatalf("inspect a 4 GiB memory: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+
 	empty := filepath.Join(dir, "empty.wasm")
 	writeFile(t, empty, []byte("\x00asm\x01\x00\x00\x00")) // a valid module with no exports
 	code, stdout, stderr = runCLI(t, "inspect", empty)

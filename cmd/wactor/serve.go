@@ -365,20 +365,7 @@ func (fp fingerprints) deployOne(ctx context.Context, h *host.Host, a manifest.A
 		return false, nil
 	}
 	start := time.Now()
-	err = h.Deploy(ctx, host.TypeConfig{
-		Name:        a.Type,
-		Module:      wasm,
-		Source:      a.Module,
-		Mailbox:     a.Mailbox,
-		MaxMessage:  int64(a.MaxMessage),
-		MaxMemory:   int64(a.MaxMemory),
-		TurnTimeout: a.TurnTimeout,
-		IdleTimeout: a.IdleTimeout,
-		AskTimeout:  a.AskTimeout,
-		Env:         a.Env,
-		Dirs:        dirGrants(a.Dirs),
-	})
-	if err != nil {
+	if err = h.Deploy(ctx, typeConfig(a, wasm)); err != nil {
 		return false, err
 	}
 	fp[a.Type] = sum
@@ -454,6 +441,25 @@ func isTerminal(w io.Writer) bool {
 }
 
 // dirGrants maps the folders a manifest grants a type to the host's form.
+// typeConfig is the host's configuration of actor type a, whose module
+// is wasm: what run deploys and inspect checks against.
+func typeConfig(a manifest.Actor, wasm []byte) host.TypeConfig {
+	return host.TypeConfig{
+		Name:            a.Type,
+		Module:          wasm,
+		Source:          a.Module,
+		Mailbox:         a.Mailbox,
+		MaxMessage:      int64(a.MaxMessage),
+		MaxMemory:       int64(a.MaxMemory),
+		MaxTableEntries: int64(a.MaxTableEntries),
+		TurnTimeout:     a.TurnTimeout,
+		IdleTimeout:     a.IdleTimeout,
+		AskTimeout:      a.AskTimeout,
+		Env:             a.Env,
+		Dirs:            dirGrants(a.Dirs),
+	}
+}
+
 func dirGrants(dirs []manifest.Dir) []host.DirGrant {
 	var out []host.DirGrant
 	for _, d := range dirs {

@@ -10,6 +10,7 @@ type edit struct {
 const (
 	editCharge  = iota // insert: subtract val from the fuel
 	editDynamic        // insert: subtract the i32 on top of the stack
+	editGrow           // insert: subtract the i32 on top of the stack, in pages
 	editFunc           // replace a function index with val
 )
 
@@ -20,7 +21,9 @@ const (
 // (up to the next call) of the region (function or loop) outside its
 // nested loops, each at most once per pass, since leaving the region,
 // going round it again or calling passes a charge. Calls are charged by
-// their callee's entry.
+// their callee's entry; bulk instructions and memory.grow are charged
+// their length operand as well, which they take time (and, for
+// memory.grow, host memory) in proportion to.
 func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 	var loops []bool  // open blocks: true for a loop
 	var regions []int // the charge edit of the function and each open loop
@@ -64,8 +67,13 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 			(op >= 0x45 && op <= 0xc4) || op == 0xd1:
 			// no immediates
 		case op == 0x0c || op == 0x0d || (op >= 0x20 && op <= 0x22) || op == 0x25 || op == 0x26 ||
-			op == 0x3f || op == 0x40:
+			op == 0x3f:
 			r.u32()
+		case op == 0x40: // memory.grow
+			r.u32()
+			if body {
+				edits = append(edits, edit{pos: pos, end: pos, kind: editGrow})
+			}
 		case op == 0x0e: // br_table
 			for n := r.count(); n > 0 && r.err == nil; n-- {
 				r.u32()
@@ -85,6 +93,13 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 				regions[len(regions)-1] = len(edits)
 				edits = append(edits, edit{pos: r.off, end: r.off, kind: editCharge})
 			}
+		case op == 0xd2 && body: // ref.func
+			// wazero 1.12 allocates a function reference each time ref.func
+			// runs and keeps it as long as the instance: a loop of them
+			// would take host memory without bound. Compilers put function
+			// references in tables instead; constant expressions, which
+			// run once, may still use it.
+			r.fail("ref.func in a function body is not supported (wazero allocates at every execution); put functions in a table with an element segment")
 		case op == 0x12 || op == 0xd2: // return_call, ref.func
 			funcIdx()
 		case op == 0x13: // return_call_indirect
@@ -189,7 +204,9 @@ func (m *module) apply(out, b []byte, from, to int, edits []edit) []byte {
 		case editCharge:
 			out = m.appendCharge(out, e.val)
 		case editDynamic:
-			out = m.appendDynamicCharge(out)
+			out = m.appendDynamicCharge(out, false)
+		case editGrow:
+			out = m.appendDynamicCharge(out, true)
 		case editFunc:
 			out = appendULEB(out, uint64(e.val))
 		}
@@ -208,13 +225,19 @@ func (m *module) appendCharge(out []byte, cost int64) []byte {
 	return m.appendRefuel(out)
 }
 
-// appendDynamicCharge charges the length operand on top of the stack and
-// leaves it there.
-func (m *module) appendDynamicCharge(out []byte) []byte {
+// appendDynamicCharge charges the length operand on top of the stack, or
+// GrowPageCharge per page when pages is true, and leaves it there.
+func (m *module) appendDynamicCharge(out []byte, pages bool) []byte {
 	out = m.appendGlobal(out, 0x24, m.scratch)
 	out = m.appendGlobal(out, 0x23, m.fuel)
 	out = m.appendGlobal(out, 0x23, m.scratch)
-	out = append(out, 0xad, 0x7d) // i64.extend_i32_u, i64.sub
+	out = append(out, 0xad) // i64.extend_i32_u
+	if pages {
+		out = append(out, 0x42) // i64.const
+		out = appendSLEB(out, GrowPageCharge)
+		out = append(out, 0x7e) // i64.mul
+	}
+	out = append(out, 0x7d) // i64.sub
 	out = m.appendGlobal(out, 0x24, m.fuel)
 	out = m.appendRefuel(out)
 	return m.appendGlobal(out, 0x23, m.scratch)

@@ -4,8 +4,8 @@
 //
 // Instrument rewrites a module so that each function entry and each loop
 // header subtracts from a fuel counter the number of instructions that can
-// run before the next such point, and each bulk memory or table instruction
-// subtracts its length. When the counter goes negative, the guest calls the
+// run before the next such point, each bulk memory or table instruction
+// subtracts its length, and memory.grow its length in bytes. When the counter goes negative, the guest calls the
 // host import wactor_meter.refuel, which may stop the guest (by failing the
 // call) and otherwise returns fresh fuel. The count is an upper bound on the
 // instructions executed, so a guest cannot run more than a refuel's worth of
@@ -14,6 +14,11 @@
 // The counter is a global the original module cannot name: Instrument
 // refuses a module that refers to a global it does not define, which is
 // what the rewritten module's fuel global would otherwise be.
+//
+// Instrument also bounds what an instance of the module can make wazero
+// allocate outside its linear memory: its tables (Limits), and the counts
+// of what it declares (the Max constants), refusing a module over them
+// with a *LimitError.
 package meter
 
 import (
@@ -52,9 +57,70 @@ const (
 	secDataCount = 12
 )
 
-// maxLocals bounds the locals of one function: wazero allocates them per
-// call, and no compiler we know comes near.
-const maxLocals = 50000
+// Fixed bounds on what a module declares, where wazero 1.12 allocates in
+// proportion per instance or per compile and allows far more (2^27 of each,
+// and locals without limit). Each is well above what the compilers we know
+// emit: a standard-Go guest of 2.3 MB has 1,600 functions, 8 globals, one
+// table, one element segment and 27,000 data segments.
+const (
+	// MaxLocals bounds the locals of one function: wazero reserves them in
+	// every call's frame.
+	MaxLocals = 50000
+	// MaxGlobals bounds globals, imported and defined: about 80 bytes each
+	// per instance.
+	MaxGlobals = 1 << 16
+	// MaxTables bounds tables: a table header per instance each.
+	MaxTables = 100
+	// MaxElementSegments and MaxDataSegments bound the segments: a slice
+	// header (24 bytes) each per instance.
+	MaxElementSegments = 1 << 16
+	MaxDataSegments    = 1 << 20
+	// MaxFunctions bounds functions, imported and defined; MaxImports and
+	// MaxExports bound imports and exports, and MaxTypes function types:
+	// wazero keeps a record of each per compile (imported functions and
+	// types also per instance).
+	MaxFunctions = 1 << 20
+	MaxImports   = 1 << 14
+	MaxExports   = 1 << 16
+	MaxTypes     = 1 << 16
+	// MaxModuleSize bounds the module, so compiling it stays bounded in
+	// time and memory: standard-Go guests are 2 to 30 MB.
+	MaxModuleSize = 256 << 20
+)
+
+// GrowPageCharge is what memory.grow is charged per page it asks for: one
+// unit per byte, as memory.fill is, since growing zeroes the new pages.
+const GrowPageCharge = 64 << 10
+
+// Limits are the bounds that depend on the host's configuration.
+type Limits struct {
+	// MemoryPages bounds the minimum of the module's memory, in 64 KiB
+	// pages. (Its growth is bounded by wazero's memory limit, which the
+	// runtime must set to the same figure.)
+	MemoryPages uint32
+	// TableEntries bounds the entries of the module's tables together, at
+	// their largest: Instrument refuses a module whose tables' minimums
+	// exceed it and lowers the tables' maximums so that table.grow fails
+	// (returns -1) rather than pass it. It also bounds the entries of the
+	// element segments together: wazero allocates a function reference
+	// for each when it instantiates the module.
+	TableEntries uint32
+}
+
+// LimitError is a module over one of the bounds: Limits or the fixed ones.
+type LimitError struct {
+	What  string // what is counted, as "table entries"
+	Where string // where the module went over, as "table 0 at offset 0x14"
+	Got   uint64
+	Limit uint64
+	// Field names the field of Limits that Limit comes from, so the
+	// caller can say how to raise it; "" when the bound is fixed.
+	Field string
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("meter: %s: %d %s; at most %d are allowed", e.Where, e.Got, e.What, e.Limit)
+}
 
 // rank orders the known sections as the binary format requires.
 var rank = map[byte]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
@@ -70,23 +136,30 @@ type module struct {
 
 	typeDone, importDone, globalDone bool
 
-	size       int    // of the original module, in bytes
+	size       int // of the original module, in bytes
+	lim        Limits
+	nTables    uint32 // tables of the original module (none are imported)
+	nElems     uint64 // entries of the element segments so far
 	refuelType uint32 // index of () -> i64
 	fuel       uint32 // global index of the fuel counter (i64)
 	scratch    uint32 // global index of an i32 the bulk-instruction charge needs
 }
 
-// Instrument returns wasm with fuel metering added. It fails on a module it
-// cannot parse or that uses instructions it does not know; the error says
+// Instrument returns wasm with fuel metering added and its tables bounded
+// by lim. It fails on a module it cannot parse, that uses instructions it
+// does not know, or that is over a bound (a *LimitError); the error says
 // where.
-func Instrument(wasm []byte) ([]byte, error) {
+func Instrument(wasm []byte, lim Limits) ([]byte, error) {
+	if len(wasm) > MaxModuleSize {
+		return nil, &LimitError{What: "bytes", Where: "module", Got: uint64(len(wasm)), Limit: MaxModuleSize}
+	}
 	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
 		return nil, errors.New("meter: not a WebAssembly module (no \\0asm header)")
 	}
 	if v := binary.LittleEndian.Uint32(wasm[4:8]); v != 1 {
 		return nil, fmt.Errorf("meter: binary format version %d; only version 1 is supported", v)
 	}
-	m := &module{size: len(wasm)}
+	m := &module{size: len(wasm), lim: lim}
 	out := make([]byte, 0, len(wasm)+len(wasm)/4)
 	out = append(out, wasm[:8]...)
 	r := &reader{b: wasm, off: 8}
@@ -116,6 +189,11 @@ func Instrument(wasm []byte) ([]byte, error) {
 			sr.fail("%d bytes after the section's end", len(sr.b)-sr.off)
 		}
 		if sr.err != nil {
+			var le *LimitError
+			if errors.As(sr.err, &le) {
+				le.Where = sectionNames[id] + " section, " + le.Where
+				return nil, le
+			}
 			return nil, fmt.Errorf("meter: %s section: %w", sectionNames[id], sr.err)
 		}
 		if keep {
@@ -197,6 +275,9 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 		return m.custom(r)
 	case secType:
 		n := r.count()
+		if n > MaxTypes {
+			r.over("function types", "", uint64(n), MaxTypes, "")
+		}
 		rest := r.b[r.off:]
 		r.off = len(r.b)
 		return append(appendVec(nil, n+1, rest), m.types(n)...), true
@@ -210,21 +291,36 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 		return appendULEB(nil, uint64(m.fn(r, r.u32()))), true
 	case secFunction:
 		m.nFuncs = m.nImportFuncs + uint32(r.count())
+		if m.nFuncs > MaxFunctions {
+			r.over("functions, imported and defined", "", uint64(m.nFuncs), MaxFunctions, "")
+		}
 		for !r.done() {
 			r.u32()
 		}
 		return r.b, true
 	case secTable:
-		return r.tables(), true
-	case secMemory, secData:
-		// Copied as they are, but their counts are checked first: wazero
+		return m.tableSection(r), true
+	case secMemory:
+		// Copied as it is, but its count is checked first: wazero
 		// allocates what a count claims before reading the elements.
-		r.count()
+		for n := r.count(); n > 0 && r.err == nil; n-- {
+			if _, min, _ := r.limits(); min > m.lim.MemoryPages && r.err == nil {
+				r.over("memory pages (the memory's minimum)", "", uint64(min), uint64(m.lim.MemoryPages), "MemoryPages")
+			}
+		}
+		return r.b, true
+	case secData:
+		if n := r.count(); n > MaxDataSegments {
+			r.over("data segments", "", uint64(n), MaxDataSegments, "")
+		}
 		r.off = len(r.b)
 		return r.b, true
 	case secDataCount:
-		if n := r.u32(); uint64(n) > uint64(m.size) {
+		switch n := r.u32(); {
+		case uint64(n) > uint64(m.size):
 			r.fail("data count %d in a module of %d bytes", n, m.size)
+		case n > MaxDataSegments:
+			r.over("data segments", "", uint64(n), MaxDataSegments, "")
 		}
 		return r.b, true
 	case secElement:
@@ -238,25 +334,23 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 
 func (m *module) importSection(r *reader) []byte {
 	n := r.count()
+	if n > MaxImports {
+		r.over("imports", "", uint64(n), MaxImports, "")
+	}
 	from := r.off
 	for i := 0; i < n && r.err == nil; i++ {
 		mod, name := r.name(), r.name()
 		if mod == ImportModule {
 			r.fail("import %s.%s: module %q is reserved for the host's fuel metering", mod, name, mod)
 		}
+		// Only functions: the host provides nothing else, and a table
+		// or memory from elsewhere would escape the bounds set here.
 		switch kind := r.byte(); kind {
 		case 0x00: // function
 			r.u32()
 			m.nImportFuncs++
-		case 0x01: // table
-			r.refType()
-			r.limits()
-		case 0x02: // memory
-			r.limits()
-		case 0x03: // global
-			r.valueType()
-			r.mutability()
-			m.nImportGlobals++
+		case 0x01, 0x02, 0x03:
+			r.fail("import %s.%s is a %s; the host provides functions only", mod, name, [...]string{"", "table", "memory", "global"}[kind])
 		default:
 			r.fail("import %s.%s has unknown kind %d", mod, name, kind)
 		}
@@ -265,14 +359,54 @@ func (m *module) importSection(r *reader) []byte {
 	return append(appendVec(nil, n+1, r.b[from:r.off]), m.imports()...)
 }
 
-// tables checks the table section, refusing the initialiser expressions
-// of the function-references proposal (which could name functions).
-func (r *reader) tables() []byte {
-	for n := r.count(); n > 0 && r.err == nil; n-- {
-		r.refType()
-		r.limits()
+// tableSection bounds the tables. Their minimums together must fit in
+// lim.TableEntries, and each gets a maximum of at most its minimum plus an
+// equal share of what is left, so that together they can never grow past
+// it: wazero fails a table.grow beyond a table's maximum. (Reading the
+// reference type refuses the initialiser expressions of the
+// function-references proposal, which could name functions.)
+func (m *module) tableSection(r *reader) []byte {
+	n := r.count()
+	if uint64(m.nTables)+uint64(n) > MaxTables {
+		r.over("tables", "", uint64(m.nTables)+uint64(n), MaxTables, "")
+		return nil
 	}
-	return r.b
+	m.nTables += uint32(n)
+	type table struct {
+		ref      byte
+		min, max uint32
+		hasMax   bool
+	}
+	tables := make([]table, n)
+	limit := uint64(m.lim.TableEntries)
+	sum := uint64(0)
+	for i := range tables {
+		t := &tables[i]
+		t.ref = r.refType()
+		var flags byte
+		flags, t.min, t.max = r.limits()
+		if flags > 1 && r.err == nil {
+			r.fail("table %d is shared; tables cannot be", i)
+		}
+		t.hasMax = flags == 1
+		if sum += uint64(t.min); sum > limit && r.err == nil {
+			r.over("table entries (the tables' minimums together)", fmt.Sprintf("table %d", i), sum, limit, "TableEntries")
+		}
+		if r.err != nil {
+			return nil
+		}
+	}
+	out := appendULEB(nil, uint64(n))
+	for _, t := range tables {
+		max := uint64(t.min) + (limit-sum)/uint64(n)
+		if t.hasMax && uint64(t.max) < max {
+			max = uint64(t.max)
+		}
+		out = append(out, t.ref, 0x01)
+		out = appendULEB(out, uint64(t.min))
+		out = appendULEB(out, max)
+	}
+	return out
 }
 
 func (r *reader) mutability() byte {
@@ -283,20 +417,25 @@ func (r *reader) mutability() byte {
 	return mut
 }
 
-func (r *reader) limits() {
-	flags := r.u32()
-	if flags > 7 {
+// limits reads the limits of a table or memory as wazero does: a flags
+// byte (bit 0: a maximum follows; bit 1: shared) and 32-bit sizes.
+func (r *reader) limits() (flags byte, min, max uint32) {
+	if flags = r.byte(); flags > 3 {
 		r.fail("limits flags %#x", flags)
 	}
-	r.uleb(64)
+	min = r.u32()
 	if flags&1 != 0 {
-		r.uleb(64)
+		max = r.u32()
 	}
+	return flags, min, max
 }
 
 func (m *module) globalSection(r *reader) []byte {
 	n := r.count()
 	m.nGlobals = m.nImportGlobals + uint32(n)
+	if m.nGlobals > MaxGlobals {
+		r.over("globals", "", uint64(m.nGlobals), MaxGlobals, "")
+	}
 	out := appendULEB(nil, uint64(n)+2)
 	for i := 0; i < n && r.err == nil; i++ {
 		out = append(out, r.valueType(), r.mutability())
@@ -307,6 +446,9 @@ func (m *module) globalSection(r *reader) []byte {
 
 func (m *module) exportSection(r *reader) []byte {
 	n := r.count()
+	if n > MaxExports {
+		r.over("exports", "", uint64(n), MaxExports, "")
+	}
 	out := appendULEB(nil, uint64(n))
 	for i := 0; i < n && r.err == nil; i++ {
 		name := r.name()
@@ -327,6 +469,9 @@ func (m *module) exportSection(r *reader) []byte {
 
 func (m *module) elementSection(r *reader) []byte {
 	n := r.count()
+	if n > MaxElementSegments {
+		r.over("element segments", "", uint64(n), MaxElementSegments, "")
+	}
 	out := appendULEB(nil, uint64(n))
 	for i := 0; i < n && r.err == nil; i++ {
 		flags := r.u32()
@@ -352,6 +497,9 @@ func (m *module) elementSection(r *reader) []byte {
 			out = append(out, r.refType())
 		}
 		k := r.count()
+		if m.nElems += uint64(k); m.nElems > uint64(m.lim.TableEntries) {
+			r.over("table entries (the element segments' entries together)", fmt.Sprintf("element segment %d", i), m.nElems, uint64(m.lim.TableEntries), "TableEntries")
+		}
 		out = appendULEB(out, uint64(k))
 		for j := 0; j < k && r.err == nil; j++ {
 			if flags&4 == 0 {
@@ -390,12 +538,17 @@ func (m *module) codeSection(r *reader) []byte {
 			locals += uint64(fr.u32())
 			fr.valueType()
 		}
-		if locals > maxLocals {
-			fr.fail("%d locals; at most %d are allowed", locals, maxLocals)
+		if locals > MaxLocals {
+			fr.over("locals", "", locals, MaxLocals, "")
 		}
 		edits = m.scan(fr, true, edits[:0])
 		if fr.err == nil && fr.off != to {
 			fr.fail("%d bytes after the function's end", to-fr.off)
+		}
+		if le := (*LimitError)(nil); errors.As(fr.err, &le) {
+			le.Where = fmt.Sprintf("function %d at %s", m.nImportFuncs+uint32(i), le.Where)
+			r.err = le
+			break
 		}
 		if fr.err != nil {
 			r.err = fmt.Errorf("function %d: %w", m.nImportFuncs+uint32(i), fr.err)

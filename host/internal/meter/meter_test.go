@@ -63,6 +63,9 @@ const (
 	i64 = "\x7e"
 )
 
+// testLimits are the limits the tests instrument with.
+var testLimits = Limits{MemoryPages: 16, TableEntries: 1000}
+
 // meterHost runs instrumented modules with a refuel that counts its calls,
 // hands out fuel fuel each time and, once stopAfter calls have been made
 // (when it is not 0), stops the guest.
@@ -93,7 +96,7 @@ func (h *meterHost) run(t *testing.T, wasm []byte, imports func(wazero.Runtime))
 	if imports != nil {
 		imports(rt)
 	}
-	metered, err := Instrument(wasm)
+	metered, err := Instrument(wasm, testLimits)
 	require.NoError(t, err)
 	mod, err := rt.Instantiate(ctx, metered)
 	require.NoError(t, err)
@@ -270,7 +273,7 @@ func TestRefusals(t *testing.T) {
 		)), "function 0: offset"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Instrument([]byte(tc.wasm))
+			_, err := Instrument([]byte(tc.wasm), testLimits)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.want)
 			require.True(t, strings.HasPrefix(err.Error(), "meter: "), err.Error())
@@ -287,7 +290,7 @@ func TestMissingSectionsAreAdded(t *testing.T) {
 		wasmModule(sec(secMemory, []byte{0x00, 0x01})),
 		wasmModule(sec(secExport), raw(secCustom, cat(appendName(nil, "extra"), []byte{1, 2, 3}))),
 	} {
-		metered, err := Instrument(wasm)
+		metered, err := Instrument(wasm, testLimits)
 		require.NoError(t, err)
 		rt := wazero.NewRuntime(ctx)
 		_, err = rt.CompileModule(ctx, metered)
@@ -309,11 +312,13 @@ func FuzzInstrument(f *testing.F) {
 		sec(secMemory, []byte{0x00, 0x01}),
 		sec(secCode, body(nil, 0x41, 0x00, 0x41, 0x2a, 0x20, 0x00, 0xfc, 0x0b, 0x00)),
 	))
+	f.Add(growMemory)
+	f.Add(growTable)
 	ctx := context.Background()
 	rt := wazero.NewRuntime(ctx)
 	f.Cleanup(func() { rt.Close(ctx) })
 	f.Fuzz(func(t *testing.T, wasm []byte) {
-		metered, err := Instrument(wasm)
+		metered, err := Instrument(wasm, testLimits)
 		if err != nil {
 			return
 		}
@@ -352,14 +357,14 @@ func TestRefusesWhatItCannotReadLikeWazero(t *testing.T) {
 		{"a count the bytes cannot hold", wasmModule(raw(secData, []byte{0xff, 0xff, 0xff, 0xff, 0x0f})), "vector of 4294967295 elements"},
 		{"a data count the module cannot hold", wasmModule(raw(secDataCount, []byte{0xff, 0xff, 0xff, 0xff, 0x0f})), "data count 4294967295"},
 		{"an overlong integer", fn(nil, 0x41, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x1a), "integer too long"},
-		{"too many locals", wasmModule(
-			sec(secType, funcType("", "")),
-			sec(secFunction, []byte{0}),
-			sec(secCode, []byte{7, 1, 0x80, 0x80, 0x04, 0x7f, 0x01, 0x0b}), // 65,536 i32s; nop
-		), "65536 locals"},
+		{"ref.func in code", fn(nil, 0xd2, 0x00, 0x1a), "ref.func in a function body"},
+		{"an imported table", wasmModule(sec(secImport, cat(appendName(nil, "env"), appendName(nil, "t"), []byte{0x01, 0x70, 0x00, 0x00}))),
+			"import env.t is a table; the host provides functions only"},
+		{"a shared table", wasmModule(sec(secTable, []byte{0x70, 0x03, 0x00, 0x01})), "table 0 is shared"},
+		{"limits flags as LEB128", wasmModule(sec(secTable, []byte{0x70, 0x80, 0x00, 0x00})), "limits flags 0x80"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Instrument(tc.wasm)
+			_, err := Instrument(tc.wasm, testLimits)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.want)
 		})
@@ -415,4 +420,129 @@ func TestReturnsFromCallsAreCharged(t *testing.T) {
 	tails := mod.ExportedGlobal("tails").Get()
 	require.Greater(t, tails, uint64(0), "stopped while unwinding, not only on the way down")
 	require.Less(t, tails, uint64(2000), "stopped before the unwinding ended")
+}
+
+// growMemory's grow(n) grows its memory by n pages and returns the old
+// size in pages, or -1.
+var growMemory = wasmModule(
+	sec(secType, funcType(i32, i32)),
+	sec(secFunction, []byte{0}),
+	sec(secMemory, []byte{0x00, 0x00}),
+	sec(secExport, export("grow", 0, 0)),
+	sec(secCode, body(nil, 0x20, 0x00, 0x40, 0x00)), // memory.grow(n)
+)
+
+// growTable's grow(n) grows a table declared with min 10 and max 2^32-1
+// by n entries and returns its old size, or -1.
+var growTable = wasmModule(
+	sec(secType, funcType(i32, i32)),
+	sec(secFunction, []byte{0}),
+	sec(secTable, []byte{0x70, 0x01, 0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f}),
+	sec(secExport, export("grow", 0, 0)),
+	sec(secCode, body(nil, 0xd0, 0x70, 0x20, 0x00, 0xfc, 0x0f, 0x00)), // table.grow(ref.null, n)
+)
+
+func TestMemoryGrowIsChargedPerPage(t *testing.T) {
+	h := &meterHost{fuel: 1000}
+	mod := h.run(t, growMemory, nil)
+	// 16 pages are charged 1 MiB, the first quantum; each page after it
+	// (64 KiB units) goes below zero on its own.
+	for i := 0; i < 16; i++ {
+		require.EqualValues(t, i, call(t, mod, "grow", 1))
+	}
+	require.LessOrEqual(t, h.refuels, 1)
+	for i := 16; i < 26; i++ {
+		require.EqualValues(t, i, call(t, mod, "grow", 1))
+	}
+	require.GreaterOrEqual(t, h.refuels, 10)
+	// A grow that fails is charged too: what it asked for bounds its cost.
+	before := h.refuels
+	require.EqualValues(t, uint32(0xffffffff), call(t, mod, "grow", 1<<20))
+	require.Greater(t, h.refuels, before)
+}
+
+// A table declared unbounded grows only to the limit: table.grow past it
+// fails, as the specification lets it, instead of allocating.
+func TestTablesGrowOnlyToTheLimit(t *testing.T) {
+	h := &meterHost{fuel: Quantum}
+	mod := h.run(t, growTable, nil)
+	require.EqualValues(t, 10, call(t, mod, "grow", 990))
+	require.EqualValues(t, uint32(0xffffffff), call(t, mod, "grow", 1))
+	require.EqualValues(t, uint32(0xffffffff), call(t, mod, "grow", 30_000_000))
+	require.EqualValues(t, 1000, call(t, mod, "grow", 0))
+}
+
+// Two tables share the limit: each may grow by half of what the minimums
+// leave, and a declared maximum below that stays.
+func TestTablesShareTheLimit(t *testing.T) {
+	wasm := wasmModule(
+		sec(secType, funcType(i32, i32)),
+		sec(secFunction, []byte{0}, []byte{0}),
+		sec(secTable, []byte{0x70, 0x00, 0x64}, []byte{0x6f, 0x01, 0x00, 0x05}), // min 100; min 0 max 5
+		sec(secExport, export("grow0", 0, 0), export("grow1", 0, 1)),
+		sec(secCode,
+			body(nil, 0xd0, 0x70, 0x20, 0x00, 0xfc, 0x0f, 0x00),
+			body(nil, 0xd0, 0x6f, 0x20, 0x00, 0xfc, 0x0f, 0x01)),
+	)
+	h := &meterHost{fuel: Quantum}
+	mod := h.run(t, wasm, nil)
+	require.EqualValues(t, uint32(0xffffffff), call(t, mod, "grow0", 451)) // 100 + (1000-100)/2 = 550
+	require.EqualValues(t, 100, call(t, mod, "grow0", 450))
+	require.EqualValues(t, uint32(0xffffffff), call(t, mod, "grow1", 6))
+	require.EqualValues(t, 0, call(t, mod, "grow1", 5))
+}
+
+// Each bound on what a module declares refuses a module just over it, with
+// a *LimitError that says what, where and the limit.
+func TestLimits(t *testing.T) {
+	repeat := func(n int, entry []byte) [][]byte {
+		e := make([][]byte, n)
+		for i := range e {
+			e[i] = entry
+		}
+		return e
+	}
+	elemSegment := func(n int) []byte { // active, table 0, offset 0, n times function 0
+		return cat([]byte{0x00, 0x41, 0x00, 0x0b}, appendVec(nil, n, make([]byte, n)))
+	}
+	oneFunc := [][]byte{sec(secType, funcType("", "")), sec(secFunction, []byte{0})}
+	for _, tc := range []struct {
+		name       string
+		wasm       []byte
+		what       string
+		got, limit uint64
+		field      string
+	}{
+		{"table minimum", wasmModule(sec(secTable, []byte{0x70, 0x00, 0x80, 0x87, 0xa7, 0x0e})), // 30,000,000
+			"table entries (the tables' minimums together)", 30_000_000, 1000, "TableEntries"},
+		{"tables' minimums together", wasmModule(sec(secTable, []byte{0x70, 0x00, 0xe8, 0x07}, []byte{0x70, 0x00, 0x01})),
+			"table entries (the tables' minimums together)", 1001, 1000, "TableEntries"},
+		{"element entries", wasmModule(oneFunc[0], oneFunc[1],
+			sec(secTable, []byte{0x70, 0x00, 0x01}),
+			sec(secElement, elemSegment(600), elemSegment(401)),
+			sec(secCode, body(nil))),
+			"table entries (the element segments' entries together)", 1001, 1000, "TableEntries"},
+		{"memory minimum", wasmModule(sec(secMemory, []byte{0x00, 0x11})), "memory pages (the memory's minimum)", 17, 16, "MemoryPages"},
+		{"tables", wasmModule(sec(secTable, repeat(MaxTables+1, []byte{0x70, 0x00, 0x00})...)), "tables", MaxTables + 1, MaxTables, ""},
+		{"globals", wasmModule(sec(secGlobal, repeat(MaxGlobals+1, []byte{0x7f, 0x00, 0x41, 0x00, 0x0b})...)), "globals", MaxGlobals + 1, MaxGlobals, ""},
+		{"data segments", wasmModule(sec(secData, repeat(MaxDataSegments+1, []byte{0x01, 0x00})...)), "data segments", MaxDataSegments + 1, MaxDataSegments, ""},
+		{"element segments", wasmModule(sec(secElement, repeat(MaxElementSegments+1, []byte{0x01, 0x00, 0x00})...)), "element segments", MaxElementSegments + 1, MaxElementSegments, ""},
+		{"exports", wasmModule(sec(secExport, repeat(MaxExports+1, export("", 0x02, 0))...)), "exports", MaxExports + 1, MaxExports, ""},
+		{"imports", wasmModule(sec(secType, funcType("", "")), sec(secImport, repeat(MaxImports+1, cat(appendName(nil, "m"), appendName(nil, "f"), []byte{0x00, 0x00}))...)),
+			"imports", MaxImports + 1, MaxImports, ""},
+		{"types", wasmModule(sec(secType, repeat(MaxTypes+1, funcType("", ""))...)), "function types", MaxTypes + 1, MaxTypes, ""},
+		{"locals", wasmModule(oneFunc[0], oneFunc[1], sec(secCode, []byte{7, 1, 0x80, 0x80, 0x04, 0x7f, 0x01, 0x0b})), "locals", 65536, MaxLocals, ""},
+		{"module size", make([]byte, MaxModuleSize+1), "bytes", MaxModuleSize + 1, MaxModuleSize, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Instrument(tc.wasm, testLimits)
+			var le *LimitError
+			require.ErrorAs(t, err, &le)
+			require.Equal(t, tc.what, le.What)
+			require.Equal(t, tc.got, le.Got)
+			require.Equal(t, tc.limit, le.Limit)
+			require.Equal(t, tc.field, le.Field)
+			t.Log(err)
+		})
+	}
 }

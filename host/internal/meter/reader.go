@@ -19,6 +19,18 @@ func (r *reader) fail(format string, args ...any) {
 	r.off = len(r.b)
 }
 
+// over fails with a *LimitError: got of what, at where, is over limit.
+func (r *reader) over(what, where string, got, limit uint64, field string) {
+	if r.err == nil {
+		if where != "" {
+			where += " at "
+		}
+		r.err = &LimitError{What: what, Where: fmt.Sprintf("%soffset %#x", where, r.base+r.off),
+			Got: got, Limit: limit, Field: field}
+	}
+	r.off = len(r.b)
+}
+
 func (r *reader) done() bool { return r.off >= len(r.b) || r.err != nil }
 
 func (r *reader) byte() byte {
