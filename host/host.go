@@ -222,6 +222,8 @@ func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
 	v, err := h.compile(ctx, tc)
 	if err == nil {
 		v.wasi = grants
+	} else {
+		grants.close()
 	}
 	if err == nil && h.clock != scheduler.RealClock {
 		v.walltime = h.clock.Now // guests see the host's clock

@@ -314,7 +314,7 @@ func (v *moduleVersion) release(ctx context.Context) {
 	done := v.retired && v.users == 0
 	v.mu.Unlock()
 	if done {
-		_ = v.rt.Close(ctx)
+		v.close(ctx)
 	}
 }
 
@@ -325,6 +325,12 @@ func (v *moduleVersion) retire(ctx context.Context) {
 	done := v.users == 0
 	v.mu.Unlock()
 	if done {
-		_ = v.rt.Close(ctx)
+		v.close(ctx)
 	}
+}
+
+// close releases v's runtime and granted folders.
+func (v *moduleVersion) close(ctx context.Context) {
+	_ = v.rt.Close(ctx)
+	v.wasi.close()
 }
