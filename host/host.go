@@ -128,6 +128,7 @@ type Host struct {
 	store     storage.Store
 	retention time.Duration
 	cache     wazero.CompilationCache
+	disk      *diskCache // the cache's folder; nil when kept in memory
 	log       *slog.Logger
 	sched     *scheduler.Scheduler
 	watchdog  *watchdog
@@ -183,6 +184,8 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 			return nil, fmt.Errorf("host: compilation cache in %s: %w", cfg.CacheDir, err)
 		}
 		h.cache = c
+		h.disk = &diskCache{dir: cfg.CacheDir, log: cfg.Logger}
+		h.disk.verify()
 	} else {
 		h.cache = wazero.NewCompilationCache()
 	}

@@ -122,6 +122,19 @@ type moduleVersion struct {
 // compile builds a runtime for a type and compiles its module there,
 // refusing modules that do not fit ABI v1.
 func (h *Host) compile(ctx context.Context, tc TypeConfig) (*moduleVersion, error) {
+	v, err := h.compileOnce(ctx, tc)
+	if h.disk == nil {
+		return v, err
+	}
+	if err != nil && h.disk.verify() > 0 {
+		// An entry damaged since the host opened the cache: now deleted.
+		v, err = h.compileOnce(ctx, tc)
+	}
+	h.disk.sealNew()
+	return v, err
+}
+
+func (h *Host) compileOnce(ctx context.Context, tc TypeConfig) (*moduleVersion, error) {
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithCompilationCache(h.cache).
 		WithMemoryLimitPages(uint32(tc.MaxMemory / wasmPage))
