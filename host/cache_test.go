@@ -1,41 +1,22 @@
 package host_test
 
 import (
-	"bytes"
 	"context"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/testlog"
 	"github.com/wactor/wactor/internal/testwasm"
 	"github.com/wactor/wactor/storage/memstore"
 )
-
-// lockedBuffer collects a host's log for a test to read.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // A damaged compile cache entry is discarded with a warning and its module
 // compiled again: the host starts as if the cache were empty. Every file of
@@ -56,8 +37,8 @@ func TestDamagedCompileCache(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			start := func() (*host.Host, *lockedBuffer) {
-				var log lockedBuffer
+			start := func() (*host.Host, *testlog.Buffer) {
+				var log testlog.Buffer
 				h, err := host.New(context.Background(), host.Config{
 					Store:    memstore.New(),
 					CacheDir: dir,
