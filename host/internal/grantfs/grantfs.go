@@ -222,7 +222,8 @@ func (g *FS) Symlink(target, link string) experimentalsys.Errno {
 	if g.readOnly {
 		return experimentalsys.EROFS
 	}
-	if target == "" || path.IsAbs(target) || leaves(path.Join(path.Dir(link), target)) {
+	from := path.Dir(strings.TrimRight(link, "/")) // the link's folder
+	if target == "" || path.IsAbs(target) || leaves(path.Join(from, target)) {
 		return experimentalsys.EPERM
 	}
 	return errno(g.root.Symlink(target, link))
