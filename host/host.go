@@ -192,6 +192,7 @@ type Host struct {
 	retention time.Duration
 	budget    int64 // of guest memory; 0: none
 	cache     wazero.CompilationCache
+	disk      *diskCache // the cache's folder; nil when kept in memory
 	log       *slog.Logger
 	sched     *scheduler.Scheduler
 	watchdog  *watchdog
@@ -262,6 +263,8 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 			return nil, fmt.Errorf("host: compilation cache in %s: %w", cfg.CacheDir, err)
 		}
 		h.cache = c
+		h.disk = &diskCache{dir: cfg.CacheDir, log: cfg.Logger}
+		h.disk.verify()
 	} else {
 		h.cache = wazero.NewCompilationCache()
 	}
@@ -298,8 +301,9 @@ func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
 	if err != nil {
 		return fmt.Errorf("host: type %s: %w", tc.Name, err)
 	}
-	v, _, err := load(ctx, h.cache, tc)
+	v, err := h.compile(ctx, tc)
 	if err != nil {
+		grants.close()
 		return fmt.Errorf("host: type %s: loading %s: %w", tc.Name, src, err)
 	}
 	v.wasi = grants
