@@ -150,11 +150,12 @@ type Ref struct {
 	ID   string
 }
 
-// ParseRef parses "type/id"; the id may itself contain '/'.
+// ParseRef parses "type/id"; the id may itself contain '/'. The error is
+// an *Error with CodeBadRequest.
 func ParseRef(s string) (Ref, error) {
 	r, err := abi.ParseRef(s)
 	if err != nil {
-		return Ref{}, &abi.Error{Code: abi.CodeBadRequest, Message: err.Error()}
+		return Ref{}, err
 	}
 	return Ref{Type: r.Type, ID: r.ID}, nil
 }
@@ -170,10 +171,10 @@ func (r Ref) String() string {
 // IsZero reports whether r is the zero Ref.
 func (r Ref) IsZero() bool { return r == (Ref{}) }
 
-// MarshalCBOR appends r as the text "type/id".
+// MarshalCBOR appends r as the text "type/id" ("" for the zero Ref).
 func (r Ref) MarshalCBOR(dst []byte) []byte { return abi.AppendText(dst, r.String()) }
 
-// UnmarshalCBOR decodes the text "type/id".
+// UnmarshalCBOR decodes the text "type/id", or "" as the zero Ref.
 func (r *Ref) UnmarshalCBOR(p []byte) error {
 	var d Decoder
 	d.Reset(p)
@@ -181,11 +182,19 @@ func (r *Ref) UnmarshalCBOR(p []byte) error {
 	if err := d.Finish(); err != nil {
 		return err
 	}
-	ref, err := ParseRef(s)
-	if err != nil {
-		return &FieldError{Msg: err.Error()}
+	*r = Ref{}
+	if s == "" {
+		return nil
 	}
-	*r = ref
+	ref, err := abi.ParseRef(s)
+	if err != nil {
+		msg := err.Error()
+		if e, ok := err.(*abi.Error); ok {
+			msg = e.Message
+		}
+		return &FieldError{Msg: msg}
+	}
+	*r = Ref{Type: ref.Type, ID: ref.ID}
 	return nil
 }
 
