@@ -189,6 +189,7 @@ type Decoder struct {
 	empty bool  // the input was empty: it reads as an empty map
 	err   error // malformed input
 	field *FieldError
+	bad   int // values rejected
 }
 
 // Reset makes d read p from the start.
@@ -232,10 +233,16 @@ func (d *Decoder) wrong(field, want string) {
 }
 
 func (d *Decoder) fieldErr(field, msg string) {
+	d.bad++
 	if d.field == nil {
 		d.field = &FieldError{Field: field, Msg: msg}
 	}
 }
+
+// Rejected returns how many values were rejected so far for their type or
+// range. Generated code compares it before and after reading the value of
+// a pointer field, so that a rejected value leaves the pointer nil.
+func (d *Decoder) Rejected() int { return d.bad }
 
 // Map reads the head of a map with text keys and returns its number of
 // pairs. An empty input reads as an empty map, so a message sent without a
@@ -459,7 +466,7 @@ func (d *Decoder) Unmarshal(field string, u Unmarshaler) {
 		return
 	}
 	err = u.UnmarshalCBOR(raw)
-	if err == nil || d.field != nil {
+	if err == nil {
 		return
 	}
 	switch e := err.(type) {

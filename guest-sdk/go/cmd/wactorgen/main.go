@@ -483,9 +483,10 @@ func (g *gen) decode(t *typ, target, key string) {
 		g.printf("d.Unmarshal(%s, &%s)\n", key, target)
 	case kPtr:
 		e := g.local("e")
-		g.printf("if d.Null() {\n%s = nil\n} else {\nvar %s %s\n", target, e, t.elem.expr)
+		r := "r" + strconv.Itoa(g.depth)
+		g.printf("if d.Null() {\n%s = nil\n} else {\n%s := d.Rejected()\nvar %s %s\n", target, r, e, t.elem.expr)
 		g.decode(t.elem, e, key)
-		g.printf("%s = &%s\n}\n", target, e)
+		g.printf("if d.Rejected() == %s {\n%s = &%s\n}\n}\n", r, target, e)
 		g.depth--
 	case kSlice:
 		n, e := g.local("n"), "e"+strconv.Itoa(g.depth)

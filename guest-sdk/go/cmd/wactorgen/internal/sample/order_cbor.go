@@ -207,9 +207,12 @@ func (v *Order) UnmarshalCBOR(p []byte) error {
 					if d.Null() {
 						e1 = nil
 					} else {
+						r2 := d.Rejected()
 						var e2 Line
 						d.Unmarshal("by_name", &e2)
-						e1 = &e2
+						if d.Rejected() == r2 {
+							e1 = &e2
+						}
 					}
 					v.ByName[k1] = e1
 				}
@@ -218,17 +221,23 @@ func (v *Order) UnmarshalCBOR(p []byte) error {
 			if d.Null() {
 				v.Note = nil
 			} else {
+				r1 := d.Rejected()
 				var e1 string
 				e1 = d.Text("note")
-				v.Note = &e1
+				if d.Rejected() == r1 {
+					v.Note = &e1
+				}
 			}
 		case "ship":
 			if d.Null() {
 				v.Ship = nil
 			} else {
+				r1 := d.Rejected()
 				var e1 Address
 				d.Unmarshal("ship", &e1)
-				v.Ship = &e1
+				if d.Rejected() == r1 {
+					v.Ship = &e1
+				}
 			}
 		case "bill":
 			d.Unmarshal("bill", &v.Bill)

@@ -21,8 +21,8 @@ func full() Order {
 		Extra:  map[string]int64{"b": 2, "a": 1},
 		ByName: map[string]*Line{"x": {SKU: "x", N: 1}, "nil": nil},
 		Note:   &note, Ship: &Address{Street: "1 Main St", City: "Oslo"},
-		Bill:   Address{Street: "2 Side St"},
-		Owner:  wactor.Ref{Type: "customer", ID: "c/9"}, Total: 42,
+		Bill:  Address{Street: "2 Side St"},
+		Owner: wactor.Ref{Type: "customer", ID: "c/9"}, Total: 42,
 		Matrix: [][]int{{1, 2}, nil, {}},
 		NoTag:  "kept", Skipped: "dropped",
 	}
@@ -182,4 +182,18 @@ func FuzzUnmarshal(f *testing.F) {
 			t.Fatalf("unstable encoding:\n%x\n%x", enc, again)
 		}
 	})
+}
+
+// TestRejectedOptional checks that a rejected value leaves an optional
+// field nil, so a request's Validate can tell it was not given.
+func TestRejectedOptional(t *testing.T) {
+	var o Order
+	err := o.UnmarshalCBOR(wactor.NewMap().Int("note", 5).Int("ship", 5).Map("by_name", wactor.NewMap().Int("x", 1)).Encode())
+	var fe *wactor.FieldError
+	if !errors.As(err, &fe) || fe.Field != "note" {
+		t.Fatalf("err = %v, want a FieldError on note", err)
+	}
+	if o.Note != nil || o.Ship != nil || o.ByName["x"] != nil {
+		t.Errorf("rejected values set pointers: note %v, ship %v, by_name %v", o.Note, o.Ship, o.ByName)
+	}
 }
