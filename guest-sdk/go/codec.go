@@ -312,10 +312,8 @@ func (d *Decoder) Int(field string, size int) int64 {
 		}
 		n = v
 	case abi.KindFloat:
-		save := d.r
-		f, _ := d.r.ReadFloat()
-		if f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
-			d.r = save
+		f, ok := d.integral(-(1 << 63), 1<<63)
+		if !ok {
 			d.wrong(field, "an integer")
 			return 0
 		}
@@ -329,6 +327,18 @@ func (d *Decoder) Int(field string, size int) int64 {
 		return 0
 	}
 	return n
+}
+
+// integral reads a float with an integral value in [lo, hi), leaving the
+// float unread if it is not one.
+func (d *Decoder) integral(lo, hi float64) (float64, bool) {
+	save := d.r
+	f, _ := d.r.ReadFloat()
+	if f != math.Trunc(f) || f < lo || f >= hi {
+		d.r = save
+		return 0, false
+	}
+	return f, true
 }
 
 // Uint reads a non-negative integer that fits in an unsigned integer of the
@@ -345,10 +355,8 @@ func (d *Decoder) Uint(field string, size int) uint64 {
 	case abi.KindUint:
 		n, _ = d.r.ReadUint()
 	case abi.KindFloat:
-		save := d.r
-		f, _ := d.r.ReadFloat()
-		if f != math.Trunc(f) || f < 0 || f >= 1<<64 {
-			d.r = save
+		f, ok := d.integral(0, 1<<64)
+		if !ok {
 			d.wrong(field, "a non-negative integer")
 			return 0
 		}
