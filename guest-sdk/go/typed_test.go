@@ -8,6 +8,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	wactor "github.com/wactor/wactor/guest-sdk/go"
+	"github.com/wactor/wactor/guest-sdk/go/wactortest"
 )
 
 // point is a hand-written codec type, as cmd/wactorgen would write it: a
@@ -72,6 +73,9 @@ func TestHandleTypedBuiltins(t *testing.T) {
 	out, err = h.Call("shout", abi.AppendText(nil, "hi"))
 	if err != nil || !bytes.Equal(out, abi.AppendText(nil, "HI")) {
 		t.Errorf("shout = %x, %v", out, err)
+	}
+	if n, err := wactortest.Call[wactor.Int](h, "double", wactor.Int(5)); err != nil || n != 10 {
+		t.Errorf("wactortest.Call double 5 = %d, %v", n, err)
 	}
 	out, err = h.Call("nothing", abi.AppendInt(nil, 1))
 	if err != nil || out != nil {
