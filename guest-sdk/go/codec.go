@@ -31,7 +31,8 @@ type Unmarshaler interface {
 // Codec is the constraint of the typed API's pointer type parameters: PT is
 // *T and encodes and decodes a T. Generated types and the built-in ones
 // (Int, Text, ...) satisfy it with a value-receiver MarshalCBOR and a
-// pointer-receiver UnmarshalCBOR. Callers never name PT: Go infers it.
+// pointer-receiver UnmarshalCBOR. Calls need not name PT, Go infers it:
+// wactor.NewState[wactor.Int]("n").
 type Codec[T any] interface {
 	*T
 	Marshaler

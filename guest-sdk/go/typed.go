@@ -89,6 +89,7 @@ func badRequest(err error) error {
 //	var total = wactor.NewState[wactor.Int]("n")
 //
 // Reads and writes belong to the turn like Context.Get and Context.Set.
+// Written out, the type names PT too: wactor.State[wactor.Int, *wactor.Int].
 type State[T any, PT Codec[T]] struct {
 	key string
 }
