@@ -175,3 +175,41 @@ func BenchmarkDurableAsk(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDurableAskOneActor runs state-changing asks (counter add) from
+// 200 concurrent callers on one actor against badger with Sync and group
+// commit: every reply waits for its turn's fsync, and the actor's turns
+// run one at a time, so what it measures is how many turns share a write.
+func BenchmarkDurableAskOneActor(b *testing.B) {
+	store, err := badgerstore.Open(b.TempDir(), badgerstore.Options{Sync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	h, err := host.New(ctx, host.Config{Store: store, CacheDir: testwasm.CacheDir(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close(ctx)
+	if err := h.Deploy(ctx, host.TypeConfig{Name: "counter", Module: testwasm.C(b, "counter")}); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	ref := abi.Ref{Type: "counter", ID: "hot"}
+	if _, err := h.Ask(ctx, ref, "add", addPayload); err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(100) // 200 callers on 2 cores
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := h.Ask(ctx, ref, "add", addPayload); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "asks/s")
+}
