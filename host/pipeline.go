@@ -117,9 +117,13 @@ func (a *activation) settle(ctx context.Context) error {
 // failed: the instance, whose memory reflects turns that did not commit,
 // is dropped, and the state is loaded again from the store.
 func (a *activation) resync(ctx context.Context) error {
-	if a.settle(ctx) == nil {
+	a.p.mu.Lock()
+	broken := a.p.broken != nil
+	a.p.mu.Unlock()
+	if !broken {
 		return nil
 	}
+	_ = a.settle(ctx) // the flusher is failing the turns after the failed one
 	a.discard(ctx)
 	snap, err := a.h.store.Load(ctx, a.ref.String())
 	if err != nil {
