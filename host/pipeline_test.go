@@ -79,10 +79,17 @@ func (s *heldStore) setHold(hold bool) {
 }
 
 // started waits until the turn of the message with idempotency key key
-// (to counter/hot) has started.
+// to counter/hot has started.
 func (s *heldStore) started(t *testing.T, key string) {
 	t.Helper()
-	rk := "counter/hot\x00" + key
+	s.startedAt(t, "counter/hot", key)
+}
+
+// startedAt waits until the turn of the message with idempotency key key
+// to ref has started.
+func (s *heldStore) startedAt(t *testing.T, ref, key string) {
+	t.Helper()
+	rk := ref + "\x00" + key
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		s.mu.Lock()
@@ -283,4 +290,57 @@ func TestPipelineCountsOnlyAcknowledgedAdds(t *testing.T) {
 	assert.Greater(t, acked, 0)
 	assert.Less(t, acked, callers*each, "some commits failed")
 	assert.EqualValues(t, acked, mustCall(t, h, "counter/hot", "get", nil)["n"])
+}
+
+// TestPipelineAskWaitsForEarlierCommits: a turn's ask leaves only once the
+// turns before it are durable, since the target acts on what it says;
+// when the earlier commit fails, the ask is never sent and the turn fails.
+func TestPipelineAskWaitsForEarlierCommits(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(map[bool]string{false: "commits", true: "fails"}[fail], func(t *testing.T) {
+			store := newHeldStore()
+			h := newHost(t, store,
+				host.TypeConfig{Name: "conf", Module: testwasm.C(t, "conformance"), AskTimeout: time.Minute},
+				host.TypeConfig{Name: "counter", Module: testwasm.C(t, "counter")})
+			ref := abi.Ref{Type: "conf", ID: "asker"}
+			mustCall(t, h, ref.String(), "echo", M{}) // activate
+			store.setHold(true)
+
+			set := make(chan error, 1)
+			go func() {
+				_, err := h.Ask(context.Background(), ref, "set", cborOf(t, M{"key": "a", "value": 1}))
+				set <- err
+			}()
+			first := store.nextHeld(t)
+			asked := make(chan error, 1)
+			go func() {
+				_, err := h.Ask(context.Background(), ref, "ask", cborOf(t, M{"to": "counter/target", "method": "get"}), host.IdempotencyKey("ask"))
+				asked <- err
+			}()
+			store.startedAt(t, ref.String(), "ask")
+			time.Sleep(20 * time.Millisecond) // time enough for the ask to leave, if it could
+			assert.NotContains(t, h.Activations(), abi.Ref{Type: "counter", ID: "target"}, "the ask left before the earlier commit")
+
+			if fail {
+				first.release <- errInjected
+				assert.ErrorIs(t, <-set, abi.ErrUnavailable)
+				assert.ErrorIs(t, <-asked, abi.ErrUnavailable)
+				assert.NotContains(t, h.Activations(), abi.Ref{Type: "counter", ID: "target"}, "the ask was sent")
+				return
+			}
+			first.release <- nil
+			require.NoError(t, <-set)
+			// The asking turn commits its record: let that through.
+			select {
+			case err := <-asked:
+				t.Fatalf("the ask answered before its own commit: %v", err)
+			case c := <-store.held:
+				c.release <- nil
+			case <-time.After(10 * time.Second):
+				t.Fatal("the asking turn did not commit")
+			}
+			require.NoError(t, <-asked)
+			assert.Contains(t, h.Activations(), abi.Ref{Type: "counter", ID: "target"})
+		})
+	}
 }
