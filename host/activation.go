@@ -316,7 +316,8 @@ func nearMemoryLimit(t *turn) bool {
 // the answer deferred, as soon as another message waits.
 func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byte, _ error, deferred bool) {
 	b := a.batch(t, reply)
-	if !a.h.pipelined {
+	if !a.h.pipelined || (!a.p.handOff() && !a.h.sched.Queued(ctx)) {
+		// Nothing to overlap the commit with, or nothing to gain.
 		if err := a.commitNow(ctx, t, b); err != nil {
 			return nil, a.uncommitted(t.msg, err), false
 		}
@@ -389,7 +390,9 @@ func (a *activation) commitNow(ctx context.Context, t *turn, b *storage.Batch) e
 		b.Version = a.p.version
 		a.p.mu.Unlock()
 		resume := a.h.sched.Blocking(ctx) // waits for the group's write
+		start := time.Now()
 		err := a.h.store.Commit(ctx, b)
+		a.p.committed(time.Since(start))
 		resume()
 		if err != nil {
 			a.discard(ctx) // its memory reflects a turn that did not commit

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/scheduler"
@@ -19,6 +20,12 @@ const (
 	maxPipelineTurns = 128
 	maxPipelineBytes = 1 << 20
 )
+
+// slowCommit is how long a commit must take for a turn with nothing in
+// flight and nothing queued behind it to hand its batch to the flusher
+// rather than commit it itself: the hand-off costs a few goroutine
+// switches, which pay only when the commit waits for a disk.
+const slowCommit = 100 * time.Microsecond
 
 // pipeline lets an activation run its next turns while the commits of the
 // previous ones are in flight (see RATIONALE.md, "Host"). A turn that
@@ -39,7 +46,8 @@ type pipeline struct {
 	flushing  bool   // a flusher commits a group
 	broken    error  // a commit failed; set until the activation reloads
 	keys      map[string]int
-	timerSets int // timers set by turns in the pipeline, not yet set
+	timerSets int  // timers set by turns in the pipeline, not yet set
+	slow      bool // the last commit took slowCommit or longer
 }
 
 // group is the turns of one merged batch.
@@ -77,6 +85,22 @@ func (p *pipeline) idle() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return !p.flushing && p.broken == nil
+}
+
+// committed notes how long a commit took.
+func (p *pipeline) committed(took time.Duration) {
+	p.mu.Lock()
+	p.slow = took >= slowCommit
+	p.mu.Unlock()
+}
+
+// handOff reports whether a turn should hand its batch to the flusher
+// rather than commit it itself: there is a commit in flight, or it is
+// worth the hand-off.
+func (p *pipeline) handOff() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.flushing || p.broken != nil || p.slow
 }
 
 // holds reports whether a turn in the pipeline records key.
@@ -207,7 +231,9 @@ func (a *activation) flush(ctx context.Context) {
 
 		var err error
 		if !g.batch.Empty() {
+			start := time.Now()
 			err = a.h.store.Commit(ctx, &g.batch)
+			p.committed(time.Since(start))
 		}
 		if err != nil {
 			a.failGroups(g, err)

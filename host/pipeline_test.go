@@ -19,9 +19,11 @@ import (
 	"github.com/wactor/wactor/storage/memstore"
 )
 
-// heldStore is an in-memory store whose commits, once hold is set, wait
-// for the test: each is sent on held and applied only when the test
-// answers it with nil (or refused with the error it answers). It counts
+// heldStore is an in-memory store that commits as slowly as a disk
+// (diskDelay), so that activations hand their commits to the pipeline,
+// and whose commits, once hold is set, wait for the test: each is sent on
+// held and applied only when the test answers it with nil (or refused
+// with the error it answers). It counts
 // the Recorded calls per key, which tells the test when a keyed turn has
 // started (the caller's check, then the turn's).
 type heldStore struct {
@@ -46,12 +48,16 @@ func newHeldStore() *heldStore {
 
 var errInjected = errors.New("injected commit failure")
 
+// diskDelay is how long a heldStore's commit takes, about an fsync.
+const diskDelay = time.Millisecond
+
 func (s *heldStore) Commit(ctx context.Context, b *storage.Batch) error {
 	s.mu.Lock()
 	hold := s.hold
 	s.commits++
 	fail := s.failEach > 0 && s.commits%s.failEach == 0
 	s.mu.Unlock()
+	time.Sleep(diskDelay)
 	if fail {
 		return errInjected
 	}
@@ -149,7 +155,7 @@ func counterHost(t *testing.T, store storage.Store) *host.Host {
 func TestPipelineRunsTurnsAheadOfCommits(t *testing.T) {
 	store := newHeldStore()
 	h := counterHost(t, store)
-	mustCall(t, h, "counter/hot", "get", nil) // activate
+	mustCall(t, h, "counter/hot", "add", M{"n": 0}) // activate; a first slow commit
 	store.setHold(true)
 
 	const n = 20
@@ -181,7 +187,7 @@ func TestPipelineRunsTurnsAheadOfCommits(t *testing.T) {
 	release(first)
 	second := store.nextHeld(t)
 	assert.GreaterOrEqual(t, len(second.b.Records), n-2, "the turns that ran meanwhile commit in one batch")
-	assert.Equal(t, uint64(1), second.b.Version, "the merged batch expects the first commit's version")
+	assert.Equal(t, first.b.Version+1, second.b.Version, "the merged batch expects the version the first commit left")
 	seen := map[int64]bool{}
 	got := 0
 	pending := []*heldCommit{second}
@@ -303,7 +309,7 @@ func TestPipelineAskWaitsForEarlierCommits(t *testing.T) {
 				host.TypeConfig{Name: "conf", Module: testwasm.C(t, "conformance"), AskTimeout: time.Minute},
 				host.TypeConfig{Name: "counter", Module: testwasm.C(t, "counter")})
 			ref := abi.Ref{Type: "conf", ID: "asker"}
-			mustCall(t, h, ref.String(), "echo", M{}) // activate
+			mustCall(t, h, ref.String(), "set", M{"key": "b", "value": 0}) // activate; a first slow commit
 			store.setHold(true)
 
 			set := make(chan error, 1)
