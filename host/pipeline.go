@@ -11,8 +11,8 @@ import (
 )
 
 // Bounds of an activation's pipeline: the turns merged into the group that
-// waits behind the commit in flight, and what they hold (their batches and
-// replies, roughly). A turn that would pass either waits for the commit in
+// waits behind the commit in flight, and what they hold (their messages,
+// batches and replies, roughly). A turn that would pass either waits for the commit in
 // flight to end. The byte bound keeps a merged batch well within what one
 // store write takes (badger: about 2.4 MiB); a single turn larger than it
 // is committed alone, as without pipelining.
@@ -168,7 +168,7 @@ func (a *activation) resync(ctx context.Context) error {
 // a commit failed: the turn ran on state that is not durable.
 func (a *activation) enqueue(e *entry, b *storage.Batch) error {
 	p := &a.p
-	cost := turnCost(b, e.reply)
+	cost := turnCost(b, e.reply) + int64(len(e.m.Payload))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	full := func() bool {
