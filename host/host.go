@@ -200,6 +200,10 @@ type Host struct {
 	clock     scheduler.Clock
 	rem       *reminders
 	dead      deadLetters
+	// pipelined: an activation runs its next turns while the commits of
+	// the previous ones are in flight (off with Deterministic dispatch,
+	// where turns run only on the goroutine that drives the host).
+	pipelined bool
 
 	typesMu sync.RWMutex
 	types   map[string]*actorType
@@ -254,6 +258,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		clock:     cfg.Clock,
 		dead:      deadLetters{limit: storage.DeadLetterCap{Count: cfg.MaxDeadLetters, Bytes: cfg.MaxDeadLetterBytes}},
 		budget:    budget,
+		pipelined: !cfg.Dispatch.Deterministic,
 	}
 	h.rem = newReminders(h, cfg.Clock)
 	if cfg.CacheDir != "" {
@@ -683,7 +688,8 @@ func (ac *activator) Activate(ctx context.Context, ref abi.Ref) (scheduler.Actor
 	if snap.State == nil {
 		snap.State = make(map[string][]byte)
 	}
-	a := &activation{h: h, typ: t, ref: ref, state: snap.State, version: snap.Version}
+	a := &activation{h: h, typ: t, ref: ref, state: snap.State}
+	a.p.init(snap.Version)
 	if err := a.ensureInstance(ctx, t.current()); err != nil {
 		return nil, err
 	}

@@ -35,11 +35,24 @@ type Message struct {
 	Due time.Time
 	// Done, when set, is called with the outcome of a tell's turn, as an
 	// ask's caller would get it: in the goroutine that ran the turn (or
-	// failed the message), so it must not block.
+	// failed the message, or answered it after Defer), so it must not
+	// block.
 	Done func(payload []byte, err error)
 
-	reply chan result // nil for tells
-	timer *timerEntry // the timer of a tick
+	reply    chan result // nil for tells
+	timer    *timerEntry // the timer of a tick
+	deferred bool        // Receive took the answer upon itself (Defer)
+}
+
+// Defer, called by Receive, takes the answer of m out of the scheduler's
+// hands: what Receive returns is then ignored, and the returned function
+// answers m instead, later and from any goroutine. It must be called
+// exactly once. An actor defers when the outcome of a turn is not known
+// when Receive returns (its commit is still in flight) and it wants to run
+// the next turns meanwhile.
+func (m *Message) Defer() (answer func(payload []byte, err error)) {
+	m.deferred = true
+	return m.answer
 }
 
 type result struct {
@@ -367,6 +380,51 @@ func (s *Scheduler) Blocking(ctx context.Context) (resume func()) {
 	}
 	s.dispatcher.block()
 	return s.dispatcher.unblock
+}
+
+// Queued reports whether a message waits in the mailbox of the activation
+// running the turn of ctx.
+func (s *Scheduler) Queued(ctx context.Context) bool {
+	a := turnFrom(ctx)
+	if a == nil {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.queue) > 0
+}
+
+// AwaitQueued waits, in the turn of ctx, until a message is queued for its
+// activation or done is closed, and reports whether a message waits. The
+// turn counts as blocked meanwhile (see Blocking). With Deterministic
+// dispatch nothing else queues messages while a turn waits: do not call
+// it there.
+func (s *Scheduler) AwaitQueued(ctx context.Context, done <-chan struct{}) bool {
+	a := turnFrom(ctx)
+	if a == nil {
+		return false
+	}
+	a.mu.Lock()
+	if len(a.queue) > 0 {
+		a.mu.Unlock()
+		return true
+	}
+	wake := make(chan struct{})
+	a.wake = wake
+	a.mu.Unlock()
+	s.dispatcher.block()
+	defer s.dispatcher.unblock()
+	select {
+	case <-wake:
+		return true
+	case <-done:
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.wake == wake {
+			a.wake = nil
+		}
+		return len(a.queue) > 0
+	}
 }
 
 // DeactivateAfterTurn asks that the activation running the turn of ctx be
