@@ -83,6 +83,15 @@ func jsonToCBOR(body []byte) ([]byte, error) {
 		}
 		return nil, syntaxError(body, int64(off), "the body is not valid UTF-8")
 	}
+	if out, ok := quickJSONToCBOR(body); ok {
+		return out, nil
+	}
+	return tokensToCBOR(body)
+}
+
+// tokensToCBOR is jsonToCBOR for every body: it reads body with
+// encoding/json's tokenizer, and words every error.
+func tokensToCBOR(body []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	c := &jsonReader{dec: dec, body: body}
@@ -464,4 +473,180 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// quickJSONToCBOR converts, in one pass and without the tokenizer's
+// allocations, the plain bodies that most requests send: objects, arrays,
+// strings without escapes, integers of up to 18 digits, true, false and
+// null. It reports false for anything else, valid or not, and jsonToCBOR
+// then takes the general path, which also words every error; so what a
+// body converts to, or fails with, never depends on which path took it.
+// body must be valid UTF-8.
+func quickJSONToCBOR(body []byte) ([]byte, bool) {
+	q := quickConv{in: body, out: make([]byte, 0, len(body))}
+	if !q.value(0) {
+		return nil, false
+	}
+	q.space()
+	return q.out, q.i == len(q.in)
+}
+
+// quickConv is the state of quickJSONToCBOR: the input, how far it has
+// read, and the CBOR written so far.
+type quickConv struct {
+	in  []byte
+	i   int
+	out []byte
+}
+
+// quickMaxMembers bounds the members of an object that the quick path
+// takes: it finds duplicate keys by comparing each with those before it.
+const quickMaxMembers = 32
+
+func (q *quickConv) space() {
+	for q.i < len(q.in) && strings.IndexByte(jsonSpace, q.in[q.i]) >= 0 {
+		q.i++
+	}
+}
+
+func (q *quickConv) value(depth int) bool {
+	q.space()
+	if q.i == len(q.in) {
+		return false
+	}
+	switch c := q.in[q.i]; {
+	case c == '{' || c == '[':
+		return depth < maxDepth && q.container(depth, c)
+	case c == '"':
+		_, ok := q.text()
+		return ok
+	case c == '-' || c >= '0' && c <= '9':
+		return q.integer()
+	}
+	for _, lit := range [...]struct {
+		word string
+		cbor byte
+	}{{"true", 0xf5}, {"false", 0xf4}, {"null", 0xf6}} {
+		if bytes.HasPrefix(q.in[q.i:], []byte(lit.word)) {
+			q.i += len(lit.word)
+			q.out = append(q.out, lit.cbor)
+			return true
+		}
+	}
+	return false
+}
+
+// container converts an object (open '{') or an array (open '['). The
+// head is written once the members are counted: one byte is kept for it,
+// and widened when there are 24 or more.
+func (q *quickConv) container(depth int, open byte) bool {
+	major, closing := byte(4), byte(']')
+	if open == '{' {
+		major, closing = 5, '}'
+	}
+	q.i++
+	at := len(q.out)
+	q.out = append(q.out, 0)
+	var keys [quickMaxMembers][2]int // the members' keys, as spans of out
+	n := 0
+	q.space()
+	if q.i < len(q.in) && q.in[q.i] == closing {
+		q.i++
+	} else {
+		for {
+			if open == '{' {
+				q.space()
+				key, ok := q.text()
+				if !ok || n == quickMaxMembers {
+					return false
+				}
+				for _, k := range keys[:n] {
+					if bytes.Equal(q.out[k[0]:k[1]], q.out[key[0]:key[1]]) {
+						return false // a duplicate: the general path words it
+					}
+				}
+				keys[n] = key
+				q.space()
+				if q.i == len(q.in) || q.in[q.i] != ':' {
+					return false
+				}
+				q.i++
+			}
+			if !q.value(depth + 1) {
+				return false
+			}
+			n++
+			q.space()
+			if q.i == len(q.in) {
+				return false
+			}
+			c := q.in[q.i]
+			q.i++
+			if c == closing {
+				break
+			}
+			if c != ',' {
+				return false
+			}
+		}
+	}
+	head := appendHead(nil, major, uint64(n))
+	q.out[at] = head[0]
+	if len(head) > 1 {
+		q.out = slices.Insert(q.out, at+1, head[1:]...)
+	}
+	return true
+}
+
+// text converts a string without escapes or control characters, and
+// returns the span of its bytes in out.
+func (q *quickConv) text() ([2]int, bool) {
+	if q.i == len(q.in) || q.in[q.i] != '"' {
+		return [2]int{}, false
+	}
+	start := q.i + 1
+	end := start
+	for ; end < len(q.in) && q.in[end] != '"'; end++ {
+		if c := q.in[end]; c < 0x20 || c == '\\' {
+			return [2]int{}, false
+		}
+	}
+	if end == len(q.in) {
+		return [2]int{}, false
+	}
+	q.out = appendHead(q.out, 3, uint64(end-start))
+	at := len(q.out)
+	q.out = append(q.out, q.in[start:end]...)
+	q.i = end + 1
+	return [2]int{at, len(q.out)}, true
+}
+
+// integer converts an integer literal of at most 18 digits, which fits in
+// 63 bits; a fraction, an exponent or anything else glued to it is left to
+// the general path.
+func (q *quickConv) integer() bool {
+	neg := q.in[q.i] == '-'
+	if neg {
+		q.i++
+	}
+	start := q.i
+	var n uint64
+	for q.i < len(q.in) && q.in[q.i] >= '0' && q.in[q.i] <= '9' {
+		n = n*10 + uint64(q.in[q.i]-'0')
+		q.i++
+	}
+	digits := q.i - start
+	if digits == 0 || digits > 18 || digits > 1 && q.in[start] == '0' {
+		return false
+	}
+	if q.i < len(q.in) && strings.IndexByte(valueSep+"]}", q.in[q.i]) < 0 {
+		return false
+	}
+	switch {
+	case !neg || n == 0:
+		q.out = appendHead(q.out, 0, n) // -0 is 0, as on the general path
+	default:
+		q.out = appendHead(q.out, 1, n-1)
+	}
+	return true
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/stretchr/testify/assert"
@@ -252,4 +253,58 @@ func FuzzCBORToJSON(f *testing.F) {
 		}
 		require.True(t, json.Valid(j), "wrote invalid JSON %q from %x", j, in)
 	})
+}
+
+// quickCases are bodies for the quick path: some it takes, some it must
+// leave to the general path (escapes, floats, long integers, duplicates,
+// broken JSON).
+var quickCases = []string{
+	`{"n":1}`, `{"n":-1}`, `-0`, `0`, `[]`, `{}`, ` { "a" : [ 1 , 2 ] , "b" : { } } `, `"x"`, `""`,
+	`[true,false,null]`, `{"a":{"b":{"c":[1,{"d":null}]}}}`, `999999999999999999`, `-999999999999999999`,
+	`[` + strings.Repeat("0,", 23) + `0]`, `[` + strings.Repeat("1,", 299) + `1]`,
+	`{"` + strings.Repeat(`a":1,"`, 31) + `b":2}`, `"héllo 😀"`,
+	`1.5`, `1e3`, `01`, `-`, `--1`, `1x`, `[1,]`, `[,1]`, `{"a":1,}`, `{"a" 1}`, `{1:2}`, `{"a":1,"a":2}`,
+	`"a\nb"`, "\"a\tb\"", `"\u00e9"`, `9223372036854775807`, `tru`, `truex`, `nul`, `[1}`, `{"a":1]`,
+	`[1 2]`, `1 2`, `[`, `{`, `"abc`, ` `, strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth),
+	strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1),
+}
+
+// TestQuickJSONToCBOR checks that the quick path takes the plain bodies
+// and that whatever it takes converts exactly as on the general path.
+func TestQuickJSONToCBOR(t *testing.T) {
+	for _, in := range []string{`{"n":1}`, `[1,"a",{"b":null}]`, `[` + strings.Repeat("1,", 299) + `1]`} {
+		_, ok := quickJSONToCBOR([]byte(in))
+		assert.True(t, ok, "the quick path should take %q", in)
+	}
+	for _, in := range []string{`{"a":1,"a":2}`, `1.5`, `"a\nb"`, `01`, `[1,]`, `1 2`} {
+		_, ok := quickJSONToCBOR([]byte(in))
+		assert.False(t, ok, "the quick path should leave %q", in)
+	}
+	for _, in := range quickCases {
+		checkQuick(t, []byte(in))
+	}
+}
+
+// FuzzQuickJSONToCBOR checks that the quick path converts every body it
+// takes exactly as the general path does.
+func FuzzQuickJSONToCBOR(f *testing.F) {
+	for _, in := range quickCases {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if utf8.Valid(in) {
+			checkQuick(t, in)
+		}
+	})
+}
+
+func checkQuick(t *testing.T, in []byte) {
+	t.Helper()
+	quick, ok := quickJSONToCBOR(in)
+	if !ok {
+		return
+	}
+	general, err := tokensToCBOR(in)
+	require.NoError(t, err, "the quick path took %q, which the general path refuses", in)
+	assert.Equal(t, hex.EncodeToString(general), hex.EncodeToString(quick), "%q", in)
 }
