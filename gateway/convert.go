@@ -295,6 +295,9 @@ func appendHead(b []byte, major byte, n uint64) []byte {
 // cborToJSON converts one CBOR item (a reply) to JSON. See docs/http.md for
 // the mapping. Errors are *abi.Error with code bad_reply.
 func cborToJSON(item []byte) ([]byte, error) {
+	if out, ok := quickCBORToJSON(item); ok {
+		return out, nil
+	}
 	var v any
 	if err := decMode.Unmarshal(item, &v); err != nil {
 		return nil, abi.NewError(abi.CodeBadReply, "the reply is not CBOR that converts to JSON: "+err.Error())
@@ -647,6 +650,148 @@ func (q *quickConv) integer() bool {
 		q.out = appendHead(q.out, 0, n) // -0 is 0, as on the general path
 	default:
 		q.out = appendHead(q.out, 1, n-1)
+	}
+	return true
+}
+
+// quickCBORToJSON converts, in one pass, the plain replies most turns
+// give: maps whose text keys come sorted, arrays, integers of 64 bits,
+// text of printable ASCII needing no escape, true, false and null. It
+// reports false for anything else, and cborToJSON then takes the general
+// path: what a reply converts to never depends on which path took it.
+func quickCBORToJSON(item []byte) ([]byte, bool) {
+	q := quickReply{in: item, out: make([]byte, 0, 2*len(item)+8)}
+	if !q.item(0) || q.i != len(q.in) {
+		return nil, false
+	}
+	return q.out, true
+}
+
+// quickReply is the state of quickCBORToJSON.
+type quickReply struct {
+	in  []byte
+	i   int
+	out []byte
+}
+
+// head reads an item's head with a definite argument.
+func (q *quickReply) head() (major byte, arg uint64, ok bool) {
+	if q.i == len(q.in) {
+		return 0, 0, false
+	}
+	b := q.in[q.i]
+	q.i++
+	major, info := b>>5, b&0x1f
+	if info < 24 {
+		return major, uint64(info), true
+	}
+	if info > 27 {
+		return 0, 0, false // reserved, or indefinite length
+	}
+	n := 1 << (info - 24)
+	if len(q.in)-q.i < n {
+		return 0, 0, false
+	}
+	for _, c := range q.in[q.i : q.i+n] {
+		arg = arg<<8 | uint64(c)
+	}
+	q.i += n
+	return major, arg, true
+}
+
+// text reads a text string of printable ASCII without '"' or '\\',
+// which JSON writes as it is.
+func (q *quickReply) text() ([]byte, bool) {
+	major, n, ok := q.head()
+	if !ok || major != 3 || n > uint64(len(q.in)-q.i) {
+		return nil, false
+	}
+	s := q.in[q.i : q.i+int(n)]
+	for _, c := range s {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return nil, false
+		}
+	}
+	q.i += int(n)
+	return s, true
+}
+
+func (q *quickReply) item(depth int) bool {
+	if depth >= maxDepth {
+		return false
+	}
+	at := q.i
+	major, arg, ok := q.head()
+	if !ok {
+		return false
+	}
+	switch major {
+	case 0:
+		q.out = strconv.AppendUint(q.out, arg, 10)
+	case 1:
+		if arg > math.MaxInt64 {
+			return false
+		}
+		q.out = strconv.AppendInt(q.out, -1-int64(arg), 10)
+	case 3:
+		q.i = at
+		s, ok := q.text()
+		if !ok {
+			return false
+		}
+		q.out = append(append(append(q.out, '"'), s...), '"')
+	case 4:
+		if arg > uint64(len(q.in)-q.i) {
+			return false // each element takes a byte at least
+		}
+		q.out = append(q.out, '[')
+		for k := uint64(0); k < arg; k++ {
+			if k > 0 {
+				q.out = append(q.out, ',')
+			}
+			if !q.item(depth + 1) {
+				return false
+			}
+		}
+		q.out = append(q.out, ']')
+	case 5:
+		if arg > quickMaxMembers {
+			return false
+		}
+		q.out = append(q.out, '{')
+		var last []byte
+		for k := uint64(0); k < arg; k++ {
+			key, ok := q.text()
+			// The general path writes members sorted by key: take only
+			// maps whose keys already come so, hence no duplicates either.
+			if !ok || k > 0 && bytes.Compare(last, key) >= 0 {
+				return false
+			}
+			last = key
+			if k > 0 {
+				q.out = append(q.out, ',')
+			}
+			q.out = append(append(append(q.out, '"'), key...), '"', ':')
+			if !q.item(depth + 1) {
+				return false
+			}
+		}
+		q.out = append(q.out, '}')
+	case 7:
+		switch {
+		case at+1 != q.i: // a float, or a simple value in a second byte
+			return false
+		case arg == 20:
+			q.out = append(q.out, "false"...)
+		case arg == 21:
+			q.out = append(q.out, "true"...)
+		case arg == 22:
+			q.out = append(q.out, "null"...)
+		default:
+			return false
+		}
+	default:
+		return false // byte strings and tags
 	}
 	return true
 }

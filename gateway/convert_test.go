@@ -308,3 +308,51 @@ func checkQuick(t *testing.T, in []byte) {
 	require.NoError(t, err, "the quick path took %q, which the general path refuses", in)
 	assert.Equal(t, hex.EncodeToString(general), hex.EncodeToString(quick), "%q", in)
 }
+
+// quickReplies are replies, in hex, for the quick path of cborToJSON:
+// some it takes, some it must leave to the general path.
+var quickReplies = []string{
+	"a1616e05", "a0", "80", "00", "17", "1818", "1bffffffffffffffff", "20", "3b7fffffffffffffff",
+	"3bffffffffffffffff", "f4f5", "f5", "f6", "f7", "f800", "f93c00", "fb3ff8000000000000", "6161", "60",
+	"826161a1616201", "a2616101616202", "a2616201616101", "a2616101616102", "a1617f00", "a1615c00", "61c3",
+	"62c3a9", "9f01ff", "bf6161ff", "4101", "c11a514b67b0", "a1016161", "83010203", "8301", "1c", "a1616e",
+	"a2616e01", "00 00",
+}
+
+// TestQuickCBORToJSON checks that the quick path takes plain replies and
+// writes whatever it takes exactly as the general path does.
+func TestQuickCBORToJSON(t *testing.T) {
+	for _, in := range []string{"a1616e05", "826161a1616201", "3b7fffffffffffffff"} {
+		_, ok := quickCBORToJSON(unhex(t, in))
+		assert.True(t, ok, "the quick path should take %s", in)
+	}
+	for _, in := range []string{"a2616201616101", "fb3ff8000000000000", "61c3", "a1016161"} {
+		_, ok := quickCBORToJSON(unhex(t, in))
+		assert.False(t, ok, "the quick path should leave %s", in)
+	}
+	for _, in := range quickReplies {
+		checkQuickReply(t, unhex(t, in))
+	}
+}
+
+// FuzzQuickCBORToJSON checks that the quick path writes every reply it
+// takes exactly as the general path does.
+func FuzzQuickCBORToJSON(f *testing.F) {
+	for _, in := range quickReplies {
+		f.Add(unhex(f, in))
+	}
+	f.Fuzz(checkQuickReply)
+}
+
+func checkQuickReply(t *testing.T, in []byte) {
+	t.Helper()
+	quick, ok := quickCBORToJSON(in)
+	if !ok {
+		return
+	}
+	var v any
+	require.NoError(t, decMode.Unmarshal(in, &v), "the quick path took %x, which the general path refuses", in)
+	general, err := appendJSON(nil, v)
+	require.NoError(t, err, "%x", in)
+	assert.Equal(t, string(general), string(quick), "%x", in)
+}
