@@ -409,12 +409,11 @@ func (h *Host) Ask(ctx context.Context, to abi.Ref, method string, payload []byt
 	if err != nil || done {
 		return reply, err
 	}
+	m := &scheduler.Message{ID: h.ids.next(), Key: key, Target: to, Method: method, Payload: payload}
 	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t.current().cfg.AskTimeout)
-		defer cancel()
+		m.Timeout = t.current().cfg.AskTimeout
 	}
-	reply, err = h.sched.Ask(ctx, &scheduler.Message{ID: h.ids.next(), Key: key, Target: to, Method: method, Payload: payload})
+	reply, err = h.sched.Ask(ctx, m)
 	if err != nil {
 		return nil, asABIError(err)
 	}
