@@ -11,8 +11,9 @@ type Dispatch struct {
 	// goroutines fed by a run queue. A worker whose turn blocks (an ask, a
 	// storage commit, an activation) is replaced for as long as it is
 	// blocked, so blocking never starves the queue and commits of many
-	// turns can share one write. Zero starts a goroutine per activation
-	// that has work, for as long as it has work.
+	// turns can share one write. Zero gives each activation that has work
+	// a goroutine of its own, for as long as it has work; a goroutine
+	// freed that way waits, up to a bound, to serve the next one.
 	Workers int
 	// Deterministic, instead, runs turns only on the goroutine that drives
 	// the scheduler (RunUntilIdle, Ask, CollectIdle, Close), one batch at a
