@@ -173,16 +173,22 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	g.mux.ServeHTTP(rec, r)
-	attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start)}
-	if rec.err != nil {
-		attrs = append(attrs, "code", rec.err.Code, "message", rec.err.Message)
-	}
 	// A client that hung up caused its own 503; that is no server trouble.
+	level, msg := slog.LevelDebug, "http request"
 	if rec.status >= 500 && r.Context().Err() == nil {
-		g.log.Warn("http request failed", attrs...)
+		level, msg = slog.LevelWarn, "http request failed"
+	}
+	// The record's attributes cost allocations on every request: make
+	// them only when the logger keeps the record.
+	if !g.log.Enabled(r.Context(), level) {
 		return
 	}
-	g.log.Debug("http request", attrs...)
+	attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", rec.status), slog.Duration("duration", time.Since(start))}
+	if rec.err != nil {
+		attrs = append(attrs, slog.String("code", rec.err.Code), slog.String("message", rec.err.Message))
+	}
+	g.log.LogAttrs(r.Context(), level, msg, attrs...)
 }
 
 // recorder remembers the status and the error of a response for the log.

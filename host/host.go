@@ -208,8 +208,11 @@ type Host struct {
 	typesMu sync.RWMutex
 	types   map[string]*actorType
 
-	retryMu   sync.Mutex
-	pending   map[string][]storage.Message // target -> outbox messages waiting for room, in order
+	retryMu sync.Mutex
+	pending map[string][]storage.Message // target -> outbox messages waiting for room, in order
+	// waiting counts the messages in pending, written under retryMu: while
+	// it is 0, as it nearly always is, a delivery skips the lock.
+	waiting   atomic.Int64
 	retryWake chan struct{}
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -411,12 +414,11 @@ func (h *Host) Ask(ctx context.Context, to abi.Ref, method string, payload []byt
 	if err != nil || done {
 		return reply, err
 	}
+	m := &scheduler.Message{ID: h.ids.next(), Key: key, Target: to, Method: method, Payload: payload}
 	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t.current().cfg.AskTimeout)
-		defer cancel()
+		m.Timeout = t.current().cfg.AskTimeout
 	}
-	reply, err = h.sched.Ask(ctx, &scheduler.Message{ID: h.ids.next(), Key: key, Target: to, Method: method, Payload: payload})
+	reply, err = h.sched.Ask(ctx, m)
 	if err != nil {
 		return nil, asABIError(err)
 	}
@@ -466,9 +468,12 @@ func (h *Host) Tell(ctx context.Context, to abi.Ref, method string, payload []by
 	// Tells that found the mailbox full wait in memory; refuse more rather
 	// than let that backlog grow without bound.
 	limit := t.current().cfg.Mailbox
-	h.retryMu.Lock()
-	backlog := len(h.pending[to.String()])
-	h.retryMu.Unlock()
+	backlog := 0
+	if h.waiting.Load() > 0 {
+		h.retryMu.Lock()
+		backlog = len(h.pending[to.String()])
+		h.retryMu.Unlock()
+	}
 	if backlog >= limit {
 		return abi.NewError(abi.CodeMailboxFull, "mailbox of "+to.String()+" is full")
 	}
@@ -510,19 +515,31 @@ func (h *Host) check(to abi.Ref, method string, payload []byte) (*actorType, err
 // the same target, for the retry loop, so per-sender order holds.
 func (h *Host) deliver(msgs []storage.Message) {
 	for _, m := range msgs {
-		h.retryMu.Lock()
-		waiting := len(h.pending[m.Target]) > 0
-		if waiting {
-			h.pending[m.Target] = append(h.pending[m.Target], m)
+		// A message of this sender that waits was added before this call
+		// (the sender's messages are delivered in turn), so a count of 0
+		// seen here means none of its messages waits.
+		waiting := false
+		if h.waiting.Load() > 0 {
+			h.retryMu.Lock()
+			waiting = len(h.pending[m.Target]) > 0
+			if waiting {
+				h.wait(m)
+			}
+			h.retryMu.Unlock()
 		}
-		h.retryMu.Unlock()
 		if !waiting && !h.tryDeliver(m) {
 			h.retryMu.Lock()
-			h.pending[m.Target] = append(h.pending[m.Target], m)
+			h.wait(m)
 			h.retryMu.Unlock()
 			h.wakeRetry()
 		}
 	}
+}
+
+// wait queues m for the retry loop; with retryMu held.
+func (h *Host) wait(m storage.Message) {
+	h.pending[m.Target] = append(h.pending[m.Target], m)
+	h.waiting.Add(1)
 }
 
 // tryDeliver enqueues m; it reports false when m must wait for room.
@@ -624,6 +641,7 @@ func (h *Host) retryLoop() {
 				progress = true
 				h.retryMu.Lock()
 				h.pending[target] = h.pending[target][1:]
+				h.waiting.Add(-1)
 				h.retryMu.Unlock()
 			}
 		}
