@@ -209,8 +209,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rec.err != nil {
 		attrs = append(attrs, "code", rec.err.Code, "message", rec.err.Message)
 	}
-	// A client that hung up caused its own 503; that is no server trouble.
-	if rec.status >= 500 && r.Context().Err() == nil {
+	// A client that hung up caused its own 503, and a 503 while starting
+	// or stopping is expected; neither is server trouble.
+	expected := r.Context().Err() != nil || (rec.status == http.StatusServiceUnavailable && g.state.Load() != stateReady)
+	if rec.status >= 500 && !expected {
 		g.log.Warn("http request failed", attrs...)
 		return
 	}
