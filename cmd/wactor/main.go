@@ -62,6 +62,12 @@ requests in flight finish and closes the store. A second signal exits at
 once with 1. Problems in the manifest are printed as FILE:LINE:COLUMN
 lines and exit with 2. Logs go to stderr: text on a terminal, else JSON.
 
+It listens before it deploys: /healthz answers at once, /readyz answers
+503 with the progress ({"status":"starting","deployed":3,"types":16}) and
+the other routes 503 until every type is deployed. Types compile in
+parallel, one per core; each logs its compile_ms and whether the compile
+cache (--cache-dir; see wactor help cache) had it.
+
 SIGHUP rereads the manifest and deploys, live, every type whose module or
 settings changed and every new type; actors keep their state. A manifest
 with errors, or a module that does not load, changes nothing and is
