@@ -82,9 +82,9 @@ func TestStartupHealthAndProgress(t *testing.T) {
 		if get("/healthz", nil) == http.StatusOK {
 			healthyWhileStarting = true
 		}
-		// An actor call is refused until ready (unless it turned ready
-		// in between).
-		if code := get("/v1/actors/counter/x/get", nil) /* a POST */; code != http.StatusServiceUnavailable && get("/readyz", nil) != http.StatusOK {
+		// An actor call (a POST) is refused until ready, unless it
+		// turned ready in between.
+		if code := get("/v1/actors/counter/x/get", nil); code != http.StatusServiceUnavailable && get("/readyz", nil) != http.StatusOK {
 			t.Fatalf("an actor call while starting answered %d; want 503", code)
 		}
 		select {
