@@ -75,7 +75,7 @@ func TestStartupHealthAndProgress(t *testing.T) {
 			continue
 		case code != http.StatusServiceUnavailable || r.Status != "starting" || r.Types != len(startupTypes):
 			t.Fatalf("/readyz while starting: %d %+v; want 503, starting, %d types", code, r, len(startupTypes))
-		case r.Deployed < last || r.Deployed >= len(startupTypes):
+		case r.Deployed < last || r.Deployed > len(startupTypes):
 			t.Fatalf("/readyz progress went from %d to %d of %d", last, r.Deployed, r.Types)
 		}
 		last = r.Deployed
