@@ -184,8 +184,8 @@ from it is compiled again at the next start. A new wactor or wazero
 version leaves the old version's entries behind until clean.
 
 Example:
-  wactor cache info -f examples/wactor.yaml
-  wactor cache clean -f examples/wactor.yaml
+  wactor cache info -f examples/wactor.built.yaml
+  wactor cache clean -f examples/wactor.built.yaml
 `,
 			setup: setupCache,
 		},
