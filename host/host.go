@@ -293,13 +293,33 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 
 // Deploy compiles tc.Module and makes it the module of type tc.Name. A type
 // deployed again gets the new module live: each activation switches at its
-// next turn, keeping its state.
+// next turn, keeping its state. Deploy may be called concurrently, for
+// different types or the same one (the last to finish wins).
 func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
+	_, err := h.DeployReport(ctx, tc)
+	return err
+}
+
+// DeployStats says how a deploy went.
+type DeployStats struct {
+	// Compile is how long loading the module took: compiling it, or
+	// reading it from the compile cache, and starting it once.
+	Compile time.Duration
+	// CacheHit reports that the compile cache folder had the module: no
+	// compilation wrote a new entry while it loaded. Deploys running at
+	// the same time see each other's entries, so a hit may be reported as
+	// a miss then, never the reverse. Always false without a cache folder.
+	CacheHit bool
+}
+
+// DeployReport is Deploy, and reports how long the module took to load
+// and whether the compile cache had it.
+func (h *Host) DeployReport(ctx context.Context, tc TypeConfig) (DeployStats, error) {
 	if err := abi.ValidateType(tc.Name); err != nil {
-		return err
+		return DeployStats{}, err
 	}
 	if err := tc.prepare(); err != nil {
-		return fmt.Errorf("host: type %s: %w", tc.Name, err)
+		return DeployStats{}, fmt.Errorf("host: type %s: %w", tc.Name, err)
 	}
 	src := tc.Source
 	if src == "" {
@@ -307,12 +327,14 @@ func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
 	}
 	grants, err := newWASIGrants(&tc)
 	if err != nil {
-		return fmt.Errorf("host: type %s: %w", tc.Name, err)
+		return DeployStats{}, fmt.Errorf("host: type %s: %w", tc.Name, err)
 	}
-	v, err := h.compile(ctx, tc)
+	start := time.Now()
+	v, hit, err := h.compile(ctx, tc)
+	stats := DeployStats{Compile: time.Since(start), CacheHit: hit}
 	if err != nil {
 		grants.close()
-		return fmt.Errorf("host: type %s: loading %s: %w", tc.Name, src, err)
+		return stats, fmt.Errorf("host: type %s: loading %s: %w", tc.Name, src, err)
 	}
 	v.wasi = grants
 	if h.clock != scheduler.RealClock {
@@ -330,7 +352,7 @@ func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
 	if old != nil {
 		old.v.retire(ctx)
 	}
-	return nil
+	return stats, nil
 }
 
 // Start delivers the messages that an earlier run committed to the outbox
