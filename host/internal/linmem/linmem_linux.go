@@ -16,20 +16,12 @@ var pageSize = uint64(os.Getpagesize())
 
 func roundUp(n uint64) uint64 { return (n + pageSize - 1) &^ (pageSize - 1) }
 
-// The pool of freed reservations. Unmapping a memory and faulting its
-// pages in again cost more than clearing them (munmap frees every page
-// and flushes the other cores' TLBs): a freed memory is cleared (or its
-// pages dropped) and kept for the next instance, within these bounds.
-const (
-	maxPooled = 16 // reservations kept per Allocator
-	// clearLimit is the largest memory cleared by writing zeros; a larger
-	// one has its pages dropped (MADV_DONTNEED), which makes them read as
-	// zero again without touching those the guest left untouched.
-	clearLimit = 1 << 20
-	// maxPooledBytes bounds the resident (cleared) bytes kept per
-	// Allocator.
-	maxPooledBytes = 4 << 20
-)
+// maxPooled is how many freed reservations an Allocator keeps for reuse.
+// A freed memory has its pages dropped (MADV_DONTNEED: they read as zero
+// again and hold no memory), which spares the next instance an mmap and
+// the munmap its memory would cost; clearing the pages with zeros instead
+// cost more, as it faults in every page the guest never touched.
+const maxPooled = 16
 
 // Allocator makes linear memories that grow in place (see the package
 // documentation) and keeps freed reservations, zeroed, for reuse. It is
@@ -38,10 +30,9 @@ const (
 type Allocator struct {
 	image *Image
 
-	mu       sync.Mutex
-	pool     []region // zeroed (or showing the image), ready for reuse
-	resident uint64   // committed bytes of the cleared regions in pool
-	closed   bool
+	mu     sync.Mutex
+	pool   []region // zeroed (or showing the image), ready for reuse
+	closed bool
 }
 
 // region is a reservation of which the first committed bytes are
@@ -49,7 +40,6 @@ type Allocator struct {
 type region struct {
 	base                unsafe.Pointer
 	reserved, committed uint64
-	resident            uint64 // what it counts in Allocator.resident
 }
 
 // New returns an allocator. A non-nil img is the initial content of every
@@ -76,7 +66,7 @@ func (a *Allocator) Close() {
 	}
 	a.mu.Lock()
 	pool := a.pool
-	a.pool, a.resident, a.closed = nil, 0, true
+	a.pool, a.closed = nil, true
 	a.mu.Unlock()
 	for _, r := range pool {
 		r.unmap()
@@ -114,7 +104,6 @@ func (a *Allocator) take(reserve uint64) (region, bool) {
 	for i := len(a.pool) - 1; i >= 0; i-- {
 		if r := a.pool[i]; r.reserved == reserve {
 			a.pool = append(a.pool[:i], a.pool[i+1:]...)
-			a.resident -= r.resident
 			return r, true
 		}
 	}
@@ -130,7 +119,6 @@ func (a *Allocator) recycle(r region) bool {
 	if full {
 		return false
 	}
-	r.resident = 0
 	start := uint64(0)
 	if img := a.image; img != nil && img.mapLen > 0 {
 		// Mapping the image again drops the pages the guest wrote.
@@ -141,20 +129,16 @@ func (a *Allocator) recycle(r region) bool {
 	}
 	if r.committed > start {
 		rest := unsafe.Slice((*byte)(unsafe.Add(r.base, start)), r.committed-start)
-		if len(rest) <= clearLimit {
-			clear(rest)
-			r.resident = uint64(len(rest))
-		} else if unix.Madvise(rest, unix.MADV_DONTNEED) != nil {
+		if unix.Madvise(rest, unix.MADV_DONTNEED) != nil {
 			return false
 		}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.closed || len(a.pool) >= maxPooled || a.resident+r.resident > maxPooledBytes {
+	if a.closed || len(a.pool) >= maxPooled {
 		return false
 	}
 	a.pool = append(a.pool, r)
-	a.resident += r.resident
 	return true
 }
 

@@ -180,12 +180,11 @@ func TestFreshMemoryIsZeroAndPrivate(t *testing.T) {
 }
 
 // A freed memory is kept for the next one, which gets it zeroed, with
-// only its own size accessible, whether it was cleared (small) or had its
-// pages dropped (large).
+// only its own size accessible and none of its pages resident.
 func TestReusedMemoryIsZero(t *testing.T) {
 	a := New(nil)
 	defer a.Close()
-	for _, pages := range []uint64{4, 2 * clearLimit / wasmPage} {
+	for _, pages := range []uint64{4, 40} {
 		m := a.Allocate(0, 64*wasmPage)
 		b := m.Reallocate(pages * wasmPage)
 		at := base(b)
@@ -194,6 +193,9 @@ func TestReusedMemoryIsZero(t *testing.T) {
 		}
 		m.Free()
 		again := a.Allocate(0, 64*wasmPage)
+		if n := residentPages(t, again.(*memory)); n != 0 {
+			t.Fatalf("%d pages: a pooled reservation holds %d resident pages", pages, n)
+		}
 		b = again.Reallocate(wasmPage)
 		if base(b) != at {
 			t.Fatalf("%d pages: the freed reservation was not reused", pages)
@@ -209,8 +211,7 @@ func TestReusedMemoryIsZero(t *testing.T) {
 	}
 }
 
-// The pool keeps at most maxPooled reservations and maxPooledBytes of
-// cleared pages; Close releases them.
+// The pool keeps at most maxPooled reservations; Close releases them.
 func TestPoolIsBounded(t *testing.T) {
 	a := New(nil)
 	var ms []experimental.LinearMemory
@@ -223,8 +224,8 @@ func TestPoolIsBounded(t *testing.T) {
 	for _, m := range ms {
 		m.Free()
 	}
-	if len(a.pool) > maxPooled || a.resident > maxPooledBytes {
-		t.Fatalf("the pool holds %d reservations and %d bytes", len(a.pool), a.resident)
+	if len(a.pool) != maxPooled {
+		t.Fatalf("the pool holds %d reservations, want %d", len(a.pool), maxPooled)
 	}
 	bases := make([]uintptr, len(a.pool))
 	for i, r := range a.pool {
