@@ -2,10 +2,18 @@ package host_test
 
 import (
 	"context"
+	"crypto/rand"
+	"os"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
@@ -110,10 +118,23 @@ func BenchmarkTellFanOut(b *testing.B) {
 	}
 }
 
+// languages are the counter in every guest language, for the activation
+// benchmarks.
+var languages = []struct {
+	name  string
+	build func(testing.TB, string) []byte
+}{
+	{"c", testwasm.C},
+	{"rust", testwasm.Rust},
+	{"as", testwasm.AS},
+	{"go", testwasm.Go},
+}
+
 // BenchmarkActivation asks a new actor each time: state load (empty),
-// a fresh instance of the module, one turn.
+// a fresh instance of the module, the activate hook and one turn. Its
+// baseline is BenchmarkRawInstantiate.
 func BenchmarkActivation(b *testing.B) {
-	for _, g := range guests {
+	for _, g := range languages {
 		b.Run(g.name, func(b *testing.B) {
 			h := benchHost(b, g.name, g.build, scheduler.Goroutines)
 			ctx := context.Background()
@@ -123,7 +144,97 @@ func BenchmarkActivation(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "activations/s")
 		})
+	}
+}
+
+// BenchmarkLiveActivations activates b.N counters and keeps them live,
+// reporting the process's resident memory per activation (run it with
+// -benchtime=Nx, N under the activation cap).
+func BenchmarkLiveActivations(b *testing.B) {
+	for _, g := range languages {
+		b.Run(g.name, func(b *testing.B) {
+			h := benchHost(b, g.name, g.build, scheduler.Goroutines)
+			ctx := context.Background()
+			if _, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: "warm"}, "get", getPayload); err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			before := residentBytes(b)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: strconv.Itoa(i)}, "get", getPayload); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			runtime.GC()
+			b.ReportMetric(float64(residentBytes(b)-before)/1024/float64(b.N), "KiB-RSS/activation")
+		})
+	}
+}
+
+// residentBytes is the process's resident memory, from /proc.
+func residentBytes(b *testing.B) int64 {
+	statm, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		b.Skip("no /proc/self/statm: ", err)
+	}
+	f := strings.Fields(string(statm))
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return pages * int64(os.Getpagesize())
+}
+
+// BenchmarkRawInstantiate is the floor under BenchmarkActivation: wazero
+// alone instantiating the same counter module, as built, running its
+// _initialize and closing it, with the host's imports as no-ops.
+func BenchmarkRawInstantiate(b *testing.B) {
+	for _, g := range languages {
+		b.Run(g.name, func(b *testing.B) {
+			ctx := context.Background()
+			cache, err := wazero.NewCompilationCacheWithDir(testwasm.CacheDir(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(cache))
+			defer rt.Close(ctx)
+			wasi_snapshot_preview1.MustInstantiate(ctx, rt)
+			cm, err := rt.CompileModule(ctx, g.build(b, "counter"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			stubImports(b, ctx, rt, cm)
+			cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").
+				WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				mod, err := rt.InstantiateModule(ctx, cm, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				mod.Close(ctx)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "activations/s")
+		})
+	}
+}
+
+// stubImports gives rt a no-op for every function cm imports from the
+// host's module.
+func stubImports(b *testing.B, ctx context.Context, rt wazero.Runtime, cm wazero.CompiledModule) {
+	hb := rt.NewHostModuleBuilder(abi.ImportModule)
+	for _, f := range cm.ImportedFunctions() {
+		if mod, name, _ := f.Import(); mod == abi.ImportModule {
+			noop := api.GoModuleFunc(func(context.Context, api.Module, []uint64) {})
+			hb.NewFunctionBuilder().WithGoModuleFunction(noop, f.ParamTypes(), f.ResultTypes()).Export(name)
+		}
+	}
+	if _, err := hb.Instantiate(ctx); err != nil {
+		b.Fatal(err)
 	}
 }
 

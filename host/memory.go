@@ -13,9 +13,10 @@ import (
 
 // DefaultGuestMemoryPercent is the share of the machine's memory that the
 // guests of all activations together may hold when Config.MaxGuestMemory
-// is zero. Guest memory is Go heap: the garbage collector lets the heap
-// grow to about twice what is live, and wazero copies a memory when it
-// grows, so a quarter leaves room for that, the host and the store.
+// is zero. Where guest memory is Go heap (not Linux: see
+// host/internal/linmem), the garbage collector lets the heap grow to about
+// twice what is live and wazero copies a memory when it grows; a quarter
+// leaves room for that, the host and the store.
 const DefaultGuestMemoryPercent = 25
 
 // fallbackMachineMemory stands in for the machine's memory where it cannot

@@ -20,6 +20,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/host/internal/linmem"
 	"github.com/wactor/wactor/host/internal/meter"
 )
 
@@ -117,6 +118,10 @@ type moduleVersion struct {
 	startLimit time.Duration
 	walltime   func() time.Time // the guests' wall clock; nil: the system's
 	wasi       wasiGrants       // environment and folders granted beyond clocks and random
+	// memory makes the instances' linear memories, which grow in place
+	// and are reused once freed (nil: wazero's own, which copy the whole
+	// memory at each growth).
+	memory *linmem.Allocator
 	// startSize is the linear memory, in bytes, the latest instance had
 	// once started (after _initialize and the activate hook): what a new
 	// activation reserves against the guest memory budget before it is
@@ -170,9 +175,11 @@ func load(ctx context.Context, cache wazero.CompilationCache, tc TypeConfig) (v 
 		rc = rc.WithCompilationCache(cache)
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	memory := linmem.New(nil)
 	defer func() {
 		if v == nil {
 			_ = rt.Close(ctx)
+			memory.Close()
 		}
 	}()
 	cm, err := compileMetered(ctx, rt, tc.Module, tc.meterLimits())
@@ -185,7 +192,7 @@ func load(ctx context.Context, cache wazero.CompilationCache, tc TypeConfig) (v 
 		return nil, info, errors.New(strings.Join(info.Problems, "; "))
 	}
 	sum := sha256.Sum256(tc.Module)
-	v = &moduleVersion{rt: rt, compiled: cm, size: len(tc.Module), sha256: hex.EncodeToString(sum[:]), startLimit: tc.TurnTimeout}
+	v = &moduleVersion{rt: rt, compiled: cm, size: len(tc.Module), sha256: hex.EncodeToString(sum[:]), startLimit: tc.TurnTimeout, memory: memory}
 	if info.ABIVersion, err = v.probe(ctx); err != nil {
 		info.Problems = append(info.Problems, err.Error())
 		return nil, info, err
@@ -319,7 +326,7 @@ func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*ins
 		}, sys.ClockResolution(time.Microsecond))
 	}
 	cfg = v.wasi.apply(cfg)
-	ctx, cancel := v.startContext(ctx)
+	ctx, cancel := v.startContext(v.memory.Context(ctx))
 	defer cancel()
 	mod, err := v.rt.InstantiateModule(ctx, v.compiled, cfg)
 	if err != nil {
@@ -391,8 +398,10 @@ func (v *moduleVersion) retire(ctx context.Context) {
 	}
 }
 
-// close releases v's runtime and granted folders.
+// close releases v's runtime, its granted folders and the memories kept
+// for its instances.
 func (v *moduleVersion) close(ctx context.Context) {
 	_ = v.rt.Close(ctx)
 	v.wasi.close()
+	v.memory.Close()
 }

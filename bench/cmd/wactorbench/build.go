@@ -41,7 +41,8 @@ type guest struct {
 }
 
 // guestSet holds the modules the scenarios need, by name: counter,
-// pingpong, ring, each as "NAME-c" and "NAME-go".
+// pingpong, ring, each as "NAME-c" and "NAME-go"; the counter also as
+// "counter-rust" and "counter-as".
 type guestSet map[string]*guest
 
 // cFlags are the Makefile's CFLAGS_WASM.
@@ -85,6 +86,14 @@ func buildGuests(ctx context.Context, root, dir string, logf func(string, ...any
 		cmd.Dir = d[0]
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 		g.Err = runBuild(ctx, g.Path, cmd, logf)
+	}
+	// Rust and AssemblyScript: their SDKs' build scripts (as the Makefile
+	// runs them), each of which builds every example of its language.
+	for lang, script := range map[string]string{"rust": "guest-sdk/rust/build.sh", "as": "guest-sdk/assemblyscript/build.sh"} {
+		out := filepath.Join(dir, lang)
+		g := &guest{Path: filepath.Join(out, "counter-"+lang+".wasm")}
+		gs["counter-"+lang] = g
+		g.Err = runBuild(ctx, g.Path, exec.CommandContext(ctx, filepath.Join(root, script), out), logf)
 	}
 	return gs
 }

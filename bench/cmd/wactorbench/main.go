@@ -52,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *list {
 		for _, s := range scenarios {
-			fmt.Fprintf(stdout, "%-9s %s\n", s.name, s.title)
+			fmt.Fprintf(stdout, "%-10s %s\n", s.name, s.title)
 		}
 		return 0
 	}

@@ -27,6 +27,8 @@ type sizes struct {
 
 	stormN, stormNGo, stormCallers int
 
+	actN, actNGo int
+
 	httpDur   time.Duration
 	httpConns int
 
@@ -41,6 +43,7 @@ var fullSizes = sizes{
 	fanN: 1_000, fanNGo: 1_000, fanK: 100, fanKGo: 20,
 	ppAsks: 20_000, ppSamples: 20_000,
 	stormN: 100_000, stormNGo: 1_000, stormCallers: 8,
+	actN: 5_000, actNGo: 200,
 	httpDur: 4 * time.Second, httpConns: 200,
 	durDur: 3 * time.Second, durCallers: 64, durHotCallers: 200,
 }
@@ -51,6 +54,7 @@ var quickSizes = sizes{
 	fanN: 1_000, fanNGo: 200, fanK: 10, fanKGo: 5,
 	ppAsks: 3_000, ppSamples: 3_000,
 	stormN: 10_000, stormNGo: 200, stormCallers: 8,
+	actN: 1_000, actNGo: 50,
 	httpDur: time.Second, httpConns: 200,
 	durDur: time.Second, durCallers: 64, durHotCallers: 200,
 }
@@ -266,6 +270,34 @@ var scenarios = []*scenarioDef{
 		},
 	},
 	{
+		name:  "activation",
+		title: "activating an actor, per guest language, against raw wazero",
+		desc: "One caller asks N distinct counters once each (counter get: the activation loads its " +
+			"empty state, instantiates the module, runs its activate hook and the turn); they all stay " +
+			"active. The floor, wazero-LANG, is wazero alone instantiating the same module as built, " +
+			"_initialize run, the host's imports as no-ops, all instances kept live. Activations per " +
+			"second, and growth of the process's resident memory (VmRSS) divided by N.",
+		metrics: []report.Metric{
+			{Key: "per_s", Label: "activations/s"},
+			{Key: "kib_per", Label: "KiB RSS per activation", Lower: true},
+		},
+		ratios: activationRatios(),
+		systems: func(e *env) ([]system, error) {
+			var rows []system
+			for _, lang := range languages {
+				k := e.sz.actN
+				if lang == "go" {
+					k = e.sz.actNGo
+				}
+				shape := n(k) + " actors, 1 caller"
+				rows = append(rows,
+					e.wactor("wactor-"+lang, shape, "counter-"+lang, spec{Measure: "storm/wactor", N: k, Callers: 1}),
+					e.wactor("wazero-"+lang, n(k)+" instances", "counter-"+lang, spec{Measure: "activation/wazero", N: k}))
+			}
+			return rows, nil
+		},
+	},
+	{
 		name:  "http",
 		title: "the HTTP gateway under wrk",
 		desc: "wrk (2 threads) against an in-process http.Server on 127.0.0.1: POST " +
@@ -360,4 +392,18 @@ func fsType(path string) string {
 		}
 	}
 	return typ
+}
+
+// languages are the guest languages of the activation scenario.
+var languages = []string{"c", "rust", "as", "go"}
+
+// activationRatios set each language's activation against raw wazero's.
+func activationRatios() []report.Ratio {
+	var rs []report.Ratio
+	for _, m := range []string{"per_s", "kib_per"} {
+		for _, lang := range languages {
+			rs = append(rs, report.Ratio{Metric: m, Num: "wactor-" + lang, Den: "wazero-" + lang})
+		}
+	}
+	return rs
 }

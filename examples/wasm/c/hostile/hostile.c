@@ -18,6 +18,12 @@
  *   bad_reply_cbor          -> bad_reply  (the reply envelope is malformed CBOR)
  *   burn n                  -> {}         n rounds of xorshift: bounded work
  *                                          for the host's benchmarks
+ *   grow                    -> {}         memory.grow by one page; checks that
+ *                                          the new page is zero and that every
+ *                                          page grown before kept its mark;
+ *                                          traps (memory_exhausted near the
+ *                                          limit) when the grow fails, and
+ *                                          answers "corrupt" if a check fails
  *   echo_reply h'..'        -> whatever the bytes say: returns the payload,
  *                              a CBOR byte string, as its reply envelope
  *                              (the host's fuzz test feeds it random bytes)
@@ -215,6 +221,29 @@ static int is(const uint8_t *s, size_t n, const char *lit)
 	return strlen(lit) == n && memcmp(s, lit, n) == 0;
 }
 
+/* The pages before the first grow; grow marks the last byte of each page
+ * it adds with the page's number. */
+static size_t first_grown;
+
+static uint64_t grow(void)
+{
+	size_t pages = __builtin_wasm_memory_size(0);
+	if (!first_grown)
+		first_grown = pages;
+	for (size_t p = first_grown; p < pages; p++)
+		if (*(volatile uint8_t *)(uintptr_t)(p * 65536 + 65535) != (uint8_t)p)
+			return fail("corrupt");
+	size_t old = __builtin_wasm_memory_grow(0, 1);
+	if (old == (size_t)-1)
+		__builtin_trap();
+	volatile uint8_t *page = (volatile uint8_t *)(uintptr_t)(old * 65536);
+	for (size_t i = 0; i < 65536; i++)
+		if (page[i])
+			return fail("corrupt");
+	page[65535] = (uint8_t)old;
+	return ok();
+}
+
 EXPORT("wactor_handle") uint64_t handle(uint8_t *ptr, uint32_t len)
 {
 	reader r = {ptr, len, 0};
@@ -305,6 +334,8 @@ EXPORT("wactor_handle") uint64_t handle(uint8_t *ptr, uint32_t len)
 		burned = x;
 		return ok();
 	}
+	if (is(method, method_len, "grow"))
+		return grow();
 	if (is(method, method_len, "echo_reply")) {
 		reader pr = {payload, payload_len, 0};
 		const uint8_t *env;

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/wactor/wactor/abi"
+)
+
+func init() { measures["activation/wazero"] = activationWazero }
+
+// activationWazero is the floor under an activation: wazero alone
+// instantiating sp.Guest, as built, sp.N times with its _initialize run
+// (clocks and random granted, the host's imports as no-ops), all kept
+// live. It reports instances per second and the growth of resident
+// memory per instance, as stormWactor does for activations.
+func activationWazero(ctx context.Context, sp *spec) (result, error) {
+	wasm, err := os.ReadFile(sp.Guest)
+	if err != nil {
+		return nil, err
+	}
+	rc := wazero.NewRuntimeConfigCompiler()
+	if sp.Cache != "" {
+		cache, err := wazero.NewCompilationCacheWithDir(sp.Cache)
+		if err != nil {
+			return nil, err
+		}
+		rc = rc.WithCompilationCache(cache)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	defer rt.Close(ctx)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		return nil, err
+	}
+	cm, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, err
+	}
+	hb := rt.NewHostModuleBuilder(abi.ImportModule)
+	for _, f := range cm.ImportedFunctions() {
+		if mod, name, _ := f.Import(); mod == abi.ImportModule {
+			noop := api.GoModuleFunc(func(context.Context, api.Module, []uint64) {})
+			hb.NewFunctionBuilder().WithGoModuleFunction(noop, f.ParamTypes(), f.ResultTypes()).Export(name)
+		}
+	}
+	if _, err := hb.Instantiate(ctx); err != nil {
+		return nil, err
+	}
+	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").
+		WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader)
+	if _, err := rt.InstantiateModule(ctx, cm, cfg); err != nil { // warm-up
+		return nil, fmt.Errorf("instantiating: %w", err)
+	}
+	rss0, err := settledRSS()
+	if err != nil {
+		return nil, err
+	}
+	mods := make([]api.Module, 0, sp.N)
+	start := time.Now()
+	for range sp.N {
+		mod, err := rt.InstantiateModule(ctx, cm, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("instantiating: %w", err)
+		}
+		mods = append(mods, mod)
+	}
+	d := time.Since(start)
+	rss1, err := settledRSS()
+	if err != nil {
+		return nil, err
+	}
+	return result{
+		"per_s":   float64(len(mods)) / d.Seconds(),
+		"kib_per": float64(rss1-rss0) / float64(len(mods)),
+	}, nil
+}

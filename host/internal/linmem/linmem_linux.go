@@ -1,0 +1,264 @@
+package linmem
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"unsafe"
+
+	"github.com/tetratelabs/wazero/experimental"
+	"golang.org/x/sys/unix"
+)
+
+// pageSize is the granule of mmap and mprotect.
+var pageSize = uint64(os.Getpagesize())
+
+func roundUp(n uint64) uint64 { return (n + pageSize - 1) &^ (pageSize - 1) }
+
+// maxPooled is how many freed reservations an Allocator keeps for reuse.
+// A freed memory has its pages dropped (MADV_DONTNEED: they read as zero
+// again and hold no memory), which spares the next instance an mmap and
+// the munmap its memory would cost; clearing the pages with zeros instead
+// cost more, as it faults in every page the guest never touched.
+const maxPooled = 16
+
+// Allocator makes linear memories that grow in place (see the package
+// documentation) and keeps freed reservations, zeroed, for reuse. It is
+// safe for concurrent use; each memory it makes belongs to one instance.
+// The nil *Allocator is valid and leaves wazero's own memories in place.
+type Allocator struct {
+	image *Image
+
+	mu     sync.Mutex
+	pool   []region // zeroed (or showing the image), ready for reuse
+	closed bool
+}
+
+// region is a reservation of which the first committed bytes are
+// readable and writable.
+type region struct {
+	base                unsafe.Pointer
+	reserved, committed uint64
+}
+
+// New returns an allocator. A non-nil img is the initial content of every
+// memory it makes; the memory's initial size must be at least img.Len().
+// The image must stay open until the allocator is closed.
+func New(img *Image) *Allocator {
+	return &Allocator{image: img}
+}
+
+// Context returns ctx set up for wazero to instantiate modules with a's
+// memories.
+func (a *Allocator) Context(ctx context.Context) context.Context {
+	if a == nil {
+		return ctx
+	}
+	return experimental.WithMemoryAllocator(ctx, a)
+}
+
+// Close releases the reservations kept for reuse; memories still in use
+// are released when they are freed.
+func (a *Allocator) Close() {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	pool := a.pool
+	a.pool, a.closed = nil, true
+	a.mu.Unlock()
+	for _, r := range pool {
+		r.unmap()
+	}
+}
+
+// Allocate reserves max bytes of address space for one memory, or reuses
+// a freed reservation of that size. wazero never asks a memory for more
+// than max, its declared or configured maximum; capacity, a hint for
+// slice-backed memories, does not apply. When the reservation fails
+// (address space or mappings exhausted), the memory lives on the Go heap
+// instead and grows by copying, as wazero's own memories do.
+func (a *Allocator) Allocate(capacity, max uint64) experimental.LinearMemory {
+	m := &memory{a: a, max: max}
+	reserve := roundUp(max)
+	if reserve == 0 {
+		return m
+	}
+	if r, ok := a.take(reserve); ok {
+		m.region, m.reused = r, true
+		return m
+	}
+	p, err := unix.MmapPtr(-1, 0, nil, uintptr(reserve), unix.PROT_NONE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	if err == nil {
+		m.base, m.reserved = p, reserve
+	}
+	return m
+}
+
+// take removes a reservation of reserve bytes from the pool.
+func (a *Allocator) take(reserve uint64) (region, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := len(a.pool) - 1; i >= 0; i-- {
+		if r := a.pool[i]; r.reserved == reserve {
+			a.pool = append(a.pool[:i], a.pool[i+1:]...)
+			return r, true
+		}
+	}
+	return region{}, false
+}
+
+// recycle zeroes r (restores the image over its start) and keeps it for
+// the next memory, or reports that it does not fit the pool.
+func (a *Allocator) recycle(r region) bool {
+	a.mu.Lock()
+	full := a.closed || len(a.pool) >= maxPooled
+	a.mu.Unlock()
+	if full {
+		return false
+	}
+	start := uint64(0)
+	if img := a.image; img != nil && img.mapLen > 0 {
+		// Mapping the image again drops the pages the guest wrote.
+		if img.mapAt(r.base) != nil {
+			return false
+		}
+		start = img.mapLen
+	}
+	if r.committed > start {
+		rest := unsafe.Slice((*byte)(unsafe.Add(r.base, start)), r.committed-start)
+		if unix.Madvise(rest, unix.MADV_DONTNEED) != nil {
+			return false
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed || len(a.pool) >= maxPooled {
+		return false
+	}
+	a.pool = append(a.pool, r)
+	return true
+}
+
+func (r *region) unmap() {
+	if r.base != nil {
+		_ = unix.MunmapPtr(r.base, uintptr(r.reserved))
+		*r = region{}
+	}
+}
+
+// memory is one linear memory: a region, or, once reserving or committing
+// failed, a slice on the Go heap.
+type memory struct {
+	region  // base nil: heap-backed (or freed)
+	a       *Allocator
+	max     uint64
+	reused  bool   // the region comes from the pool
+	started bool   // sized once: the image, if any, is in place
+	heap    []byte // the memory when base is nil
+}
+
+// Reallocate returns the memory at size bytes, its first bytes as they
+// were. Over a region it is the same memory, longer; the slice's capacity
+// is its length, so nothing can reach the pages not yet granted. It
+// returns nil when size is over the maximum or the image does not fit.
+func (m *memory) Reallocate(size uint64) []byte {
+	if size > m.max {
+		return nil
+	}
+	if m.base == nil {
+		return m.reallocateHeap(size)
+	}
+	if !m.started {
+		if err := m.start(size); err != nil {
+			return nil
+		}
+	}
+	if need := roundUp(size); need > m.committed {
+		grow := unsafe.Slice((*byte)(unsafe.Add(m.base, m.committed)), need-m.committed)
+		if err := unix.Mprotect(grow, unix.PROT_READ|unix.PROT_WRITE); err != nil {
+			// Splitting the mapping fails when the process is out of
+			// mappings (vm.max_map_count): go on in the heap.
+			m.toHeap()
+			return m.reallocateHeap(size)
+		}
+		m.committed = need
+	}
+	if size == 0 {
+		return []byte{}
+	}
+	return unsafe.Slice((*byte)(m.base), size)
+}
+
+// start prepares the region for its first size: the image mapped over
+// its start, and, in a reused region, the pages past size closed again.
+func (m *memory) start(size uint64) error {
+	if img := m.a.image; img != nil {
+		if img.size > size || img.mapLen > m.reserved {
+			return fmt.Errorf("linmem: image of %d bytes does not fit a memory of %d bytes", img.size, size)
+		}
+		if !m.reused && img.mapLen > 0 {
+			if err := img.mapAt(m.base); err != nil {
+				return err
+			}
+			m.committed = img.mapLen
+		}
+	}
+	if keep := max(roundUp(size), m.imageLen()); m.committed > keep {
+		tail := unsafe.Slice((*byte)(unsafe.Add(m.base, keep)), m.committed-keep)
+		if err := unix.Mprotect(tail, unix.PROT_NONE); err != nil {
+			return err
+		}
+		m.committed = keep
+	}
+	m.started = true
+	return nil
+}
+
+func (m *memory) imageLen() uint64 {
+	if m.a.image == nil {
+		return 0
+	}
+	return m.a.image.mapLen
+}
+
+// toHeap moves the memory's committed bytes to the Go heap and releases
+// the region.
+func (m *memory) toHeap() {
+	m.heap = append([]byte(nil), unsafe.Slice((*byte)(m.base), m.committed)...)
+	m.region.unmap()
+}
+
+// reallocateHeap grows a heap-backed memory the way wazero's default
+// memories grow.
+func (m *memory) reallocateHeap(size uint64) []byte {
+	if img := m.a.image; !m.started && img != nil {
+		if img.size > size {
+			return nil
+		}
+		m.heap = make([]byte, img.size, size)
+		if err := img.readAt(m.heap); err != nil {
+			return nil
+		}
+	}
+	m.started = true
+	if size <= uint64(len(m.heap)) {
+		if m.heap == nil {
+			m.heap = []byte{} // nil would mean failure to wazero
+		}
+		return m.heap[:size:size]
+	}
+	m.heap = append(m.heap, make([]byte, size-uint64(len(m.heap)))...)
+	return m.heap
+}
+
+// Free releases the memory, to the allocator's pool when it has room.
+// wazero calls it when the instance is closed, once nothing runs in it.
+func (m *memory) Free() {
+	if m.base != nil && !m.a.recycle(m.region) {
+		m.region.unmap()
+	}
+	m.region, m.heap = region{}, nil
+}
