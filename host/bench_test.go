@@ -26,9 +26,16 @@ var guests = []struct {
 }
 
 func benchHost(b *testing.B, guest string, build func(testing.TB, string) []byte, d scheduler.Dispatch) *host.Host {
+	return benchHostConfig(b, build, host.Config{Dispatch: d})
+}
+
+// benchHostConfig is benchHost with more of the configuration; it sets the
+// store and the compile cache.
+func benchHostConfig(b *testing.B, build func(testing.TB, string) []byte, cfg host.Config) *host.Host {
 	b.Helper()
 	ctx := context.Background()
-	h, err := host.New(ctx, host.Config{Store: memstore.New(), CacheDir: testwasm.CacheDir(b), Dispatch: d})
+	cfg.Store, cfg.CacheDir = memstore.New(), testwasm.CacheDir(b)
+	h, err := host.New(ctx, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -111,19 +118,22 @@ func BenchmarkTellFanOut(b *testing.B) {
 }
 
 // BenchmarkActivation asks a new actor each time: state load (empty),
-// a fresh instance of the module, one turn.
+// a fresh instance of the module, one turn; each instance starts from the
+// module's snapshot, or runs _initialize (init), side by side.
 func BenchmarkActivation(b *testing.B) {
 	for _, g := range guests {
-		b.Run(g.name, func(b *testing.B) {
-			h := benchHost(b, g.name, g.build, scheduler.Goroutines)
-			ctx := context.Background()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: strconv.Itoa(i)}, "get", getPayload); err != nil {
-					b.Fatal(err)
+		for _, mode := range []string{"snapshot", "init"} {
+			b.Run(g.name+"/"+mode, func(b *testing.B) {
+				h := benchHostConfig(b, g.build, host.Config{NoSnapshots: mode == "init", MaxActivations: -1, MaxGuestMemory: -1})
+				ctx := context.Background()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: strconv.Itoa(i)}, "get", getPayload); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

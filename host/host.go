@@ -89,6 +89,10 @@ type Config struct {
 	// GuestMemoryPercent is the budget, in percent of the machine's
 	// memory, when MaxGuestMemory is 0 (0: DefaultGuestMemoryPercent).
 	GuestMemoryPercent int
+	// NoSnapshots makes every instance run the module's _initialize, as
+	// if no module could start from a snapshot: for comparison, or to
+	// rule snapshots out when diagnosing a guest.
+	NoSnapshots bool
 }
 
 // Defaults of the dead letter cap.
@@ -191,6 +195,7 @@ type Host struct {
 	store     storage.Store
 	retention time.Duration
 	budget    int64 // of guest memory; 0: none
+	snapshots bool  // instances may start from snapshots
 	cache     wazero.CompilationCache
 	log       *slog.Logger
 	sched     *scheduler.Scheduler
@@ -253,6 +258,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		clock:     cfg.Clock,
 		dead:      deadLetters{limit: storage.DeadLetterCap{Count: cfg.MaxDeadLetters, Bytes: cfg.MaxDeadLetterBytes}},
 		budget:    budget,
+		snapshots: !cfg.NoSnapshots,
 	}
 	h.rem = newReminders(h, cfg.Clock)
 	if cfg.CacheDir != "" {
@@ -298,11 +304,13 @@ func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
 	if err != nil {
 		return fmt.Errorf("host: type %s: %w", tc.Name, err)
 	}
-	v, _, err := load(ctx, h.cache, tc)
+	v, _, err := load(ctx, h.cache, tc, grants, h.snapshots)
 	if err != nil {
 		return fmt.Errorf("host: type %s: loading %s: %w", tc.Name, src, err)
 	}
-	v.wasi = grants
+	if v.noSnapshot != "" {
+		h.log.Info("activations of the type run _initialize", "type", tc.Name, "module", src, "reason", v.noSnapshot)
+	}
 	if h.clock != scheduler.RealClock {
 		v.walltime = h.clock.Now // guests see the host's clock
 	}
