@@ -2,7 +2,10 @@ package host_test
 
 import (
 	"context"
+	"os"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -119,22 +122,46 @@ func BenchmarkTellFanOut(b *testing.B) {
 
 // BenchmarkActivation asks a new actor each time: state load (empty),
 // a fresh instance of the module, one turn; each instance starts from the
-// module's snapshot, or runs _initialize (init), side by side.
+// module's snapshot, or runs _initialize (init), side by side. Every
+// activation stays live: KiB-rss/op is the growth of the process's
+// resident memory per activation (Linux).
 func BenchmarkActivation(b *testing.B) {
 	for _, g := range guests {
 		for _, mode := range []string{"snapshot", "init"} {
 			b.Run(g.name+"/"+mode, func(b *testing.B) {
 				h := benchHostConfig(b, g.build, host.Config{NoSnapshots: mode == "init", MaxActivations: -1, MaxGuestMemory: -1})
 				ctx := context.Background()
+				rss := residentKiB()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					if _, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: strconv.Itoa(i)}, "get", getPayload); err != nil {
 						b.Fatal(err)
 					}
 				}
+				b.StopTimer()
+				if rss > 0 {
+					b.ReportMetric(float64(residentKiB()-rss)/float64(b.N), "KiB-rss/op")
+				}
 			})
 		}
 	}
+}
+
+// residentKiB returns the process's resident memory after a collection
+// that returns free memory to the system, or 0 where /proc does not say.
+func residentKiB() int64 {
+	debug.FreeOSMemory()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // BenchmarkDurableAsk runs state-changing asks (counter add) from 64
