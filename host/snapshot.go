@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -40,9 +41,6 @@ type snapshot struct {
 	// during _initialize.
 	goRand int
 }
-
-// errNoSnapshot wraps why a module is instantiated the ordinary way.
-var errNoSnapshot = errors.New("no snapshot")
 
 // initRecorder is the sandbox's view of what _initialize did outside its
 // memory and globals: whatever reaches the host through WASI that a
@@ -88,18 +86,15 @@ func (rr recordingReader) Read([]byte) (int, error) {
 }
 
 // takeSnapshot instantiates rs.Module once, as Deploy would an
-// activation's, runs its _initialize and saves the state it leaves, if
-// that state can stand for what _initialize would do in every later
-// instance. It fails, wrapping errNoSnapshot, with the reason when it
-// cannot.
+// activation's, runs its _initialize, if it has one, and saves the state
+// it leaves, if that state can stand for what _initialize would do in
+// every later instance. It fails with the reason when it cannot.
 func (v *moduleVersion) takeSnapshot(ctx context.Context, rs *meter.Restorable) (*snapshot, error) {
-	if len(v.wasi.dirs) > 0 {
+	_, hasInit := v.compiled.ExportedFunctions()["_initialize"]
+	if len(v.wasi.dirs) > 0 && hasInit {
 		// Files opened during _initialize would be descriptors the next
 		// instance does not have.
-		return nil, fmt.Errorf("%w: the type is granted folders", errNoSnapshot)
-	}
-	if _, ok := v.compiled.ExportedFunctions()["_initialize"]; !ok {
-		return nil, fmt.Errorf("%w: the module has no _initialize", errNoSnapshot)
+		return nil, errors.New("the type is granted folders")
 	}
 	rec := &initRecorder{}
 	cfg := wazero.NewModuleConfig().
@@ -124,13 +119,15 @@ func (v *moduleVersion) takeSnapshot(ctx context.Context, rs *meter.Restorable) 
 	}
 	defer mod.Close(ctx)
 	if !mod.Memory().Write(0, rs.Memory) {
-		return nil, fmt.Errorf("%w: the module's data does not fit its memory", errNoSnapshot)
+		return nil, errors.New("the module's data does not fit its memory")
 	}
-	if _, err := mod.ExportedFunction("_initialize").Call(ctx); err != nil {
-		return nil, fmt.Errorf("instantiating: %w", v.overran(ctx, "_initialize", err))
+	if hasInit {
+		if _, err := mod.ExportedFunction("_initialize").Call(ctx); err != nil {
+			return nil, fmt.Errorf("instantiating: %w", v.overran(ctx, "_initialize", err))
+		}
 	}
 	if len(rec.used) > 0 {
-		return nil, fmt.Errorf("%w: _initialize %s", errNoSnapshot, strings.Join(rec.used, ", "))
+		return nil, fmt.Errorf("_initialize %s", strings.Join(rec.used, ", "))
 	}
 	mem, _ := mod.Memory().Read(0, mod.Memory().Size())
 	s := &snapshot{Memory: bytes.Clone(mem), Globals: rs.Globals, Values: make([]uint64, len(rs.Globals)), goRand: -1}
@@ -143,7 +140,7 @@ func (v *moduleVersion) takeSnapshot(ctx context.Context, rs *meter.Restorable) 
 	}
 	if len(rec.random) > 0 {
 		if s.goRand, err = findGoRand(s.Memory, rec.random); err != nil {
-			return nil, fmt.Errorf("%w: _initialize read random bytes, %v", errNoSnapshot, err)
+			return nil, fmt.Errorf("_initialize read random bytes, %w", err)
 		}
 	}
 	s.runs = nonZeroRuns(s.Memory, 4096)
@@ -301,6 +298,10 @@ func xorshift(v uint64) uint64 {
 	s1 = s1 ^ s0 ^ s1>>7 ^ s0>>16
 	return uint64(s0) | uint64(s1)<<32
 }
+
+// chacha8 returns Go's ChaCha8 generator seeded as the Go runtime seeds
+// its own: the same algorithm as the runtime's internal/chacha8rand.
+func chacha8(seed []byte) *mathrand.ChaCha8 { return mathrand.NewChaCha8([32]byte(seed)) }
 
 // reseedGoRand gives the Go runtime state at off a fresh seed, and marks
 // its buffered values used so that the next draw computes them from it.

@@ -10,16 +10,16 @@ import (
 	"github.com/wactor/wactor/internal/testwasm"
 )
 
-// TestSnapshotOfExamples checks that the counter examples in standard Go
-// and C start from a snapshot, and that the Go runtime's random state is
-// found in the Go one (a Go release that moved it would fail here, and its
+// TestSnapshotOfExamples checks that the counter examples start from a
+// snapshot (Rust's, which has no _initialize, from one of its data), and
+// that the Go runtime's random state is found in the Go one (a Go release that moved it would fail here, and its
 // guests would run _initialize in every activation).
 func TestSnapshotOfExamples(t *testing.T) {
 	for _, g := range []struct {
 		name   string
 		wasm   func(testing.TB, string) []byte
 		goRand bool
-	}{{"go", testwasm.Go, true}, {"c", testwasm.C, false}} {
+	}{{"go", testwasm.Go, true}, {"c", testwasm.C, false}, {"rust", testwasm.Rust, false}} {
 		t.Run(g.name, func(t *testing.T) {
 			tc := TypeConfig{Module: g.wasm(t, "counter")}
 			require.NoError(t, tc.prepare())
