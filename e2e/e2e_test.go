@@ -375,6 +375,41 @@ func TestStateSurvivesRestart(t *testing.T) {
 	s.stop(syscall.SIGINT)
 }
 
+// A compile cache damaged between two runs (here: one byte flipped in
+// every file) does not stop wactor: it discards what does not verify,
+// says so in its log and compiles again.
+func TestDamagedCompileCache(t *testing.T) {
+	a := newApp(t)
+	s := start(t, a)
+	s.ask("/v1/actors/counter-c/a/add", `{"n":5}`, `{"n":5}`)
+	s.stop(syscall.SIGTERM)
+
+	damaged := 0
+	err := filepath.WalkDir(filepath.Join(a.data, "cache"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) == 0 {
+			return err
+		}
+		b[len(b)/2] ^= 0x40
+		damaged++
+		return os.WriteFile(p, b, 0o600)
+	})
+	if err != nil || damaged < 2 {
+		t.Fatalf("damaging the cache: %d files, %v", damaged, err)
+	}
+
+	s = start(t, a)
+	s.ask("/v1/actors/counter/a/add", `{"n":1}`, `{"n":1}`)
+	s.ask("/v1/actors/counter-c/a/get", `{}`, `{"n":5}`)
+	if n := strings.Count(s.log(), "discarded a compile cache entry"); n < 2 {
+		t.Errorf("wactor logged %d discarded cache entries, want one per module at least:\n%s", n, s.log())
+	}
+	s.stop(syscall.SIGTERM)
+}
+
 func TestHTTPErrors(t *testing.T) {
 	s := start(t, newApp(t))
 	s.askError("/v1/actors/counter/a/add", `{"n":`, http.StatusBadRequest, "bad_request")

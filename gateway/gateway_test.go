@@ -23,6 +23,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/gateway"
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/testlog"
 	"github.com/wactor/wactor/internal/testwasm"
 	"github.com/wactor/wactor/storage/memstore"
 )
@@ -397,26 +398,8 @@ func TestReadyzStarting(t *testing.T) {
 	assert.JSONEq(t, `{"status":"starting"}`, rec.Body.String())
 }
 
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestLogging(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	srv, _ := serve(t, gateway.Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	okJSON(t, do(t, srv, "GET", "/healthz", nil))
 	wantError(t, post(t, srv, "/v1/actors/hostile/"+id(t)+"/panic", ""), 500, abi.CodeTrapped)

@@ -197,6 +197,7 @@ type Host struct {
 	budget    int64 // of guest memory; 0: none
 	snapshots bool  // instances may start from snapshots
 	cache     wazero.CompilationCache
+	disk      *diskCache // the cache's folder; nil when kept in memory
 	log       *slog.Logger
 	sched     *scheduler.Scheduler
 	watchdog  *watchdog
@@ -268,6 +269,8 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 			return nil, fmt.Errorf("host: compilation cache in %s: %w", cfg.CacheDir, err)
 		}
 		h.cache = c
+		h.disk = &diskCache{dir: cfg.CacheDir, log: cfg.Logger}
+		h.disk.verify()
 	} else {
 		h.cache = wazero.NewCompilationCache()
 	}
@@ -304,8 +307,9 @@ func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
 	if err != nil {
 		return fmt.Errorf("host: type %s: %w", tc.Name, err)
 	}
-	v, _, err := load(ctx, h.cache, tc, grants, h.snapshots)
+	v, err := h.compile(ctx, tc, grants)
 	if err != nil {
+		grants.close()
 		return fmt.Errorf("host: type %s: loading %s: %w", tc.Name, src, err)
 	}
 	if v.noSnapshot != "" {

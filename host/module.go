@@ -139,6 +139,21 @@ type moduleVersion struct {
 	retired bool // replaced by a newer deploy; close when users reach 0
 }
 
+// compile loads tc's module for the host, through load and the host's
+// cache. An entry of the cache folder damaged since the host opened it
+// fails the compile; it is then discarded and the module compiled again.
+func (h *Host) compile(ctx context.Context, tc TypeConfig, grants wasiGrants) (*moduleVersion, error) {
+	v, _, err := load(ctx, h.cache, tc, grants, h.snapshots)
+	if h.disk == nil {
+		return v, err
+	}
+	if err != nil && h.disk.verify() > 0 {
+		v, _, err = load(ctx, h.cache, tc, grants, h.snapshots)
+	}
+	h.disk.sealNew()
+	return v, err
+}
+
 // load is the one way a module becomes runnable, shared by Deploy and
 // Inspect so that they cannot disagree on a module. It compiles tc.Module
 // (tc with defaults applied and validated) in a runtime of its own under
@@ -411,7 +426,7 @@ func (v *moduleVersion) release(ctx context.Context) {
 	done := v.retired && v.users == 0
 	v.mu.Unlock()
 	if done {
-		_ = v.rt.Close(ctx)
+		v.close(ctx)
 	}
 }
 
@@ -422,6 +437,12 @@ func (v *moduleVersion) retire(ctx context.Context) {
 	done := v.users == 0
 	v.mu.Unlock()
 	if done {
-		_ = v.rt.Close(ctx)
+		v.close(ctx)
 	}
+}
+
+// close releases v's runtime and granted folders.
+func (v *moduleVersion) close(ctx context.Context) {
+	_ = v.rt.Close(ctx)
+	v.wasi.close()
 }

@@ -91,7 +91,7 @@ func (rr recordingReader) Read([]byte) (int, error) {
 // every later instance. It fails with the reason when it cannot.
 func (v *moduleVersion) takeSnapshot(ctx context.Context, rs *meter.Restorable) (*snapshot, error) {
 	_, hasInit := v.compiled.ExportedFunctions()["_initialize"]
-	if len(v.wasi.dirs) > 0 && hasInit {
+	if len(v.wasi.folders) > 0 && hasInit {
 		// Files opened during _initialize would be descriptors the next
 		// instance does not have.
 		return nil, errors.New("the type is granted folders")

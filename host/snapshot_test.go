@@ -1,11 +1,9 @@
 package host_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,34 +13,17 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/testlog"
 	"github.com/wactor/wactor/internal/testwasm"
 	"github.com/wactor/wactor/storage/memstore"
 )
 
-// syncBuffer is a log destination tests read while the host writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // snapshotHost starts a host with the hostile Go guest deployed, its
 // _initialize told what to do by env, and returns it with its log.
-func snapshotHost(t *testing.T, env map[string]string) (*host.Host, *syncBuffer) {
+func snapshotHost(t *testing.T, env map[string]string) (*host.Host, *testlog.Buffer) {
 	t.Helper()
 	ctx := context.Background()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	h, err := host.New(ctx, host.Config{Store: memstore.New(), CacheDir: testwasm.CacheDir(t),
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	require.NoError(t, err)

@@ -8,10 +8,15 @@ import (
 	"strings"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
+
+	"github.com/wactor/wactor/host/internal/grantfs"
 )
 
 // DirGrant gives the guests of a type one folder of the host, as a WASI
-// preopened directory.
+// preopened directory. Every path a guest names in it is resolved beneath
+// HostPath by the operating system (os.Root): no "..", symbolic link or
+// hard link reaches a file outside (see host/internal/grantfs).
 type DirGrant struct {
 	// HostPath is the folder on this machine. It must exist.
 	HostPath string
@@ -26,8 +31,11 @@ type DirGrant struct {
 // clocks and random numbers every guest gets: environment variables and
 // folders. The zero value grants nothing.
 type wasiGrants struct {
-	env  [][2]string // sorted by name
-	dirs []DirGrant
+	env [][2]string // sorted by name
+	// folders are the granted folders, each opened once for all the
+	// type's instances; fs mounts them.
+	folders []*grantfs.FS
+	fs      wazero.FSConfig
 }
 
 // newWASIGrants checks the grants of tc and returns them in the form
@@ -57,9 +65,32 @@ func newWASIGrants(tc *TypeConfig) (wasiGrants, error) {
 		if !fi.IsDir() {
 			return g, fmt.Errorf("%s, granted as %s, is not a folder", d.HostPath, d.GuestPath)
 		}
-		g.dirs = append(g.dirs, d)
 	}
+	if len(tc.Dirs) == 0 {
+		return g, nil
+	}
+	// Every path a guest names is resolved beneath the folder by grantfs
+	// (os.Root), not by wazero's folder mounts, which follow symbolic links
+	// out of the folder.
+	fsc := wazero.NewFSConfig()
+	for _, d := range tc.Dirs {
+		folder, err := grantfs.New(d.HostPath, d.ReadOnly)
+		if err != nil {
+			g.close()
+			return wasiGrants{}, fmt.Errorf("folder granted as %s: %w", d.GuestPath, err)
+		}
+		g.folders = append(g.folders, folder)
+		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(folder, d.GuestPath)
+	}
+	g.fs = fsc
 	return g, nil
+}
+
+// close releases the granted folders, once no instance uses them.
+func (g wasiGrants) close() {
+	for _, f := range g.folders {
+		_ = f.Close()
+	}
 }
 
 // apply adds the grants to a module configuration.
@@ -67,16 +98,8 @@ func (g wasiGrants) apply(cfg wazero.ModuleConfig) wazero.ModuleConfig {
 	for _, kv := range g.env {
 		cfg = cfg.WithEnv(kv[0], kv[1])
 	}
-	if len(g.dirs) > 0 {
-		fs := wazero.NewFSConfig()
-		for _, d := range g.dirs {
-			if d.ReadOnly {
-				fs = fs.WithReadOnlyDirMount(d.HostPath, d.GuestPath)
-			} else {
-				fs = fs.WithDirMount(d.HostPath, d.GuestPath)
-			}
-		}
-		cfg = cfg.WithFSConfig(fs)
+	if g.fs != nil {
+		cfg = cfg.WithFSConfig(g.fs)
 	}
 	return cfg
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wactor/wactor/internal/testlog"
 	"github.com/wactor/wactor/internal/testwasm"
 )
 
@@ -287,24 +288,6 @@ func writeFile(t *testing.T, path string, data []byte) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // TestServe runs "wactor run" in process on a memory store, calls it with
 // "wactor call" and stops it with a signal.
 func TestServe(t *testing.T) {
@@ -318,7 +301,7 @@ func TestServe(t *testing.T) {
 	f := &serveFlags{file: manifest, httpAddr: "127.0.0.1:0", logLevel: "debug"}
 	sigs := make(chan os.Signal, 2)
 	addrs := make(chan net.Addr, 1)
-	var log syncBuffer
+	var log testlog.Buffer
 	exit := make(chan int, 1)
 	go func() { exit <- f.serve(sigs, &log, func(a net.Addr) { addrs <- a }) }()
 
@@ -404,7 +387,7 @@ func TestServeRefusals(t *testing.T) {
 			if tt.token != "" {
 				t.Setenv(tokenEnv, tt.token)
 			}
-			var stderr syncBuffer
+			var stderr testlog.Buffer
 			code := tt.f.serve(make(chan os.Signal), &stderr, nil)
 			if code != tt.code || !strings.Contains(stderr.String(), tt.stderr) {
 				t.Fatalf("exit %d, stderr:\n%s\nwant exit %d and %q", code, stderr.String(), tt.code, tt.stderr)

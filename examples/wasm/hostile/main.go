@@ -22,6 +22,9 @@
 //	env {"name": n}               -> {"value": v} (absent: {}), os.Getenv
 //	read_file {"path": p}         -> {"data": bytes}, os.ReadFile; errors: "io"
 //	write_file {"path": p, "data": d} -> {}, os.WriteFile; errors: "io"
+//	fs {"op": o, "path": p, "to": q} -> {} or {"value": ...}; errors: "io"
+//	   o is symlink (a link at q to p), link (q to p), rename (p to q),
+//	   readlink, readdir (the names), mkdir or remove of p
 //	bump                          -> {"n": n}  adds one to a count kept only in the instance's memory
 //	random                        -> {"n": n}  a number from math/rand/v2
 //	now                           -> {"n": n}  time.Now in Unix nanoseconds, and
@@ -172,6 +175,7 @@ func init() {
 		}
 		return empty(), nil
 	})
+	wactor.Handle("fs", fileOp)
 	wactor.Handle("tell", tell)
 	wactor.Handle("ask", ask)
 	wactor.Handle("deactivate", func(ctx *wactor.Context, _ []byte) ([]byte, error) {
@@ -263,4 +267,46 @@ func ask(ctx *wactor.Context, payload []byte) ([]byte, error) {
 	to, _ := doc.Text("to")
 	method, _ := doc.Text("method")
 	return ctx.Ask(to, method, doc.Get("payload").Raw(), 0)
+}
+
+// fileOp runs one file system call, for the tests of folder grants.
+func fileOp(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	doc, _ := wactor.ParseDoc(payload)
+	op, _ := doc.Text("op")
+	p, _ := doc.Text("path")
+	to, _ := doc.Text("to")
+	reply := wactor.NewMap()
+	var err error
+	switch op {
+	case "symlink":
+		err = os.Symlink(p, to)
+	case "link":
+		err = os.Link(p, to)
+	case "rename":
+		err = os.Rename(p, to)
+	case "readlink":
+		var target string
+		if target, err = os.Readlink(p); err == nil {
+			reply.Text("value", target)
+		}
+	case "readdir":
+		var entries []os.DirEntry
+		if entries, err = os.ReadDir(p); err == nil {
+			names := ""
+			for _, e := range entries {
+				names += e.Name() + "\n"
+			}
+			reply.Text("value", names)
+		}
+	case "mkdir":
+		err = os.Mkdir(p, 0o755)
+	case "remove":
+		err = os.Remove(p)
+	default:
+		return nil, wactor.NewError(wactor.CodeBadRequest, "fs: unknown op "+op)
+	}
+	if err != nil {
+		return nil, wactor.NewError("io", err.Error())
+	}
+	return reply.Encode(), nil
 }

@@ -1,0 +1,83 @@
+package host_test
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/testlog"
+	"github.com/wactor/wactor/internal/testwasm"
+	"github.com/wactor/wactor/storage/memstore"
+)
+
+// A damaged compile cache entry is discarded with a warning and its module
+// compiled again: the host starts as if the cache were empty. Every file of
+// the cache folder is damaged, the way each case says.
+func TestDamagedCompileCache(t *testing.T) {
+	// C modules: wazero compiles them in milliseconds, even with -race.
+	types := []host.TypeConfig{
+		{Name: "counter", Module: testwasm.C(t, "counter")},
+		{Name: "pingpong", Module: testwasm.C(t, "pingpong")},
+	}
+	for name, damage := range map[string]func(b []byte) []byte{
+		"truncated":  func(b []byte) []byte { return b[:len(b)/2] },
+		"emptied":    func(b []byte) []byte { return nil },
+		"code bit":   func(b []byte) []byte { b[len(b)*3/4] ^= 0x10; return b }, // wazero: checksum mismatch
+		"offset bit": func(b []byte) []byte { b[len(b)/8] ^= 0x01; return b },
+		"version":    func(b []byte) []byte { b[7] ^= 0x20; return b },        // the first letter of wazero's version
+		"last byte":  func(b []byte) []byte { b[len(b)-1] ^= 0xff; return b }, // before: out of memory, the process dies
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			start := func() (*host.Host, *testlog.Buffer) {
+				var log testlog.Buffer
+				h, err := host.New(context.Background(), host.Config{
+					Store:    memstore.New(),
+					CacheDir: dir,
+					Logger:   slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelWarn})),
+				})
+				require.NoError(t, err)
+				t.Cleanup(func() { closeHost(t, h) })
+				for _, tc := range types {
+					require.NoError(t, h.Deploy(context.Background(), tc), "deploy %s (log: %s)", tc.Name, log.String())
+				}
+				return h, &log
+			}
+			h, log := start()
+			closeHost(t, h)
+			assert.Empty(t, log.String())
+
+			damaged := 0
+			require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+				if err != nil || !d.Type().IsRegular() {
+					return err
+				}
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				damaged++
+				return os.WriteFile(p, damage(b), 0o600)
+			}))
+			require.GreaterOrEqual(t, damaged, len(types), "an entry (and a seal) per module")
+
+			h, log = start()
+			assert.Equal(t, M{"n": uint64(2)}, mustCall(t, h, "counter/a", "add", M{"n": 2}))
+			assert.Contains(t, log.String(), "level=WARN msg=\"discarded a compile cache entry")
+			assert.GreaterOrEqual(t, strings.Count(log.String(), "discarded a compile cache entry"), len(types))
+			closeHost(t, h)
+
+			// Compiled again and sealed: the next start finds nothing wrong.
+			_, log = start()
+			assert.Empty(t, log.String())
+		})
+	}
+}
