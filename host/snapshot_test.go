@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -19,8 +18,9 @@ import (
 )
 
 // snapshotHost starts a host with the hostile Go guest deployed, its
-// _initialize told what to do by env, and returns it with its log.
-func snapshotHost(t *testing.T, env map[string]string) (*host.Host, *testlog.Buffer) {
+// configuration changed by edit (when not nil), and returns it with its
+// log.
+func snapshotHost(t *testing.T, edit func(*host.TypeConfig)) (*host.Host, *testlog.Buffer) {
 	t.Helper()
 	ctx := context.Background()
 	logs := &testlog.Buffer{}
@@ -29,25 +29,26 @@ func snapshotHost(t *testing.T, env map[string]string) (*host.Host, *testlog.Buf
 	require.NoError(t, err)
 	t.Cleanup(func() { closeHost(t, h) })
 	tc := goType(t, "hostile")
-	tc.Env = env
+	if edit != nil {
+		edit(&tc)
+	}
 	require.NoError(t, h.Deploy(ctx, tc))
 	require.NoError(t, h.Start(ctx))
 	return h, logs
 }
 
-// askInts asks ref and decodes its reply's integers.
+// askInts asks ref and returns its reply's integers.
 func askInts(t *testing.T, h *host.Host, ref, method string, payload any) map[string]int64 {
 	t.Helper()
-	r, err := abi.ParseRef(ref)
-	require.NoError(t, err)
-	var p []byte
-	if payload != nil {
-		p = cborOf(t, payload)
+	out := map[string]int64{}
+	for k, v := range mustCall(t, h, ref, method, payload) {
+		switch n := v.(type) {
+		case uint64:
+			out[k] = int64(n)
+		case int64:
+			out[k] = n
+		}
 	}
-	reply, err := h.Ask(context.Background(), r, method, p)
-	require.NoError(t, err)
-	var out map[string]int64
-	require.NoError(t, cbor.Unmarshal(reply, &out))
 	return out
 }
 
@@ -96,12 +97,19 @@ func TestSnapshotClockIsCurrent(t *testing.T) {
 // and runs _initialize in each activation.
 func TestSnapshotRefused(t *testing.T) {
 	for _, tc := range []struct{ init, reason string }{
-		{"clock", "read the wall clock"},
-		{"print", "wrote to standard error"},
+		{"clock", "_initialize read the wall clock"},
+		{"print", "_initialize wrote to standard error"},
+		{"folder", "the type is granted folders"},
 	} {
 		t.Run(tc.init, func(t *testing.T) {
-			h, logs := snapshotHost(t, map[string]string{"HOSTILE_INIT": tc.init})
-			assert.Contains(t, logs.String(), "_initialize "+tc.reason)
+			h, logs := snapshotHost(t, func(c *host.TypeConfig) {
+				if tc.init == "folder" {
+					c.Dirs = []host.DirGrant{{HostPath: t.TempDir(), GuestPath: "/data"}}
+				} else {
+					c.Env = map[string]string{"HOSTILE_INIT": tc.init}
+				}
+			})
+			assert.Contains(t, logs.String(), tc.reason)
 			time.Sleep(20 * time.Millisecond)
 			asked := time.Now()
 			reply := askInts(t, h, "hostile/a", "now", nil)
