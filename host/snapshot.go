@@ -28,8 +28,8 @@ import (
 type snapshot struct {
 	// Memory is the linear memory after _initialize.
 	Memory []byte
-	// Globals are the values of the module's mutable globals, by export
-	// name in the restorable module.
+	// Globals name the exports of the module's mutable globals in the
+	// restorable module; Values are what they held after _initialize.
 	Globals []string
 	Values  []uint64
 	// runs are the [start, end) ranges of Memory that are not zero,
@@ -174,14 +174,12 @@ func allZero(b []byte) bool {
 	return true
 }
 
-// restore brings a new instance of the restorable module to the state of
-// the snapshot.
+// restore brings a new instance of the restorable module, whose memory's
+// minimum holds the snapshot, to the state of the snapshot.
 func (s *snapshot) restore(mod api.Module) error {
 	mem := mod.Memory()
-	if size := uint32(len(s.Memory)); mem.Size() < size {
-		if _, ok := mem.Grow((size - mem.Size()) / wasmPage); !ok {
-			return errors.New("growing the memory to the snapshot's size failed")
-		}
+	if mem.Size() < uint32(len(s.Memory)) {
+		return errors.New("the instance's memory is smaller than the snapshot (a wactor bug)")
 	}
 	for _, r := range s.runs {
 		mem.Write(uint32(r[0]), s.Memory[r[0]:r[1]])
