@@ -19,6 +19,10 @@
 // allocate outside its linear memory: its tables (Limits), and the counts
 // of what it declares (the Max constants), refusing a module over them
 // with a *LimitError.
+//
+// InstrumentRestorable also makes a module whose state is all in its memory
+// and mutable globals restorable (restore.go): the host can then start
+// instances from a state it saved instead of the module's initialisers.
 package meter
 
 import (
