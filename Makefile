@@ -8,6 +8,8 @@ TESTTIMEOUT ?= 20m
 BENCHTIME   ?= 1s
 FUZZTIME    ?= 10s
 BENCHFLAGS  ?=
+# More flags for wactor run in make run, e.g. RUNFLAGS=--http-addr=127.0.0.1:9090
+RUNFLAGS    ?=
 
 # Every Go module of the repository (the root, abi, guest-sdk/go,
 # examples/wasm, ...), found by its go.mod.
@@ -24,14 +26,14 @@ CFLAGS_WASM := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wl,
 C_TOOLCHAIN_HINT := the C examples need clang and wasm-ld for wasm32-wasi. On Debian or Ubuntu: \
 	sudo apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32
 
-.PHONY: all help build build-go build-c build-rust build-as run test test-rust test-as conformance bench-suite bench check fuzz crashtest clean FORCE
+.PHONY: all help build build-go build-c build-rust build-as run toolchains test test-rust test-as conformance bench-suite bench check fuzz crashtest clean FORCE
 
 all: build
 
 help:
 	@echo 'make build   bin/wactor and every example module in bin/wasm/'
-	@echo 'make run     build, then run examples/wactor.yaml on 127.0.0.1:8080'
-	@echo 'make test    every test of every module, with -race'
+	@echo 'make run     build, then run the examples of examples/wactor.yaml that built, on 127.0.0.1:8080'
+	@echo 'make test    install the guest toolchains when missing, then every test of every module, with -race'
 	@echo 'make bench   the benchmarks of host, scheduler and storage (BENCHTIME=$(BENCHTIME))'
 	@echo 'make check   gofmt, go vet and go mod tidy -diff on every module'
 	@echo 'make fuzz    each fuzz target for FUZZTIME=$(FUZZTIME)'
@@ -42,7 +44,8 @@ help:
 
 # Each language's examples are built when its toolchain is present; a
 # missing toolchain is named (with what to install) and the rest still
-# builds. The tests need them all: .ci/run installs every toolchain.
+# builds. Go and Node.js build the Go and AssemblyScript ones; the tests
+# need them all, so make test installs the C and Rust toolchains first.
 build: bin/wactor build-go
 	@missing=""; \
 	$(MAKE) --no-print-directory build-c || missing="$$missing C"; \
@@ -86,11 +89,20 @@ build-as:
 	@mkdir -p bin/wasm
 	guest-sdk/assemblyscript/build.sh bin/wasm
 
+# Runs the example types whose module was built: on a machine without the
+# C or Rust toolchain, the others (scripts/built-manifest.sh names those
+# left out).
 run: build
-	bin/wactor run -f examples/wactor.yaml
+	@scripts/built-manifest.sh examples/wactor.yaml examples/wactor.built.yaml
+	bin/wactor run -f examples/wactor.built.yaml $(RUNFLAGS)
+
+# The C and Rust guest toolchains, installed with apt-get when missing (as
+# root or through sudo; otherwise the script says what to run).
+toolchains:
+	@scripts/setup-toolchains.sh
 
 # Every module is tested even when one fails; the failures are listed last.
-test: test-rust test-as
+test: toolchains test-rust test-as
 	@failed=""; for m in $(MODULES); do \
 		echo "== go test -race $$m"; \
 		(cd $$m && $(GO) test -race -timeout $(TESTTIMEOUT) ./...) || failed="$$failed $$m"; \
@@ -98,7 +110,7 @@ test: test-rust test-as
 	if [ -n "$$failed" ]; then echo "FAIL: go test in$$failed"; exit 1; fi
 
 # The Rust SDK's and examples' native tests (cargo test).
-test-rust:
+test-rust: toolchains
 	guest-sdk/rust/test.sh
 
 # The AssemblyScript SDK's tests (node's test runner).

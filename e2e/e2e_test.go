@@ -136,6 +136,11 @@ type server struct {
 
 	exited  chan struct{} // closed when the process has exited
 	waitErr error
+	// starting receives the address of the log line wactor writes when
+	// its health checks answer, before it deploys the types.
+	starting chan string
+	// listening receives the address of the "listening" line: ready.
+	listening chan string
 }
 
 // start runs wactor on a's manifest and data folder, on a free port of
@@ -150,6 +155,14 @@ func start(t *testing.T, a *app) *server {
 // tests still talk to it on 127.0.0.1 only.
 func startWith(t *testing.T, a *app, env []string, args ...string) *server {
 	t.Helper()
+	s := launch(t, a, env, args...)
+	s.waitReady(time.After(startTimeout))
+	return s
+}
+
+// launch starts wactor as startWith does, without waiting for anything.
+func launch(t *testing.T, a *app, env []string, args ...string) *server {
+	t.Helper()
 	args = append([]string{"run", "-f", a.manifest, "--data-dir", a.data, "--log-level", "debug"}, args...)
 	cmd := exec.Command(wactorBin(t), args...)
 	cmd.Dir = a.dir
@@ -158,14 +171,13 @@ func startWith(t *testing.T, a *app, env []string, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, cmd: cmd, exited: make(chan struct{})}
+	s := &server{t: t, cmd: cmd, exited: make(chan struct{}), starting: make(chan string, 1), listening: make(chan string, 1)}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	listening := make(chan string, 1)
 	logDone := make(chan struct{})
 	go func() {
-		s.readLog(pipe, listening)
+		s.readLog(pipe)
 		close(logDone)
 	}()
 	go func() {
@@ -184,14 +196,20 @@ func startWith(t *testing.T, a *app, env []string, args ...string) *server {
 			t.Logf("wactor's log:\n%s", s.log())
 		}
 	})
+	return s
+}
 
-	deadline := time.After(startTimeout)
+// waitReady waits, until deadline, for wactor to log "listening" and then
+// for its /readyz to answer 200.
+func (s *server) waitReady(deadline <-chan time.Time) {
+	t := s.t
+	t.Helper()
 	select {
-	case s.addr = <-listening:
+	case s.addr = <-s.listening:
 	case <-s.exited:
 		t.Fatalf("wactor exited before listening (%v):\n%s", s.waitErr, s.log())
 	case <-deadline:
-		t.Fatalf("wactor did not log \"listening\" within %s:\n%s", startTimeout, s.log())
+		t.Fatalf("wactor did not log \"listening\" in time:\n%s", s.log())
 	}
 	host, port, err := net.SplitHostPort(s.addr)
 	if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsUnspecified() {
@@ -206,12 +224,12 @@ func startWith(t *testing.T, a *app, env []string, args ...string) *server {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s
+				return
 			}
 		}
 		select {
 		case <-deadline:
-			t.Fatalf("%s/readyz did not answer 200 within %s (last: %v):\n%s", s.url, startTimeout, err, s.log())
+			t.Fatalf("%s/readyz did not answer 200 in time (last: %v):\n%s", s.url, err, s.log())
 		case <-s.exited:
 			t.Fatalf("wactor exited before it was ready (%v):\n%s", s.waitErr, s.log())
 		case <-time.After(20 * time.Millisecond):
@@ -219,8 +237,9 @@ func startWith(t *testing.T, a *app, env []string, args ...string) *server {
 	}
 }
 
-// readLog keeps wactor's log and sends the address of its "listening" line.
-func (s *server) readLog(r io.Reader, listening chan<- string) {
+// readLog keeps wactor's log and sends the addresses of its start-up and
+// "listening" lines.
+func (s *server) readLog(r io.Reader) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -230,11 +249,18 @@ func (s *server) readLog(r io.Reader, listening chan<- string) {
 		s.stderr.WriteByte('\n')
 		s.mu.Unlock()
 		var rec struct{ Msg, Addr string }
-		if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" && rec.Addr != "" {
-			select {
-			case listening <- rec.Addr:
-			default:
-			}
+		if json.Unmarshal(line, &rec) != nil || rec.Addr == "" {
+			continue
+		}
+		to := s.listening
+		if strings.HasPrefix(rec.Msg, "starting") {
+			to = s.starting
+		} else if rec.Msg != "listening" {
+			continue
+		}
+		select {
+		case to <- rec.Addr:
+		default:
 		}
 	}
 	io.Copy(io.Discard, r)

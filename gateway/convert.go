@@ -83,6 +83,15 @@ func jsonToCBOR(body []byte) ([]byte, error) {
 		}
 		return nil, syntaxError(body, int64(off), "the body is not valid UTF-8")
 	}
+	if out, ok := quickJSONToCBOR(body); ok {
+		return out, nil
+	}
+	return tokensToCBOR(body)
+}
+
+// tokensToCBOR is jsonToCBOR for every body: it reads body with
+// encoding/json's tokenizer, and words every error.
+func tokensToCBOR(body []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	c := &jsonReader{dec: dec, body: body}
@@ -286,6 +295,9 @@ func appendHead(b []byte, major byte, n uint64) []byte {
 // cborToJSON converts one CBOR item (a reply) to JSON. See docs/http.md for
 // the mapping. Errors are *abi.Error with code bad_reply.
 func cborToJSON(item []byte) ([]byte, error) {
+	if out, ok := quickCBORToJSON(item); ok {
+		return out, nil
+	}
 	var v any
 	if err := decMode.Unmarshal(item, &v); err != nil {
 		return nil, abi.NewError(abi.CodeBadReply, "the reply is not CBOR that converts to JSON: "+err.Error())
@@ -464,4 +476,322 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// quickJSONToCBOR converts, in one pass and without the tokenizer's
+// allocations, the plain bodies that most requests send: objects, arrays,
+// strings without escapes, integers of up to 18 digits, true, false and
+// null. It reports false for anything else, valid or not, and jsonToCBOR
+// then takes the general path, which also words every error; so what a
+// body converts to, or fails with, never depends on which path took it.
+// body must be valid UTF-8.
+func quickJSONToCBOR(body []byte) ([]byte, bool) {
+	q := quickConv{in: body, out: make([]byte, 0, len(body))}
+	if !q.value(0) {
+		return nil, false
+	}
+	q.space()
+	return q.out, q.i == len(q.in)
+}
+
+// quickConv is the state of quickJSONToCBOR: the input, how far it has
+// read, and the CBOR written so far.
+type quickConv struct {
+	in  []byte
+	i   int
+	out []byte
+}
+
+// quickMaxMembers bounds the members of an object that the quick path
+// takes: it finds duplicate keys by comparing each with those before it.
+const quickMaxMembers = 32
+
+func (q *quickConv) space() {
+	for q.i < len(q.in) && strings.IndexByte(jsonSpace, q.in[q.i]) >= 0 {
+		q.i++
+	}
+}
+
+func (q *quickConv) value(depth int) bool {
+	q.space()
+	if q.i == len(q.in) {
+		return false
+	}
+	switch c := q.in[q.i]; {
+	case c == '{' || c == '[':
+		return depth < maxDepth && q.container(depth, c)
+	case c == '"':
+		_, ok := q.text()
+		return ok
+	case c == '-' || c >= '0' && c <= '9':
+		return q.integer()
+	}
+	for _, lit := range [...]struct {
+		word string
+		cbor byte
+	}{{"true", 0xf5}, {"false", 0xf4}, {"null", 0xf6}} {
+		if bytes.HasPrefix(q.in[q.i:], []byte(lit.word)) {
+			q.i += len(lit.word)
+			q.out = append(q.out, lit.cbor)
+			return true
+		}
+	}
+	return false
+}
+
+// container converts an object (open '{') or an array (open '['). The
+// head is written once the members are counted: one byte is kept for it,
+// and widened when there are 24 or more.
+func (q *quickConv) container(depth int, open byte) bool {
+	major, closing := byte(4), byte(']')
+	if open == '{' {
+		major, closing = 5, '}'
+	}
+	q.i++
+	at := len(q.out)
+	q.out = append(q.out, 0)
+	var keys [quickMaxMembers][2]int // the members' keys, as spans of out
+	n := 0
+	q.space()
+	if q.i < len(q.in) && q.in[q.i] == closing {
+		q.i++
+	} else {
+		for {
+			if open == '{' {
+				q.space()
+				key, ok := q.text()
+				if !ok || n == quickMaxMembers {
+					return false
+				}
+				for _, k := range keys[:n] {
+					if bytes.Equal(q.out[k[0]:k[1]], q.out[key[0]:key[1]]) {
+						return false // a duplicate: the general path words it
+					}
+				}
+				keys[n] = key
+				q.space()
+				if q.i == len(q.in) || q.in[q.i] != ':' {
+					return false
+				}
+				q.i++
+			}
+			if !q.value(depth + 1) {
+				return false
+			}
+			n++
+			q.space()
+			if q.i == len(q.in) {
+				return false
+			}
+			c := q.in[q.i]
+			q.i++
+			if c == closing {
+				break
+			}
+			if c != ',' {
+				return false
+			}
+		}
+	}
+	head := appendHead(nil, major, uint64(n))
+	q.out[at] = head[0]
+	if len(head) > 1 {
+		q.out = slices.Insert(q.out, at+1, head[1:]...)
+	}
+	return true
+}
+
+// text converts a string without escapes or control characters, and
+// returns the span of its bytes in out.
+func (q *quickConv) text() ([2]int, bool) {
+	if q.i == len(q.in) || q.in[q.i] != '"' {
+		return [2]int{}, false
+	}
+	start := q.i + 1
+	end := start
+	for ; end < len(q.in) && q.in[end] != '"'; end++ {
+		if c := q.in[end]; c < 0x20 || c == '\\' {
+			return [2]int{}, false
+		}
+	}
+	if end == len(q.in) {
+		return [2]int{}, false
+	}
+	q.out = appendHead(q.out, 3, uint64(end-start))
+	at := len(q.out)
+	q.out = append(q.out, q.in[start:end]...)
+	q.i = end + 1
+	return [2]int{at, len(q.out)}, true
+}
+
+// integer converts an integer literal of at most 18 digits, which fits in
+// 63 bits; a fraction, an exponent or anything else glued to it is left to
+// the general path.
+func (q *quickConv) integer() bool {
+	neg := q.in[q.i] == '-'
+	if neg {
+		q.i++
+	}
+	start := q.i
+	var n uint64
+	for q.i < len(q.in) && q.in[q.i] >= '0' && q.in[q.i] <= '9' {
+		n = n*10 + uint64(q.in[q.i]-'0')
+		q.i++
+	}
+	digits := q.i - start
+	if digits == 0 || digits > 18 || digits > 1 && q.in[start] == '0' {
+		return false
+	}
+	if q.i < len(q.in) && strings.IndexByte(valueSep+"]}", q.in[q.i]) < 0 {
+		return false
+	}
+	switch {
+	case !neg || n == 0:
+		q.out = appendHead(q.out, 0, n) // -0 is 0, as on the general path
+	default:
+		q.out = appendHead(q.out, 1, n-1)
+	}
+	return true
+}
+
+// quickCBORToJSON converts, in one pass, the plain replies most turns
+// give: maps whose text keys come sorted, arrays, integers of 64 bits,
+// text of printable ASCII needing no escape, true, false and null. It
+// reports false for anything else, and cborToJSON then takes the general
+// path: what a reply converts to never depends on which path took it.
+func quickCBORToJSON(item []byte) ([]byte, bool) {
+	q := quickReply{in: item, out: make([]byte, 0, 2*len(item)+8)}
+	if !q.item(0) || q.i != len(q.in) {
+		return nil, false
+	}
+	return q.out, true
+}
+
+// quickReply is the state of quickCBORToJSON.
+type quickReply struct {
+	in  []byte
+	i   int
+	out []byte
+}
+
+// head reads an item's head with a definite argument.
+func (q *quickReply) head() (major byte, arg uint64, ok bool) {
+	if q.i == len(q.in) {
+		return 0, 0, false
+	}
+	b := q.in[q.i]
+	q.i++
+	major, info := b>>5, b&0x1f
+	if info < 24 {
+		return major, uint64(info), true
+	}
+	if info > 27 {
+		return 0, 0, false // reserved, or indefinite length
+	}
+	n := 1 << (info - 24)
+	if len(q.in)-q.i < n {
+		return 0, 0, false
+	}
+	for _, c := range q.in[q.i : q.i+n] {
+		arg = arg<<8 | uint64(c)
+	}
+	q.i += n
+	return major, arg, true
+}
+
+// text reads a text string of printable ASCII without '"' or '\\',
+// which JSON writes as it is.
+func (q *quickReply) text() ([]byte, bool) {
+	major, n, ok := q.head()
+	if !ok || major != 3 || n > uint64(len(q.in)-q.i) {
+		return nil, false
+	}
+	s := q.in[q.i : q.i+int(n)]
+	for _, c := range s {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return nil, false
+		}
+	}
+	q.i += int(n)
+	return s, true
+}
+
+func (q *quickReply) item(depth int) bool {
+	if depth >= maxDepth {
+		return false
+	}
+	at := q.i
+	major, arg, ok := q.head()
+	if !ok {
+		return false
+	}
+	switch major {
+	case 0:
+		q.out = strconv.AppendUint(q.out, arg, 10)
+	case 1:
+		if arg > math.MaxInt64 {
+			return false
+		}
+		q.out = strconv.AppendInt(q.out, -1-int64(arg), 10)
+	case 3:
+		q.i = at
+		s, ok := q.text()
+		if !ok {
+			return false
+		}
+		q.out = append(append(append(q.out, '"'), s...), '"')
+	case 4:
+		if arg > uint64(len(q.in)-q.i) {
+			return false // each element takes a byte at least
+		}
+		q.out = append(q.out, '[')
+		for k := uint64(0); k < arg; k++ {
+			if k > 0 {
+				q.out = append(q.out, ',')
+			}
+			if !q.item(depth + 1) {
+				return false
+			}
+		}
+		q.out = append(q.out, ']')
+	case 5:
+		if arg > quickMaxMembers {
+			return false
+		}
+		q.out = append(q.out, '{')
+		var last []byte
+		for k := uint64(0); k < arg; k++ {
+			key, ok := q.text()
+			// The general path writes members sorted by key: take only
+			// maps whose keys already come so, hence no duplicates either.
+			if !ok || k > 0 && bytes.Compare(last, key) >= 0 {
+				return false
+			}
+			last = key
+			if k > 0 {
+				q.out = append(q.out, ',')
+			}
+			q.out = append(append(append(q.out, '"'), key...), '"', ':')
+			if !q.item(depth + 1) {
+				return false
+			}
+		}
+		q.out = append(q.out, '}')
+	case 7:
+		switch {
+		case at+1 != q.i: // a float, or a simple value in a second byte
+			return false
+		case arg == 20:
+			q.out = append(q.out, "false"...)
+		case arg == 21:
+			q.out = append(q.out, "true"...)
+		case arg == 22:
+			q.out = append(q.out, "null"...)
+		default:
+			return false
+		}
+	default:
+		return false // byte strings and tags
+	}
+	return true
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/stretchr/testify/assert"
@@ -252,4 +253,106 @@ func FuzzCBORToJSON(f *testing.F) {
 		}
 		require.True(t, json.Valid(j), "wrote invalid JSON %q from %x", j, in)
 	})
+}
+
+// quickCases are bodies for the quick path: some it takes, some it must
+// leave to the general path (escapes, floats, long integers, duplicates,
+// broken JSON).
+var quickCases = []string{
+	`{"n":1}`, `{"n":-1}`, `-0`, `0`, `[]`, `{}`, ` { "a" : [ 1 , 2 ] , "b" : { } } `, `"x"`, `""`,
+	`[true,false,null]`, `{"a":{"b":{"c":[1,{"d":null}]}}}`, `999999999999999999`, `-999999999999999999`,
+	`[` + strings.Repeat("0,", 23) + `0]`, `[` + strings.Repeat("1,", 299) + `1]`,
+	`{"` + strings.Repeat(`a":1,"`, 31) + `b":2}`, `"héllo 😀"`,
+	`1.5`, `1e3`, `01`, `-`, `--1`, `1x`, `[1,]`, `[,1]`, `{"a":1,}`, `{"a" 1}`, `{1:2}`, `{"a":1,"a":2}`,
+	`"a\nb"`, "\"a\tb\"", `"\u00e9"`, `9223372036854775807`, `tru`, `truex`, `nul`, `[1}`, `{"a":1]`,
+	`[1 2]`, `1 2`, `[`, `{`, `"abc`, ` `, strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth),
+	strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1),
+}
+
+// TestQuickJSONToCBOR checks that the quick path takes the plain bodies
+// and that whatever it takes converts exactly as on the general path.
+func TestQuickJSONToCBOR(t *testing.T) {
+	for _, in := range []string{`{"n":1}`, `[1,"a",{"b":null}]`, `[` + strings.Repeat("1,", 299) + `1]`} {
+		_, ok := quickJSONToCBOR([]byte(in))
+		assert.True(t, ok, "the quick path should take %q", in)
+	}
+	for _, in := range []string{`{"a":1,"a":2}`, `1.5`, `"a\nb"`, `01`, `[1,]`, `1 2`} {
+		_, ok := quickJSONToCBOR([]byte(in))
+		assert.False(t, ok, "the quick path should leave %q", in)
+	}
+	for _, in := range quickCases {
+		checkQuick(t, []byte(in))
+	}
+}
+
+// FuzzQuickJSONToCBOR checks that the quick path converts every body it
+// takes exactly as the general path does.
+func FuzzQuickJSONToCBOR(f *testing.F) {
+	for _, in := range quickCases {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if utf8.Valid(in) {
+			checkQuick(t, in)
+		}
+	})
+}
+
+func checkQuick(t *testing.T, in []byte) {
+	t.Helper()
+	quick, ok := quickJSONToCBOR(in)
+	if !ok {
+		return
+	}
+	general, err := tokensToCBOR(in)
+	require.NoError(t, err, "the quick path took %q, which the general path refuses", in)
+	assert.Equal(t, hex.EncodeToString(general), hex.EncodeToString(quick), "%q", in)
+}
+
+// quickReplies are replies, in hex, for the quick path of cborToJSON:
+// some it takes, some it must leave to the general path.
+var quickReplies = []string{
+	"a1616e05", "a0", "80", "00", "17", "1818", "1bffffffffffffffff", "20", "3b7fffffffffffffff",
+	"3bffffffffffffffff", "f4f5", "f5", "f6", "f7", "f800", "f93c00", "fb3ff8000000000000", "6161", "60",
+	"826161a1616201", "a2616101616202", "a2616201616101", "a2616101616102", "a1617f00", "a1615c00", "61c3",
+	"62c3a9", "9f01ff", "bf6161ff", "4101", "c11a514b67b0", "a1016161", "83010203", "8301", "1c", "a1616e",
+	"a2616e01", "00 00",
+}
+
+// TestQuickCBORToJSON checks that the quick path takes plain replies and
+// writes whatever it takes exactly as the general path does.
+func TestQuickCBORToJSON(t *testing.T) {
+	for _, in := range []string{"a1616e05", "826161a1616201", "3b7fffffffffffffff"} {
+		_, ok := quickCBORToJSON(unhex(t, in))
+		assert.True(t, ok, "the quick path should take %s", in)
+	}
+	for _, in := range []string{"a2616201616101", "fb3ff8000000000000", "61c3", "a1016161"} {
+		_, ok := quickCBORToJSON(unhex(t, in))
+		assert.False(t, ok, "the quick path should leave %s", in)
+	}
+	for _, in := range quickReplies {
+		checkQuickReply(t, unhex(t, in))
+	}
+}
+
+// FuzzQuickCBORToJSON checks that the quick path writes every reply it
+// takes exactly as the general path does.
+func FuzzQuickCBORToJSON(f *testing.F) {
+	for _, in := range quickReplies {
+		f.Add(unhex(f, in))
+	}
+	f.Fuzz(checkQuickReply)
+}
+
+func checkQuickReply(t *testing.T, in []byte) {
+	t.Helper()
+	quick, ok := quickCBORToJSON(in)
+	if !ok {
+		return
+	}
+	var v any
+	require.NoError(t, decMode.Unmarshal(in, &v), "the quick path took %x, which the general path refuses", in)
+	general, err := appendJSON(nil, v)
+	require.NoError(t, err, "%x", in)
+	assert.Equal(t, string(general), string(quick), "%x", in)
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,6 +52,9 @@ type Gateway struct {
 	patterns map[string]access
 	token    *[sha256.Size]byte // SHA-256 of Config.Token; nil: no token
 	state    atomic.Int32       // readiness: one of the states below
+	// deployed and typeCount are the start-up progress /readyz reports
+	// while starting (SetProgress).
+	deployed, typeCount atomic.Int64
 }
 
 // Readiness states reported by /readyz.
@@ -80,7 +84,11 @@ func New(h *host.Host, cfg Config) *Gateway {
 	methods := map[string][]string{}
 	first := map[string]access{}
 	for _, rt := range g.routes() {
-		g.register(rt.pattern, rt.access, rt.handle)
+		handle := rt.handle
+		if !rt.early {
+			handle = g.afterStart(handle)
+		}
+		g.register(rt.pattern, rt.access, handle)
 		if rt.alone {
 			continue
 		}
@@ -105,6 +113,9 @@ type route struct {
 	// alone: no 405 handler for the path's other methods (the path is
 	// also served by a more general route, or takes every method).
 	alone bool
+	// early: served while starting; the other routes answer 503 until
+	// SetReady(true), since the types are not all deployed.
+	early bool
 }
 
 // routes is the whole API: every pattern the gateway serves is here, and
@@ -123,11 +134,11 @@ func (g *Gateway) routes() []route {
 		{pattern: "GET /v1/deadletters/{id}", access: control, handle: g.deadLetter},
 		{pattern: "DELETE /v1/deadletters/{id}", access: control, handle: g.deleteDeadLetter},
 		{pattern: "POST /v1/deadletters/{id}/replay", access: control, handle: g.replayDeadLetter},
-		{pattern: "GET /healthz", access: public, handle: g.healthz},
-		{pattern: "GET /readyz", access: public, handle: g.readyz},
+		{pattern: "GET /healthz", access: public, handle: g.healthz, early: true},
+		{pattern: "GET /readyz", access: public, handle: g.readyz, early: true},
 		// Any other path: a 404 that reveals nothing, so an actor caller
 		// without a token learns of a typo rather than of a token.
-		{pattern: "/", access: public, handle: g.notFound, alone: true},
+		{pattern: "/", access: public, handle: g.notFound, alone: true, early: true},
 	}
 }
 
@@ -157,6 +168,27 @@ func (g *Gateway) notFound(w http.ResponseWriter, r *http.Request) {
 		"no route "+r.Method+" "+r.URL.Path+"; see docs/http.md for the API"))
 }
 
+// afterStart answers 503 unavailable while the gateway is starting, and
+// hands the request to h once it was ready.
+func (g *Gateway) afterStart(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if g.state.Load() == stateStarting {
+			w.Header().Set("Retry-After", "1")
+			g.fail(w, r, statusError(http.StatusServiceUnavailable, abi.CodeUnavailable,
+				fmt.Sprintf("wactor is starting: %d of %d types deployed; retry when GET /readyz answers 200", g.deployed.Load(), g.typeCount.Load())))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// SetProgress sets the start-up progress /readyz reports while starting:
+// deployed of types actor types are deployed.
+func (g *Gateway) SetProgress(deployed, types int) {
+	g.deployed.Store(int64(deployed))
+	g.typeCount.Store(int64(types))
+}
+
 // SetReady sets what /readyz reports: ready (200) or, once it was ready,
 // stopping (503). The CLI sets it after deploying and starting the host,
 // and clears it when shutting down.
@@ -173,16 +205,24 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	g.mux.ServeHTTP(rec, r)
-	attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start)}
-	if rec.err != nil {
-		attrs = append(attrs, "code", rec.err.Code, "message", rec.err.Message)
+	// A client that hung up caused its own 503, and a 503 while starting
+	// or stopping is expected; neither is server trouble.
+	expected := r.Context().Err() != nil || (rec.status == http.StatusServiceUnavailable && g.state.Load() != stateReady)
+	level, msg := slog.LevelDebug, "http request"
+	if rec.status >= 500 && !expected {
+		level, msg = slog.LevelWarn, "http request failed"
 	}
-	// A client that hung up caused its own 503; that is no server trouble.
-	if rec.status >= 500 && r.Context().Err() == nil {
-		g.log.Warn("http request failed", attrs...)
+	// The record's attributes cost allocations on every request: make
+	// them only when the logger keeps the record.
+	if !g.log.Enabled(r.Context(), level) {
 		return
 	}
-	g.log.Debug("http request", attrs...)
+	attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", rec.status), slog.Duration("duration", time.Since(start))}
+	if rec.err != nil {
+		attrs = append(attrs, slog.String("code", rec.err.Code), slog.String("message", rec.err.Message))
+	}
+	g.log.LogAttrs(r.Context(), level, msg, attrs...)
 }
 
 // recorder remembers the status and the error of a response for the log.
@@ -446,7 +486,7 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	case stateReady:
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	case stateStarting:
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "starting", "deployed": g.deployed.Load(), "types": g.typeCount.Load()})
 	default:
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "stopping"})
 	}

@@ -390,12 +390,34 @@ func TestListings(t *testing.T) {
 	assert.JSONEq(t, `{"status":"stopping"}`, string(r.body))
 }
 
+// While starting, /healthz answers, /readyz reports the progress, and the
+// other routes answer 503 unavailable with Retry-After.
 func TestReadyzStarting(t *testing.T) {
 	g := gateway.New(theHost(t), gateway.Config{Logger: testLogger(t)})
-	rec := httptest.NewRecorder()
-	g.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	get := func(method, path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		g.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+		return rec
+	}
+	rec := get("GET", "/readyz")
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	assert.JSONEq(t, `{"status":"starting"}`, rec.Body.String())
+	assert.JSONEq(t, `{"status":"starting","deployed":0,"types":0}`, rec.Body.String())
+	g.SetProgress(3, 16)
+	rec = get("GET", "/readyz")
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.JSONEq(t, `{"status":"starting","deployed":3,"types":16}`, rec.Body.String())
+	assert.Equal(t, http.StatusOK, get("GET", "/healthz").Code)
+
+	rec = get("POST", "/v1/actors/counter/a/get")
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Equal(t, "1", rec.Header().Get("Retry-After"))
+	assert.Contains(t, rec.Body.String(), `"code":"unavailable"`)
+	assert.Contains(t, rec.Body.String(), "3 of 16 types deployed")
+	assert.Equal(t, http.StatusServiceUnavailable, get("GET", "/v1/types").Code)
+
+	g.SetReady(true)
+	assert.Equal(t, http.StatusOK, get("GET", "/readyz").Code)
+	assert.Equal(t, http.StatusOK, get("POST", "/v1/actors/counter/a/get").Code)
 }
 
 func TestLogging(t *testing.T) {

@@ -16,17 +16,20 @@ import (
 	"github.com/wactor/wactor/storage"
 )
 
-// activation is one live actor: its committed state and its instance. The
-// scheduler runs one turn at a time, so nothing here needs a lock.
+// activation is one live actor: its state and its instance. The scheduler
+// runs one turn at a time; only the pipeline, which a flusher goroutine
+// shares, has a lock.
 type activation struct {
-	h       *Host
-	typ     *actorType
-	ref     abi.Ref
-	state   map[string][]byte // committed state
-	version uint64            // committed version
-	inst    *instance         // nil after a failure; rebuilt at the next turn
-	stderr  outputBuffer      // the guest's recent stdout/stderr, for trap messages
-	reqBuf  []byte
+	h   *Host
+	typ *actorType
+	ref abi.Ref
+	// state is what the last turn left: committed, or in the pipeline
+	// (speculative), where a failed commit makes the activation reload it.
+	state  map[string][]byte
+	p      pipeline     // turns whose commits are in flight, and the version
+	inst   *instance    // nil after a failure; rebuilt at the next turn
+	stderr outputBuffer // the guest's recent stdout/stderr, for trap messages
+	reqBuf []byte
 }
 
 // turn is what one message's processing has buffered so far.
@@ -45,8 +48,11 @@ type turn struct {
 	reminders  map[string]*storage.Reminder // by name; nil value: cancel
 	firing     *firing                      // the reminder this turn fires, if any
 	deactivate bool
-	status     abi.Status // of the last host call
-	result     []byte     // pending result of the last host call
+	// doomed is why the turn fails whatever the guest answers: it waited
+	// for the pipeline (before an ask, say) and an earlier commit failed.
+	doomed error
+	status abi.Status // of the last host call
+	result []byte     // pending result of the last host call
 }
 
 // timerOp is a timer_set (spec) or timer_cancel (nil spec) the turn made.
@@ -83,50 +89,98 @@ func (t *turn) write(key string, value []byte) {
 	t.writes[key] = value
 }
 
-// Receive runs one turn and, if it succeeds, commits it.
+// Receive runs one turn and, if it succeeds, commits it. With pipelining
+// (every dispatch but Deterministic) it may return before the commit is
+// durable, having deferred the answer (see commit).
 func (a *activation) Receive(ctx context.Context, m *scheduler.Message) ([]byte, error) {
+	reply, err, deferred := a.receive(ctx, m)
+	if a.h.pipelined && !deferred && !a.h.sched.Queued(ctx) {
+		// Nothing more to run: leave nothing in flight when the
+		// activation goes idle. A failure is the next turn's to handle.
+		_ = a.settle(ctx)
+	}
+	return reply, err
+}
+
+func (a *activation) receive(ctx context.Context, m *scheduler.Message) (_ []byte, _ error, deferred bool) {
+	if err := a.resync(ctx); err != nil {
+		return nil, a.uncommitted(m, err), false
+	}
 	if m.Key != "" {
-		// A keyed message may be a retry of one that already committed.
-		if reply, done, err := a.h.store.Recorded(ctx, recordKey(a.ref, m.Key)); err != nil {
-			return nil, abi.NewError(abi.CodeUnavailable, "reading the idempotency record: "+err.Error())
+		// A keyed message may be a retry of one that already committed,
+		// or of one still in the pipeline: that one must be durable first.
+		rk := recordKey(a.ref, m.Key)
+		if a.p.holds(rk) {
+			if err := a.settle(ctx); err != nil {
+				return nil, a.uncommitted(m, err), false
+			}
+		}
+		if reply, done, err := a.h.store.Recorded(ctx, rk); err != nil {
+			return nil, abi.NewError(abi.CodeUnavailable, "reading the idempotency record: "+err.Error()), false
 		} else if done {
 			a.consume(ctx, m)
-			return reply, nil
+			return reply, nil, false
 		}
 	}
 	var fire *firing
 	if m.Reminder != "" {
+		// The store says what the reminder is now, once the turns
+		// before, which may have changed it, are durable.
+		if err := a.settle(ctx); err != nil {
+			return nil, a.uncommitted(m, err), false
+		}
 		f, fm, err := a.prepareFiring(ctx, m)
 		if err != nil || f == nil {
-			return nil, err // stale, skipped, or the store failed (fired again later)
+			return nil, err, false // stale, skipped, or the store failed (fired again later)
 		}
 		fire, m = f, fm
 	}
 	d := a.typ.current()
+	if a.inst == nil || a.inst.v != d.v {
+		// The hooks a new instance runs commit on their own, after the
+		// turns before them.
+		if err := a.settle(ctx); err != nil {
+			return nil, a.uncommitted(m, err), false
+		}
+	}
 	if err := a.ensureInstance(ctx, d); err != nil {
-		return nil, a.consumeFailed(ctx, m, err, true)
+		return nil, a.consumeFailed(ctx, m, err, true), false
 	}
 	t := a.newTurn(ctx, d, m, abi.KindMessage)
 	t.firing = fire
 	reply, err := a.call(t)
+	if err == nil && t.doomed != nil {
+		a.discard(ctx)
+		return nil, a.uncommitted(m, t.doomed), false
+	}
+	if err != nil || reply.Code != "" {
+		// A failed turn's answer, and what becomes of a failed tell,
+		// may depend on what the turns before it wrote: they must be
+		// durable first.
+		if serr := a.settle(ctx); serr != nil {
+			return nil, a.uncommitted(m, serr), false
+		}
+	}
 	if err != nil {
-		return nil, a.consumeFailed(ctx, m, err, true)
+		return nil, a.consumeFailed(ctx, m, err, true), false
 	}
 	if reply.Code != "" {
 		// The actor answered with an error: its instance is sound, but
 		// nothing of the turn is kept, and trying again would not help.
-		return nil, a.consumeFailed(ctx, m, abi.NewError(reply.Code, reply.Message), false)
+		return nil, a.consumeFailed(ctx, m, abi.NewError(reply.Code, reply.Message), false), false
 	}
-	if err := a.commit(ctx, t, reply.Payload); err != nil {
-		a.discard(ctx) // its memory reflects a turn that did not commit
-		if m.IsTell() && !a.h.closing() {
-			// Still in the outbox: try again, without limit, until the
-			// store takes the write (a full disk recovers by itself).
-			a.h.retryLater(m)
-		}
-		return nil, err
+	return a.commit(ctx, t, reply.Payload)
+}
+
+// uncommitted is the error of a message whose turn could not commit, or
+// ran on writes that did not: a tell is still in the outbox and is tried
+// again, without limit, until the store takes the write (a full disk
+// recovers by itself).
+func (a *activation) uncommitted(m *scheduler.Message, err error) error {
+	if m.IsTell() && !a.h.closing() {
+		a.h.retryLater(m)
 	}
-	return reply.Payload, nil
+	return err
 }
 
 // newTurn starts a turn of m (or of a hook) on the current instance.
@@ -139,19 +193,22 @@ func (a *activation) newTurn(ctx context.Context, d *deployment, m *scheduler.Me
 // hook runs the activate or deactivate hook of the guest as a turn: its
 // state writes, tells, timers and reminders commit like a message's.
 func (a *activation) hook(ctx context.Context, kind abi.RequestKind) error {
+	if err := a.settle(ctx); err != nil {
+		return err
+	}
 	t := a.newTurn(ctx, a.typ.current(), &scheduler.Message{ID: a.h.ids.next(), Target: a.ref}, kind)
 	reply, err := a.call(t)
 	if err != nil {
 		return err
 	}
+	if t.doomed != nil {
+		a.discard(ctx)
+		return t.doomed
+	}
 	if reply.Code != "" {
 		return abi.NewError(reply.Code, reply.Message)
 	}
-	if err := a.commit(ctx, t, nil); err != nil {
-		a.discard(ctx)
-		return err
-	}
-	return nil
+	return a.commitNow(ctx, t, a.batch(t, nil))
 }
 
 // call passes the message to the guest and decodes its reply.
@@ -253,11 +310,54 @@ func nearMemoryLimit(t *turn) bool {
 
 // commit makes the turn durable: state writes, reminders, outgoing tells
 // and the consumption of the message, in one batch; then sets its timers
-// and delivers its tells.
-func (a *activation) commit(ctx context.Context, t *turn, reply []byte) error {
-	b := &storage.Batch{Actor: a.ref.String(), Version: a.version}
+// and delivers its tells (see effects). With pipelining the batch joins
+// the pipeline and the turn's writes become the activation's state at
+// once; the answer waits for the commit, and Receive returns first, with
+// the answer deferred, as soon as another message waits.
+func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byte, _ error, deferred bool) {
+	b := a.batch(t, reply)
+	if !a.h.pipelined || (!a.p.handOff() && !a.h.sched.Queued(ctx)) {
+		// Nothing to overlap the commit with, or nothing to gain.
+		if err := a.commitNow(ctx, t, b); err != nil {
+			return nil, a.uncommitted(t.msg, err), false
+		}
+		return reply, nil, false
+	}
+	if b.Empty() && a.p.idle() {
+		// Nothing to write, and the state it read is durable.
+		a.effects(ctx, t.timers, t.deactivate)
+		return reply, nil, false
+	}
+	a.apply(t.writes)
+	e := &entry{ctx: ctx, m: t.msg, label: t.label(), reply: reply, timers: t.timers, deactivate: t.deactivate, done: make(chan struct{})}
+	if len(b.Records) > 0 {
+		e.key = b.Records[0].Key
+	}
+	for _, op := range t.timers {
+		if op.spec != nil {
+			e.sets++
+		}
+	}
+	if err := a.enqueue(e, b); err != nil {
+		return nil, a.uncommitted(t.msg, err), false
+	}
+	if !a.h.sched.Queued(ctx) {
+		a.h.sched.AwaitQueued(ctx, e.done)
+	}
+	if a.p.answerLater(e) {
+		return nil, nil, true
+	}
+	if e.err != nil {
+		return nil, a.uncommitted(t.msg, e.err), false
+	}
+	return reply, nil, false
+}
+
+// batch is what the turn commits.
+func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
+	b := &storage.Batch{Actor: a.ref.String()}
 	if t.msg.Key != "" {
-		b.Record = &storage.Record{Key: recordKey(a.ref, t.msg.Key), Reply: reply, Expires: time.Now().Add(a.h.retention)}
+		b.Records = []storage.Record{{Key: recordKey(a.ref, t.msg.Key), Reply: reply, Expires: time.Now().Add(a.h.retention)}}
 	}
 	for k, v := range t.writes {
 		if v == nil {
@@ -279,11 +379,23 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) error {
 		b.Consumed = []string{t.msg.ID}
 	}
 	a.reminderChanges(t, b)
+	return b
+}
+
+// commitNow commits the turn's batch and waits for it, with nothing in
+// the pipeline; then applies the turn's writes and releases its effects.
+func (a *activation) commitNow(ctx context.Context, t *turn, b *storage.Batch) error {
 	if !b.Empty() {
+		a.p.mu.Lock()
+		b.Version = a.p.version
+		a.p.mu.Unlock()
 		resume := a.h.sched.Blocking(ctx) // waits for the group's write
+		start := time.Now()
 		err := a.h.store.Commit(ctx, b)
+		a.p.committed(time.Since(start))
 		resume()
 		if err != nil {
+			a.discard(ctx) // its memory reflects a turn that did not commit
 			if errors.Is(err, storage.ErrVersionConflict) {
 				// Someone else wrote this actor: what we hold is stale.
 				a.reload(ctx)
@@ -292,28 +404,41 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) error {
 		}
 	}
 	if b.ChangesState() {
-		for k, v := range t.writes {
-			if v == nil {
-				delete(a.state, k)
-			} else {
-				a.state[k] = v
-			}
-		}
-		a.version++
+		a.apply(t.writes)
+		a.p.mu.Lock()
+		a.p.version++
+		a.p.mu.Unlock()
 	}
-	for _, op := range t.timers {
+	a.effects(ctx, t.timers, t.deactivate)
+	a.h.rem.committed(b.Reminders, b.Actor, b.CancelReminders)
+	a.h.deliver(b.Send)
+	return nil
+}
+
+// apply makes a turn's writes the activation's state.
+func (a *activation) apply(writes map[string][]byte) {
+	for k, v := range writes {
+		if v == nil {
+			delete(a.state, k)
+		} else {
+			a.state[k] = v
+		}
+	}
+}
+
+// effects sets and cancels the timers of a committed turn and honours its
+// request to deactivate. ctx is the scheduler's, of the turn.
+func (a *activation) effects(ctx context.Context, timers []timerOp, deactivate bool) {
+	for _, op := range timers {
 		if op.spec == nil {
 			a.h.sched.CancelTimer(ctx, op.name)
 		} else if err := a.h.sched.SetTimer(ctx, *op.spec); err != nil {
 			a.h.log.Error("setting a timer", "actor", a.ref.String(), "timer", op.name, "err", err)
 		}
 	}
-	a.h.rem.committed(b.Reminders, b.Actor, b.CancelReminders)
-	if t.deactivate {
+	if deactivate {
 		a.h.sched.DeactivateAfterTurn(ctx)
 	}
-	a.h.deliver(b.Send)
-	return nil
 }
 
 // reminderChanges adds to b what the turn does to reminders: the move of
@@ -349,7 +474,10 @@ func (a *activation) reload(ctx context.Context) {
 	if snap.State == nil {
 		snap.State = make(map[string][]byte)
 	}
-	a.state, a.version = snap.State, snap.Version
+	a.state = snap.State
+	a.p.mu.Lock()
+	a.p.version = snap.Version
+	a.p.mu.Unlock()
 }
 
 // consumeFailed handles a failed turn. An ask's caller gets the error, as
@@ -444,6 +572,9 @@ func (a *activation) discard(ctx context.Context) {
 // the activation has a sound instance, then drops the instance. A failing
 // hook is logged; the activation ends anyway.
 func (a *activation) Deactivate(ctx context.Context) {
+	if a.settle(ctx) != nil {
+		a.discard(ctx) // its memory reflects turns that did not commit
+	}
 	if a.inst != nil {
 		if err := a.hook(ctx, abi.KindDeactivate); err != nil {
 			a.h.log.Warn("deactivate hook failed", "actor", a.ref.String(), "err", err)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -32,6 +33,9 @@ import (
 type diskCache struct {
 	dir string
 	log *slog.Logger
+	// mu is held shared by each compile and alone while damaged entries
+	// are discarded (see Host.compile).
+	mu sync.RWMutex
 }
 
 const sealSuffix = ".wactor-seal"
@@ -67,6 +71,113 @@ func (c *diskCache) entries() []string {
 		}
 	}
 	return paths
+}
+
+// entrySet is the set of entries in the folder now.
+func (c *diskCache) entrySet() pathSet {
+	set := make(pathSet)
+	for _, p := range c.entries() {
+		set[p] = true
+	}
+	return set
+}
+
+// pathSet is a set of file paths.
+type pathSet map[string]bool
+
+// minus lists the paths of s not in t.
+func (s pathSet) minus(t pathSet) []string {
+	var out []string
+	for p := range s {
+		if !t[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// CacheUsage describes a compile cache folder: its compiled modules and
+// the bytes they take, seals and unfinished writes included.
+type CacheUsage struct {
+	Entries int
+	Bytes   int64
+}
+
+// InspectCache reports what the compile cache folder dir holds; a folder
+// that does not exist holds nothing.
+func InspectCache(dir string) (CacheUsage, error) {
+	var u CacheUsage
+	files, err := cacheFiles(dir)
+	for _, f := range files {
+		u.Bytes += f.size
+		if isEntryName(filepath.Base(f.path)) {
+			u.Entries++
+		}
+	}
+	return u, err
+}
+
+// CleanCache deletes what the compile cache folder dir holds: the compiled
+// modules of every wazero version, their seals and unfinished writes; it
+// leaves other files, and the folder itself, alone. A host using the folder
+// meanwhile compiles its modules again at its next start. It returns what
+// it deleted.
+func CleanCache(dir string) (CacheUsage, error) {
+	var done CacheUsage
+	files, err := cacheFiles(dir)
+	for _, f := range files {
+		if rerr := os.Remove(f.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			err = errors.Join(err, rerr)
+			continue
+		}
+		done.Bytes += f.size
+		if isEntryName(filepath.Base(f.path)) {
+			done.Entries++
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(dir, "wazero-*"))
+	for _, d := range dirs {
+		_ = os.Remove(d) // only when empty: files wactor did not write stay
+	}
+	return done, err
+}
+
+type cacheFile struct {
+	path string
+	size int64
+}
+
+// cacheFiles lists the files wazero and wactor write in dir: entries,
+// seals and temporary files of both, in wazero's per-version folders.
+func cacheFiles(dir string) ([]cacheFile, error) {
+	dirs, err := filepath.Glob(filepath.Join(dir, "wazero-*"))
+	if err != nil {
+		return nil, err
+	}
+	var files []cacheFile
+	var errs error
+	for _, d := range dirs {
+		list, err := os.ReadDir(d)
+		if err != nil {
+			if !errors.Is(err, os.ErrNotExist) {
+				errs = errors.Join(errs, err)
+			}
+			continue
+		}
+		for _, e := range list {
+			name := e.Name()
+			base, _, _ := strings.Cut(name, ".")
+			if !e.Type().IsRegular() || !isEntryName(base) {
+				continue
+			}
+			fi, err := e.Info()
+			if err != nil {
+				continue // deleted meanwhile
+			}
+			files = append(files, cacheFile{filepath.Join(d, name), fi.Size()})
+		}
+	}
+	return files, errs
 }
 
 // isEntryName reports whether name is a cache key as wazero names its

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -79,5 +80,62 @@ func TestDamagedCompileCache(t *testing.T) {
 			_, log = start()
 			assert.Empty(t, log.String())
 		})
+	}
+}
+
+// Types deployed at the same time into one cache folder all load, the
+// first time each a miss that writes and seals an entry, the next time
+// (another host on the folder) each a hit; InspectCache counts the
+// entries and CleanCache deletes them with their seals, after which a
+// host compiles again.
+func TestConcurrentDeployAndCacheClean(t *testing.T) {
+	ctx := context.Background()
+	names := []string{"counter", "pingpong", "greeter", "conformance"}
+	dir := t.TempDir()
+	deployAll := func() []host.DeployStats {
+		h, err := host.New(ctx, host.Config{Store: memstore.New(), CacheDir: dir})
+		require.NoError(t, err)
+		defer closeHost(t, h)
+		stats := make([]host.DeployStats, len(names))
+		errs := make([]error, len(names))
+		var wg sync.WaitGroup
+		for i, name := range names {
+			wg.Go(func() {
+				stats[i], errs[i] = h.DeployReport(ctx, host.TypeConfig{Name: name, Module: testwasm.C(t, name)})
+			})
+		}
+		wg.Wait()
+		for i := range names {
+			require.NoError(t, errs[i], names[i])
+		}
+		require.Len(t, h.Types(), len(names))
+		return stats
+	}
+	for i, s := range deployAll() {
+		assert.False(t, s.CacheHit, "%s: the first deploy into an empty folder", names[i])
+	}
+	for i, s := range deployAll() {
+		assert.True(t, s.CacheHit, "%s: the second deploy finds what the first wrote", names[i])
+	}
+	u, err := host.InspectCache(dir)
+	require.NoError(t, err)
+	assert.Equal(t, len(names), u.Entries)
+	assert.Positive(t, u.Bytes)
+	seals, _ := filepath.Glob(filepath.Join(dir, "wazero-*", "*.wactor-seal"))
+	assert.Len(t, seals, len(names), "each entry sealed")
+
+	other := filepath.Join(dir, "keep.txt")
+	require.NoError(t, os.WriteFile(other, []byte("not the cache's"), 0o600))
+	cleaned, err := host.CleanCache(dir)
+	require.NoError(t, err)
+	assert.Equal(t, u, cleaned, "clean deletes what inspect counted")
+	left, _ := filepath.Glob(filepath.Join(dir, "wazero-*", "*"))
+	assert.Empty(t, left, "entries and seals deleted")
+	assert.FileExists(t, other, "files the cache did not write stay")
+	u, err = host.InspectCache(dir)
+	require.NoError(t, err)
+	assert.Zero(t, u)
+	for i, s := range deployAll() {
+		assert.False(t, s.CacheHit, "%s: compiled again after clean", names[i])
 	}
 }

@@ -139,7 +139,7 @@ func (h *Host) keepDeadLetter(ctx context.Context, target abi.Ref, m *scheduler.
 	d := storage.DeadLetter{
 		Message: storage.Message{ID: m.ID, Target: target.String(), Sender: refString(m.Sender),
 			Method: m.Method, Payload: m.Payload, Key: m.Key},
-		Error:    truncate(err.Error(), MaxDeadLetterError),
+		Error:    truncate(asABIError(err).Error(), MaxDeadLetterError),
 		Attempts: m.Attempt,
 		At:       time.Now(),
 	}

@@ -205,12 +205,19 @@ type Host struct {
 	clock     scheduler.Clock
 	rem       *reminders
 	dead      deadLetters
+	// pipelined: an activation runs its next turns while the commits of
+	// the previous ones are in flight (off with Deterministic dispatch,
+	// where turns run only on the goroutine that drives the host).
+	pipelined bool
 
 	typesMu sync.RWMutex
 	types   map[string]*actorType
 
-	retryMu   sync.Mutex
-	pending   map[string][]storage.Message // target -> outbox messages waiting for room, in order
+	retryMu sync.Mutex
+	pending map[string][]storage.Message // target -> outbox messages waiting for room, in order
+	// waiting counts the messages in pending, written under retryMu: while
+	// it is 0, as it nearly always is, a delivery skips the lock.
+	waiting   atomic.Int64
 	retryWake chan struct{}
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -260,6 +267,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		dead:      deadLetters{limit: storage.DeadLetterCap{Count: cfg.MaxDeadLetters, Bytes: cfg.MaxDeadLetterBytes}},
 		budget:    budget,
 		snapshots: !cfg.NoSnapshots,
+		pipelined: !cfg.Dispatch.Deterministic,
 	}
 	h.rem = newReminders(h, cfg.Clock)
 	if cfg.CacheDir != "" {
@@ -291,13 +299,33 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 
 // Deploy compiles tc.Module and makes it the module of type tc.Name. A type
 // deployed again gets the new module live: each activation switches at its
-// next turn, keeping its state.
+// next turn, keeping its state. Deploy may be called concurrently, for
+// different types or the same one (the last to finish wins).
 func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
+	_, err := h.DeployReport(ctx, tc)
+	return err
+}
+
+// DeployStats says how a deploy went.
+type DeployStats struct {
+	// Compile is how long loading the module took: compiling it, or
+	// reading it from the compile cache, and starting it once.
+	Compile time.Duration
+	// CacheHit reports that the compile cache folder had the module: no
+	// compilation wrote a new entry while it loaded. Deploys running at
+	// the same time see each other's entries, so a hit may be reported as
+	// a miss then, never the reverse. Always false without a cache folder.
+	CacheHit bool
+}
+
+// DeployReport is Deploy, and reports how long the module took to load
+// and whether the compile cache had it.
+func (h *Host) DeployReport(ctx context.Context, tc TypeConfig) (DeployStats, error) {
 	if err := abi.ValidateType(tc.Name); err != nil {
-		return err
+		return DeployStats{}, err
 	}
 	if err := tc.prepare(); err != nil {
-		return fmt.Errorf("host: type %s: %w", tc.Name, err)
+		return DeployStats{}, fmt.Errorf("host: type %s: %w", tc.Name, err)
 	}
 	src := tc.Source
 	if src == "" {
@@ -305,12 +333,14 @@ func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
 	}
 	grants, err := newWASIGrants(&tc)
 	if err != nil {
-		return fmt.Errorf("host: type %s: %w", tc.Name, err)
+		return DeployStats{}, fmt.Errorf("host: type %s: %w", tc.Name, err)
 	}
-	v, err := h.compile(ctx, tc, grants)
+	start := time.Now()
+	v, hit, err := h.compile(ctx, tc, grants)
+	stats := DeployStats{Compile: time.Since(start), CacheHit: hit}
 	if err != nil {
 		grants.close()
-		return fmt.Errorf("host: type %s: loading %s: %w", tc.Name, src, err)
+		return stats, fmt.Errorf("host: type %s: loading %s: %w", tc.Name, src, err)
 	}
 	if v.noSnapshot != "" {
 		h.log.Info("activations of the type run _initialize", "type", tc.Name, "module", src, "reason", v.noSnapshot)
@@ -330,7 +360,7 @@ func (h *Host) Deploy(ctx context.Context, tc TypeConfig) error {
 	if old != nil {
 		old.v.retire(ctx)
 	}
-	return nil
+	return stats, nil
 }
 
 // Start delivers the messages that an earlier run committed to the outbox
@@ -414,12 +444,11 @@ func (h *Host) Ask(ctx context.Context, to abi.Ref, method string, payload []byt
 	if err != nil || done {
 		return reply, err
 	}
+	m := &scheduler.Message{ID: h.ids.next(), Key: key, Target: to, Method: method, Payload: payload}
 	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t.current().cfg.AskTimeout)
-		defer cancel()
+		m.Timeout = t.current().cfg.AskTimeout
 	}
-	reply, err = h.sched.Ask(ctx, &scheduler.Message{ID: h.ids.next(), Key: key, Target: to, Method: method, Payload: payload})
+	reply, err = h.sched.Ask(ctx, m)
 	if err != nil {
 		return nil, asABIError(err)
 	}
@@ -469,9 +498,12 @@ func (h *Host) Tell(ctx context.Context, to abi.Ref, method string, payload []by
 	// Tells that found the mailbox full wait in memory; refuse more rather
 	// than let that backlog grow without bound.
 	limit := t.current().cfg.Mailbox
-	h.retryMu.Lock()
-	backlog := len(h.pending[to.String()])
-	h.retryMu.Unlock()
+	backlog := 0
+	if h.waiting.Load() > 0 {
+		h.retryMu.Lock()
+		backlog = len(h.pending[to.String()])
+		h.retryMu.Unlock()
+	}
 	if backlog >= limit {
 		return abi.NewError(abi.CodeMailboxFull, "mailbox of "+to.String()+" is full")
 	}
@@ -513,19 +545,31 @@ func (h *Host) check(to abi.Ref, method string, payload []byte) (*actorType, err
 // the same target, for the retry loop, so per-sender order holds.
 func (h *Host) deliver(msgs []storage.Message) {
 	for _, m := range msgs {
-		h.retryMu.Lock()
-		waiting := len(h.pending[m.Target]) > 0
-		if waiting {
-			h.pending[m.Target] = append(h.pending[m.Target], m)
+		// A message of this sender that waits was added before this call
+		// (the sender's messages are delivered in turn), so a count of 0
+		// seen here means none of its messages waits.
+		waiting := false
+		if h.waiting.Load() > 0 {
+			h.retryMu.Lock()
+			waiting = len(h.pending[m.Target]) > 0
+			if waiting {
+				h.wait(m)
+			}
+			h.retryMu.Unlock()
 		}
-		h.retryMu.Unlock()
 		if !waiting && !h.tryDeliver(m) {
 			h.retryMu.Lock()
-			h.pending[m.Target] = append(h.pending[m.Target], m)
+			h.wait(m)
 			h.retryMu.Unlock()
 			h.wakeRetry()
 		}
 	}
+}
+
+// wait queues m for the retry loop; with retryMu held.
+func (h *Host) wait(m storage.Message) {
+	h.pending[m.Target] = append(h.pending[m.Target], m)
+	h.waiting.Add(1)
 }
 
 // tryDeliver enqueues m; it reports false when m must wait for room.
@@ -627,6 +671,7 @@ func (h *Host) retryLoop() {
 				progress = true
 				h.retryMu.Lock()
 				h.pending[target] = h.pending[target][1:]
+				h.waiting.Add(-1)
 				h.retryMu.Unlock()
 			}
 		}
@@ -691,7 +736,8 @@ func (ac *activator) Activate(ctx context.Context, ref abi.Ref) (scheduler.Actor
 	if snap.State == nil {
 		snap.State = make(map[string][]byte)
 	}
-	a := &activation{h: h, typ: t, ref: ref, state: snap.State, version: snap.Version}
+	a := &activation{h: h, typ: t, ref: ref, state: snap.State}
+	a.p.init(snap.Version)
 	if err := a.ensureInstance(ctx, t.current()); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/internal/testwasm"
+	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/storage/memstore"
 )
 
@@ -128,5 +129,20 @@ func TestTwoSpinningGuestsDoNotFreezeTheHost(t *testing.T) {
 	}
 	for range 2 {
 		assert.ErrorIs(t, <-spinsDone, abi.ErrTurnTimeout)
+	}
+}
+
+// An ask without a deadline of its own waits as long as its type's ask
+// timeout, then fails with timeout while the turn still runs.
+func TestAskWithoutDeadlineTimesOutAtAskTimeout(t *testing.T) {
+	for name, d := range map[string]scheduler.Dispatch{"goroutines": scheduler.Goroutines, "pool": {Workers: 2}} {
+		t.Run(name, func(t *testing.T) {
+			hostile := goType(t, "hostile")
+			hostile.TurnTimeout = 3 * time.Second
+			hostile.AskTimeout = 200 * time.Millisecond
+			h := newHostConfig(t, host.Config{Store: memstore.New(), Dispatch: d}, hostile)
+			_, err := call(t, h, "hostile/slow", "spin", nil)
+			require.ErrorIs(t, err, abi.ErrTimeout) // not turn_timeout: the ask gave up first
+		})
 	}
 }

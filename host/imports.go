@@ -190,13 +190,18 @@ func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 	ctx, cancel := context.WithTimeout(t.ctx, timeout)
 	defer cancel()
 	// The execution limit counts the guest's own work, not the wait for
-	// another actor, which its own timeout bounds.
+	// another actor, which its own timeout bounds, nor for the store.
 	t.a.h.watchdog.end(t)
 	waitStart := time.Now()
 	defer func() {
 		t.deadline = t.deadline.Add(time.Since(waitStart))
 		t.a.h.watchdog.start(t, t.deadline)
 	}()
+	// The target acts on what the ask says: the turns before this one,
+	// whose writes it may reflect, must be durable before it leaves.
+	if !t.settle() {
+		return abi.StatusError, abi.AppendError(nil, asABIError(t.doomed))
+	}
 	reply, err := t.a.h.sched.Ask(ctx, &scheduler.Message{
 		ID: t.a.h.ids.next(), Target: ref, Sender: t.a.ref, Method: c.Method, Payload: bytes.Clone(c.Payload),
 	})
@@ -308,7 +313,7 @@ func (t *turn) timerSet(arg []byte) (abi.Status, []byte) {
 			adding++
 		}
 	}
-	if !pending[tm.Name] && t.a.h.sched.TimerCount(t.ctx)+adding >= maxTimers {
+	if !pending[tm.Name] && t.timersAtLimit(adding) {
 		return errResult(abi.CodeTooLarge, "an activation may have at most "+itoa(maxTimers)+" timers")
 	}
 	t.timers = append(t.timers, timerOp{name: tm.Name, spec: &scheduler.TimerSpec{
@@ -319,6 +324,31 @@ func (t *turn) timerSet(arg []byte) (abi.Status, []byte) {
 		Payload: bytes.Clone(tm.Payload),
 	}})
 	return abi.StatusOK, nil
+}
+
+// timersAtLimit reports whether the activation has maxTimers timers set,
+// counting adding more of the turn's own. Timers that turns in the
+// pipeline set are not set yet: when they could make the difference, the
+// turn waits for them (and if that fails, the turn does).
+func (t *turn) timersAtLimit(adding int) bool {
+	n := t.a.h.sched.TimerCount(t.ctx) + adding
+	if n < maxTimers && n+t.a.p.pendingTimerSets() >= maxTimers {
+		if !t.settle() {
+			return true
+		}
+		n = t.a.h.sched.TimerCount(t.ctx) + adding
+	}
+	return n >= maxTimers
+}
+
+// settle waits, inside the turn, until the turns before it are durable. If
+// one failed to commit, the turn ran on writes that do not exist: it is
+// doomed, and settle returns false.
+func (t *turn) settle() bool {
+	if t.doomed == nil {
+		t.doomed = t.a.settle(t.ctx)
+	}
+	return t.doomed == nil
 }
 
 // timerCancel buffers the cancellation of a timer.

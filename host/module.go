@@ -140,18 +140,31 @@ type moduleVersion struct {
 }
 
 // compile loads tc's module for the host, through load and the host's
-// cache. An entry of the cache folder damaged since the host opened it
-// fails the compile; it is then discarded and the module compiled again.
-func (h *Host) compile(ctx context.Context, tc TypeConfig, grants wasiGrants) (*moduleVersion, error) {
-	v, _, err := load(ctx, h.cache, tc, grants, h.snapshots)
+// cache, and reports whether the cache had it. An entry of the cache
+// folder damaged since the host opened it fails the compile; it is then
+// discarded and the module compiled again. Compiles run concurrently; the
+// discarding waits until none runs, so that it never takes an entry
+// another compile has just written, and not yet sealed, for a damaged one.
+func (h *Host) compile(ctx context.Context, tc TypeConfig, grants wasiGrants) (*moduleVersion, bool, error) {
 	if h.disk == nil {
-		return v, err
+		v, _, err := load(ctx, h.cache, tc, grants, h.snapshots)
+		return v, false, err
 	}
-	if err != nil && h.disk.verify() > 0 {
-		v, _, err = load(ctx, h.cache, tc, grants, h.snapshots)
-	}
+	h.disk.mu.RLock()
+	before := h.disk.entrySet()
+	v, _, err := load(ctx, h.cache, tc, grants, h.snapshots)
 	h.disk.sealNew()
-	return v, err
+	hit := err == nil && len(h.disk.entrySet().minus(before)) == 0
+	h.disk.mu.RUnlock()
+	if err != nil {
+		h.disk.mu.Lock()
+		if h.disk.verify() > 0 {
+			v, _, err = load(ctx, h.cache, tc, grants, h.snapshots)
+			h.disk.sealNew()
+		}
+		h.disk.mu.Unlock()
+	}
+	return v, hit, err
 }
 
 // load is the one way a module becomes runnable, shared by Deploy and

@@ -34,6 +34,7 @@ type activation struct {
 	deactivate bool // the actor asked to go once idle
 	lastActive time.Time
 	timers     map[string]*timerEntry // by name
+	wake       chan struct{}          // closed by the next enqueue; see AwaitQueued
 
 	// Links of the scheduler's list of idle activations, guarded by
 	// s.lruMu.
@@ -53,6 +54,10 @@ func (a *activation) enqueue(m *Message) (bool, error) {
 		return true, abi.NewError(abi.CodeMailboxFull, "mailbox of "+a.ref.String()+" is full")
 	}
 	a.queue = append(a.queue, m)
+	if a.wake != nil {
+		close(a.wake)
+		a.wake = nil
+	}
 	start := !a.running
 	if start {
 		a.s.lruRemove(a)
@@ -150,7 +155,9 @@ func (a *activation) run() (turns int) {
 		if m.timer != nil {
 			a.afterTick(m.timer)
 		}
-		last = m
+		if !m.deferred {
+			last = m
+		}
 	}
 	if last != nil {
 		last.answer(reply, replyErr)

@@ -33,13 +33,29 @@ type Message struct {
 	Reminder string
 	// Due is when a timer tick or reminder firing was due.
 	Due time.Time
+	// Timeout, when positive, bounds how long Ask waits for the reply, as
+	// a deadline on its ctx would, without deriving a context per ask.
+	Timeout time.Duration
 	// Done, when set, is called with the outcome of a tell's turn, as an
 	// ask's caller would get it: in the goroutine that ran the turn (or
-	// failed the message), so it must not block.
+	// failed the message, or answered it after Defer), so it must not
+	// block.
 	Done func(payload []byte, err error)
 
-	reply chan result // nil for tells
-	timer *timerEntry // the timer of a tick
+	reply    chan result // nil for tells
+	timer    *timerEntry // the timer of a tick
+	deferred bool        // Receive took the answer upon itself (Defer)
+}
+
+// Defer, called by Receive, takes the answer of m out of the scheduler's
+// hands: what Receive returns is then ignored, and the returned function
+// answers m instead, later and from any goroutine. It must be called
+// exactly once. An actor defers when the outcome of a turn is not known
+// when Receive returns (its commit is still in flight) and it wants to run
+// the next turns meanwhile.
+func (m *Message) Defer() (answer func(payload []byte, err error)) {
+	m.deferred = true
+	return m.answer
 }
 
 type result struct {
@@ -260,7 +276,8 @@ func (s *Scheduler) Tell(ctx context.Context, m *Message) error {
 	}
 }
 
-// Ask enqueues m and waits for the reply, or for ctx to end. Called from
+// Ask enqueues m and waits for the reply, or for ctx to end or
+// m.Timeout to pass. Called from
 // inside a turn (with the turn's ctx), it fails at once with abi.ErrDeadlock
 // when the target is waiting, directly or through others, on the caller.
 func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
@@ -274,8 +291,14 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 	if err := s.Tell(ctx, m); err != nil {
 		return nil, err
 	}
+	var expired <-chan time.Time
+	if m.Timeout > 0 {
+		t := time.NewTimer(m.Timeout)
+		defer t.Stop()
+		expired = t.C
+	}
 	if d, ok := s.dispatcher.(*inline); ok {
-		return s.runUntilAnswered(ctx, d, m)
+		return s.runUntilAnswered(ctx, d, m, expired)
 	}
 	if turnFrom(ctx) != nil {
 		s.dispatcher.block()
@@ -286,15 +309,21 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 		return r.payload, r.err
 	case <-ctx.Done():
 		return nil, askDone(ctx, m)
+	case <-expired:
+		return nil, askTimedOut(m)
 	}
 }
 
 // askDone is the error of an ask whose ctx ended first.
 func askDone(ctx context.Context, m *Message) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return abi.NewError(abi.CodeTimeout, "no reply from "+m.Target.String()+" to "+m.Method+" in time")
+		return askTimedOut(m)
 	}
 	return ctx.Err()
+}
+
+func askTimedOut(m *Message) error {
+	return abi.NewError(abi.CodeTimeout, "no reply from "+m.Target.String()+" to "+m.Method+" in time")
 }
 
 // runUntilAnswered runs the turns of m's target, on this goroutine, until
@@ -303,7 +332,7 @@ func askDone(ctx context.Context, m *Message) error {
 // ask cycle, which the wait-for graph has refused), so the ask waits for
 // the reply, or for ctx to end, checking now and then whether the target
 // was queued again.
-func (s *Scheduler) runUntilAnswered(ctx context.Context, d *inline, m *Message) ([]byte, error) {
+func (s *Scheduler) runUntilAnswered(ctx context.Context, d *inline, m *Message, expired <-chan time.Time) ([]byte, error) {
 	var poll *time.Ticker
 	for {
 		select {
@@ -328,6 +357,8 @@ func (s *Scheduler) runUntilAnswered(ctx context.Context, d *inline, m *Message)
 			return r.payload, r.err
 		case <-ctx.Done():
 			return nil, askDone(ctx, m)
+		case <-expired:
+			return nil, askTimedOut(m)
 		case <-poll.C:
 		}
 	}
@@ -367,6 +398,51 @@ func (s *Scheduler) Blocking(ctx context.Context) (resume func()) {
 	}
 	s.dispatcher.block()
 	return s.dispatcher.unblock
+}
+
+// Queued reports whether a message waits in the mailbox of the activation
+// running the turn of ctx.
+func (s *Scheduler) Queued(ctx context.Context) bool {
+	a := turnFrom(ctx)
+	if a == nil {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.queue) > 0
+}
+
+// AwaitQueued waits, in the turn of ctx, until a message is queued for its
+// activation or done is closed, and reports whether a message waits. The
+// turn counts as blocked meanwhile (see Blocking). With Deterministic
+// dispatch nothing else queues messages while a turn waits: do not call
+// it there.
+func (s *Scheduler) AwaitQueued(ctx context.Context, done <-chan struct{}) bool {
+	a := turnFrom(ctx)
+	if a == nil {
+		return false
+	}
+	a.mu.Lock()
+	if len(a.queue) > 0 {
+		a.mu.Unlock()
+		return true
+	}
+	wake := make(chan struct{})
+	a.wake = wake
+	a.mu.Unlock()
+	s.dispatcher.block()
+	defer s.dispatcher.unblock()
+	select {
+	case <-wake:
+		return true
+	case <-done:
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.wake == wake {
+			a.wake = nil
+		}
+		return len(a.queue) > 0
+	}
 }
 
 // DeactivateAfterTurn asks that the activation running the turn of ctx be

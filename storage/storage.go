@@ -13,6 +13,8 @@ package storage
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -90,8 +92,9 @@ type Batch struct {
 	Send []Message
 	// Consumed removes outbox entries by ID: the messages this turn processed.
 	Consumed []string
-	// Record, when set, is stored with the batch.
-	Record *Record
+	// Records are stored with the batch: one for each keyed message it
+	// applies (a batch that merges several turns holds several).
+	Records []Record
 	// Reminders are set: each replaces the reminder of the same Actor and
 	// Name, if there is one. (A reminder's Actor need not be the batch's.)
 	Reminders []Reminder
@@ -159,7 +162,7 @@ func (b *Batch) ChangesState() bool { return len(b.Puts) > 0 || len(b.Deletes) >
 
 // Empty reports whether b commits nothing at all.
 func (b *Batch) Empty() bool {
-	return !b.ChangesState() && len(b.Send) == 0 && len(b.Consumed) == 0 && b.Record == nil &&
+	return !b.ChangesState() && len(b.Send) == 0 && len(b.Consumed) == 0 && len(b.Records) == 0 &&
 		len(b.Reminders) == 0 && len(b.CancelReminders) == 0 &&
 		len(b.DeadLetters) == 0 && len(b.ClearDeadLetters) == 0 && b.DeadLetterCap == (DeadLetterCap{})
 }
@@ -198,4 +201,70 @@ type Store interface {
 	DeadLetterStats(ctx context.Context) (DeadLetterStats, error)
 	// Close releases the store; it waits for commits in flight.
 	Close() error
+}
+
+// Merge appends next to b, so that committing b applies both at once, as
+// if b were committed and then next: next's puts, deletes and reminder
+// changes replace b's for the same key or name, its messages, records and
+// dead letters come after b's, and a non-zero DeadLetterCap of next
+// replaces b's. b keeps its Actor (next's, when b has none) and its
+// Version: a merged batch that changes state moves the version by one.
+// Merge takes over next's maps and slices; next must not be used after.
+func (b *Batch) Merge(next *Batch) {
+	if b.Actor == "" {
+		b.Actor = next.Actor
+	}
+	if len(next.Deletes) > 0 {
+		gone := make(map[string]bool, len(next.Deletes))
+		for _, k := range next.Deletes {
+			gone[k] = true
+			delete(b.Puts, k)
+		}
+		b.Deletes = slices.DeleteFunc(b.Deletes, func(k string) bool { return gone[k] })
+		b.Deletes = append(b.Deletes, next.Deletes...)
+	}
+	if len(next.Puts) > 0 {
+		b.Deletes = slices.DeleteFunc(b.Deletes, func(k string) bool { _, put := next.Puts[k]; return put })
+		if b.Puts == nil {
+			b.Puts = next.Puts
+		} else {
+			maps.Copy(b.Puts, next.Puts)
+		}
+	}
+	consumed := next.Consumed
+	if len(consumed) > 0 && len(b.Send) > 0 {
+		// A message b sends and next consumes is never stored.
+		gone := make(map[string]bool, len(consumed))
+		for _, id := range consumed {
+			gone[id] = false
+		}
+		b.Send = slices.DeleteFunc(b.Send, func(m Message) bool {
+			_, ok := gone[m.ID]
+			gone[m.ID] = ok
+			return ok
+		})
+		consumed = slices.DeleteFunc(slices.Clone(consumed), func(id string) bool { return gone[id] })
+	}
+	b.Send = append(b.Send, next.Send...)
+	b.Consumed = append(b.Consumed, consumed...)
+	b.Records = append(b.Records, next.Records...)
+	if len(next.Reminders) > 0 || len(next.CancelReminders) > 0 {
+		type key struct{ actor, name string }
+		replaced := make(map[key]bool, len(next.Reminders)+len(next.CancelReminders))
+		for _, r := range next.Reminders {
+			replaced[key{r.Actor, r.Name}] = true
+		}
+		for _, name := range next.CancelReminders {
+			replaced[key{b.Actor, name}] = true
+		}
+		b.Reminders = slices.DeleteFunc(b.Reminders, func(r Reminder) bool { return replaced[key{r.Actor, r.Name}] })
+		b.CancelReminders = slices.DeleteFunc(b.CancelReminders, func(name string) bool { return replaced[key{b.Actor, name}] })
+		b.Reminders = append(b.Reminders, next.Reminders...)
+		b.CancelReminders = append(b.CancelReminders, next.CancelReminders...)
+	}
+	b.DeadLetters = append(b.DeadLetters, next.DeadLetters...)
+	b.ClearDeadLetters = append(b.ClearDeadLetters, next.ClearDeadLetters...)
+	if next.DeadLetterCap != (DeadLetterCap{}) {
+		b.DeadLetterCap = next.DeadLetterCap
+	}
 }

@@ -54,13 +54,19 @@ func commands() []command {
 	return []command{
 		{
 			name:    "run",
-			args:    "[-f FILE] [--http-addr ADDR] [--data-dir DIR] [--log-level LEVEL] [--token-file FILE] [--insecure-no-token]",
+			args:    "[-f FILE] [--http-addr ADDR] [--data-dir DIR] [--cache-dir DIR] [--log-level LEVEL] [--token-file FILE] [--insecure-no-token]",
 			summary: "serve the actor types of a manifest over HTTP",
 			help: `Loads the manifest, opens the store, deploys every actor type and serves
 the HTTP API until SIGINT or SIGTERM, then stops taking requests, lets the
 requests in flight finish and closes the store. A second signal exits at
 once with 1. Problems in the manifest are printed as FILE:LINE:COLUMN
 lines and exit with 2. Logs go to stderr: text on a terminal, else JSON.
+
+It listens before it deploys: /healthz answers at once, /readyz answers
+503 with the progress ({"status":"starting","deployed":3,"types":16}) and
+the other routes 503 until every type is deployed. Types compile in
+parallel, one per core; each logs its compile_ms and whether the compile
+cache (--cache-dir; see wactor help cache) had it.
 
 SIGHUP rereads the manifest and deploys, live, every type whose module or
 settings changed and every new type; actors keep their state. A manifest
@@ -161,6 +167,27 @@ Example:
   wactor inspect --type counter -f wactor.yaml
 `,
 			setup: setupInspect,
+		},
+		{
+			name:    "cache",
+			args:    "info | clean [-f FILE] [--data-dir DIR] [--cache-dir DIR]",
+			summary: "show or empty the folder of compiled modules",
+			help: `wactor run compiles each module once and keeps the machine code in a
+folder, so that the next start reads it instead of compiling again
+(seconds for a standard-Go guest). The folder is --cache-dir when given,
+else cache/ in the data folder (--data-dir, else the manifest's
+storage.path), else, with storage kind memory, wactor/ in the user's cache
+folder ($XDG_CACHE_HOME or ~/.cache on Linux). info prints the folder,
+how many compiled modules it holds and their size; clean deletes them with
+their seals (other files stay). Nothing in it is needed: a module missing
+from it is compiled again at the next start. A new wactor or wazero
+version leaves the old version's entries behind until clean.
+
+Example:
+  wactor cache info -f examples/wactor.built.yaml
+  wactor cache clean -f examples/wactor.built.yaml
+`,
+			setup: setupCache,
 		},
 		{
 			name:    "version",

@@ -357,7 +357,7 @@ func TestServeRefusals(t *testing.T) {
 		{name: "bad log level", f: serveFlags{file: memory, logLevel: "loud"}, code: exitUsage,
 			stderr: `--log-level "loud"`},
 		{name: "data dir with memory", f: serveFlags{file: memory, dataDir: dir, logLevel: "info"}, code: exitUsage,
-			stderr: "--data-dir needs storage kind badger"},
+			stderr: "says storage kind memory, which keeps the state in memory and nothing on disk, so the folder would go unused"},
 		{name: "a module the host refuses", f: serveFlags{file: memory, httpAddr: "127.0.0.1:0", logLevel: "info"}, code: exitFail,
 			stderr: "deploying"},
 

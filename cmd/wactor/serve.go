@@ -14,7 +14,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -44,6 +46,9 @@ type serveFlags struct {
 	file     string
 	httpAddr string
 	dataDir  string
+	// cacheDir is the compile cache folder (--cache-dir); "": the
+	// default of the store (see cacheFolder).
+	cacheDir string
 	logLevel string
 	// tokenFile holds the control plane's token (--token-file); it wins
 	// over $WACTOR_TOKEN and the manifest.
@@ -59,6 +64,7 @@ func (f *serveFlags) declare(fs *flag.FlagSet) {
 	fs.StringVar(&f.file, "f", "wactor.yaml", "the manifest `FILE`")
 	fs.StringVar(&f.httpAddr, "http-addr", "", "listen on `ADDR` (host:port; port 0 picks a free port) instead of the manifest's http.addr")
 	fs.StringVar(&f.dataDir, "data-dir", "", "keep the badger store in `DIR` instead of the manifest's storage.path")
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "keep compiled modules in `DIR` (default: the data folder's cache/, or the user cache folder's wactor/ with storage kind memory)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	fs.StringVar(&f.tokenFile, "token-file", "", "require the bearer token in `FILE` on the control plane (before $"+tokenEnv+" and the manifest's http.token_file)")
 	fs.BoolVar(&f.insecureNoToken, "insecure-no-token", false, "serve the control plane without a token on a non-loopback address (anyone who reaches it may replay and delete dead letters)")
@@ -124,25 +130,16 @@ func hostConfig(m *manifest.Manifest, st storage.Store, cacheDir string, log *sl
 
 // serveUntil starts wactor, serves until stop is closed, and shuts down.
 func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr io.Writer, listening func(net.Addr)) int {
-	m, err := manifest.Load(f.file)
+	m, err := loadManifest(f.file, stderr)
 	if err != nil {
-		var list manifest.ErrorList
-		switch {
-		case errors.As(err, &list):
-			fmt.Fprintln(stderr, list.Error())
-		case errors.Is(err, fs.ErrNotExist):
-			fmt.Fprintf(stderr, "wactor: %v; name the manifest with -f FILE (see docs/manifest.md)\n", err)
-		default:
-			fmt.Fprintf(stderr, "wactor: %v\n", err)
-		}
 		return exitUsage
 	}
 	addr := m.HTTP.Addr
 	if f.httpAddr != "" {
 		addr = f.httpAddr
 	}
-	if f.dataDir != "" && m.Storage.Kind != manifest.StorageBadger {
-		return usageError(stderr, "run", "--data-dir needs storage kind badger; %s says kind %s", f.file, m.Storage.Kind)
+	if err := checkDataDir(m, f.dataDir); err != nil {
+		return usageError(stderr, "run", "%v", err)
 	}
 	tok, err := f.controlPlane(m, addr, log)
 	if err != nil {
@@ -150,11 +147,13 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	}
 
 	ctx := context.Background()
-	st, cacheDir, err := openStore(m, f.dataDir, log)
+	st, err := openStore(m, f.dataDir, log)
 	if err != nil {
 		log.Error("opening the store", "err", err)
 		return exitFail
 	}
+	cacheDir := cacheFolder(m, f.dataDir, f.cacheDir)
+	log.Info("compile cache", "dir", cacheDir)
 	h, err := host.New(ctx, hostConfig(m, st, cacheDir, log))
 	if err != nil {
 		log.Error("starting the host", "err", err)
@@ -181,25 +180,9 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 			return false
 		}
 	}
-	// Deploying standard-Go guests takes a second each when they are not in
-	// the cache: a signal meanwhile stops wactor before it listens.
-	deployed := make(fingerprints)
-	if err := deployed.deploy(ctx, h, m, log, stopped); err != nil {
-		if errors.Is(err, errStopped) {
-			ok := closeAll()
-			log.Info("stopped before listening")
-			return exitCode(ok)
-		}
-		log.Error("deploying", "err", err)
-		closeAll()
-		return exitFail
-	}
-	if err := h.Start(ctx); err != nil {
-		log.Error("starting the host", "err", err)
-		closeAll()
-		return exitFail
-	}
-
+	// The health checks answer while the types are deployed (compiling a
+	// standard-Go guest takes seconds when it is not in the cache); the
+	// other routes answer 503 until the host is started.
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		log.Error("cannot listen", "addr", addr, "err", err)
@@ -207,6 +190,7 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		return exitFail
 	}
 	gw := gateway.New(h, gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log, Token: tok.value})
+	gw.SetProgress(0, len(m.Actors))
 	srv := &http.Server{
 		Handler:           gw,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -218,6 +202,34 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	log.Info("starting: /healthz answers, /readyz reports progress", "addr", ln.Addr().String(), "types", len(m.Actors))
+	// stopServer closes the listener and the connections at once: nothing
+	// but the health checks was served yet.
+	stopServer := func() {
+		if err := srv.Close(); err != nil {
+			log.Warn("closing the HTTP server", "err", err)
+		}
+	}
+
+	// A signal while deploying stops wactor before it is ready.
+	deployed := make(fingerprints)
+	if err := deployed.deploy(ctx, h, m, log, stopped, gw.SetProgress); err != nil {
+		stopServer()
+		if errors.Is(err, errStopped) {
+			ok := closeAll()
+			log.Info("stopped before ready")
+			return exitCode(ok)
+		}
+		log.Error("deploying", "err", err)
+		closeAll()
+		return exitFail
+	}
+	if err := h.Start(ctx); err != nil {
+		log.Error("starting the host", "err", err)
+		stopServer()
+		closeAll()
+		return exitFail
+	}
 	gw.SetReady(true)
 	log.Info("listening", "addr", ln.Addr().String(), "manifest", f.file, "types", len(m.Actors))
 	if listening != nil {
@@ -252,6 +264,24 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		log.Info("stopped")
 	}
 	return exitCode(ok)
+}
+
+// loadManifest loads the manifest file, and prints its problems to stderr
+// when it cannot.
+func loadManifest(file string, stderr io.Writer) (*manifest.Manifest, error) {
+	m, err := manifest.Load(file)
+	if err != nil {
+		var list manifest.ErrorList
+		switch {
+		case errors.As(err, &list):
+			fmt.Fprintln(stderr, list.Error())
+		case errors.Is(err, fs.ErrNotExist):
+			fmt.Fprintf(stderr, "wactor: %v; name the manifest with -f FILE (see docs/manifest.md)\n", err)
+		default:
+			fmt.Fprintf(stderr, "wactor: %v\n", err)
+		}
+	}
+	return m, err
 }
 
 // controlPlane returns the token the control plane requires (the zero
@@ -296,27 +326,55 @@ func exitCode(ok bool) int {
 // errStopped: a signal arrived while deploying.
 var errStopped = errors.New("stopped by a signal")
 
-// openStore opens the store the manifest names (in dataDir when set) and
-// returns the folder for the compiled-module cache ("" for none).
-func openStore(m *manifest.Manifest, dataDir string, log *slog.Logger) (storage.Store, string, error) {
+// checkDataDir refuses --data-dir with a store that keeps nothing on disk,
+// saying why, rather than ignore it.
+func checkDataDir(m *manifest.Manifest, dataDir string) error {
+	if dataDir == "" || m.Storage.Kind == manifest.StorageBadger {
+		return nil
+	}
+	return fmt.Errorf("--data-dir %s: %s says storage kind %s, which keeps the state in memory and nothing on disk, so the folder would go unused; "+
+		"drop --data-dir, or set storage.kind: badger to keep the state there (--cache-dir names the compile cache's folder)", dataDir, m.File, m.Storage.Kind)
+}
+
+// openStore opens the store the manifest names (in dataDir when set).
+func openStore(m *manifest.Manifest, dataDir string, log *slog.Logger) (storage.Store, error) {
 	if m.Storage.Kind == manifest.StorageMemory {
-		cache := ""
-		if dir, err := os.UserCacheDir(); err == nil {
-			cache = filepath.Join(dir, "wactor")
-		}
 		log.Info("storage: memory; state is lost on exit")
-		return memstore.New(), cache, nil
+		return memstore.New(), nil
 	}
-	dir := m.Storage.Path
-	if dataDir != "" {
-		dir = dataDir
-	}
+	dir := badgerDir(m, dataDir)
 	st, err := badgerstore.Open(dir, badgerstore.Options{Sync: m.Storage.Sync, Logger: log})
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	log.Info("storage: badger", "dir", dir, "sync", m.Storage.Sync)
-	return st, filepath.Join(dir, "cache"), nil
+	return st, nil
+}
+
+// badgerDir is badger's data folder: dataDir when set, else the
+// manifest's storage.path.
+func badgerDir(m *manifest.Manifest, dataDir string) string {
+	if dataDir != "" {
+		return dataDir
+	}
+	return m.Storage.Path
+}
+
+// cacheFolder is the compile cache folder: cacheDir (--cache-dir) when
+// set, else cache/ in badger's data folder, else (storage kind memory)
+// wactor/ in the user's cache folder ($XDG_CACHE_HOME or ~/.cache on
+// Linux), or "" (compile in memory only) when there is none.
+func cacheFolder(m *manifest.Manifest, dataDir, cacheDir string) string {
+	switch {
+	case cacheDir != "":
+		return cacheDir
+	case m.Storage.Kind == manifest.StorageBadger:
+		return filepath.Join(badgerDir(m, dataDir), "cache")
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "wactor")
+	}
+	return ""
 }
 
 func closeStore(st storage.Store, log *slog.Logger) bool {
@@ -339,18 +397,52 @@ func fingerprint(a manifest.Actor, wasm []byte) [sha256.Size]byte {
 	return [sha256.Size]byte(h.Sum(nil))
 }
 
-// deploy deploys every actor type of the manifest, and returns errStopped
-// as soon as stopped reports true.
-func (fp fingerprints) deploy(ctx context.Context, h *host.Host, m *manifest.Manifest, log *slog.Logger, stopped func() bool) error {
-	for _, a := range m.Actors {
-		if stopped() {
-			return errStopped
-		}
-		if _, err := fp.deployOne(ctx, h, a, log); err != nil {
-			return err
-		}
+// deploy deploys every actor type of the manifest, GOMAXPROCS at a time
+// (compiling is CPU-bound), calling progress after each with how many are
+// deployed. It stops at the first error, and returns errStopped as soon as
+// stopped reports true; the deploys under way finish first.
+func (fp fingerprints) deploy(ctx context.Context, h *host.Host, m *manifest.Manifest, log *slog.Logger, stopped func() bool, progress func(deployed, types int)) error {
+	start := time.Now()
+	workers := min(runtime.GOMAXPROCS(0), len(m.Actors))
+	var (
+		mu    sync.Mutex
+		next  int   // the index of the next type to deploy
+		done  int   // how many are deployed
+		first error // the first error; no new deploy starts once set
+		wg    sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				if first == nil && stopped() {
+					first = errStopped
+				}
+				if first != nil || next == len(m.Actors) {
+					mu.Unlock()
+					return
+				}
+				a := m.Actors[next]
+				next++
+				mu.Unlock()
+				sum, err := deployType(ctx, h, a, log)
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+				} else if err == nil {
+					fp[a.Type] = sum
+					done++
+					progress(done, len(m.Actors))
+				}
+				mu.Unlock()
+			}
+		})
 	}
-	return nil
+	wg.Wait()
+	if first == nil {
+		log.Info("deployed every type", "types", len(m.Actors), "parallel", workers, "took", time.Since(start).Round(time.Millisecond).String())
+	}
+	return first
 }
 
 // deployOne deploys a when it differs from what its type was deployed
@@ -360,17 +452,36 @@ func (fp fingerprints) deployOne(ctx context.Context, h *host.Host, a manifest.A
 	if err != nil {
 		return false, fmt.Errorf("type %s: %w", a.Type, err)
 	}
-	sum := fingerprint(a, wasm)
-	if old, ok := fp[a.Type]; ok && old == sum {
+	if old, ok := fp[a.Type]; ok && old == fingerprint(a, wasm) {
 		return false, nil
 	}
-	start := time.Now()
-	if err = h.Deploy(ctx, typeConfig(a, wasm)); err != nil {
+	sum, err := deployType(ctx, h, a, log)
+	if err != nil {
 		return false, err
 	}
 	fp[a.Type] = sum
-	log.Info("deployed", "type", a.Type, "module", a.Module, "bytes", len(wasm), "took", time.Since(start).Round(time.Millisecond).String())
 	return true, nil
+}
+
+// deployType deploys a, logs how long it took and whether the compile
+// cache had it, and returns what it was deployed from.
+func deployType(ctx context.Context, h *host.Host, a manifest.Actor, log *slog.Logger) ([sha256.Size]byte, error) {
+	wasm, err := os.ReadFile(a.Module)
+	if err != nil {
+		return [sha256.Size]byte{}, fmt.Errorf("type %s: %w", a.Type, err)
+	}
+	start := time.Now()
+	stats, err := h.DeployReport(ctx, typeConfig(a, wasm))
+	if err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	cache := "miss"
+	if stats.CacheHit {
+		cache = "hit"
+	}
+	log.Info("deployed", "type", a.Type, "module", a.Module, "bytes", len(wasm),
+		"compile_ms", stats.Compile.Milliseconds(), "cache", cache, "took", time.Since(start).Round(time.Millisecond).String())
+	return fingerprint(a, wasm), nil
 }
 
 // reload rereads the manifest and deploys, live, each type whose module or

@@ -2,7 +2,6 @@ package wactor
 
 import (
 	"iter"
-	"math"
 
 	"github.com/wactor/wactor/abi"
 )
@@ -36,22 +35,13 @@ func (v Value) IsNull() bool { return v.Kind() == abi.KindNull }
 // Int returns v as an int64: an integer that fits, or a float with an
 // integral value in range (JSON 7.0).
 func (v Value) Int() (int64, bool) {
-	r := abi.NewReader(v.raw)
-	switch r.Kind() {
-	case abi.KindUint, abi.KindNegInt:
-		n, err := r.ReadInt()
-		if err != nil || r.Len() != 0 {
-			return 0, false
-		}
-		return n, true
-	case abi.KindFloat:
-		f, err := r.ReadFloat()
-		if err != nil || r.Len() != 0 || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
-			return 0, false
-		}
-		return int64(f), true
+	var d Decoder
+	d.Reset(v.raw)
+	n := d.Int("", 64)
+	if d.Finish() != nil {
+		return 0, false
 	}
-	return 0, false
+	return n, true
 }
 
 // Float returns v as a float64: a float or an integer.

@@ -15,7 +15,7 @@ import (
 // atomically, only if the turn succeeds; reads see the turn's own writes.
 type Context struct {
 	method, sender, id []byte // alias the request
-	self               string
+	self               Ref
 	err                error // the first failed state operation
 	done               bool
 }
@@ -51,11 +51,12 @@ func (c *Context) Sender() string { return string(c.sender) }
 // crash keeps its id.
 func (c *Context) MessageID() string { return string(c.id) }
 
-// Self returns the actor's own "type/id", or "" if the host refused to say.
-func (c *Context) Self() string {
-	if c.self == "" {
+// Self returns the actor's own type and id (Self().String() is "type/id"),
+// or the zero Ref if the host refused to say.
+func (c *Context) Self() Ref {
+	if c.self.IsZero() {
 		if res, _, err := c.call(hostlink.Self, nil); err == nil {
-			c.self = string(res)
+			c.self, _ = ParseRef(string(res))
 		}
 	}
 	return c.self

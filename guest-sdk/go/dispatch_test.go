@@ -123,7 +123,7 @@ func TestHooks(t *testing.T) {
 
 	var calls []string
 	wactor.OnActivate(func(ctx *wactor.Context) error {
-		calls = append(calls, "activate "+ctx.Self())
+		calls = append(calls, "activate "+ctx.Self().String())
 		ctx.Set("activated", []byte{0xf5})
 		return nil
 	})
@@ -225,7 +225,7 @@ func TestTellAndAsk(t *testing.T) {
 		}
 		_, err = ctx.Ask("bank/3", "x", nil, 0)
 		wantCode(t, err, "error")
-		_, err = ctx.Ask(ctx.Self(), "m", nil, 0)
+		_, err = ctx.Ask(ctx.Self().String(), "m", nil, 0)
 		if !errors.Is(err, wactor.ErrDeadlock) {
 			t.Errorf("ask to self: err = %v, want deadlock", err)
 		}
@@ -259,7 +259,7 @@ func TestContextIdentity(t *testing.T) {
 	wactor.Handle("m", func(ctx *wactor.Context, p []byte) ([]byte, error) {
 		saved = ctx
 		return wactor.NewMap().
-			Text("self", ctx.Self()).
+			Text("self", ctx.Self().String()).
 			Text("sender", ctx.Sender()).
 			Text("id", ctx.MessageID()).
 			Text("method", ctx.Method()).

@@ -3,24 +3,33 @@
 // actor and drives one message (one turn) at a time.
 //
 // An actor is a main package with an empty main function whose init
-// functions register a handler per method:
+// functions register a handler per method. Typed handlers decode the
+// request and encode the reply with codecs that cmd/wactorgen writes for
+// the author's structs (go generate), and typed state cells read and write
+// the actor's state:
+//
+//	//go:generate go run github.com/wactor/wactor/guest-sdk/go/cmd/wactorgen -type addRequest,reply
+//
+//	type addRequest struct {
+//		N int64 `cbor:"n"` // {"n": 5}
+//	}
+//
+//	type reply struct {
+//		N int64 `cbor:"n"`
+//	}
+//
+//	var sum = wactor.NewState[wactor.Int]("n")
 //
 //	func init() {
-//		wactor.Handle("add", func(ctx *wactor.Context, payload []byte) ([]byte, error) {
-//			doc, err := wactor.ParseDoc(payload) // {"n": 5}
-//			if err != nil {
-//				return nil, err
-//			}
-//			n, ok := doc.Int("n")
-//			if !ok {
-//				return nil, wactor.NewError(wactor.CodeBadRequest, `add needs an integer "n"`)
-//			}
-//			...
-//			return wactor.NewMap().Int("n", total).Encode(), nil
+//		wactor.HandleTyped("add", func(ctx *wactor.Context, req addRequest) (reply, error) {
+//			n, err := sum.Update(ctx, func(n wactor.Int) wactor.Int { return n + wactor.Int(req.N) })
+//			return reply{N: int64(n)}, err
 //		})
 //	}
 //
 //	func main() {}
+//
+// Handle registers a handler of raw CBOR payloads instead.
 //
 // Built with GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared (Go 1.24
 // or later) or tinygo build -target=wasip1 -buildmode=c-shared, the package
@@ -61,9 +70,12 @@
 // # Payloads
 //
 // Payloads are CBOR; the HTTP gateway converts JSON bodies to CBOR and back.
-// ParseDoc reads a map with text keys (a JSON object) and MapBuilder writes
-// one, without reflection. The abi package's Append functions and Reader
-// handle anything else.
+// Types with MarshalCBOR and UnmarshalCBOR methods (see Codec) are the
+// payloads of HandleTyped, Ask and Tell and the values of State: structs
+// for which cmd/wactorgen wrote them (CBOR maps with text keys: JSON
+// objects), the single values Int, Uint, Float, Text, Bytes, Bool and
+// Empty, and Ref. For raw payloads, ParseDoc reads a map with text keys and
+// MapBuilder writes one. Nothing uses reflection.
 //
 // # Testing
 //

@@ -376,7 +376,7 @@ func add(txn *badger.Txn, b *storage.Batch) (conflict bool, err error) {
 			return false, err
 		}
 	}
-	if r := b.Record; r != nil {
+	for _, r := range b.Records {
 		e := badger.NewEntry(recordKey(r.Key), r.Reply)
 		e.ExpiresAt = uint64(max(r.Expires.Unix()+1, 1)) // badger expires whole seconds
 		if err := txn.SetEntry(e); err != nil {

@@ -228,7 +228,7 @@ func batchCost(b *storage.Batch) cost {
 	for _, m := range b.Send {
 		entry(len(m.ID), messageSize(m))
 	}
-	if r := b.Record; r != nil {
+	for _, r := range b.Records {
 		entry(len(r.Key), len(r.Reply))
 	}
 	for _, r := range b.Reminders {

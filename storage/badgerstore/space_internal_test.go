@@ -99,7 +99,7 @@ func TestBatchCostBoundsTheWrite(t *testing.T) {
 			Deletes:  []string{"gone"},
 			Send:     []storage.Message{{ID: fmt.Sprint("m", i), Target: "a/2", Sender: "a/1", Method: "m", Payload: val, Key: "key"}},
 			Consumed: []string{fmt.Sprint("m", i-1)},
-			Record:   &storage.Record{Key: fmt.Sprint("r", i), Reply: val, Expires: time.Now().Add(time.Hour)},
+			Records:  []storage.Record{{Key: fmt.Sprint("r", i), Reply: val, Expires: time.Now().Add(time.Hour)}},
 			Reminders: []storage.Reminder{{Actor: "a/1", Name: "r", Method: "m", Payload: val,
 				Schedule: []byte("every"), Due: time.Now().Add(time.Hour), Missed: "skip"}},
 			CancelReminders:  []string{"gone"},

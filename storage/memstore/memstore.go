@@ -104,7 +104,7 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 		m.Payload = bytes.Clone(m.Payload)
 		s.outbox[m.ID] = m
 	}
-	if r := b.Record; r != nil {
+	for _, r := range b.Records {
 		s.records[r.Key] = storage.Record{Key: r.Key, Reply: bytes.Clone(r.Reply), Expires: r.Expires}
 	}
 	for _, r := range b.Reminders {

@@ -302,7 +302,7 @@ func testVersionConflict(t *testing.T, s storage.Store) {
 				Deletes:  []string{"j"},
 				Send:     []storage.Message{msg("lost", "x/1")},
 				Consumed: []string{"pending"},
-				Record:   &storage.Record{Key: "lost", Reply: []byte("r"), Expires: time.Now().Add(time.Hour)},
+				Records:  []storage.Record{{Key: "lost", Reply: []byte("r"), Expires: time.Now().Add(time.Hour)}},
 			})
 			if !errors.Is(err, storage.ErrVersionConflict) {
 				t.Fatalf("Commit: got %v, want %v", err, storage.ErrVersionConflict)
@@ -675,20 +675,26 @@ func formatMessages(msgs []storage.Message) string {
 }
 
 // testRecords checks idempotency records: kept with their batch, copied,
-// empty replies kept as empty, and forgotten once expired.
+// empty replies kept as empty, several in one batch, and forgotten once
+// expired.
 func testRecords(t *testing.T, s storage.Store) {
 	hour := time.Now().Add(time.Hour)
 	checkRecord(t, s, "never", nil)
 	reply := []byte("reply")
-	commit(t, s, &storage.Batch{Actor: "rec/1", Puts: puts("k", "v"), Record: &storage.Record{Key: "a", Reply: reply, Expires: hour}})
+	commit(t, s, &storage.Batch{Actor: "rec/1", Puts: puts("k", "v"), Records: []storage.Record{{Key: "a", Reply: reply, Expires: hour}}})
 	reply[0] = 'X'
 	checkRecord(t, s, "a", []byte("reply"))
 	checkSnapshot(t, s, "rec/1", 1, puts("k", "v"))
 
-	commit(t, s, &storage.Batch{Record: &storage.Record{Key: "empty", Expires: hour}})
+	commit(t, s, &storage.Batch{Records: []storage.Record{{Key: "empty", Expires: hour}}})
 	checkRecord(t, s, "empty", []byte{})
 
-	commit(t, s, &storage.Batch{Record: &storage.Record{Key: "old", Reply: []byte("x"), Expires: time.Now().Add(-2 * time.Second)}})
+	commit(t, s, &storage.Batch{Actor: "rec/1", Version: 1, Puts: puts("k", "w"), Records: []storage.Record{
+		{Key: "b", Reply: []byte("1"), Expires: hour}, {Key: "c", Reply: []byte("2"), Expires: hour}}})
+	checkRecord(t, s, "b", []byte("1"))
+	checkRecord(t, s, "c", []byte("2"))
+
+	commit(t, s, &storage.Batch{Records: []storage.Record{{Key: "old", Reply: []byte("x"), Expires: time.Now().Add(-2 * time.Second)}}})
 	checkRecord(t, s, "old", nil)
 }
 

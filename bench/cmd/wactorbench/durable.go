@@ -20,9 +20,10 @@ func init() {
 	measures["durable/badger-grouped"] = durableBadgerGrouped
 }
 
-// durableWactor: sp.Callers callers, each on its own counter, ask add for
-// sp.Dur against badgerstore with Sync and group commit: each reply comes
-// after its turn's commit is on disk.
+// durableWactor: sp.Callers callers, each on its own counter (or spread
+// over sp.N counters when N is set), ask add for sp.Dur against
+// badgerstore with Sync and group commit: each reply comes after its
+// turn's commit is on disk.
 func durableWactor(ctx context.Context, sp *spec) (result, error) {
 	dir, err := os.MkdirTemp(sp.WorkDir, "durable-wactor-")
 	if err != nil {
@@ -39,15 +40,19 @@ func durableWactor(ctx context.Context, sp *spec) (result, error) {
 		return nil, err
 	}
 	defer h.Close(context.Background())
-	if err := activate(ctx, h, "counter", sp.Callers); err != nil {
+	actors := sp.Callers
+	if sp.N > 0 {
+		actors = sp.N
+	}
+	if err := activate(ctx, h, "counter", actors); err != nil {
 		return nil, err
 	}
-	refs := make([]abi.Ref, sp.Callers)
+	refs := make([]abi.Ref, actors)
 	for i := range refs {
 		refs[i] = abi.Ref{Type: "counter", ID: strconv.Itoa(i)}
 	}
 	n, d, err := forDuration(sp.Callers, sp.Dur, func(i int) error {
-		_, err := h.Ask(ctx, refs[i], "add", addPayload)
+		_, err := h.Ask(ctx, refs[i%actors], "add", addPayload)
 		return err
 	})
 	if err != nil {

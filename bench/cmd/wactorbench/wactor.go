@@ -38,7 +38,11 @@ func newHost(ctx context.Context, sp *spec, store storage.Store, typ string) (*h
 	if err != nil {
 		return nil, err
 	}
-	h, err := host.New(ctx, host.Config{Store: store, CacheDir: sp.Cache})
+	// No cap on activations and no guest memory budget: the ring (10,001
+	// actors) and the storm (100,000) keep more actors live than the
+	// defaults allow, and would measure evictions instead of messages and
+	// activations; the peers keep every actor live too.
+	h, err := host.New(ctx, host.Config{Store: store, CacheDir: sp.Cache, MaxActivations: -1, MaxGuestMemory: -1})
 	if err != nil {
 		return nil, err
 	}

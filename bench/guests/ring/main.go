@@ -14,7 +14,6 @@ package main
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/wactor/wactor/abi"
 	wactor "github.com/wactor/wactor/guest-sdk/go"
@@ -46,7 +45,7 @@ func pass(ctx *wactor.Context, payload []byte) ([]byte, error) {
 		return nil, ctx.Tell("ring/sink", "done", []byte{0xa0})
 	}
 	if index < 0 {
-		_, id, _ := strings.Cut(ctx.Self(), "/")
+		id := ctx.Self().ID
 		i, err := strconv.ParseInt(id, 10, 64)
 		if err != nil {
 			return nil, wactor.NewError(wactor.CodeBadRequest, "ring: my id "+strconv.Quote(id)+" is not a number")

@@ -17,57 +17,53 @@ package main
 import (
 	"time"
 
-	"github.com/wactor/wactor/abi"
 	wactor "github.com/wactor/wactor/guest-sdk/go"
 )
 
+//go:generate go run github.com/wactor/wactor/guest-sdk/go/cmd/wactorgen -type setRequest,reply
+
+type setRequest struct {
+	InMS *int64 `cbor:"in_ms"`
+}
+
+func (r setRequest) Validate() error {
+	if r.InMS == nil || *r.InMS < 0 {
+		return wactor.NewError(wactor.CodeBadRequest, `set needs an integer "in_ms" >= 0, as in {"in_ms": 1500}`)
+	}
+	return nil
+}
+
+// reply is the reply of set, cancel and get: how often the alarm rang.
+type reply struct {
+	Fired int64 `cbor:"fired"`
+}
+
+var fired = wactor.NewState[wactor.Int]("fired")
+
 func init() {
-	wactor.Handle("set", set)
-	wactor.Handle("cancel", cancel)
-	wactor.Handle("get", get)
-	wactor.Handle("ring", ring)
+	wactor.HandleTyped("set", func(ctx *wactor.Context, req setRequest) (reply, error) {
+		if err := ctx.SetReminder("alarm", wactor.In(time.Duration(*req.InMS)*time.Millisecond), "ring", nil); err != nil {
+			return reply{}, err
+		}
+		return get(ctx, wactor.Empty{})
+	})
+	wactor.HandleTyped("cancel", func(ctx *wactor.Context, _ wactor.Empty) (reply, error) {
+		if err := ctx.CancelReminder("alarm"); err != nil {
+			return reply{}, err
+		}
+		return get(ctx, wactor.Empty{})
+	})
+	wactor.HandleTyped("get", get)
+	wactor.HandleTyped("ring", func(ctx *wactor.Context, _ wactor.Empty) (wactor.Empty, error) {
+		_, err := fired.Update(ctx, func(n wactor.Int) wactor.Int { return n + 1 })
+		ctx.Info("alarm rang")
+		return wactor.Empty{}, err
+	})
 }
 
 func main() {}
 
-func set(ctx *wactor.Context, payload []byte) ([]byte, error) {
-	doc, err := wactor.ParseDoc(payload)
-	if err != nil {
-		return nil, err
-	}
-	d, ok := doc.Int("in_ms")
-	if !ok || d < 0 {
-		return nil, wactor.NewError(wactor.CodeBadRequest, `set needs an integer "in_ms" >= 0, as in {"in_ms": 1500}`)
-	}
-	if err := ctx.SetReminder("alarm", wactor.In(time.Duration(d)*time.Millisecond), "ring", nil); err != nil {
-		return nil, err
-	}
-	return reply(fired(ctx)), nil
+func get(ctx *wactor.Context, _ wactor.Empty) (reply, error) {
+	n, err := fired.Get(ctx)
+	return reply{Fired: int64(n)}, err
 }
-
-func cancel(ctx *wactor.Context, _ []byte) ([]byte, error) {
-	if err := ctx.CancelReminder("alarm"); err != nil {
-		return nil, err
-	}
-	return reply(fired(ctx)), nil
-}
-
-func get(ctx *wactor.Context, _ []byte) ([]byte, error) { return reply(fired(ctx)), nil }
-
-func ring(ctx *wactor.Context, _ []byte) ([]byte, error) {
-	n := fired(ctx) + 1
-	ctx.Set("fired", abi.AppendInt(nil, n))
-	ctx.Info("alarm rang")
-	return nil, nil
-}
-
-func fired(ctx *wactor.Context) int64 {
-	v, ok := ctx.Get("fired")
-	if !ok {
-		return 0
-	}
-	n, _ := wactor.ValueOf(v).Int()
-	return n
-}
-
-func reply(n int64) []byte { return wactor.NewMap().Int("fired", n).Encode() }

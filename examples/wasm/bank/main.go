@@ -14,110 +14,105 @@
 package main
 
 import (
+	"errors"
 	"strconv"
 
-	"github.com/wactor/wactor/abi"
 	wactor "github.com/wactor/wactor/guest-sdk/go"
 )
 
+//go:generate go run github.com/wactor/wactor/guest-sdk/go/cmd/wactorgen -type amount,transferRequest,balanceReply,statement
+
+// The account's state, each a CBOR integer.
+var (
+	balance  = wactor.NewState[wactor.Int]("balance")
+	sent     = wactor.NewState[wactor.Int]("sent")
+	received = wactor.NewState[wactor.Int]("received")
+)
+
+var errAmount = wactor.NewError(wactor.CodeBadRequest, `need a positive integer "amount", as in {"amount": 10}`)
+
+// amount is the payload of deposit and credit.
+type amount struct {
+	Amount int64 `cbor:"amount"`
+}
+
+func (r amount) Validate() error {
+	if r.Amount <= 0 {
+		return errAmount
+	}
+	return nil
+}
+
+type transferRequest struct {
+	To     string `cbor:"to"`
+	Amount int64  `cbor:"amount"`
+}
+
+func (r transferRequest) Validate() error {
+	if r.Amount <= 0 {
+		return errAmount
+	}
+	if r.To == "" {
+		return wactor.NewError(wactor.CodeBadRequest, `transfer needs a text "to", the id of the receiving account`)
+	}
+	return nil
+}
+
+type balanceReply struct {
+	Balance int64 `cbor:"balance"`
+}
+
+type statement struct {
+	Balance  int64 `cbor:"balance"`
+	Sent     int64 `cbor:"sent"`
+	Received int64 `cbor:"received"`
+}
+
 func init() {
-	wactor.Handle("deposit", deposit)
-	wactor.Handle("balance", balance)
-	wactor.Handle("transfer", transfer)
-	wactor.Handle("credit", credit)
+	wactor.HandleTyped("deposit", deposit)
+	wactor.HandleTyped("balance", func(ctx *wactor.Context, _ wactor.Empty) (statement, error) {
+		b, err1 := balance.Get(ctx)
+		s, err2 := sent.Get(ctx)
+		r, err3 := received.Get(ctx)
+		return statement{Balance: int64(b), Sent: int64(s), Received: int64(r)}, errors.Join(err1, err2, err3)
+	})
+	wactor.HandleTyped("transfer", transfer)
+	wactor.HandleTyped("credit", func(ctx *wactor.Context, req amount) (balanceReply, error) {
+		if _, err := received.Update(ctx, inc); err != nil {
+			return balanceReply{}, err
+		}
+		return deposit(ctx, req)
+	})
 }
 
 func main() {}
 
-// Keys of the account's state; each holds a CBOR integer.
-const (
-	keyBalance  = "balance"
-	keySent     = "sent"
-	keyReceived = "received"
-)
+func inc(n wactor.Int) wactor.Int { return n + 1 }
 
-func get(ctx *wactor.Context, key string) int64 {
-	v, ok := ctx.Get(key)
-	if !ok {
-		return 0
+func deposit(ctx *wactor.Context, req amount) (balanceReply, error) {
+	b, err := balance.Update(ctx, func(b wactor.Int) wactor.Int { return b + wactor.Int(req.Amount) })
+	return balanceReply{Balance: int64(b)}, err
+}
+
+func transfer(ctx *wactor.Context, req transferRequest) (balanceReply, error) {
+	to := wactor.Ref{Type: "account", ID: req.To}
+	if to == ctx.Self() {
+		return balanceReply{}, wactor.NewError(wactor.CodeBadRequest, "cannot transfer to the same account")
 	}
-	n, _ := wactor.ValueOf(v).Int()
-	return n
-}
-
-func set(ctx *wactor.Context, key string, n int64) { ctx.Set(key, abi.AppendInt(nil, n)) }
-
-// amount reads a positive "amount" from the payload.
-func amount(doc wactor.Doc) (int64, error) {
-	n, ok := doc.Int("amount")
-	if !ok || n <= 0 {
-		return 0, wactor.NewError(wactor.CodeBadRequest, `need a positive integer "amount", as in {"amount": 10}`)
-	}
-	return n, nil
-}
-
-func reply(b int64) []byte { return wactor.NewMap().Int("balance", b).Encode() }
-
-func deposit(ctx *wactor.Context, payload []byte) ([]byte, error) {
-	return addFunds(ctx, payload, "")
-}
-
-// addFunds adds the payload's amount to the balance and, when count is not
-// "", counts the operation under that key.
-func addFunds(ctx *wactor.Context, payload []byte, count string) ([]byte, error) {
-	doc, err := wactor.ParseDoc(payload)
+	b, err := balance.Get(ctx)
 	if err != nil {
-		return nil, err
+		return balanceReply{}, err
 	}
-	n, err := amount(doc)
-	if err != nil {
-		return nil, err
+	if int64(b) < req.Amount {
+		return balanceReply{}, wactor.NewError("insufficient_funds",
+			"balance "+strconv.FormatInt(int64(b), 10)+" is less than "+strconv.FormatInt(req.Amount, 10))
 	}
-	b := get(ctx, keyBalance) + n
-	set(ctx, keyBalance, b)
-	if count != "" {
-		set(ctx, count, get(ctx, count)+1)
+	if err := wactor.Tell(ctx, to, "credit", amount{Amount: req.Amount}); err != nil {
+		return balanceReply{}, err
 	}
-	return reply(b), nil
-}
-
-func balance(ctx *wactor.Context, _ []byte) ([]byte, error) {
-	return wactor.NewMap().
-		Int("balance", get(ctx, keyBalance)).
-		Int("sent", get(ctx, keySent)).
-		Int("received", get(ctx, keyReceived)).
-		Encode(), nil
-}
-
-func transfer(ctx *wactor.Context, payload []byte) ([]byte, error) {
-	doc, err := wactor.ParseDoc(payload)
-	if err != nil {
-		return nil, err
+	balance.Set(ctx, b-wactor.Int(req.Amount))
+	if _, err := sent.Update(ctx, inc); err != nil {
+		return balanceReply{}, err
 	}
-	n, err := amount(doc)
-	if err != nil {
-		return nil, err
-	}
-	to, ok := doc.Text("to")
-	if !ok || to == "" {
-		return nil, wactor.NewError(wactor.CodeBadRequest, `transfer needs a text "to", the id of the receiving account`)
-	}
-	if "account/"+to == ctx.Self() {
-		return nil, wactor.NewError(wactor.CodeBadRequest, "cannot transfer to the same account")
-	}
-	b := get(ctx, keyBalance)
-	if b < n {
-		return nil, wactor.NewError("insufficient_funds",
-			"balance "+strconv.FormatInt(b, 10)+" is less than "+strconv.FormatInt(n, 10))
-	}
-	if err := ctx.Tell("account/"+to, "credit", wactor.NewMap().Int("amount", n).Encode()); err != nil {
-		return nil, err
-	}
-	set(ctx, keyBalance, b-n)
-	set(ctx, keySent, get(ctx, keySent)+1)
-	return reply(b - n), nil
-}
-
-func credit(ctx *wactor.Context, payload []byte) ([]byte, error) {
-	return addFunds(ctx, payload, keyReceived)
+	return balanceReply{Balance: int64(b) - req.Amount}, nil
 }

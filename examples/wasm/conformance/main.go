@@ -198,7 +198,7 @@ func ask(ctx *wactor.Context, payload []byte) ([]byte, error) {
 
 func whoami(ctx *wactor.Context, _ []byte) ([]byte, error) {
 	return wactor.NewMap().
-		Text("self", ctx.Self()).
+		Text("self", ctx.Self().String()).
 		Text("sender", ctx.Sender()).
 		Text("id", ctx.MessageID()).
 		Encode(), nil

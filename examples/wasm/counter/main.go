@@ -9,46 +9,41 @@
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o counter.wasm ./counter
 package main
 
-import (
-	"github.com/wactor/wactor/abi"
-	wactor "github.com/wactor/wactor/guest-sdk/go"
-)
+import wactor "github.com/wactor/wactor/guest-sdk/go"
+
+//go:generate go run github.com/wactor/wactor/guest-sdk/go/cmd/wactorgen -type addRequest,reply
+
+// addRequest is add's payload. N is a pointer so that a missing "n" is
+// told apart from 0.
+type addRequest struct {
+	N *int64 `cbor:"n"`
+}
+
+func (r addRequest) Validate() error {
+	if r.N == nil {
+		return wactor.NewError(wactor.CodeBadRequest, `add needs an integer "n", as in {"n": 5}`)
+	}
+	return nil
+}
+
+// reply is the reply of both methods: the total.
+type reply struct {
+	N int64 `cbor:"n"`
+}
+
+var sum = wactor.NewState[wactor.Int]("n")
 
 func init() {
-	wactor.Handle("add", add)
-	wactor.Handle("get", get)
+	wactor.HandleTyped("add", func(ctx *wactor.Context, req addRequest) (reply, error) {
+		n, err := sum.Update(ctx, func(n wactor.Int) wactor.Int { return n + wactor.Int(*req.N) })
+		return reply{N: int64(n)}, err
+	})
+	wactor.HandleTyped("get", func(ctx *wactor.Context, _ wactor.Empty) (reply, error) {
+		n, err := sum.Get(ctx)
+		return reply{N: int64(n)}, err
+	})
 }
 
 // main is never called: the host calls the handlers through the module's
 // exports after _initialize has run init.
 func main() {}
-
-func add(ctx *wactor.Context, payload []byte) ([]byte, error) {
-	doc, err := wactor.ParseDoc(payload)
-	if err != nil {
-		return nil, err
-	}
-	n, ok := doc.Int("n")
-	if !ok {
-		return nil, wactor.NewError(wactor.CodeBadRequest, `add needs an integer "n", as in {"n": 5}`)
-	}
-	total := load(ctx) + n
-	ctx.Set("n", abi.AppendInt(nil, total))
-	return reply(total), nil
-}
-
-func get(ctx *wactor.Context, _ []byte) ([]byte, error) {
-	return reply(load(ctx)), nil
-}
-
-// load returns the stored total, 0 if there is none yet.
-func load(ctx *wactor.Context) int64 {
-	v, ok := ctx.Get("n")
-	if !ok {
-		return 0
-	}
-	n, _ := wactor.ValueOf(v).Int()
-	return n
-}
-
-func reply(total int64) []byte { return wactor.NewMap().Int("n", total).Encode() }

@@ -5,18 +5,27 @@ package main
 
 import wactor "github.com/wactor/wactor/guest-sdk/go"
 
-func init() { wactor.Handle("hello", hello) }
+//go:generate go run github.com/wactor/wactor/guest-sdk/go/cmd/wactorgen -type helloRequest,greeting
+
+type helloRequest struct {
+	Name string `cbor:"name"`
+}
+
+func (r helloRequest) Validate() error {
+	if r.Name == "" {
+		return wactor.NewError(wactor.CodeBadRequest, `hello needs a text "name", as in {"name": "Ada"}`)
+	}
+	return nil
+}
+
+type greeting struct {
+	Greeting string `cbor:"greeting"`
+}
+
+func init() {
+	wactor.HandleTyped("hello", func(_ *wactor.Context, req helloRequest) (greeting, error) {
+		return greeting{Greeting: "Hello, " + req.Name + "!"}, nil
+	})
+}
 
 func main() {}
-
-func hello(_ *wactor.Context, payload []byte) ([]byte, error) {
-	doc, err := wactor.ParseDoc(payload)
-	if err != nil {
-		return nil, err
-	}
-	name, ok := doc.Text("name")
-	if !ok || name == "" {
-		return nil, wactor.NewError(wactor.CodeBadRequest, `hello needs a text "name", as in {"name": "Ada"}`)
-	}
-	return wactor.NewMap().Text("greeting", "Hello, "+name+"!").Encode(), nil
-}

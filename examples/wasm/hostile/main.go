@@ -115,13 +115,13 @@ func init() {
 	})
 	wactor.Handle("ask_self", func(ctx *wactor.Context, _ []byte) ([]byte, error) {
 		dirty(ctx)
-		return ctx.Ask(ctx.Self(), "read", wactor.NewMap().Text("key", "k").Encode(), 0)
+		return ctx.Ask(ctx.Self().String(), "read", wactor.NewMap().Text("key", "k").Encode(), 0)
 	})
 	wactor.Handle("ask_cycle", func(ctx *wactor.Context, payload []byte) ([]byte, error) {
 		dirty(ctx)
 		doc, _ := wactor.ParseDoc(payload)
 		peer, _ := doc.Text("peer")
-		back := wactor.NewMap().Text("to", ctx.Self()).Text("method", "read").
+		back := wactor.NewMap().Text("to", ctx.Self().String()).Text("method", "read").
 			Map("payload", wactor.NewMap().Text("key", "k"))
 		return ctx.Ask(peer, "ask", back.Encode(), 0)
 	})
@@ -130,7 +130,7 @@ func init() {
 		n := intArg(payload, "count", 10001)
 		body := wactor.NewMap().Text("key", "flood").Int("value", 1).Encode()
 		for i := 0; i < n; i++ {
-			if err := ctx.Tell(ctx.Self(), "write", body); err != nil {
+			if err := ctx.Tell(ctx.Self().String(), "write", body); err != nil {
 				return nil, err
 			}
 		}
@@ -202,7 +202,7 @@ func recurse(n int) int {
 // dirty writes state and sends a tell that a failed turn must drop.
 func dirty(ctx *wactor.Context) {
 	ctx.Set("dirty", []byte{0xf5})
-	_ = ctx.Tell(ctx.Self(), "write", wactor.NewMap().Text("key", "told").Int("value", 1).Encode())
+	_ = ctx.Tell(ctx.Self().String(), "write", wactor.NewMap().Text("key", "told").Int("value", 1).Encode())
 }
 
 // intArg reads an integer field of a JSON-shaped payload, or def.

@@ -11,48 +11,62 @@ package main
 import (
 	"strconv"
 
-	"github.com/wactor/wactor/abi"
 	wactor "github.com/wactor/wactor/guest-sdk/go"
 )
+
+//go:generate go run github.com/wactor/wactor/guest-sdk/go/cmd/wactorgen -type pingRequest,pingReply,pongReply
 
 // maxCount bounds one ping so a single turn stays short.
 const maxCount = 1000
 
+type pingRequest struct {
+	Peer  string `cbor:"peer"`
+	Count *int64 `cbor:"count"`
+}
+
+func (r pingRequest) Validate() error {
+	if r.Peer == "" {
+		return wactor.NewError(wactor.CodeBadRequest, `ping needs a text "peer", as in {"peer": "pingpong/b", "count": 3}`)
+	}
+	if r.Count == nil || *r.Count < 0 || *r.Count > maxCount {
+		return wactor.NewError(wactor.CodeBadRequest, `ping needs an integer "count" from 0 to `+strconv.Itoa(maxCount))
+	}
+	return nil
+}
+
+type pingReply struct {
+	Pongs int64 `cbor:"pongs"`
+}
+
+type pongReply struct {
+	Pong bool `cbor:"pong"`
+}
+
+var pongs = wactor.NewState[wactor.Int]("pongs")
+
 func init() {
-	wactor.Handle("ping", ping)
-	wactor.Handle("pong", pong)
+	wactor.HandleTyped("ping", ping)
+	wactor.HandleTyped("pong", pong)
 }
 
 func main() {}
 
-func ping(ctx *wactor.Context, payload []byte) ([]byte, error) {
-	doc, err := wactor.ParseDoc(payload)
-	if err != nil {
-		return nil, err
-	}
-	peer, ok := doc.Text("peer")
-	if !ok || peer == "" {
-		return nil, wactor.NewError(wactor.CodeBadRequest, `ping needs a text "peer", as in {"peer": "pingpong/b", "count": 3}`)
-	}
-	count, ok := doc.Int("count")
-	if !ok || count < 0 || count > maxCount {
-		return nil, wactor.NewError(wactor.CodeBadRequest,
-			`ping needs an integer "count" from 0 to `+strconv.Itoa(maxCount))
-	}
-	for i := int64(0); i < count; i++ {
-		if _, err := ctx.Ask(peer, "pong", nil, 0); err != nil {
-			return nil, err // the peer's error (deadlock, timeout, ...) becomes ours
+func ping(ctx *wactor.Context, req pingRequest) (pingReply, error) {
+	count := *req.Count
+	if count > 0 {
+		peer, err := wactor.ParseRef(req.Peer)
+		if err != nil {
+			return pingReply{}, err
+		}
+		for range count {
+			// Any reply will do: Empty decodes from anything.
+			if _, err := wactor.Ask[wactor.Empty](ctx, peer, "pong", wactor.Empty{}); err != nil {
+				return pingReply{}, err // the peer's error (deadlock, timeout, ...) becomes ours
+			}
 		}
 	}
-	total := count
-	if v, ok := ctx.Get("pongs"); ok {
-		n, _ := wactor.ValueOf(v).Int()
-		total += n
-	}
-	ctx.Set("pongs", abi.AppendInt(nil, total))
-	return wactor.NewMap().Int("pongs", count).Encode(), nil
+	_, err := pongs.Update(ctx, func(n wactor.Int) wactor.Int { return n + wactor.Int(count) })
+	return pingReply{Pongs: count}, err
 }
 
-func pong(_ *wactor.Context, _ []byte) ([]byte, error) {
-	return wactor.NewMap().Bool("pong", true).Encode(), nil
-}
+func pong(*wactor.Context, wactor.Empty) (pongReply, error) { return pongReply{Pong: true}, nil }

@@ -15,7 +15,8 @@ func TestPing(t *testing.T) {
 		if target != "pingpong/b" || method != "pong" {
 			t.Errorf("asked %s.%s", target, method)
 		}
-		return pong(nil, payload)
+		r, err := pong(nil, wactor.Empty{})
+		return r.MarshalCBOR(nil), err
 	})
 	ping := func(peer string, count int64) ([]byte, error) {
 		return h.Call("ping", wactor.NewMap().Text("peer", peer).Int("count", count).Encode())

@@ -15,56 +15,53 @@ package main
 import (
 	"time"
 
-	"github.com/wactor/wactor/abi"
 	wactor "github.com/wactor/wactor/guest-sdk/go"
 )
 
+//go:generate go run github.com/wactor/wactor/guest-sdk/go/cmd/wactorgen -type startRequest,reply
+
+type startRequest struct {
+	PeriodMS int64 `cbor:"period_ms"`
+}
+
+func (r startRequest) Validate() error {
+	if r.PeriodMS < 1 {
+		return wactor.NewError(wactor.CodeBadRequest, `start needs a positive integer "period_ms", as in {"period_ms": 1000}`)
+	}
+	return nil
+}
+
+// reply is the reply of start, stop and get: the ticks counted so far.
+type reply struct {
+	Ticks int64 `cbor:"ticks"`
+}
+
+var ticks = wactor.NewState[wactor.Int]("ticks")
+
 func init() {
-	wactor.Handle("start", start)
-	wactor.Handle("stop", stop)
-	wactor.Handle("get", get)
-	wactor.Handle("tick", tick)
+	wactor.HandleTyped("start", func(ctx *wactor.Context, req startRequest) (reply, error) {
+		period := time.Duration(req.PeriodMS) * time.Millisecond
+		if err := ctx.SetTimer("tick", period, period, "tick", nil); err != nil {
+			return reply{}, err
+		}
+		return get(ctx, wactor.Empty{})
+	})
+	wactor.HandleTyped("stop", func(ctx *wactor.Context, _ wactor.Empty) (reply, error) {
+		if err := ctx.CancelTimer("tick"); err != nil {
+			return reply{}, err
+		}
+		return get(ctx, wactor.Empty{})
+	})
+	wactor.HandleTyped("get", get)
+	wactor.HandleTyped("tick", func(ctx *wactor.Context, _ wactor.Empty) (wactor.Empty, error) {
+		_, err := ticks.Update(ctx, func(n wactor.Int) wactor.Int { return n + 1 })
+		return wactor.Empty{}, err
+	})
 }
 
 func main() {}
 
-func start(ctx *wactor.Context, payload []byte) ([]byte, error) {
-	doc, err := wactor.ParseDoc(payload)
-	if err != nil {
-		return nil, err
-	}
-	p, ok := doc.Int("period_ms")
-	if !ok || p < 1 {
-		return nil, wactor.NewError(wactor.CodeBadRequest, `start needs a positive integer "period_ms", as in {"period_ms": 1000}`)
-	}
-	period := time.Duration(p) * time.Millisecond
-	if err := ctx.SetTimer("tick", period, period, "tick", nil); err != nil {
-		return nil, err
-	}
-	return reply(ticks(ctx)), nil
+func get(ctx *wactor.Context, _ wactor.Empty) (reply, error) {
+	n, err := ticks.Get(ctx)
+	return reply{Ticks: int64(n)}, err
 }
-
-func stop(ctx *wactor.Context, _ []byte) ([]byte, error) {
-	if err := ctx.CancelTimer("tick"); err != nil {
-		return nil, err
-	}
-	return reply(ticks(ctx)), nil
-}
-
-func get(ctx *wactor.Context, _ []byte) ([]byte, error) { return reply(ticks(ctx)), nil }
-
-func tick(ctx *wactor.Context, _ []byte) ([]byte, error) {
-	ctx.Set("ticks", abi.AppendInt(nil, ticks(ctx)+1))
-	return nil, nil
-}
-
-func ticks(ctx *wactor.Context) int64 {
-	v, ok := ctx.Get("ticks")
-	if !ok {
-		return 0
-	}
-	n, _ := wactor.ValueOf(v).Int()
-	return n
-}
-
-func reply(n int64) []byte { return wactor.NewMap().Int("ticks", n).Encode() }

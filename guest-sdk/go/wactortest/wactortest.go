@@ -21,6 +21,7 @@ import (
 	"testing"
 
 	"github.com/wactor/wactor/abi"
+	wactor "github.com/wactor/wactor/guest-sdk/go"
 	"github.com/wactor/wactor/guest-sdk/go/internal/hostlink"
 )
 
@@ -88,6 +89,22 @@ func (h *Host) OnAsk(fn AskFunc) { h.ask = fn }
 // the reply payload, or the reply's error as an *abi.Error.
 func (h *Host) Call(method string, payload []byte) ([]byte, error) {
 	return h.CallFrom("", method, payload)
+}
+
+// Call is Host.Call for typed handlers: it sends req's encoding to method
+// and decodes the reply as a Resp:
+//
+//	total, err := wactortest.Call[reply](h, "add", addRequest{N: 5})
+func Call[Resp any, PResp wactor.Codec[Resp]](h *Host, method string, req wactor.Marshaler) (Resp, error) {
+	var resp Resp
+	out, err := h.Call(method, req.MarshalCBOR(nil))
+	if err != nil {
+		return resp, err
+	}
+	if err := PResp(&resp).UnmarshalCBOR(out); err != nil {
+		return resp, err
+	}
+	return resp, nil
 }
 
 // CallFrom delivers a message from the actor sender ("type/id").
