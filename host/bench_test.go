@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -34,9 +35,16 @@ var guests = []struct {
 }
 
 func benchHost(b *testing.B, guest string, build func(testing.TB, string) []byte, d scheduler.Dispatch) *host.Host {
+	return benchHostConfig(b, build, host.Config{Dispatch: d})
+}
+
+// benchHostConfig is benchHost with more of the configuration; it sets the
+// store and the compile cache.
+func benchHostConfig(b *testing.B, build func(testing.TB, string) []byte, cfg host.Config) *host.Host {
 	b.Helper()
 	ctx := context.Background()
-	h, err := host.New(ctx, host.Config{Store: memstore.New(), CacheDir: testwasm.CacheDir(b), Dispatch: d})
+	cfg.Store, cfg.CacheDir = memstore.New(), testwasm.CacheDir(b)
+	h, err := host.New(ctx, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -131,22 +139,51 @@ var languages = []struct {
 }
 
 // BenchmarkActivation asks a new actor each time: state load (empty),
-// a fresh instance of the module, the activate hook and one turn. Its
+// a fresh instance of the module, one turn; each instance starts from the
+// module's snapshot, or runs _initialize (init), side by side. Every
+// activation stays live: KiB-rss/op is the growth of the process's
+// resident memory per activation, and cpu-µs/op the processor time of the
+// whole process (garbage collection included) per activation, which a
+// busy machine's other processes disturb less than ns/op (Linux). Its
 // baseline is BenchmarkRawInstantiate.
 func BenchmarkActivation(b *testing.B) {
 	for _, g := range languages {
-		b.Run(g.name, func(b *testing.B) {
-			h := benchHost(b, g.name, g.build, scheduler.Goroutines)
-			ctx := context.Background()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: strconv.Itoa(i)}, "get", getPayload); err != nil {
-					b.Fatal(err)
+		for _, mode := range []string{"snapshot", "init"} {
+			b.Run(g.name+"/"+mode, func(b *testing.B) {
+				h := benchHostConfig(b, g.build, host.Config{NoSnapshots: mode == "init", MaxActivations: -1, MaxGuestMemory: -1})
+				ctx := context.Background()
+				rss, cpu := residentKiB(), cpuTime()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: strconv.Itoa(i)}, "get", getPayload); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "activations/s")
-		})
+				b.StopTimer()
+				if rss > 0 {
+					b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+					b.ReportMetric(float64(residentKiB()-rss)/float64(b.N), "KiB-rss/op")
+				}
+			})
+		}
 	}
+}
+
+// residentKiB returns the process's resident memory after a collection
+// that returns free memory to the system, or 0 where /proc does not say.
+func residentKiB() int64 {
+	debug.FreeOSMemory()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // BenchmarkLiveActivations activates b.N counters and keeps them live,
@@ -161,7 +198,7 @@ func BenchmarkLiveActivations(b *testing.B) {
 				b.Fatal(err)
 			}
 			runtime.GC()
-			before := residentBytes(b)
+			before := residentKiB()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if _, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: strconv.Itoa(i)}, "get", getPayload); err != nil {
@@ -170,23 +207,9 @@ func BenchmarkLiveActivations(b *testing.B) {
 			}
 			b.StopTimer()
 			runtime.GC()
-			b.ReportMetric(float64(residentBytes(b)-before)/1024/float64(b.N), "KiB-RSS/activation")
+			b.ReportMetric(float64(residentKiB()-before)/float64(b.N), "KiB-rss/op")
 		})
 	}
-}
-
-// residentBytes is the process's resident memory, from /proc.
-func residentBytes(b *testing.B) int64 {
-	statm, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		b.Skip("no /proc/self/statm: ", err)
-	}
-	f := strings.Fields(string(statm))
-	pages, err := strconv.ParseInt(f[1], 10, 64)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return pages * int64(os.Getpagesize())
 }
 
 // BenchmarkRawInstantiate is the floor under BenchmarkActivation: wazero

@@ -89,6 +89,10 @@ type Config struct {
 	// GuestMemoryPercent is the budget, in percent of the machine's
 	// memory, when MaxGuestMemory is 0 (0: DefaultGuestMemoryPercent).
 	GuestMemoryPercent int
+	// NoSnapshots makes every instance run the module's _initialize, as
+	// if no module could start from a snapshot: for comparison, or to
+	// rule snapshots out when diagnosing a guest.
+	NoSnapshots bool
 }
 
 // Defaults of the dead letter cap.
@@ -191,6 +195,7 @@ type Host struct {
 	store     storage.Store
 	retention time.Duration
 	budget    int64 // of guest memory; 0: none
+	snapshots bool  // instances may start from snapshots
 	cache     wazero.CompilationCache
 	disk      *diskCache // the cache's folder; nil when kept in memory
 	log       *slog.Logger
@@ -261,6 +266,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		clock:     cfg.Clock,
 		dead:      deadLetters{limit: storage.DeadLetterCap{Count: cfg.MaxDeadLetters, Bytes: cfg.MaxDeadLetterBytes}},
 		budget:    budget,
+		snapshots: !cfg.NoSnapshots,
 		pipelined: !cfg.Dispatch.Deterministic,
 	}
 	h.rem = newReminders(h, cfg.Clock)
@@ -330,13 +336,15 @@ func (h *Host) DeployReport(ctx context.Context, tc TypeConfig) (DeployStats, er
 		return DeployStats{}, fmt.Errorf("host: type %s: %w", tc.Name, err)
 	}
 	start := time.Now()
-	v, hit, err := h.compile(ctx, tc)
+	v, hit, err := h.compile(ctx, tc, grants)
 	stats := DeployStats{Compile: time.Since(start), CacheHit: hit}
 	if err != nil {
 		grants.close()
 		return stats, fmt.Errorf("host: type %s: loading %s: %w", tc.Name, src, err)
 	}
-	v.wasi = grants
+	if v.noSnapshot != "" {
+		h.log.Info("activations of the type run _initialize", "type", tc.Name, "module", src, "reason", v.noSnapshot)
+	}
 	if h.clock != scheduler.RealClock {
 		v.walltime = h.clock.Now // guests see the host's clock
 	}

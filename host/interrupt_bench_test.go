@@ -103,11 +103,11 @@ func benchmarkInterrupt(b *testing.B, wasm, req []byte) {
 func compileBench(ctx context.Context, rt wazero.Runtime, wasm []byte, metered bool) (*moduleVersion, error) {
 	var cm wazero.CompiledModule
 	var err error
-	if metered {
+	if err = provideImports(ctx, rt); err == nil && metered {
 		tc := TypeConfig{}
 		tc.applyDefaults()
-		cm, err = compileMetered(ctx, rt, wasm, tc.meterLimits())
-	} else if err = provideImports(ctx, rt); err == nil {
+		cm, _, err = compileMetered(ctx, rt, wasm, tc.meterLimits(), false, 0)
+	} else if err == nil {
 		cm, err = rt.CompileModule(ctx, wasm)
 	}
 	if err != nil {

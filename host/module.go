@@ -83,6 +83,12 @@ func check(cm wazero.CompiledModule) (exports, imports, problems []string) {
 	if _, ok := cm.ExportedMemories()[abi.ExportMemory]; !ok {
 		problems = append(problems, "missing export memory: the host passes messages through the guest's exported memory")
 	}
+	for i := 0; i < len(exports); i++ {
+		if strings.HasPrefix(exports[i], meter.GlobalExportPrefix) {
+			exports = append(exports[:i], exports[i+1:]...) // added by the meter for snapshots
+			i--
+		}
+	}
 	for _, d := range cm.ImportedFunctions() {
 		mod, name, _ := d.Import()
 		if mod == meter.ImportModule {
@@ -122,6 +128,11 @@ type moduleVersion struct {
 	// and are reused once freed (nil: wazero's own, which copy the whole
 	// memory at each growth).
 	memory *linmem.Allocator
+	// snap, when not nil, is the state instances start from instead of
+	// running _initialize; compiled is then the restorable module.
+	// noSnapshot says why there is none.
+	snap       *snapshot
+	noSnapshot string
 	// startSize is the linear memory, in bytes, the latest instance had
 	// once started (after _initialize and the activate hook): what a new
 	// activation reserves against the guest memory budget before it is
@@ -139,21 +150,21 @@ type moduleVersion struct {
 // discarded and the module compiled again. Compiles run concurrently; the
 // discarding waits until none runs, so that it never takes an entry
 // another compile has just written, and not yet sealed, for a damaged one.
-func (h *Host) compile(ctx context.Context, tc TypeConfig) (*moduleVersion, bool, error) {
+func (h *Host) compile(ctx context.Context, tc TypeConfig, grants wasiGrants) (*moduleVersion, bool, error) {
 	if h.disk == nil {
-		v, _, err := load(ctx, h.cache, tc)
+		v, _, err := load(ctx, h.cache, tc, grants, h.snapshots)
 		return v, false, err
 	}
 	h.disk.mu.RLock()
 	before := h.disk.entrySet()
-	v, _, err := load(ctx, h.cache, tc)
+	v, _, err := load(ctx, h.cache, tc, grants, h.snapshots)
 	h.disk.sealNew()
 	hit := err == nil && len(h.disk.entrySet().minus(before)) == 0
 	h.disk.mu.RUnlock()
 	if err != nil {
 		h.disk.mu.Lock()
 		if h.disk.verify() > 0 {
-			v, _, err = load(ctx, h.cache, tc)
+			v, _, err = load(ctx, h.cache, tc, grants, h.snapshots)
 			h.disk.sealNew()
 		}
 		h.disk.mu.Unlock()
@@ -168,8 +179,10 @@ func (h *Host) compile(ctx context.Context, tc TypeConfig) (*moduleVersion, bool
 // against ABI v1 and starts it once, with WASI closed and bounded by the
 // start-up limit. It returns the version, or what makes the host refuse
 // the module; info, nil when the module could not be compiled, is what
-// `wactor inspect` shows. cache may be nil.
-func load(ctx context.Context, cache wazero.CompilationCache, tc TypeConfig) (v *moduleVersion, info *ModuleInfo, err error) {
+// `wactor inspect` shows. cache may be nil. With snapshots, a module that
+// can start from a snapshot (snapshot.go) does so; grants are the WASI
+// grants its instances, and so its _initialize, run with.
+func load(ctx context.Context, cache wazero.CompilationCache, tc TypeConfig, grants wasiGrants, snapshots bool) (v *moduleVersion, info *ModuleInfo, err error) {
 	rc := wazero.NewRuntimeConfigCompiler().WithMemoryLimitPages(uint32(tc.MaxMemory / wasmPage))
 	if cache != nil {
 		rc = rc.WithCompilationCache(cache)
@@ -182,7 +195,10 @@ func load(ctx context.Context, cache wazero.CompilationCache, tc TypeConfig) (v 
 			memory.Close()
 		}
 	}()
-	cm, err := compileMetered(ctx, rt, tc.Module, tc.meterLimits())
+	if err := provideImports(ctx, rt); err != nil {
+		return nil, nil, err
+	}
+	cm, rs, err := compileMetered(ctx, rt, tc.Module, tc.meterLimits(), snapshots, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -192,12 +208,40 @@ func load(ctx context.Context, cache wazero.CompilationCache, tc TypeConfig) (v 
 		return nil, info, errors.New(strings.Join(info.Problems, "; "))
 	}
 	sum := sha256.Sum256(tc.Module)
-	v = &moduleVersion{rt: rt, compiled: cm, size: len(tc.Module), sha256: hex.EncodeToString(sum[:]), startLimit: tc.TurnTimeout, memory: memory}
+	v = &moduleVersion{rt: rt, compiled: cm, size: len(tc.Module), sha256: hex.EncodeToString(sum[:]), startLimit: tc.TurnTimeout, wasi: grants, memory: memory}
+	if rs != nil {
+		if v.compiled, err = v.restorable(ctx, tc, rs); err != nil {
+			return nil, info, err
+		}
+		if v.compiled != cm {
+			_ = cm.Close(ctx)
+		}
+	}
 	if info.ABIVersion, err = v.probe(ctx); err != nil {
 		info.Problems = append(info.Problems, err.Error())
 		return nil, info, err
 	}
 	return v, info, nil
+}
+
+// restorable takes a snapshot of v.compiled, the restorable module rs,
+// and returns the module instances of v start from: rs again, or, when
+// _initialize grew the memory, rs with a minimum that holds the snapshot,
+// so that instances need not grow; or the module as it is, which runs
+// _initialize, when there can be no snapshot (v.noSnapshot says why).
+func (v *moduleVersion) restorable(ctx context.Context, tc TypeConfig, rs *meter.Restorable) (wazero.CompiledModule, error) {
+	snap, err := v.takeSnapshot(ctx, rs)
+	if err != nil {
+		v.noSnapshot = err.Error()
+		cm, _, err := compileMetered(ctx, v.rt, tc.Module, tc.meterLimits(), false, 0)
+		return cm, err
+	}
+	v.snap = snap
+	if len(snap.Memory) == len(rs.Memory) {
+		return v.compiled, nil
+	}
+	cm, _, err := compileMetered(ctx, v.rt, tc.Module, tc.meterLimits(), true, uint32(len(snap.Memory)/wasmPage))
+	return cm, err
 }
 
 // provideImports gives rt what guests may import: WASI, the host functions
@@ -224,35 +268,44 @@ var limitSettings = map[string]string{
 	"TableEntries": "raise the type's max_table_entries (its default is max_memory / 64)",
 }
 
-// compileMetered gives rt the guests' imports and compiles wasm there with
-// fuel metering added and lim applied.
-func compileMetered(ctx context.Context, rt wazero.Runtime, wasm []byte, lim meter.Limits) (wazero.CompiledModule, error) {
-	if err := provideImports(ctx, rt); err != nil {
-		return nil, err
+// compileMetered compiles wasm in rt with fuel metering added and lim
+// applied. With restorable it compiles the module made restorable, with a
+// memory of at least minPages, and returns how, when the meter can make it
+// so (meter.InstrumentRestorable).
+func compileMetered(ctx context.Context, rt wazero.Runtime, wasm []byte, lim meter.Limits, restorable bool, minPages uint32) (wazero.CompiledModule, *meter.Restorable, error) {
+	var rs *meter.Restorable
+	var metered []byte
+	err := error(&meter.NotRestorableError{})
+	if restorable {
+		if rs, err = meter.InstrumentRestorable(wasm, lim, minPages); err == nil {
+			metered = rs.Module
+		}
 	}
-	metered, err := meter.Instrument(wasm, lim)
+	if errors.As(err, new(*meter.NotRestorableError)) {
+		metered, err = meter.Instrument(wasm, lim)
+	}
 	if le := (*meter.LimitError)(nil); errors.As(err, &le) {
 		hint := "a bound fixed in the host (docs/manifest.md, \"Limits a module must fit\")"
 		if s, ok := limitSettings[le.Field]; ok {
 			hint = s
 		}
-		return nil, fmt.Errorf("not a module this host can run: %w; %s", err, hint)
+		return nil, nil, fmt.Errorf("not a module this host can run: %w; %s", err, hint)
 	}
 	if err != nil {
 		// The meter reads the whole module first, so wazero never sees
 		// bytes it refused (some make wazero allocate without bound).
-		return nil, fmt.Errorf("not a module this host can run: %w", err)
+		return nil, nil, fmt.Errorf("not a module this host can run: %w", err)
 	}
 	cm, err := rt.CompileModule(ctx, metered)
 	if err == nil {
-		return cm, nil
+		return cm, rs, nil
 	}
 	// Report wazero's reason with the function indices the module's author
 	// knows: those of the module as given, which the meter has checked.
 	if _, oerr := rt.CompileModule(ctx, wasm); oerr != nil {
-		return nil, fmt.Errorf("not a valid WebAssembly module: %w", oerr)
+		return nil, nil, fmt.Errorf("not a valid WebAssembly module: %w", oerr)
 	}
-	return nil, fmt.Errorf("the metered module does not compile (a wactor bug): %w", err)
+	return nil, nil, fmt.Errorf("the metered module does not compile (a wactor bug): %w", err)
 }
 
 // probe instantiates v once, running _initialize, and checks the ABI
@@ -285,7 +338,7 @@ func Inspect(ctx context.Context, tc TypeConfig) (*ModuleInfo, error) {
 	if err := tc.prepare(); err != nil {
 		return nil, fmt.Errorf("host: %w", err)
 	}
-	v, info, err := load(ctx, nil, tc)
+	v, info, err := load(ctx, nil, tc, wasiGrants{}, false)
 	if info == nil {
 		return nil, err
 	}
@@ -311,9 +364,13 @@ type instance struct {
 }
 
 func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*instance, error) {
+	start := []string{"_initialize"}
+	if v.snap != nil {
+		start = nil // restored instead
+	}
 	cfg := wazero.NewModuleConfig().
 		WithName("").
-		WithStartFunctions("_initialize").
+		WithStartFunctions(start...).
 		WithSysWalltime().
 		WithSysNanotime().
 		WithRandSource(rand.Reader).
@@ -331,6 +388,12 @@ func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*ins
 	mod, err := v.rt.InstantiateModule(ctx, v.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiating: %w", v.overran(ctx, "_initialize", err))
+	}
+	if v.snap != nil {
+		if err := v.snap.restore(mod); err != nil {
+			_ = mod.Close(ctx)
+			return nil, fmt.Errorf("restoring the snapshot: %w", err)
+		}
 	}
 	v.mu.Lock()
 	v.users++

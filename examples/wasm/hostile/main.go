@@ -25,15 +25,25 @@
 //	fs {"op": o, "path": p, "to": q} -> {} or {"value": ...}; errors: "io"
 //	   o is symlink (a link at q to p), link (q to p), rename (p to q),
 //	   readlink, readdir (the names), mkdir or remove of p
+//	bump                          -> {"n": n}  adds one to a count kept only in the instance's memory
+//	random                        -> {"n": n}  a number from math/rand/v2
+//	now                           -> {"n": n}  time.Now in Unix nanoseconds, and
+//	                                 {"since_init": d} when init read the clock
+//
+// The environment variable HOSTILE_INIT, read during initialisation, makes
+// it do there what a snapshot of the initialised instance cannot keep:
+// "clock" reads the wall clock, "print" writes to standard error.
 //
 // bad_pointer and bad_cbor need raw host calls: they are in the C twin,
 // examples/wasm/c/hostile.
 package main
 
 import (
+	"math/rand/v2"
 	"os"
 	"runtime/debug"
 	"strconv"
+	"time"
 
 	wactor "github.com/wactor/wactor/guest-sdk/go"
 )
@@ -44,6 +54,27 @@ func init() {
 	// With 8 MiB and 1 KiB frames it overflows in a few thousand frames,
 	// which the runtime's fatal traceback walks quickly.
 	debug.SetMaxStack(8 << 20)
+
+	switch os.Getenv("HOSTILE_INIT") {
+	case "clock":
+		initTime = time.Now()
+	case "print":
+		println("hostile: initialising")
+	}
+	wactor.Handle("bump", func(*wactor.Context, []byte) ([]byte, error) {
+		bumps++
+		return wactor.NewMap().Int("n", int64(bumps)).Encode(), nil
+	})
+	wactor.Handle("random", func(*wactor.Context, []byte) ([]byte, error) {
+		return wactor.NewMap().Int("n", rand.Int64()).Encode(), nil
+	})
+	wactor.Handle("now", func(*wactor.Context, []byte) ([]byte, error) {
+		m := wactor.NewMap().Int("n", time.Now().UnixNano())
+		if !initTime.IsZero() {
+			m.Int("since_init", int64(time.Since(initTime)))
+		}
+		return m.Encode(), nil
+	})
 
 	wactor.Handle("write", write)
 	wactor.Handle("read", read)
@@ -156,8 +187,10 @@ func init() {
 func main() {}
 
 var (
-	sink  int
-	hoard [][]byte
+	sink     int
+	hoard    [][]byte
+	bumps    int
+	initTime time.Time
 )
 
 func recurse(n int) int {

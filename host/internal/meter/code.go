@@ -69,6 +69,7 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 		case op == 0x0c || op == 0x0d || (op >= 0x20 && op <= 0x22) || op == 0x25 || op == 0x26 ||
 			op == 0x3f:
 			r.u32()
+			m.tableWrites = m.tableWrites || op == 0x26 // table.set
 		case op == 0x40: // memory.grow
 			r.u32()
 			if body {
@@ -126,7 +127,10 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 		case op == 0xd0: // ref.null
 			r.refType()
 		case op == 0xfc:
-			if r.misc() && body {
+			sub, bulk := r.misc()
+			// table.init, elem.drop, table.copy, table.grow, table.fill
+			m.tableWrites = m.tableWrites || sub >= 12 && sub != 16
+			if bulk && body {
 				edits = append(edits, edit{pos: pos, end: pos, kind: editDynamic})
 			}
 		case op == 0xfd:
@@ -142,22 +146,22 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 
 // misc decodes the immediates of a 0xfc instruction and reports whether it
 // takes time in proportion to its length operand.
-func (r *reader) misc() (bulk bool) {
-	switch sub := r.u32(); {
+func (r *reader) misc() (sub uint32, bulk bool) {
+	switch sub = r.u32(); {
 	case sub <= 7: // saturating truncations
 	case sub == 8 || sub == 10 || sub == 12 || sub == 14: // memory.init, memory.copy, table.init, table.copy
 		r.u32()
 		r.u32()
-		return true
+		return sub, true
 	case sub == 11 || sub == 15 || sub == 17: // memory.fill, table.grow, table.fill
 		r.u32()
-		return true
+		return sub, true
 	case sub == 9 || sub == 13 || sub == 16: // data.drop, elem.drop, table.size
 		r.u32()
 	default:
 		r.fail("unsupported instruction 0xfc %d", sub)
 	}
-	return false
+	return sub, false
 }
 
 func (r *reader) memarg() {

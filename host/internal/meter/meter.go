@@ -19,6 +19,10 @@
 // allocate outside its linear memory: its tables (Limits), and the counts
 // of what it declares (the Max constants), refusing a module over them
 // with a *LimitError.
+//
+// InstrumentRestorable also makes a module whose state is all in its memory
+// and mutable globals restorable (restore.go): the host can then start
+// instances from a state it saved instead of the module's initialisers.
 package meter
 
 import (
@@ -143,6 +147,9 @@ type module struct {
 	refuelType uint32 // index of () -> i64
 	fuel       uint32 // global index of the fuel counter (i64)
 	scratch    uint32 // global index of an i32 the bulk-instruction charge needs
+
+	tableWrites bool       // the code changes tables
+	restore     *restoring // nil unless the module is made restorable
 }
 
 // Instrument returns wasm with fuel metering added and its tables bounded
@@ -150,6 +157,12 @@ type module struct {
 // does not know, or that is over a bound (a *LimitError); the error says
 // where.
 func Instrument(wasm []byte, lim Limits) ([]byte, error) {
+	return instrument(wasm, lim, nil)
+}
+
+// instrument is Instrument, also making the module restorable when restore
+// is not nil (restore.go).
+func instrument(wasm []byte, lim Limits, restore *restoring) ([]byte, error) {
 	if len(wasm) > MaxModuleSize {
 		return nil, &LimitError{What: "bytes", Where: "module", Got: uint64(len(wasm)), Limit: MaxModuleSize}
 	}
@@ -159,7 +172,7 @@ func Instrument(wasm []byte, lim Limits) ([]byte, error) {
 	if v := binary.LittleEndian.Uint32(wasm[4:8]); v != 1 {
 		return nil, fmt.Errorf("meter: binary format version %d; only version 1 is supported", v)
 	}
-	m := &module{size: len(wasm), lim: lim}
+	m := &module{size: len(wasm), lim: lim, restore: restore}
 	out := make([]byte, 0, len(wasm)+len(wasm)/4)
 	out = append(out, wasm[:8]...)
 	r := &reader{b: wasm, off: 8}
@@ -202,6 +215,9 @@ func Instrument(wasm []byte, lim Limits) ([]byte, error) {
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("meter: %w", r.err)
+	}
+	if err := m.restorable(); err != nil {
+		return nil, err
 	}
 	return m.addMissing(out, len(rank)+1), nil
 }
@@ -288,6 +304,9 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 	case secExport:
 		return m.exportSection(r), true
 	case secStart:
+		if m.restore != nil {
+			m.restore.refuse("it has a start function")
+		}
 		return appendULEB(nil, uint64(m.fn(r, r.u32()))), true
 	case secFunction:
 		m.nFuncs = m.nImportFuncs + uint32(r.count())
@@ -303,19 +322,32 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 	case secMemory:
 		// Copied as it is, but its count is checked first: wazero
 		// allocates what a count claims before reading the elements.
-		for n := r.count(); n > 0 && r.err == nil; n-- {
-			if _, min, _ := r.limits(); min > m.lim.MemoryPages && r.err == nil {
+		n := r.count()
+		var flags byte
+		var min, max uint32
+		for i := 0; i < n && r.err == nil; i++ {
+			if flags, min, max = r.limits(); min > m.lim.MemoryPages && r.err == nil {
 				r.over("memory pages (the memory's minimum)", "", uint64(min), uint64(m.lim.MemoryPages), "MemoryPages")
 			}
 		}
+		if m.restore != nil && r.err == nil {
+			return m.restore.memorySection(n, flags, min, max), true
+		}
 		return r.b, true
 	case secData:
-		if n := r.count(); n > MaxDataSegments {
+		n := r.count()
+		if n > MaxDataSegments {
 			r.over("data segments", "", uint64(n), MaxDataSegments, "")
+		}
+		if m.restore != nil {
+			return m.restore.dataSection(r, n), true
 		}
 		r.off = len(r.b)
 		return r.b, true
 	case secDataCount:
+		if m.restore != nil {
+			m.restore.dataCount = true
+		}
 		switch n := r.u32(); {
 		case uint64(n) > uint64(m.size):
 			r.fail("data count %d in a module of %d bytes", n, m.size)
@@ -438,7 +470,11 @@ func (m *module) globalSection(r *reader) []byte {
 	}
 	out := appendULEB(nil, uint64(n)+2)
 	for i := 0; i < n && r.err == nil; i++ {
-		out = append(out, r.valueType(), r.mutability())
+		typ, mut := r.valueType(), r.mutability()
+		if m.restore != nil && mut == 1 {
+			m.restore.global(m.nImportGlobals+uint32(i), typ)
+		}
+		out = append(out, typ, mut)
 		out = m.constExpr(r, out)
 	}
 	return append(out, m.globals()...)
@@ -449,9 +485,13 @@ func (m *module) exportSection(r *reader) []byte {
 	if n > MaxExports {
 		r.over("exports", "", uint64(n), MaxExports, "")
 	}
-	out := appendULEB(nil, uint64(n))
+	extra, nExtra := m.restore.exports()
+	out := appendULEB(nil, uint64(n)+uint64(nExtra))
 	for i := 0; i < n && r.err == nil; i++ {
 		name := r.name()
+		if m.restore != nil && strings.HasPrefix(name, GlobalExportPrefix) {
+			m.restore.refuse("it exports " + name + ", a name reserved for the host")
+		}
 		kind := r.byte()
 		idx := r.u32()
 		switch {
@@ -464,7 +504,10 @@ func (m *module) exportSection(r *reader) []byte {
 		out = append(out, kind)
 		out = appendULEB(out, uint64(idx))
 	}
-	return out
+	if m.restore != nil {
+		m.restore.exported = true
+	}
+	return append(out, extra...)
 }
 
 func (m *module) elementSection(r *reader) []byte {

@@ -79,6 +79,14 @@ var errStopped = errors.New("stopped by the test's refuel")
 
 func (h *meterHost) run(t *testing.T, wasm []byte, imports func(wazero.Runtime)) api.Module {
 	t.Helper()
+	metered, err := Instrument(wasm, testLimits)
+	require.NoError(t, err)
+	return h.instantiate(t, metered, imports)
+}
+
+// instantiate runs a module already instrumented.
+func (h *meterHost) instantiate(t *testing.T, metered []byte, imports func(wazero.Runtime)) api.Module {
+	t.Helper()
 	ctx := context.Background()
 	// Close-on-done only bounds a test whose metering is broken.
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
@@ -96,8 +104,6 @@ func (h *meterHost) run(t *testing.T, wasm []byte, imports func(wazero.Runtime))
 	if imports != nil {
 		imports(rt)
 	}
-	metered, err := Instrument(wasm, testLimits)
-	require.NoError(t, err)
 	mod, err := rt.Instantiate(ctx, metered)
 	require.NoError(t, err)
 	return mod
@@ -314,6 +320,7 @@ func FuzzInstrument(f *testing.F) {
 	))
 	f.Add(growMemory)
 	f.Add(growTable)
+	f.Add(restorableModule())
 	ctx := context.Background()
 	rt := wazero.NewRuntime(ctx)
 	f.Cleanup(func() { rt.Close(ctx) })
@@ -329,6 +336,14 @@ func FuzzInstrument(f *testing.F) {
 		require.NoError(t, orig.Close(ctx))
 		cm, err := rt.CompileModule(ctx, metered)
 		require.NoError(t, err, "the metered module must compile")
+		require.NoError(t, cm.Close(ctx))
+		rs, err := InstrumentRestorable(wasm, testLimits, testLimits.MemoryPages)
+		if errors.As(err, new(*NotRestorableError)) {
+			return
+		}
+		require.NoError(t, err, "a module the meter takes is restorable or says why not")
+		cm, err = rt.CompileModule(ctx, rs.Module)
+		require.NoError(t, err, "the restorable module must compile")
 		require.NoError(t, cm.Close(ctx))
 	})
 }
