@@ -128,6 +128,10 @@ type moduleVersion struct {
 	// and are reused once freed (nil: wazero's own, which copy the whole
 	// memory at each growth).
 	memory *linmem.Allocator
+	// image, when not nil, holds the snapshot's memory, which memory maps
+	// copy-on-write into every instance: pages no instance writes are
+	// shared by all of them. Closed after memory.
+	image *linmem.Image
 	// snap, when not nil, is the state instances start from instead of
 	// running _initialize; compiled is then the restorable module.
 	// noSnapshot says why there is none.
@@ -237,6 +241,13 @@ func (v *moduleVersion) restorable(ctx context.Context, tc TypeConfig, rs *meter
 		return cm, err
 	}
 	v.snap = snap
+	if img, err := linmem.NewImage(tc.Name, snap.Memory); err == nil {
+		// Instances then get the snapshot's memory from the allocator,
+		// copy-on-write, and restore writes only the globals. Without an
+		// image (not Linux, no memfd) restore copies the memory in.
+		v.memory.Close()
+		v.memory, v.image, snap.mapped = linmem.New(img), img, true
+	}
 	if len(snap.Memory) == len(rs.Memory) {
 		return v.compiled, nil
 	}
@@ -467,4 +478,7 @@ func (v *moduleVersion) close(ctx context.Context) {
 	_ = v.rt.Close(ctx)
 	v.wasi.close()
 	v.memory.Close()
+	if v.image != nil {
+		_ = v.image.Close()
+	}
 }

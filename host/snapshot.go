@@ -40,6 +40,9 @@ type snapshot struct {
 	// reseeded in every instance; -1 when the module read no random bytes
 	// during _initialize.
 	goRand int
+	// mapped says instances' memories start as Memory already (mapped
+	// from a linmem.Image), so restore need not write it.
+	mapped bool
 }
 
 // initRecorder is the sandbox's view of what _initialize did outside its
@@ -181,8 +184,10 @@ func (s *snapshot) restore(mod api.Module) error {
 	if mem.Size() < uint32(len(s.Memory)) {
 		return errors.New("the instance's memory is smaller than the snapshot (a wactor bug)")
 	}
-	for _, r := range s.runs {
-		mem.Write(uint32(r[0]), s.Memory[r[0]:r[1]])
+	if !s.mapped {
+		for _, r := range s.runs {
+			mem.Write(uint32(r[0]), s.Memory[r[0]:r[1]])
+		}
 	}
 	for i, name := range s.Globals {
 		g, ok := mod.ExportedGlobal(name).(api.MutableGlobal)
