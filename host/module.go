@@ -228,6 +228,12 @@ func load(ctx context.Context, cache wazero.CompilationCache, tc TypeConfig, gra
 	return v, info, nil
 }
 
+// minImage is the least a snapshot writes into each instance for its
+// memory to be mapped from an image instead: below it (C, Rust and
+// AssemblyScript guests write tens of KiB) copying costs less than the
+// mapping and its page faults, and shares nothing worth sharing.
+const minImage = 256 << 10
+
 // restorable takes a snapshot of v.compiled, the restorable module rs,
 // and returns the module instances of v start from: rs again, or, when
 // _initialize grew the memory, rs with a minimum that holds the snapshot,
@@ -241,12 +247,14 @@ func (v *moduleVersion) restorable(ctx context.Context, tc TypeConfig, rs *meter
 		return cm, err
 	}
 	v.snap = snap
-	if img, err := linmem.NewImage(tc.Name, snap.Memory); err == nil {
-		// Instances then get the snapshot's memory from the allocator,
-		// copy-on-write, and restore writes only the globals. Without an
-		// image (not Linux, no memfd) restore copies the memory in.
-		v.memory.Close()
-		v.memory, v.image, snap.mapped = linmem.New(img), img, true
+	if snap.written() >= minImage {
+		if img, err := linmem.NewImage(tc.Name, snap.Memory); err == nil {
+			// Instances then get the snapshot's memory from the allocator,
+			// copy-on-write, and restore writes only the globals. Without
+			// an image (not Linux, no memfd) restore copies the memory in.
+			v.memory.Close()
+			v.memory, v.image, snap.mapped = linmem.New(img), img, true
+		}
 	}
 	if len(snap.Memory) == len(rs.Memory) {
 		return v.compiled, nil

@@ -177,6 +177,16 @@ func allZero(b []byte) bool {
 	return true
 }
 
+// written is how many bytes restore writes into a new instance's memory
+// when it is not mapped: the non-zero blocks.
+func (s *snapshot) written() int {
+	n := 0
+	for _, r := range s.runs {
+		n += r[1] - r[0]
+	}
+	return n
+}
+
 // restore brings a new instance of the restorable module, whose memory's
 // minimum holds the snapshot, to the state of the snapshot.
 func (s *snapshot) restore(mod api.Module) error {
