@@ -109,6 +109,9 @@ type Batch struct {
 	// DeadLetterCap, when not zero, bounds the dead letters kept once the
 	// rest of the batch is applied: see DeadLetterCap.
 	DeadLetterCap DeadLetterCap
+	// Fence, when not nil, makes the whole batch conditional on the
+	// committing node still holding the actor's lease (see Fence, Leases).
+	Fence *Fence
 }
 
 // DeadLetter is a message the host gave up on, kept so that an operator
@@ -213,6 +216,9 @@ type Store interface {
 func (b *Batch) Merge(next *Batch) {
 	if b.Actor == "" {
 		b.Actor = next.Actor
+	}
+	if b.Fence == nil {
+		b.Fence = next.Fence
 	}
 	if len(next.Deletes) > 0 {
 		gone := make(map[string]bool, len(next.Deletes))
