@@ -49,6 +49,9 @@ type Message struct {
 	Payload []byte
 	// Key is the idempotency key the sender gave, or "".
 	Key string
+	// Trace is the W3C trace context (a traceparent value) of the turn or
+	// request that sent the message, or "" when it was not traced.
+	Trace string
 }
 
 // Record remembers that a keyed message was applied, and the reply it got,
@@ -75,6 +78,10 @@ type Reminder struct {
 	Due time.Time
 	// Missed is the missed-tick policy, kept for the host as it is.
 	Missed string
+	// Trace is the W3C trace context (a traceparent value) of the turn
+	// that set the reminder, so that its firings continue that trace; ""
+	// when it was not traced.
+	Trace string
 }
 
 // Batch is everything one turn (or one accepted external message) commits.
