@@ -18,9 +18,12 @@ const (
 	// gateway has one. It is the zero value, so that a route nobody
 	// classified is protected.
 	control access = iota
-	// public routes are open to every client: calling actors and the
-	// health checks.
+	// public routes are open to every client: calling actors, the health
+	// checks and the dashboard's login page.
 	public
+	// page routes are control routes a browser navigates to (the
+	// dashboard): refused, they answer with the login page.
+	page
 )
 
 // guard returns handle as it is for a public route, and otherwise a handler
@@ -31,8 +34,12 @@ func (g *Gateway) guard(a access, handle http.HandlerFunc) http.HandlerFunc {
 		return handle
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		if challenge, err := g.authenticate(r.Header); err != nil {
+		if challenge, err := g.authenticate(r); err != nil {
 			w.Header().Set("WWW-Authenticate", challenge)
+			if a == page {
+				g.loginPage(w, http.StatusUnauthorized, "")
+				return
+			}
 			g.fail(w, r, err)
 			return
 		}
@@ -40,17 +47,29 @@ func (g *Gateway) guard(a access, handle http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// authenticate checks the request's bearer token against the gateway's.
-// On failure it returns the WWW-Authenticate challenge (RFC 6750) and the
-// error to answer with.
+// authenticate checks the request's bearer token against the gateway's;
+// a request without an Authorization header may instead carry the
+// dashboard's session cookie (session.go), and then, when it changes
+// something, the session's CSRF header. On failure it returns the
+// WWW-Authenticate challenge (RFC 6750) and the error to answer with.
 //
 // Both sides are hashed with SHA-256 before a constant-time comparison, so
 // the time taken depends neither on how much of the token is right nor on
 // its length.
-func (g *Gateway) authenticate(h http.Header) (string, error) {
+func (g *Gateway) authenticate(r *http.Request) (string, error) {
 	const challenge = `Bearer realm="wactor"`
-	values := h.Values("Authorization")
+	values := r.Header.Values("Authorization")
 	if len(values) == 0 {
+		if session := sessionOf(r); session != "" {
+			if !g.sessions.valid(session) {
+				return challenge + `, error="invalid_token"`, abi.NewError(abi.CodeUnauthorized,
+					"the dashboard's session has expired or is not this node's: log in again at /ui/login")
+			}
+			if err := g.sessions.checkCSRF(r, session); err != nil {
+				return challenge + `, error="invalid_request"`, err
+			}
+			return "", nil
+		}
 		return challenge, abi.NewError(abi.CodeUnauthorized,
 			"this route needs the node's token: send Authorization: Bearer <token> (the CLI sends $WACTOR_TOKEN or --token-file)")
 	}
@@ -59,10 +78,16 @@ func (g *Gateway) authenticate(h http.Header) (string, error) {
 		return challenge + `, error="invalid_request"`, abi.NewError(abi.CodeUnauthorized,
 			`the Authorization header must be one "Bearer <token>"`)
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	if subtle.ConstantTimeCompare(sum[:], g.token[:]) != 1 {
+	if !g.tokenMatches(token) {
 		return challenge + `, error="invalid_token"`, abi.NewError(abi.CodeUnauthorized,
 			"the bearer token is not this node's token")
 	}
 	return "", nil
+}
+
+// tokenMatches reports whether token (less surrounding white space) is the
+// gateway's.
+func (g *Gateway) tokenMatches(token string) bool {
+	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	return subtle.ConstantTimeCompare(sum[:], g.token[:]) == 1
 }

@@ -24,7 +24,10 @@ type routeCase struct {
 	method, path string
 	body         string
 	public       bool
-	want         int // the status with the right token (or none, for a public route)
+	// page: refused, it answers 401 with the dashboard's login page
+	// rather than an error body.
+	page bool
+	want int // the status with the right token (or none, for a public route)
 }
 
 // allRoutes lists every pattern the gateway registers. Adding a route to
@@ -48,6 +51,17 @@ func allRoutes(t *testing.T) []routeCase {
 		{pattern: "DELETE /v1/deadletters/{id}", method: "DELETE", path: "/v1/deadletters/nosuch", want: 400},
 		{pattern: "GET /v1/deadletters/{id}", method: "GET", path: "/v1/deadletters/nosuch", want: 400},
 		{pattern: "/v1/deadletters/{id}", method: "PUT", path: "/v1/deadletters/nosuch", want: 405},
+		{pattern: "GET /v1/actors/{type}/{id}/state", method: "GET", path: "/v1/actors/" + ref + "/state", want: 200},
+		{pattern: "GET /ui", method: "GET", path: "/ui", public: true, want: 303},
+		{pattern: "/ui", method: "POST", path: "/ui", public: true, want: 405},
+		{pattern: "GET /ui/login", method: "GET", path: "/ui/login", public: true, want: 200},
+		{pattern: "POST /ui/login", method: "POST", path: "/ui/login", body: "token=nope", public: true, want: 401},
+		{pattern: "/ui/login", method: "PUT", path: "/ui/login", public: true, want: 405},
+		{pattern: "POST /ui/logout", method: "POST", path: "/ui/logout", public: true, want: 303},
+		{pattern: "/ui/logout", method: "GET", path: "/ui/logout", public: true, want: 405},
+		{pattern: "GET /ui/style.css", method: "GET", path: "/ui/style.css", public: true, want: 200},
+		{pattern: "/ui/style.css", method: "POST", path: "/ui/style.css", public: true, want: 405},
+		{pattern: "/ui/", method: "GET", path: "/ui/", page: true, want: 200},
 		{pattern: "GET /healthz", method: "GET", path: "/healthz", public: true, want: 200},
 		{pattern: "/healthz", method: "POST", path: "/healthz", public: true, want: 405},
 		{pattern: "GET /readyz", method: "GET", path: "/readyz", public: true, want: 200},
@@ -106,6 +120,12 @@ func TestAuthRoutes(t *testing.T) {
 					assert.Equal(t, rc.want, r.status, "%s: body %s", b.name, r.body)
 					continue
 				}
+				if rc.page {
+					assert.Equal(t, http.StatusUnauthorized, r.status, b.name)
+					assert.Contains(t, string(r.body), `action="/ui/login"`, "%s: the login page", b.name)
+					assert.True(t, strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer"), b.name)
+					continue
+				}
 				msg := wantError(t, r, http.StatusUnauthorized, "unauthorized")
 				assert.True(t, strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer"), "%s: WWW-Authenticate %q", b.name, r.header.Get("WWW-Authenticate"))
 				assert.NotContains(t, msg, testToken, b.name)
@@ -126,7 +146,11 @@ func TestNoTokenLeavesControlOpen(t *testing.T) {
 	srv, _ := serve(t, gateway.Config{})
 	for _, rc := range allRoutes(t) {
 		r := do(t, srv, rc.method, rc.path, []byte(rc.body))
-		assert.Equal(t, rc.want, r.status, "%s %s: body %s", rc.method, rc.path, r.body)
+		want := rc.want
+		if rc.pattern == "POST /ui/login" || rc.pattern == "GET /ui/login" {
+			want = http.StatusSeeOther // no token to check: straight to the dashboard
+		}
+		assert.Equal(t, want, r.status, "%s %s: body %s", rc.method, rc.path, r.body)
 	}
 }
 

@@ -51,6 +51,7 @@ type Gateway struct {
 	// test checks that each one is classified.
 	patterns map[string]access
 	token    *[sha256.Size]byte // SHA-256 of Config.Token; nil: no token
+	sessions *sessions          // the dashboard's browser sessions
 	state    atomic.Int32       // readiness: one of the states below
 	// deployed and typeCount are the start-up progress /readyz reports
 	// while starting (SetProgress).
@@ -73,7 +74,7 @@ func New(h *host.Host, cfg Config) *Gateway {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gateway{h: h, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux(), patterns: map[string]access{}}
+	g := &Gateway{h: h, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux(), patterns: map[string]access{}, sessions: newSessions()}
 	if cfg.Token != "" {
 		sum := sha256.Sum256([]byte(cfg.Token))
 		g.token = &sum
@@ -134,6 +135,17 @@ func (g *Gateway) routes() []route {
 		{pattern: "GET /v1/deadletters/{id}", access: control, handle: g.deadLetter},
 		{pattern: "DELETE /v1/deadletters/{id}", access: control, handle: g.deleteDeadLetter},
 		{pattern: "POST /v1/deadletters/{id}/replay", access: control, handle: g.replayDeadLetter},
+		{pattern: "GET /v1/actors/{type}/{id}/state", access: control, handle: g.actorState, alone: true},
+		// The dashboard (ui.go): its pages need the token or a session; the
+		// login form and its style sheet do not.
+		{pattern: "GET /ui", access: public, handle: g.uiRoot, early: true},
+		{pattern: "GET /ui/login", access: public, handle: g.uiLogin, early: true},
+		{pattern: "POST /ui/login", access: public, handle: g.uiLoginPost, early: true},
+		{pattern: "POST /ui/logout", access: public, handle: g.uiLogout, early: true},
+		{pattern: "GET /ui/style.css", access: public, handle: g.uiStyle, early: true},
+		// Every other path under /ui/, whatever the method (uiPage answers
+		// 405 itself: a 405 route of its own would clash with the above).
+		{pattern: "/ui/", access: page, handle: g.uiPage, alone: true, early: true},
 		{pattern: "GET /healthz", access: public, handle: g.healthz, early: true},
 		{pattern: "GET /readyz", access: public, handle: g.readyz, early: true},
 		// Any other path: a 404 that reveals nothing, so an actor caller

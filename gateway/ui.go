@@ -1,0 +1,146 @@
+package gateway
+
+import (
+	"embed"
+	"html"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/wactor/wactor/abi"
+)
+
+// The dashboard (docs/dashboard.md): plain HTML, CSS and JavaScript
+// modules, embedded in the binary and served under /ui/. The pages fetch
+// the control plane's routes; nothing in them is generated per request
+// but the login page's error line.
+//
+//go:embed ui
+var uiFiles embed.FS
+
+// uiPages maps the path of each dashboard page to its file in ui/.
+var uiPages = map[string]string{
+	"/ui/":            "index.html",
+	"/ui/actor":       "actor.html",
+	"/ui/reminders":   "reminders.html",
+	"/ui/deadletters": "deadletters.html",
+	"/ui/members":     "members.html",
+	"/ui/app.js":      "app.js",
+	"/ui/prom.js":     "prom.js",
+}
+
+// uiSecurityHeaders go on every answer under /ui: no script, style or
+// connection but the node's own, no inline script, never in a frame.
+var uiSecurityHeaders = map[string]string{
+	"Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+	"X-Content-Type-Options": "nosniff",
+	"X-Frame-Options":        "DENY",
+	"Referrer-Policy":        "no-referrer",
+	"Cache-Control":          "no-store",
+}
+
+// loginErrorMark is where the login page shows why a login failed.
+const loginErrorMark = "<!--error-->"
+
+// uiFile answers with the embedded file name and the dashboard's headers.
+func uiFile(w http.ResponseWriter, status int, name string, replace ...string) {
+	b, err := uiFiles.ReadFile("ui/" + name)
+	if err != nil { // the names are constants of this file
+		http.Error(w, "wactor: the dashboard lacks "+name, http.StatusInternalServerError)
+		return
+	}
+	if len(replace) == 2 {
+		b = []byte(strings.Replace(string(b), replace[0], replace[1], 1))
+	}
+	h := w.Header()
+	for k, v := range uiSecurityHeaders {
+		h.Set(k, v)
+	}
+	switch path.Ext(name) {
+	case ".html":
+		h.Set("Content-Type", "text/html; charset=utf-8")
+	case ".js":
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+	case ".css":
+		h.Set("Content-Type", "text/css; charset=utf-8")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// loginPage answers with the login form and, when msg is not empty, why
+// the last attempt failed.
+func (g *Gateway) loginPage(w http.ResponseWriter, status int, msg string) {
+	line := ""
+	if msg != "" {
+		line = `<p class="error" role="alert">` + html.EscapeString(msg) + `</p>`
+	}
+	uiFile(w, status, "login.html", loginErrorMark, line)
+}
+
+// uiPage serves GET /ui/ and the pages and scripts under it (page access:
+// the token, or a session, is needed).
+func (g *Gateway) uiPage(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		g.fail(w, r, statusError(http.StatusMethodNotAllowed, abi.CodeBadRequest, "method "+r.Method+" is not allowed on "+r.URL.Path+"; use GET"))
+		return
+	}
+	name, ok := uiPages[r.URL.Path]
+	if !ok {
+		g.notFound(w, r)
+		return
+	}
+	uiFile(w, http.StatusOK, name)
+}
+
+// uiRoot serves GET /ui: the dashboard is at /ui/.
+func (g *Gateway) uiRoot(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+}
+
+// uiStyle serves GET /ui/style.css, which the login page needs too.
+func (g *Gateway) uiStyle(w http.ResponseWriter, r *http.Request) {
+	uiFile(w, http.StatusOK, "style.css")
+}
+
+// uiLogin serves GET /ui/login: the form that asks for the token.
+func (g *Gateway) uiLogin(w http.ResponseWriter, r *http.Request) {
+	if g.token == nil {
+		http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+		return
+	}
+	g.loginPage(w, http.StatusOK, "")
+}
+
+// uiLoginPost serves POST /ui/login: a form with the token. The right one
+// gets the session cookies and a redirect to the overview; anything else
+// gets the form again with 401.
+func (g *Gateway) uiLoginPost(w http.ResponseWriter, r *http.Request) {
+	if g.token == nil {
+		http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+		return
+	}
+	if !sameOrigin(r) {
+		g.loginPage(w, http.StatusUnauthorized, "A login from another site is refused.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
+	if err := r.ParseForm(); err != nil || !g.tokenMatches(r.PostForm.Get("token")) {
+		g.loginPage(w, http.StatusUnauthorized, "That is not this node's token.")
+		return
+	}
+	session, csrf := g.sessions.issue()
+	setSession(w, r, session, csrf)
+	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+}
+
+// uiLogout serves POST /ui/logout: it clears the session cookies (the
+// session itself lasts until it expires, but the browser forgets it).
+func (g *Gateway) uiLogout(w http.ResponseWriter, r *http.Request) {
+	setSession(w, r, "", "")
+	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+}
