@@ -37,8 +37,10 @@ var uiSecurityHeaders = map[string]string{
 		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 	"X-Content-Type-Options": "nosniff",
 	"X-Frame-Options":        "DENY",
-	"Referrer-Policy":        "no-referrer",
-	"Cache-Control":          "no-store",
+	// same-origin, not no-referrer: with no-referrer Chromium sends
+	// "Origin: null" on the login form's POST, which sameOrigin refuses.
+	"Referrer-Policy": "same-origin",
+	"Cache-Control":   "no-store",
 }
 
 // loginErrorMark is where the login page shows why a login failed.
