@@ -33,7 +33,7 @@ all: build
 help:
 	@echo 'make build   bin/wactor and every example module in bin/wasm/'
 	@echo 'make run     build, then run the examples of examples/wactor.yaml that built, on 127.0.0.1:8080'
-	@echo 'make test    install the guest toolchains when missing, then every test of every module, with -race'
+	@echo 'make test    install the guest toolchains and Chromium when missing, then every test of every module, with -race'
 	@echo 'make bench   the benchmarks of host, scheduler and storage (BENCHTIME=$(BENCHTIME))'
 	@echo 'make check   gofmt, go vet and go mod tidy -diff on every module'
 	@echo 'make fuzz    each fuzz target for FUZZTIME=$(FUZZTIME)'
@@ -96,7 +96,8 @@ run: build
 	@scripts/built-manifest.sh examples/wactor.yaml examples/wactor.built.yaml
 	bin/wactor run -f examples/wactor.built.yaml $(RUNFLAGS)
 
-# The C and Rust guest toolchains, installed with apt-get when missing (as
+# The C and Rust guest toolchains and Chromium (for the dashboard's browser
+# test, with its npm packages), installed with apt-get when missing (as
 # root or through sudo; otherwise the script says what to run).
 toolchains:
 	@scripts/setup-toolchains.sh

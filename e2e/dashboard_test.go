@@ -196,3 +196,19 @@ actors:
 	}
 	s.stop(syscall.SIGTERM)
 }
+
+// TestDashboardScripts runs the unit tests of the dashboard's Prometheus
+// parser and rate computation (e2e/browser/prom.test.mjs) with node.
+func TestDashboardScripts(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("the dashboard's script tests need node (Node.js), which make test requires")
+	}
+	cmd := exec.Command(node, "--test", "prom.test.mjs")
+	cmd.Dir = filepath.Join(testwasm.Root(), "e2e", "browser")
+	out, err := runBounded(cmd, time.Minute)
+	if err != nil {
+		t.Fatalf("node --test prom.test.mjs: %v\n%s", err, out)
+	}
+	t.Logf("node --test prom.test.mjs:\n%s", out)
+}

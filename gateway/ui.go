@@ -16,7 +16,7 @@ import (
 // the control plane's routes; nothing in them is generated per request
 // but the login page's error line.
 //
-//go:embed ui
+//go:embed ui/*.html ui/*.js ui/*.css
 var uiFiles embed.FS
 
 // uiPages maps the path of each dashboard page to its file in ui/.
