@@ -12,23 +12,45 @@ import (
 )
 
 // The dashboard (docs/dashboard.md): plain HTML, CSS and JavaScript
-// modules, embedded in the binary and served under /ui/. The pages fetch
-// the control plane's routes; nothing in them is generated per request
-// but the login page's error line.
+// modules, embedded in the binary and served under /ui/. Each page is
+// ui/layout.html (the menu, shared) around its own ui/main/<name>.html,
+// put together once; the scripts fetch the control plane's routes.
+// Nothing is generated per request but the login page's error line.
 //
-//go:embed ui/*.html ui/*.js ui/*.css
+//go:embed ui/*.html ui/*.js ui/*.css ui/main/*.html
 var uiFiles embed.FS
 
-// uiPages maps the path of each dashboard page to its file in ui/.
-var uiPages = map[string]string{
-	"/ui/":            "index.html",
-	"/ui/actor":       "actor.html",
-	"/ui/reminders":   "reminders.html",
-	"/ui/deadletters": "deadletters.html",
-	"/ui/members":     "members.html",
-	"/ui/app.js":      "app.js",
-	"/ui/prom.js":     "prom.js",
+// uiPageTitles names each page of the dashboard, by its path: its name
+// (body[data-page], ui/main/<name>.html) and its title.
+var uiPageTitles = map[string][2]string{
+	"/ui/":            {"overview", "Overview"},
+	"/ui/actor":       {"actor", "Actor"},
+	"/ui/reminders":   {"reminders", "Reminders"},
+	"/ui/deadletters": {"deadletters", "Dead letters"},
+	"/ui/members":     {"members", "Members"},
 }
+
+// uiAssets holds every file the dashboard serves behind the token, by
+// path: the pages, put together, and the scripts.
+var uiAssets = func() map[string][]byte {
+	layout := string(mustRead("layout.html"))
+	out := map[string][]byte{"/ui/app.js": mustRead("app.js"), "/ui/prom.js": mustRead("prom.js")}
+	for p, pt := range uiPageTitles {
+		main := strings.TrimSpace(string(mustRead("main/" + pt[0] + ".html")))
+		out[p] = []byte(strings.NewReplacer("<!--page-->", pt[0], "<!--title-->", pt[1], "<!--main-->", main).Replace(layout))
+	}
+	return out
+}()
+
+// The public files: the login form and its style sheet.
+var (
+	loginHTML = mustRead("login.html")
+	styleCSS  = mustRead("style.css")
+)
+
+// mustRead returns the embedded file ui/name; the names are constants of
+// this file, and the tests serve every one.
+func mustRead(name string) []byte { return must(uiFiles.ReadFile("ui/" + name)) }
 
 // uiSecurityHeaders go on every answer under /ui: no script, style or
 // connection but the node's own, no inline script, never in a frame.
@@ -46,31 +68,24 @@ var uiSecurityHeaders = map[string]string{
 // loginErrorMark is where the login page shows why a login failed.
 const loginErrorMark = "<!--error-->"
 
-// uiFile answers with the embedded file name and the dashboard's headers.
-func uiFile(w http.ResponseWriter, status int, name string, replace ...string) {
-	b, err := uiFiles.ReadFile("ui/" + name)
-	if err != nil { // the names are constants of this file
-		http.Error(w, "wactor: the dashboard lacks "+name, http.StatusInternalServerError)
-		return
-	}
-	if len(replace) == 2 {
-		b = []byte(strings.Replace(string(b), replace[0], replace[1], 1))
-	}
+// serveUI answers with body, of the type name's extension says (HTML
+// without one), and the dashboard's headers.
+func serveUI(w http.ResponseWriter, status int, name string, body []byte) {
 	h := w.Header()
 	for k, v := range uiSecurityHeaders {
 		h.Set(k, v)
 	}
 	switch path.Ext(name) {
-	case ".html":
-		h.Set("Content-Type", "text/html; charset=utf-8")
 	case ".js":
 		h.Set("Content-Type", "text/javascript; charset=utf-8")
 	case ".css":
 		h.Set("Content-Type", "text/css; charset=utf-8")
+	default:
+		h.Set("Content-Type", "text/html; charset=utf-8")
 	}
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	_, _ = w.Write(body)
 }
 
 // loginPage answers with the login form and, when msg is not empty, why
@@ -80,7 +95,7 @@ func (g *Gateway) loginPage(w http.ResponseWriter, status int, msg string) {
 	if msg != "" {
 		line = `<p class="error" role="alert">` + html.EscapeString(msg) + `</p>`
 	}
-	uiFile(w, status, "login.html", loginErrorMark, line)
+	serveUI(w, status, "login.html", []byte(strings.Replace(string(loginHTML), loginErrorMark, line, 1)))
 }
 
 // uiPage serves GET /ui/ and the pages and scripts under it (page access:
@@ -91,12 +106,12 @@ func (g *Gateway) uiPage(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, statusError(http.StatusMethodNotAllowed, abi.CodeBadRequest, "method "+r.Method+" is not allowed on "+r.URL.Path+"; use GET"))
 		return
 	}
-	name, ok := uiPages[r.URL.Path]
+	body, ok := uiAssets[r.URL.Path]
 	if !ok {
 		g.notFound(w, r)
 		return
 	}
-	uiFile(w, http.StatusOK, name)
+	serveUI(w, http.StatusOK, r.URL.Path, body)
 }
 
 // uiRoot serves GET /ui: the dashboard is at /ui/.
@@ -106,7 +121,7 @@ func (g *Gateway) uiRoot(w http.ResponseWriter, r *http.Request) {
 
 // uiStyle serves GET /ui/style.css, which the login page needs too.
 func (g *Gateway) uiStyle(w http.ResponseWriter, r *http.Request) {
-	uiFile(w, http.StatusOK, "style.css")
+	serveUI(w, http.StatusOK, "style.css", styleCSS)
 }
 
 // uiLogin serves GET /ui/login: the form that asks for the token.
