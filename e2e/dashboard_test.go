@@ -167,7 +167,7 @@ actors:
 		"remove":     map[string]any{"id": remove.ID, "target": remove.Target},
 		"live":       map[string]any{"path": "/v1/actors/account/poorest/transfer", "body": `{"to":"rich","amount":70}`, "target": "account/poorest"},
 		"metrics":    metricsStatus == http.StatusOK,
-		"metricsRow": map[string]any{"type": "counter", "method": "add"},
+		"metricsRow": map[string]any{"type": "counter", "method": "add", "path": "/v1/actors/counter/dash-3/add", "body": `{"n":1}`},
 		"cluster":    clusterStatus == http.StatusOK,
 		"shots":      shots,
 	}

@@ -27,7 +27,8 @@ if (!want) {
 //   remove: {id, target},           a dead letter to delete
 //   live: {path, body},             a tell (POST path body) that makes a new dead letter
 //   metrics: bool,                  whether GET /metrics answers
-//   metricsRow: {type, method},     a row the turns table has, when metrics
+//   metricsRow: {type, method, path, body},  a row the turns table has, when
+//                                   metrics, and an ask (POST path body) that adds to it
 //   cluster: bool,                  whether GET /v1/cluster answers
 //   shots: dir or ""                where to save screenshots
 // }
@@ -132,10 +133,20 @@ async function run(ctx) {
     const cells = await row.locator('td').allInnerTexts();
     check(Number(cells[2]) >= 1, `the turns of ${want.metricsRow.type} ${want.metricsRow.method}: ${cells.join(' | ')}`);
     check(/ms/.test(cells[6]), `no mean latency for ${want.metricsRow.type} ${want.metricsRow.method}: ${cells.join(' | ')}`);
-    // The second poll computes a rate.
-    await page.waitForFunction(() => Number(document.body.dataset.polls) >= 2, null, { timeout: TIMEOUT });
-    await row.locator('td').nth(3).filter({ hasText: /^\d+\.\d$/ }).waitFor();
-    step(`overview: ${want.types.length} types, live activations, turns of ${want.metricsRow.type} ${want.metricsRow.method}: ${cells.join(' | ')}`);
+    // Live: turns made now show up as a rate, without a reload.
+    const turnsBefore = Number(cells[2]);
+    for (let i = 0; i < 20; i++) {
+      const r = await ctx.request.post(u(want.metricsRow.path), { data: want.metricsRow.body, headers: { 'Content-Type': 'application/json' } });
+      check(r.status() === 200, `POST ${want.metricsRow.path} answered ${r.status()}`);
+    }
+    await page.waitForFunction(([sel, n]) => {
+      const tds = document.querySelectorAll(`${sel} td`);
+      return tds.length > 3 && Number(tds[2].textContent) >= n && Number(tds[3].textContent) > 0;
+    }, [`#turns tbody tr[data-type="${want.metricsRow.type}"][data-method="${want.metricsRow.method}"]`, turnsBefore + 20], { timeout: TIMEOUT });
+    const live = await row.locator('td').allInnerTexts();
+    check(/\d ms( \*)?$/.test(live[6]) && /\d ms( \*)?$/.test(live[7]), `latencies over the last poll: ${live.join(' | ')}`);
+    check(await page.locator('#turns tbody tr', { hasText: '(other)' }).count() === 0, 'the turns table lists series without turns');
+    step(`overview: ${want.types.length} types, live activations; after 20 turns, ${want.metricsRow.type} ${want.metricsRow.method}: ${live.join(' | ')}`);
   } else {
     await page.locator('#metrics-note', { hasText: 'Metrics unavailable' }).waitFor();
     await page.locator('#turns tbody td', { hasText: 'Metrics unavailable.' }).waitFor();

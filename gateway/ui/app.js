@@ -160,7 +160,9 @@ async function overview() {
       el('td', { className: 'num' }, stats ? fmtNum(byType.get(t.name)?.rate ?? 0) : '—'),
       el('td', { className: 'num' }, stats ? (byType.get(t.name)?.errors ?? 0) : '—'),
     )), 'No types deployed.');
-    fillBody(turnsT, (stats || []).map((s) => el('tr', { 'data-type': s.type, 'data-method': s.method },
+    // Series that never counted a turn (an "(other)" method made ready
+    // ahead) say nothing.
+    fillBody(turnsT, (stats || []).filter((s) => s.turns > 0).map((s) => el('tr', { 'data-type': s.type, 'data-method': s.method },
       el('td', {}, s.type), el('td', {}, s.method),
       el('td', { className: 'num' }, s.turns),
       el('td', { className: 'num' }, fmtNum(s.rate)),
