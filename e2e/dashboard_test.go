@@ -171,18 +171,7 @@ actors:
 		"cluster":    clusterStatus == http.StatusOK,
 		"shots":      shots,
 	}
-	wantJSON, err := json.Marshal(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, "dashboard.mjs")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "WACTOR_E2E="+string(wantJSON))
-	out, err := runBounded(cmd, browserTimeout)
-	t.Logf("node dashboard.mjs:\n%s", out)
-	if err != nil {
-		t.Fatalf("the browser test failed (%v); its output is above", err)
-	}
+	runBrowser(t, node, dir, want)
 
 	// What the clicks did, seen from the API: the replayed transfer went
 	// through, the deleted letter is gone, the live one is kept.
@@ -195,6 +184,23 @@ actors:
 		t.Errorf("dead letters after the browser test: %v; want only account/poorest's", targets)
 	}
 	s.stop(syscall.SIGTERM)
+}
+
+// runBrowser runs e2e/browser/dashboard.mjs with what it must find.
+func runBrowser(t *testing.T, node, dir string, want map[string]any) {
+	t.Helper()
+	wantJSON, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, "dashboard.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "WACTOR_E2E="+string(wantJSON))
+	out, err := runBounded(cmd, browserTimeout)
+	t.Logf("node dashboard.mjs:\n%s", out)
+	if err != nil {
+		t.Fatalf("the browser test failed (%v); its output is above", err)
+	}
 }
 
 // TestDashboardScripts runs the unit tests of the dashboard's Prometheus
