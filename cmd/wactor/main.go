@@ -4,6 +4,7 @@
 //	wactor call counter/a add '{"n":7}' ask an actor and print its reply
 //	wactor tell counter/a add '{"n":7}' queue a message without waiting for its turn
 //	wactor reminders list alarm/a       list the durable reminders of an actor
+//	wactor state counter/a              print an actor's committed state as JSON
 //	wactor deadletters list --all       list the tells wactor gave up on
 //	wactor inspect counter.wasm         show what the host sees in a module
 //	wactor version                      print the versions of wactor, Go and wazero
@@ -127,6 +128,25 @@ Example:
   wactor reminders list
 `,
 			setup: setupReminders,
+		},
+		{
+			name:    "state",
+			args:    "TYPE/ID [--key KEY | --cursor KEY --limit N] [--addr URL] [--token-file FILE] [--timeout D]",
+			summary: "print an actor's committed state as JSON, read only",
+			help: `Asks a running wactor for the state an actor's last committed turn left,
+whether it is active or not, and prints it as the HTTP API returns it:
+its version, key count and size, and a page of keys (100 by default,
+--limit up to 1000) with their values as JSON. next_cursor, passed to
+--cursor, gives the next page. A value over 64 KiB is left out of a page;
+--key KEY prints that key alone, whole. The address is --addr, else
+$WACTOR_ADDR, else http://127.0.0.1:8080. A node with a token needs it:
+$WACTOR_TOKEN or --token-file.
+
+Example:
+  wactor state counter/a
+  wactor state counter/a --key n
+`,
+			setup: setupState,
 		},
 		{
 			name:    "deadletters",
