@@ -35,8 +35,11 @@ type Config struct {
 	// Token, when not empty, is the bearer token that every route other
 	// than calling an actor and the health checks requires: a request
 	// without "Authorization: Bearer <Token>" gets 401 unauthorized and
-	// changes nothing. Empty leaves those routes open to whoever reaches
-	// the handler; wactor run allows that only on a loopback address.
+	// changes nothing. The dashboard's login form (POST /ui/login)
+	// exchanges the token for a session cookie that the control routes
+	// take in its place (docs/dashboard.md). Empty leaves those routes
+	// open to whoever reaches the handler; wactor run allows that only on
+	// a loopback address.
 	Token string
 }
 

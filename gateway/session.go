@@ -37,8 +37,9 @@ const (
 // asks for the token again.
 const sessionLifetime = 8 * time.Hour
 
-// maxLoginBody bounds the login form.
-const maxLoginBody = 4 << 10
+// maxLoginBody bounds the login form: room for the longest token (4096
+// bytes, manifest.CheckToken) with every byte URL-encoded as %XX.
+const maxLoginBody = 16 << 10
 
 // sessions makes and checks the browser sessions of one gateway.
 type sessions struct {

@@ -158,3 +158,13 @@ func TestDashboardOpen(t *testing.T) {
 		assert.Equal(t, "/ui/", r.header.Get("Location"), m)
 	}
 }
+
+// TestDashboardLongToken: the longest token a node takes, every byte of
+// which the form encodes as %XX, still logs in.
+func TestDashboardLongToken(t *testing.T) {
+	long := strings.Repeat("%&+", 4096/3) + "%"
+	require.Len(t, long, 4096)
+	srv, _ := serve(t, gateway.Config{Token: long})
+	r := do(t, srv, http.MethodPost, "/ui/login", []byte("token="+url.QueryEscape(long)), "Content-Type", "application/x-www-form-urlencoded")
+	assert.Equal(t, http.StatusSeeOther, r.status, "body: %s", r.body)
+}
