@@ -29,7 +29,7 @@ if (!want) {
 //   metrics: bool,                  whether GET /metrics answers
 //   metricsRow: {type, method, path, body},  a row the turns table has, when
 //                                   metrics, and an ask (POST path body) that adds to it
-//   cluster: bool,                  whether GET /v1/cluster answers
+//   cluster: bool,                  whether the node is in a cluster (GET /v1/cluster)
 //   shots: dir or ""                where to save screenshots
 //   overviewOnly: bool              stop after the overview (the other
 //                                   pages do not depend on what it tests)
@@ -230,7 +230,7 @@ async function run(ctx) {
   await page.click('nav a[data-nav="members"]');
   await page.waitForURL(u('/ui/members'));
   if (want.cluster) {
-    await page.locator('#member-table, #members pre').first().waitFor();
+    await page.locator('#member-table tbody tr').first().waitFor();
     step('members: the cluster is shown');
   } else {
     await page.locator('#single-node', { hasText: 'Single node' }).waitFor();

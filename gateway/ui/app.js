@@ -301,31 +301,32 @@ async function deadletters() {
 
 // ---- members
 
+// members shows GET /v1/cluster: {"clustered", "name", "node", "members":
+// [{node, state, http_addr, activations, self, started, updated}]}. A
+// node without the route (404) or outside a cluster runs alone.
 async function members() {
   const box = document.getElementById('members');
+  const single = () => box.replaceChildren(el('p', { className: 'banner', id: 'single-node' },
+    'Single node: this wactor runs alone, with no cluster configured.'));
   poll(async () => {
     let c;
     try {
       c = await api('/v1/cluster');
     } catch (e) {
       if (e.status !== 404) throw e;
-      box.replaceChildren(el('p', { className: 'banner', id: 'single-node' }, 'Single node: this wactor runs alone, with no cluster configured.'));
-      return;
+      return single();
     }
-    const list = Array.isArray(c.members) ? c.members : null;
-    if (!list || list.length === 0 || typeof list[0] !== 'object') {
-      box.replaceChildren(el('pre', {}, JSON.stringify(c, null, 2)));
-      return;
-    }
-    const cols = [...new Set(list.flatMap((m) => Object.keys(m)))];
-    const cell = (v) => (v !== null && typeof v === 'object' ? json(v) : String(v ?? ''));
-    const rest = Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'members'));
+    if (!c.clustered) return single();
+    const list = Array.isArray(c.members) ? c.members : [];
+    const cols = ['node', 'state', 'http_addr', 'activations', 'started', 'updated'];
     box.replaceChildren(
-      Object.keys(rest).length ? el('pre', {}, JSON.stringify(rest, null, 2)) : '',
+      el('p', { id: 'cluster-name' }, `Cluster ${c.name || ''}: ${list.length} member${list.length === 1 ? '' : 's'}; this node is ${c.node || '?'}.`),
       el('table', { id: 'member-table' },
-        el('thead', {}, el('tr', {}, cols.map((k) => el('th', {}, k)))),
-        el('tbody', {}, list.map((m) => el('tr', {}, cols.map((k) => el('td', {}, cell(m[k])))))),
-      ));
+        el('thead', {}, el('tr', {}, cols.map((k) => el('th', { className: k === 'activations' ? 'num' : '' }, k.replace('_', ' '))))),
+        el('tbody', {}, list.map((m) => el('tr', { 'data-node': m.node, className: m.self ? 'self' : '' },
+          cols.map((k) => el('td', { className: k === 'activations' ? 'num' : '' },
+            k === 'node' && m.self ? `${m.node} (this node)` : String(m[k] ?? ''))))))),
+    );
   });
 }
 
