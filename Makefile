@@ -26,7 +26,7 @@ CFLAGS_WASM := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wl,
 C_TOOLCHAIN_HINT := the C examples need clang and wasm-ld for wasm32-wasi. On Debian or Ubuntu: \
 	sudo apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32
 
-.PHONY: all help build build-go build-c build-rust build-as run toolchains test test-rust test-as conformance bench-suite bench check fuzz crashtest clean FORCE
+.PHONY: all help build build-go build-c build-rust build-as run toolchains test test-rust test-as test-browser conformance bench-suite bench check fuzz crashtest clean FORCE
 
 all: build
 
@@ -39,6 +39,7 @@ help:
 	@echo 'make fuzz    each fuzz target for FUZZTIME=$(FUZZTIME)'
 	@echo 'make crashtest  the full crash test: 20,000 transfers under 5 SIGKILLs'
 	@echo 'make conformance  the ABI conformance suite against every SDK (docs/conformance.md)'
+	@echo 'make test-browser  the dashboard in headless Chromium (docs/dashboard.md); SHOTS=DIR keeps screenshots'
 	@echo 'make bench-suite  wactor vs protoactor-go, Erlang, raw wazero/badger, net/http (bench/README.md); BENCHFLAGS=-quick'
 	@echo 'make clean   remove bin/'
 
@@ -117,6 +118,11 @@ test-rust: toolchains
 # The AssemblyScript SDK's tests (node's test runner).
 test-as:
 	cd guest-sdk/assemblyscript && npm ci --no-audit --no-fund && npm test
+
+# The dashboard's tests in headless Chromium against the real binary
+# (make test runs them too); SHOTS=DIR keeps a screenshot of each page.
+test-browser: toolchains
+	WACTOR_E2E_SHOTS=$(SHOTS) $(GO) test -race -count=1 -timeout $(TESTTIMEOUT) -run 'TestDashboard' ./e2e/
 
 # The ABI conformance suite: every SDK's conformance actor, the same
 # scenarios (make test runs it too).
