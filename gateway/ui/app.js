@@ -221,7 +221,7 @@ async function actor() {
       else obj[e.key] = e.value;
     }
     pre.textContent = JSON.stringify(obj, null, 2);
-    summary.textContent = `Version ${st.version}: ${st.keys} key${st.keys === 1 ? '' : 's'}, ${st.bytes} bytes` +
+    summary.textContent = `Version ${st.version}: ${st.keys} key${st.keys === 1 ? '' : 's'}, ${st.bytes} byte${st.bytes === 1 ? '' : 's'}` +
       (st.state.length < st.keys ? `; keys ${cursor ? `after ${JSON.stringify(cursor)}` : 'from the first'}, ${st.state.length} shown` : '') +
       '. Read only: the state the last committed turn left.';
     notes.textContent = left.join('; ');
