@@ -273,4 +273,3 @@ func (s *Store) Holder(ctx context.Context, actor string) (storage.Lease, bool, 
 	}
 	return st.lease(actor), true, nil
 }
-

@@ -215,7 +215,7 @@ func testFencedCommitAppliesNothing(t *testing.T, s storage.Store, l storage.Lea
 		{Actor: actor, Version: 2, Puts: puts("k", "a-late", "x", "x"), Deletes: []string{"gone"}},
 		{Actor: actor, Version: 1, Puts: puts("k", "a-stale")},
 		{Actor: actor, Version: 2, Send: []storage.Message{msg("lost", "x/1")}, Consumed: []string{"in2"},
-			Records: []storage.Record{{Key: "lost", Reply: []byte("r"), Expires: hour}},
+			Records:   []storage.Record{{Key: "lost", Reply: []byte("r"), Expires: hour}},
 			Reminders: []storage.Reminder{rem(actor, "lost", time.Second)}, DeadLetters: []storage.DeadLetter{dead("lost")}},
 		{Send: []storage.Message{msg("lost2", "x/1")}},
 	}
