@@ -2,6 +2,7 @@ package natsstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/wactor/wactor/storage"
 )
@@ -231,32 +231,83 @@ func (s *Store) last(ctx context.Context, subject string) (*jetstream.RawStreamM
 // returns in one answer.
 var errTooMany = errors.New("natsstore: too many subjects for one read")
 
+// directRequest is a direct get of the stream: the last messages of
+// subjects (MultiLast), or a page of messages from Seq on that match
+// NextFor.
+type directRequest struct {
+	Seq       uint64   `json:"seq,omitempty"`
+	NextFor   string   `json:"next_by_subj,omitempty"`
+	Batch     int      `json:"batch,omitempty"`
+	MultiLast []string `json:"multi_last,omitempty"`
+}
+
+// direct sends req and calls fn with each message of the answer. It
+// returns the number of matching messages the answer left out, or
+// errTooMany when the server refused to answer that many. Unlike a
+// client that stops at a silence, it fails unless the answer ended with
+// the server's end-of-batch marker: a read never returns part of an
+// answer as if it were all.
+func (s *Store) direct(ctx context.Context, req directRequest, fn func(m *jetstream.RawStreamMsg) error) (pending uint64, err error) {
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
+	nc := s.cfg.Conn
+	inbox := nc.NewRespInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	defer sub.Unsubscribe()
+	data, err := json.Marshal(req)
+	if err != nil {
+		return 0, err
+	}
+	if err := nc.PublishMsg(&nats.Msg{Subject: "$JS.API.DIRECT.GET." + s.cfg.Stream, Reply: inbox, Data: data}); err != nil {
+		return 0, unavailable(err)
+	}
+	for {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			return 0, unavailable(err)
+		}
+		if status := m.Header.Get("Status"); status != "" {
+			switch status {
+			case "204": // end of batch
+				n, _ := strconv.ParseUint(m.Header.Get(hdrNumPending), 10, 64)
+				return n, nil
+			case "404": // nothing matched
+				return 0, nil
+			case "413":
+				return 0, errTooMany
+			case "503":
+				return 0, unavailable(nats.ErrNoResponders)
+			}
+			return 0, fmt.Errorf("natsstore: read of stream %q: status %s %s", s.cfg.Stream, status, m.Header.Get("Description"))
+		}
+		seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+		subj := m.Header.Get(jetstream.SubjectHeader)
+		if err != nil || subj == "" {
+			return 0, fmt.Errorf("natsstore: read of stream %q: an answer without subject or sequence", s.cfg.Stream)
+		}
+		if err := fn(&jetstream.RawStreamMsg{Subject: subj, Sequence: seq, Header: m.Header, Data: m.Data}); err != nil {
+			return 0, err
+		}
+	}
+}
+
 // lastFor returns the last message of every subject that matches one of
 // filters, read in one request, which the server isolates from writes: it
 // sees whole batches only. It fails with errTooMany past the server's
-// limit of 1024 subjects.
+// limit of 1024 subjects, or when the answer would be too large.
 func (s *Store) lastFor(ctx context.Context, filters []string) ([]*jetstream.RawStreamMsg, error) {
-	ctx, cancel := s.bounded(ctx)
-	defer cancel()
-	it, err := jetstreamext.GetLastMsgsFor(ctx, s.js, s.cfg.Stream, filters)
-	if err != nil {
-		return nil, unavailable(err)
-	}
 	var msgs []*jetstream.RawStreamMsg
-	for m, err := range it {
-		switch {
-		case errors.Is(err, jetstreamext.ErrNoMessages):
-			return msgs, nil
-		case errors.Is(err, jetstreamext.ErrBatchUnsupported):
-			// The server answers 413 without a pending count when more
-			// subjects match than it sends at once.
-			return nil, errTooMany
-		case err != nil:
-			return nil, unavailable(err)
-		}
+	pending, err := s.direct(ctx, directRequest{MultiLast: filters}, func(m *jetstream.RawStreamMsg) error {
 		msgs = append(msgs, m)
+		return nil
+	})
+	if err == nil && pending > 0 {
+		err = errTooMany
 	}
-	return msgs, nil
+	return msgs, err
 }
 
 // scanPage is how many messages one request of a scan asks for.
@@ -269,35 +320,16 @@ const scanPage = 1000
 func (s *Store) scan(ctx context.Context, filter string, fn func(m *jetstream.RawStreamMsg) error) error {
 	seq := uint64(1)
 	for {
-		last, err := s.scanPage(ctx, filter, seq, fn)
+		var last *jetstream.RawStreamMsg
+		_, err := s.direct(ctx, directRequest{Seq: seq, NextFor: filter, Batch: scanPage}, func(m *jetstream.RawStreamMsg) error {
+			last = m
+			return fn(m)
+		})
 		if err != nil || last == nil || last.Header.Get(hdrNumPending) == "0" {
 			return err
 		}
 		seq = last.Sequence + 1
 	}
-}
-
-func (s *Store) scanPage(ctx context.Context, filter string, seq uint64, fn func(m *jetstream.RawStreamMsg) error) (*jetstream.RawStreamMsg, error) {
-	ctx, cancel := s.bounded(ctx)
-	defer cancel()
-	it, err := jetstreamext.GetBatch(ctx, s.js, s.cfg.Stream, scanPage, jetstreamext.GetBatchSubject(filter), jetstreamext.GetBatchSeq(seq))
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	var last *jetstream.RawStreamMsg
-	for m, err := range it {
-		if errors.Is(err, jetstreamext.ErrNoMessages) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, unavailable(err)
-		}
-		last = m
-		if err := fn(m); err != nil {
-			return nil, err
-		}
-	}
-	return last, nil
 }
 
 // scanLatest scans filter and returns the last message of each subject

@@ -24,6 +24,14 @@ func TestMain(m *testing.M) {
 // of its own, keeping its data in dir. It is shut down when t ends.
 func startServer(t testing.TB, dir string, configure ...func(*server.Options)) *server.Server {
 	t.Helper()
+	s := newServer(t, dir, configure...)
+	ready(t, s)
+	return s
+}
+
+// newServer starts a server like startServer but does not wait for it.
+func newServer(t testing.TB, dir string, configure ...func(*server.Options)) *server.Server {
+	t.Helper()
 	opts := &server.Options{
 		ServerName: "wactor-test",
 		Host:       "127.0.0.1",
@@ -43,12 +51,15 @@ func startServer(t testing.TB, dir string, configure ...func(*server.Options)) *
 		t.Fatalf("nats-server: %v", err)
 	}
 	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		s.Shutdown()
-		t.Fatal("nats-server did not start in 10 s")
-	}
 	t.Cleanup(func() { shutdown(s) })
 	return s
+}
+
+func ready(t testing.TB, s *server.Server) {
+	t.Helper()
+	if !s.ReadyForConnections(20 * time.Second) {
+		t.Fatal("nats-server did not start in 20 s")
+	}
 }
 
 func shutdown(s *server.Server) {
