@@ -11,6 +11,7 @@ import (
 
 	"github.com/wactor/wactor/storage"
 	"github.com/wactor/wactor/storage/badgerstore"
+	"github.com/wactor/wactor/storage/natsstore"
 )
 
 // committers is how many goroutines commit at once in BenchmarkCommit,
@@ -33,17 +34,27 @@ func BenchmarkCommit(b *testing.B) {
 		defer s.Close()
 		benchCommits(b, []storage.Store{s})
 	})
+	for _, inflight := range []int{4, 16} {
+		b.Run(fmt.Sprintf("nats/replicas=3/inflight=%d", inflight), func(b *testing.B) {
+			servers := startCluster(b)
+			nc := connect(b, servers[0].ClientURL())
+			benchCommits(b, []storage.Store{open(b, nc, freshStream(), func(c *natsstore.Config) { c.Replicas = 3; c.MaxInflight = inflight })})
+		})
+	}
 	for _, tt := range []struct {
-		name    string
-		streams int
-		sync    bool
-	}{{"nats/streams=1", 1, false}, {"nats/streams=4", 4, false}, {"nats/streams=1/sync_always", 1, true}} {
-		b.Run(tt.name, func(b *testing.B) {
+		streams, inflight int
+		sync              bool
+	}{{1, 4, false}, {1, 16, false}, {4, 4, false}, {1, 4, true}} {
+		name := fmt.Sprintf("nats/streams=%d/inflight=%d", tt.streams, tt.inflight)
+		if tt.sync {
+			name += "/sync_always"
+		}
+		b.Run(name, func(b *testing.B) {
 			srv := startServer(b, b.TempDir(), func(o *server.Options) { o.SyncAlways = tt.sync })
 			nc := connect(b, srv.ClientURL())
 			var stores []storage.Store
 			for range tt.streams {
-				stores = append(stores, open(b, nc, freshStream()))
+				stores = append(stores, open(b, nc, freshStream(), func(c *natsstore.Config) { c.MaxInflight = tt.inflight }))
 			}
 			benchCommits(b, stores)
 		})
@@ -66,6 +77,16 @@ func benchCommits(b *testing.B, stores []storage.Store) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
+	var groups, grouped uint64
+	for _, s := range stores {
+		if s, ok := s.(*natsstore.Store); ok {
+			g, n := natsstore.Groups(s)
+			groups, grouped = groups+g, grouped+n
+		}
+	}
+	if groups > 0 {
+		b.ReportMetric(float64(grouped)/float64(groups), "commits/batch")
+	}
 }
 
 // turn returns what an actor's turn v commits: it consumes the message its
@@ -82,4 +103,3 @@ func turn(actor string, v uint64) *storage.Batch {
 	}
 	return b
 }
-

@@ -77,7 +77,7 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 		if err != nil {
 			return err
 		}
-		seq, err := s.publish(ctx, p.msgs)
+		seq, err := s.submit(ctx, p.msgs)
 		if err == nil {
 			if p.version != nil {
 				// The version message is the batch's last.

@@ -25,9 +25,11 @@ type Config struct {
 	// acknowledged once a majority has it).
 	Replicas int
 	// MaxInflight bounds the atomic batches this Store has open on the
-	// stream at once; more Commits wait their turn. The server refuses
-	// more than 50 per stream (its max_batch_inflight_per_stream), shared
-	// by every node, and the store retries a refusal until Timeout.
+	// stream at once, and is the number of its group-commit senders:
+	// Commits waiting while all are busy are sent together, as one batch.
+	// The server refuses more than 50 open batches per stream (its
+	// max_batch_inflight_per_stream), shared by every node; the store
+	// retries that refusal until Timeout.
 	MaxInflight int
 	// MaxBatch is the most messages one Commit may write; a larger batch
 	// fails with ErrBatchTooLarge. It must not exceed the server's
@@ -41,10 +43,10 @@ type Config struct {
 }
 
 // DefaultConfig returns a Config on nc with the defaults: stream
-// "WACTOR", one replica, 32 batches in flight, 1000 messages a batch, a
+// "WACTOR", one replica, 4 batches in flight, 1000 messages a batch, a
 // 10 s timeout.
 func DefaultConfig(nc *nats.Conn) Config {
-	return Config{Conn: nc, Stream: "WACTOR", Replicas: 1, MaxInflight: 32, MaxBatch: 1000, Timeout: 10 * time.Second}
+	return Config{Conn: nc, Stream: "WACTOR", Replicas: 1, MaxInflight: 4, MaxBatch: 1000, Timeout: 10 * time.Second}
 }
 
 // validate checks c, filling in zero fields from DefaultConfig.

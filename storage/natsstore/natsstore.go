@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -78,6 +79,11 @@ type Store struct {
 	mu     sync.RWMutex
 	closed bool
 
+	requests chan *request
+	senders  sync.WaitGroup
+	groups   atomic.Uint64 // batches the senders sent
+	grouped  atomic.Uint64 // commits in them
+
 	cacheMu  sync.Mutex
 	versions map[string]versionAt // actor -> its version and the sequence of its version message
 	leases   map[string]leaseAt   // actor -> the lease subject's sequence for a holding this store made
@@ -124,7 +130,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsstore: open stream %q: %w", cfg.Stream, unavailable(err))
 	}
-	return &Store{
+	s := &Store{
 		cfg:      cfg,
 		js:       js,
 		stream:   stream,
@@ -132,7 +138,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		slots:    make(chan struct{}, cfg.MaxInflight),
 		versions: make(map[string]versionAt),
 		leases:   make(map[string]leaseAt),
-	}, nil
+	}
+	s.startSenders()
+	return s, nil
 }
 
 // subject returns the subject of kind with the given tokens, each encoded.
@@ -170,7 +178,11 @@ func (s *Store) using(ctx context.Context) (done func(), err error) {
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
 	s.closed = true
+	s.stopSenders()
 	return nil
 }
 

@@ -117,7 +117,7 @@ func TestConfigErrors(t *testing.T) {
 
 // startCluster starts three servers routed to each other on 127.0.0.1
 // and returns them once JetStream has a meta leader.
-func startCluster(t *testing.T) []*server.Server {
+func startCluster(t testing.TB) []*server.Server {
 	t.Helper()
 	// The route ports are picked first so that each server can list all
 	// three as its routes.
