@@ -169,11 +169,10 @@ func (s *Store) plan(ctx context.Context, b *storage.Batch) (*plan, error) {
 		ttl := max(r.Expires.Sub(now), 0).Truncate(time.Second) + 2*time.Second
 		p.put(s.subject(kindRecord, r.Key), encodeRecord(r), nats.Header{jetstream.MsgTTLHeader: {ttl.String()}})
 	}
-	for _, r := range b.Reminders {
-		p.put(s.subject(kindReminder, r.Actor, r.Name), encodeReminder(r), nil)
-	}
-	for _, name := range b.CancelReminders {
-		p.tombstone(s.subject(kindReminder, b.Actor, name))
+	if len(b.Reminders) > 0 || len(b.CancelReminders) > 0 {
+		if err := s.planReminders(ctx, p, b); err != nil {
+			return nil, fmt.Errorf("natsstore: commit (actor %q): %w", b.Actor, err)
+		}
 	}
 	if len(b.DeadLetters) > 0 || len(b.ClearDeadLetters) > 0 || b.DeadLetterCap != (storage.DeadLetterCap{}) {
 		if err := s.planDeadLetters(ctx, p, b); err != nil {

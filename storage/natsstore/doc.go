@@ -16,6 +16,10 @@
 //	WACTOR.k.<key>            an idempotency record; a per-message TTL
 //	                          (AllowMsgTTL) drops it after it expires
 //	WACTOR.r.<actor>.<name>   a durable reminder
+//	WACTOR.d.<hour>.<actor>.<name>
+//	                          the same reminder, filed under the hour it
+//	                          is due in (16 hex digits, in time order)
+//	WACTOR.db.<hour>          a marker: that hour may hold reminders
 //	WACTOR.x.<id>             a dead letter; header Wactor-Size its size
 //	WACTOR.xs                 the dead letter totals
 //	WACTOR.e.<actor>          the lease's epoch: written only when the
@@ -56,11 +60,16 @@
 // Load reads the version and the state in one multi-subject direct get,
 // which the server isolates from batches, so it never sees half a
 // commit; an actor with more than 1023 keys is read in pages and checked
-// against its version (written last in each batch). Outbox, DueReminders
-// and DeadLetters scan their subjects and sort: JetStream keeps no order
-// among subjects, so a due-time or ID index would have to be built on top
-// of it. DueReminders therefore costs in proportion to the reminders
-// stored, and DeadLetters to the letters kept (bounded by the cap).
+// against its version (written last in each batch). Outbox and
+// DeadLetters scan their subjects and sort: JetStream keeps no order among
+// subjects, so DeadLetters costs in proportion to the letters kept
+// (bounded by the cap). DueReminders reads the due-time index: it lists
+// the hour markers (a stream info filtered on WACTOR.db.*), then reads
+// the hours up to its bound in order until it has limit reminders; an
+// hour found empty loses its marker, removed with an expectation on the
+// marker's sequence so that a reminder filed there meanwhile keeps it.
+// Its cost follows the hours that hold reminders and the reminders of
+// the hours it reads, not the reminders stored.
 //
 // # Limits of the server
 //

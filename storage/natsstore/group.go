@@ -86,7 +86,7 @@ func (s *Store) send() {
 				if !ok {
 					break drain
 				}
-				if n+len(o.msgs) > s.cfg.MaxBatch || overlaps(subjects, o.msgs) {
+				if n+len(o.msgs) > s.cfg.MaxBatch || s.overlaps(subjects, o.msgs) {
 					next = o
 					break drain
 				}
@@ -103,9 +103,12 @@ func (s *Store) send() {
 	}
 }
 
-func overlaps(subjects map[string]bool, msgs []*nats.Msg) bool {
+// overlaps reports whether msgs write a subject of the group, other than
+// a due-hour marker (written whole, with no expectation, by whoever files
+// a reminder in that hour).
+func (s *Store) overlaps(subjects map[string]bool, msgs []*nats.Msg) bool {
 	for _, m := range msgs {
-		if subjects[m.Subject] {
+		if subjects[m.Subject] && !s.isMarker(m.Subject) {
 			return true
 		}
 	}

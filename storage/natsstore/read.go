@@ -1,7 +1,6 @@
 package natsstore
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,42 +63,6 @@ func (s *Store) Recorded(ctx context.Context, key string) ([]byte, bool, error) 
 		r.Reply = []byte{}
 	}
 	return r.Reply, true, nil
-}
-
-// DueReminders scans every reminder and returns those due at or before
-// before, earliest first. Its cost follows the number of reminders stored,
-// not the number returned: JetStream keeps no order among subjects that a
-// due-time index could read in (see doc.go).
-func (s *Store) DueReminders(ctx context.Context, before time.Time, limit int) ([]storage.Reminder, error) {
-	done, err := s.using(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	if limit == 0 {
-		return nil, nil
-	}
-	latest, err := s.scanLatest(ctx, s.prefix+kindReminder+".>")
-	if err != nil {
-		return nil, fmt.Errorf("natsstore: due reminders: %w", err)
-	}
-	var due []storage.Reminder
-	for _, m := range latest {
-		r, err := decodeReminder(m.Data)
-		if err != nil {
-			return nil, fmt.Errorf("%w (subject %s)", err, m.Subject)
-		}
-		if !r.Due.After(before) {
-			due = append(due, r)
-		}
-	}
-	slices.SortFunc(due, func(a, b storage.Reminder) int {
-		return cmp.Or(a.Due.Compare(b.Due), strings.Compare(a.Actor, b.Actor), strings.Compare(a.Name, b.Name))
-	})
-	if limit > 0 && len(due) > limit {
-		due = due[:limit]
-	}
-	return due, nil
 }
 
 // Reminders reads the actor's reminders in one request (in pages past

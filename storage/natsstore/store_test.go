@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wactor/wactor/storage"
 	"github.com/wactor/wactor/storage/natsstore"
@@ -227,4 +228,55 @@ func TestReplicated(t *testing.T) {
 			t.Fatalf("outbox after losing a server: %d entries, %v", len(out), err)
 		}
 	})
+}
+
+// TestDueIndex checks the due-time index: entries move with their
+// reminders, and an hour left empty loses its marker at the next read.
+func TestDueIndex(t *testing.T) {
+	nc := connect(t, startServer(t, t.TempDir()).ClientURL())
+	name := freshStream()
+	s := open(t, nc, name)
+	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	rem := func(n string, due time.Duration) storage.Reminder {
+		return storage.Reminder{Actor: "i/1", Name: n, Method: "m", Due: base.Add(due)}
+	}
+	commit := func(b *storage.Batch) {
+		t.Helper()
+		if err := s.Commit(t.Context(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(&storage.Batch{Reminders: []storage.Reminder{rem("a", 0), rem("b", 5*time.Hour), rem("c", 50*time.Hour), rem("old", -30*24*time.Hour)}})
+	commit(&storage.Batch{Reminders: []storage.Reminder{rem("b", 51*time.Hour)}})             // moves to another hour
+	commit(&storage.Batch{Actor: "i/1", CancelReminders: []string{"a", "old"}})               // empties two hours
+	commit(&storage.Batch{Reminders: []storage.Reminder{rem("c", 50*time.Hour+time.Minute)}}) // same hour
+	markers := func() int {
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := js.Stream(t.Context(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(t.Context(), jetstream.WithSubjectFilter(name+".db.*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(info.State.Subjects)
+	}
+	if n := markers(); n != 5 { // hours -720, 0, 5, 50, 51
+		t.Fatalf("%d hour markers before a read, want 5", n)
+	}
+	due, err := s.DueReminders(t.Context(), base.Add(100*time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 2 || due[0].Name != "c" || due[1].Name != "b" || !due[0].Due.Equal(base.Add(50*time.Hour+time.Minute)) {
+		t.Fatalf("DueReminders = %+v", due)
+	}
+	time.Sleep(1500 * time.Millisecond) // the markers' tombstones expire
+	if n := markers(); n != 2 { // hours 50 and 51
+		t.Fatalf("%d hour markers after a read, want 2", n)
+	}
 }
