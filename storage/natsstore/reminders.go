@@ -210,4 +210,3 @@ func (s *Store) readHour(ctx context.Context, h string, before time.Time) ([]sto
 	}
 	return due, nil
 }
-

@@ -276,7 +276,7 @@ func TestDueIndex(t *testing.T) {
 		t.Fatalf("DueReminders = %+v", due)
 	}
 	time.Sleep(1500 * time.Millisecond) // the markers' tombstones expire
-	if n := markers(); n != 2 { // hours 50 and 51
+	if n := markers(); n != 2 {         // hours 50 and 51
 		t.Fatalf("%d hour markers after a read, want 2", n)
 	}
 }
