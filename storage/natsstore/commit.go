@@ -268,30 +268,39 @@ func (s *Store) publish(ctx context.Context, msgs []*nats.Msg) (uint64, error) {
 	}
 	sent, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
 	defer cancel()
-	if len(msgs) == 1 {
-		ack, err := s.js.PublishMsg(sent, msgs[0])
-		if err != nil {
-			return 0, sendError(err)
+	if len(msgs) > 1 {
+		select {
+		case s.slots <- struct{}{}:
+		case <-ctx.Done():
+			return 0, ctx.Err()
 		}
-		return ack.Sequence, nil
+		defer func() { <-s.slots }()
 	}
-	select {
-	case s.slots <- struct{}{}:
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
-	defer func() { <-s.slots }()
 	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
-		ack, err := jetstreamext.PublishMsgBatch(sent, s.js, msgs)
-		if err == nil {
-			return ack.Sequence, nil
+		var seq uint64
+		var err error
+		if len(msgs) == 1 {
+			var ack *jetstream.PubAck
+			if ack, err = s.js.PublishMsg(sent, msgs[0]); err == nil {
+				seq = ack.Sequence
+			}
+		} else {
+			var ack *jetstreamext.BatchAck
+			if ack, err = jetstreamext.PublishMsgBatch(sent, s.js, msgs); err == nil {
+				seq = ack.Sequence
+			}
 		}
-		if c := apiCode(err); c != jetstreamext.JSErrCodeAtomicPublishTooManyInflight || sent.Err() != nil {
+		if err == nil {
+			return seq, nil
+		}
+		notSent := errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
+		if !notSent && apiCode(err) != jetstreamext.JSErrCodeAtomicPublishTooManyInflight || sent.Err() != nil {
 			return 0, sendError(err)
 		}
-		// Other stores (other nodes) fill the stream's batches in
-		// flight: the server refused the first message, so nothing
-		// was applied and the batch may go again.
+		// No server took the first message (the stream is electing a
+		// leader), or other stores (other nodes) fill the stream's
+		// batches in flight: nothing was applied and the batch may go
+		// again.
 		select {
 		case <-sent.Done():
 			return 0, sendError(sent.Err())
@@ -303,8 +312,8 @@ func (s *Store) publish(ctx context.Context, msgs []*nats.Msg) (uint64, error) {
 // sendError describes the failure of a batch already sent: an answer from
 // the server means it was not applied; no answer means that is unknown.
 func sendError(err error) error {
-	if apiCode(err) != 0 {
-		return err
+	if apiCode(err) != 0 || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) {
+		return unavailable(err) // refused or not received: not applied
 	}
 	if errors.Is(unavailable(err), ErrUnavailable) {
 		return fmt.Errorf("%w (no answer to the commit: it may or may not have been applied): %w", ErrUnavailable, err)

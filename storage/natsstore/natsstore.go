@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -262,6 +263,22 @@ type directRequest struct {
 func (s *Store) direct(ctx context.Context, req directRequest, fn func(m *jetstream.RawStreamMsg) error) (pending uint64, err error) {
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		pending, err = s.directOnce(ctx, req, fn)
+		if !errors.Is(err, nats.ErrNoResponders) {
+			return pending, err
+		}
+		// No server answers for the stream yet (it was just created,
+		// or is electing a leader): nothing was read, ask again.
+		select {
+		case <-ctx.Done():
+			return 0, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (s *Store) directOnce(ctx context.Context, req directRequest, fn func(m *jetstream.RawStreamMsg) error) (pending uint64, err error) {
 	nc := s.cfg.Conn
 	inbox := nc.NewRespInbox()
 	sub, err := nc.SubscribeSync(inbox)

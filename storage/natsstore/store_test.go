@@ -165,11 +165,11 @@ func startCluster(t testing.TB) []*server.Server {
 	}
 }
 
-// TestReplicated runs the lease suite on a stream replicated on three
-// servers (where the server refuses a check on a subject another proposal
-// has in flight, a race a renewal must not turn into a fence), then
-// checks that acknowledged commits survive the loss of a server and that
-// commits go on without it.
+// TestReplicated runs the conformance and lease suites on streams
+// replicated on three servers (where the server refuses a check on a
+// subject another proposal has in flight, a race a renewal must not turn
+// into a fence), then checks that acknowledged commits survive the loss
+// of a server and that commits go on without it.
 func TestReplicated(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three servers")
@@ -178,7 +178,12 @@ func TestReplicated(t *testing.T) {
 	urls := servers[0].ClientURL() + "," + servers[1].ClientURL() + "," + servers[2].ClientURL()
 	nc := connect(t, urls)
 	r3 := func(c *natsstore.Config) { c.Replicas = 3 }
-	storagetest.RunLeases(t, func(t *testing.T) storage.Store { return open(t, nc, freshStream(), r3) })
+	t.Run("Conformance", func(t *testing.T) {
+		storagetest.Run(t, func(t *testing.T) storage.Store { return open(t, nc, freshStream(), r3) })
+	})
+	t.Run("Leases", func(t *testing.T) {
+		storagetest.RunLeases(t, func(t *testing.T) storage.Store { return open(t, nc, freshStream(), r3) })
+	})
 
 	t.Run("SurvivesAServer", func(t *testing.T) {
 		s := open(t, nc, freshStream(), r3)
