@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,5 +284,71 @@ func TestDueIndex(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // the markers' tombstones expire
 	if n := markers(); n != 2 {         // hours 50 and 51
 		t.Fatalf("%d hour markers after a read, want 2", n)
+	}
+}
+
+// TestGroupRefusalIsolated commits from many goroutines at once, so that
+// commits share batches, with some of them bound to fail (a stale version,
+// a lost fence): each fails alone, and the others are applied.
+func TestGroupRefusalIsolated(t *testing.T) {
+	nc := connect(t, startServer(t, t.TempDir()).ClientURL())
+	s := open(t, nc, freshStream(), func(c *natsstore.Config) { c.MaxInflight = 1 })
+	const actors, rounds = 24, 10
+	lost, err := s.Claim(t.Context(), "g/lost", "node-a", 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if _, err := s.Claim(t.Context(), "g/lost", "node-b", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for a := range actors {
+		wg.Go(func() {
+			actor := fmt.Sprintf("g/%d", a)
+			for v := range uint64(rounds) {
+				b := &storage.Batch{Actor: actor, Version: v, Puts: map[string][]byte{"v": []byte(fmt.Sprint(v + 1))},
+					Send: []storage.Message{{ID: fmt.Sprintf("%s-%d", actor, v), Target: actor}}}
+				want := error(nil)
+				switch {
+				case a%6 == 1:
+					b.Version = v + 5 // stale
+					want = storage.ErrVersionConflict
+				case a%6 == 2:
+					b.Fence = lost.Fence()
+					want = storage.ErrFenced
+				}
+				if err := s.Commit(t.Context(), b); !errors.Is(err, want) || (want == nil && err != nil) {
+					t.Errorf("%s version %d: %v, want %v", actor, v, err, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	sent := 0
+	for a := range actors {
+		snap, err := s.Load(t.Context(), fmt.Sprintf("g/%d", a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := uint64(rounds)
+		if a%6 == 1 || a%6 == 2 {
+			want = 0
+		} else {
+			sent += rounds
+		}
+		if snap.Version != want {
+			t.Errorf("g/%d at version %d, want %d", a, snap.Version, want)
+		}
+	}
+	out, err := s.Outbox(t.Context())
+	if err != nil || len(out) != sent {
+		t.Fatalf("outbox: %d entries, %v; want %d", len(out), err, sent)
+	}
+	if groups, commits := natsstore.Groups(s); commits <= groups {
+		t.Logf("no two commits shared a batch (%d batches, %d commits): the machine was too idle to test grouping", groups, commits)
+	} else {
+		t.Logf("%d commits in %d batches", commits, groups)
 	}
 }
