@@ -74,16 +74,14 @@ func (d *dec) uint() uint64 {
 	return n
 }
 
+// int reads a varint: zigzag over a uvarint, as binary.AppendVarint
+// writes it.
 func (d *dec) int() int64 {
-	if d.err != nil {
-		return 0
+	u := d.uint()
+	n := int64(u >> 1)
+	if u&1 != 0 {
+		n = ^n
 	}
-	n, k := binary.Varint(d.b)
-	if k <= 0 {
-		d.err = errShort
-		return 0
-	}
-	d.b = d.b[k:]
 	return n
 }
 
