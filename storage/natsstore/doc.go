@@ -73,6 +73,8 @@
 //
 // # Limits of the server
 //
+// The store needs nats-server 2.12 or later (atomic batches, per-message
+// TTLs, multi-subject direct gets); it is tested with 2.15.3.
 // nats-server 2.15 allows 1000 messages in an atomic batch
 // (max_batch_size), 50 batches open per stream and 1000 per server
 // (max_batch_inflight_per_stream, _total), and abandons a batch whose
