@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "wactor_limits.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -13,3 +13,4 @@ export { Missed, Schedule } from "./schedule";
 export { CborReader, CborWriter, Kind } from "./cbor";
 export { ArrayBuilder, Doc, List, MapBuilder, Value, encodeInt, encodeText } from "./doc";
 export { monotonicNs, nowMs } from "./env";
+export * from "./limits";

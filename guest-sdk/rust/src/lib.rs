@@ -35,6 +35,7 @@ mod context;
 mod doc;
 mod envelope;
 mod error;
+pub mod limits;
 mod schedule;
 mod sys;
 

@@ -362,3 +362,52 @@ mod macro_forms {
         crate::actor!(super::Hooked { activations: 0 });
     }
 }
+
+/// The native kit applies the host's limits (crate::limits, generated from
+/// the Go host's abi package), with the host's codes.
+#[test]
+fn host_limits_apply_natively() {
+    use crate::limits::*;
+    fn limits(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+        let doc = Doc::parse(payload)?;
+        let n = doc.int("n").unwrap_or(0) as usize;
+        match doc.text("what").unwrap_or("") {
+            "key" => ctx.set(&"k".repeat(n), b"v")?,
+            "value" => ctx.set("v", &vec![0; n])?,
+            "tells" => {
+                for _ in 0..n {
+                    ctx.tell("sink/a", "noop", &[])?;
+                }
+            }
+            "method" => ctx.tell("sink/a", &"m".repeat(n), &[])?,
+            "timers" => {
+                for i in 0..n {
+                    ctx.set_timer(&format!("t{}", i), Duration::from_secs(3600), Duration::ZERO, "noop", &[])?;
+                }
+            }
+            "reminders" => {
+                for i in 0..n {
+                    ctx.set_reminder(&format!("r{}", i), Schedule::after(Duration::from_secs(3600)), "noop", &[])?;
+                }
+            }
+            _ => return Err(Error::bad_request("what?")),
+        }
+        Ok(Vec::new())
+    }
+    let mut t = TestActor::new("limits/a", Handlers::new().method("run", limits));
+    let mut run = |what: &str, n: usize| t.call("run", &MapBuilder::new().text("what", what).int("n", n as i64).build()).err().map(|e| e.code);
+    let too_large = Some(codes::TOO_LARGE.to_string());
+    let bad = Some(codes::BAD_REQUEST.to_string());
+    assert_eq!(run("key", MAX_KEY_LEN), None);
+    assert_eq!(run("key", MAX_KEY_LEN + 1), too_large);
+    assert_eq!(run("value", DEFAULT_MAX_MESSAGE), None);
+    assert_eq!(run("value", DEFAULT_MAX_MESSAGE + 1), too_large);
+    assert_eq!(run("method", MAX_METHOD_LEN), None);
+    assert_eq!(run("method", MAX_METHOD_LEN + 1), bad);
+    assert_eq!(run("tells", MAX_SENDS_PER_TURN), None);
+    assert_eq!(run("tells", MAX_SENDS_PER_TURN + 1), too_large);
+    assert_eq!(run("reminders", MAX_REMINDER_OPS), None);
+    assert_eq!(run("reminders", MAX_REMINDER_OPS + 1), too_large);
+    assert_eq!(run("timers", MAX_TIMERS), None);
+    assert_eq!(run("timers", 1), too_large); // t0 again: counted as the host counts
+}
