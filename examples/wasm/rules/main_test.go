@@ -23,4 +23,3 @@ func TestRulesNatively(t *testing.T) {
 		})
 	}
 }
-
