@@ -192,9 +192,11 @@ func renderProject(lang string, p project) (map[string][]byte, error) {
 			rel := strings.TrimSuffix(strings.TrimPrefix(name, base+"/"), ".tmpl")
 			rel = path.Join(path.Dir(rel), strings.ReplaceAll(path.Base(rel), "NAME", p.Name))
 			rel = strings.ReplaceAll(rel, "IDENT", p.Ident)
+			// Dot files and folders are named without their dot here.
 			if base := path.Base(rel); base == "gitignore" {
-				rel = path.Join(path.Dir(rel), ".gitignore") // a dot file is not embedded without all:
+				rel = path.Join(path.Dir(rel), ".gitignore")
 			}
+			rel = strings.Replace(rel, "dotcargo/", ".cargo/", 1)
 			files[rel] = b.Bytes()
 			return nil
 		})

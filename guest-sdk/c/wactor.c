@@ -7,8 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __wasm__
 #define WACTOR_EXPORT(name) __attribute__((export_name(name)))
 #define WACTOR_IMPORT(name) __attribute__((import_module("wactor"), import_name(name)))
+#else
+/* A native build, for unit tests: the host functions are ordinary ones,
+ * defined by the in-memory host of wactortest.c. */
+#define WACTOR_EXPORT(name)
+#define WACTOR_IMPORT(name)
+#endif
 
 /* Host functions: (ptr, len) -> status<<32 | result_len. */
 WACTOR_IMPORT("tell") uint64_t wactor_host_tell_(const void *p, size_t n);
@@ -1206,6 +1213,17 @@ static uint64_t packed_reply(void)
 {
 	return (uint64_t)(uintptr_t)reply_env.data << 32 | (uint64_t)reply_env.len;
 }
+
+#ifndef __wasm__
+/* The last Reply envelope; native pointers do not fit wactor_handle's
+ * packed result, so wactortest.c reads it here. */
+const uint8_t *wactor_native_reply_(size_t *n);
+const uint8_t *wactor_native_reply_(size_t *n)
+{
+	*n = reply_env.len;
+	return reply_env.data;
+}
+#endif
 
 WACTOR_EXPORT("wactor_handle") uint64_t wactor_export_handle_(uint8_t *ptr, uint32_t len)
 {
