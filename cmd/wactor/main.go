@@ -182,11 +182,13 @@ project builds and passes its test as it is.
 
 The guest SDKs are not published yet: the project uses those of a wactor
 checkout, --sdk DIR, by default the one the current folder is in, else the
-one wactor was built in. A Go project requires the SDK module by its path
-and version, as it will once published; until then its Makefile sets
-GOWORK to a go.work file (written outside the project's go.mod) that uses
-the checkout. Rust, C and AssemblyScript projects name the checkout's SDK
-folder in Cargo.toml or the Makefile.
+one wactor was built in. A Go project's go.mod requires the SDK module by
+its path and version, as it will once published; until then a go.work
+file next to it makes the Go tool use the checkout's SDK (delete it once
+the SDK is published; no replace directive is involved). Rust, C and
+AssemblyScript projects name the checkout's SDK folder in Cargo.toml or
+the Makefile. TinyGo itself is untested: the tinygo project also builds
+with Go's own wasip1 port (make build-go).
 
 NAME is lower-case letters, digits, '-' and '_', starting with a letter.
 
