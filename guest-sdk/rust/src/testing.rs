@@ -373,6 +373,13 @@ impl TestActor {
 
     /// Sends `method` with `payload` from outside (no sender) and returns the
     /// reply's payload or error.
+    /// [`TestActor::call`] for typed handlers: sends req's encoding and
+    /// decodes the reply as a `Resp`.
+    pub fn call_typed<Resp: crate::Decode, Req: crate::Encode + ?Sized>(&mut self, method: &str, req: &Req) -> Result<Resp, Error> {
+        let out = self.call(method, &req.to_cbor())?;
+        Resp::from_cbor(&out)
+    }
+
     pub fn call(&mut self, method: &str, payload: &[u8]) -> Result<Vec<u8>, Error> {
         self.turn(KIND_MESSAGE, method, payload, "")
     }

@@ -411,3 +411,72 @@ fn host_limits_apply_natively() {
     assert_eq!(run("timers", MAX_TIMERS), None);
     assert_eq!(run("timers", 1), too_large); // t0 again: counted as the host counts
 }
+
+crate::record! {
+    #[derive(Debug, PartialEq)]
+    struct Line { item: String, qty: u32, note: Option<String> }
+}
+crate::record! {
+    #[derive(Debug, PartialEq)]
+    struct Order { to: crate::Ref, lines: Vec<Line>, paid: bool }
+}
+
+/// Records round-trip, name the field a decode error is in, skip unknown
+/// keys, take missing options as None and refuse other missing fields.
+#[test]
+fn records() {
+    use crate::{Decode, Encode, Ref};
+    let o = Order {
+        to: Ref::new("shop", "s1"),
+        lines: vec![Line { item: "tea".into(), qty: 2, note: None }, Line { item: "cake".into(), qty: 1, note: Some("big".into()) }],
+        paid: false,
+    };
+    assert_eq!(Order::from_cbor(&o.to_cbor()).unwrap(), o);
+    let bad = MapBuilder::new()
+        .text("to", "shop/s1")
+        .bool("paid", true)
+        .array("lines", crate::ArrayBuilder::new().map(MapBuilder::new().text("item", "tea").text("qty", "two")))
+        .build();
+    let e = Order::from_cbor(&bad).unwrap_err();
+    assert_eq!(e.code, codes::BAD_REQUEST);
+    assert_eq!(e.message, "field \"lines.0.qty\": expected an integer, found text");
+    let missing = MapBuilder::new().text("to", "shop/s1").text("extra", "ignored").build();
+    assert_eq!(Order::from_cbor(&missing).unwrap_err().message, "field \"lines\" is missing");
+    let line = MapBuilder::new().text("item", "tea").float("qty", 3.0).build();
+    assert_eq!(Line::from_cbor(&line).unwrap(), Line { item: "tea".into(), qty: 3, note: None });
+    let neg = MapBuilder::new().text("item", "tea").int("qty", -1).build();
+    assert_eq!(Line::from_cbor(&neg).unwrap_err().message, "field \"qty\": -1 is out of range for u32");
+}
+
+crate::record! {
+    struct Add { n: i64 }
+}
+crate::record! {
+    #[derive(Debug, PartialEq)]
+    struct Total { n: i64 }
+}
+
+static TOTAL: crate::State<i64> = crate::State::new("n");
+
+fn typed_add(ctx: &mut Context, req: Add) -> Result<Total, Error> {
+    Ok(Total { n: TOTAL.update(ctx, |n| n.checked_add(req.n).ok_or_else(|| Error::bad_request("overflow")))? })
+}
+
+fn typed_get(ctx: &mut Context, _: ()) -> Result<Total, Error> {
+    Ok(Total { n: TOTAL.get_or_default(ctx)? })
+}
+
+/// Typed handlers decode requests (an empty payload is {}), encode
+/// replies, and refuse what does not decode without running; a state
+/// value that does not decode is bad_state.
+#[test]
+fn typed_handlers_and_state() {
+    let mut t = TestActor::new("c/a", Handlers::new().typed("add", typed_add).typed("get", typed_get));
+    assert_eq!(t.call_typed::<Total, _>("add", &Add { n: 5 }).unwrap(), Total { n: 5 });
+    assert_eq!(t.call_typed::<Total, _>("get", &()).unwrap(), Total { n: 5 });
+    let e = t.call("add", &[]).unwrap_err();
+    assert_eq!((e.code.as_str(), e.message.as_str()), ("bad_request", "add: field \"n\" is missing"));
+    assert_eq!(t.state_int("n"), Some(5));
+    t.set_state("n", &crate::cbor::encode_text("five"));
+    assert_eq!(t.call("get", &[]).unwrap_err().code, codes::BAD_STATE);
+}
