@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { MockHost, F64, encode, decode, hex, unhex } from "./mockhost.mjs";
+import { MockHost, F64, LIMITS, encode, decode, hex, unhex } from "./mockhost.mjs";
 
 const build = join(dirname(fileURLToPath(import.meta.url)), "..", "build");
 const probe = (opts) => new MockHost(join(build, "probe.wasm"), opts);
@@ -342,4 +342,13 @@ test("typed records and state", () => {
   r = h.call("tally", { label: "d" });
   assert.equal(r.code, "bad_state");
   assert.match(r.message, /^state tally does not decode/);
+});
+
+test("the mock host carries the host's limits", () => {
+  // assembly/limits.ts is generated from the Go host's abi package; a test
+  // of the host module compares the two.
+  assert.equal(LIMITS.MAX_KEY_LEN, 1024);
+  assert.equal(LIMITS.DEFAULT_MAX_MESSAGE, 1 << 20);
+  assert.equal(LIMITS.MAX_SENDS_PER_TURN, 10000);
+  assert.equal(Object.keys(LIMITS).length, 15);
 });
