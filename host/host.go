@@ -20,7 +20,7 @@ import (
 
 // Defaults for TypeConfig fields left zero.
 const (
-	DefaultMaxMessage  = 1 << 20
+	DefaultMaxMessage  = abi.DefaultMaxMessage
 	DefaultMaxMemory   = 64 << 20
 	DefaultTurnTimeout = 5 * time.Second
 	DefaultAskTimeout  = 5 * time.Second
@@ -526,8 +526,8 @@ func (h *Host) check(to abi.Ref, method string, payload []byte) (*actorType, err
 	if !ok {
 		return nil, abi.NewError(abi.CodeUnknownType, "no actor type "+strconv.Quote(to.Type))
 	}
-	if method == "" {
-		return nil, abi.NewError(abi.CodeBadRequest, "no method given for "+to.String())
+	if e := abi.CheckMethod("message to "+to.String(), method); e != nil {
+		return nil, e
 	}
 	if limit := t.current().cfg.MaxMessage; int64(len(payload)) > limit {
 		return nil, abi.NewError(abi.CodeTooLarge, "message of "+itoa(len(payload))+" bytes is over the limit of "+itoa(int(limit))+" bytes for type "+to.Type)

@@ -6,6 +6,7 @@
 //	wactor reminders list alarm/a       list the durable reminders of an actor
 //	wactor deadletters list --all       list the tells wactor gave up on
 //	wactor inspect counter.wasm         show what the host sees in a module
+//	wactor new go hello                 start an actor project that builds and tests as it is
 //	wactor version                      print the versions of wactor, Go and wazero
 //
 // Run "wactor help COMMAND" for the arguments and flags of a command.
@@ -167,6 +168,34 @@ Example:
   wactor inspect --type counter -f wactor.yaml
 `,
 			setup: setupInspect,
+		},
+		{
+			name:    "new",
+			args:    "LANG NAME [--sdk DIR] [-o DIR]",
+			summary: "start an actor project (go, tinygo, rust, c, assemblyscript)",
+			help: `Writes a project folder (./NAME unless -o) for an actor type NAME in LANG:
+the actor (a counter: add {"n": 5} and get answer {"n": total}), a
+Makefile (make build writes NAME.wasm, make test runs the native unit
+test), the manifest wactor.yaml that serves it (copy its actors entry into
+yours), and a README saying how to build, test, run and call it. The
+project builds and passes its test as it is.
+
+The guest SDKs are not published yet: the project uses those of a wactor
+checkout, --sdk DIR, by default the one the current folder is in, else the
+one wactor was built in. A Go project's go.mod requires the SDK module by
+its path and version, as it will once published; until then a go.work
+file next to it makes the Go tool use the checkout's SDK (delete it once
+the SDK is published; no replace directive is involved). Rust, C and
+AssemblyScript projects name the checkout's SDK folder in Cargo.toml or
+the Makefile. TinyGo itself is untested: the tinygo project also builds
+with Go's own wasip1 port (make build-go).
+
+NAME is lower-case letters, digits, '-' and '_', starting with a letter.
+
+Example:
+  wactor new go hello && cd hello && make test build && wactor run -f wactor.yaml
+`,
+			setup: setupNew,
 		},
 		{
 			name:    "cache",
