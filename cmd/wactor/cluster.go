@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,19 +189,9 @@ func setupClusterCmd(fs *flag.FlagSet) runner {
 		if len(args) != 1 || args[0] != "status" {
 			return usageError(stderr, "cluster", "cluster takes status, as in: wactor cluster status")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
-		defer cancel()
-		req, err := f.request(ctx, http.MethodGet, "/v1/cluster", nil)
-		if err != nil {
-			return usageError(stderr, "cluster", "%v", err)
-		}
-		body, ok := f.roundTrip(req, stderr)
-		if !ok {
-			return exitFail
-		}
-		if f.json {
-			fmt.Fprintf(stdout, "%s\n", strings.TrimSpace(string(body)))
-			return exitOK
+		body, code := f.get("cluster", "/v1/cluster", stdout, stderr)
+		if body == nil {
+			return code
 		}
 		return printCluster(body, f.base.Redacted(), stdout, stderr)
 	}

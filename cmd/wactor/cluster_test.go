@@ -22,7 +22,9 @@ func TestClusterConfig(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	routes := &manifest.Cluster{Name: "demo", LeaseTTL: 3 * time.Second, Routes: []string{"nats-route://127.0.0.1:6222", "nats-route://127.0.0.1:6223"}}
 	byURL := &manifest.Cluster{Name: "demo", LeaseTTL: time.Second, NATSURL: "nats://10.0.0.1:4222"}
-	m := func(c *manifest.Cluster) *manifest.Manifest { return &manifest.Manifest{File: "wactor.yaml", Cluster: c} }
+	m := func(c *manifest.Cluster) *manifest.Manifest {
+		return &manifest.Manifest{File: "wactor.yaml", Cluster: c}
+	}
 
 	f := clusterFlags{node: "n1", natsAddr: "127.0.0.1:4222", natsClusterAddr: "127.0.0.1:6222"}
 	cfg, err := f.clusterConfig(m(routes), "/data", log)
