@@ -229,6 +229,11 @@ func TestCluster(t *testing.T) {
 		default:
 			t.Fatal("Changed did not signal n3's death")
 		}
+		// n2 dies too: the list (three copies) has lost its majority, and
+		// n1 can no longer read it; ListedAt says so.
+		nodes[1].kill()
+		waitFor(t, 5*testTTL, "n1 noticing it cannot read the list", func() bool { return time.Since(nodes[0].ListedAt()) > 2*testTTL })
+		assert.False(t, nodes[0].ListedAt().IsZero())
 		for i := range 500 {
 			ref := abi.Ref{Type: "counter", ID: fmt.Sprint(i)}
 			o1, _ := nodes[0].Placement().Owner(ref)

@@ -68,6 +68,7 @@ type membership struct {
 	gone    map[string]tomb   // removed members, so that stale puts do not bring them back
 	active  []string          // the active members' names, sorted
 	changed chan struct{}     // closed when active changes
+	read    time.Time         // when the whole bucket was last read
 }
 
 // member is a member with the revision of the entry it was read from.
@@ -164,6 +165,7 @@ func (m *membership) reconcile(snap map[string]jetstream.KeyValueEntry, watermar
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.read = time.Now()
 	for key, old := range m.members {
 		if _, ok := snap[key]; !ok && old.rev <= watermark {
 			m.removeLocked(key, watermark)
@@ -243,6 +245,13 @@ func (m *membership) Changed() <-chan struct{} {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.changed
+}
+
+// readAt returns when the whole bucket was last read.
+func (m *membership) readAt() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.read
 }
 
 // list returns the members, sorted by name.

@@ -180,6 +180,12 @@ func (n *Node) Placement() Placement { return n.members }
 // it joined, sorted by name.
 func (n *Node) Members() []Member { return n.members.list() }
 
+// ListedAt is when this node last read the whole member list (it does so
+// every LeaseTTL/3); zero before Join. When it lies more than twice LeaseTTL
+// in the past, the list may be out of date: the node cannot reach a majority
+// of the NATS servers that keep it.
+func (n *Node) ListedAt() time.Time { return n.members.readAt() }
+
 // Join announces this node in state joining, with the address of its HTTP
 // gateway, and keeps its entry alive with a heartbeat every LeaseTTL/3
 // carrying activations() (nil: 0) until Close. It fails with ErrNameTaken
@@ -270,16 +276,18 @@ func (n *Node) beat(ctx context.Context, m *membership) {
 			return
 		case <-t.C:
 		}
+		// The poll does not depend on the heartbeat: either may fail while
+		// JetStream elects a new leader for the bucket.
 		op, cancel := context.WithTimeout(ctx, m.interval)
 		err := m.heartbeat(op)
-		if err == nil {
-			var snap map[string]jetstream.KeyValueEntry
-			var mark uint64
-			if snap, mark, err = m.snapshot(op); err == nil {
-				m.reconcile(snap, mark)
-			}
-		}
 		cancel()
+		op, cancel = context.WithTimeout(ctx, m.interval)
+		snap, mark, perr := m.snapshot(op)
+		cancel()
+		if perr == nil {
+			m.reconcile(snap, mark)
+		}
+		err = errors.Join(err, perr)
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
 			n.log.Warn("cluster: heartbeat or member poll failed; retrying", "err", err)

@@ -18,6 +18,11 @@ type ClusterStatus struct {
 	Name    string // the cluster's name
 	Node    string // the node answering
 	Members []ClusterMember
+	// ListedAt is when the node last read the whole member list.
+	ListedAt time.Time
+	// Stale: the node has not managed to read the list for longer than
+	// twice the cluster's lease TTL, so it may be out of date.
+	Stale bool
 }
 
 // ClusterMember is one member of a cluster.
@@ -49,6 +54,8 @@ type clusterJSON struct {
 	Name      string              `json:"name,omitempty"`
 	Node      string              `json:"node,omitempty"`
 	Members   []clusterMemberJSON `json:"members"`
+	ListedAt  string              `json:"listed_at,omitempty"`
+	Stale     bool                `json:"stale,omitempty"`
 }
 
 // cluster serves GET /v1/cluster.
@@ -56,7 +63,10 @@ func (g *Gateway) cluster(w http.ResponseWriter, r *http.Request) {
 	out := clusterJSON{Members: []clusterMemberJSON{}}
 	if g.cl != nil {
 		st := g.cl.ClusterStatus()
-		out.Clustered, out.Name, out.Node = true, st.Name, st.Node
+		out.Clustered, out.Name, out.Node, out.Stale = true, st.Name, st.Node, st.Stale
+		if !st.ListedAt.IsZero() {
+			out.ListedAt = st.ListedAt.UTC().Format(time.RFC3339Nano)
+		}
 		for _, m := range st.Members {
 			out.Members = append(out.Members, clusterMemberJSON{Node: m.Node, State: m.State, HTTPAddr: m.HTTPAddr,
 				Activations: m.Activations, Self: m.Self,

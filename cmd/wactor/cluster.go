@@ -125,7 +125,9 @@ func nodeName(flagValue string) (string, error) {
 type clusterStatus struct{ n *cluster.Node }
 
 func (c clusterStatus) ClusterStatus() gateway.ClusterStatus {
-	st := gateway.ClusterStatus{Name: c.n.Name(), Node: c.n.NodeName()}
+	listed := c.n.ListedAt()
+	st := gateway.ClusterStatus{Name: c.n.Name(), Node: c.n.NodeName(), ListedAt: listed,
+		Stale: !listed.IsZero() && time.Since(listed) > 2*c.n.LeaseTTL()}
 	for _, m := range c.n.Members() {
 		st.Members = append(st.Members, gateway.ClusterMember{Node: m.Node, State: string(m.State), HTTPAddr: m.HTTPAddr,
 			Activations: m.Activations, Self: m.Self, Started: m.Started, Updated: m.Updated})
@@ -202,6 +204,8 @@ type clusterAnswer struct {
 	Clustered *bool  `json:"clustered"`
 	Name      string `json:"name"`
 	Node      string `json:"node"`
+	ListedAt  string `json:"listed_at"`
+	Stale     bool   `json:"stale"`
 	Members   []struct {
 		Node        string `json:"node"`
 		State       string `json:"state"`
@@ -236,5 +240,8 @@ func printCluster(body []byte, from string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", name, m.State, m.Activations, m.HTTPAddr, m.Started)
 	}
 	tw.Flush()
+	if a.Stale {
+		fmt.Fprintf(stdout, "warning: node %s last read the member list at %s and cannot now (does it reach a majority of the NATS servers?): the list may be out of date\n", a.Node, a.ListedAt)
+	}
 	return exitOK
 }
