@@ -5,6 +5,7 @@
 //	wactor tell counter/a add '{"n":7}' queue a message without waiting for its turn
 //	wactor reminders list alarm/a       list the durable reminders of an actor
 //	wactor deadletters list --all       list the tells wactor gave up on
+//	wactor cluster status               list the members of a cluster
 //	wactor inspect counter.wasm         show what the host sees in a module
 //	wactor version                      print the versions of wactor, Go and wazero
 //
