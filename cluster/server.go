@@ -37,6 +37,10 @@ func startServer(ctx context.Context, c *Config) (*embedded, error) {
 		// clients, so without ClientAddr it takes a free port on loopback.
 		Host: "127.0.0.1",
 		Port: server.RANDOM_PORT,
+		// A route to a member that is down is retried every second; log
+		// the failures once a minute rather than at every attempt.
+		ConnectErrorReports:   60,
+		ReconnectErrorReports: 60,
 	}
 	if c.ClientAddr != "" {
 		host, port, _ := net.SplitHostPort(c.ClientAddr)
