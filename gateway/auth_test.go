@@ -39,6 +39,8 @@ func allRoutes(t *testing.T) []routeCase {
 		{pattern: "/v1/actors", method: "POST", path: "/v1/actors", want: 405},
 		{pattern: "GET /v1/types", method: "GET", path: "/v1/types", want: 200},
 		{pattern: "/v1/types", method: "DELETE", path: "/v1/types", want: 405},
+		{pattern: "GET /v1/cluster", method: "GET", path: "/v1/cluster", want: 200},
+		{pattern: "/v1/cluster", method: "POST", path: "/v1/cluster", want: 405},
 		{pattern: "GET /v1/reminders", method: "GET", path: "/v1/reminders", want: 200},
 		{pattern: "/v1/reminders", method: "POST", path: "/v1/reminders", want: 405},
 		{pattern: "GET /v1/deadletters", method: "GET", path: "/v1/deadletters", want: 200},

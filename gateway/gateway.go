@@ -38,12 +38,16 @@ type Config struct {
 	// changes nothing. Empty leaves those routes open to whoever reaches
 	// the handler; wactor run allows that only on a loopback address.
 	Token string
+	// Cluster, when not nil, is the cluster the node belongs to, which
+	// GET /v1/cluster lists; nil: the node runs alone.
+	Cluster Cluster
 }
 
 // Gateway is the HTTP API over a host: it implements http.Handler. See
 // docs/http.md for the routes. It is safe for concurrent use.
 type Gateway struct {
 	h       *host.Host
+	cl      Cluster // nil: not a cluster
 	maxBody int64
 	log     *slog.Logger
 	mux     *http.ServeMux // written only while New routes
@@ -73,7 +77,7 @@ func New(h *host.Host, cfg Config) *Gateway {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gateway{h: h, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux(), patterns: map[string]access{}}
+	g := &Gateway{h: h, cl: cfg.Cluster, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux(), patterns: map[string]access{}}
 	if cfg.Token != "" {
 		sum := sha256.Sum256([]byte(cfg.Token))
 		g.token = &sum
@@ -129,6 +133,8 @@ func (g *Gateway) routes() []route {
 		{pattern: "GET /v1/actors/{type}/{id}/reminders", access: control, handle: g.reminders, alone: true},
 		{pattern: "GET /v1/actors", access: control, handle: g.activations},
 		{pattern: "GET /v1/types", access: control, handle: g.types},
+		// Served while starting too: a node joining shows in it.
+		{pattern: "GET /v1/cluster", access: control, handle: g.cluster, early: true},
 		{pattern: "GET /v1/reminders", access: control, handle: g.allReminders},
 		{pattern: "GET /v1/deadletters", access: control, handle: g.deadLetters},
 		{pattern: "GET /v1/deadletters/{id}", access: control, handle: g.deadLetter},

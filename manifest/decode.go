@@ -62,7 +62,7 @@ var (
 		"type":   "add type: <name>, the name actors of this type are addressed by",
 		"module": "add module: <path of the .wasm file>",
 	})
-	sections = []*section{topSection, httpSection, storageSection, deadSection, actorSection, dirSection}
+	sections = []*section{topSection, httpSection, storageSection, deadSection, actorSection, dirSection, clusterSection}
 )
 
 // newSection builds a section from the yaml tags of T.
@@ -738,6 +738,8 @@ func (d *decoder) top(body ast.Node, m *Manifest) {
 			d.deadLetters(v, p, &m.DeadLetters)
 		case "max_guest_memory":
 			d.guestMemory(v, p, &m.MaxGuestMemory)
+		case "cluster":
+			d.cluster(v, p, m)
 		case "actors":
 			d.actors(v, p, m)
 		}

@@ -131,6 +131,9 @@ type Manifest struct {
 	// activations hold together, as a size or a percentage of the
 	// machine's memory. Default [DefaultGuestMemoryPercent] percent.
 	MaxGuestMemory GuestMemory `yaml:"max_guest_memory"`
+	// Cluster, when set, makes the node a member of a cluster; nil runs
+	// it alone (no NATS at all).
+	Cluster *Cluster `yaml:"cluster"`
 	// Actors lists the actor types, in manifest order. Type names are
 	// unique.
 	Actors []Actor `yaml:"actors"`

@@ -69,6 +69,7 @@ func schemaObjects(t *testing.T) map[string]struct {
 		"dead":    {object(t, root, props, "dead_letters"), reflect.TypeFor[DeadLetters](), deadSection},
 		"actor":   {object(t, root, object(t, root, props, "actors"), "items"), reflect.TypeFor[Actor](), actorSection},
 		"dir":     {object(t, root, root["$defs"].(map[string]any), "dir"), reflect.TypeFor[Dir](), dirSection},
+		"cluster": {object(t, root, props, "cluster"), reflect.TypeFor[Cluster](), clusterSection},
 	}
 }
 
@@ -129,6 +130,7 @@ func TestSchemaDefaults(t *testing.T) {
 		"dir.mode":                      string(DefaultDirMode),
 		"dead.max_count":                fmt.Sprint(DefaultDeadLetterCount),
 		"dead.max_bytes":                DefaultDeadLetterBytes.String(),
+		"cluster.lease_ttl":             DefaultLeaseTTL.String(),
 	}
 	got := map[string]string{}
 	for name, o := range objs {

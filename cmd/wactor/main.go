@@ -5,6 +5,7 @@
 //	wactor tell counter/a add '{"n":7}' queue a message without waiting for its turn
 //	wactor reminders list alarm/a       list the durable reminders of an actor
 //	wactor deadletters list --all       list the tells wactor gave up on
+//	wactor cluster status               list the members of a cluster
 //	wactor inspect counter.wasm         show what the host sees in a module
 //	wactor new go hello                 start an actor project that builds and tests as it is
 //	wactor version                      print the versions of wactor, Go and wazero
@@ -55,7 +56,7 @@ func commands() []command {
 	return []command{
 		{
 			name:    "run",
-			args:    "[-f FILE] [--http-addr ADDR] [--data-dir DIR] [--cache-dir DIR] [--log-level LEVEL] [--token-file FILE] [--insecure-no-token]",
+			args:    "[-f FILE] [--http-addr ADDR] [--data-dir DIR] [--cache-dir DIR] [--log-level LEVEL] [--token-file FILE] [--insecure-no-token] [--node NAME] [--nats-addr HOST:PORT] [--nats-cluster-addr HOST:PORT] [--insecure-nats]",
 			summary: "serve the actor types of a manifest over HTTP",
 			help: `Loads the manifest, opens the store, deploys every actor type and serves
 the HTTP API until SIGINT or SIGTERM, then stops taking requests, lets the
@@ -81,6 +82,18 @@ actors and the health checks) requires a bearer token when one is set: by
 http.token; at least 16 bytes (openssl rand -hex 32). Without a token it is
 open, and wactor refuses to listen on an address other than loopback
 (127.0.0.1, [::1], localhost) unless --insecure-no-token says to.
+
+With a cluster section in the manifest the node joins that cluster (see
+docs/cluster.md): --node names it (else $WACTOR_NODE, else the host
+name); with cluster.routes it embeds a NATS server whose route port is
+--nats-cluster-addr (else $WACTOR_NATS_CLUSTER_ADDR) and whose client port
+is --nats-addr (else $WACTOR_NATS_ADDR, else a free port on 127.0.0.1),
+keeping JetStream's files in nats/ under the data folder. Those ports
+have no authentication: beyond loopback they need --insecure-nats.
+
+Example, one of three nodes on one machine:
+  wactor run -f cluster.yaml --node n1 --http-addr 127.0.0.1:8081 \
+    --data-dir data/n1 --nats-addr 127.0.0.1:4222 --nats-cluster-addr 127.0.0.1:6222
 `,
 			setup: setupServe,
 		},
@@ -151,6 +164,22 @@ Example:
   wactor deadletters replay 0000018f2c3a9e10
 `,
 			setup: setupDeadLetters,
+		},
+		{
+			name:    "cluster",
+			args:    "status [--addr URL] [--token-file FILE] [--json] [--timeout D]",
+			summary: "show the members of the cluster a running wactor belongs to",
+			help: `Asks a running wactor (GET /v1/cluster) for the members of its cluster as
+it sees them: each node's state (joining, active, leaving), activations,
+HTTP address and start time; the node answering is marked *. A wactor
+without a cluster section says it runs alone. The address is --addr, else
+$WACTOR_ADDR, else http://127.0.0.1:8080. A node with a token needs it:
+$WACTOR_TOKEN or --token-file.
+
+Example:
+  wactor cluster status --addr 127.0.0.1:8081
+`,
+			setup: setupClusterCmd,
 		},
 		{
 			name:    "inspect",
