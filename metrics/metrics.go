@@ -84,8 +84,9 @@ type Metrics struct {
 	httpRequests       *prometheus.CounterVec
 	httpDuration       *prometheus.HistogramVec
 
-	types  cowMap[*typeStats]  // by actor type, ClientSender for clients
-	routes cowMap[*routeStats] // by route pattern
+	types   cowMap[*typeStats]             // by actor type
+	senders cowMap[*[2]prometheus.Counter] // sent asks and tells, by actor type or ClientSender
+	routes  cowMap[*routeStats]            // by route pattern
 }
 
 type levelsFunc func(context.Context) (host.Levels, error)
@@ -182,7 +183,6 @@ type typeStats struct {
 	count    atomic.Int32 // methods in methods, OtherMethod left out
 	other    *methodStats
 	received [4]prometheus.Counter // by kindIndex
-	sent     [2]prometheus.Counter // ask, tell
 }
 
 // methodStats caches the series of one method of a type.
@@ -203,8 +203,6 @@ func (m *Metrics) typeStats(typ string) *typeStats {
 		for i, k := range []host.MessageKind{host.KindAsk, host.KindTell, host.KindTimer, host.KindReminder} {
 			ts.received[i] = m.received.WithLabelValues(typ, string(k))
 		}
-		ts.sent[0] = m.sent.WithLabelValues(typ, string(host.KindAsk))
-		ts.sent[1] = m.sent.WithLabelValues(typ, string(host.KindTell))
 		ts.other = m.newMethodStats(typ, OtherMethod)
 		return ts
 	})
@@ -228,19 +226,16 @@ func (m *Metrics) method(ts *typeStats, method, outcome string) *methodStats {
 		int(ts.count.Load()) >= m.maxMethods {
 		return ts.other
 	}
-	added := false
 	ms := ts.methods.addIf(method, func() (*methodStats, bool) {
+		// Under the map's lock: the count and the map move together.
 		if int(ts.count.Load()) >= m.maxMethods {
 			return nil, false
 		}
-		added = true
+		ts.count.Add(1)
 		return m.newMethodStats(ts.name, method), true
 	})
 	if ms == nil {
 		return ts.other
-	}
-	if added {
-		ts.count.Add(1)
 	}
 	return ms
 }
@@ -289,7 +284,13 @@ func (m *Metrics) Sent(typ string, kind host.MessageKind, n int) {
 	if kind == host.KindAsk {
 		i = 0
 	}
-	m.typeStats(typ).sent[i].Add(float64(n))
+	s, ok := m.senders.get(typ)
+	if !ok {
+		s = m.senders.add(typ, func() *[2]prometheus.Counter {
+			return &[2]prometheus.Counter{m.sent.WithLabelValues(typ, string(host.KindAsk)), m.sent.WithLabelValues(typ, string(host.KindTell))}
+		})
+	}
+	s[i].Add(float64(n))
 }
 
 // Committed implements host.Observer.
