@@ -404,8 +404,9 @@ func (a *activation) commitNow(ctx context.Context, t *turn, b *storage.Batch) e
 		resume := a.h.sched.Blocking(ctx) // waits for the group's write
 		start := time.Now()
 		err := a.h.store.Commit(ctx, b)
-		a.p.committed(time.Since(start))
-		a.h.committed(1, start, err)
+		took := time.Since(start)
+		a.p.committed(took)
+		a.h.committed(1, took, err)
 		resume()
 		if err != nil {
 			a.discard(ctx) // its memory reflects a turn that did not commit

@@ -157,7 +157,7 @@ func observer(cfg Config) Observer {
 // activation's goroutine owns it; a turn whose answer is deferred takes a
 // copy into its pipeline entry.
 type turnWatch struct {
-	start  time.Time
+	start  time.Duration // on the monotonic clock, see monotonic
 	method string
 	kind   MessageKind
 	skip   bool // no turn ran: a stale or skipped reminder firing
@@ -168,15 +168,22 @@ func (a *activation) watchTurn(m *scheduler.Message) {
 	if a.h.obs == nil {
 		return
 	}
-	a.watch = turnWatch{start: time.Now(), method: m.Method, kind: kindOf(m)}
+	a.watch = turnWatch{start: monotonic(), method: m.Method, kind: kindOf(m)}
 }
+
+// epoch is where monotonic counts from.
+var epoch = time.Now()
+
+// monotonic reads the monotonic clock alone: time.Now reads the wall
+// clock too, which a turn timed at both ends would pay twice for nothing.
+func monotonic() time.Duration { return time.Since(epoch) }
 
 // turnDone reports a turn that ended with err.
 func (a *activation) turnDone(w *turnWatch, err error) {
 	if a.h.obs == nil || w.skip {
 		return
 	}
-	a.h.obs.TurnDone(a.ref.Type, w.method, w.kind, Outcome(err), time.Since(w.start))
+	a.h.obs.TurnDone(a.ref.Type, w.method, w.kind, Outcome(err), monotonic()-w.start)
 }
 
 // guestBroke reports that the guest broke, with err, in a turn or hook.
@@ -186,10 +193,10 @@ func (a *activation) guestBroke(err error) {
 	}
 }
 
-// committed reports a commit of turns that began at start.
-func (h *Host) committed(turns int, start time.Time, err error) {
+// committed reports a commit of turns that took took.
+func (h *Host) committed(turns int, took time.Duration, err error) {
 	if h.obs != nil {
-		h.obs.Committed(turns, time.Since(start), err)
+		h.obs.Committed(turns, took, err)
 	}
 }
 

@@ -234,8 +234,9 @@ func (a *activation) flush(ctx context.Context) {
 		if !g.batch.Empty() {
 			start := time.Now()
 			err = a.h.store.Commit(ctx, &g.batch)
-			p.committed(time.Since(start))
-			a.h.committed(len(g.entries), start, err)
+			took := time.Since(start)
+			p.committed(took)
+			a.h.committed(len(g.entries), took, err)
 		}
 		if err != nil {
 			a.failGroups(g, err)
