@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"io"
 	"net/http"
 	"os"
 	"regexp"
@@ -14,23 +13,7 @@ import (
 // the status and body.
 func (s *server) scrape(header ...string) (int, string) {
 	s.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.url+"/metrics", nil)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := (&http.Client{Timeout: callTimeout}).Do(req)
-	if err != nil {
-		s.t.Fatalf("GET /metrics: %v", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		s.t.Fatalf("reading /metrics: %v", err)
-	}
-	return resp.StatusCode, string(body)
+	return s.getBody("/metrics", header...)
 }
 
 // TestMetrics: the real binary serves the wactor_ families at /metrics,

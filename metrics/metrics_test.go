@@ -139,7 +139,7 @@ func TestTurnsCounted(t *testing.T) {
 	assert.Equal(t, 0.0, value(t, reg, "wactor_activations", "type", "hostile"))
 	assert.Equal(t, 1.0, value(t, reg, "wactor_instance_start_seconds", "type", "counter"))
 	assert.GreaterOrEqual(t, value(t, reg, "wactor_commit_duration_seconds"), 3.0, "three adds wrote state")
-	assert.Equal(t, value(t, reg, "wactor_commit_duration_seconds"), value(t, reg, "wactor_commit_turns"))
+	assert.Equal(t, value(t, reg, "wactor_commit_duration_seconds"), value(t, reg, "wactor_commit_turns_total"), "one turn a commit")
 	assert.Positive(t, value(t, reg, "wactor_guest_memory_bytes"))
 
 	// A method the guest does not have is an error code of the runtime,
