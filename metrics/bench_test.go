@@ -14,6 +14,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/gateway"
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/cputime"
 	"github.com/wactor/wactor/internal/testwasm"
 	"github.com/wactor/wactor/metrics"
 	"github.com/wactor/wactor/storage/memstore"
@@ -154,7 +155,9 @@ func postOK(b *testing.B, nd *node) {
 // an operation on each, and on/off: the median over the rounds of the
 // ratio of the two chunks of a round (1.03: metrics cost 3%), which a
 // burst of load on a shared machine moves less than the totals. ns/op is
-// the sum of the two. Each path runs twice: off-vs-on, and off-vs-off,
+// the sum of the two. cpu-on/off is the ratio of the processor time the
+// process used during the chunks of each (the other node idles then),
+// which the machine's other load moves less than time. Each path runs twice: off-vs-on, and off-vs-off,
 // whose on/off shows the noise of the machine (on a quiet one, 1.00).
 func BenchmarkOverhead(b *testing.B) {
 	for _, p := range paths {
@@ -179,26 +182,34 @@ func measure(b *testing.B, p overhead, nodes [2]*node) {
 		p.run(b, nd, 100) // warm up: instances, connections, series
 	}
 	chunk := max(b.N/rounds, 1)
-	var took [2]time.Duration
+	var took, cpu [2]time.Duration
 	var ratios []float64
 	b.ResetTimer()
 	for round, done := 0, 0; done < b.N; round, done = round+1, done+chunk {
 		n := min(chunk, b.N-done)
-		var t [2]time.Duration
+		var t, c [2]time.Duration
 		for j := range nodes {
 			i := j ^ round&1 // off first, then on first: neither always follows the other
-			start := time.Now()
+			start, startCPU := time.Now(), cputime.Process()
 			p.run(b, nodes[i], n)
-			t[i] = time.Since(start)
+			t[i], c[i] = time.Since(start), cputime.Process()-startCPU
 			took[i] += t[i]
+			cpu[i] += c[i]
 		}
 		ratios = append(ratios, float64(t[1])/float64(t[0]))
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(took[0].Nanoseconds())/float64(b.N), "off-ns/op")
 	b.ReportMetric(float64(took[1].Nanoseconds())/float64(b.N), "on-ns/op")
-	slices.Sort(ratios)
-	b.ReportMetric(ratios[len(ratios)/2], "on/off")
+	b.ReportMetric(median(ratios), "on/off")
+	if cpu[0] > 0 {
+		b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "cpu-on/off")
+	}
+}
+
+func median(v []float64) float64 {
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 // BenchmarkObserveTurn is what metrics add to an ask that commits, as
