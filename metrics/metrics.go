@@ -20,7 +20,8 @@ import (
 // Label values that stand for more than one thing.
 const (
 	// OtherMethod is the method label of the turns whose method has no
-	// series of its own: past the per-type bound, longer than
+	// series of its own: past the per-type bound, empty (a reminder
+	// firing that failed before its method was read), longer than
 	// MaxMethodLen, not valid UTF-8, or answered unknown_method.
 	OtherMethod = "(other)"
 	// ClientSender is the type label of messages sent from outside the
@@ -224,7 +225,7 @@ func (m *Metrics) method(ts *typeStats, method, outcome string) *methodStats {
 	if ms, ok := ts.methods.get(method); ok {
 		return ms
 	}
-	if outcome == "unknown_method" || len(method) > MaxMethodLen || !utf8.ValidString(method) ||
+	if outcome == "unknown_method" || method == "" || len(method) > MaxMethodLen || !utf8.ValidString(method) ||
 		int(ts.count.Load()) >= m.maxMethods {
 		return ts.other
 	}

@@ -211,7 +211,7 @@ func TestMethodLabelBounded(t *testing.T) {
 			}
 		}()
 	}
-	for _, method := range []string{strings.Repeat("x", metrics.MaxMethodLen+1), "bad\xff"} {
+	for _, method := range []string{strings.Repeat("x", metrics.MaxMethodLen+1), "bad\xff", ""} {
 		m.TurnDone("greeter", method, host.KindAsk, host.OutcomeOK, time.Microsecond)
 	}
 	m.TurnDone("greeter", "hello", host.KindAsk, "unknown_method", time.Microsecond)
@@ -226,7 +226,7 @@ func TestMethodLabelBounded(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, maxMethods+2, n)
 	assert.Equal(t, float64(workers*each), value(t, reg, "wactor_messages_received_total", "type", "counter", "kind", "ask"))
-	assert.Equal(t, 3.0, value(t, reg, "wactor_turn_duration_seconds", "type", "greeter", "method", metrics.OtherMethod))
+	assert.Equal(t, 4.0, value(t, reg, "wactor_turn_duration_seconds", "type", "greeter", "method", metrics.OtherMethod))
 	other := value(t, reg, "wactor_turns_total", "type", "counter", "method", metrics.OtherMethod, "outcome", "ok")
 	assert.Equal(t, float64(workers*each-maxMethods), other, "every turn past the bound counts under %s", metrics.OtherMethod)
 }
