@@ -35,7 +35,7 @@ help:
 	@echo 'make run     build, then run the examples of examples/wactor.yaml that built, on 127.0.0.1:8080'
 	@echo 'make cluster-demo  three nodes of one cluster on 127.0.0.1:8081-8083 (docs/cluster.md); Ctrl-C stops all'
 	@echo 'make test    install the guest toolchains when missing, then every test of every module, with -race'
-	@echo 'make bench   the benchmarks of host, scheduler and storage (BENCHTIME=$(BENCHTIME))'
+	@echo 'make bench   the benchmarks of host, scheduler, storage and metrics (BENCHTIME=$(BENCHTIME))'
 	@echo 'make check   gofmt, go vet and go mod tidy -diff on every module'
 	@echo 'make fuzz    each fuzz target for FUZZTIME=$(FUZZTIME)'
 	@echo 'make crashtest  the full crash test: 20,000 transfers under 5 SIGKILLs'
@@ -141,7 +141,7 @@ crashtest:
 	WACTOR_CRASHTEST=full $(GO) test -count=1 -run TestCrashExactlyOnce -v -timeout 30m ./e2e
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 15m ./host/... ./scheduler/... ./storage/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 15m ./host/... ./scheduler/... ./storage/... ./metrics/...
 
 check:
 	@echo '== gofmt -l'; out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

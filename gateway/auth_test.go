@@ -54,6 +54,8 @@ func allRoutes(t *testing.T) []routeCase {
 		{pattern: "/healthz", method: "POST", path: "/healthz", public: true, want: 405},
 		{pattern: "GET /readyz", method: "GET", path: "/readyz", public: true, want: 200},
 		{pattern: "/readyz", method: "POST", path: "/readyz", public: true, want: 405},
+		{pattern: "GET /metrics", method: "GET", path: "/metrics", want: 404}, // metrics off: no Config.Metrics
+		{pattern: "/metrics", method: "POST", path: "/metrics", want: 405},
 		{pattern: "/", method: "GET", path: "/v2/nosuch", public: true, want: 404},
 	}
 }

@@ -41,6 +41,11 @@ type Config struct {
 	// Cluster, when not nil, is the cluster the node belongs to, which
 	// GET /v1/cluster lists; nil: the node runs alone.
 	Cluster Cluster
+	// Metrics, when not nil, serves GET /metrics (a control route); nil
+	// answers it 404.
+	Metrics http.Handler
+	// Observer, when not nil, is told of every request answered.
+	Observer RequestObserver
 }
 
 // Gateway is the HTTP API over a host: it implements http.Handler. See
@@ -55,7 +60,10 @@ type Gateway struct {
 	// test checks that each one is classified.
 	patterns map[string]access
 	token    *[sha256.Size]byte // SHA-256 of Config.Token; nil: no token
-	state    atomic.Int32       // readiness: one of the states below
+	// metricsHandler and obs are Config.Metrics and Config.Observer.
+	metricsHandler http.Handler
+	obs            RequestObserver
+	state          atomic.Int32 // readiness: one of the states below
 	// deployed and typeCount are the start-up progress /readyz reports
 	// while starting (SetProgress).
 	deployed, typeCount atomic.Int64
@@ -77,7 +85,8 @@ func New(h *host.Host, cfg Config) *Gateway {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gateway{h: h, cl: cfg.Cluster, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux(), patterns: map[string]access{}}
+	g := &Gateway{h: h, cl: cfg.Cluster, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux(), patterns: map[string]access{},
+		metricsHandler: cfg.Metrics, obs: cfg.Observer}
 	if cfg.Token != "" {
 		sum := sha256.Sum256([]byte(cfg.Token))
 		g.token = &sum
@@ -142,6 +151,8 @@ func (g *Gateway) routes() []route {
 		{pattern: "POST /v1/deadletters/{id}/replay", access: control, handle: g.replayDeadLetter},
 		{pattern: "GET /healthz", access: public, handle: g.healthz, early: true},
 		{pattern: "GET /readyz", access: public, handle: g.readyz, early: true},
+		// Served while starting too: a scrape then sees the node come up.
+		{pattern: "GET /metrics", access: control, handle: g.metrics, early: true},
 		// Any other path: a 404 that reveals nothing, so an actor caller
 		// without a token learns of a typo rather than of a token.
 		{pattern: "/", access: public, handle: g.notFound, alone: true, early: true},
@@ -211,6 +222,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	g.mux.ServeHTTP(rec, r)
+	if g.obs != nil {
+		g.obs.RequestDone(r.Pattern, rec.status, time.Since(start))
+	}
 	// A client that hung up caused its own 503, and a 503 while starting
 	// or stopping is expected; neither is server trouble.
 	expected := r.Context().Err() != nil || (rec.status == http.StatusServiceUnavailable && g.state.Load() != stateReady)

@@ -181,6 +181,7 @@ func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 	if !t.settle() {
 		return abi.StatusError, abi.AppendError(nil, asABIError(t.doomed))
 	}
+	t.a.h.sent(t.a.ref.Type, KindAsk, 1)
 	reply, err := t.a.h.sched.Ask(ctx, &scheduler.Message{
 		ID: t.a.h.ids.next(), Target: ref, Sender: t.a.ref, Method: c.Method, Payload: bytes.Clone(c.Payload),
 	})

@@ -24,6 +24,7 @@ import (
 	"github.com/wactor/wactor/gateway"
 	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/manifest"
+	"github.com/wactor/wactor/metrics"
 	"github.com/wactor/wactor/storage"
 	"github.com/wactor/wactor/storage/badgerstore"
 	"github.com/wactor/wactor/storage/memstore"
@@ -178,7 +179,13 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	}
 	cacheDir := cacheFolder(m, f.dataDir, f.cacheDir)
 	log.Info("compile cache", "dir", cacheDir)
-	h, err := host.New(ctx, hostConfig(m, st, cacheDir, log))
+	hcfg := hostConfig(m, st, cacheDir, log)
+	var mx *metrics.Metrics // nil: metrics off
+	if m.Metrics.Enabled {
+		mx = metrics.New(metrics.Options{Logger: log})
+		hcfg.Observer = mx
+	}
+	h, err := host.New(ctx, hcfg)
 	if err != nil {
 		log.Error("starting the host", "err", err)
 		closeStore(st, log)
@@ -218,6 +225,10 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	gcfg := gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log, Token: tok.value}
 	if node != nil {
 		gcfg.Cluster = clusterStatus{node}
+	}
+	if mx != nil {
+		mx.Watch(h)
+		gcfg.Metrics, gcfg.Observer = mx.Handler(), mx
 	}
 	gw := gateway.New(h, gcfg)
 	gw.SetProgress(0, len(m.Actors))
