@@ -26,15 +26,16 @@ CFLAGS_WASM := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wl,
 C_TOOLCHAIN_HINT := the C examples need clang and wasm-ld for wasm32-wasi. On Debian or Ubuntu: \
 	sudo apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32
 
-.PHONY: all help build build-go build-c build-rust build-as run toolchains test test-rust test-as test-browser conformance bench-suite bench check fuzz crashtest clean FORCE
+.PHONY: all help build build-go build-c build-rust build-as run cluster-demo toolchains test test-rust test-as test-browser conformance bench-suite bench check fuzz crashtest clean FORCE
 
 all: build
 
 help:
 	@echo 'make build   bin/wactor and every example module in bin/wasm/'
 	@echo 'make run     build, then run the examples of examples/wactor.yaml that built, on 127.0.0.1:8080'
+	@echo 'make cluster-demo  three nodes of one cluster on 127.0.0.1:8081-8083 (docs/cluster.md); Ctrl-C stops all'
 	@echo 'make test    install the guest toolchains and Chromium when missing, then every test of every module, with -race'
-	@echo 'make bench   the benchmarks of host, scheduler and storage (BENCHTIME=$(BENCHTIME))'
+	@echo 'make bench   the benchmarks of host, scheduler, storage and metrics (BENCHTIME=$(BENCHTIME))'
 	@echo 'make check   gofmt, go vet and go mod tidy -diff on every module'
 	@echo 'make fuzz    each fuzz target for FUZZTIME=$(FUZZTIME)'
 	@echo 'make crashtest  the full crash test: 20,000 transfers under 5 SIGKILLs'
@@ -97,6 +98,11 @@ run: build
 	@scripts/built-manifest.sh examples/wactor.yaml examples/wactor.built.yaml
 	bin/wactor run -f examples/wactor.built.yaml $(RUNFLAGS)
 
+# Three nodes of one cluster on this machine (examples/cluster.yaml), in
+# the foreground; Ctrl-C stops all three (docs/cluster.md).
+cluster-demo: bin/wactor bin/wasm/counter.wasm
+	scripts/cluster-demo.sh bin/wactor
+
 # The C and Rust guest toolchains and Chromium (for the dashboard's browser
 # test, with its npm packages), installed with apt-get when missing (as
 # root or through sudo; otherwise the script says what to run).
@@ -142,7 +148,7 @@ crashtest:
 	WACTOR_CRASHTEST=full $(GO) test -count=1 -run TestCrashExactlyOnce -v -timeout 30m ./e2e
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 15m ./host/... ./scheduler/... ./storage/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 15m ./host/... ./scheduler/... ./storage/... ./metrics/...
 
 check:
 	@echo '== gofmt -l'; out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -12,6 +13,13 @@ import (
 // get sends a GET to path with the headers (name, value pairs) and returns
 // the status.
 func (s *server) get(path string, header ...string) int {
+	s.t.Helper()
+	status, _ := s.getBody(path, header...)
+	return status
+}
+
+// getBody is get, and returns the body too (up to 16 MiB).
+func (s *server) getBody(path string, header ...string) (int, string) {
 	s.t.Helper()
 	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
 	if err != nil {
@@ -24,8 +32,12 @@ func (s *server) get(path string, header ...string) int {
 	if err != nil {
 		s.t.Fatalf("GET %s: %v", path, err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		s.t.Fatalf("GET %s: reading the body: %v", path, err)
+	}
+	return resp.StatusCode, string(body)
 }
 
 // TestOpenControlPlaneRefused: a node that would listen on every interface

@@ -225,3 +225,33 @@ func TestDashboardScripts(t *testing.T) {
 	}
 	t.Logf("node --test prom.test.mjs:\n%s", out)
 }
+
+// TestDashboardWithoutMetrics: on a node whose metrics are turned off
+// (GET /metrics answers 404) the overview says "metrics unavailable" and
+// still lists the types and activations.
+func TestDashboardWithoutMetrics(t *testing.T) {
+	node, dir := browserTools(t)
+	const token = "e2e-dashboard-token-0123456789"
+	folder := t.TempDir()
+	write(t, filepath.Join(folder, "counter.wasm"), testwasm.Go(t, "counter"))
+	a := &app{dir: folder, manifest: filepath.Join(folder, "wactor.yaml"), data: filepath.Join(folder, "data")}
+	write(t, a.manifest, []byte(`version: 1
+metrics:
+  enabled: false
+actors:
+  - type: counter
+    module: counter.wasm
+`))
+	s := startWith(t, a, []string{"WACTOR_TOKEN=" + token}, "--http-addr", "127.0.0.1:0")
+	s.ask("/v1/actors/counter/dash-1/add", `{"n":7}`, `{"n":7}`)
+	if status, body := s.getAuth("/metrics", token); status != http.StatusNotFound {
+		t.Fatalf("GET /metrics with metrics off = %d %s; want 404", status, body)
+	}
+	runBrowser(t, node, dir, map[string]any{
+		"url": s.url, "token": token, "chromium": chromiumPath, "overviewOnly": true,
+		"types":   []string{"counter"},
+		"counter": map[string]any{"type": "counter", "id": "dash-1", "n": 7},
+		"metrics": false, "shots": os.Getenv("WACTOR_E2E_SHOTS"),
+	})
+	s.stop(syscall.SIGTERM)
+}

@@ -351,7 +351,8 @@ func jsonEqual(a, b string) bool {
 // point wactor elsewhere or give it a token: each test sets its own.
 func environ() []string {
 	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		return strings.HasPrefix(kv, "WACTOR_ADDR=") || strings.HasPrefix(kv, "WACTOR_TOKEN=")
+		return strings.HasPrefix(kv, "WACTOR_ADDR=") || strings.HasPrefix(kv, "WACTOR_TOKEN=") ||
+			strings.HasPrefix(kv, "WACTOR_NODE=") || strings.HasPrefix(kv, "WACTOR_NATS_")
 	})
 }
 

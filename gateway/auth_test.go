@@ -42,6 +42,8 @@ func allRoutes(t *testing.T) []routeCase {
 		{pattern: "/v1/actors", method: "POST", path: "/v1/actors", want: 405},
 		{pattern: "GET /v1/types", method: "GET", path: "/v1/types", want: 200},
 		{pattern: "/v1/types", method: "DELETE", path: "/v1/types", want: 405},
+		{pattern: "GET /v1/cluster", method: "GET", path: "/v1/cluster", want: 200},
+		{pattern: "/v1/cluster", method: "POST", path: "/v1/cluster", want: 405},
 		{pattern: "GET /v1/reminders", method: "GET", path: "/v1/reminders", want: 200},
 		{pattern: "/v1/reminders", method: "POST", path: "/v1/reminders", want: 405},
 		{pattern: "GET /v1/deadletters", method: "GET", path: "/v1/deadletters", want: 200},
@@ -66,6 +68,8 @@ func allRoutes(t *testing.T) []routeCase {
 		{pattern: "/healthz", method: "POST", path: "/healthz", public: true, want: 405},
 		{pattern: "GET /readyz", method: "GET", path: "/readyz", public: true, want: 200},
 		{pattern: "/readyz", method: "POST", path: "/readyz", public: true, want: 405},
+		{pattern: "GET /metrics", method: "GET", path: "/metrics", want: 404}, // metrics off: no Config.Metrics
+		{pattern: "/metrics", method: "POST", path: "/metrics", want: 405},
 		{pattern: "/", method: "GET", path: "/v2/nosuch", public: true, want: 404},
 	}
 }

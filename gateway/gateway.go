@@ -41,12 +41,21 @@ type Config struct {
 	// open to whoever reaches the handler; wactor run allows that only on
 	// a loopback address.
 	Token string
+	// Cluster, when not nil, is the cluster the node belongs to, which
+	// GET /v1/cluster lists; nil: the node runs alone.
+	Cluster Cluster
+	// Metrics, when not nil, serves GET /metrics (a control route); nil
+	// answers it 404.
+	Metrics http.Handler
+	// Observer, when not nil, is told of every request answered.
+	Observer RequestObserver
 }
 
 // Gateway is the HTTP API over a host: it implements http.Handler. See
 // docs/http.md for the routes. It is safe for concurrent use.
 type Gateway struct {
 	h       *host.Host
+	cl      Cluster // nil: not a cluster
 	maxBody int64
 	log     *slog.Logger
 	mux     *http.ServeMux // written only while New routes
@@ -55,7 +64,10 @@ type Gateway struct {
 	patterns map[string]access
 	token    *[sha256.Size]byte // SHA-256 of Config.Token; nil: no token
 	sessions *sessions          // the dashboard's browser sessions
-	state    atomic.Int32       // readiness: one of the states below
+	// metricsHandler and obs are Config.Metrics and Config.Observer.
+	metricsHandler http.Handler
+	obs            RequestObserver
+	state          atomic.Int32 // readiness: one of the states below
 	// deployed and typeCount are the start-up progress /readyz reports
 	// while starting (SetProgress).
 	deployed, typeCount atomic.Int64
@@ -77,7 +89,8 @@ func New(h *host.Host, cfg Config) *Gateway {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gateway{h: h, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux(), patterns: map[string]access{}, sessions: newSessions()}
+	g := &Gateway{h: h, cl: cfg.Cluster, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux(), patterns: map[string]access{},
+		metricsHandler: cfg.Metrics, obs: cfg.Observer, sessions: newSessions()}
 	if cfg.Token != "" {
 		sum := sha256.Sum256([]byte(cfg.Token))
 		g.token = &sum
@@ -133,6 +146,8 @@ func (g *Gateway) routes() []route {
 		{pattern: "GET /v1/actors/{type}/{id}/reminders", access: control, handle: g.reminders, alone: true},
 		{pattern: "GET /v1/actors", access: control, handle: g.activations},
 		{pattern: "GET /v1/types", access: control, handle: g.types},
+		// Served while starting too: a node joining shows in it.
+		{pattern: "GET /v1/cluster", access: control, handle: g.cluster, early: true},
 		{pattern: "GET /v1/reminders", access: control, handle: g.allReminders},
 		{pattern: "GET /v1/deadletters", access: control, handle: g.deadLetters},
 		{pattern: "GET /v1/deadletters/{id}", access: control, handle: g.deadLetter},
@@ -151,6 +166,8 @@ func (g *Gateway) routes() []route {
 		{pattern: "/ui/", access: page, handle: g.uiPage, alone: true, early: true},
 		{pattern: "GET /healthz", access: public, handle: g.healthz, early: true},
 		{pattern: "GET /readyz", access: public, handle: g.readyz, early: true},
+		// Served while starting too: a scrape then sees the node come up.
+		{pattern: "GET /metrics", access: control, handle: g.metrics, early: true},
 		// Any other path: a 404 that reveals nothing, so an actor caller
 		// without a token learns of a typo rather than of a token.
 		{pattern: "/", access: public, handle: g.notFound, alone: true, early: true},
@@ -220,6 +237,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	g.mux.ServeHTTP(rec, r)
+	if g.obs != nil {
+		g.obs.RequestDone(r.Pattern, rec.status, time.Since(start))
+	}
 	// A client that hung up caused its own 503, and a 503 while starting
 	// or stopping is expected; neither is server trouble.
 	expected := r.Context().Err() != nil || (rec.status == http.StatusServiceUnavailable && g.state.Load() != stateReady)

@@ -30,6 +30,7 @@ type activation struct {
 	inst   *instance    // nil after a failure; rebuilt at the next turn
 	stderr outputBuffer // the guest's recent stdout/stderr, for trap messages
 	reqBuf []byte
+	watch  turnWatch // times the turn running, for the observer
 }
 
 // turn is what one message's processing has buffered so far.
@@ -93,7 +94,11 @@ func (t *turn) write(key string, value []byte) {
 // (every dispatch but Deterministic) it may return before the commit is
 // durable, having deferred the answer (see commit).
 func (a *activation) Receive(ctx context.Context, m *scheduler.Message) ([]byte, error) {
+	a.watchTurn(m)
 	reply, err, deferred := a.receive(ctx, m)
+	if !deferred {
+		a.turnDone(&a.watch, err)
+	}
 	if a.h.pipelined && !deferred && !a.h.sched.Queued(ctx) {
 		// Nothing more to run: leave nothing in flight when the
 		// activation goes idle. A failure is the next turn's to handle.
@@ -131,9 +136,11 @@ func (a *activation) receive(ctx context.Context, m *scheduler.Message) (_ []byt
 		}
 		f, fm, err := a.prepareFiring(ctx, m)
 		if err != nil || f == nil {
+			a.watch.skip = f == nil && (err == nil || errors.Is(err, errStaleFiring))
 			return nil, err, false // stale, skipped, or the store failed (fired again later)
 		}
 		fire, m = f, fm
+		a.watch.method = m.Method
 	}
 	d := a.typ.current()
 	if a.inst == nil || a.inst.v != d.v {
@@ -231,6 +238,7 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	err := a.invoke(t)
 	a.h.watchdog.end(t)
 	if err != nil {
+		a.guestBroke(err)
 		a.discard(t.ctx)
 		return reply, err
 	}
@@ -240,12 +248,16 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	}
 	raw, ok := inst.mod.Memory().Read(ptr, n)
 	if !ok {
+		err := abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a reply at "+itoa(int(ptr))+"+"+itoa(int(n))+", outside its memory")
+		a.guestBroke(err)
 		a.discard(t.ctx)
-		return reply, abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a reply at "+itoa(int(ptr))+"+"+itoa(int(n))+", outside its memory")
+		return reply, err
 	}
-	if err := reply.Decode(raw); err != nil {
+	if derr := reply.Decode(raw); derr != nil {
+		err := abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a malformed reply: "+derr.Error())
+		a.guestBroke(err)
 		a.discard(t.ctx)
-		return reply, abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a malformed reply: "+err.Error())
+		return reply, err
 	}
 	reply.Payload = bytes.Clone(reply.Payload)
 	if int64(len(reply.Payload)) > t.cfg.MaxMessage {
@@ -329,7 +341,7 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byt
 		return reply, nil, false
 	}
 	a.apply(t.writes)
-	e := &entry{ctx: ctx, m: t.msg, label: t.label(), reply: reply, timers: t.timers, deactivate: t.deactivate, done: make(chan struct{})}
+	e := &entry{ctx: ctx, m: t.msg, label: t.label(), reply: reply, timers: t.timers, deactivate: t.deactivate, done: make(chan struct{}), watch: a.watch}
 	if len(b.Records) > 0 {
 		e.key = b.Records[0].Key
 	}
@@ -392,7 +404,9 @@ func (a *activation) commitNow(ctx context.Context, t *turn, b *storage.Batch) e
 		resume := a.h.sched.Blocking(ctx) // waits for the group's write
 		start := time.Now()
 		err := a.h.store.Commit(ctx, b)
-		a.p.committed(time.Since(start))
+		took := time.Since(start)
+		a.p.committed(took)
+		a.h.committed(1, took, err)
 		resume()
 		if err != nil {
 			a.discard(ctx) // its memory reflects a turn that did not commit
@@ -411,6 +425,7 @@ func (a *activation) commitNow(ctx context.Context, t *turn, b *storage.Batch) e
 	}
 	a.effects(ctx, t.timers, t.deactivate)
 	a.h.rem.committed(b.Reminders, b.Actor, b.CancelReminders)
+	a.h.sent(a.ref.Type, KindTell, len(b.Send))
 	a.h.deliver(b.Send)
 	return nil
 }
@@ -537,6 +552,7 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		}
 	}
 	a.discard(ctx)
+	start := time.Now()
 	inst, err := d.v.instantiate(ctx, &a.stderr)
 	if err != nil {
 		return abi.NewError(abi.CodeTrapped, "starting an instance of "+a.ref.String()+": "+err.Error()+a.stderr.suffix())
@@ -548,6 +564,9 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		return abi.NewError(e.Code, "activating "+a.ref.String()+": "+e.Message)
 	}
 	d.v.startSize.Store(inst.memorySize())
+	if a.h.obs != nil {
+		a.h.obs.InstanceStarted(a.ref.Type, time.Since(start))
+	}
 	return nil
 }
 
@@ -572,6 +591,9 @@ func (a *activation) discard(ctx context.Context) {
 // the activation has a sound instance, then drops the instance. A failing
 // hook is logged; the activation ends anyway.
 func (a *activation) Deactivate(ctx context.Context) {
+	if a.h.obs != nil {
+		defer a.h.obs.ActivationEnded(a.ref.Type, scheduler.DeactivationReason(ctx))
+	}
 	if a.settle(ctx) != nil {
 		a.discard(ctx) // its memory reflects turns that did not commit
 	}

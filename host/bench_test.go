@@ -18,6 +18,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/cputime"
 	"github.com/wactor/wactor/internal/testwasm"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/storage/badgerstore"
@@ -152,7 +153,7 @@ func BenchmarkActivation(b *testing.B) {
 			b.Run(g.name+"/"+mode, func(b *testing.B) {
 				h := benchHostConfig(b, g.build, host.Config{NoSnapshots: mode == "init", MaxActivations: -1, MaxGuestMemory: -1})
 				ctx := context.Background()
-				rss, cpu := residentKiB(), cpuTime()
+				rss, cpu := residentKiB(), cputime.Process()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					if _, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: strconv.Itoa(i)}, "get", getPayload); err != nil {
@@ -161,7 +162,7 @@ func BenchmarkActivation(b *testing.B) {
 				}
 				b.StopTimer()
 				if rss > 0 {
-					b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+					b.ReportMetric(float64(cputime.Process()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
 					b.ReportMetric(float64(residentKiB()-rss)/float64(b.N), "KiB-rss/op")
 				}
 			})

@@ -152,7 +152,11 @@ func (h *Host) keepDeadLetter(ctx context.Context, target abi.Ref, m *scheduler.
 		h.log.Warn("tell failed; moved to the dead letters", "actor", d.Message.Target, "method", m.Method,
 			"id", m.ID, "attempts", m.Attempt, "err", d.Error)
 	}
-	if cerr := h.store.Commit(ctx, b); cerr != nil {
+	cerr := h.store.Commit(ctx, b)
+	if h.obs != nil {
+		h.obs.DeadLettered(target.Type, cerr == nil && b.DeadLetters != nil)
+	}
+	if cerr != nil {
 		h.log.Error("moving a tell to the dead letters", "id", m.ID, "err", cerr)
 		return
 	}

@@ -20,7 +20,7 @@ import (
 
 // Defaults for TypeConfig fields left zero.
 const (
-	DefaultMaxMessage  = 1 << 20
+	DefaultMaxMessage  = abi.DefaultMaxMessage
 	DefaultMaxMemory   = 64 << 20
 	DefaultTurnTimeout = 5 * time.Second
 	DefaultAskTimeout  = 5 * time.Second
@@ -93,6 +93,9 @@ type Config struct {
 	// if no module could start from a snapshot: for comparison, or to
 	// rule snapshots out when diagnosing a guest.
 	NoSnapshots bool
+	// Observer is told what the host does, for metrics (see Observer);
+	// nil observes nothing, at no cost.
+	Observer Observer
 }
 
 // Defaults of the dead letter cap.
@@ -205,6 +208,7 @@ type Host struct {
 	clock     scheduler.Clock
 	rem       *reminders
 	dead      deadLetters
+	obs       Observer // nil: not observed
 	// pipelined: an activation runs its next turns while the commits of
 	// the previous ones are in flight (off with Deterministic dispatch,
 	// where turns run only on the goroutine that drives the host).
@@ -268,6 +272,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		budget:    budget,
 		snapshots: !cfg.NoSnapshots,
 		pipelined: !cfg.Dispatch.Deterministic,
+		obs:       observer(cfg),
 	}
 	h.rem = newReminders(h, cfg.Clock)
 	if cfg.CacheDir != "" {
@@ -448,6 +453,7 @@ func (h *Host) Ask(ctx context.Context, to abi.Ref, method string, payload []byt
 	if _, ok := ctx.Deadline(); !ok {
 		m.Timeout = t.current().cfg.AskTimeout
 	}
+	h.sent("", KindAsk, 1)
 	reply, err = h.sched.Ask(ctx, m)
 	if err != nil {
 		return nil, asABIError(err)
@@ -511,6 +517,7 @@ func (h *Host) Tell(ctx context.Context, to abi.Ref, method string, payload []by
 	if err := h.store.Commit(ctx, &storage.Batch{Send: []storage.Message{m}}); err != nil {
 		return abi.NewError(abi.CodeUnavailable, "storing a tell to "+to.String()+": "+err.Error())
 	}
+	h.sent("", KindTell, 1)
 	h.deliver([]storage.Message{m})
 	return nil
 }
@@ -526,8 +533,8 @@ func (h *Host) check(to abi.Ref, method string, payload []byte) (*actorType, err
 	if !ok {
 		return nil, abi.NewError(abi.CodeUnknownType, "no actor type "+strconv.Quote(to.Type))
 	}
-	if method == "" {
-		return nil, abi.NewError(abi.CodeBadRequest, "no method given for "+to.String())
+	if e := abi.CheckMethod("message to "+to.String(), method); e != nil {
+		return nil, e
 	}
 	if limit := t.current().cfg.MaxMessage; int64(len(payload)) > limit {
 		return nil, abi.NewError(abi.CodeTooLarge, "message of "+itoa(len(payload))+" bytes is over the limit of "+itoa(int(limit))+" bytes for type "+to.Type)
@@ -739,7 +746,13 @@ func (ac *activator) Activate(ctx context.Context, ref abi.Ref) (scheduler.Actor
 	a := &activation{h: h, typ: t, ref: ref, state: snap.State}
 	a.p.init(snap.Version)
 	if err := a.ensureInstance(ctx, t.current()); err != nil {
+		if h.obs != nil {
+			h.obs.ActivationFailed(ref.Type, Outcome(err))
+		}
 		return nil, err
+	}
+	if h.obs != nil {
+		h.obs.ActivationCreated(ref.Type)
 	}
 	return a, nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -14,13 +13,6 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/storage"
-)
-
-// Limits on what one turn may ask of the host.
-const (
-	maxKeyLen       = 1024
-	maxLogLen       = 4096
-	maxSendsPerTurn = 10000
 )
 
 // importSignatures are the host functions of ABI v1 and their signatures.
@@ -93,9 +85,8 @@ func wrap(name string, call hostCall) api.GoModuleFunc {
 	return func(ctx context.Context, mod api.Module, stack []uint64) {
 		t := turnFrom(ctx, name)
 		ptr, n := uint32(stack[0]), uint32(stack[1])
-		if n > uint32(t.cfg.MaxMessage)+4096 {
-			t.setResult(abi.StatusError, abi.AppendError(nil, abi.NewError(abi.CodeTooLarge,
-				name+" argument of "+itoa(int(n))+" bytes is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")))
+		if e := abi.CheckArgSize(name, int(n), t.cfg.MaxMessage); e != nil {
+			t.setResult(abi.StatusError, abi.AppendError(nil, e))
 		} else {
 			arg, ok := mod.Memory().Read(ptr, n)
 			if !ok {
@@ -130,10 +121,6 @@ func turnFrom(ctx context.Context, name string) *turn {
 	return t
 }
 
-func errResult(code, msg string) (abi.Status, []byte) {
-	return abi.StatusError, abi.AppendError(nil, abi.NewError(code, msg))
-}
-
 func (t *turn) decode(name string, d interface{ Decode([]byte) error }, arg []byte) {
 	if err := d.Decode(arg); err != nil {
 		panic(&violation{msg: name + ": " + err.Error()})
@@ -142,22 +129,14 @@ func (t *turn) decode(name string, d interface{ Decode([]byte) error }, arg []by
 
 // target validates the target of a tell or ask.
 func (t *turn) target(c *abi.Call) (abi.Ref, abi.Status, []byte) {
-	ref, err := abi.ParseRef(c.Target)
-	if err != nil {
-		s, r := errResult(abi.CodeBadRequest, err.(*abi.Error).Message)
-		return ref, s, r
+	ref, e := abi.CheckCall(c, t.cfg.MaxMessage)
+	if e == nil {
+		if _, ok := t.a.h.lookupType(ref.Type); !ok {
+			e = abi.NewError(abi.CodeUnknownType, "no actor type "+ref.Type)
+		}
 	}
-	if _, ok := t.a.h.lookupType(ref.Type); !ok {
-		s, r := errResult(abi.CodeUnknownType, "no actor type "+ref.Type)
-		return ref, s, r
-	}
-	if c.Method == "" {
-		s, r := errResult(abi.CodeBadRequest, "message to "+c.Target+" has no method")
-		return ref, s, r
-	}
-	if int64(len(c.Payload)) > t.cfg.MaxMessage {
-		s, r := errResult(abi.CodeTooLarge, "message to "+c.Target+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
-		return ref, s, r
+	if e != nil {
+		return ref, abi.StatusError, abi.AppendError(nil, e)
 	}
 	return ref, abi.StatusOK, nil
 }
@@ -169,8 +148,8 @@ func (t *turn) tell(arg []byte) (abi.Status, []byte) {
 	if status != abi.StatusOK {
 		return status, res
 	}
-	if len(t.sends) >= maxSendsPerTurn {
-		return errResult(abi.CodeTooLarge, "a turn may send at most "+itoa(maxSendsPerTurn)+" tells")
+	if e := abi.CheckSends(len(t.sends)); e != nil {
+		return abi.StatusError, abi.AppendError(nil, e)
 	}
 	t.sends = append(t.sends, outgoing{ref: ref, method: c.Method, payload: bytes.Clone(c.Payload)})
 	return abi.StatusOK, nil
@@ -202,6 +181,7 @@ func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 	if !t.settle() {
 		return abi.StatusError, abi.AppendError(nil, asABIError(t.doomed))
 	}
+	t.a.h.sent(t.a.ref.Type, KindAsk, 1)
 	reply, err := t.a.h.sched.Ask(ctx, &scheduler.Message{
 		ID: t.a.h.ids.next(), Target: ref, Sender: t.a.ref, Method: c.Method, Payload: bytes.Clone(c.Payload),
 	})
@@ -213,8 +193,8 @@ func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 
 func (t *turn) stateKey(name string, op *abi.StateOp, arg []byte) (abi.Status, []byte) {
 	t.decode(name, op, arg)
-	if len(op.Key) > maxKeyLen {
-		return errResult(abi.CodeTooLarge, "state key is longer than "+itoa(maxKeyLen)+" bytes")
+	if e := abi.CheckKey(op.Key); e != nil {
+		return abi.StatusError, abi.AppendError(nil, e)
 	}
 	return abi.StatusOK, nil
 }
@@ -241,8 +221,8 @@ func (t *turn) stateSet(arg []byte) (abi.Status, []byte) {
 	if s, r := t.stateKey(abi.ImportStateSet, &op, arg); s != abi.StatusOK {
 		return s, r
 	}
-	if int64(len(op.Value)) > t.cfg.MaxMessage {
-		return errResult(abi.CodeTooLarge, "state value for "+op.Key+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
+	if e := abi.CheckValue(op.Key, op.Value, t.cfg.MaxMessage); e != nil {
+		return abi.StatusError, abi.AppendError(nil, e)
 	}
 	if op.Value == nil {
 		op.Value = []byte{}
@@ -265,10 +245,7 @@ func (t *turn) self([]byte) (abi.Status, []byte) { return abi.StatusOK, []byte(t
 func (t *turn) log(arg []byte) (abi.Status, []byte) {
 	var rec abi.LogRecord
 	t.decode(abi.ImportLog, &rec, arg)
-	msg := rec.Message
-	if len(msg) > maxLogLen {
-		msg = msg[:maxLogLen] + "…"
-	}
+	msg := abi.TruncateLog(rec.Message)
 	level := slog.LevelInfo
 	switch {
 	case rec.Level <= abi.LevelDebug:
@@ -291,17 +268,8 @@ func (t *turn) deactivateCall([]byte) (abi.Status, []byte) {
 func (t *turn) timerSet(arg []byte) (abi.Status, []byte) {
 	var tm abi.Timer
 	t.decode(abi.ImportTimerSet, &tm, arg)
-	if msg := checkName("timer", tm.Name); msg != "" {
-		return errResult(abi.CodeBadRequest, msg)
-	}
-	if tm.Method == "" {
-		return errResult(abi.CodeBadRequest, "timer "+strconv.Quote(tm.Name)+" has no method to deliver")
-	}
-	if tm.DueMS > maxDelayMS || tm.PeriodMS > maxDelayMS {
-		return errResult(abi.CodeBadRequest, "timer "+strconv.Quote(tm.Name)+": due_ms and period_ms must be at most 10 years")
-	}
-	if int64(len(tm.Payload)) > t.cfg.MaxMessage {
-		return errResult(abi.CodeTooLarge, "timer "+strconv.Quote(tm.Name)+" payload is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
+	if e := abi.CheckTimer(&tm, t.cfg.MaxMessage); e != nil {
+		return abi.StatusError, abi.AppendError(nil, e)
 	}
 	pending := map[string]bool{}
 	for _, op := range t.timers {
@@ -313,8 +281,10 @@ func (t *turn) timerSet(arg []byte) (abi.Status, []byte) {
 			adding++
 		}
 	}
-	if !pending[tm.Name] && t.timersAtLimit(adding) {
-		return errResult(abi.CodeTooLarge, "an activation may have at most "+itoa(maxTimers)+" timers")
+	if !pending[tm.Name] {
+		if e := t.timersAtLimit(adding); e != nil {
+			return abi.StatusError, abi.AppendError(nil, e)
+		}
 	}
 	t.timers = append(t.timers, timerOp{name: tm.Name, spec: &scheduler.TimerSpec{
 		Name:    tm.Name,
@@ -326,19 +296,19 @@ func (t *turn) timerSet(arg []byte) (abi.Status, []byte) {
 	return abi.StatusOK, nil
 }
 
-// timersAtLimit reports whether the activation has maxTimers timers set,
-// counting adding more of the turn's own. Timers that turns in the
-// pipeline set are not set yet: when they could make the difference, the
-// turn waits for them (and if that fails, the turn does).
-func (t *turn) timersAtLimit(adding int) bool {
+// timersAtLimit refuses a new timer when the activation has
+// abi.MaxTimers timers set, counting adding more of the turn's own. Timers
+// that turns in the pipeline set are not set yet: when they could make the
+// difference, the turn waits for them (and if that fails, the turn does).
+func (t *turn) timersAtLimit(adding int) *abi.Error {
 	n := t.a.h.sched.TimerCount(t.ctx) + adding
-	if n < maxTimers && n+t.a.p.pendingTimerSets() >= maxTimers {
+	if abi.CheckTimerCount(n) == nil && abi.CheckTimerCount(n+t.a.p.pendingTimerSets()) != nil {
 		if !t.settle() {
-			return true
+			return asABIError(t.doomed)
 		}
 		n = t.a.h.sched.TimerCount(t.ctx) + adding
 	}
-	return n >= maxTimers
+	return abi.CheckTimerCount(n)
 }
 
 // settle waits, inside the turn, until the turns before it are durable. If
@@ -355,8 +325,8 @@ func (t *turn) settle() bool {
 func (t *turn) timerCancel(arg []byte) (abi.Status, []byte) {
 	var c abi.Cancel
 	t.decode(abi.ImportTimerCancel, &c, arg)
-	if len(t.timers) >= 2*maxTimers {
-		return errResult(abi.CodeTooLarge, "a turn may set and cancel at most "+itoa(2*maxTimers)+" timers")
+	if e := abi.CheckTimerOps(len(t.timers)); e != nil {
+		return abi.StatusError, abi.AppendError(nil, e)
 	}
 	t.timers = append(t.timers, timerOp{name: c.Name})
 	return abi.StatusOK, nil
@@ -366,10 +336,7 @@ func (t *turn) timerCancel(arg []byte) (abi.Status, []byte) {
 func (t *turn) reminderSet(arg []byte) (abi.Status, []byte) {
 	var rm abi.Reminder
 	t.decode(abi.ImportReminderSet, &rm, arg)
-	if int64(len(rm.Payload)) > t.cfg.MaxMessage {
-		return errResult(abi.CodeTooLarge, "reminder "+strconv.Quote(rm.Name)+" payload is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
-	}
-	r, err := newReminder(&rm, t.a.h.clock.Now())
+	r, err := newReminder(&rm, t.cfg.MaxMessage, t.a.h.clock.Now())
 	if err != nil {
 		return abi.StatusError, abi.AppendError(nil, err)
 	}
@@ -398,8 +365,10 @@ func (t *turn) reminderOp(name string) (abi.Status, []byte) {
 	if t.reminders == nil {
 		t.reminders = make(map[string]*storage.Reminder)
 	}
-	if _, ok := t.reminders[name]; !ok && len(t.reminders) >= maxReminderOps {
-		return errResult(abi.CodeTooLarge, "a turn may set or cancel at most "+itoa(maxReminderOps)+" reminders")
+	if _, ok := t.reminders[name]; !ok {
+		if e := abi.CheckReminderOps(len(t.reminders)); e != nil {
+			return abi.StatusError, abi.AppendError(nil, e)
+		}
 	}
 	return abi.StatusOK, nil
 }

@@ -65,8 +65,9 @@ type entry struct {
 	reply      []byte
 	timers     []timerOp
 	deactivate bool
-	key        string // of its idempotency record, or ""
-	sets       int    // timers it sets
+	key        string    // of its idempotency record, or ""
+	sets       int       // timers it sets
+	watch      turnWatch // its timing, reported when its answer was deferred
 
 	// Set under pipeline.mu when the entry is finished.
 	finished bool
@@ -233,7 +234,9 @@ func (a *activation) flush(ctx context.Context) {
 		if !g.batch.Empty() {
 			start := time.Now()
 			err = a.h.store.Commit(ctx, &g.batch)
-			p.committed(time.Since(start))
+			took := time.Since(start)
+			p.committed(took)
+			a.h.committed(len(g.entries), took, err)
 		}
 		if err != nil {
 			a.failGroups(g, err)
@@ -248,6 +251,7 @@ func (a *activation) flush(ctx context.Context) {
 			a.effects(e.ctx, e.timers, e.deactivate)
 		}
 		a.h.rem.committed(g.batch.Reminders, g.batch.Actor, g.batch.CancelReminders)
+		a.h.sent(a.ref.Type, KindTell, len(g.batch.Send))
 		a.h.deliver(g.batch.Send)
 		for _, e := range g.entries {
 			a.finish(e, nil)
@@ -299,6 +303,7 @@ func (a *activation) finish(e *entry, err error) {
 	if answer == nil {
 		return
 	}
+	a.turnDone(&e.watch, err)
 	if err != nil {
 		answer(nil, a.uncommitted(e.m, err))
 	} else {

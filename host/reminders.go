@@ -288,6 +288,9 @@ func (a *activation) prepareFiring(ctx context.Context, m *scheduler.Message) (*
 		h.rem.committed(b.Reminders, b.Actor, b.CancelReminders)
 		return nil, nil, nil
 	}
+	if h.obs != nil {
+		h.obs.ReminderFired(a.ref.Type, now.Sub(f.r.Due))
+	}
 	fm := *m
 	fm.Method, fm.Payload = f.r.Method, f.r.Payload
 	return f, &fm, nil

@@ -4,23 +4,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/adhocore/gronx"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/storage"
-)
-
-// Limits on timers and reminders.
-const (
-	maxScheduleName = 256                       // bytes of a timer's or reminder's name
-	maxTimers       = 1000                      // timers of one activation
-	maxReminderOps  = 1000                      // reminders one turn sets or cancels
-	maxDelay        = 10 * 365 * 24 * time.Hour // due, period, in, every, first
-	maxCronLen      = 256                       // bytes of a cron expression
-	maxAtUnixMS     = 253402300799999           // 9999-12-31T23:59:59.999Z
-	maxDelayMS      = uint64(maxDelay / time.Millisecond)
 )
 
 // schedule is when a reminder fires after its first time, as the host
@@ -49,7 +37,7 @@ func decodeSchedule(p []byte) (schedule, error) {
 	if err := r.Decode(p); err != nil {
 		return schedule{}, err
 	}
-	return schedule{every: time.Duration(min(r.EveryMS, maxDelayMS)) * time.Millisecond, cron: r.Cron}, nil
+	return schedule{every: time.Duration(min(r.EveryMS, abi.MaxDelayMS)) * time.Millisecond, cron: r.Cron}, nil
 }
 
 // next returns when a reminder that came due at due fires next: the first
@@ -86,58 +74,19 @@ func cronNext(expr string, t time.Time) (time.Time, error) {
 	return next.UTC(), nil
 }
 
-// checkName says what is wrong with the name of a timer or reminder.
-func checkName(what, name string) string {
-	switch {
-	case name == "":
-		return what + " has no name"
-	case len(name) > maxScheduleName:
-		return what + " name is longer than " + itoa(maxScheduleName) + " bytes"
-	case !utf8.ValidString(name):
-		return what + " name is not valid UTF-8"
+// newReminder checks the argument of reminder_set (abi.CheckReminder's
+// rules, and the syntax of a cron expression) and returns the reminder it
+// sets (its Actor left empty), first due from now.
+func newReminder(r *abi.Reminder, maxMessage int64, now time.Time) (storage.Reminder, *abi.Error) {
+	if e := abi.CheckReminder(r, maxMessage); e != nil {
+		return storage.Reminder{}, e
 	}
-	return ""
-}
-
-// newReminder checks the argument of reminder_set and returns the reminder
-// it sets (its Actor left empty), first due from now.
-func newReminder(r *abi.Reminder, now time.Time) (storage.Reminder, *abi.Error) {
 	bad := func(msg string) (storage.Reminder, *abi.Error) {
 		return storage.Reminder{}, abi.NewError(abi.CodeBadRequest, "reminder "+strconv.Quote(r.Name)+": "+msg)
 	}
-	if msg := checkName("reminder", r.Name); msg != "" {
-		return storage.Reminder{}, abi.NewError(abi.CodeBadRequest, msg)
-	}
-	if r.Method == "" {
-		return bad("no method to deliver")
-	}
-	n := 0
-	for _, set := range []bool{r.InMS != 0, r.AtUnixMS != 0, r.EveryMS != 0, r.Cron != ""} {
-		if set {
-			n++
-		}
-	}
-	if n > 1 {
-		return bad("more than one schedule; give one of in_ms, at_unix_ms, every_ms and cron")
-	}
-	if r.FirstMS != 0 && r.EveryMS == 0 {
-		return bad("first_ms applies to every_ms only")
-	}
-	for _, v := range []uint64{r.InMS, r.EveryMS, r.FirstMS} {
-		if v > maxDelayMS {
-			return bad("a delay or period is longer than 10 years")
-		}
-	}
-	if r.AtUnixMS > maxAtUnixMS {
-		return bad("at_unix_ms is after the year 9999")
-	}
 	missed := r.Missed
-	switch missed {
-	case "":
+	if missed == "" {
 		missed = abi.MissedCatchUp
-	case abi.MissedCatchUp, abi.MissedSkip:
-	default:
-		return bad("unknown missed-tick policy " + strconv.Quote(missed) + "; use catch_up or skip")
 	}
 	now = now.Round(0)
 	var s schedule
@@ -154,9 +103,6 @@ func newReminder(r *abi.Reminder, now time.Time) (storage.Reminder, *abi.Error) 
 		due = now.Add(first)
 	case r.Cron != "":
 		expr := strings.TrimSpace(r.Cron)
-		if len(expr) > maxCronLen {
-			return bad("cron expression is longer than " + itoa(maxCronLen) + " bytes")
-		}
 		if !gronx.IsValid(expr) {
 			return bad("invalid cron expression " + strconv.Quote(r.Cron) +
 				"; use five fields (minute hour day-of-month month day-of-week), as in \"*/5 * * * *\"")

@@ -41,7 +41,7 @@ func TestNewReminder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := newReminder(&tt.in, t0)
+			r, err := newReminder(&tt.in, DefaultMaxMessage, t0)
 			if tt.bad != "" {
 				require.Error(t, err)
 				assert.Equal(t, abi.CodeBadRequest, err.Code)

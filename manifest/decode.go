@@ -58,11 +58,12 @@ var (
 	httpSection    = newSection[HTTP]("under http", nil)
 	storageSection = newSection[Storage]("under storage", nil)
 	deadSection    = newSection[DeadLetters]("under dead_letters", nil)
+	metricsSection = newSection[Metrics]("under metrics", nil)
 	actorSection   = newSection[Actor]("in an actors entry", map[string]string{
 		"type":   "add type: <name>, the name actors of this type are addressed by",
 		"module": "add module: <path of the .wasm file>",
 	})
-	sections = []*section{topSection, httpSection, storageSection, deadSection, actorSection, dirSection}
+	sections = []*section{topSection, httpSection, storageSection, deadSection, metricsSection, actorSection, dirSection, clusterSection}
 )
 
 // newSection builds a section from the yaml tags of T.
@@ -253,6 +254,7 @@ func (d *decoder) decode(data []byte) *Manifest {
 		DeadLetters:    DeadLetters{MaxCount: DefaultDeadLetterCount, MaxBytes: DefaultDeadLetterBytes},
 		MaxActivations: DefaultMaxActivations,
 		MaxGuestMemory: GuestMemory{Percent: DefaultGuestMemoryPercent},
+		Metrics:        Metrics{Enabled: DefaultMetricsEnabled},
 	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
@@ -738,6 +740,10 @@ func (d *decoder) top(body ast.Node, m *Manifest) {
 			d.deadLetters(v, p, &m.DeadLetters)
 		case "max_guest_memory":
 			d.guestMemory(v, p, &m.MaxGuestMemory)
+		case "cluster":
+			d.cluster(v, p, m)
+		case "metrics":
+			d.metrics(v, p, &m.Metrics)
 		case "actors":
 			d.actors(v, p, m)
 		}

@@ -54,6 +54,9 @@ const (
 	// DefaultGuestMemoryPercent is the guest memory budget, in percent of
 	// the machine's memory (its cgroup's limit in a container).
 	DefaultGuestMemoryPercent = 25
+	// DefaultMetricsEnabled says whether the node keeps Prometheus
+	// metrics and serves them at GET /metrics.
+	DefaultMetricsEnabled = true
 )
 
 // Bounds enforced by [Parse].
@@ -131,6 +134,11 @@ type Manifest struct {
 	// activations hold together, as a size or a percentage of the
 	// machine's memory. Default [DefaultGuestMemoryPercent] percent.
 	MaxGuestMemory GuestMemory `yaml:"max_guest_memory"`
+	// Cluster, when set, makes the node a member of a cluster; nil runs
+	// it alone (no NATS at all).
+	Cluster *Cluster `yaml:"cluster"`
+	// Metrics configures the Prometheus metrics.
+	Metrics Metrics `yaml:"metrics"`
 	// Actors lists the actor types, in manifest order. Type names are
 	// unique.
 	Actors []Actor `yaml:"actors"`
@@ -186,6 +194,15 @@ type DeadLetters struct {
 	// MaxBytes is how many bytes (payloads, errors, ids, targets, methods)
 	// are kept at most. Default [DefaultDeadLetterBytes].
 	MaxBytes Size `yaml:"max_bytes"`
+}
+
+// Metrics configures the Prometheus metrics served at GET /metrics (see
+// docs/metrics.md).
+type Metrics struct {
+	// Enabled keeps the metrics and serves them. Default
+	// [DefaultMetricsEnabled]; false keeps none, at no cost, and GET
+	// /metrics answers 404.
+	Enabled bool `yaml:"enabled"`
 }
 
 // Actor configures one actor type.

@@ -78,6 +78,8 @@ dead_letters:
   max_count: 100
   max_bytes: 2MiB
 max_guest_memory: 2GiB
+metrics:
+  enabled: false
 actors:
   - type: counter
     module: wasm/counter.wasm
@@ -100,6 +102,7 @@ actors:
 		MaxActivations: 5000,
 		DeadLetters:    manifest.DeadLetters{MaxCount: 100, MaxBytes: 2 << 20},
 		MaxGuestMemory: manifest.GuestMemory{Bytes: 2 << 30},
+		Metrics:        manifest.Metrics{Enabled: false},
 		Actors: []manifest.Actor{
 			{
 				Type:            "counter",
@@ -149,6 +152,7 @@ func TestParseDefaults(t *testing.T) {
 
 		IdempotencyRetention: manifest.DefaultIdempotencyRetention,
 	}, m.Storage)
+	assert.Equal(t, manifest.Metrics{Enabled: manifest.DefaultMetricsEnabled}, m.Metrics)
 	assert.Equal(t, []manifest.Actor{{
 		Type:            "counter",
 		Module:          filepath.Join(dir, "wasm", "counter.wasm"),
@@ -337,7 +341,7 @@ func TestParseErrors(t *testing.T) {
 		{"dead_letters max_count 0", "version: 1\ndead_letters: {max_count: 0}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 27, "dead_letters.max_count", "max_count must be from 1 to 10000000, got 0"}}},
 		{"dead_letters max_bytes small", "version: 1\ndead_letters:\n  max_bytes: 1KiB\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{3, 14, "dead_letters.max_bytes", "64KiB"}}},
 		{"dead_letters unknown", "version: 1\ndead_letters: {max: 5}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 16, "dead_letters.max", "max_count, max_bytes"}}},
-		{"unknown top-level", "version: 1\nfoo: 1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "foo", `unknown field "foo"; the fields at the top level are version, http, storage, max_activations, dead_letters, max_guest_memory, actors`}}},
+		{"unknown top-level", "version: 1\nfoo: 1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "foo", `unknown field "foo"; the fields at the top level are version, http, storage, max_activations, dead_letters, max_guest_memory, cluster, metrics, actors`}}},
 		{"max_activations negative", "version: 1\nmax_activations: -1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "max_activations must be from 1 to 100000000, got -1"}}},
 		{"max_activations zero", "version: 1\nmax_activations: 0\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "max_activations must be from 1 to 100000000, got 0; for no practical cap give a large number"}}},
 		{"max_activations text", "version: 1\nmax_activations: lots\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "want a whole number of activations"}}},
@@ -369,6 +373,8 @@ func TestParseErrors(t *testing.T) {
 		{"token and token_file", "version: 1\nhttp:\n  token_file: afile\n  token: 0123456789abcdef\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{4, 3, "http.token", "give token_file or token, not both"}}},
 
 		{"storage kind", "version: 1\nstorage: {kind: disk}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 17, "storage.kind", `unknown storage kind "disk"; use badger (durable, on disk) or memory (lost on exit)`}}},
+		{"metrics enabled yes", "version: 1\nmetrics: {enabled: yes}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 20, "metrics.enabled", `want true or false, got the string "yes"`}}},
+		{"metrics unknown field", "version: 1\nmetrics: {port: 9090}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 11, "metrics.port", `unknown field "port"; the fields under metrics are enabled`}}},
 		{"storage sync yes", "version: 1\nstorage: {sync: yes}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 17, "storage.sync", `want true or false, got the string "yes"`}}},
 		{"storage empty path", "version: 1\nstorage: {path: \"\"}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 17, "storage.path", "empty path"}}},
 		{"storage path is a file", "version: 1\nstorage: {path: afile}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 17, "storage.path", "afile exists and is not a folder"}}},

@@ -67,8 +67,10 @@ func schemaObjects(t *testing.T) map[string]struct {
 		"http":    {object(t, root, props, "http"), reflect.TypeFor[HTTP](), httpSection},
 		"storage": {object(t, root, props, "storage"), reflect.TypeFor[Storage](), storageSection},
 		"dead":    {object(t, root, props, "dead_letters"), reflect.TypeFor[DeadLetters](), deadSection},
+		"metrics": {object(t, root, props, "metrics"), reflect.TypeFor[Metrics](), metricsSection},
 		"actor":   {object(t, root, object(t, root, props, "actors"), "items"), reflect.TypeFor[Actor](), actorSection},
 		"dir":     {object(t, root, root["$defs"].(map[string]any), "dir"), reflect.TypeFor[Dir](), dirSection},
+		"cluster": {object(t, root, props, "cluster"), reflect.TypeFor[Cluster](), clusterSection},
 	}
 }
 
@@ -129,6 +131,8 @@ func TestSchemaDefaults(t *testing.T) {
 		"dir.mode":                      string(DefaultDirMode),
 		"dead.max_count":                fmt.Sprint(DefaultDeadLetterCount),
 		"dead.max_bytes":                DefaultDeadLetterBytes.String(),
+		"cluster.lease_ttl":             DefaultLeaseTTL.String(),
+		"metrics.enabled":               fmt.Sprint(DefaultMetricsEnabled),
 	}
 	got := map[string]string{}
 	for name, o := range objs {

@@ -89,6 +89,21 @@ func (d *decoder) deadLetters(v ast.Node, path string, dl *DeadLetters) {
 	})
 }
 
+// metrics reads the metrics mapping.
+func (d *decoder) metrics(v ast.Node, path string, mt *Metrics) {
+	mm, site, ok := d.mapping(v, path, "a mapping with enabled")
+	if !ok || mm == nil {
+		return
+	}
+	d.fields(mm, site, path, metricsSection, func(key string, v ast.Node, p string) {
+		if key == "enabled" {
+			if b, ok := d.boolean(v, p); ok {
+				mt.Enabled = b
+			}
+		}
+	})
+}
+
 // checkAddr explains what is wrong with a listen address, or returns "".
 func checkAddr(s string) string {
 	host, port, err := net.SplitHostPort(s)

@@ -29,9 +29,10 @@ type activation struct {
 
 	mu         sync.Mutex
 	queue      []*Message
-	running    bool // scheduled or running a batch
-	retired    bool // removed from the table; accepts nothing
-	deactivate bool // the actor asked to go once idle
+	running    bool   // scheduled or running a batch
+	retired    bool   // removed from the table; accepts nothing
+	deactivate bool   // the actor asked to go once idle
+	reason     string // why it retired: a Reason constant, set when it does
 	lastActive time.Time
 	timers     map[string]*timerEntry // by name
 	wake       chan struct{}          // closed by the next enqueue; see AwaitQueued
@@ -235,7 +236,11 @@ func (a *activation) afterIdle() {
 	want := a.deactivate
 	a.mu.Unlock()
 	if want || a.s.closed.Load() {
-		if a.s.retire(a, true, time.Time{}) {
+		reason := ReasonShutdown
+		if want {
+			reason = ReasonRequested
+		}
+		if a.s.retire(a, true, time.Time{}, reason) {
 			a.s.finish(a)
 		}
 		return

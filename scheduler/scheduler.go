@@ -597,7 +597,7 @@ func (s *Scheduler) evictLocked(extra int, need int64, forNewcomer bool) []*acti
 		if a == nil {
 			break // every activation is busy
 		}
-		if s.retireLocked(a, true, time.Time{}) {
+		if s.retireLocked(a, true, time.Time{}, ReasonEvicted) {
 			evicted = append(evicted, a)
 			if forNewcomer {
 				s.mem.Add(-a.mem)
@@ -645,15 +645,17 @@ func (s *Scheduler) evictOver() {
 func (s *Scheduler) MemoryInUse() int64 { return s.mem.Load() }
 
 // retire removes a from the table if it is idle and is not being run; the
-// caller then owns its deactivation. Lock order: s.mu, then a.mu.
-func (s *Scheduler) retire(a *activation, force bool, idleSince time.Time) bool {
+// caller then owns its deactivation, which reason explains (one of the
+// Reason constants; an activation that asked to go is always
+// ReasonRequested but at shutdown). Lock order: s.mu, then a.mu.
+func (s *Scheduler) retire(a *activation, force bool, idleSince time.Time, reason string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.retireLocked(a, force, idleSince)
+	return s.retireLocked(a, force, idleSince, reason)
 }
 
 // retireLocked is retire with s.mu held. It stops a's timers.
-func (s *Scheduler) retireLocked(a *activation, force bool, idleSince time.Time) bool {
+func (s *Scheduler) retireLocked(a *activation, force bool, idleSince time.Time, reason string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.retired || a.running || len(a.queue) > 0 {
@@ -663,6 +665,10 @@ func (s *Scheduler) retireLocked(a *activation, force bool, idleSince time.Time)
 		return false
 	}
 	a.retired = true
+	a.reason = reason
+	if a.deactivate && reason != ReasonShutdown {
+		a.reason = ReasonRequested
+	}
 	s.lruRemove(a)
 	a.stopTimers()
 	if s.acts[a.ref] == a {
@@ -699,7 +705,7 @@ func (s *Scheduler) CollectIdle() int {
 	s.mu.Unlock()
 	n := 0
 	for _, a := range s.inOrder(candidates) {
-		if s.retire(a, false, now.Add(-a.opts.IdleTimeout)) {
+		if s.retire(a, false, now.Add(-a.opts.IdleTimeout), ReasonIdle) {
 			s.finish(a)
 			n++
 		}
@@ -758,7 +764,7 @@ func (s *Scheduler) Close(ctx context.Context) error {
 	// Activations still running retire themselves when their turn ends
 	// (run sees closed); idle ones are retired here.
 	for _, a := range acts {
-		if s.retire(a, true, time.Time{}) {
+		if s.retire(a, true, time.Time{}, ReasonShutdown) {
 			s.finish(a)
 		}
 	}

@@ -34,9 +34,12 @@ type Lease struct {
 func (l Lease) Fence() *Fence { return &Fence{Actor: l.Actor, Epoch: l.Epoch} }
 
 // Fence makes a commit conditional on ownership: a Batch with a Fence is
-// applied only if Actor's lease is still held at Epoch, checked inside the
-// same atomic write as the rest of the batch, never as a separate read
-// before it. A store without Leases rejects a batch that carries a Fence.
+// applied only if no other holding of Actor's lease has begun since the
+// one at Epoch, checked inside the same atomic write as the rest of the
+// batch, never as a separate read before it. A holding that merely
+// expired, or was released, and that no one has claimed again does not
+// fence: no other node can have committed since. A store without Leases
+// rejects a batch that carries a Fence.
 type Fence struct {
 	Actor string
 	Epoch uint64
@@ -53,7 +56,10 @@ type Leases interface {
 	Claim(ctx context.Context, actor, owner string, ttl time.Duration) (Lease, error)
 	// Renew extends each of leases by ttl from now, in as few writes as the
 	// store can. The result has one entry per lease, in order: the renewed
-	// lease, or an error (ErrFenced when it is no longer held at its Epoch).
+	// lease, or an error (ErrFenced when it was released or another
+	// holding began since its Epoch; a lease that expired with no one
+	// claiming it is renewed). A renewal never fences its holder's
+	// commits.
 	Renew(ctx context.Context, leases []Lease, ttl time.Duration) ([]Lease, []error)
 	// Release gives l up at once, so that another owner can claim it
 	// without waiting for it to expire; a lease no longer held at its

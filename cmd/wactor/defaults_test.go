@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wactor/wactor/cluster"
 	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/manifest"
 	"github.com/wactor/wactor/scheduler"
@@ -28,6 +29,10 @@ func TestManifestDefaultsAreTheHosts(t *testing.T) {
 	assert.Equal(t, host.DefaultTurnTimeout, manifest.DefaultTurnTimeout)
 	assert.Equal(t, host.DefaultAskTimeout, manifest.DefaultAskTimeout)
 	assert.Equal(t, host.DefaultRecordRetention, manifest.DefaultIdempotencyRetention)
+	assert.Equal(t, cluster.DefaultLeaseTTL, manifest.DefaultLeaseTTL)
+	assert.Equal(t, cluster.MinLeaseTTL, manifest.MinLeaseTTL)
+	assert.Equal(t, cluster.MaxLeaseTTL, manifest.MaxLeaseTTL)
+	assert.Equal(t, cluster.MaxNameLen, manifest.MaxClusterNameLen)
 
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "counter.wasm"), []byte("\x00asm\x01\x00\x00\x00"))

@@ -6,7 +6,9 @@
 //	wactor reminders list alarm/a       list the durable reminders of an actor
 //	wactor state counter/a              print an actor's committed state as JSON
 //	wactor deadletters list --all       list the tells wactor gave up on
+//	wactor cluster status               list the members of a cluster
 //	wactor inspect counter.wasm         show what the host sees in a module
+//	wactor new go hello                 start an actor project that builds and tests as it is
 //	wactor version                      print the versions of wactor, Go and wazero
 //
 // Run "wactor help COMMAND" for the arguments and flags of a command.
@@ -55,7 +57,7 @@ func commands() []command {
 	return []command{
 		{
 			name:    "run",
-			args:    "[-f FILE] [--http-addr ADDR] [--data-dir DIR] [--cache-dir DIR] [--log-level LEVEL] [--token-file FILE] [--insecure-no-token]",
+			args:    "[-f FILE] [--http-addr ADDR] [--data-dir DIR] [--cache-dir DIR] [--log-level LEVEL] [--token-file FILE] [--insecure-no-token] [--node NAME] [--nats-addr HOST:PORT] [--nats-cluster-addr HOST:PORT] [--insecure-nats]",
 			summary: "serve the actor types of a manifest over HTTP",
 			help: `Loads the manifest, opens the store, deploys every actor type and serves
 the HTTP API until SIGINT or SIGTERM, then stops taking requests, lets the
@@ -81,6 +83,18 @@ actors and the health checks) requires a bearer token when one is set: by
 http.token; at least 16 bytes (openssl rand -hex 32). Without a token it is
 open, and wactor refuses to listen on an address other than loopback
 (127.0.0.1, [::1], localhost) unless --insecure-no-token says to.
+
+With a cluster section in the manifest the node joins that cluster (see
+docs/cluster.md): --node names it (else $WACTOR_NODE, else the host
+name); with cluster.routes it embeds a NATS server whose route port is
+--nats-cluster-addr (else $WACTOR_NATS_CLUSTER_ADDR) and whose client port
+is --nats-addr (else $WACTOR_NATS_ADDR, else a free port on 127.0.0.1),
+keeping JetStream's files in nats/ under the data folder. Those ports
+have no authentication: beyond loopback they need --insecure-nats.
+
+Example, one of three nodes on one machine:
+  wactor run -f cluster.yaml --node n1 --http-addr 127.0.0.1:8081 \
+    --data-dir data/n1 --nats-addr 127.0.0.1:4222 --nats-cluster-addr 127.0.0.1:6222
 `,
 			setup: setupServe,
 		},
@@ -172,6 +186,22 @@ Example:
 			setup: setupDeadLetters,
 		},
 		{
+			name:    "cluster",
+			args:    "status [--addr URL] [--token-file FILE] [--json] [--timeout D]",
+			summary: "show the members of the cluster a running wactor belongs to",
+			help: `Asks a running wactor (GET /v1/cluster) for the members of its cluster as
+it sees them: each node's state (joining, active, leaving), activations,
+HTTP address and start time; the node answering is marked *. A wactor
+without a cluster section says it runs alone. The address is --addr, else
+$WACTOR_ADDR, else http://127.0.0.1:8080. A node with a token needs it:
+$WACTOR_TOKEN or --token-file.
+
+Example:
+  wactor cluster status --addr 127.0.0.1:8081
+`,
+			setup: setupClusterCmd,
+		},
+		{
 			name:    "inspect",
 			args:    "MODULE.wasm | --type TYPE [-f FILE] [MODULE.wasm]",
 			summary: "show a module's ABI version, exports, imports and problems",
@@ -187,6 +217,34 @@ Example:
   wactor inspect --type counter -f wactor.yaml
 `,
 			setup: setupInspect,
+		},
+		{
+			name:    "new",
+			args:    "LANG NAME [--sdk DIR] [-o DIR]",
+			summary: "start an actor project (go, tinygo, rust, c, assemblyscript)",
+			help: `Writes a project folder (./NAME unless -o) for an actor type NAME in LANG:
+the actor (a counter: add {"n": 5} and get answer {"n": total}), a
+Makefile (make build writes NAME.wasm, make test runs the native unit
+test), the manifest wactor.yaml that serves it (copy its actors entry into
+yours), and a README saying how to build, test, run and call it. The
+project builds and passes its test as it is.
+
+The guest SDKs are not published yet: the project uses those of a wactor
+checkout, --sdk DIR, by default the one the current folder is in, else the
+one wactor was built in. A Go project's go.mod requires the SDK module by
+its path and version, as it will once published; until then a go.work
+file next to it makes the Go tool use the checkout's SDK (delete it once
+the SDK is published; no replace directive is involved). Rust, C and
+AssemblyScript projects name the checkout's SDK folder in Cargo.toml or
+the Makefile. TinyGo itself is untested: the tinygo project also builds
+with Go's own wasip1 port (make build-go).
+
+NAME is lower-case letters, digits, '-' and '_', starting with a letter.
+
+Example:
+  wactor new go hello && cd hello && make test build && wactor run -f wactor.yaml
+`,
+			setup: setupNew,
 		},
 		{
 			name:    "cache",

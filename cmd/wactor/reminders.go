@@ -25,6 +25,27 @@ func (f *listFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print the listing as the HTTP API returns it")
 }
 
+// get reads the listing at path for the command name. With --json it
+// prints it and returns nil and the exit code, as it does when the
+// request fails; otherwise it returns the body for the caller to print.
+func (f *listFlags) get(name, path string, stdout, stderr io.Writer) ([]byte, int) {
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	defer cancel()
+	req, err := f.request(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, usageError(stderr, name, "%v", err)
+	}
+	body, ok := f.roundTrip(req, stderr)
+	if !ok {
+		return nil, exitFail
+	}
+	if f.json {
+		fmt.Fprintf(stdout, "%s\n", strings.TrimSpace(string(body)))
+		return nil, exitOK
+	}
+	return body, exitOK
+}
+
 // remindersFlags are the flags of "wactor reminders".
 type remindersFlags struct{ listFlags }
 
@@ -62,19 +83,9 @@ func (f *remindersFlags) run(args []string, stdout, stderr io.Writer) int {
 		path = "/v1/actors/" + url.PathEscape(typ) + "/" + url.PathEscape(id) + "/reminders"
 		none = args[1] + " has no reminders"
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
-	defer cancel()
-	req, err := f.request(ctx, http.MethodGet, path, nil)
-	if err != nil {
-		return usageError(stderr, "reminders", "%v", err)
-	}
-	body, ok := f.roundTrip(req, stderr)
-	if !ok {
-		return exitFail
-	}
-	if f.json {
-		fmt.Fprintf(stdout, "%s\n", strings.TrimSpace(string(body)))
-		return exitOK
+	body, code := f.get("reminders", path, stdout, stderr)
+	if body == nil {
+		return code
 	}
 	var list reminderListing
 	if err := json.Unmarshal(body, &list); err != nil {

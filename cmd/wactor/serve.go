@@ -20,9 +20,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wactor/wactor/cluster"
 	"github.com/wactor/wactor/gateway"
 	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/manifest"
+	"github.com/wactor/wactor/metrics"
 	"github.com/wactor/wactor/storage"
 	"github.com/wactor/wactor/storage/badgerstore"
 	"github.com/wactor/wactor/storage/memstore"
@@ -55,6 +57,8 @@ type serveFlags struct {
 	tokenFile string
 	// insecureNoToken lets a node without a token listen beyond loopback.
 	insecureNoToken bool
+	// clusterFlags place the node in the manifest's cluster.
+	clusterFlags
 	// reload, when it delivers, rereads the manifest and deploys what
 	// changed (SIGHUP); nil: never.
 	reload <-chan os.Signal
@@ -68,6 +72,7 @@ func (f *serveFlags) declare(fs *flag.FlagSet) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	fs.StringVar(&f.tokenFile, "token-file", "", "require the bearer token in `FILE` on the control plane (before $"+tokenEnv+" and the manifest's http.token_file)")
 	fs.BoolVar(&f.insecureNoToken, "insecure-no-token", false, "serve the control plane without a token on a non-loopback address (anyone who reaches it may replay and delete dead letters)")
+	f.clusterFlags.declare(fs)
 }
 
 func setupServe(fs *flag.FlagSet) runner {
@@ -145,23 +150,50 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	if err != nil {
 		return usageError(stderr, "run", "%v", err)
 	}
+	natsDir, dropNATSDir, err := natsDataDir(m, f.dataDir)
+	if err != nil {
+		return usageError(stderr, "run", "%v", err)
+	}
+	defer dropNATSDir()
+	ccfg, err := f.clusterConfig(m, natsDir, log)
+	if err != nil {
+		return usageError(stderr, "run", "%v", err)
+	}
 
+	// The cluster comes first: a store on JetStream will need it.
+	node, err := startCluster(ccfg, stop, log)
+	if err != nil {
+		if errors.Is(err, errStopped) {
+			log.Info("stopped before ready")
+			return exitOK
+		}
+		log.Error("starting the cluster node", "err", err)
+		return exitFail
+	}
 	ctx := context.Background()
 	st, err := openStore(m, f.dataDir, log)
 	if err != nil {
 		log.Error("opening the store", "err", err)
+		closeCluster(node, log)
 		return exitFail
 	}
 	cacheDir := cacheFolder(m, f.dataDir, f.cacheDir)
 	log.Info("compile cache", "dir", cacheDir)
-	h, err := host.New(ctx, hostConfig(m, st, cacheDir, log))
+	hcfg := hostConfig(m, st, cacheDir, log)
+	var mx *metrics.Metrics // nil: metrics off
+	if m.Metrics.Enabled {
+		mx = metrics.New(metrics.Options{Logger: log})
+		hcfg.Observer = mx
+	}
+	h, err := host.New(ctx, hcfg)
 	if err != nil {
 		log.Error("starting the host", "err", err)
 		closeStore(st, log)
+		closeCluster(node, log)
 		return exitFail
 	}
-	// closeAll closes the host, then the store, and reports whether both
-	// closed cleanly.
+	// closeAll closes the host, then the store, then leaves the cluster,
+	// and reports whether all closed cleanly.
 	closeAll := func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()
@@ -170,7 +202,8 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 			log.Error("closing the host", "err", err)
 			ok = false
 		}
-		return closeStore(st, log) && ok
+		ok = closeStore(st, log) && ok
+		return closeCluster(node, log) && ok
 	}
 	stopped := func() bool {
 		select {
@@ -189,7 +222,15 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		closeAll()
 		return exitFail
 	}
-	gw := gateway.New(h, gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log, Token: tok.value})
+	gcfg := gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log, Token: tok.value}
+	if node != nil {
+		gcfg.Cluster = clusterStatus{node}
+	}
+	if mx != nil {
+		mx.Watch(h)
+		gcfg.Metrics, gcfg.Observer = mx.Handler(), mx
+	}
+	gw := gateway.New(h, gcfg)
 	gw.SetProgress(0, len(m.Actors))
 	srv := &http.Server{
 		Handler:           gw,
@@ -208,6 +249,14 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	stopServer := func() {
 		if err := srv.Close(); err != nil {
 			log.Warn("closing the HTTP server", "err", err)
+		}
+	}
+	if node != nil {
+		if err := node.Join(ctx, ln.Addr().String(), func() int { return len(h.Activations()) }); err != nil {
+			log.Error("joining the cluster", "err", err)
+			stopServer()
+			closeAll()
+			return exitFail
 		}
 	}
 
@@ -231,6 +280,7 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		return exitFail
 	}
 	gw.SetReady(true)
+	setClusterState(node, cluster.StateActive, log)
 	log.Info("listening", "addr", ln.Addr().String(), "manifest", f.file, "types", len(m.Actors))
 	if listening != nil {
 		listening(ln.Addr())
@@ -250,8 +300,9 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		}
 	}
 	// Refuse new work, let the requests in flight finish, then stop the
-	// actors and close the store.
+	// actors, close the store and leave the cluster.
 	gw.SetReady(false)
+	setClusterState(node, cluster.StateLeaving, log)
 	ok := true
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
@@ -326,14 +377,51 @@ func exitCode(ok bool) int {
 // errStopped: a signal arrived while deploying.
 var errStopped = errors.New("stopped by a signal")
 
-// checkDataDir refuses --data-dir with a store that keeps nothing on disk,
-// saying why, rather than ignore it.
+// checkDataDir refuses --data-dir with a store that keeps nothing on disk
+// (and no embedded NATS server to keep its files there), saying why,
+// rather than ignore it.
 func checkDataDir(m *manifest.Manifest, dataDir string) error {
-	if dataDir == "" || m.Storage.Kind == manifest.StorageBadger {
+	if dataDir == "" || m.Storage.Kind == manifest.StorageBadger || embedsNATS(m) {
 		return nil
 	}
 	return fmt.Errorf("--data-dir %s: %s says storage kind %s, which keeps the state in memory and nothing on disk, so the folder would go unused; "+
 		"drop --data-dir, or set storage.kind: badger to keep the state there (--cache-dir names the compile cache's folder)", dataDir, m.File, m.Storage.Kind)
+}
+
+// embedsNATS reports whether the node of m runs an embedded NATS server.
+func embedsNATS(m *manifest.Manifest) bool { return m.Cluster != nil && m.Cluster.NATSURL == "" }
+
+// natsDataDir is the folder the embedded NATS server keeps JetStream's
+// files under (its nats/ subfolder): the data folder (--data-dir, else
+// badger's storage.path), else, with storage kind memory, a temporary
+// folder that drop removes.
+func natsDataDir(m *manifest.Manifest, dataDir string) (dir string, drop func(), err error) {
+	switch {
+	case !embedsNATS(m):
+		return "", func() {}, nil
+	case dataDir != "":
+		return dataDir, func() {}, nil
+	case m.Storage.Kind == manifest.StorageBadger:
+		return badgerDir(m, ""), func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", "wactor-nats-")
+	if err != nil {
+		return "", nil, fmt.Errorf("a folder for the embedded NATS server (storage kind memory and no --data-dir): %w", err)
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
+}
+
+// setClusterState writes the node's state in the member list at once;
+// a failure is logged (the next heartbeat carries it). n may be nil.
+func setClusterState(n *cluster.Node, s cluster.State, log *slog.Logger) {
+	if n == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := n.SetState(ctx, s); err != nil {
+		log.Warn("cluster: writing the node's state; the next heartbeat carries it", "state", string(s), "err", err)
+	}
 }
 
 // openStore opens the store the manifest names (in dataDir when set).

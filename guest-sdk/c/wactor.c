@@ -7,8 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __wasm__
 #define WACTOR_EXPORT(name) __attribute__((export_name(name)))
 #define WACTOR_IMPORT(name) __attribute__((import_module("wactor"), import_name(name)))
+#else
+/* A native build, for unit tests: the host functions are ordinary ones,
+ * defined by the in-memory host of wactortest.c. */
+#define WACTOR_EXPORT(name)
+#define WACTOR_IMPORT(name)
+#endif
 
 /* Host functions: (ptr, len) -> status<<32 | result_len. */
 WACTOR_IMPORT("tell") uint64_t wactor_host_tell_(const void *p, size_t n);
@@ -852,6 +859,123 @@ int wactor_state_set_int(const char *key, int64_t v)
 	return wactor_state_set(key, b.data, b.len);
 }
 
+/* ======================================================================
+ * Records
+ * ====================================================================== */
+
+/* Fails with bad_request: "WHERE: field "KEY"WHAT". */
+static int field_error(const char *where, const char *key, const char *what)
+{
+	wactor_fail("bad_request", where);
+	wactor_buf_append_str(&err_msg, *where ? ": field \"" : "field \"");
+	wactor_buf_append_str(&err_msg, key);
+	wactor_buf_append_str(&err_msg, "\"");
+	wactor_buf_append_str(&err_msg, what);
+	return WACTOR_ERR;
+}
+
+int wactor_decode(const void *p, size_t n, const char *where, const wactor_field *fields, size_t count, void *out)
+{
+	wactor_reader r;
+	size_t pairs;
+	wactor_reader_init(&r, p, n);
+	if (n > 0 && (!wactor_read_map(&r, &pairs) || !wactor_cbor_valid(p, n))) {
+		wactor_fail("bad_request", where);
+		wactor_buf_append_str(&err_msg, ": the payload is not a map, as in {\"key\": value}");
+		return WACTOR_ERR;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const wactor_field *f = &fields[i];
+		uint8_t *m = (uint8_t *)out + f->offset;
+		int st;
+		const char *s;
+		size_t len;
+		memset(m, 0, f->size);
+		switch (f->type) {
+		case WACTOR_INT:
+			st = f->size == sizeof(int64_t) ? wactor_map_int(p, n, f->key, (int64_t *)(void *)m) : WACTOR_ERR;
+			s = ": expected an integer";
+			break;
+		case WACTOR_DOUBLE:
+			st = f->size == sizeof(double) ? wactor_map_double(p, n, f->key, (double *)(void *)m) : WACTOR_ERR;
+			s = ": expected a number";
+			break;
+		case WACTOR_BOOL:
+			st = f->size == sizeof(bool) ? wactor_map_bool(p, n, f->key, (bool *)(void *)m) : WACTOR_ERR;
+			s = ": expected a bool";
+			break;
+		case WACTOR_TEXT:
+			st = wactor_map_text(p, n, f->key, &s, &len);
+			if (st == WACTOR_OK) {
+				if (len >= f->size || memchr(s, 0, len))
+					return field_error(where, f->key, " is too long, or holds a NUL");
+				memcpy(m, s, len);
+			}
+			s = ": expected text";
+			break;
+		default:
+			return wactor_fail("bad_request", "wactor_decode: a field of unknown type");
+		}
+		if (st == WACTOR_NOT_FOUND && f->required)
+			return field_error(where, f->key, " is missing");
+		if (st == WACTOR_ERR)
+			return field_error(where, f->key, s);
+	}
+	return WACTOR_OK;
+}
+
+int wactor_encode(wactor_buf *b, const wactor_field *fields, size_t count, const void *in)
+{
+	wactor_cbor_map(b, count);
+	for (size_t i = 0; i < count; i++) {
+		const wactor_field *f = &fields[i];
+		const uint8_t *m = (const uint8_t *)in + f->offset;
+		wactor_cbor_text(b, f->key);
+		switch (f->type) {
+		case WACTOR_INT:
+			wactor_cbor_int(b, *(const int64_t *)(const void *)m);
+			break;
+		case WACTOR_DOUBLE:
+			wactor_cbor_double(b, *(const double *)(const void *)m);
+			break;
+		case WACTOR_BOOL:
+			wactor_cbor_bool(b, *(const bool *)(const void *)m);
+			break;
+		case WACTOR_TEXT:
+			wactor_cbor_textn(b, (const char *)m, strnlen((const char *)m, f->size));
+			break;
+		default:
+			return wactor_fail("bad_reply", "wactor_encode: a field of unknown type");
+		}
+	}
+	return b->overflow ? wactor_fail("too_large", "the record did not fit its buffer") : WACTOR_OK;
+}
+
+static wactor_buf record_buf = WACTOR_BUF_INIT;
+
+int wactor_state_get_record(const char *key, const wactor_field *fields, size_t count, void *out)
+{
+	int st = wactor_state_get(key, &record_buf);
+	if (st == WACTOR_ERR)
+		return st;
+	if (wactor_decode(record_buf.data, record_buf.len, key, fields, count, out) != WACTOR_OK) {
+		/* A stored value that does not decode is the state's fault, not
+		 * the request's. */
+		wactor_buf_reset(&err_code);
+		wactor_buf_append(&err_code, "bad_state", 9);
+		return WACTOR_ERR;
+	}
+	return st;
+}
+
+int wactor_state_set_record(const char *key, const wactor_field *fields, size_t count, const void *in)
+{
+	wactor_buf_reset(&record_buf);
+	if (wactor_encode(&record_buf, fields, count, in) != WACTOR_OK)
+		return WACTOR_ERR;
+	return wactor_state_set(key, record_buf.data, record_buf.len);
+}
+
 static wactor_buf self_ref = WACTOR_BUF_INIT;
 
 const char *wactor_self(void)
@@ -1206,6 +1330,17 @@ static uint64_t packed_reply(void)
 {
 	return (uint64_t)(uintptr_t)reply_env.data << 32 | (uint64_t)reply_env.len;
 }
+
+#ifndef __wasm__
+/* The last Reply envelope; native pointers do not fit wactor_handle's
+ * packed result, so wactortest.c reads it here. */
+const uint8_t *wactor_native_reply_(size_t *n);
+const uint8_t *wactor_native_reply_(size_t *n)
+{
+	*n = reply_env.len;
+	return reply_env.data;
+}
+#endif
 
 WACTOR_EXPORT("wactor_handle") uint64_t wactor_export_handle_(uint8_t *ptr, uint32_t len)
 {

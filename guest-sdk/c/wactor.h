@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "wactor_limits.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -176,6 +177,74 @@ int wactor_map_double(const void *map, size_t n, const char *key, double *v);
 int wactor_map_bool(const void *map, size_t n, const char *key, bool *v);
 /* Text pointing into the map, not NUL-terminated. */
 int wactor_map_text(const void *map, size_t n, const char *key, const char **s, size_t *len);
+
+/* ------------------------------------------------------------------------
+ * Records: a C struct as a CBOR map with text keys (a JSON object through
+ * the HTTP gateway), described once by a table of its fields, then decoded
+ * from a request or encoded into a reply in one call, so that a handler
+ * stays a few lines:
+ *
+ *   typedef struct { int64_t n; } total;
+ *   static const wactor_field total_fields[] = {
+ *       WACTOR_FIELD(total, n, WACTOR_INT, WACTOR_REQUIRED),
+ *   };
+ *
+ *   static int add(const wactor_msg *msg, wactor_buf *reply)
+ *   {
+ *       total req;
+ *       WACTOR_TRY(WACTOR_DECODE(msg, total_fields, &req));
+ *       ...
+ *       return WACTOR_ENCODE(reply, total_fields, &req);
+ *   }
+ *
+ * A request that does not decode fails with bad_request, naming the method
+ * and the field ("add: field \"n\": expected an integer"). Decoding skips
+ * unknown keys and zeroes an optional field that is absent.
+ * ------------------------------------------------------------------------ */
+typedef enum wactor_field_type {
+	WACTOR_INT = 1, /* int64_t; an integral float (7.0) decodes too */
+	WACTOR_DOUBLE,  /* double; any number decodes */
+	WACTOR_BOOL,    /* bool */
+	WACTOR_TEXT     /* a char array, NUL-terminated; longer text is refused */
+} wactor_field_type;
+
+enum { WACTOR_OPTIONAL = 0, WACTOR_REQUIRED = 1 };
+
+typedef struct wactor_field {
+	const char *key;
+	wactor_field_type type;
+	size_t offset; /* of the member in the struct */
+	size_t size;   /* of the member */
+	int required;
+} wactor_field;
+
+/* A field whose key is the member's name, or another key. */
+#define WACTOR_FIELD(type, member, kind, required) \
+	WACTOR_FIELD_KEY(type, member, #member, kind, required)
+#define WACTOR_FIELD_KEY(type, member, key, kind, required) \
+	{(key), (kind), offsetof(type, member), sizeof(((type *)0)->member), (required)}
+
+/* Decodes p (n bytes; empty is {}) into the struct at out; where names the
+ * value in errors (a method, a state key). */
+int wactor_decode(const void *p, size_t n, const char *where, const wactor_field *fields, size_t count, void *out);
+/* Appends the struct at in as a map of every field. */
+int wactor_encode(wactor_buf *b, const wactor_field *fields, size_t count, const void *in);
+/* The same for a message's payload and a state value (a missing value
+ * decodes as {}: WACTOR_NOT_FOUND, with optional fields zeroed). */
+int wactor_state_get_record(const char *key, const wactor_field *fields, size_t count, void *out);
+int wactor_state_set_record(const char *key, const wactor_field *fields, size_t count, const void *in);
+
+#define WACTOR_FIELDS(fields) (fields), (sizeof(fields) / sizeof((fields)[0]))
+#define WACTOR_DECODE(msg, fields, out) \
+	wactor_decode((msg)->payload, (msg)->payload_len, (msg)->method, WACTOR_FIELDS(fields), (out))
+#define WACTOR_ENCODE(reply, fields, in) wactor_encode((reply), WACTOR_FIELDS(fields), (in))
+/* Returns WACTOR_ERR from the handler when call fails (WACTOR_NOT_FOUND is
+ * not a failure). */
+#define WACTOR_TRY(call)                          \
+	do {                                      \
+		if ((call) == WACTOR_ERR)         \
+			return WACTOR_ERR;        \
+	} while (0)
 
 /* ------------------------------------------------------------------------
  * Handlers

@@ -167,6 +167,21 @@ func (c *Context) Error(msg string) { c.Log(LevelError, msg) }
 // message activates the actor afresh from its committed state.
 func (c *Context) Deactivate() { c.call(hostlink.Deactivate, nil) }
 
+// HostCall makes the host call fn (an import name of the ABI, such as
+// abi.ImportStateSet) with arg, its CBOR argument, and returns the result:
+// the answer and true, nil and false when state_get found nothing, or the
+// host's refusal as an *Error. It is for actors that test the ABI itself:
+// it checks nothing and, unlike Set and Delete, a refused state write does
+// not fail the turn by itself. Every host call has a method above.
+func (c *Context) HostCall(fn string, arg []byte) ([]byte, bool, error) {
+	f, ok := hostlink.ByName(fn)
+	if !ok {
+		return nil, false, &abi.Error{Code: abi.CodeBadRequest, Message: "wactor: no host call " + fn}
+	}
+	res, st, err := c.call(f, arg)
+	return res, st == abi.StatusOK, err
+}
+
 // keepArg keeps the grown argument buffer for the next host call.
 func keepArg(b []byte) []byte {
 	argBuf = b

@@ -181,14 +181,14 @@ func TestRefusedStateOpFailsTheTurn(t *testing.T) {
 	h := setup(t, "s/1")
 	wactor.Handle("m", func(ctx *wactor.Context, p []byte) ([]byte, error) {
 		ctx.Set("ok", []byte{1})
-		ctx.Set("", []byte{2}) // the host refuses an empty key
+		ctx.Set(strings.Repeat("k", abi.MaxKeyLen+1), []byte{2}) // the host refuses a key this long
 		if ctx.Err() == nil {
 			t.Error("Err() = nil after a refused Set")
 		}
 		return []byte{0xa0}, nil // the handler claims success anyway
 	})
 	_, err := h.Call("m", nil)
-	wantCode(t, err, abi.CodeBadRequest)
+	wantCode(t, err, abi.CodeTooLarge)
 	if _, ok := h.State("ok"); ok {
 		t.Error("a turn with a refused write committed the others")
 	}

@@ -25,6 +25,11 @@ import (
 // batch was applied.
 var ErrBatchTooLarge = errors.New("badgerstore: batch too large for one write")
 
+// ErrNoLeases: a batch carries a storage.Fence, but a badger store serves
+// one node and has no leases to check it against. Nothing of the batch was
+// applied; a cluster needs a store with storage.Leases (natsstore).
+var ErrNoLeases = errors.New("badgerstore: batch carries an ownership fence, but this single-node store has no leases")
+
 // Options configures a Store.
 type Options struct {
 	// Sync makes Commit return only after the write is fsynced, so that a
@@ -178,6 +183,9 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 		return err
 	}
 	defer done()
+	if b.Fence != nil {
+		return fmt.Errorf("%w (actor %q)", ErrNoLeases, b.Fence.Actor)
+	}
 	if b.Empty() {
 		return nil
 	}

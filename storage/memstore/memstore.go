@@ -27,6 +27,8 @@ type Store struct {
 	deadIDs   []string // the keys of dead, sorted: the order of listings and of the cap
 	deadStats storage.DeadLetterStats
 	commits   int // since the last sweep of expired records
+	leases    map[string]*lease
+	epochs    uint64 // the last epoch given
 }
 
 // sweepEvery is how many commits pass between sweeps of expired records.
@@ -44,6 +46,7 @@ func New() *Store {
 
 		reminders: make(map[string]map[string]storage.Reminder),
 		dead:      make(map[string]storage.DeadLetter),
+		leases:    make(map[string]*lease),
 	}
 }
 
@@ -80,6 +83,9 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 		return err
 	}
 	defer s.mu.Unlock()
+	if f := b.Fence; f != nil && (s.leases[f.Actor] == nil || s.leases[f.Actor].Epoch != f.Epoch) {
+		return storage.ErrFenced
+	}
 	if b.ChangesState() {
 		if s.versions[b.Actor] != b.Version {
 			return storage.ErrVersionConflict
@@ -237,6 +243,7 @@ func (s *Store) Close() error {
 	clear(s.records)
 	clear(s.reminders)
 	clear(s.dead)
+	clear(s.leases)
 	s.deadIDs = nil
 	return nil
 }

@@ -11,3 +11,7 @@ import (
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(*testing.T) storage.Store { return memstore.New() })
 }
+
+func TestLeases(t *testing.T) {
+	storagetest.RunLeases(t, func(*testing.T) storage.Store { return memstore.New() })
+}

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"RemindersAtomicWithBatch", testRemindersAtomicWithBatch},
 		{"RemindersVersionConflict", testRemindersVersionConflict},
 		{"RemindersCopied", testRemindersCopied},
+		{"FenceWithoutLeases", testFenceWithoutLeases},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,3 +13,5 @@ export { Missed, Schedule } from "./schedule";
 export { CborReader, CborWriter, Kind } from "./cbor";
 export { ArrayBuilder, Doc, List, MapBuilder, Value, encodeInt, encodeText } from "./doc";
 export { monotonicNs, nowMs } from "./env";
+export { Fields, Record, State, decodeRecord, reply, request } from "./typed";
+export * from "./limits";

@@ -120,6 +120,17 @@ export const unhex = (s) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ""), "
 
 // ---- the host ----------------------------------------------------------------
 
+/**
+ * The host's limits, read from assembly/limits.ts (generated from the Go
+ * host's abi package, which a test of the host compares): the mock host
+ * refuses what the host would, with the same codes.
+ */
+export const LIMITS = Object.fromEntries(
+  [...readFileSync(new URL("../assembly/limits.ts", import.meta.url), "utf8")
+    .matchAll(/export const ([A-Z_]+): \w+ = (\d+);/g)].map((m) => [m[1], Number(m[2])]),
+);
+const utf8Len = (s) => new TextEncoder().encode(s ?? "").length;
+
 const OK = 0n;
 const NOT_FOUND = 1n;
 const ERROR = 2n;
@@ -133,7 +144,7 @@ export class MockHost {
   constructor(path, opts = {}) {
     this.module = new WebAssembly.Module(readFileSync(path));
     this.self = opts.self ?? "probe/p1";
-    this.maxValue = opts.maxValue ?? 1 << 20;
+    this.maxValue = opts.maxValue ?? LIMITS.DEFAULT_MAX_MESSAGE;
     this.onAsk = opts.onAsk ?? (() => ({ payload: new Uint8Array(0) }));
     this.state = new Map(); // committed
     this.logs = [];
@@ -170,7 +181,9 @@ export class MockHost {
         const c = call("tell", ptr, len);
         const target = c.get(1);
         if (!target.includes("/") || !c.get(2)) return fail("bad_request", "bad target or method");
+        if (utf8Len(c.get(2)) > LIMITS.MAX_METHOD_LEN) return fail("bad_request", "method is longer than 256 bytes");
         if (target.startsWith("nosuch/")) return fail("unknown_type", `no actor type "nosuch"`);
+        if (host.turn.tells.length >= LIMITS.MAX_SENDS_PER_TURN) return fail("too_large", "too many tells in one turn");
         host.turn.tells.push(c);
         return pend(OK, new Uint8Array(0));
       },
@@ -183,6 +196,7 @@ export class MockHost {
       state_get(ptr, len) {
         const c = call("state_get", ptr, len);
         const k = c.get(1);
+        if (utf8Len(k) > LIMITS.MAX_KEY_LEN) return fail("too_large", "state key is longer than 1024 bytes");
         const v = host.turn.writes.has(k) ? host.turn.writes.get(k) : host.state.get(k);
         if (v === undefined || v === null) return pend(NOT_FOUND, new Uint8Array(0));
         return pend(OK, v);
@@ -190,6 +204,7 @@ export class MockHost {
       state_set(ptr, len) {
         const c = call("state_set", ptr, len);
         const v = c.get(2) ?? new Uint8Array(0);
+        if (utf8Len(c.get(1)) > LIMITS.MAX_KEY_LEN) return fail("too_large", "state key is longer than 1024 bytes");
         if (v.length > host.maxValue) return fail("too_large", `state value of ${v.length} bytes`);
         host.turn.writes.set(c.get(1), v);
         return pend(OK, new Uint8Array(0));
@@ -220,6 +235,10 @@ export class MockHost {
       timer_set(ptr, len) {
         const t = call("timer_set", ptr, len);
         if (!t.get(1) || !t.get(4)) return fail("bad_request", "timer needs a name and a method");
+        if (utf8Len(t.get(1)) > LIMITS.MAX_SCHEDULE_NAME) return fail("bad_request", "timer name is longer than 256 bytes");
+        if ((t.get(2) ?? 0) > LIMITS.MAX_DELAY_MS || (t.get(3) ?? 0) > LIMITS.MAX_DELAY_MS) {
+          return fail("bad_request", "due_ms and period_ms must be at most 10 years");
+        }
         host.turn.timers.push(t);
         return pend(OK, new Uint8Array(0));
       },
@@ -233,6 +252,9 @@ export class MockHost {
         const r = call("reminder_set", ptr, len);
         if (!r.get(1) || !r.get(7)) return fail("bad_request", "reminder needs a name and a method");
         if ([2, 3, 4, 6].filter((k) => r.get(k)).length > 1) return fail("bad_request", "more than one schedule");
+        if (utf8Len(r.get(1)) > LIMITS.MAX_SCHEDULE_NAME) return fail("bad_request", "reminder name is longer than 256 bytes");
+        if ((r.get(3) ?? 0) > LIMITS.MAX_AT_UNIX_MS) return fail("bad_request", "at_unix_ms is after the year 9999");
+        if (utf8Len((r.get(6) ?? "").trim()) > LIMITS.MAX_CRON_LEN) return fail("bad_request", "cron expression is longer than 256 bytes");
         if (r.has(6) && r.get(6).split(" ").length < 5) return fail("bad_request", `malformed cron "${r.get(6)}"`);
         host.turn.reminders.push(r);
         return pend(OK, new Uint8Array(0));

@@ -16,6 +16,10 @@ import {
   Schedule,
   encodeInt,
   handle,
+  Fields,
+  Record,
+  State,
+  request,
   nowMs,
   onActivate,
   onDeactivate,
@@ -280,4 +284,44 @@ handle("doc", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
     .int("l.1", list != null ? list.at(1).int(-1) : -1)
     .map("echo", new MapBuilder().nil("null").uint("u", 18446744073709551615))
     .encode();
+});
+
+// ---- typed records and state --------------------------------------------------
+
+class Owner extends Record {
+  name: string = "";
+  read(f: Fields): void { this.name = f.text("name"); }
+  write(m: MapBuilder): void { m.text("name", this.name); }
+}
+
+class Tally extends Record {
+  count: i64 = 0;
+  label: string = "";
+  owner: Owner | null = null;
+  read(f: Fields): void {
+    this.count = f.optInt("count", 0);
+    this.label = f.text("label");
+    this.owner = f.record<Owner>("owner", false);
+  }
+  write(m: MapBuilder): void {
+    m.int("count", this.count).text("label", this.label);
+    const o = this.owner;
+    if (o != null) m.map("owner", new MapBuilder().text("name", o.name));
+  }
+}
+
+const tally = new State<Tally>("tally");
+
+// tally {"label", "count"?, "owner"?: {"name"}} adds count to the stored
+// tally, takes the label and owner, and answers the stored record.
+handle("tally", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const req = request<Tally>(ctx, payload);
+  if (req == null) return null;
+  const t = tally.get(ctx);
+  if (ctx.failed) return null;
+  t.count += req.count;
+  t.label = req.label;
+  t.owner = req.owner;
+  tally.set(ctx, t);
+  return t.encode();
 });

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { MockHost, F64, encode, decode, hex, unhex } from "./mockhost.mjs";
+import { MockHost, F64, LIMITS, encode, decode, hex, unhex } from "./mockhost.mjs";
 
 const build = join(dirname(fileURLToPath(import.meta.url)), "..", "build");
 const probe = (opts) => new MockHost(join(build, "probe.wasm"), opts);
@@ -45,6 +45,10 @@ test("counter", () => {
     assert.ok(r.message.length > 0);
   }
   assert.equal(hex(h.state.get("n")), "10", "failed turns commit nothing");
+  // The typed request (a Record) names the method and the field.
+  assert.equal(h.call("add", {}).message, 'add: field "n" is missing');
+  assert.equal(h.call("add", { n: "x" }).message, 'add: field "n": expected an integer');
+  assert.equal(h.call("add", [1]).message, 'add: the payload is not a map, as in {"key": value}');
   const r = h.call("nosuch");
   assert.equal(r.code, "unknown_method");
   assert.equal(r.message, 'wactor: no handler for method "nosuch"; the actor handles add, get');
@@ -323,3 +327,28 @@ function f64be(v) {
   b.setFloat64(0, v);
   return new Uint8Array(b.buffer);
 }
+
+test("typed records and state", () => {
+  const h = probe();
+  assert.deepEqual(decode(h.call("tally", { label: "a", count: 2 }).payload), { count: 2, label: "a" });
+  assert.deepEqual(decode(h.call("tally", { label: "b", count: 3, owner: { name: "Ada" } }).payload),
+    { count: 5, label: "b", owner: { name: "Ada" } });
+  assert.deepEqual(decode(h.state.get("tally")), { count: 5, label: "b", owner: { name: "Ada" } });
+  let r = h.call("tally", { count: 1 });
+  assert.deepEqual([r.code, r.message], ["bad_request", 'tally: field "label" is missing']);
+  r = h.call("tally", { label: "c", owner: { name: 7 } });
+  assert.deepEqual([r.code, r.message], ["bad_request", 'tally: field "owner.name": expected text']);
+  h.state.set("tally", encode("not a map"));
+  r = h.call("tally", { label: "d" });
+  assert.equal(r.code, "bad_state");
+  assert.match(r.message, /^state tally does not decode/);
+});
+
+test("the mock host carries the host's limits", () => {
+  // assembly/limits.ts is generated from the Go host's abi package; a test
+  // of the host module compares the two.
+  assert.equal(LIMITS.MAX_KEY_LEN, 1024);
+  assert.equal(LIMITS.DEFAULT_MAX_MESSAGE, 1 << 20);
+  assert.equal(LIMITS.MAX_SENDS_PER_TURN, 10000);
+  assert.equal(Object.keys(LIMITS).length, 15);
+});

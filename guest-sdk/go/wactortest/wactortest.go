@@ -12,8 +12,13 @@
 // tells are buffered during a turn, visible to the turn's own reads, and
 // committed only if the turn succeeds. An ask goes to the function set with
 // OnAsk; an ask to the actor itself fails with a deadlock error, as it would
-// in the runtime. One Host is current at a time, so tests that use it must
-// not run in parallel.
+// in the runtime. Every host call is checked with the host's own rules
+// (package abi's limits and Check functions: key and value sizes, method
+// names, timer and reminder fields, how many tells, timers and reminders a
+// turn may buffer), so a call the runtime would refuse is refused here with
+// the same code and message. Only the syntax of cron expressions is not
+// checked natively. One Host is current at a time, so tests that use it
+// must not run in parallel.
 package wactortest
 
 import (
@@ -47,6 +52,7 @@ type Host struct {
 	turns []*turn // the turns in progress, innermost last
 	seq   int
 	deact bool
+	max   int64 // the message limit
 
 	timers    map[string]abi.Timer
 	reminders map[string]abi.Reminder
@@ -57,6 +63,7 @@ type turn struct {
 	writes    map[string][]byte // nil value: deleted
 	tells     []abi.Call
 	deact     bool
+	timerOps  int                      // timer sets and cancels, as the host counts them
 	timers    map[string]*abi.Timer    // nil value: cancelled
 	reminders map[string]*abi.Reminder // nil value: cancelled
 }
@@ -68,7 +75,7 @@ func New(t testing.TB, self string) *Host {
 	if _, err := abi.ParseRef(self); err != nil {
 		t.Fatalf("wactortest.New: %v", err)
 	}
-	h := &Host{t: t, self: self, state: map[string][]byte{},
+	h := &Host{t: t, self: self, state: map[string][]byte{}, max: abi.DefaultMaxMessage,
 		timers: map[string]abi.Timer{}, reminders: map[string]abi.Reminder{}}
 	hostlink.Current = link{h}
 	t.Cleanup(func() {
@@ -78,6 +85,11 @@ func New(t testing.TB, self string) *Host {
 	})
 	return h
 }
+
+// SetMaxMessage sets the largest message, reply, state value and timer or
+// reminder payload, as a type's max_message does in the manifest (the
+// default is abi.DefaultMaxMessage).
+func (h *Host) SetMaxMessage(n int64) { h.max = n }
 
 // Self returns the actor's "type/id".
 func (h *Host) Self() string { return h.self }
@@ -109,6 +121,12 @@ func Call[Resp any, PResp wactor.Codec[Resp]](h *Host, method string, req wactor
 
 // CallFrom delivers a message from the actor sender ("type/id").
 func (h *Host) CallFrom(sender, method string, payload []byte) ([]byte, error) {
+	if e := abi.CheckMethod("message to "+h.self, method); e != nil {
+		return nil, e
+	}
+	if int64(len(payload)) > h.max {
+		return nil, abi.NewError(abi.CodeTooLarge, "message to "+h.self+" is over the limit of "+strconv.FormatInt(h.max, 10)+" bytes")
+	}
 	return h.turn(abi.Request{Kind: abi.KindMessage, Method: method, Payload: payload, Sender: sender})
 }
 
@@ -220,6 +238,9 @@ func (h *Host) turnWith(req abi.Request, beforeCommit func(*turn)) ([]byte, erro
 	if reply.Code != "" {
 		return nil, &abi.Error{Code: reply.Code, Message: reply.Message}
 	}
+	if int64(len(reply.Payload)) > h.max {
+		return nil, abi.NewError(abi.CodeTooLarge, "reply of "+h.self+"."+req.Method+" is over the limit of "+strconv.FormatInt(h.max, 10)+" bytes")
+	}
 	for k, v := range t.writes {
 		if v == nil {
 			delete(h.state, k)
@@ -260,20 +281,23 @@ func (h *Host) hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 		return fail(abi.CodeUnavailable, "wactortest: host call "+fn.String()+" outside a turn")
 	}
 	t := h.turns[len(h.turns)-1]
+	if e := abi.CheckArgSize(fn.String(), len(arg), h.max); e != nil {
+		return failErr(e)
+	}
 	switch fn {
 	case hostlink.Tell, hostlink.Ask:
 		var c abi.Call
 		if err := c.Decode(arg); err != nil {
 			return fail(abi.CodeBadReply, "wactortest: "+fn.String()+": "+err.Error())
 		}
-		if _, err := abi.ParseRef(c.Target); err != nil {
-			return failErr(err)
-		}
-		if c.Method == "" {
-			return fail(abi.CodeBadRequest, "wactortest: "+fn.String()+" to "+c.Target+" without a method")
+		if _, e := abi.CheckCall(&c, h.max); e != nil {
+			return failErr(e)
 		}
 		c.Payload = clone(c.Payload)
 		if fn == hostlink.Tell {
+			if e := abi.CheckSends(len(t.tells)); e != nil {
+				return failErr(e)
+			}
 			t.tells = append(t.tells, c)
 			return abi.StatusOK, nil
 		}
@@ -284,8 +308,8 @@ func (h *Host) hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 		if err := op.Decode(arg); err != nil {
 			return fail(abi.CodeBadReply, "wactortest: "+fn.String()+": "+err.Error())
 		}
-		if op.Key == "" {
-			return fail(abi.CodeBadRequest, "wactortest: "+fn.String()+" with an empty key")
+		if e := abi.CheckKey(op.Key); e != nil {
+			return failErr(e)
 		}
 		switch fn {
 		case hostlink.StateGet:
@@ -300,10 +324,10 @@ func (h *Host) hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 			}
 			return abi.StatusOK, clone(v)
 		case hostlink.StateSet:
-			if op.Value == nil {
-				return fail(abi.CodeBadReply, "wactortest: state_set without a value")
+			if e := abi.CheckValue(op.Key, op.Value, h.max); e != nil {
+				return failErr(e)
 			}
-			t.writes[op.Key] = clone(op.Value)
+			t.writes[op.Key] = append([]byte{}, op.Value...) // no value: an empty one
 		default:
 			t.writes[op.Key] = nil
 		}
@@ -315,8 +339,9 @@ func (h *Host) hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 		if err := rec.Decode(arg); err != nil {
 			return fail(abi.CodeBadReply, "wactortest: log: "+err.Error())
 		}
-		h.logs = append(h.logs, LogEntry{Level: rec.Level, Message: rec.Message})
-		h.t.Log(h.self + ": " + rec.Message)
+		msg := abi.TruncateLog(rec.Message)
+		h.logs = append(h.logs, LogEntry{Level: rec.Level, Message: msg})
+		h.t.Log(h.self + ": " + msg)
 		return abi.StatusOK, nil
 	case hostlink.Deactivate:
 		t.deact = true
@@ -326,19 +351,35 @@ func (h *Host) hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 		if err := tm.Decode(arg); err != nil {
 			return fail(abi.CodeBadReply, "wactortest: timer_set: "+err.Error())
 		}
-		if tm.Name == "" || tm.Method == "" {
-			return fail(abi.CodeBadRequest, "wactortest: timer_set needs a name and a method")
+		if e := abi.CheckTimer(&tm, h.max); e != nil {
+			return failErr(e)
+		}
+		if _, pending := t.timers[tm.Name]; !pending || t.timers[tm.Name] == nil {
+			// As the host counts: the timers set, plus this turn's own.
+			adding := 0
+			for _, p := range t.timers {
+				if p != nil {
+					adding++
+				}
+			}
+			if e := abi.CheckTimerCount(len(h.timers) + adding); e != nil {
+				return failErr(e)
+			}
 		}
 		tm.Payload = clone(tm.Payload)
 		t.timers[tm.Name] = &tm
+		t.timerOps++
 		return abi.StatusOK, nil
 	case hostlink.ReminderSet:
 		var r abi.Reminder
 		if err := r.Decode(arg); err != nil {
 			return fail(abi.CodeBadReply, "wactortest: reminder_set: "+err.Error())
 		}
-		if msg := checkReminder(&r); msg != "" {
-			return fail(abi.CodeBadRequest, "wactortest: reminder_set: "+msg)
+		if e := abi.CheckReminder(&r, h.max); e != nil {
+			return failErr(e)
+		}
+		if e := t.reminderOp(r.Name); e != nil {
+			return failErr(e)
 		}
 		r.Payload = clone(r.Payload)
 		t.reminders[r.Name] = &r
@@ -349,13 +390,28 @@ func (h *Host) hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 			return fail(abi.CodeBadReply, "wactortest: "+fn.String()+": "+err.Error())
 		}
 		if fn == hostlink.TimerCancel {
+			if e := abi.CheckTimerOps(t.timerOps); e != nil {
+				return failErr(e)
+			}
 			t.timers[c.Name] = nil
+			t.timerOps++
 		} else {
+			if e := t.reminderOp(c.Name); e != nil {
+				return failErr(e)
+			}
 			t.reminders[c.Name] = nil
 		}
 		return abi.StatusOK, nil
 	}
 	return fail(abi.CodeBadReply, "wactortest: unknown host call")
+}
+
+// reminderOp makes room for one more reminder change in the turn.
+func (t *turn) reminderOp(name string) *abi.Error {
+	if _, ok := t.reminders[name]; ok {
+		return nil
+	}
+	return abi.CheckReminderOps(len(t.reminders))
 }
 
 func (h *Host) answer(c abi.Call) (abi.Status, []byte) {
@@ -370,30 +426,6 @@ func (h *Host) answer(c abi.Call) (abi.Status, []byte) {
 		return failErr(err)
 	}
 	return abi.StatusOK, clone(out)
-}
-
-// checkReminder applies the host's rules for a reminder's fields, except
-// the syntax of cron expressions, which it does not parse.
-func checkReminder(r *abi.Reminder) string {
-	if r.Name == "" || r.Method == "" {
-		return "a reminder needs a name and a method"
-	}
-	schedules := 0
-	for _, set := range []bool{r.InMS != 0, r.AtUnixMS != 0, r.EveryMS != 0, r.Cron != ""} {
-		if set {
-			schedules++
-		}
-	}
-	if schedules > 1 {
-		return "more than one schedule"
-	}
-	if r.FirstMS != 0 && r.EveryMS == 0 {
-		return "first_ms without every_ms"
-	}
-	if r.Missed != "" && r.Missed != abi.MissedCatchUp && r.Missed != abi.MissedSkip {
-		return "unknown missed-tick policy " + strconv.Quote(r.Missed)
-	}
-	return ""
 }
 
 func fail(code, msg string) (abi.Status, []byte) {

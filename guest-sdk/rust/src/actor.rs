@@ -1,6 +1,9 @@
 //! Actors, handler tables and dispatch.
 
+use std::rc::Rc;
+
 use crate::context::Context;
+use crate::typed::{Decode, Encode};
 use crate::envelope::{self, Request, KIND_ACTIVATE, KIND_MESSAGE};
 use crate::error::{codes, Error};
 
@@ -11,6 +14,10 @@ pub type Handler = fn(&mut Context<'_>, &[u8]) -> Result<Vec<u8>, Error>;
 
 /// An activation or deactivation hook.
 pub type Hook = fn(&mut Context<'_>) -> Result<(), Error>;
+
+/// A registered method: a [`Handler`], or a typed handler wrapped by
+/// [`Handlers::typed`].
+type Method = dyn Fn(&mut Context<'_>, &[u8]) -> Result<Vec<u8>, Error>;
 
 /// An actor: what the host's messages are dispatched to. Implement it for a
 /// type of your own, or use a [`Handlers`] table.
@@ -52,7 +59,7 @@ pub trait Actor {
 /// ```
 #[derive(Clone, Default)]
 pub struct Handlers {
-    methods: Vec<(&'static str, Handler)>,
+    methods: Vec<(&'static str, Rc<Method>)>,
     on_activate: Option<Hook>,
     on_deactivate: Option<Hook>,
 }
@@ -63,7 +70,35 @@ impl Handlers {
     }
 
     /// Registers `handler` for `name`, replacing an earlier one.
-    pub fn method(mut self, name: &'static str, handler: Handler) -> Handlers {
+    pub fn method(self, name: &'static str, handler: Handler) -> Handlers {
+        self.register(name, Rc::new(handler))
+    }
+
+    /// Registers a typed handler for `name`: the payload is decoded as a
+    /// `Req` (an empty payload as `{}`; one that does not decode answers
+    /// `bad_request` naming the method and the field, without calling the
+    /// handler) and the `Resp` it returns is encoded as the reply (`()`:
+    /// no payload). Requests and replies are usually [`record!`](crate::record)
+    /// structs. Registering a name again replaces its handler.
+    pub fn typed<Req: Decode + 'static, Resp: Encode + 'static>(
+        self,
+        name: &'static str,
+        handler: fn(&mut Context<'_>, Req) -> Result<Resp, Error>,
+    ) -> Handlers {
+        self.register(
+            name,
+            Rc::new(move |ctx: &mut Context<'_>, payload: &[u8]| {
+                let req = Req::from_cbor(payload).map_err(|mut e| {
+                    e.message.insert_str(0, ": ");
+                    e.message.insert_str(0, name);
+                    e
+                })?;
+                Ok(handler(ctx, req)?.to_cbor())
+            }),
+        )
+    }
+
+    fn register(mut self, name: &'static str, handler: Rc<Method>) -> Handlers {
         match self.methods.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = handler,
             None => self.methods.push((name, handler)),

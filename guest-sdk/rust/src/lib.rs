@@ -35,8 +35,10 @@ mod context;
 mod doc;
 mod envelope;
 mod error;
+pub mod limits;
 mod schedule;
 mod sys;
+pub mod typed;
 
 #[doc(hidden)]
 pub mod rt;
@@ -49,6 +51,7 @@ pub use context::{Context, Level};
 pub use doc::{ArrayBuilder, Doc, MapBuilder, Value};
 pub use error::{codes, Error};
 pub use schedule::{Missed, Schedule};
+pub use typed::{Bytes, Decode, Encode, Ref, State};
 
 /// The ABI version this SDK implements: what `wactor_abi_version` returns.
 pub const ABI_VERSION: i32 = 1;

@@ -5,6 +5,9 @@
 //! host (Request envelope in, Reply envelope out) with an in-memory fake
 //! host behind the SDK's imports. Turns are transactions as in the real
 //! host: state writes and tells commit only when the handler succeeds.
+//! Host calls are checked with the host's own limits ([`crate::limits`],
+//! generated from the Go host's abi package) and rules, with its error
+//! codes; only cron expressions are not parsed.
 //!
 //! ```
 //! use wactor::testing::TestActor;
@@ -34,6 +37,7 @@ use crate::actor::{dispatch, Actor};
 use crate::cbor;
 use crate::envelope::{self, Request, KIND_ACTIVATE, KIND_DEACTIVATE, KIND_MESSAGE};
 use crate::error::{codes, Error};
+use crate::limits::*;
 use crate::schedule::{Missed, Schedule};
 use crate::sys::{self, Func, STATUS_ERROR, STATUS_NOT_FOUND, STATUS_OK};
 
@@ -101,16 +105,26 @@ fn ok(res: Vec<u8>) -> (u32, Vec<u8>) {
 /// Malformed arguments make the real host abort the turn (`bad_reply`);
 /// here they are a bug in the SDK, so they panic.
 fn host_call(fake: &Rc<RefCell<Fake>>, f: Func, arg: &[u8]) -> (u32, Vec<u8>) {
+    if arg.len() > DEFAULT_MAX_MESSAGE + ARG_OVERHEAD {
+        return err(codes::TOO_LARGE, &format!("argument of {} bytes is over the limit of {} bytes", arg.len(), DEFAULT_MAX_MESSAGE));
+    }
     match f {
         Func::Tell | Func::Ask => {
             let c = envelope::decode_call(arg).expect("malformed Call envelope");
-            if !c.target.contains('/') || c.target.starts_with('/') || c.target.ends_with('/') {
-                return err(codes::BAD_REQUEST, "target must be type/id");
+            if let Some(msg) = check_target(c.target) {
+                return err(codes::BAD_REQUEST, &msg);
             }
-            if c.method.is_empty() {
-                return err(codes::BAD_REQUEST, "empty method");
+            let where_ = format!("message to {}", c.target);
+            if let Some(msg) = check_method(&where_, c.method) {
+                return err(codes::BAD_REQUEST, &msg);
+            }
+            if c.payload.len() > DEFAULT_MAX_MESSAGE {
+                return err(codes::TOO_LARGE, &format!("{} is over the limit of {} bytes", where_, DEFAULT_MAX_MESSAGE));
             }
             if f == Func::Tell {
+                if fake.borrow().tells.len() >= MAX_SENDS_PER_TURN {
+                    return err(codes::TOO_LARGE, &format!("a turn may send at most {} tells", MAX_SENDS_PER_TURN));
+                }
                 fake.borrow_mut().tells.push(Sent {
                     target: c.target.to_string(),
                     method: c.method.to_string(),
@@ -140,8 +154,11 @@ fn host_call(fake: &Rc<RefCell<Fake>>, f: Func, arg: &[u8]) -> (u32, Vec<u8>) {
                 let e = e.clone();
                 return err(&e.code, &e.message);
             }
-            if key.len() > 1024 {
-                return err(codes::TOO_LARGE, "state key over 1024 bytes");
+            if key.len() > MAX_KEY_LEN {
+                return err(codes::TOO_LARGE, &format!("state key is longer than {} bytes", MAX_KEY_LEN));
+            }
+            if value.map_or(0, |v| v.len()) > DEFAULT_MAX_MESSAGE {
+                return err(codes::TOO_LARGE, &format!("state value for {} is over the limit of {} bytes", key, DEFAULT_MAX_MESSAGE));
             }
             match f {
                 Func::StateGet => {
@@ -167,7 +184,12 @@ fn host_call(fake: &Rc<RefCell<Fake>>, f: Func, arg: &[u8]) -> (u32, Vec<u8>) {
         Func::SelfRef => ok(fake.borrow().self_ref.as_bytes().to_vec()),
         Func::Log => {
             let (level, msg) = envelope::decode_log(arg).expect("malformed LogRecord envelope");
-            fake.borrow_mut().logs.push((level, msg.to_string()));
+            let mut cut = msg.len().min(MAX_LOG_LEN);
+            while !msg.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let msg = if cut < msg.len() { format!("{}…", &msg[..cut]) } else { msg.to_string() };
+            fake.borrow_mut().logs.push((level, msg));
             ok(Vec::new())
         }
         Func::Deactivate => {
@@ -176,11 +198,30 @@ fn host_call(fake: &Rc<RefCell<Fake>>, f: Func, arg: &[u8]) -> (u32, Vec<u8>) {
         }
         Func::TimerSet => {
             let t = envelope::Timer::decode(arg).expect("malformed Timer envelope");
-            if let Some(msg) = check_schedule_name(t.name, t.method) {
-                return err(codes::BAD_REQUEST, msg);
+            if let Some(msg) = check_schedule("timer", t.name, t.method) {
+                return err(codes::BAD_REQUEST, &msg);
             }
             if t.due_ms > MAX_DELAY_MS || t.period_ms > MAX_DELAY_MS {
-                return err(codes::BAD_REQUEST, "due_ms and period_ms must be at most 10 years");
+                return err(codes::BAD_REQUEST, &format!("timer {:?}: due_ms and period_ms must be at most 10 years", t.name));
+            }
+            if t.payload.len() > DEFAULT_MAX_MESSAGE {
+                return err(codes::TOO_LARGE, &format!("timer {:?} payload is over the limit of {} bytes", t.name, DEFAULT_MAX_MESSAGE));
+            }
+            {
+                // As the host counts: the timers set, plus the turn's own
+                // sets (the last change of each name), unless this name is
+                // one of those.
+                let fk = fake.borrow();
+                let mut last: BTreeMap<&str, bool> = BTreeMap::new();
+                for (name, op) in &fk.timer_ops {
+                    last.insert(name.as_str(), op.is_some());
+                }
+                if last.get(t.name) != Some(&true) {
+                    let adding = last.values().filter(|set| **set).count();
+                    if fk.timers.len() + adding >= MAX_TIMERS {
+                        return err(codes::TOO_LARGE, &format!("an activation may have at most {} timers", MAX_TIMERS));
+                    }
+                }
             }
             let timer = Timer {
                 name: t.name.to_string(),
@@ -194,8 +235,20 @@ fn host_call(fake: &Rc<RefCell<Fake>>, f: Func, arg: &[u8]) -> (u32, Vec<u8>) {
         }
         Func::ReminderSet => {
             let m = envelope::Reminder::decode(arg).expect("malformed Reminder envelope");
-            if let Some(msg) = check_schedule_name(m.name, m.method) {
-                return err(codes::BAD_REQUEST, msg);
+            if let Some(msg) = check_schedule("reminder", m.name, m.method) {
+                return err(codes::BAD_REQUEST, &msg);
+            }
+            if m.payload.len() > DEFAULT_MAX_MESSAGE {
+                return err(codes::TOO_LARGE, &format!("reminder {:?} payload is over the limit of {} bytes", m.name, DEFAULT_MAX_MESSAGE));
+            }
+            if m.at_unix_ms > MAX_AT_UNIX_MS {
+                return err(codes::BAD_REQUEST, "at_unix_ms is after the year 9999");
+            }
+            if m.cron.trim().len() > MAX_CRON_LEN {
+                return err(codes::BAD_REQUEST, &format!("cron expression is longer than {} bytes", MAX_CRON_LEN));
+            }
+            if let Some(e) = reminder_op(&fake.borrow(), m.name) {
+                return e;
             }
             let schedules = [m.in_ms != 0, m.at_unix_ms != 0, m.every_ms != 0, !m.cron.is_empty()];
             if schedules.iter().filter(|s| **s).count() > 1 {
@@ -227,8 +280,14 @@ fn host_call(fake: &Rc<RefCell<Fake>>, f: Func, arg: &[u8]) -> (u32, Vec<u8>) {
             let name = envelope::decode_cancel(arg).expect("malformed Cancel envelope").to_string();
             let mut fk = fake.borrow_mut();
             if f == Func::TimerCancel {
+                if fk.timer_ops.len() >= MAX_TIMER_OPS {
+                    return err(codes::TOO_LARGE, &format!("a turn may set and cancel at most {} timers", MAX_TIMER_OPS));
+                }
                 fk.timer_ops.push((name, None));
             } else {
+                if let Some(e) = reminder_op(&fk, &name) {
+                    return e;
+                }
                 fk.reminder_ops.push((name, None));
             }
             ok(Vec::new())
@@ -236,21 +295,66 @@ fn host_call(fake: &Rc<RefCell<Fake>>, f: Func, arg: &[u8]) -> (u32, Vec<u8>) {
     }
 }
 
-/// The host's limit on delays and periods: ten years of 365 days.
-const MAX_DELAY_MS: u64 = 10 * 365 * 24 * 3600 * 1000;
-
 /// What the host says of a timer's or reminder's name and method. Cron
 /// expressions are not checked here.
-fn check_schedule_name(name: &str, method: &str) -> Option<&'static str> {
+fn check_schedule(what: &str, name: &str, method: &str) -> Option<String> {
     if name.is_empty() {
-        Some("empty name")
-    } else if name.len() > 256 {
-        Some("name longer than 256 bytes")
+        Some(format!("{} has no name", what))
+    } else if name.len() > MAX_SCHEDULE_NAME {
+        Some(format!("{} name is longer than {} bytes", what, MAX_SCHEDULE_NAME))
     } else if method.is_empty() {
-        Some("no method to deliver")
+        Some(format!("{} {:?} has no method to deliver", what, name))
+    } else {
+        check_method(&format!("{} {:?}", what, name), method)
+    }
+}
+
+/// What the host says of a method name.
+fn check_method(where_: &str, method: &str) -> Option<String> {
+    if method.is_empty() {
+        Some(format!("{} has no method", where_))
+    } else if method.len() > MAX_METHOD_LEN {
+        Some(format!("{}: method is longer than {} bytes", where_, MAX_METHOD_LEN))
     } else {
         None
     }
+}
+
+/// What the host says of the target of a tell or ask ("type/id").
+fn check_target(target: &str) -> Option<String> {
+    let (typ, id) = match target.split_once('/') {
+        Some(p) => p,
+        None => return Some(format!("actor ref {:?} is not of the form type/id", target)),
+    };
+    let type_ok = !typ.is_empty()
+        && typ.len() <= MAX_TYPE_LEN
+        && typ.bytes().enumerate().all(|(i, c)| c.is_ascii_alphanumeric() || i > 0 && (c == b'.' || c == b'_' || c == b'-'));
+    if !type_ok {
+        Some(format!("actor type {:?} must be letters, digits, '.', '_' or '-', starting with a letter or digit, at most {} bytes", typ, MAX_TYPE_LEN))
+    } else if id.is_empty() {
+        Some(format!("actor ref {:?} has an empty id", target))
+    } else if id.len() > MAX_ID_LEN {
+        Some(format!("actor id is longer than {} bytes", MAX_ID_LEN))
+    } else if id.bytes().any(|c| c < 0x20 || c == 0x7f) {
+        Some(format!("actor id {:?} contains a control character", id))
+    } else {
+        None
+    }
+}
+
+/// Refuses a reminder change of a new name once the turn has changed
+/// MAX_REMINDER_OPS distinct reminders.
+fn reminder_op(fk: &Fake, name: &str) -> Option<(u32, Vec<u8>)> {
+    let mut names: Vec<&str> = fk.reminder_ops.iter().map(|(n, _)| n.as_str()).collect();
+    if names.contains(&name) {
+        return None;
+    }
+    names.sort_unstable();
+    names.dedup();
+    if names.len() >= MAX_REMINDER_OPS {
+        return Some(err(codes::TOO_LARGE, &format!("a turn may set or cancel at most {} reminders", MAX_REMINDER_OPS)));
+    }
+    None
 }
 
 /// An actor under test with its own in-memory host: state, outbox, log.
@@ -269,6 +373,13 @@ impl TestActor {
 
     /// Sends `method` with `payload` from outside (no sender) and returns the
     /// reply's payload or error.
+    /// [`TestActor::call`] for typed handlers: sends req's encoding and
+    /// decodes the reply as a `Resp`.
+    pub fn call_typed<Resp: crate::Decode, Req: crate::Encode + ?Sized>(&mut self, method: &str, req: &Req) -> Result<Resp, Error> {
+        let out = self.call(method, &req.to_cbor())?;
+        Resp::from_cbor(&out)
+    }
+
     pub fn call(&mut self, method: &str, payload: &[u8]) -> Result<Vec<u8>, Error> {
         self.turn(KIND_MESSAGE, method, payload, "")
     }

@@ -362,3 +362,121 @@ mod macro_forms {
         crate::actor!(super::Hooked { activations: 0 });
     }
 }
+
+/// The native kit applies the host's limits (crate::limits, generated from
+/// the Go host's abi package), with the host's codes.
+#[test]
+fn host_limits_apply_natively() {
+    use crate::limits::*;
+    fn limits(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+        let doc = Doc::parse(payload)?;
+        let n = doc.int("n").unwrap_or(0) as usize;
+        match doc.text("what").unwrap_or("") {
+            "key" => ctx.set(&"k".repeat(n), b"v")?,
+            "value" => ctx.set("v", &vec![0; n])?,
+            "tells" => {
+                for _ in 0..n {
+                    ctx.tell("sink/a", "noop", &[])?;
+                }
+            }
+            "method" => ctx.tell("sink/a", &"m".repeat(n), &[])?,
+            "timers" => {
+                for i in 0..n {
+                    ctx.set_timer(&format!("t{}", i), Duration::from_secs(3600), Duration::ZERO, "noop", &[])?;
+                }
+            }
+            "reminders" => {
+                for i in 0..n {
+                    ctx.set_reminder(&format!("r{}", i), Schedule::after(Duration::from_secs(3600)), "noop", &[])?;
+                }
+            }
+            _ => return Err(Error::bad_request("what?")),
+        }
+        Ok(Vec::new())
+    }
+    let mut t = TestActor::new("limits/a", Handlers::new().method("run", limits));
+    let mut run = |what: &str, n: usize| t.call("run", &MapBuilder::new().text("what", what).int("n", n as i64).build()).err().map(|e| e.code);
+    let too_large = Some(codes::TOO_LARGE.to_string());
+    let bad = Some(codes::BAD_REQUEST.to_string());
+    assert_eq!(run("key", MAX_KEY_LEN), None);
+    assert_eq!(run("key", MAX_KEY_LEN + 1), too_large);
+    assert_eq!(run("value", DEFAULT_MAX_MESSAGE), None);
+    assert_eq!(run("value", DEFAULT_MAX_MESSAGE + 1), too_large);
+    assert_eq!(run("method", MAX_METHOD_LEN), None);
+    assert_eq!(run("method", MAX_METHOD_LEN + 1), bad);
+    assert_eq!(run("tells", MAX_SENDS_PER_TURN), None);
+    assert_eq!(run("tells", MAX_SENDS_PER_TURN + 1), too_large);
+    assert_eq!(run("reminders", MAX_REMINDER_OPS), None);
+    assert_eq!(run("reminders", MAX_REMINDER_OPS + 1), too_large);
+    assert_eq!(run("timers", MAX_TIMERS), None);
+    assert_eq!(run("timers", 1), too_large); // t0 again: counted as the host counts
+}
+
+crate::record! {
+    #[derive(Debug, PartialEq)]
+    struct Line { item: String, qty: u32, note: Option<String> }
+}
+crate::record! {
+    #[derive(Debug, PartialEq)]
+    struct Order { to: crate::Ref, lines: Vec<Line>, paid: bool }
+}
+
+/// Records round-trip, name the field a decode error is in, skip unknown
+/// keys, take missing options as None and refuse other missing fields.
+#[test]
+fn records() {
+    use crate::{Decode, Encode, Ref};
+    let o = Order {
+        to: Ref::new("shop", "s1"),
+        lines: vec![Line { item: "tea".into(), qty: 2, note: None }, Line { item: "cake".into(), qty: 1, note: Some("big".into()) }],
+        paid: false,
+    };
+    assert_eq!(Order::from_cbor(&o.to_cbor()).unwrap(), o);
+    let bad = MapBuilder::new()
+        .text("to", "shop/s1")
+        .bool("paid", true)
+        .array("lines", crate::ArrayBuilder::new().map(MapBuilder::new().text("item", "tea").text("qty", "two")))
+        .build();
+    let e = Order::from_cbor(&bad).unwrap_err();
+    assert_eq!(e.code, codes::BAD_REQUEST);
+    assert_eq!(e.message, "field \"lines.0.qty\": expected an integer, found text");
+    let missing = MapBuilder::new().text("to", "shop/s1").text("extra", "ignored").build();
+    assert_eq!(Order::from_cbor(&missing).unwrap_err().message, "field \"lines\" is missing");
+    let line = MapBuilder::new().text("item", "tea").float("qty", 3.0).build();
+    assert_eq!(Line::from_cbor(&line).unwrap(), Line { item: "tea".into(), qty: 3, note: None });
+    let neg = MapBuilder::new().text("item", "tea").int("qty", -1).build();
+    assert_eq!(Line::from_cbor(&neg).unwrap_err().message, "field \"qty\": -1 is out of range for u32");
+}
+
+crate::record! {
+    struct Add { n: i64 }
+}
+crate::record! {
+    #[derive(Debug, PartialEq)]
+    struct Total { n: i64 }
+}
+
+static TOTAL: crate::State<i64> = crate::State::new("n");
+
+fn typed_add(ctx: &mut Context, req: Add) -> Result<Total, Error> {
+    Ok(Total { n: TOTAL.update(ctx, |n| n.checked_add(req.n).ok_or_else(|| Error::bad_request("overflow")))? })
+}
+
+fn typed_get(ctx: &mut Context, _: ()) -> Result<Total, Error> {
+    Ok(Total { n: TOTAL.get_or_default(ctx)? })
+}
+
+/// Typed handlers decode requests (an empty payload is {}), encode
+/// replies, and refuse what does not decode without running; a state
+/// value that does not decode is bad_state.
+#[test]
+fn typed_handlers_and_state() {
+    let mut t = TestActor::new("c/a", Handlers::new().typed("add", typed_add).typed("get", typed_get));
+    assert_eq!(t.call_typed::<Total, _>("add", &Add { n: 5 }).unwrap(), Total { n: 5 });
+    assert_eq!(t.call_typed::<Total, _>("get", &()).unwrap(), Total { n: 5 });
+    let e = t.call("add", &[]).unwrap_err();
+    assert_eq!((e.code.as_str(), e.message.as_str()), ("bad_request", "add: field \"n\" is missing"));
+    assert_eq!(t.state_int("n"), Some(5));
+    t.set_state("n", &crate::cbor::encode_text("five"));
+    assert_eq!(t.call("get", &[]).unwrap_err().code, codes::BAD_STATE);
+}

@@ -3,29 +3,27 @@
 //   add {"n": 5} -> {"n": total}
 //   get          -> {"n": total}
 //
-// The total is stored under the state key "n" as a CBOR integer. A missing
-// or non-integer "n" is answered with the application error bad_request.
-import { Code, Context, Doc, MapBuilder, handle } from "@wactor/sdk";
+// The total is stored under the state key "n" as a CBOR integer. A request
+// without an integer "n" is answered with bad_request before add runs.
+import { Code, Context, Fields, MapBuilder, Record, handle, request } from "@wactor/sdk";
 export * from "@wactor/sdk/exports";
 
-function reply(total: i64): Uint8Array {
-  return new MapBuilder().int("n", total).encode();
+/** {"n": 5}: add's request and both methods' reply. */
+class Total extends Record {
+  constructor(public n: i64 = 0) { super(); }
+  read(f: Fields): void { this.n = f.int("n"); }
+  write(m: MapBuilder): void { m.int("n", this.n); }
 }
 
 handle("add", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
-  const doc = Doc.parse(payload);
-  if (doc == null) return ctx.fail(Code.BAD_REQUEST, "add needs a map, as in {\"n\": 5}");
-  const n = doc.get("n");
-  if (!n.isInt()) return ctx.fail(Code.BAD_REQUEST, "add needs an integer \"n\", as in {\"n\": 5}");
-  const add = n.int();
+  const req = request<Total>(ctx, payload);
+  if (req == null) return null; // bad_request, naming the field
   const total = ctx.getInt("n");
-  if ((add > 0 && total > i64.MAX_VALUE - add) || (add < 0 && total < i64.MIN_VALUE - add)) {
+  if ((req.n > 0 && total > i64.MAX_VALUE - req.n) || (req.n < 0 && total < i64.MIN_VALUE - req.n)) {
     return ctx.fail(Code.BAD_REQUEST, "the total would overflow");
   }
-  ctx.setInt("n", total + add); // committed only if the turn succeeds
-  return reply(total + add);
+  ctx.setInt("n", total + req.n); // committed only if the turn succeeds
+  return new Total(total + req.n).encode();
 });
 
-handle("get", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
-  return reply(ctx.getInt("n"));
-});
+handle("get", (ctx: Context, payload: Uint8Array): Uint8Array | null => new Total(ctx.getInt("n")).encode());

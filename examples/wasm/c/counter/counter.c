@@ -9,44 +9,31 @@
  */
 #include "wactor.h"
 
-static int reply_total(wactor_buf *reply, int64_t total)
-{
-	wactor_cbor_map(reply, 1);
-	wactor_cbor_text(reply, "n");
-	wactor_cbor_int(reply, total);
-	return WACTOR_OK;
-}
+/* {"n": 5}: add's request and both methods' reply. */
+typedef struct { int64_t n; } total;
+static const wactor_field total_fields[] = {WACTOR_FIELD(total, n, WACTOR_INT, WACTOR_REQUIRED)};
 
 static int add(const wactor_msg *msg, wactor_buf *reply)
 {
-	int64_t n, total = 0;
-	if (wactor_map_int(msg->payload, msg->payload_len, "n", &n) != WACTOR_OK)
-		return wactor_fail("bad_request", "add needs an integer \"n\", as in {\"n\": 5}");
-	if (wactor_state_get_int("n", &total) == WACTOR_ERR)
-		return WACTOR_ERR;
-	if ((n > 0 && total > INT64_MAX - n) || (n < 0 && total < INT64_MIN - n))
+	total req, t = {0};
+	WACTOR_TRY(WACTOR_DECODE(msg, total_fields, &req));
+	WACTOR_TRY(wactor_state_get_int("n", &t.n));
+	if (__builtin_add_overflow(t.n, req.n, &t.n))
 		return wactor_fail("bad_request", "the total would overflow");
-	total += n;
-	if (wactor_state_set_int("n", total) != WACTOR_OK)
-		return WACTOR_ERR;
-	return reply_total(reply, total);
+	WACTOR_TRY(wactor_state_set_int("n", t.n));
+	return WACTOR_ENCODE(reply, total_fields, &t);
 }
 
 static int get(const wactor_msg *msg, wactor_buf *reply)
 {
-	int64_t total = 0;
+	total t = {0};
 	(void)msg;
-	if (wactor_state_get_int("n", &total) == WACTOR_ERR)
-		return WACTOR_ERR;
-	return reply_total(reply, total);
+	WACTOR_TRY(wactor_state_get_int("n", &t.n));
+	return WACTOR_ENCODE(reply, total_fields, &t);
 }
-
-static const wactor_method methods[] = {
-	{"add", add},
-	{"get", get},
-};
 
 WACTOR_INIT
 {
-	wactor_handle_methods(methods, sizeof methods / sizeof methods[0]);
+	wactor_handle_method("add", add);
+	wactor_handle_method("get", get);
 }

@@ -49,6 +49,16 @@ func (f Func) String() string {
 	return "unknown"
 }
 
+// ByName returns the Func whose ABI name is name.
+func ByName(name string) (Func, bool) {
+	for f, n := range funcNames {
+		if n == name {
+			return Func(f), true
+		}
+	}
+	return 0, false
+}
+
 // Host answers the SDK's host calls. arg is the encoded argument of the
 // call and is only valid during the call. The result is the pending result
 // the ABI's result import would copy: the answer for StatusOK, an error

@@ -5,45 +5,38 @@
 //! get           -> {"n": total}
 //! ```
 //!
-//! The total is stored under the state key "n" as a CBOR integer. A missing
-//! or non-integer "n" is an application error with code bad_request.
+//! The total is stored under the state key "n" as a CBOR integer. A request
+//! without an integer "n" is answered with bad_request before add runs.
 
-use wactor::{Context, Doc, Error, Handlers, MapBuilder};
+use wactor::{record, Context, Error, Handlers, State};
+
+record! {
+    /// add's request and both methods' reply: {"n": 5}.
+    pub struct Total { pub n: i64 }
+}
+
+static TOTAL: State<i64> = State::new("n");
 
 /// The actor: its methods by name.
 pub fn actor() -> Handlers {
-    Handlers::new().method("add", add).method("get", get)
+    Handlers::new().typed("add", add).typed("get", get)
 }
 
 wactor::actor!(actor());
 
-fn add(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
-    let n = Doc::parse(payload)?
-        .int("n")
-        .ok_or_else(|| Error::bad_request(r#"add needs an integer "n", as in {"n": 5}"#))?;
-    let total = load(ctx)?
-        .checked_add(n)
-        .ok_or_else(|| Error::bad_request("the total would overflow"))?;
-    ctx.set_int("n", total)?;
-    Ok(reply(total))
+fn add(ctx: &mut Context, req: Total) -> Result<Total, Error> {
+    let n = TOTAL.update(ctx, |n| n.checked_add(req.n).ok_or_else(|| Error::bad_request("the total would overflow")))?;
+    Ok(Total { n })
 }
 
-fn get(ctx: &mut Context, _payload: &[u8]) -> Result<Vec<u8>, Error> {
-    Ok(reply(load(ctx)?))
-}
-
-/// The stored total, 0 if there is none yet.
-fn load(ctx: &mut Context) -> Result<i64, Error> {
-    Ok(ctx.get_int("n")?.unwrap_or(0))
-}
-
-fn reply(total: i64) -> Vec<u8> {
-    MapBuilder::new().int("n", total).build()
+fn get(ctx: &mut Context, _: ()) -> Result<Total, Error> {
+    Ok(Total { n: TOTAL.get_or_default(ctx)? })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wactor::MapBuilder;
     use wactor::testing::TestActor;
 
     fn n(v: i64) -> Vec<u8> {

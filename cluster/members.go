@@ -1,0 +1,275 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wactor/wactor/abi"
+)
+
+// State is a member's stage in its life.
+type State string
+
+// The states of a member.
+const (
+	// StateJoining: the node is up but does not serve yet (it deploys its
+	// actor types); placement leaves it out.
+	StateJoining State = "joining"
+	// StateActive: the node serves; placement counts it.
+	StateActive State = "active"
+	// StateLeaving: the node is shutting down and hands its actors over;
+	// placement leaves it out.
+	StateLeaving State = "leaving"
+)
+
+func (s State) valid() bool { return s == StateJoining || s == StateActive || s == StateLeaving }
+
+// Member is one node as the membership bucket lists it.
+type Member struct {
+	Node  string `json:"node"`
+	State State  `json:"state"`
+	// HTTPAddr is the node's HTTP gateway address, as it listens.
+	HTTPAddr string `json:"http_addr"`
+	// Activations is how many activations the node held at its last
+	// heartbeat.
+	Activations int `json:"activations"`
+	// Started is when the node joined.
+	Started time.Time `json:"started"`
+	// Updated is when its entry was last written, by the NATS server's
+	// clock.
+	Updated time.Time `json:"-"`
+	// Self: this is the node reading the list.
+	Self bool `json:"-"`
+}
+
+// maxMemberValue bounds a membership entry (untrusted: anyone on the
+// NATS cluster can write the bucket).
+const maxMemberValue = 4096
+
+// membership keeps this node's entry alive in the members bucket and
+// keeps a view of every member, reconciled from a watch and from a poll
+// of the whole bucket (a watch alone was seen to miss entries that
+// expired).
+type membership struct {
+	kv       jetstream.KeyValue
+	self     string
+	interval time.Duration // between heartbeats, and between polls
+
+	mu      sync.Mutex
+	count   func() int        // the activations this node holds; nil: 0
+	entry   Member            // this node's own entry
+	members map[string]member // the live members, this node included
+	gone    map[string]tomb   // removed members, so that stale puts do not bring them back
+	active  []string          // the active members' names, sorted
+	changed chan struct{}     // closed when active changes
+	read    time.Time         // when the whole bucket was last read
+}
+
+// member is a member with the revision of the entry it was read from.
+type member struct {
+	Member
+	rev uint64
+}
+
+// tomb remembers the revision at which a member was seen removed.
+type tomb struct {
+	rev uint64
+	at  time.Time
+}
+
+func newMembership(kv jetstream.KeyValue, self string, interval time.Duration) *membership {
+	return &membership{kv: kv, self: self, interval: interval,
+		members: map[string]member{}, gone: map[string]tomb{}, changed: make(chan struct{})}
+}
+
+// heartbeat writes this node's entry with the current activation count.
+func (m *membership) heartbeat(ctx context.Context) error {
+	m.mu.Lock()
+	if m.count != nil {
+		m.entry.Activations = m.count()
+	}
+	data, err := json.Marshal(m.entry)
+	m.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	rev, err := m.kv.Put(ctx, m.self, data)
+	if err != nil {
+		return fmt.Errorf("cluster: heartbeat of node %s: %w", m.self, err)
+	}
+	m.put(m.self, data, rev, time.Now())
+	return nil
+}
+
+// setState writes this node's entry with state s at once.
+func (m *membership) setState(ctx context.Context, s State) error {
+	m.mu.Lock()
+	m.entry.State = s
+	m.mu.Unlock()
+	return m.heartbeat(ctx)
+}
+
+// put applies an entry of the bucket read at revision rev, unless a newer
+// one (or the member's removal) was seen already.
+func (m *membership) put(key string, data []byte, rev uint64, created time.Time) {
+	var v Member
+	if len(data) > maxMemberValue || json.Unmarshal(data, &v) != nil || v.Node != key || !v.State.valid() || CheckName(key) != "" {
+		return // not an entry a node wrote; ignore it
+	}
+	v.Updated, v.Self = created, key == m.self
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.members[key]; ok && old.rev >= rev {
+		return
+	}
+	if t, ok := m.gone[key]; ok {
+		if t.rev >= rev {
+			return
+		}
+		delete(m.gone, key)
+	}
+	m.members[key] = member{Member: v, rev: rev}
+	m.update()
+}
+
+// remove applies the removal of key seen at revision rev.
+func (m *membership) remove(key string, rev uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.removeLocked(key, rev)
+	m.update()
+}
+
+func (m *membership) removeLocked(key string, rev uint64) {
+	if old, ok := m.members[key]; ok && old.rev > rev {
+		return
+	}
+	delete(m.members, key)
+	if t := m.gone[key]; t.rev < rev {
+		m.gone[key] = tomb{rev: rev, at: time.Now()}
+	}
+}
+
+// reconcile applies a snapshot of the whole bucket taken when its last
+// revision was watermark: a member missing from it whose entry is not
+// newer than the watermark expired or was deleted.
+func (m *membership) reconcile(snap map[string]jetstream.KeyValueEntry, watermark uint64) {
+	for key, e := range snap {
+		m.put(key, e.Value(), e.Revision(), e.Created())
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.read = time.Now()
+	for key, old := range m.members {
+		if _, ok := snap[key]; !ok && old.rev <= watermark {
+			m.removeLocked(key, watermark)
+		}
+	}
+	// A removal older than a few TTLs cannot be undone by a stale entry:
+	// the bucket has dropped every entry that old.
+	for key, t := range m.gone {
+		if time.Since(t.at) > 10*m.interval {
+			delete(m.gone, key)
+		}
+	}
+	m.update()
+}
+
+// update recomputes the active members and signals a change. m.mu is held.
+func (m *membership) update() {
+	var active []string
+	for key, v := range m.members {
+		if v.State == StateActive {
+			active = append(active, key)
+		}
+	}
+	slices.Sort(active)
+	if slices.Equal(active, m.active) {
+		return
+	}
+	m.active = active
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+// snapshot reads every entry of the bucket, and the bucket's last
+// revision before it started reading.
+func (m *membership) snapshot(ctx context.Context) (map[string]jetstream.KeyValueEntry, uint64, error) {
+	st, err := m.kv.Status(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var watermark uint64
+	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
+		watermark = bs.StreamInfo().State.LastSeq
+	}
+	w, err := m.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, 0, err
+	}
+	defer w.Stop()
+	snap := map[string]jetstream.KeyValueEntry{}
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, 0, fmt.Errorf("cluster: the member list's watch closed")
+			}
+			if e == nil {
+				return snap, watermark, nil
+			}
+			snap[e.Key()] = e
+		case <-ctx.Done():
+			return nil, 0, ctx.Err()
+		}
+	}
+}
+
+// Owner implements Placement.
+func (m *membership) Owner(ref abi.Ref) (string, bool) {
+	m.mu.Lock()
+	active := m.active
+	m.mu.Unlock()
+	n := Rendezvous(refKey(ref), active)
+	return n, n != "" && n == m.self
+}
+
+// Changed implements Placement.
+func (m *membership) Changed() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.changed
+}
+
+// readAt returns when the whole bucket was last read.
+func (m *membership) readAt() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.read
+}
+
+// list returns the members, sorted by name.
+func (m *membership) list() []Member {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Member, 0, len(m.members))
+	for _, v := range m.members {
+		out = append(out, v.Member)
+	}
+	slices.SortFunc(out, func(a, b Member) int {
+		if a.Node < b.Node {
+			return -1
+		}
+		if a.Node > b.Node {
+			return 1
+		}
+		return 0
+	})
+	return out
+}

@@ -1,0 +1,89 @@
+package cluster
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
+
+	"github.com/wactor/wactor/abi"
+)
+
+// entry is a KV entry as a poll returns it.
+type entry struct {
+	key string
+	val []byte
+	rev uint64
+}
+
+func (e entry) Bucket() string                  { return "b" }
+func (e entry) Key() string                     { return e.key }
+func (e entry) Value() []byte                   { return e.val }
+func (e entry) Revision() uint64                { return e.rev }
+func (e entry) Created() time.Time              { return time.Time{} }
+func (e entry) Delta() uint64                   { return 0 }
+func (e entry) Operation() jetstream.KeyValueOp { return jetstream.KeyValuePut }
+
+func memberJSON(node string, s State) []byte {
+	b, _ := json.Marshal(Member{Node: node, State: s})
+	return b
+}
+
+func snapshotOf(entries ...entry) map[string]jetstream.KeyValueEntry {
+	out := map[string]jetstream.KeyValueEntry{}
+	for _, e := range entries {
+		out[e.key] = e
+	}
+	return out
+}
+
+// TestMembershipReconcile: the view follows puts and removals by revision,
+// a poll drops what expired but not what is newer than the poll, and a
+// stale entry does not bring a removed member back.
+func TestMembershipReconcile(t *testing.T) {
+	m := newMembership(nil, "a", time.Second)
+	changed := m.Changed()
+	m.put("a", memberJSON("a", StateActive), 1, time.Time{})
+	m.put("b", memberJSON("b", StateJoining), 2, time.Time{})
+	assert.Equal(t, []string{"a"}, m.active)
+	select {
+	case <-changed:
+	default:
+		t.Fatal("no change signalled")
+	}
+	m.put("b", memberJSON("b", StateActive), 3, time.Time{})
+	assert.Equal(t, []string{"a", "b"}, m.active)
+	m.put("b", memberJSON("b", StateJoining), 2, time.Time{}) // older: ignored
+	assert.Equal(t, []string{"a", "b"}, m.active)
+
+	// Not ours: refused.
+	m.put("c", memberJSON("other", StateActive), 4, time.Time{})
+	m.put("d", []byte("{not json"), 5, time.Time{})
+	m.put("e", memberJSON("e", "sleeping"), 6, time.Time{})
+	assert.Len(t, m.list(), 2)
+
+	// A poll that started at revision 3 without b: b expired.
+	m.put("c", memberJSON("c", StateActive), 5, time.Time{}) // seen by the watch after the poll began
+	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 1}), 3)
+	assert.Equal(t, []string{"a", "c"}, m.active, "c is newer than the poll; b is gone")
+	// A late copy of b's old entry does not revive it.
+	m.put("b", memberJSON("b", StateActive), 3, time.Time{})
+	assert.Equal(t, []string{"a", "c"}, m.active)
+	// b coming back with a new entry does.
+	m.put("b", memberJSON("b", StateActive), 7, time.Time{})
+	assert.Equal(t, []string{"a", "b", "c"}, m.active)
+
+	// A removal seen by the watch.
+	m.remove("c", 8)
+	assert.Equal(t, []string{"a", "b"}, m.active)
+	m.put("c", memberJSON("c", StateActive), 5, time.Time{})
+	assert.Equal(t, []string{"a", "b"}, m.active, "the removal is newer")
+
+	owner, self := m.Owner(refFor("x"))
+	assert.Contains(t, []string{"a", "b"}, owner)
+	assert.Equal(t, owner == "a", self)
+}
+
+func refFor(id string) abi.Ref { return abi.Ref{Type: "t", ID: id} }

@@ -1,0 +1,65 @@
+package cluster
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wactor/wactor/abi"
+)
+
+func TestAskEnvelopeRoundTrip(t *testing.T) {
+	for _, q := range []AskRequest{
+		{Target: abi.Ref{Type: "counter", ID: "a"}, Method: "add"},
+		{Target: abi.Ref{Type: "bank", ID: "x/y"}, Method: "transfer", Payload: []byte{0xa1, 0x01, 0x02},
+			Sender: "teller/1", ID: "m-1", Key: "k-1", Chain: []string{"teller/1", "bank/a"}},
+		{Target: abi.Ref{Type: "c", ID: "1"}, Method: "m", Payload: []byte{}},
+	} {
+		got, left, err := decodeAsk(q.appendTo(nil, 1234))
+		require.NoError(t, err)
+		assert.Equal(t, uint64(1234), left)
+		assert.Equal(t, q, *got)
+	}
+}
+
+func TestAskEnvelopeRefused(t *testing.T) {
+	good := (&AskRequest{Target: abi.Ref{Type: "c", ID: "1"}, Method: "m"}).appendTo(nil, 5)
+	long := strings.Repeat("x", maxTextField+1)
+	chain := make([]string, MaxChain+1)
+	for i := range chain {
+		chain[i] = "a/b"
+	}
+	for name, p := range map[string][]byte{
+		"empty":          nil,
+		"not a map":      abi.AppendText(nil, "hello"),
+		"trailing":       append(append([]byte{}, good...), 0x00),
+		"no time left":   abi.AppendText(abi.AppendUint(abi.AppendText(abi.AppendUint(abi.AppendMapHeader(nil, 2), 1), "c/1"), 2), "m"),
+		"bad target":     (&AskRequest{Target: abi.Ref{Type: "", ID: ""}, Method: "m"}).appendTo(nil, 5),
+		"long method":    (&AskRequest{Target: abi.Ref{Type: "c", ID: "1"}, Method: long}).appendTo(nil, 5),
+		"long chain":     (&AskRequest{Target: abi.Ref{Type: "c", ID: "1"}, Method: "m", Chain: chain}).appendTo(nil, 5),
+		"duplicate keys": abi.AppendText(abi.AppendUint(append(abi.AppendMapHeader(nil, 4), good[1:]...), 1), "c/2"),
+	} {
+		_, _, err := decodeAsk(p)
+		assert.ErrorIs(t, err, errEnvelope, name)
+	}
+}
+
+func FuzzDecodeAsk(f *testing.F) {
+	f.Add((&AskRequest{Target: abi.Ref{Type: "c", ID: "1"}, Method: "m", Payload: []byte{1}, Chain: []string{"a/b"}}).appendTo(nil, 7))
+	f.Add([]byte{0xa1, 0x08, 0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		q, left, err := decodeAsk(p)
+		if err != nil {
+			return
+		}
+		again, left2, err := decodeAsk(q.appendTo(nil, left))
+		if err != nil {
+			t.Fatalf("re-encoding a decoded ask does not decode: %v", err)
+		}
+		if left2 != left || again.Target != q.Target || again.Method != q.Method || len(again.Chain) != len(q.Chain) {
+			t.Fatalf("round trip changed the ask: %+v vs %+v", again, q)
+		}
+	})
+}

@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wactor/wactor/internal/testwasm"
+)
+
+// clusterView is the answer of GET /v1/cluster.
+type clusterView struct {
+	Clustered bool   `json:"clustered"`
+	Name      string `json:"name"`
+	Node      string `json:"node"`
+	Members   []struct {
+		Node     string `json:"node"`
+		State    string `json:"state"`
+		HTTPAddr string `json:"http_addr"`
+		Self     bool   `json:"self"`
+	} `json:"members"`
+}
+
+// cluster returns s's GET /v1/cluster.
+func (s *server) cluster() clusterView {
+	s.t.Helper()
+	resp, err := http.Get(s.url + "/v1/cluster")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var v clusterView
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &v) != nil {
+		s.t.Fatalf("GET /v1/cluster: %s %s", resp.Status, body)
+	}
+	return v
+}
+
+// active lists the members v shows active.
+func (v clusterView) active() []string {
+	var out []string
+	for _, m := range v.Members {
+		if m.State == "active" {
+			out = append(out, m.Node)
+		}
+	}
+	return out
+}
+
+// freeAddrs returns n addresses of 127.0.0.1 that were free a moment ago.
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var out []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		out = append(out, ln.Addr().String())
+	}
+	return out
+}
+
+// TestClusterOfThree starts three wactor processes from one manifest, as
+// docs/cluster.md does, each embedding a NATS server routed to the other
+// two, and checks that each lists all three as active, that a call through
+// any of them works, and that a node stopped with SIGTERM leaves every
+// member list at once.
+func TestClusterOfThree(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "counter.wasm"), testwasm.Go(t, "counter"))
+	routes := freeAddrs(t, 3)
+	clients := freeAddrs(t, 3)
+	var yaml strings.Builder
+	fmt.Fprintf(&yaml, "version: 1\ncluster:\n  name: e2e\n  lease_ttl: 2s\n  routes:\n")
+	for _, r := range routes {
+		fmt.Fprintf(&yaml, "    - nats-route://%s\n", r)
+	}
+	yaml.WriteString("actors:\n  - type: counter\n    module: counter.wasm\n")
+	a := &app{dir: dir, manifest: filepath.Join(dir, "wactor.yaml"), data: filepath.Join(dir, "data")}
+	write(t, a.manifest, []byte(yaml.String()))
+
+	// All three at once: JetStream needs a majority of them up.
+	started := time.Now()
+	var nodes []*server
+	for i := range 3 {
+		nodes = append(nodes, launch(t, a, nil, "--http-addr", "127.0.0.1:0", "--node", fmt.Sprintf("n%d", i+1),
+			"--data-dir", filepath.Join(dir, fmt.Sprintf("n%d", i+1)),
+			"--nats-addr", clients[i], "--nats-cluster-addr", routes[i]))
+	}
+	deadline := time.After(startTimeout)
+	for _, s := range nodes {
+		s.waitReady(deadline)
+	}
+	all := []string{"n1", "n2", "n3"}
+	for i, s := range nodes {
+		waitUntil(t, 30*time.Second, fmt.Sprintf("n%d listing n1, n2 and n3 active", i+1), func() bool {
+			v := s.cluster()
+			return v.Clustered && v.Name == "e2e" && v.Node == fmt.Sprintf("n%d", i+1) && slices.Equal(all, v.active())
+		})
+	}
+	t.Logf("3 wactor processes ready and all listed active %s after the start", time.Since(started).Round(time.Millisecond))
+	for _, m := range nodes[0].cluster().Members {
+		if want := nodes[slices.Index(all, m.Node)].addr; m.HTTPAddr != want {
+			t.Errorf("member %s lists HTTP address %s, want %s", m.Node, m.HTTPAddr, want)
+		}
+	}
+	for _, s := range nodes {
+		s.ask("/v1/actors/counter/"+s.addr+"/add", `{"n":2}`, `{"n":2}`)
+	}
+	code, out, errOut := wactor(t, "cluster", "status", "--addr", nodes[1].url)
+	if code != 0 || !strings.Contains(out, "cluster e2e, 3 members, as node n2 sees it") || !strings.Contains(out, "n2 *") {
+		t.Errorf("wactor cluster status: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// A graceful leave shows at once.
+	nodes[2].stop(syscall.SIGTERM)
+	for _, s := range nodes[:2] {
+		waitUntil(t, 5*time.Second, "n3 leaving the member list", func() bool {
+			return slices.Equal([]string{"n1", "n2"}, s.cluster().active()) && len(s.cluster().Members) == 2
+		})
+	}
+}
+
+// TestNotACluster: a node without a cluster section says so.
+func TestNotACluster(t *testing.T) {
+	s := start(t, newApp(t))
+	if v := s.cluster(); v.Clustered || len(v.Members) != 0 {
+		t.Errorf("GET /v1/cluster on a single node: %+v", v)
+	}
+	code, out, _ := wactor(t, "cluster", "status", "--addr", s.url)
+	if code != 0 || !strings.Contains(out, "not a cluster") {
+		t.Errorf("wactor cluster status: exit %d: %s", code, out)
+	}
+}
+
+// waitUntil polls cond every 50ms until it holds, or fails after limit.
+func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	end := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(end) {
+			t.Fatalf("%s: not within %s", what, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,8 +1,0 @@
-//go:build !unix
-
-package host_test
-
-import "time"
-
-// cpuTime returns 0: the processor time is read on Unix only.
-func cpuTime() time.Duration { return 0 }

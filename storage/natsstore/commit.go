@@ -1,0 +1,322 @@
+package natsstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+
+	"github.com/wactor/wactor/storage"
+)
+
+// plan is the messages of one atomic batch, built from a storage.Batch.
+type plan struct {
+	msgs  []*nats.Msg
+	index map[string]int // subject -> its message in msgs: a later write replaces an earlier
+	// The expectations the batch carries, so that a failed batch can be
+	// told apart: a fence that moved, a version that moved, or a race to
+	// retry.
+	version      *versionAt
+	statsChecked bool
+}
+
+func (p *plan) put(subject string, data []byte, hdr nats.Header) *nats.Msg {
+	m := &nats.Msg{Subject: subject, Data: data, Header: hdr}
+	if m.Header == nil {
+		m.Header = nats.Header{}
+	}
+	if i, ok := p.index[subject]; ok {
+		p.msgs[i] = m
+		return m
+	}
+	p.index[subject] = len(p.msgs)
+	p.msgs = append(p.msgs, m)
+	return m
+}
+
+func (p *plan) tombstone(subject string) {
+	p.put(subject, nil, nats.Header{hdrDeleted: {"1"}, jetstream.MsgTTLHeader: {tombstoneTTL}})
+}
+
+// expect makes m carry the expectation that subject's last sequence is
+// seq.
+func expect(m *nats.Msg, subject string, seq uint64) {
+	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(seq, 10))
+	if subject != m.Subject {
+		m.Header.Set(jetstream.ExpectedLastSubjSeqSubjHeader, subject)
+	}
+}
+
+func hasExpectation(m *nats.Msg) bool { return m.Header.Get(jetstream.ExpectedLastSubjSeqHeader) != "" }
+
+// Commit applies b as one JetStream atomic batch (or, when it is one
+// message, one publish). A batch that changes state expects the
+// sequence of the actor's version message, and a fenced batch the
+// sequence of the actor's epoch message, both checked by the server
+// inside the batch: when either moved, nothing is applied. ctx is
+// heeded until the batch is sent; then Commit waits for the server's
+// answer (at most Config.Timeout), so that an error other than
+// ErrUnavailable means nothing of b was applied.
+func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
+	done, err := s.using(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if b.Empty() {
+		return nil
+	}
+	for attempt := 1; ; attempt++ {
+		p, err := s.plan(ctx, b)
+		if err != nil {
+			return err
+		}
+		seq, err := s.submit(ctx, p.msgs)
+		if err == nil {
+			if p.version != nil {
+				// The version message is the batch's last.
+				s.noteVersion(b.Actor, versionAt{b.Version + 1, seq})
+			}
+			return nil
+		}
+		if !wrongSequence(err) {
+			return fmt.Errorf("natsstore: commit (actor %q): %w", b.Actor, err)
+		}
+		if err := s.diagnose(ctx, b); err != nil {
+			return err
+		}
+		if attempt == maxAttempts {
+			return fmt.Errorf("natsstore: commit (actor %q): lost %d races with other writers; try again", b.Actor, attempt)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * time.Millisecond):
+		}
+	}
+}
+
+// diagnose says why a batch's expectations failed: ErrFenced when the
+// actor's epoch moved, ErrVersionConflict when its version did, nil when
+// neither (the batch lost a race it may retry).
+func (s *Store) diagnose(ctx context.Context, b *storage.Batch) error {
+	if f := b.Fence; f != nil {
+		m, err := s.last(ctx, s.subject(kindEpoch, f.Actor))
+		if err != nil {
+			return fmt.Errorf("natsstore: commit (actor %q): %w", b.Actor, err)
+		}
+		if m == nil || m.Sequence != f.Epoch {
+			return storage.ErrFenced
+		}
+	}
+	if b.ChangesState() {
+		v, err := s.readVersion(ctx, b.Actor)
+		if err != nil {
+			return fmt.Errorf("natsstore: commit (actor %q): %w", b.Actor, err)
+		}
+		if v.version != b.Version {
+			return storage.ErrVersionConflict
+		}
+	}
+	return nil
+}
+
+// plan builds the messages of b. What it reads (the version's sequence,
+// where consumed messages are, dead letter totals) it reads before the
+// batch; the batch's expectations make the server refuse it if any of
+// that changed since.
+func (s *Store) plan(ctx context.Context, b *storage.Batch) (*plan, error) {
+	p := &plan{index: make(map[string]int)}
+	if b.ChangesState() {
+		v, err := s.version(ctx, b.Actor, b.Version)
+		if err != nil {
+			return nil, fmt.Errorf("natsstore: commit (actor %q): %w", b.Actor, err)
+		}
+		if v.version != b.Version {
+			if err := s.diagnose(ctx, b); err != nil {
+				return nil, err
+			}
+			return nil, storage.ErrVersionConflict
+		}
+		p.version = &v
+		for k, v := range b.Puts {
+			p.put(s.subject(kindState, b.Actor, k), append([]byte{}, v...), nil)
+		}
+		for _, k := range b.Deletes {
+			p.tombstone(s.subject(kindState, b.Actor, k))
+		}
+	}
+	if len(b.Consumed) > 0 {
+		subjects, err := s.outboxSubjects(ctx, b.Actor, b.Consumed)
+		if err != nil {
+			return nil, fmt.Errorf("natsstore: commit (actor %q): %w", b.Actor, err)
+		}
+		for _, subj := range subjects {
+			p.tombstone(subj)
+		}
+	}
+	for _, m := range b.Send {
+		p.put(s.subject(kindOutbox, m.Target, m.ID), encodeMessage(nil, m), nil)
+	}
+	now := time.Now()
+	for _, r := range b.Records {
+		ttl := max(r.Expires.Sub(now), 0).Truncate(time.Second) + 2*time.Second
+		p.put(s.subject(kindRecord, r.Key), encodeRecord(r), nats.Header{jetstream.MsgTTLHeader: {ttl.String()}})
+	}
+	if len(b.Reminders) > 0 || len(b.CancelReminders) > 0 {
+		if err := s.planReminders(ctx, p, b); err != nil {
+			return nil, fmt.Errorf("natsstore: commit (actor %q): %w", b.Actor, err)
+		}
+	}
+	if len(b.DeadLetters) > 0 || len(b.ClearDeadLetters) > 0 || b.DeadLetterCap != (storage.DeadLetterCap{}) {
+		if err := s.planDeadLetters(ctx, p, b); err != nil {
+			return nil, fmt.Errorf("natsstore: commit (actor %q): %w", b.Actor, err)
+		}
+		p.statsChecked = true
+	}
+	if p.version != nil {
+		// Last, so that its sequence is the batch's acknowledged one and
+		// every state message of a commit is older than its version.
+		vsubj := s.subject(kindVersion, b.Actor)
+		expect(p.put(vsubj, []byte(strconv.FormatUint(b.Version+1, 10)), nil), vsubj, p.version.seq)
+	}
+	if f := b.Fence; f != nil {
+		esubj := s.subject(kindEpoch, f.Actor)
+		i := slices.IndexFunc(p.msgs, func(m *nats.Msg) bool { return !hasExpectation(m) })
+		if i < 0 {
+			// Every message carries an expectation already: the fence
+			// gets a message of its own, which the server soon drops.
+			p.msgs = slices.Insert(p.msgs, 0, &nats.Msg{Subject: s.subject(kindFence, f.Actor),
+				Header: nats.Header{jetstream.MsgTTLHeader: {tombstoneTTL}, hdrDeleted: {"1"}}})
+			i = 0
+		}
+		expect(p.msgs[i], esubj, f.Epoch)
+	}
+	if len(p.msgs) > s.cfg.MaxBatch {
+		return nil, fmt.Errorf("%w: actor %q: %d messages, at most %d (%d puts, %d deletes, %d sends, %d consumed, %d records, %d reminders, %d dead letters)",
+			ErrBatchTooLarge, b.Actor, len(p.msgs), s.cfg.MaxBatch, len(b.Puts), len(b.Deletes), len(b.Send), len(b.Consumed), len(b.Records),
+			len(b.Reminders)+len(b.CancelReminders), len(b.DeadLetters)+len(b.ClearDeadLetters))
+	}
+	return p, nil
+}
+
+// outboxSubjects finds the subjects of the outbox entries ids: first among
+// the messages to actor (those a turn consumes), then anywhere. IDs with
+// no entry are left out.
+func (s *Store) outboxSubjects(ctx context.Context, actor string, ids []string) ([]string, error) {
+	var subjects []string
+	left := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		left[id] = true
+	}
+	find := func(filters []string) error {
+		for part := range slices.Chunk(filters, 1000) {
+			msgs, err := s.lastFor(ctx, part)
+			if err != nil {
+				return err
+			}
+			for _, m := range msgs {
+				id, err := lastToken(m.Subject)
+				if err != nil {
+					return err
+				}
+				if !deleted(m) && left[id] {
+					delete(left, id)
+					subjects = append(subjects, m.Subject)
+				}
+			}
+		}
+		return nil
+	}
+	// The subject is <stream>.o.<target>.<id>: the target is known first
+	// when the turn consumes its own messages.
+	var filters []string
+	if actor != "" {
+		for _, id := range ids {
+			filters = append(filters, s.subject(kindOutbox, actor, id))
+		}
+		if err := find(filters); err != nil {
+			return nil, err
+		}
+	}
+	filters = filters[:0]
+	for id := range left {
+		filters = append(filters, s.prefix+kindOutbox+".*."+token(id))
+	}
+	if len(filters) > 0 {
+		if err := find(filters); err != nil {
+			return nil, err
+		}
+	}
+	return subjects, nil
+}
+
+// publish sends msgs as one atomic batch, or one publish when there is
+// one, and returns the sequence of the last. It waits for a slot among
+// the batches this store has in flight while ctx allows; once the first
+// message is sent it waits for the answer for at most Config.Timeout,
+// whatever ctx says.
+func (s *Store) publish(ctx context.Context, msgs []*nats.Msg) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	sent, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
+	defer cancel()
+	if len(msgs) > 1 {
+		select {
+		case s.slots <- struct{}{}:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+		defer func() { <-s.slots }()
+	}
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		var seq uint64
+		var err error
+		if len(msgs) == 1 {
+			var ack *jetstream.PubAck
+			if ack, err = s.js.PublishMsg(sent, msgs[0]); err == nil {
+				seq = ack.Sequence
+			}
+		} else {
+			var ack *jetstreamext.BatchAck
+			if ack, err = jetstreamext.PublishMsgBatch(sent, s.js, msgs); err == nil {
+				seq = ack.Sequence
+			}
+		}
+		if err == nil {
+			return seq, nil
+		}
+		notSent := errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
+		if !notSent && apiCode(err) != jetstreamext.JSErrCodeAtomicPublishTooManyInflight || sent.Err() != nil {
+			return 0, sendError(err)
+		}
+		// No server took the first message (the stream is electing a
+		// leader), or other stores (other nodes) fill the stream's
+		// batches in flight: nothing was applied and the batch may go
+		// again.
+		select {
+		case <-sent.Done():
+			return 0, sendError(sent.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// sendError describes the failure of a batch already sent: an answer from
+// the server means it was not applied; no answer means that is unknown.
+func sendError(err error) error {
+	if apiCode(err) != 0 || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) {
+		return unavailable(err) // refused or not received: not applied
+	}
+	if errors.Is(unavailable(err), ErrUnavailable) {
+		return fmt.Errorf("%w (no answer to the commit: it may or may not have been applied): %w", ErrUnavailable, err)
+	}
+	return err
+}
