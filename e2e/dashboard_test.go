@@ -71,6 +71,17 @@ func (s *server) getAuth(path, token string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
+// clusterAuth returns s's GET /v1/cluster, sent with the token.
+func (s *server) clusterAuth(token string) clusterView {
+	s.t.Helper()
+	status, body := s.getAuth("/v1/cluster", token)
+	var v clusterView
+	if status != http.StatusOK || json.Unmarshal(body, &v) != nil {
+		s.t.Fatalf("GET /v1/cluster: %d %s", status, body)
+	}
+	return v
+}
+
 type deadLetterRow struct {
 	ID, Target, Method, Error string
 }
@@ -153,13 +164,8 @@ actors:
 	// What the node serves beyond this branch's routes decides what the
 	// pages must show.
 	metricsStatus, _ := s.getAuth("/metrics", token)
-	// A node outside a cluster may answer {"clustered":false}.
-	clusterStatus, clusterBody := s.getAuth("/v1/cluster", token)
-	var cluster struct{ Clustered bool }
-	if clusterStatus == http.StatusOK {
-		if err := json.Unmarshal(clusterBody, &cluster); err != nil {
-			t.Fatalf("GET /v1/cluster = %s: %v", clusterBody, err)
-		}
+	if v := s.clusterAuth(token); v.Clustered {
+		t.Fatalf("a node without a cluster section: %+v", v)
 	}
 	if metricsStatus != http.StatusOK && metricsStatus != http.StatusNotFound {
 		t.Fatalf("GET /metrics = %d; want 200 or 404", metricsStatus)
@@ -175,7 +181,7 @@ actors:
 		"live":       map[string]any{"path": "/v1/actors/account/poorest/transfer", "body": `{"to":"rich","amount":70}`, "target": "account/poorest"},
 		"metrics":    metricsStatus == http.StatusOK,
 		"metricsRow": map[string]any{"type": "counter", "method": "add", "path": "/v1/actors/counter/dash-3/add", "body": `{"n":1}`},
-		"cluster":    cluster.Clustered,
+		"cluster":    nil,
 		"shots":      shots,
 	}
 	runBrowser(t, node, dir, want)
@@ -252,6 +258,31 @@ actors:
 		"types":   []string{"counter"},
 		"counter": map[string]any{"type": "counter", "id": "dash-1", "n": 7},
 		"metrics": false, "shots": os.Getenv("WACTOR_E2E_SHOTS"),
+	})
+	s.stop(syscall.SIGTERM)
+}
+
+// TestDashboardMembers: the members page of a node in a cluster (of one,
+// with its own NATS server) lists it, marked as this node.
+func TestDashboardMembers(t *testing.T) {
+	node, dir := browserTools(t)
+	const token = "e2e-dashboard-token-0123456789"
+	folder := t.TempDir()
+	write(t, filepath.Join(folder, "counter.wasm"), testwasm.Go(t, "counter"))
+	addrs := freeAddrs(t, 2)
+	a := &app{dir: folder, manifest: filepath.Join(folder, "wactor.yaml"), data: filepath.Join(folder, "data")}
+	write(t, a.manifest, []byte("version: 1\ncluster:\n  name: dash\n  routes:\n    - nats-route://"+addrs[1]+
+		"\nactors:\n  - type: counter\n    module: counter.wasm\n"))
+	s := startWith(t, a, []string{"WACTOR_TOKEN=" + token}, "--http-addr", "127.0.0.1:0", "--node", "n1",
+		"--nats-addr", addrs[0], "--nats-cluster-addr", addrs[1])
+	waitUntil(t, 30*time.Second, "n1 listed active", func() bool {
+		v := s.clusterAuth(token)
+		return v.Clustered && slices.Equal(v.active(), []string{"n1"})
+	})
+	runBrowser(t, node, dir, map[string]any{
+		"url": s.url, "token": token, "chromium": chromiumPath, "membersOnly": true,
+		"types": []string{"counter"}, "counter": map[string]any{"type": "counter", "id": "none"},
+		"cluster": map[string]any{"name": "dash", "node": "n1"}, "shots": os.Getenv("WACTOR_E2E_SHOTS"),
 	})
 	s.stop(syscall.SIGTERM)
 }

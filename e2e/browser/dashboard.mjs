@@ -29,7 +29,8 @@ if (!want) {
 //   metrics: bool,                  whether GET /metrics answers
 //   metricsRow: {type, method, path, body},  a row the turns table has, when
 //                                   metrics, and an ask (POST path body) that adds to it
-//   cluster: bool,                  whether the node is in a cluster (GET /v1/cluster)
+//   cluster: {name, node} or null,  the node's cluster (GET /v1/cluster)
+//   membersOnly: bool               after logging in, check only the members
 //   shots: dir or ""                where to save screenshots
 //   overviewOnly: bool              stop after the overview (the other
 //                                   pages do not depend on what it tests)
@@ -121,6 +122,8 @@ async function run(ctx) {
   check(!session.value.includes(want.token), 'the session cookie holds the token');
   check(await page.evaluate(() => document.cookie.includes('wactor_session')) === false, "the page's script can read the session cookie");
   step('logged in');
+
+  if (want.membersOnly) return members(page, u);
 
   // Overview: the types, their live activations, metrics or the notice.
   for (const t of want.types) await page.locator(`#types tbody tr[data-type="${t}"]`).waitFor();
@@ -226,20 +229,27 @@ async function run(ctx) {
   check(after > before, 'the new letter appeared without a poll');
   step(`dead letters: a new one appeared live (after ${after - before} polls, no reload)`);
 
-  // Members.
-  await page.click('nav a[data-nav="members"]');
-  await page.waitForURL(u('/ui/members'));
-  if (want.cluster) {
-    await page.locator('#member-table tbody tr').first().waitFor();
-    step('members: the cluster is shown');
-  } else {
-    await page.locator('#single-node', { hasText: 'Single node' }).waitFor();
-    step('members: "single node"');
-  }
-  await shot(page, 'members');
+  await members(page, u);
 
   // Log out: the pages are refused again.
   await Promise.all([page.waitForURL(u('/ui/login')), page.click('#logout')]);
   check((await page.goto(u('/ui/deadletters'))).status() === 401, 'the dead letters page opened after logging out');
   step('logged out: refused again');
+}
+
+// members checks the members page: the cluster's nodes, this one marked,
+// or "single node".
+async function members(page, u) {
+  await page.click('nav a[data-nav="members"]');
+  await page.waitForURL(u('/ui/members'));
+  if (want.cluster) {
+    const self = page.locator(`#member-table tbody tr[data-node="${want.cluster.node}"]`, { hasText: '(this node)' });
+    await self.waitFor();
+    await page.locator('#cluster-name', { hasText: `Cluster ${want.cluster.name}` }).waitFor();
+    step(`members: ${(await self.innerText()).replace(/\s+/g, ' ')}`);
+  } else {
+    await page.locator('#single-node', { hasText: 'Single node' }).waitFor();
+    step('members: "single node"');
+  }
+  await shot(page, 'members');
 }
