@@ -122,12 +122,7 @@ func (s *server) waitDeadLetter(token, target string) deadLetterRow {
 func TestDashboardInBrowser(t *testing.T) {
 	node, dir := browserTools(t)
 	const token = "e2e-dashboard-token-0123456789"
-	folder := t.TempDir()
-	for _, name := range []string{"counter", "alarm", "bank"} {
-		write(t, filepath.Join(folder, name+".wasm"), testwasm.Go(t, name))
-	}
-	a := &app{dir: folder, manifest: filepath.Join(folder, "wactor.yaml"), data: filepath.Join(folder, "data")}
-	write(t, a.manifest, []byte(`version: 1
+	a := dashboardApp(t, []string{"counter", "alarm", "bank"}, `version: 1
 storage:
   kind: badger
 actors:
@@ -137,7 +132,7 @@ actors:
     module: alarm.wasm
   - type: account
     module: bank.wasm
-`))
+`)
 	s := startWith(t, a, []string{"WACTOR_TOKEN=" + token}, "--http-addr", "127.0.0.1:0")
 
 	// The data the pages must show: an actor's state, a reminder, and two
@@ -199,6 +194,19 @@ actors:
 	s.stop(syscall.SIGTERM)
 }
 
+// dashboardApp writes the Go example modules named (as NAME.wasm) and the
+// manifest into a temporary folder.
+func dashboardApp(t *testing.T, modules []string, manifest string) *app {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range modules {
+		write(t, filepath.Join(dir, name+".wasm"), testwasm.Go(t, name))
+	}
+	a := &app{dir: dir, manifest: filepath.Join(dir, "wactor.yaml"), data: filepath.Join(dir, "data")}
+	write(t, a.manifest, []byte(manifest))
+	return a
+}
+
 // runBrowser runs e2e/browser/dashboard.mjs with what it must find.
 func runBrowser(t *testing.T, node, dir string, want map[string]any) {
 	t.Helper()
@@ -238,16 +246,13 @@ func TestDashboardScripts(t *testing.T) {
 func TestDashboardWithoutMetrics(t *testing.T) {
 	node, dir := browserTools(t)
 	const token = "e2e-dashboard-token-0123456789"
-	folder := t.TempDir()
-	write(t, filepath.Join(folder, "counter.wasm"), testwasm.Go(t, "counter"))
-	a := &app{dir: folder, manifest: filepath.Join(folder, "wactor.yaml"), data: filepath.Join(folder, "data")}
-	write(t, a.manifest, []byte(`version: 1
+	a := dashboardApp(t, []string{"counter"}, `version: 1
 metrics:
   enabled: false
 actors:
   - type: counter
     module: counter.wasm
-`))
+`)
 	s := startWith(t, a, []string{"WACTOR_TOKEN=" + token}, "--http-addr", "127.0.0.1:0")
 	s.ask("/v1/actors/counter/dash-1/add", `{"n":7}`, `{"n":7}`)
 	if status, body := s.getAuth("/metrics", token); status != http.StatusNotFound {
@@ -267,12 +272,9 @@ actors:
 func TestDashboardMembers(t *testing.T) {
 	node, dir := browserTools(t)
 	const token = "e2e-dashboard-token-0123456789"
-	folder := t.TempDir()
-	write(t, filepath.Join(folder, "counter.wasm"), testwasm.Go(t, "counter"))
 	addrs := freeAddrs(t, 2)
-	a := &app{dir: folder, manifest: filepath.Join(folder, "wactor.yaml"), data: filepath.Join(folder, "data")}
-	write(t, a.manifest, []byte("version: 1\ncluster:\n  name: dash\n  routes:\n    - nats-route://"+addrs[1]+
-		"\nactors:\n  - type: counter\n    module: counter.wasm\n"))
+	a := dashboardApp(t, []string{"counter"}, "version: 1\ncluster:\n  name: dash\n  routes:\n    - nats-route://"+addrs[1]+
+		"\nactors:\n  - type: counter\n    module: counter.wasm\n")
 	s := startWith(t, a, []string{"WACTOR_TOKEN=" + token}, "--http-addr", "127.0.0.1:0", "--node", "n1",
 		"--nats-addr", addrs[0], "--nats-cluster-addr", addrs[1])
 	waitUntil(t, 30*time.Second, "n1 listed active", func() bool {
