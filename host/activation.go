@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/sys"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/scheduler"
@@ -30,6 +31,7 @@ type activation struct {
 	inst   *instance    // nil after a failure; rebuilt at the next turn
 	stderr outputBuffer // the guest's recent stdout/stderr, for trap messages
 	reqBuf []byte
+	span   trace.Span // of the message being received; nil when not traced
 }
 
 // turn is what one message's processing has buffered so far.
@@ -47,6 +49,7 @@ type turn struct {
 	timers     []timerOp                    // in the order the guest made them
 	reminders  map[string]*storage.Reminder // by name; nil value: cancel
 	firing     *firing                      // the reminder this turn fires, if any
+	span       trace.Span                   // the turn's span; nil when not traced
 	deactivate bool
 	// doomed is why the turn fails whatever the guest answers: it waited
 	// for the pipeline (before an ask, say) and an earlier commit failed.
@@ -76,6 +79,7 @@ type outgoing struct {
 	ref     abi.Ref
 	method  string
 	payload []byte
+	trace   string // traceparent of the tell's span, or ""
 }
 
 type turnKey struct{}
@@ -93,7 +97,16 @@ func (t *turn) write(key string, value []byte) {
 // (every dispatch but Deterministic) it may return before the commit is
 // durable, having deferred the answer (see commit).
 func (a *activation) Receive(ctx context.Context, m *scheduler.Message) ([]byte, error) {
+	if a.h.tracer != nil {
+		a.span = a.h.tracer.startTurn(a.ref, m)
+	}
 	reply, err, deferred := a.receive(ctx, m)
+	if a.span != nil {
+		if !deferred { // else the pipeline ends it with the commit (finish)
+			endSpan(a.span, err)
+		}
+		a.span = nil
+	}
 	if a.h.pipelined && !deferred && !a.h.sched.Queued(ctx) {
 		// Nothing more to run: leave nothing in flight when the
 		// activation goes idle. A failure is the next turn's to handle.
@@ -134,6 +147,9 @@ func (a *activation) receive(ctx context.Context, m *scheduler.Message) (_ []byt
 			return nil, err, false // stale, skipped, or the store failed (fired again later)
 		}
 		fire, m = f, fm
+		if a.span != nil {
+			nameTurn(a.span, a.ref, m) // the firing's method is known now
+		}
 	}
 	d := a.typ.current()
 	if a.inst == nil || a.inst.v != d.v {
@@ -185,7 +201,7 @@ func (a *activation) uncommitted(m *scheduler.Message, err error) error {
 
 // newTurn starts a turn of m (or of a hook) on the current instance.
 func (a *activation) newTurn(ctx context.Context, d *deployment, m *scheduler.Message, kind abi.RequestKind) *turn {
-	t := &turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: kind}
+	t := &turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: kind, span: a.span}
 	t.ctx = context.WithValue(ctx, turnKey{}, t)
 	return t
 }
@@ -223,6 +239,9 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 		id = m.Key // the guest sees the sender's key, stable across retries
 	}
 	req := abi.Request{Kind: t.kind, Method: m.Method, Payload: m.Payload, Sender: refString(m.Sender), ID: id}
+	if t.span != nil {
+		req.Trace = formatTraceparent(t.span.SpanContext())
+	}
 	a.reqBuf = req.AppendTo(a.reqBuf[:0])
 	a.stderr.reset()
 	inst := t.inst
@@ -329,7 +348,7 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byt
 		return reply, nil, false
 	}
 	a.apply(t.writes)
-	e := &entry{ctx: ctx, m: t.msg, label: t.label(), reply: reply, timers: t.timers, deactivate: t.deactivate, done: make(chan struct{})}
+	e := &entry{ctx: ctx, m: t.msg, label: t.label(), reply: reply, timers: t.timers, deactivate: t.deactivate, span: t.span, done: make(chan struct{})}
 	if len(b.Records) > 0 {
 		e.key = b.Records[0].Key
 	}
@@ -372,7 +391,7 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 	if len(t.sends) > 0 {
 		b.Send = make([]storage.Message, len(t.sends))
 		for i, s := range t.sends {
-			b.Send[i] = storage.Message{ID: a.h.ids.next(), Target: s.ref.String(), Sender: a.ref.String(), Method: s.method, Payload: s.payload}
+			b.Send[i] = storage.Message{ID: a.h.ids.next(), Target: s.ref.String(), Sender: a.ref.String(), Method: s.method, Payload: s.payload, Trace: s.trace}
 		}
 	}
 	if t.kind == abi.KindMessage && t.msg.IsTell() {

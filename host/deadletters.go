@@ -138,7 +138,7 @@ func (h *Host) DeleteDeadLetter(ctx context.Context, id string) error {
 func (h *Host) keepDeadLetter(ctx context.Context, target abi.Ref, m *scheduler.Message, err error) {
 	d := storage.DeadLetter{
 		Message: storage.Message{ID: m.ID, Target: target.String(), Sender: refString(m.Sender),
-			Method: m.Method, Payload: m.Payload, Key: m.Key},
+			Method: m.Method, Payload: m.Payload, Key: m.Key, Trace: m.Trace},
 		Error:    truncate(asABIError(err).Error(), MaxDeadLetterError),
 		Attempts: m.Attempt,
 		At:       time.Now(),

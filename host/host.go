@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/scheduler"
@@ -93,6 +94,11 @@ type Config struct {
 	// if no module could start from a snapshot: for comparison, or to
 	// rule snapshots out when diagnosing a guest.
 	NoSnapshots bool
+	// TracerProvider, when set, traces turns, asks and tells with
+	// OpenTelemetry spans, and carries their W3C trace context in the
+	// messages, the outbox and reminders (see docs/design.md, "Tracing").
+	// Nil (the default) traces nothing and costs nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // Defaults of the dead letter cap.
@@ -205,6 +211,7 @@ type Host struct {
 	clock     scheduler.Clock
 	rem       *reminders
 	dead      deadLetters
+	tracer    *tracer // nil: tracing is off
 	// pipelined: an activation runs its next turns while the commits of
 	// the previous ones are in flight (off with Deterministic dispatch,
 	// where turns run only on the goroutine that drives the host).
@@ -268,6 +275,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		budget:    budget,
 		snapshots: !cfg.NoSnapshots,
 		pipelined: !cfg.Dispatch.Deterministic,
+		tracer:    newTracer(cfg.TracerProvider),
 	}
 	h.rem = newReminders(h, cfg.Clock)
 	if cfg.CacheDir != "" {
@@ -444,7 +452,7 @@ func (h *Host) Ask(ctx context.Context, to abi.Ref, method string, payload []byt
 	if err != nil || done {
 		return reply, err
 	}
-	m := &scheduler.Message{ID: h.ids.next(), Key: key, Target: to, Method: method, Payload: payload}
+	m := &scheduler.Message{ID: h.ids.next(), Key: key, Target: to, Method: method, Payload: payload, Trace: h.tracer.contextTrace(ctx)}
 	if _, ok := ctx.Deadline(); !ok {
 		m.Timeout = t.current().cfg.AskTimeout
 	}
@@ -507,7 +515,7 @@ func (h *Host) Tell(ctx context.Context, to abi.Ref, method string, payload []by
 	if backlog >= limit {
 		return abi.NewError(abi.CodeMailboxFull, "mailbox of "+to.String()+" is full")
 	}
-	m := storage.Message{ID: h.ids.next(), Key: key, Target: to.String(), Method: method, Payload: payload}
+	m := storage.Message{ID: h.ids.next(), Key: key, Target: to.String(), Method: method, Payload: payload, Trace: h.tracer.contextTrace(ctx)}
 	if err := h.store.Commit(ctx, &storage.Batch{Send: []storage.Message{m}}); err != nil {
 		return abi.NewError(abi.CodeUnavailable, "storing a tell to "+to.String()+": "+err.Error())
 	}
@@ -580,7 +588,7 @@ func (h *Host) tryDeliver(m storage.Message) bool {
 		sender, err = abi.ParseRef(m.Sender)
 	}
 	if err == nil {
-		err = h.sched.Tell(context.Background(), &scheduler.Message{ID: m.ID, Key: m.Key, Target: to, Sender: sender, Method: m.Method, Payload: m.Payload})
+		err = h.sched.Tell(context.Background(), &scheduler.Message{ID: m.ID, Key: m.Key, Target: to, Sender: sender, Method: m.Method, Payload: m.Payload, Trace: m.Trace})
 	}
 	switch {
 	case err == nil:

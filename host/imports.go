@@ -10,6 +10,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/scheduler"
@@ -172,7 +173,15 @@ func (t *turn) tell(arg []byte) (abi.Status, []byte) {
 	if len(t.sends) >= maxSendsPerTurn {
 		return errResult(abi.CodeTooLarge, "a turn may send at most "+itoa(maxSendsPerTurn)+" tells")
 	}
-	t.sends = append(t.sends, outgoing{ref: ref, method: c.Method, payload: bytes.Clone(c.Payload)})
+	o := outgoing{ref: ref, method: c.Method, payload: bytes.Clone(c.Payload)}
+	if t.span != nil {
+		// The tell leaves after the commit; its span marks the send, and
+		// the receiver's turn is its child.
+		var span trace.Span
+		span, o.trace = t.a.h.tracer.startCall(t.span, "tell", ref, c.Method)
+		span.End()
+	}
+	t.sends = append(t.sends, o)
 	return abi.StatusOK, nil
 }
 
@@ -202,9 +211,17 @@ func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 	if !t.settle() {
 		return abi.StatusError, abi.AppendError(nil, asABIError(t.doomed))
 	}
-	reply, err := t.a.h.sched.Ask(ctx, &scheduler.Message{
+	m := &scheduler.Message{
 		ID: t.a.h.ids.next(), Target: ref, Sender: t.a.ref, Method: c.Method, Payload: bytes.Clone(c.Payload),
-	})
+	}
+	var span trace.Span
+	if t.span != nil {
+		span, m.Trace = t.a.h.tracer.startCall(t.span, "ask", ref, c.Method)
+	}
+	reply, err := t.a.h.sched.Ask(ctx, m)
+	if span != nil {
+		endSpan(span, err)
+	}
 	if err != nil {
 		return abi.StatusError, abi.AppendError(nil, asABIError(err))
 	}
@@ -378,6 +395,9 @@ func (t *turn) reminderSet(arg []byte) (abi.Status, []byte) {
 	}
 	r.Actor = t.a.ref.String()
 	r.Payload = bytes.Clone(r.Payload)
+	if t.span != nil {
+		r.Trace = formatTraceparent(t.span.SpanContext()) // its firings continue this turn's trace
+	}
 	t.reminders[r.Name] = &r
 	return abi.StatusOK, nil
 }

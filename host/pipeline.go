@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/storage"
@@ -65,8 +67,9 @@ type entry struct {
 	reply      []byte
 	timers     []timerOp
 	deactivate bool
-	key        string // of its idempotency record, or ""
-	sets       int    // timers it sets
+	key        string     // of its idempotency record, or ""
+	sets       int        // timers it sets
+	span       trace.Span // the turn's, ended here when its answer is deferred; nil when not traced
 
 	// Set under pipeline.mu when the entry is finished.
 	finished bool
@@ -298,6 +301,9 @@ func (a *activation) finish(e *entry, err error) {
 	close(e.done)
 	if answer == nil {
 		return
+	}
+	if e.span != nil {
+		endSpan(e.span, err)
 	}
 	if err != nil {
 		answer(nil, a.uncommitted(e.m, err))
