@@ -18,8 +18,8 @@ func TestValidTraceparent(t *testing.T) {
 		{"", false},
 		{sampleTrace + "-", false},
 		{sampleTrace[:54], false},
-		{"01" + sampleTrace[2:], false},                                    // a version this reader does not know
-		{strings.ToUpper(sampleTrace), false},                              // upper-case hex
+		{"01" + sampleTrace[2:], false},       // a version this reader does not know
+		{strings.ToUpper(sampleTrace), false}, // upper-case hex
 		{"00-00000000000000000000000000000000-00f067aa0ba902b7-01", false}, // zero trace id
 		{"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", false}, // zero span id
 		{"00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01", false}, // not hex
