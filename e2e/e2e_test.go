@@ -348,10 +348,11 @@ func jsonEqual(a, b string) bool {
 }
 
 // environ is the tests' environment without the variables that would
-// point wactor elsewhere or give it a token: each test sets its own.
+// point wactor elsewhere, give it a token or turn tracing on: each test
+// sets its own.
 func environ() []string {
 	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		return strings.HasPrefix(kv, "WACTOR_ADDR=") || strings.HasPrefix(kv, "WACTOR_TOKEN=")
+		return strings.HasPrefix(kv, "WACTOR_ADDR=") || strings.HasPrefix(kv, "WACTOR_TOKEN=") || strings.HasPrefix(kv, "OTEL_")
 	})
 }
 

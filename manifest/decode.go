@@ -58,11 +58,12 @@ var (
 	httpSection    = newSection[HTTP]("under http", nil)
 	storageSection = newSection[Storage]("under storage", nil)
 	deadSection    = newSection[DeadLetters]("under dead_letters", nil)
+	tracingSection = newSection[Tracing]("under tracing", nil)
 	actorSection   = newSection[Actor]("in an actors entry", map[string]string{
 		"type":   "add type: <name>, the name actors of this type are addressed by",
 		"module": "add module: <path of the .wasm file>",
 	})
-	sections = []*section{topSection, httpSection, storageSection, deadSection, actorSection, dirSection}
+	sections = []*section{topSection, httpSection, storageSection, deadSection, tracingSection, actorSection, dirSection}
 )
 
 // newSection builds a section from the yaml tags of T.
@@ -738,6 +739,8 @@ func (d *decoder) top(body ast.Node, m *Manifest) {
 			d.deadLetters(v, p, &m.DeadLetters)
 		case "max_guest_memory":
 			d.guestMemory(v, p, &m.MaxGuestMemory)
+		case "tracing":
+			d.tracing(v, p, &m.Tracing)
 		case "actors":
 			d.actors(v, p, m)
 		}

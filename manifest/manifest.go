@@ -131,6 +131,9 @@ type Manifest struct {
 	// activations hold together, as a size or a percentage of the
 	// machine's memory. Default [DefaultGuestMemoryPercent] percent.
 	MaxGuestMemory GuestMemory `yaml:"max_guest_memory"`
+	// Tracing configures the export of OpenTelemetry traces; off unless
+	// it or the OTEL_* environment variables turn it on.
+	Tracing Tracing `yaml:"tracing"`
 	// Actors lists the actor types, in manifest order. Type names are
 	// unique.
 	Actors []Actor `yaml:"actors"`

@@ -67,6 +67,7 @@ func schemaObjects(t *testing.T) map[string]struct {
 		"http":    {object(t, root, props, "http"), reflect.TypeFor[HTTP](), httpSection},
 		"storage": {object(t, root, props, "storage"), reflect.TypeFor[Storage](), storageSection},
 		"dead":    {object(t, root, props, "dead_letters"), reflect.TypeFor[DeadLetters](), deadSection},
+		"tracing": {object(t, root, props, "tracing"), reflect.TypeFor[Tracing](), tracingSection},
 		"actor":   {object(t, root, object(t, root, props, "actors"), "items"), reflect.TypeFor[Actor](), actorSection},
 		"dir":     {object(t, root, root["$defs"].(map[string]any), "dir"), reflect.TypeFor[Dir](), dirSection},
 	}

@@ -147,6 +147,11 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	}
 
 	ctx := context.Background()
+	tr, err := startTracing(ctx, m, log)
+	if err != nil {
+		return usageError(stderr, "run", "%v", err)
+	}
+	defer stopTracing(tr, log) // after the host: its last spans go too
 	st, err := openStore(m, f.dataDir, log)
 	if err != nil {
 		log.Error("opening the store", "err", err)
@@ -154,7 +159,9 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	}
 	cacheDir := cacheFolder(m, f.dataDir, f.cacheDir)
 	log.Info("compile cache", "dir", cacheDir)
-	h, err := host.New(ctx, hostConfig(m, st, cacheDir, log))
+	hc := hostConfig(m, st, cacheDir, log)
+	hc.TracerProvider = tr.Provider
+	h, err := host.New(ctx, hc)
 	if err != nil {
 		log.Error("starting the host", "err", err)
 		closeStore(st, log)
@@ -189,7 +196,7 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		closeAll()
 		return exitFail
 	}
-	gw := gateway.New(h, gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log, Token: tok.value})
+	gw := gateway.New(h, gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log, Token: tok.value, TracerProvider: tr.Provider})
 	gw.SetProgress(0, len(m.Actors))
 	srv := &http.Server{
 		Handler:           gw,
