@@ -26,9 +26,9 @@ type Request struct {
 	Sender  string // "type/id" of the sending actor, or "" from outside
 	ID      string // unique message id
 	// Trace is the W3C trace context of the turn (a traceparent value),
-	// present only when the host traces the turn. It is advisory: a
-	// reader checks it with ValidTraceparent and ignores it when it is
-	// not valid, rather than fail the message.
+	// present only when the host records a trace of the turn. It is
+	// advisory: a reader checks it with ValidTraceparent and ignores it
+	// when it is not valid, rather than fail the message.
 	Trace string
 }
 

@@ -239,8 +239,8 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 		id = m.Key // the guest sees the sender's key, stable across retries
 	}
 	req := abi.Request{Kind: t.kind, Method: m.Method, Payload: m.Payload, Sender: refString(m.Sender), ID: id}
-	if t.span != nil {
-		req.Trace = formatTraceparent(t.span.SpanContext())
+	if t.span != nil && t.span.IsRecording() {
+		req.Trace = formatTraceparent(t.span.SpanContext()) // the guest sees the trace of a sampled turn
 	}
 	a.reqBuf = req.AppendTo(a.reqBuf[:0])
 	a.stderr.reset()

@@ -83,14 +83,14 @@ func (tr *tracer) startTurn(ref abi.Ref, m *scheduler.Message) trace.Span {
 	if m.IsAsk() {
 		kind = trace.SpanKindServer
 	}
-	attrs := []attribute.KeyValue{
-		attrType.String(ref.Type), attrActor.String(ref.String()),
-		attrMethod.String(m.Method), attrKind.String(messageKind(m)),
+	_, span := tr.t.Start(ctx, turnName(ref, m), trace.WithSpanKind(kind))
+	if span.IsRecording() { // an unsampled span would drop them
+		span.SetAttributes(attrType.String(ref.Type), attrActor.String(ref.String()),
+			attrMethod.String(m.Method), attrKind.String(messageKind(m)))
+		if m.Attempt > 1 {
+			span.SetAttributes(attrAttempt.Int(m.Attempt))
+		}
 	}
-	if m.Attempt > 1 {
-		attrs = append(attrs, attrAttempt.Int(m.Attempt))
-	}
-	_, span := tr.t.Start(ctx, turnName(ref, m), trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
 	return span
 }
 
@@ -101,14 +101,20 @@ func turnName(ref abi.Ref, m *scheduler.Message) string { return "turn " + ref.T
 // nameTurn names the span of a reminder's firing once its method is read
 // from the store.
 func nameTurn(span trace.Span, ref abi.Ref, m *scheduler.Message) {
-	span.SetName(turnName(ref, m))
-	span.SetAttributes(attrMethod.String(m.Method))
+	if span.IsRecording() {
+		span.SetName(turnName(ref, m))
+		span.SetAttributes(attrMethod.String(m.Method))
+	}
 }
 
 // endSpan ends span with the outcome of what it covers: "ok", or the code
 // of err (the message of an error may quote the guest's output, so it is
 // left out).
 func endSpan(span trace.Span, err error) {
+	if !span.IsRecording() {
+		span.End()
+		return
+	}
 	if errors.Is(err, errStaleFiring) {
 		// The reminder changed after this firing was sent: no turn ran.
 		span.SetAttributes(attrOutcome.String("stale"))
@@ -134,8 +140,10 @@ func (tr *tracer) startCall(parent trace.Span, op string, to abi.Ref, method str
 		kind = trace.SpanKindClient
 	}
 	ctx := trace.ContextWithSpan(context.Background(), parent)
-	_, span := tr.t.Start(ctx, op+" "+to.Type+"."+method, trace.WithSpanKind(kind),
-		trace.WithAttributes(attrTargetTyp.String(to.Type), attrTarget.String(to.String()), attrMethod.String(method)))
+	_, span := tr.t.Start(ctx, op+" "+to.Type+"."+method, trace.WithSpanKind(kind))
+	if span.IsRecording() {
+		span.SetAttributes(attrTargetTyp.String(to.Type), attrTarget.String(to.String()), attrMethod.String(method))
+	}
 	return span, formatTraceparent(span.SpanContext())
 }
 

@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,4 +215,23 @@ func TestTracedGuestsOfEverySDK(t *testing.T) {
 			require.Equal(t, "ok", attr(rec.span(t, "turn "+typ+".echo"), "wactor.outcome"))
 		})
 	}
+}
+
+// A trace that is not sampled records no span, and its context is carried
+// all the same, marked not sampled, so that what it causes is not sampled
+// either.
+func TestTraceUnsampled(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	store := memstore.New()
+	h := newHostConfig(t, host.Config{Store: store, TracerProvider: tp}, conformanceType(t, "a"), conformanceType(t, "b"))
+	askTraced(t, h, tp, "a/1", "ask", M{"to": "b/1", "method": "echo"})
+	askTraced(t, h, tp, "a/1", "reminder", M{"name": "n", "in_ms": 3_600_000, "method": "echo"})
+	list, err := store.Reminders(context.Background(), "a/1")
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.True(t, abi.ValidTraceparent(list[0].Trace), "stored trace %q", list[0].Trace)
+	require.True(t, strings.HasSuffix(list[0].Trace, "-00"), "stored trace %q is marked sampled", list[0].Trace)
+	require.Empty(t, exp.GetSpans())
 }

@@ -54,6 +54,16 @@ func emit(t *testing.T, tr *tracing.Tracing, name string) {
 	require.NoError(t, tr.Shutdown(ctx))
 }
 
+// requireOnly checks that c received one span, with want's name, service
+// and path.
+func requireOnly(t *testing.T, c *collectortest.Collector, want collectortest.Span) {
+	t.Helper()
+	spans := c.Spans()
+	require.Len(t, spans, 1)
+	got := spans[0]
+	require.Equal(t, want, collectortest.Span{Name: got.Name, Service: got.Service, Path: got.Path})
+}
+
 func TestOffByDefault(t *testing.T) {
 	clearEnv(t)
 	tr := setup(t, tracing.Config{})
@@ -77,11 +87,7 @@ func TestManifestEndpoint(t *testing.T) {
 	require.True(t, tr.On())
 	require.Equal(t, c.URL+"/v1/traces", tr.Endpoint)
 	emit(t, tr, "turn a.m")
-	spans := c.Spans()
-	require.Len(t, spans, 1)
-	require.Equal(t, "turn a.m", spans[0].Name)
-	require.Equal(t, "wactor", spans[0].Service)
-	require.Equal(t, "/v1/traces", spans[0].Path)
+	requireOnly(t, c, collectortest.Span{Name: "turn a.m", Service: "wactor", Path: "/v1/traces"})
 }
 
 // With no tracing section, the standard variables turn it on and say
@@ -95,11 +101,7 @@ func TestEnvironment(t *testing.T) {
 	tr := setup(t, tracing.Config{})
 	require.True(t, tr.On())
 	emit(t, tr, "from env")
-	spans := c.Spans()
-	require.Len(t, spans, 1)
-	require.Equal(t, "from env", spans[0].Name)
-	require.Equal(t, "shop", spans[0].Service)
-	require.Equal(t, "/v1/traces", spans[0].Path)
+	requireOnly(t, c, collectortest.Span{Name: "from env", Service: "shop", Path: "/v1/traces"})
 }
 
 // sample_ratio samples that fraction of the traces that start here and
