@@ -1,15 +1,18 @@
 #!/bin/sh
-# Measures what tracing costs on the message path, in one run: the host's
-# BenchmarkMessagePath (host/msgpath_bench_test.go) on the tree of BASE
-# (default main: the code before tracing, or any commit to compare with)
-# and on this tree with tracing off, sampled and unsampled, the two test
-# binaries taking turns ROUNDS times so that a busy machine disturbs both
-# alike. It prints the median ns/op of each and the ratios.
+# Measures what tracing costs, in one run: the host's BenchmarkMessagePath
+# (host/msgpath_bench_test.go) and the gateway's BenchmarkHTTP
+# (gateway/http_bench_test.go) on the tree of BASE (default main: the code
+# before tracing, or any commit to compare with) and on this tree with
+# tracing off, sampled and unsampled. The test binaries of the two trees
+# take turns ROUNDS times, so that a busy machine disturbs both alike. It
+# prints, for each path, the medians of ns/op and of cpu-ns/op (the
+# processor time of the whole process per message, which other processes
+# disturb less), the ratios, and the allocations per message.
 #
-#   scripts/bench-tracing.sh [BASE]        ROUNDS=10 BENCHTIME=3000x
+#   scripts/bench-tracing.sh [BASE]        ROUNDS=15 BENCHTIME=3000x
 set -eu
 base=${1:-main}
-rounds=${ROUNDS:-10}
+rounds=${ROUNDS:-15}
 benchtime=${BENCHTIME:-3000x}
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -17,41 +20,64 @@ trap 'rm -rf "$tmp"' EXIT
 
 mkdir "$tmp/base"
 git -C "$root" archive "$base" | tar -x -C "$tmp/base"
-# The benchmark uses only what the host had before tracing.
+# The benchmarks' own files use only what the tree had before tracing.
 cp "$root/host/msgpath_bench_test.go" "$tmp/base/host/"
-(cd "$tmp/base" && go test -c -o "$tmp/base.test" ./host)
-(cd "$root" && go test -c -o "$tmp/this.test" ./host)
+cp "$root/gateway/http_bench_test.go" "$root/gateway/cputime_unix_test.go" "$root/gateway/cputime_other_test.go" "$tmp/base/gateway/"
+for pkg in host gateway; do
+	(cd "$tmp/base" && go test -c -o "$tmp/base-$pkg.test" "./$pkg")
+	(cd "$root" && go test -c -o "$tmp/this-$pkg.test" "./$pkg")
+done
 
+# run TREE PKG BENCH: one round, as lines "PKG MODE PATH ns cpu-ns allocs"
+# (MODE "before" for the base tree, which has only "off").
+run() {
+	"$tmp/$1-$2.test" -test.run '^$' -test.bench "$3" -test.benchtime "$benchtime" -test.benchmem |
+		awk -v tree="$1" -v pkg="$2" '/^Benchmark/ {
+			split($1, name, "/"); sub(/-[0-9]+$/, "", name[3])
+			for (i = 2; i < NF; i++) {
+				if ($(i + 1) == "ns/op") ns = $i
+				if ($(i + 1) == "cpu-ns/op") cpu = $i
+				if ($(i + 1) == "allocs/op") allocs = $i
+			}
+			mode = tree == "base" ? "before" : name[2]
+			print pkg, mode, name[3], ns, cpu, allocs
+		}' >>"$tmp/results"
+}
 i=0
 while [ "$i" -lt "$rounds" ]; do
-	"$tmp/base.test" -test.run '^$' -test.bench 'BenchmarkMessagePath/off/' -test.benchtime "$benchtime" -test.benchmem |
-		sed -n 's/^BenchmarkMessagePath\/off\/\([a-z]*\)-[0-9]*[ 	].* \([0-9.]*\) ns\/op.* \([0-9]*\) allocs\/op.*/before \1 \2 \3/p' >>"$tmp/results"
-	"$tmp/this.test" -test.run '^$' -test.bench 'BenchmarkMessagePath/' -test.benchtime "$benchtime" -test.benchmem |
-		sed -n 's/^BenchmarkMessagePath\/\([a-z]*\)\/\([a-z]*\)-[0-9]*[ 	].* \([0-9.]*\) ns\/op.* \([0-9]*\) allocs\/op.*/\1 \2 \3 \4/p' >>"$tmp/results"
+	run base host 'BenchmarkMessagePath/off/'
+	run this host 'BenchmarkMessagePath/'
+	run base gateway 'BenchmarkHTTP/off/'
+	run this gateway 'BenchmarkHTTP/'
 	i=$((i + 1))
 done
 
-# Medians, then ratios against "before" and "off"; then allocations.
-sort -k1,1 -k2,2 -k3,3n "$tmp/results" | awk '
-{ key = $1 " " $2; v[key, ++n[key]] = $3; allocs[key] = $4 }
+awk '
+function median(key, col,    c, j, k, t, a) {
+	c = n[key]
+	for (j = 1; j <= c; j++) a[j] = v[key, j, col]
+	for (j = 2; j <= c; j++) for (k = j; k > 1 && a[k - 1] > a[k]; k--) { t = a[k]; a[k] = a[k - 1]; a[k - 1] = t }
+	return c ? (c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2) : 0
+}
+function ratio(a, b) { return b ? a / b : 0 }
+{
+	key = $1 " " $3 " " $2
+	if (!($1 " " $3 in seen)) { seen[$1 " " $3] = 1; paths[++np] = $1 " " $3 }
+	c = ++n[key]; v[key, c, 1] = $4; v[key, c, 2] = $5; allocs[key] = $6
+}
 END {
 	split("before off sampled unsampled", modes, " ")
-	split("ask askchain tell", paths, " ")
-	printf "%-9s %10s %10s %10s %10s   %s\n", "ns/op", "before", "off", "sampled", "unsampled", "off/before sampled/off unsampled/off"
-	for (p = 1; p <= 3; p++) {
-		path = paths[p]
-		for (m = 1; m <= 4; m++) {
-			key = modes[m] " " path
-			c = n[key]
-			med[m] = c ? (c % 2 ? v[key, (c + 1) / 2] : (v[key, c / 2] + v[key, c / 2 + 1]) / 2) : 0
+	for (col = 1; col <= 2; col++) {
+		printf "%-17s %9s %9s %9s %9s  %10s %11s %13s\n", col == 1 ? "ns/op" : "cpu-ns/op", "before", "off", "sampled", "unsampled", "off/before", "sampled/off", "unsampled/off"
+		for (p = 1; p <= np; p++) {
+			for (m = 1; m <= 4; m++) med[m] = median(paths[p] " " modes[m], col)
+			printf "%-17s %9.0f %9.0f %9.0f %9.0f  %10.3f %11.3f %13.3f\n", paths[p], med[1], med[2], med[3], med[4],
+				ratio(med[2], med[1]), ratio(med[3], med[2]), ratio(med[4], med[2])
 		}
-		printf "%-9s %10.0f %10.0f %10.0f %10.0f   %10.3f %10.3f %13.3f\n", path, med[1], med[2], med[3], med[4],
-			med[1] ? med[2] / med[1] : 0, med[2] ? med[3] / med[2] : 0, med[2] ? med[4] / med[2] : 0
+		print ""
 	}
-	printf "(medians of %d rounds, ns per message)\n\n", n["off ask"]
-	printf "%-9s %10s %10s %10s %10s\n", "allocs/op", "before", "off", "sampled", "unsampled"
-	for (p = 1; p <= 3; p++) {
-		path = paths[p]
-		printf "%-9s %10d %10d %10d %10d\n", path, allocs["before " path], allocs["off " path], allocs["sampled " path], allocs["unsampled " path]
-	}
-}'
+	printf "%-17s %9s %9s %9s %9s\n", "allocs/op", "before", "off", "sampled", "unsampled"
+	for (p = 1; p <= np; p++)
+		printf "%-17s %9d %9d %9d %9d\n", paths[p], allocs[paths[p] " before"], allocs[paths[p] " off"], allocs[paths[p] " sampled"], allocs[paths[p] " unsampled"]
+	printf "(medians of %d rounds)\n", n[paths[1] " off"]
+}' "$tmp/results"
