@@ -7,7 +7,8 @@
 # take turns ROUNDS times, so that a busy machine disturbs both alike. It
 # prints, for each path, the medians of ns/op and of cpu-ns/op (the
 # processor time of the whole process per message, which other processes
-# disturb less), the ratios, and the allocations per message.
+# disturb less), the ratios (each the median of the ratios within a
+# round), and the allocations per message.
 #
 #   scripts/bench-tracing.sh [BASE]        ROUNDS=15 BENCHTIME=3000x
 set -eu
@@ -59,7 +60,16 @@ function median(key, col,    c, j, k, t, a) {
 	for (j = 2; j <= c; j++) for (k = j; k > 1 && a[k - 1] > a[k]; k--) { t = a[k]; a[k] = a[k - 1]; a[k - 1] = t }
 	return c ? (c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2) : 0
 }
-function ratio(a, b) { return b ? a / b : 0 }
+# pratio: the median over rounds of the ratio of a to b in the same round
+# (the two ran one after the other, so a drift in the load of the machine
+# cancels out).
+function pratio(ka, kb, col,    c, j, k, t, a, m) {
+	c = n[ka] < n[kb] ? n[ka] : n[kb]
+	m = 0
+	for (j = 1; j <= c; j++) if (v[kb, j, col] > 0) a[++m] = v[ka, j, col] / v[kb, j, col]
+	for (j = 2; j <= m; j++) for (k = j; k > 1 && a[k - 1] > a[k]; k--) { t = a[k]; a[k] = a[k - 1]; a[k - 1] = t }
+	return m ? (m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2) : 0
+}
 {
 	key = $1 " " $3 " " $2
 	if (!($1 " " $3 in seen)) { seen[$1 " " $3] = 1; paths[++np] = $1 " " $3 }
@@ -71,13 +81,14 @@ END {
 		printf "%-17s %9s %9s %9s %9s  %10s %11s %13s\n", col == 1 ? "ns/op" : "cpu-ns/op", "before", "off", "sampled", "unsampled", "off/before", "sampled/off", "unsampled/off"
 		for (p = 1; p <= np; p++) {
 			for (m = 1; m <= 4; m++) med[m] = median(paths[p] " " modes[m], col)
+			k = paths[p] " "
 			printf "%-17s %9.0f %9.0f %9.0f %9.0f  %10.3f %11.3f %13.3f\n", paths[p], med[1], med[2], med[3], med[4],
-				ratio(med[2], med[1]), ratio(med[3], med[2]), ratio(med[4], med[2])
+				pratio(k "off", k "before", col), pratio(k "sampled", k "off", col), pratio(k "unsampled", k "off", col)
 		}
 		print ""
 	}
 	printf "%-17s %9s %9s %9s %9s\n", "allocs/op", "before", "off", "sampled", "unsampled"
 	for (p = 1; p <= np; p++)
 		printf "%-17s %9d %9d %9d %9d\n", paths[p], allocs[paths[p] " before"], allocs[paths[p] " off"], allocs[paths[p] " sampled"], allocs[paths[p] " unsampled"]
-	printf "(medians of %d rounds)\n", n[paths[1] " off"]
+	printf "(medians of %d rounds; a ratio is the median of the ratios within a round)\n", n[paths[1] " off"]
 }' "$tmp/results"
