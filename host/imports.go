@@ -333,13 +333,17 @@ func (t *turn) timerSet(arg []byte) (abi.Status, []byte) {
 	if !pending[tm.Name] && t.timersAtLimit(adding) {
 		return errResult(abi.CodeTooLarge, "an activation may have at most "+itoa(maxTimers)+" timers")
 	}
-	t.timers = append(t.timers, timerOp{name: tm.Name, spec: &scheduler.TimerSpec{
+	spec := &scheduler.TimerSpec{
 		Name:    tm.Name,
 		Due:     time.Duration(tm.DueMS) * time.Millisecond,
 		Period:  time.Duration(tm.PeriodMS) * time.Millisecond,
 		Method:  tm.Method,
 		Payload: bytes.Clone(tm.Payload),
-	}})
+	}
+	if t.span != nil {
+		spec.Trace = formatTraceparent(t.span.SpanContext()) // its ticks continue this turn's trace
+	}
+	t.timers = append(t.timers, timerOp{name: tm.Name, spec: spec})
 	return abi.StatusOK, nil
 }
 

@@ -184,6 +184,16 @@ func TestTraceReminderFiring(t *testing.T) {
 	require.True(t, fired.Parent.IsRemote())
 }
 
+// A timer's ticks continue the trace of the turn that set it.
+func TestTraceTimerTick(t *testing.T) {
+	rec := newRecorder(t)
+	h := newHostConfig(t, host.Config{Store: memstore.New(), TracerProvider: rec.tp}, conformanceType(t, "a"))
+	askTraced(t, h, rec.tp, "a/1", "timer", M{"name": "t", "due_ms": 1, "method": "echo"})
+	set, tick := rec.span(t, "turn a.timer"), rec.span(t, "turn a.echo")
+	requireChild(t, set, tick)
+	require.Equal(t, "timer", attr(tick, "wactor.message.kind"))
+}
+
 // With tracing off, nothing of a trace is stored.
 func TestNoTraceWhenOff(t *testing.T) {
 	store := memstore.New()
