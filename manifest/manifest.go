@@ -139,6 +139,9 @@ type Manifest struct {
 	Cluster *Cluster `yaml:"cluster"`
 	// Metrics configures the Prometheus metrics.
 	Metrics Metrics `yaml:"metrics"`
+	// Tracing configures the export of OpenTelemetry traces; off unless
+	// it or the OTEL_* environment variables turn it on.
+	Tracing Tracing `yaml:"tracing"`
 	// Actors lists the actor types, in manifest order. Type names are
 	// unique.
 	Actors []Actor `yaml:"actors"`
