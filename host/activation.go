@@ -547,16 +547,17 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		e := asABIError(err)
 		return abi.NewError(e.Code, "activating "+a.ref.String()+": "+e.Message)
 	}
-	d.v.startSize.Store(inst.memorySize())
+	d.v.startSize.Store(inst.resident(time.Now()))
 	return nil
 }
 
-// MemoryInUse returns the bytes of the instance's linear memory, for the
-// scheduler's guest memory budget. Without an instance (the guest broke)
-// it returns what the next one, built at the next turn, will reserve.
+// MemoryInUse returns the resident bytes of the instance's linear memory
+// (instance.resident), for the scheduler's guest memory budget. Without an
+// instance (the guest broke) it returns what the next one, built at the
+// next turn, will reserve.
 func (a *activation) MemoryInUse() int64 {
 	if a.inst != nil {
-		return a.inst.memorySize()
+		return a.inst.resident(time.Now())
 	}
 	return a.typ.current().v.startSize.Load()
 }
