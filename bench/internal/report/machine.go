@@ -135,4 +135,3 @@ func ParseStatusKiB(status, field string) (int64, error) {
 type reportError string
 
 func (e reportError) Error() string { return string(e) }
-
