@@ -223,7 +223,8 @@ func BenchmarkLiveActivations(b *testing.B) {
 
 // BenchmarkRawInstantiate is the floor under BenchmarkActivation: wazero
 // alone instantiating the same counter module, as built, running its
-// _initialize and closing it, with the host's imports as no-ops.
+// _initialize and closing it, with the host's imports as no-ops;
+// cpu-µs/op as in BenchmarkActivation.
 func BenchmarkRawInstantiate(b *testing.B) {
 	for _, g := range languages {
 		b.Run(g.name, func(b *testing.B) {
@@ -242,6 +243,7 @@ func BenchmarkRawInstantiate(b *testing.B) {
 			stubImports(b, ctx, rt, cm)
 			cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").
 				WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader)
+			cpu := cpuTime()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				mod, err := rt.InstantiateModule(ctx, cm, cfg)
@@ -250,7 +252,11 @@ func BenchmarkRawInstantiate(b *testing.B) {
 				}
 				mod.Close(ctx)
 			}
+			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "activations/s")
+			if cpu > 0 {
+				b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+			}
 		})
 	}
 }

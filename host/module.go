@@ -406,8 +406,14 @@ func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*ins
 		}, sys.ClockResolution(time.Microsecond))
 	}
 	cfg = v.wasi.apply(cfg)
-	ctx, cancel := v.startContext(v.memory.Context(ctx))
-	defer cancel()
+	ctx = v.memory.Context(ctx)
+	if start != nil {
+		// Only _initialize needs the bound (and its timer): restoring a
+		// snapshot runs nothing of the guest.
+		var cancel context.CancelFunc
+		ctx, cancel = v.startContext(ctx)
+		defer cancel()
+	}
 	mod, err := v.rt.InstantiateModule(ctx, v.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiating: %w", v.overran(ctx, "_initialize", err))
