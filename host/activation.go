@@ -259,6 +259,9 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 func (a *activation) invoke(t *turn) error {
 	inst := t.inst
 	if uint32(len(a.reqBuf)) > inst.inCap {
+		if inst.alloc == nil {
+			inst.alloc = inst.mod.ExportedFunction(abi.ExportAlloc)
+		}
 		inst.stack[0] = uint64(len(a.reqBuf))
 		if err := inst.alloc.CallWithStack(t.ctx, inst.stack); err != nil {
 			return a.guestFailure(t, abi.ExportAlloc, err)

@@ -373,7 +373,7 @@ func Inspect(ctx context.Context, tc TypeConfig) (*ModuleInfo, error) {
 type instance struct {
 	v      *moduleVersion
 	mod    api.Module
-	alloc  api.Function
+	alloc  api.Function // looked up when first needed
 	handle api.Function
 	stack  []uint64 // reused for CallWithStack
 	// The input buffer the guest's last wactor_alloc returned, and its
@@ -427,13 +427,16 @@ func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*ins
 	v.mu.Lock()
 	v.users++
 	v.mu.Unlock()
-	return &instance{
+	inst := &instance{
 		v:      v,
 		mod:    mod,
-		alloc:  mod.ExportedFunction(abi.ExportAlloc),
 		handle: mod.ExportedFunction(abi.ExportHandle),
 		stack:  make([]uint64, 2),
-	}, nil
+	}
+	if v.snap != nil {
+		inst.inPtr, inst.inCap = v.snap.inPtr, snapshotInput
+	}
+	return inst, nil
 }
 
 // startContext bounds what runs of the guest outside a turn; the fuel
