@@ -550,7 +550,7 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		e := asABIError(err)
 		return abi.NewError(e.Code, "activating "+a.ref.String()+": "+e.Message)
 	}
-	d.v.startSize.Store(inst.resident(time.Now()))
+	d.v.startSize.Store(inst.resident())
 	return nil
 }
 
@@ -560,7 +560,7 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 // next turn, will reserve.
 func (a *activation) MemoryInUse() int64 {
 	if a.inst != nil {
-		return a.inst.resident(time.Now())
+		return a.inst.resident()
 	}
 	return a.typ.current().v.startSize.Load()
 }

@@ -336,7 +336,7 @@ func (v *moduleVersion) probe(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer inst.close(ctx)
-	v.startSize.Store(inst.resident(time.Now()))
+	v.startSize.Store(inst.resident())
 	callCtx, cancel := v.startContext(ctx)
 	defer cancel()
 	got, err := inst.abiVersion(callCtx)
@@ -380,10 +380,11 @@ type instance struct {
 	// size: requests that fit are written there without asking again,
 	// which saves a call into the guest per message (docs/ABI.md 4).
 	inPtr, inCap uint32
-	// The last measure of resident memory (see resident): when, the bytes,
-	// and the memory's size then; measuredAt zero: never measured.
-	measuredAt              time.Time
+	// The last measure of resident memory (see resident): the bytes and
+	// the memory's size then, and the calls of resident since (-1: never
+	// measured).
 	measured, sizeAtMeasure int64
+	sinceMeasure            int
 }
 
 func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*instance, error) {
@@ -432,6 +433,8 @@ func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*ins
 		mod:    mod,
 		handle: mod.ExportedFunction(abi.ExportHandle),
 		stack:  make([]uint64, 2),
+		// never measured
+		sinceMeasure: -1,
 	}
 	if v.snap != nil {
 		inst.inPtr, inst.inCap = v.snap.inPtr, snapshotInput
@@ -467,22 +470,25 @@ func (i *instance) abiVersion(ctx context.Context) (int, error) {
 // memorySize returns the size of the instance's linear memory in bytes.
 func (i *instance) memorySize() int64 { return int64(i.mod.Memory().Size()) }
 
-// residentEvery is how often, at most, resident measures an instance's
-// memory; in between it adds the memory's growth to the last measure.
-const residentEvery = time.Millisecond
+// residentEvery is how many calls of resident (one after each turn) an
+// instance's memory is measured again after; in between resident adds
+// the memory's growth to the last measure.
+const residentEvery = 64
 
 // resident returns the bytes of the instance's linear memory that are in
 // memory and its own (linmem.Resident: not the pages of a snapshot's
 // image it only read, nor pages never touched), for the guest memory
 // budget; where that cannot be measured, the memory's size. Measuring
-// reads 8 bytes of the process's page map per 4 KiB page (about 15 µs
-// for a standard-Go guest's 2.7 MB), so a hot instance is measured at
-// most every residentEvery, and in between counts its last measure plus
-// every byte its memory grew since: what it writes within pages it
-// already had is counted at the next measure, within residentEvery.
-func (i *instance) resident(now time.Time) int64 {
+// reads 8 bytes of the process's page map per 4 KiB page (about 40 µs
+// for a standard-Go guest's 2.7 MB, more than a small turn), so an
+// instance is measured when it starts and then after every residentEvery
+// turns, and in between counts its last measure plus every byte its
+// memory grew since: what it writes within pages it already had counts
+// from the next measure.
+func (i *instance) resident() int64 {
 	size := i.memorySize()
-	if !i.measuredAt.IsZero() && now.Sub(i.measuredAt) < residentEvery {
+	if i.sinceMeasure >= 0 && i.sinceMeasure < residentEvery {
+		i.sinceMeasure++
 		return min(size, i.measured+max(size-i.sizeAtMeasure, 0))
 	}
 	mem, ok := i.mod.Memory().Read(0, uint32(size))
@@ -493,7 +499,7 @@ func (i *instance) resident(now time.Time) int64 {
 	if err != nil {
 		return size
 	}
-	i.measuredAt, i.measured, i.sizeAtMeasure = now, n, size
+	i.measured, i.sizeAtMeasure, i.sinceMeasure = n, size, 0
 	return n
 }
 
