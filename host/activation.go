@@ -290,6 +290,9 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 func (a *activation) invoke(t *turn) error {
 	inst := t.inst
 	if uint32(len(a.reqBuf)) > inst.inCap {
+		if inst.alloc == nil {
+			inst.alloc = inst.mod.ExportedFunction(abi.ExportAlloc)
+		}
 		inst.stack[0] = uint64(len(a.reqBuf))
 		if err := inst.alloc.CallWithStack(t.ctx, inst.stack); err != nil {
 			return a.guestFailure(t, abi.ExportAlloc, err)
@@ -582,19 +585,20 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		e := asABIError(err)
 		return abi.NewError(e.Code, "activating "+a.ref.String()+": "+e.Message)
 	}
-	d.v.startSize.Store(inst.memorySize())
+	d.v.startSize.Store(inst.resident())
 	if a.h.obs != nil {
 		a.h.obs.InstanceStarted(a.ref.Type, time.Since(start))
 	}
 	return nil
 }
 
-// MemoryInUse returns the bytes of the instance's linear memory, for the
-// scheduler's guest memory budget. Without an instance (the guest broke)
-// it returns what the next one, built at the next turn, will reserve.
+// MemoryInUse returns the resident bytes of the instance's linear memory
+// (instance.resident), for the scheduler's guest memory budget. Without an
+// instance (the guest broke) it returns what the next one, built at the
+// next turn, will reserve.
 func (a *activation) MemoryInUse() int64 {
 	if a.inst != nil {
-		return a.inst.memorySize()
+		return a.inst.resident()
 	}
 	return a.typ.current().v.startSize.Load()
 }

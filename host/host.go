@@ -81,7 +81,9 @@ type Config struct {
 	MaxDeadLetters     int
 	MaxDeadLetterBytes int64
 	// MaxGuestMemory bounds the linear memory of all guests together, in
-	// bytes: a new activation reserves its type's memory first, least
+	// bytes, counted as the pages each holds resident and alone (see
+	// linmem.Resident; where that cannot be measured, the memory's size):
+	// a new activation reserves its type's memory first, least
 	// recently used idle activations are deactivated to make room, and a
 	// new activation is refused with unavailable when busy ones hold the
 	// budget. 0: GuestMemoryPercent of the machine's memory (its cgroup's

@@ -131,7 +131,7 @@ type Manifest struct {
 	// DeadLetters caps the tells kept after they failed for good.
 	DeadLetters DeadLetters `yaml:"dead_letters"`
 	// MaxGuestMemory bounds the linear memory the guests of all live
-	// activations hold together, as a size or a percentage of the
+	// activations hold together (the resident pages each holds alone), as a size or a percentage of the
 	// machine's memory. Default [DefaultGuestMemoryPercent] percent.
 	MaxGuestMemory GuestMemory `yaml:"max_guest_memory"`
 	// Cluster, when set, makes the node a member of a cluster; nil runs
