@@ -17,13 +17,19 @@ const (
 )
 
 // Request is the envelope the host writes into guest memory before calling
-// wactor_handle. Keys: 1 kind, 2 method, 3 payload, 4 sender, 5 message id.
+// wactor_handle. Keys: 1 kind, 2 method, 3 payload, 4 sender, 5 message id,
+// 6 trace.
 type Request struct {
 	Kind    RequestKind
 	Method  string
 	Payload []byte // CBOR of the user's message, opaque to the host
 	Sender  string // "type/id" of the sending actor, or "" from outside
 	ID      string // unique message id
+	// Trace is the W3C trace context of the turn (a traceparent value),
+	// present only when the host records a trace of the turn. It is
+	// advisory: a reader checks it with ValidTraceparent and ignores it
+	// when it is not valid, rather than fail the message.
+	Trace string
 }
 
 // Reply is the envelope wactor_handle returns. An empty Code means success
@@ -105,7 +111,7 @@ type Cancel struct {
 
 // AppendTo appends the encoding of q to b.
 func (q *Request) AppendTo(b []byte) []byte {
-	n := 2 + count(q.Payload != nil, q.Sender != "", q.ID != "")
+	n := 2 + count(q.Payload != nil, q.Sender != "", q.ID != "", q.Trace != "")
 	b = AppendMapHeader(b, n)
 	b = AppendUint(AppendUint(b, 1), uint64(q.Kind))
 	b = AppendText(AppendUint(b, 2), q.Method)
@@ -117,6 +123,9 @@ func (q *Request) AppendTo(b []byte) []byte {
 	}
 	if q.ID != "" {
 		b = AppendText(AppendUint(b, 5), q.ID)
+	}
+	if q.Trace != "" {
+		b = AppendText(AppendUint(b, 6), q.Trace)
 	}
 	return b
 }
@@ -141,6 +150,8 @@ func (q *Request) Decode(p []byte) error {
 			q.Sender, err = r.ReadText()
 		case 5:
 			q.ID, err = r.ReadText()
+		case 6:
+			q.Trace, err = r.ReadText()
 		default:
 			err = r.Skip()
 		}

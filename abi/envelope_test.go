@@ -2,6 +2,7 @@ package abi
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"math"
 	"strings"
@@ -15,7 +16,7 @@ func sameBytes(a, b []byte) bool { return (a == nil) == (b == nil) && bytes.Equa
 
 func sameRequest(a, b *Request) bool {
 	return a.Kind == b.Kind && a.Method == b.Method && sameBytes(a.Payload, b.Payload) &&
-		a.Sender == b.Sender && a.ID == b.ID
+		a.Sender == b.Sender && a.ID == b.ID && a.Trace == b.Trace
 }
 
 func sameReply(a, b *Reply) bool {
@@ -49,6 +50,8 @@ func TestRequestRoundTrip(t *testing.T) {
 		{"empty payload", Request{Method: "m", Payload: []byte{}}, "a3 0100 02616d 0340"},
 		{"large payload", Request{Method: "m", Payload: bytes.Repeat([]byte{0xf6}, 70000)}, ""},
 		{"unicode", Request{Method: "d\u00e9p\u00f4t", Sender: "t/\u00fc", ID: "\u2603"}, ""},
+		{"traced", Request{Kind: KindMessage, Method: "m", ID: "x", Trace: sampleTrace},
+			"a4 0100 02616d 056178 06 7837 " + hex.EncodeToString([]byte(sampleTrace))},
 	}
 	for _, tt := range tests {
 		b := tt.in.AppendTo(nil)
@@ -280,7 +283,7 @@ func TestUnknownKeysSkipped(t *testing.T) {
 			t.Fatal(err)
 		}
 		pairs := tt.known[r.Offset():]
-		for _, key := range []uint64{0, 6, 99, 1 << 40} {
+		for _, key := range []uint64{0, 10, 99, 1 << 40} {
 			for _, v := range unknownValues {
 				// The unknown pair first, last, and with a non-shortest map head.
 				first := AppendMapHeader(nil, n+1)

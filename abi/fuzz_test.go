@@ -78,6 +78,7 @@ func FuzzRequestDecode(f *testing.F) {
 		(&Request{Kind: KindMessage, Method: "deposit", Payload: samplePayload, Sender: "bank/alice", ID: "m-1"}).AppendTo(nil),
 		(&Request{Kind: KindActivate}).AppendTo(nil),
 		(&Request{Kind: KindDeactivate, Payload: []byte{}}).AppendTo(nil),
+		(&Request{Method: "m", ID: "x", Trace: sampleTrace}).AppendTo(nil),
 		unhex(f, "a1 01 03"),
 		unhex(f, "a3 02616d 02616e 0101"),
 	)

@@ -348,11 +348,12 @@ func jsonEqual(a, b string) bool {
 }
 
 // environ is the tests' environment without the variables that would
-// point wactor elsewhere or give it a token: each test sets its own.
+// point wactor elsewhere, give it a token or turn tracing on: each test
+// sets its own.
 func environ() []string {
 	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "WACTOR_ADDR=") || strings.HasPrefix(kv, "WACTOR_TOKEN=") ||
-			strings.HasPrefix(kv, "WACTOR_NODE=") || strings.HasPrefix(kv, "WACTOR_NATS_")
+			strings.HasPrefix(kv, "WACTOR_NODE=") || strings.HasPrefix(kv, "WACTOR_NATS_") || strings.HasPrefix(kv, "OTEL_")
 	})
 }
 

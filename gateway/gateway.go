@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
 )
@@ -49,6 +51,11 @@ type Config struct {
 	Metrics http.Handler
 	// Observer, when not nil, is told of every request answered.
 	Observer RequestObserver
+	// TracerProvider, when set, makes a span for each request, a child
+	// of the caller's when the request has a W3C traceparent header, and
+	// hands it to the host with the call (see docs/http.md, "Tracing").
+	// Nil (the default) traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // Gateway is the HTTP API over a host: it implements http.Handler. See
@@ -68,6 +75,7 @@ type Gateway struct {
 	metricsHandler http.Handler
 	obs            RequestObserver
 	state          atomic.Int32 // readiness: one of the states below
+	tracer         trace.Tracer // nil: tracing is off
 	// deployed and typeCount are the start-up progress /readyz reports
 	// while starting (SetProgress).
 	deployed, typeCount atomic.Int64
@@ -91,6 +99,9 @@ func New(h *host.Host, cfg Config) *Gateway {
 	}
 	g := &Gateway{h: h, cl: cfg.Cluster, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux(), patterns: map[string]access{},
 		metricsHandler: cfg.Metrics, obs: cfg.Observer, sessions: newSessions()}
+	if cfg.TracerProvider != nil {
+		g.tracer = cfg.TracerProvider.Tracer(tracerName)
+	}
 	if cfg.Token != "" {
 		sum := sha256.Sum256([]byte(cfg.Token))
 		g.token = &sum
@@ -234,6 +245,15 @@ func (g *Gateway) SetReady(ready bool) {
 
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.tracer != nil {
+		g.serveTraced(w, r)
+		return
+	}
+	g.serve(w, r)
+}
+
+// serve routes r and logs it; it returns the response's status.
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) int {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	g.mux.ServeHTTP(rec, r)
@@ -250,7 +270,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The record's attributes cost allocations on every request: make
 	// them only when the logger keeps the record.
 	if !g.log.Enabled(r.Context(), level) {
-		return
+		return rec.status
 	}
 	attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.Int("status", rec.status), slog.Duration("duration", time.Since(start))}
@@ -258,6 +278,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		attrs = append(attrs, slog.String("code", rec.err.Code), slog.String("message", rec.err.Message))
 	}
 	g.log.LogAttrs(r.Context(), level, msg, attrs...)
+	return rec.status
 }
 
 // recorder remembers the status and the error of a response for the log.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/sys"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/scheduler"
@@ -30,7 +31,8 @@ type activation struct {
 	inst   *instance    // nil after a failure; rebuilt at the next turn
 	stderr outputBuffer // the guest's recent stdout/stderr, for trap messages
 	reqBuf []byte
-	watch  turnWatch // times the turn running, for the observer
+	watch  turnWatch  // times the turn running, for the observer
+	span   trace.Span // of the message being received; nil when not traced
 }
 
 // turn is what one message's processing has buffered so far.
@@ -48,6 +50,7 @@ type turn struct {
 	timers     []timerOp                    // in the order the guest made them
 	reminders  map[string]*storage.Reminder // by name; nil value: cancel
 	firing     *firing                      // the reminder this turn fires, if any
+	span       trace.Span                   // the turn's span; nil when not traced
 	deactivate bool
 	// doomed is why the turn fails whatever the guest answers: it waited
 	// for the pipeline (before an ask, say) and an earlier commit failed.
@@ -77,6 +80,7 @@ type outgoing struct {
 	ref     abi.Ref
 	method  string
 	payload []byte
+	trace   string // traceparent of the tell's span, or ""
 }
 
 type turnKey struct{}
@@ -95,9 +99,18 @@ func (t *turn) write(key string, value []byte) {
 // durable, having deferred the answer (see commit).
 func (a *activation) Receive(ctx context.Context, m *scheduler.Message) ([]byte, error) {
 	a.watchTurn(m)
+	if a.h.tracer != nil {
+		a.span = a.h.tracer.startTurn(a.ref, m)
+	}
 	reply, err, deferred := a.receive(ctx, m)
 	if !deferred {
 		a.turnDone(&a.watch, err)
+	}
+	if a.span != nil {
+		if !deferred { // else the pipeline ends it with the commit (finish)
+			endSpan(a.span, err)
+		}
+		a.span = nil
 	}
 	if a.h.pipelined && !deferred && !a.h.sched.Queued(ctx) {
 		// Nothing more to run: leave nothing in flight when the
@@ -141,6 +154,9 @@ func (a *activation) receive(ctx context.Context, m *scheduler.Message) (_ []byt
 		}
 		fire, m = f, fm
 		a.watch.method = m.Method
+		if a.span != nil {
+			nameTurn(a.span, a.ref, m) // the firing's method is known now
+		}
 	}
 	d := a.typ.current()
 	if a.inst == nil || a.inst.v != d.v {
@@ -192,7 +208,7 @@ func (a *activation) uncommitted(m *scheduler.Message, err error) error {
 
 // newTurn starts a turn of m (or of a hook) on the current instance.
 func (a *activation) newTurn(ctx context.Context, d *deployment, m *scheduler.Message, kind abi.RequestKind) *turn {
-	t := &turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: kind}
+	t := &turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: kind, span: a.span}
 	t.ctx = context.WithValue(ctx, turnKey{}, t)
 	return t
 }
@@ -230,6 +246,9 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 		id = m.Key // the guest sees the sender's key, stable across retries
 	}
 	req := abi.Request{Kind: t.kind, Method: m.Method, Payload: m.Payload, Sender: refString(m.Sender), ID: id}
+	if t.span != nil && t.span.IsRecording() {
+		req.Trace = formatTraceparent(t.span.SpanContext()) // the guest sees the trace of a sampled turn
+	}
 	a.reqBuf = req.AppendTo(a.reqBuf[:0])
 	a.stderr.reset()
 	inst := t.inst
@@ -271,6 +290,9 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 func (a *activation) invoke(t *turn) error {
 	inst := t.inst
 	if uint32(len(a.reqBuf)) > inst.inCap {
+		if inst.alloc == nil {
+			inst.alloc = inst.mod.ExportedFunction(abi.ExportAlloc)
+		}
 		inst.stack[0] = uint64(len(a.reqBuf))
 		if err := inst.alloc.CallWithStack(t.ctx, inst.stack); err != nil {
 			return a.guestFailure(t, abi.ExportAlloc, err)
@@ -341,7 +363,7 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byt
 		return reply, nil, false
 	}
 	a.apply(t.writes)
-	e := &entry{ctx: ctx, m: t.msg, label: t.label(), reply: reply, timers: t.timers, deactivate: t.deactivate, done: make(chan struct{}), watch: a.watch}
+	e := &entry{ctx: ctx, m: t.msg, label: t.label(), reply: reply, timers: t.timers, deactivate: t.deactivate, done: make(chan struct{}), watch: a.watch, span: t.span}
 	if len(b.Records) > 0 {
 		e.key = b.Records[0].Key
 	}
@@ -384,7 +406,7 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 	if len(t.sends) > 0 {
 		b.Send = make([]storage.Message, len(t.sends))
 		for i, s := range t.sends {
-			b.Send[i] = storage.Message{ID: a.h.ids.next(), Target: s.ref.String(), Sender: a.ref.String(), Method: s.method, Payload: s.payload}
+			b.Send[i] = storage.Message{ID: a.h.ids.next(), Target: s.ref.String(), Sender: a.ref.String(), Method: s.method, Payload: s.payload, Trace: s.trace}
 		}
 	}
 	if t.kind == abi.KindMessage && t.msg.IsTell() {
@@ -563,19 +585,20 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		e := asABIError(err)
 		return abi.NewError(e.Code, "activating "+a.ref.String()+": "+e.Message)
 	}
-	d.v.startSize.Store(inst.memorySize())
+	d.v.startSize.Store(inst.resident())
 	if a.h.obs != nil {
 		a.h.obs.InstanceStarted(a.ref.Type, time.Since(start))
 	}
 	return nil
 }
 
-// MemoryInUse returns the bytes of the instance's linear memory, for the
-// scheduler's guest memory budget. Without an instance (the guest broke)
-// it returns what the next one, built at the next turn, will reserve.
+// MemoryInUse returns the resident bytes of the instance's linear memory
+// (instance.resident), for the scheduler's guest memory budget. Without an
+// instance (the guest broke) it returns what the next one, built at the
+// next turn, will reserve.
 func (a *activation) MemoryInUse() int64 {
 	if a.inst != nil {
-		return a.inst.memorySize()
+		return a.inst.resident()
 	}
 	return a.typ.current().v.startSize.Load()
 }

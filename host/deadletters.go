@@ -104,8 +104,8 @@ func (h *Host) DeadLetterStats(ctx context.Context) (storage.DeadLetterStats, er
 }
 
 // ReplayDeadLetter sends a dead letter again as a new tell, with its
-// sender, payload and idempotency key, and removes it from the dead
-// letters in the same commit.
+// sender, payload, idempotency key and trace context, and removes it from
+// the dead letters in the same commit.
 func (h *Host) ReplayDeadLetter(ctx context.Context, id string) error {
 	d, err := h.DeadLetter(ctx, id)
 	if err != nil {
@@ -113,6 +113,11 @@ func (h *Host) ReplayDeadLetter(ctx context.Context, id string) error {
 	}
 	m := d.Message
 	m.ID = h.ids.next()
+	if m.Trace == "" {
+		// It keeps the trace of the turn that sent it, if it has one;
+		// else it joins the replay's.
+		m.Trace = h.tracer.contextTrace(ctx)
+	}
 	if err := h.store.Commit(ctx, &storage.Batch{Send: []storage.Message{m}, ClearDeadLetters: []string{id}}); err != nil {
 		return abi.NewError(abi.CodeUnavailable, "replaying dead letter "+id+": "+err.Error())
 	}
@@ -138,7 +143,7 @@ func (h *Host) DeleteDeadLetter(ctx context.Context, id string) error {
 func (h *Host) keepDeadLetter(ctx context.Context, target abi.Ref, m *scheduler.Message, err error) {
 	d := storage.DeadLetter{
 		Message: storage.Message{ID: m.ID, Target: target.String(), Sender: refString(m.Sender),
-			Method: m.Method, Payload: m.Payload, Key: m.Key},
+			Method: m.Method, Payload: m.Payload, Key: m.Key, Trace: m.Trace},
 		Error:    truncate(asABIError(err).Error(), MaxDeadLetterError),
 		Attempts: m.Attempt,
 		At:       time.Now(),

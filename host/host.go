@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/scheduler"
@@ -80,7 +81,9 @@ type Config struct {
 	MaxDeadLetters     int
 	MaxDeadLetterBytes int64
 	// MaxGuestMemory bounds the linear memory of all guests together, in
-	// bytes: a new activation reserves its type's memory first, least
+	// bytes, counted as the pages each holds resident and alone (see
+	// linmem.Resident; where that cannot be measured, the memory's size):
+	// a new activation reserves its type's memory first, least
 	// recently used idle activations are deactivated to make room, and a
 	// new activation is refused with unavailable when busy ones hold the
 	// budget. 0: GuestMemoryPercent of the machine's memory (its cgroup's
@@ -96,6 +99,11 @@ type Config struct {
 	// Observer is told what the host does, for metrics (see Observer);
 	// nil observes nothing, at no cost.
 	Observer Observer
+	// TracerProvider, when set, traces turns, asks and tells with
+	// OpenTelemetry spans, and carries their W3C trace context in the
+	// messages, the outbox and reminders (see docs/design.md, "Tracing").
+	// Nil (the default) traces nothing and costs nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // Defaults of the dead letter cap.
@@ -209,6 +217,7 @@ type Host struct {
 	rem       *reminders
 	dead      deadLetters
 	obs       Observer // nil: not observed
+	tracer    *tracer  // nil: tracing is off
 	// pipelined: an activation runs its next turns while the commits of
 	// the previous ones are in flight (off with Deterministic dispatch,
 	// where turns run only on the goroutine that drives the host).
@@ -273,6 +282,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		snapshots: !cfg.NoSnapshots,
 		pipelined: !cfg.Dispatch.Deterministic,
 		obs:       observer(cfg),
+		tracer:    newTracer(cfg.TracerProvider),
 	}
 	h.rem = newReminders(h, cfg.Clock)
 	if cfg.CacheDir != "" {
@@ -449,7 +459,7 @@ func (h *Host) Ask(ctx context.Context, to abi.Ref, method string, payload []byt
 	if err != nil || done {
 		return reply, err
 	}
-	m := &scheduler.Message{ID: h.ids.next(), Key: key, Target: to, Method: method, Payload: payload}
+	m := &scheduler.Message{ID: h.ids.next(), Key: key, Target: to, Method: method, Payload: payload, Trace: h.tracer.contextTrace(ctx)}
 	if _, ok := ctx.Deadline(); !ok {
 		m.Timeout = t.current().cfg.AskTimeout
 	}
@@ -513,7 +523,7 @@ func (h *Host) Tell(ctx context.Context, to abi.Ref, method string, payload []by
 	if backlog >= limit {
 		return abi.NewError(abi.CodeMailboxFull, "mailbox of "+to.String()+" is full")
 	}
-	m := storage.Message{ID: h.ids.next(), Key: key, Target: to.String(), Method: method, Payload: payload}
+	m := storage.Message{ID: h.ids.next(), Key: key, Target: to.String(), Method: method, Payload: payload, Trace: h.tracer.contextTrace(ctx)}
 	if err := h.store.Commit(ctx, &storage.Batch{Send: []storage.Message{m}}); err != nil {
 		return abi.NewError(abi.CodeUnavailable, "storing a tell to "+to.String()+": "+err.Error())
 	}
@@ -587,7 +597,7 @@ func (h *Host) tryDeliver(m storage.Message) bool {
 		sender, err = abi.ParseRef(m.Sender)
 	}
 	if err == nil {
-		err = h.sched.Tell(context.Background(), &scheduler.Message{ID: m.ID, Key: m.Key, Target: to, Sender: sender, Method: m.Method, Payload: m.Payload})
+		err = h.sched.Tell(context.Background(), &scheduler.Message{ID: m.ID, Key: m.Key, Target: to, Sender: sender, Method: m.Method, Payload: m.Payload, Trace: m.Trace})
 	}
 	switch {
 	case err == nil:

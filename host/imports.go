@@ -9,6 +9,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/scheduler"
@@ -151,7 +152,15 @@ func (t *turn) tell(arg []byte) (abi.Status, []byte) {
 	if e := abi.CheckSends(len(t.sends)); e != nil {
 		return abi.StatusError, abi.AppendError(nil, e)
 	}
-	t.sends = append(t.sends, outgoing{ref: ref, method: c.Method, payload: bytes.Clone(c.Payload)})
+	o := outgoing{ref: ref, method: c.Method, payload: bytes.Clone(c.Payload)}
+	if t.span != nil {
+		// The tell leaves after the commit; its span marks the send, and
+		// the receiver's turn is its child.
+		var span trace.Span
+		span, o.trace = t.a.h.tracer.startCall(t.span, "tell", ref, c.Method)
+		span.End()
+	}
+	t.sends = append(t.sends, o)
 	return abi.StatusOK, nil
 }
 
@@ -182,9 +191,17 @@ func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 		return abi.StatusError, abi.AppendError(nil, asABIError(t.doomed))
 	}
 	t.a.h.sent(t.a.ref.Type, KindAsk, 1)
-	reply, err := t.a.h.sched.Ask(ctx, &scheduler.Message{
+	m := &scheduler.Message{
 		ID: t.a.h.ids.next(), Target: ref, Sender: t.a.ref, Method: c.Method, Payload: bytes.Clone(c.Payload),
-	})
+	}
+	var span trace.Span
+	if t.span != nil {
+		span, m.Trace = t.a.h.tracer.startCall(t.span, "ask", ref, c.Method)
+	}
+	reply, err := t.a.h.sched.Ask(ctx, m)
+	if span != nil {
+		endSpan(span, err)
+	}
 	if err != nil {
 		return abi.StatusError, abi.AppendError(nil, asABIError(err))
 	}
@@ -286,13 +303,17 @@ func (t *turn) timerSet(arg []byte) (abi.Status, []byte) {
 			return abi.StatusError, abi.AppendError(nil, e)
 		}
 	}
-	t.timers = append(t.timers, timerOp{name: tm.Name, spec: &scheduler.TimerSpec{
+	spec := &scheduler.TimerSpec{
 		Name:    tm.Name,
 		Due:     time.Duration(tm.DueMS) * time.Millisecond,
 		Period:  time.Duration(tm.PeriodMS) * time.Millisecond,
 		Method:  tm.Method,
 		Payload: bytes.Clone(tm.Payload),
-	}})
+	}
+	if t.span != nil {
+		spec.Trace = formatTraceparent(t.span.SpanContext()) // its ticks continue this turn's trace
+	}
+	t.timers = append(t.timers, timerOp{name: tm.Name, spec: spec})
 	return abi.StatusOK, nil
 }
 
@@ -345,6 +366,9 @@ func (t *turn) reminderSet(arg []byte) (abi.Status, []byte) {
 	}
 	r.Actor = t.a.ref.String()
 	r.Payload = bytes.Clone(r.Payload)
+	if t.span != nil {
+		r.Trace = formatTraceparent(t.span.SpanContext()) // its firings continue this turn's trace
+	}
 	t.reminders[r.Name] = &r
 	return abi.StatusOK, nil
 }

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/storage"
@@ -65,9 +67,10 @@ type entry struct {
 	reply      []byte
 	timers     []timerOp
 	deactivate bool
-	key        string    // of its idempotency record, or ""
-	sets       int       // timers it sets
-	watch      turnWatch // its timing, reported when its answer was deferred
+	key        string     // of its idempotency record, or ""
+	sets       int        // timers it sets
+	watch      turnWatch  // its timing, reported when its answer was deferred
+	span       trace.Span // the turn's, ended here when its answer is deferred; nil when not traced
 
 	// Set under pipeline.mu when the entry is finished.
 	finished bool
@@ -304,6 +307,9 @@ func (a *activation) finish(e *entry, err error) {
 		return
 	}
 	a.turnDone(&e.watch, err)
+	if e.span != nil {
+		endSpan(e.span, err)
+	}
 	if err != nil {
 		answer(nil, a.uncommitted(e.m, err))
 	} else {

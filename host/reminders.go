@@ -37,6 +37,7 @@ type reminderEntry struct {
 	alarm   scheduler.Alarm // nil while the firing is in the actor's mailbox or turn
 	attempt int             // failed firings so far
 	id      string          // the firing's message id, kept across retries
+	trace   string          // the reminder's trace context (storage.Reminder.Trace)
 }
 
 // reminders fires the durable reminders of every actor. The store is the
@@ -116,7 +117,7 @@ func (rm *reminders) scan(ctx context.Context) error {
 		for _, r := range list {
 			k := reminderKey{r.Actor, r.Name}
 			if rm.entries[k] == nil {
-				rm.add(k, r.Due)
+				rm.add(k, r.Due, r.Trace)
 			}
 		}
 	}
@@ -144,8 +145,8 @@ func (rm *reminders) scanLater() {
 }
 
 // add holds a reminder due soon and sets its alarm. Called with rm.mu held.
-func (rm *reminders) add(k reminderKey, due time.Time) {
-	e := &reminderEntry{key: k, due: due}
+func (rm *reminders) add(k reminderKey, due time.Time, trace string) {
+	e := &reminderEntry{key: k, due: due, trace: trace}
 	rm.entries[k] = e
 	e.alarm = rm.clock.AfterFunc(due.Sub(rm.clock.Now()), func() { rm.fire(e) })
 }
@@ -175,7 +176,7 @@ func (rm *reminders) committed(set []storage.Reminder, actor string, cancelled [
 		k := reminderKey{r.Actor, r.Name}
 		rm.remove(k)
 		if !r.Due.After(rm.loadedUntil) {
-			rm.add(k, r.Due)
+			rm.add(k, r.Due, r.Trace)
 		}
 	}
 	for _, name := range cancelled {
@@ -194,7 +195,7 @@ func (rm *reminders) fire(e *reminderEntry) {
 	if e.id == "" {
 		e.id = rm.h.ids.next()
 	}
-	m := &scheduler.Message{ID: e.id, Reminder: e.key.name, Due: e.due, Attempt: e.attempt + 1,
+	m := &scheduler.Message{ID: e.id, Reminder: e.key.name, Due: e.due, Attempt: e.attempt + 1, Trace: e.trace,
 		Done: func(_ []byte, err error) { rm.done(e, err) }}
 	rm.mu.Unlock()
 	to, err := abi.ParseRef(e.key.actor)
@@ -292,7 +293,7 @@ func (a *activation) prepareFiring(ctx context.Context, m *scheduler.Message) (*
 		h.obs.ReminderFired(a.ref.Type, now.Sub(f.r.Due))
 	}
 	fm := *m
-	fm.Method, fm.Payload = f.r.Method, f.r.Payload
+	fm.Method, fm.Payload, fm.Trace = f.r.Method, f.r.Payload, f.r.Trace
 	return f, &fm, nil
 }
 

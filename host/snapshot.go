@@ -17,6 +17,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host/internal/meter"
 )
 
@@ -43,7 +44,16 @@ type snapshot struct {
 	// mapped says instances' memories start as Memory already (mapped
 	// from a linmem.Image), so restore need not write it.
 	mapped bool
+	// inPtr is the input buffer of snapshotInput bytes the guest's
+	// wactor_alloc returned after _initialize, before the snapshot was
+	// taken: every instance starts owning it, as if the host had called
+	// wactor_alloc first, as it does for an instance's first request.
+	inPtr uint32
 }
+
+// snapshotInput is the size of the input buffer a snapshot includes:
+// enough for a hook's request and most small messages.
+const snapshotInput = 512
 
 // initRecorder is the sandbox's view of what _initialize did outside its
 // memory and globals: whatever reaches the host through WASI that a
@@ -132,8 +142,22 @@ func (v *moduleVersion) takeSnapshot(ctx context.Context, rs *meter.Restorable) 
 	if len(rec.used) > 0 {
 		return nil, fmt.Errorf("_initialize %s", strings.Join(rec.used, ", "))
 	}
+	// The host's first call of every instance, made once here: no
+	// instance then needs wactor_alloc before a request of up to
+	// snapshotInput bytes, nor its call engine (10 KiB) to call it.
+	res, err := mod.ExportedFunction(abi.ExportAlloc).Call(ctx, snapshotInput)
+	if err != nil {
+		return nil, fmt.Errorf("%s after _initialize: %w", abi.ExportAlloc, v.overran(ctx, abi.ExportAlloc, err))
+	}
+	if len(rec.used) > 0 {
+		return nil, fmt.Errorf("%s %s", abi.ExportAlloc, strings.Join(rec.used, ", "))
+	}
+	inPtr := uint32(res[0])
+	if uint64(inPtr)+snapshotInput > uint64(mod.Memory().Size()) {
+		return nil, fmt.Errorf("%s(%d) returned %d, outside the memory", abi.ExportAlloc, snapshotInput, inPtr)
+	}
 	mem, _ := mod.Memory().Read(0, mod.Memory().Size())
-	s := &snapshot{Memory: bytes.Clone(mem), Globals: rs.Globals, Values: make([]uint64, len(rs.Globals)), goRand: -1}
+	s := &snapshot{Memory: bytes.Clone(mem), Globals: rs.Globals, Values: make([]uint64, len(rs.Globals)), goRand: -1, inPtr: inPtr}
 	for i, name := range rs.Globals {
 		g := mod.ExportedGlobal(name)
 		if g == nil {

@@ -59,11 +59,12 @@ var (
 	storageSection = newSection[Storage]("under storage", nil)
 	deadSection    = newSection[DeadLetters]("under dead_letters", nil)
 	metricsSection = newSection[Metrics]("under metrics", nil)
+	tracingSection = newSection[Tracing]("under tracing", nil)
 	actorSection   = newSection[Actor]("in an actors entry", map[string]string{
 		"type":   "add type: <name>, the name actors of this type are addressed by",
 		"module": "add module: <path of the .wasm file>",
 	})
-	sections = []*section{topSection, httpSection, storageSection, deadSection, metricsSection, actorSection, dirSection, clusterSection}
+	sections = []*section{topSection, httpSection, storageSection, deadSection, metricsSection, tracingSection, actorSection, dirSection, clusterSection}
 )
 
 // newSection builds a section from the yaml tags of T.
@@ -744,6 +745,8 @@ func (d *decoder) top(body ast.Node, m *Manifest) {
 			d.cluster(v, p, m)
 		case "metrics":
 			d.metrics(v, p, &m.Metrics)
+		case "tracing":
+			d.tracing(v, p, &m.Tracing)
 		case "actors":
 			d.actors(v, p, m)
 		}

@@ -131,7 +131,7 @@ type Manifest struct {
 	// DeadLetters caps the tells kept after they failed for good.
 	DeadLetters DeadLetters `yaml:"dead_letters"`
 	// MaxGuestMemory bounds the linear memory the guests of all live
-	// activations hold together, as a size or a percentage of the
+	// activations hold together (the resident pages each holds alone), as a size or a percentage of the
 	// machine's memory. Default [DefaultGuestMemoryPercent] percent.
 	MaxGuestMemory GuestMemory `yaml:"max_guest_memory"`
 	// Cluster, when set, makes the node a member of a cluster; nil runs
@@ -139,6 +139,9 @@ type Manifest struct {
 	Cluster *Cluster `yaml:"cluster"`
 	// Metrics configures the Prometheus metrics.
 	Metrics Metrics `yaml:"metrics"`
+	// Tracing configures the export of OpenTelemetry traces; off unless
+	// it or the OTEL_* environment variables turn it on.
+	Tracing Tracing `yaml:"tracing"`
 	// Actors lists the actor types, in manifest order. Type names are
 	// unique.
 	Actors []Actor `yaml:"actors"`

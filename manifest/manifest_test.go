@@ -80,6 +80,10 @@ dead_letters:
 max_guest_memory: 2GiB
 metrics:
   enabled: false
+tracing:
+  exporter: otlp
+  endpoint: http://127.0.0.1:4318
+  sample_ratio: 0.25
 actors:
   - type: counter
     module: wasm/counter.wasm
@@ -95,6 +99,7 @@ actors:
 `
 	m, err := parse(t, dir, src)
 	require.NoError(t, err)
+	quarter := 0.25
 	want := &manifest.Manifest{
 		Version:        1,
 		HTTP:           manifest.HTTP{Addr: "0.0.0.0:9000", MaxBody: 4 << 20},
@@ -103,6 +108,7 @@ actors:
 		DeadLetters:    manifest.DeadLetters{MaxCount: 100, MaxBytes: 2 << 20},
 		MaxGuestMemory: manifest.GuestMemory{Bytes: 2 << 30},
 		Metrics:        manifest.Metrics{Enabled: false},
+		Tracing:        manifest.Tracing{Exporter: manifest.TracingOTLP, Endpoint: "http://127.0.0.1:4318", SampleRatio: &quarter},
 		Actors: []manifest.Actor{
 			{
 				Type:            "counter",
@@ -340,8 +346,16 @@ func TestParseErrors(t *testing.T) {
 
 		{"dead_letters max_count 0", "version: 1\ndead_letters: {max_count: 0}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 27, "dead_letters.max_count", "max_count must be from 1 to 10000000, got 0"}}},
 		{"dead_letters max_bytes small", "version: 1\ndead_letters:\n  max_bytes: 1KiB\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{3, 14, "dead_letters.max_bytes", "64KiB"}}},
+		{"tracing exporter", "version: 1\ntracing: {exporter: zipkin}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 21, "tracing.exporter", `exporter must be otlp or none, got "zipkin"`}}},
+		{"tracing endpoint no scheme", "version: 1\ntracing:\n  endpoint: 127.0.0.1:4318\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{3, 13, "tracing.endpoint", `"127.0.0.1:4318" is not a URL`}}},
+		{"tracing endpoint grpc", "version: 1\ntracing:\n  endpoint: grpc://c:4317\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{3, 13, "tracing.endpoint", "must start with http:// or https://"}}},
+		{"tracing endpoint query", "version: 1\ntracing:\n  endpoint: http://c:4318/?x=1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{3, 13, "tracing.endpoint", "must have no query"}}},
+		{"tracing ratio high", "version: 1\ntracing: {sample_ratio: 1.5}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 25, "tracing.sample_ratio", "sample_ratio must be from 0 to 1"}}},
+		{"tracing ratio negative", "version: 1\ntracing: {sample_ratio: -1}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 25, "tracing.sample_ratio", "got -1"}}},
+		{"tracing ratio text", "version: 1\ntracing: {sample_ratio: half}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 25, "tracing.sample_ratio", "want a number from 0 to 1"}}},
+		{"tracing unknown", "version: 1\ntracing: {service: x}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 11, "tracing.service", "exporter, endpoint, sample_ratio"}}},
 		{"dead_letters unknown", "version: 1\ndead_letters: {max: 5}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 16, "dead_letters.max", "max_count, max_bytes"}}},
-		{"unknown top-level", "version: 1\nfoo: 1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "foo", `unknown field "foo"; the fields at the top level are version, http, storage, max_activations, dead_letters, max_guest_memory, cluster, metrics, actors`}}},
+		{"unknown top-level", "version: 1\nfoo: 1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 1, "foo", `unknown field "foo"; the fields at the top level are version, http, storage, max_activations, dead_letters, max_guest_memory, cluster, metrics, tracing, actors`}}},
 		{"max_activations negative", "version: 1\nmax_activations: -1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "max_activations must be from 1 to 100000000, got -1"}}},
 		{"max_activations zero", "version: 1\nmax_activations: 0\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "max_activations must be from 1 to 100000000, got 0; for no practical cap give a large number"}}},
 		{"max_activations text", "version: 1\nmax_activations: lots\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 18, "max_activations", "want a whole number of activations"}}},

@@ -68,6 +68,7 @@ func schemaObjects(t *testing.T) map[string]struct {
 		"storage": {object(t, root, props, "storage"), reflect.TypeFor[Storage](), storageSection},
 		"dead":    {object(t, root, props, "dead_letters"), reflect.TypeFor[DeadLetters](), deadSection},
 		"metrics": {object(t, root, props, "metrics"), reflect.TypeFor[Metrics](), metricsSection},
+		"tracing": {object(t, root, props, "tracing"), reflect.TypeFor[Tracing](), tracingSection},
 		"actor":   {object(t, root, object(t, root, props, "actors"), "items"), reflect.TypeFor[Actor](), actorSection},
 		"dir":     {object(t, root, root["$defs"].(map[string]any), "dir"), reflect.TypeFor[Dir](), dirSection},
 		"cluster": {object(t, root, props, "cluster"), reflect.TypeFor[Cluster](), clusterSection},

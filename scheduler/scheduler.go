@@ -33,6 +33,9 @@ type Message struct {
 	Reminder string
 	// Due is when a timer tick or reminder firing was due.
 	Due time.Time
+	// Trace is the W3C trace context (a traceparent value) the message's
+	// turn continues, or "". The scheduler does not look at it.
+	Trace string
 	// Timeout, when positive, bounds how long Ask waits for the reply, as
 	// a deadline on its ctx would, without deriving a context per ask.
 	Timeout time.Duration

@@ -15,6 +15,9 @@ type TimerSpec struct {
 	Period  time.Duration
 	Method  string
 	Payload []byte
+	// Trace is the trace context the timer's ticks carry
+	// (Message.Trace); the scheduler does not look at it.
+	Trace string
 }
 
 // timerEntry is a timer that is set. Its fields are guarded by the
@@ -111,7 +114,7 @@ func (e *timerEntry) fire() {
 	}
 	e.alarm = nil
 	m := &Message{ID: s.cfg.NewID(), Target: a.ref, Method: e.spec.Method, Payload: e.spec.Payload,
-		Timer: e.spec.Name, Due: e.due, Attempt: 1, timer: e}
+		Timer: e.spec.Name, Due: e.due, Attempt: 1, Trace: e.spec.Trace, timer: e}
 	a.mu.Unlock()
 	ok, err := a.enqueue(m)
 	if !ok {

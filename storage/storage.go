@@ -141,11 +141,11 @@ const MaxListedPayload = 4 << 10
 
 // Size is what a dead letter counts against DeadLetterCap.Bytes: the
 // lengths of its payload (PayloadLen, or the payload when PayloadLen is
-// 0), error and the message's ID, target, sender, method and key.
+// 0), error and the message's ID, target, sender, method, key and trace.
 func (d DeadLetter) Size() int64 {
 	m := &d.Message
 	payload := max(d.PayloadLen, len(m.Payload))
-	return int64(payload + len(d.Error) + len(m.ID) + len(m.Target) + len(m.Sender) + len(m.Method) + len(m.Key))
+	return int64(payload + len(d.Error) + len(m.ID) + len(m.Target) + len(m.Sender) + len(m.Method) + len(m.Key) + len(m.Trace))
 }
 
 // DeadLetterCap bounds the dead letters a store keeps. When a batch that

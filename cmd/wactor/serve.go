@@ -171,6 +171,11 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		return exitFail
 	}
 	ctx := context.Background()
+	tr, err := startTracing(ctx, m, log)
+	if err != nil {
+		return usageError(stderr, "run", "%v", err)
+	}
+	defer stopTracing(tr, log) // after the host: its last spans go too
 	st, err := openStore(m, f.dataDir, log)
 	if err != nil {
 		log.Error("opening the store", "err", err)
@@ -185,6 +190,7 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		mx = metrics.New(metrics.Options{Logger: log})
 		hcfg.Observer = mx
 	}
+	hcfg.TracerProvider = tr.Provider
 	h, err := host.New(ctx, hcfg)
 	if err != nil {
 		log.Error("starting the host", "err", err)
@@ -222,7 +228,7 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		closeAll()
 		return exitFail
 	}
-	gcfg := gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log, Token: tok.value}
+	gcfg := gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log, Token: tok.value, TracerProvider: tr.Provider}
 	if node != nil {
 		gcfg.Cluster = clusterStatus{node}
 	}

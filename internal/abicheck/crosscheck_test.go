@@ -28,6 +28,7 @@ type fxRequest struct {
 	Payload []byte `cbor:"3,keyasint,omitzero"`
 	Sender  string `cbor:"4,keyasint,omitempty"`
 	ID      string `cbor:"5,keyasint,omitempty"`
+	Trace   string `cbor:"6,keyasint,omitempty"`
 }
 
 type fxReply struct {
@@ -179,7 +180,7 @@ func randInt(r *rand.Rand) int64 {
 
 func randRequest(r *rand.Rand) abi.Request {
 	return abi.Request{Kind: abi.RequestKind(r.IntN(3)), Method: randText(r), Payload: randBytes(r, true),
-		Sender: randText(r), ID: randText(r)}
+		Sender: randText(r), ID: randText(r), Trace: randText(r)}
 }
 
 func randReply(r *rand.Rand) abi.Reply {
@@ -240,7 +241,7 @@ func randCancel(r *rand.Rand) abi.Cancel { return abi.Cancel{Name: randText(r)} 
 // Conversions between the abi envelopes and their fxamacker mirrors.
 
 func toFxRequest(q abi.Request) fxRequest {
-	return fxRequest{uint64(q.Kind), q.Method, q.Payload, q.Sender, q.ID}
+	return fxRequest{uint64(q.Kind), q.Method, q.Payload, q.Sender, q.ID, q.Trace}
 }
 func toFxReply(y abi.Reply) fxReply { return fxReply(y) }
 func toFxCall(c abi.Call) fxCall    { return fxCall(c) }
@@ -352,17 +353,18 @@ func (ec envelopeCase[A, F]) run(t *testing.T) {
 func TestEnvelopesCrossCheck(t *testing.T) {
 	t.Run("request", func(t *testing.T) {
 		envelopeCase[abi.Request, fxRequest]{
-			name: "request", random: randRequest, toFx: toFxRequest,
+			name: "request", random: randRequest, toFx: toFxRequest, maxKey: 6,
 			encode: func(q *abi.Request) []byte { return q.AppendTo(nil) },
 			decode: (*abi.Request).Decode,
 			same: func(a, b abi.Request) bool {
-				return a.Kind == b.Kind && a.Method == b.Method && sameBytes(a.Payload, b.Payload) && a.Sender == b.Sender && a.ID == b.ID
+				return a.Kind == b.Kind && a.Method == b.Method && sameBytes(a.Payload, b.Payload) && a.Sender == b.Sender && a.ID == b.ID && a.Trace == b.Trace
 			},
 			sameFx: func(a, b fxRequest) bool {
-				return a.Kind == b.Kind && a.Method == b.Method && sameBytes(a.Payload, b.Payload) && a.Sender == b.Sender && a.ID == b.ID
+				return a.Kind == b.Kind && a.Method == b.Method && sameBytes(a.Payload, b.Payload) && a.Sender == b.Sender && a.ID == b.ID && a.Trace == b.Trace
 			},
 			examples: []abi.Request{{}, {Kind: abi.KindActivate}, {Method: "m", Payload: []byte{}},
-				{Kind: abi.KindMessage, Method: "deposit", Payload: []byte{0x18, 0x64}, Sender: "bank/alice", ID: "m-1"}},
+				{Kind: abi.KindMessage, Method: "deposit", Payload: []byte{0x18, 0x64}, Sender: "bank/alice", ID: "m-1"},
+				{Method: "m", ID: "x", Trace: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}},
 		}.run(t)
 	})
 	t.Run("reply", func(t *testing.T) {

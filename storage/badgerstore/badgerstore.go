@@ -942,16 +942,26 @@ func reminderKey(actor, name string) []byte {
 	return actorName(append(k, kindRemind), actor, name)
 }
 
-// reminderFormat is the first byte of an encoded reminder.
-const reminderFormat = 1
+// Formats of an encoded reminder, its first byte. A reminder with a trace
+// context is written in format 2; one without in format 1, which builds
+// from before traces were kept can still read.
+const (
+	reminderFormat      = 1
+	reminderFormatTrace = 2
+)
 
 // encodeReminder encodes what the due-time key does not hold: a format
-// byte, Method, Missed and Schedule each as uvarint length and bytes, then
-// Payload up to the end.
+// byte, Method, Missed, Schedule and, in format 2, Trace, each as uvarint
+// length and bytes, then Payload up to the end.
 func encodeReminder(r storage.Reminder) []byte {
-	b := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(r.Method)+len(r.Missed)+len(r.Schedule)+len(r.Payload))
-	b = append(b, reminderFormat)
-	for _, f := range [][]byte{[]byte(r.Method), []byte(r.Missed), r.Schedule} {
+	fields := [...][]byte{[]byte(r.Method), []byte(r.Missed), r.Schedule, []byte(r.Trace)}
+	format, n := byte(reminderFormat), 3
+	if r.Trace != "" {
+		format, n = reminderFormatTrace, 4
+	}
+	b := make([]byte, 0, 1+4*binary.MaxVarintLen64+len(r.Method)+len(r.Missed)+len(r.Schedule)+len(r.Trace)+len(r.Payload))
+	b = append(b, format)
+	for _, f := range fields[:n] {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -972,12 +982,16 @@ func decodeReminder(key, v []byte) (storage.Reminder, error) {
 		return r, fmt.Errorf("reminder index key %q: truncated", key)
 	}
 	r.Actor, r.Name = string(rest[w:w+int(n)]), string(rest[w+int(n):])
-	if len(v) == 0 || v[0] != reminderFormat {
+	if len(v) == 0 || (v[0] != reminderFormat && v[0] != reminderFormatTrace) {
 		return r, fmt.Errorf("reminder %q of %q: unknown format", r.Name, r.Actor)
 	}
+	var fields [4][]byte
+	count := 3
+	if v[0] == reminderFormatTrace {
+		count = 4
+	}
 	v = v[1:]
-	var fields [3][]byte
-	for i := range fields {
+	for i := range fields[:count] {
 		n, w := binary.Uvarint(v)
 		if w <= 0 || n > uint64(len(v)-w) {
 			return r, fmt.Errorf("reminder %q of %q: truncated", r.Name, r.Actor)
@@ -985,22 +999,32 @@ func decodeReminder(key, v []byte) (storage.Reminder, error) {
 		fields[i] = v[w : w+int(n)]
 		v = v[w+int(n):]
 	}
-	r.Method, r.Missed = string(fields[0]), string(fields[1])
+	r.Method, r.Missed, r.Trace = string(fields[0]), string(fields[1]), string(fields[3])
 	r.Schedule = append([]byte(nil), fields[2]...)
 	r.Payload = append([]byte(nil), v...)
 	return r, nil
 }
 
-// messageFormat is the first byte of an encoded message.
-const messageFormat = 1
+// Formats of an encoded message, its first byte. A message with a trace
+// context is written in format 2; one without in format 1, which builds
+// from before traces were kept can still read.
+const (
+	messageFormat      = 1
+	messageFormatTrace = 2
+)
 
 // encodeMessage encodes m without its ID, which is in the key: a format
-// byte, then Target, Sender, Method and Key each as uvarint length and
-// bytes, then Payload up to the end.
+// byte, then Target, Sender, Method, Key and, in format 2, Trace, each as
+// uvarint length and bytes, then Payload up to the end.
 func encodeMessage(m storage.Message) []byte {
-	b := make([]byte, 0, 1+4*binary.MaxVarintLen64+len(m.Target)+len(m.Sender)+len(m.Method)+len(m.Key)+len(m.Payload))
-	b = append(b, messageFormat)
-	for _, f := range []string{m.Target, m.Sender, m.Method, m.Key} {
+	fields := [...]string{m.Target, m.Sender, m.Method, m.Key, m.Trace}
+	format, n := byte(messageFormat), 4
+	if m.Trace != "" {
+		format, n = messageFormatTrace, 5
+	}
+	b := make([]byte, 0, 1+5*binary.MaxVarintLen64+len(m.Target)+len(m.Sender)+len(m.Method)+len(m.Key)+len(m.Trace)+len(m.Payload))
+	b = append(b, format)
+	for _, f := range fields[:n] {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -1018,11 +1042,15 @@ func decodeMessage(id string, b []byte) (storage.Message, error) {
 // returns as the part of b that holds it.
 func splitMessage(id string, b []byte) (storage.Message, []byte, error) {
 	m := storage.Message{ID: id}
-	if len(b) == 0 || b[0] != messageFormat {
+	if len(b) == 0 || (b[0] != messageFormat && b[0] != messageFormatTrace) {
 		return m, nil, fmt.Errorf("outbox message %q: unknown format", id)
 	}
+	fields := []*string{&m.Target, &m.Sender, &m.Method, &m.Key, &m.Trace}
+	if b[0] == messageFormat {
+		fields = fields[:4]
+	}
 	b = b[1:]
-	for _, f := range []*string{&m.Target, &m.Sender, &m.Method, &m.Key} {
+	for _, f := range fields {
 		n, w := binary.Uvarint(b)
 		if w <= 0 || n > uint64(len(b)-w) {
 			return m, nil, fmt.Errorf("outbox message %q: truncated", id)

@@ -159,13 +159,14 @@ func TestDecodeMessage(t *testing.T) {
 }
 
 func FuzzMessage(f *testing.F) {
-	f.Add("t/1", "", "m", []byte{0, 1})
-	f.Add("", "s\x00/1", "", []byte(nil))
-	f.Fuzz(func(t *testing.T, target, sender, method string, payload []byte) {
-		want := storage.Message{ID: "id", Target: target, Sender: sender, Method: method, Payload: payload}
+	f.Add("t/1", "", "m", []byte{0, 1}, "")
+	f.Add("", "s\x00/1", "", []byte(nil), "")
+	f.Add("t/1", "", "m", []byte{0, 1}, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	f.Fuzz(func(t *testing.T, target, sender, method string, payload []byte, trace string) {
+		want := storage.Message{ID: "id", Target: target, Sender: sender, Method: method, Payload: payload, Trace: trace}
 		enc := encodeMessage(want)
 		got, err := decodeMessage("id", enc)
-		if err != nil || got.ID != want.ID || got.Target != target || got.Sender != sender || got.Method != method || !bytes.Equal(got.Payload, payload) {
+		if err != nil || got.ID != want.ID || got.Target != target || got.Sender != sender || got.Method != method || !bytes.Equal(got.Payload, payload) || got.Trace != trace {
 			t.Fatalf("decodeMessage(encodeMessage(%+v)) = %+v, %v", want, got, err)
 		}
 		for i := range enc {

@@ -237,7 +237,7 @@ func batchCost(b *storage.Batch) cost {
 		entry(key, 0)
 		entry(key, 0)
 		entry(key, dueLen)
-		entry(key, entryOverhead+len(r.Method)+len(r.Missed)+len(r.Schedule)+len(r.Payload))
+		entry(key, entryOverhead+len(r.Method)+len(r.Missed)+len(r.Schedule)+len(r.Trace)+len(r.Payload))
 	}
 	for _, name := range b.CancelReminders {
 		entry(len(name)+dueLen, 0)
@@ -281,5 +281,5 @@ const (
 
 // messageSize bounds the length of encodeMessage(m).
 func messageSize(m storage.Message) int {
-	return entryOverhead + len(m.Target) + len(m.Sender) + len(m.Method) + len(m.Key) + len(m.Payload)
+	return entryOverhead + len(m.Target) + len(m.Sender) + len(m.Method) + len(m.Key) + len(m.Trace) + len(m.Payload)
 }

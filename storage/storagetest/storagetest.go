@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"RemindersVersionConflict", testRemindersVersionConflict},
 		{"RemindersCopied", testRemindersCopied},
 		{"FenceWithoutLeases", testFenceWithoutLeases},
+		{"TraceKept", testTraceKept},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,6 +75,7 @@ func RunReopen(t *testing.T, open func(t *testing.T, dir string) storage.Store) 
 		{"CloseKeepsAcknowledgedCommits", testCloseKeepsAcknowledgedCommits},
 		{"RemindersSurvive", testRemindersSurviveReopen},
 		{"DeadLettersSurvive", testDeadLettersSurviveReopen},
+		{"TraceSurvives", testTraceSurvivesReopen},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -644,7 +646,8 @@ func checkOutbox(t *testing.T, s storage.Store, want ...storage.Message) {
 	t.Helper()
 	got := outbox(t, s)
 	equal := func(a, b storage.Message) bool {
-		return a.ID == b.ID && a.Target == b.Target && a.Sender == b.Sender && a.Method == b.Method && bytes.Equal(a.Payload, b.Payload)
+		return a.ID == b.ID && a.Target == b.Target && a.Sender == b.Sender && a.Method == b.Method && bytes.Equal(a.Payload, b.Payload) &&
+			a.Key == b.Key && a.Trace == b.Trace
 	}
 	if !slices.EqualFunc(got, want, equal) {
 		t.Errorf("Outbox() =\n%s\nwant\n%s", formatMessages(got), formatMessages(want))
@@ -670,7 +673,7 @@ func formatMessages(msgs []storage.Message) string {
 	}
 	var b bytes.Buffer
 	for _, m := range msgs {
-		fmt.Fprintf(&b, "\t%q -> %q from %q %q %q\n", m.ID, m.Target, m.Sender, m.Method, m.Payload)
+		fmt.Fprintf(&b, "\t%q -> %q from %q %q %q key %q trace %q\n", m.ID, m.Target, m.Sender, m.Method, m.Payload, m.Key, m.Trace)
 	}
 	return b.String()
 }
@@ -728,7 +731,7 @@ func rem(actor, name string, due time.Duration) storage.Reminder {
 
 func sameReminder(a, b storage.Reminder) bool {
 	return a.Actor == b.Actor && a.Name == b.Name && a.Method == b.Method && bytes.Equal(a.Payload, b.Payload) &&
-		bytes.Equal(a.Schedule, b.Schedule) && a.Due.Equal(b.Due) && a.Missed == b.Missed
+		bytes.Equal(a.Schedule, b.Schedule) && a.Due.Equal(b.Due) && a.Missed == b.Missed && a.Trace == b.Trace
 }
 
 func formatReminders(list []storage.Reminder) string {
@@ -737,8 +740,8 @@ func formatReminders(list []storage.Reminder) string {
 	}
 	var b bytes.Buffer
 	for _, r := range list {
-		fmt.Fprintf(&b, "\t%q %q due %s method %q payload %q schedule %q missed %q\n",
-			r.Actor, r.Name, r.Due.UTC().Format(time.RFC3339Nano), r.Method, r.Payload, r.Schedule, r.Missed)
+		fmt.Fprintf(&b, "\t%q %q due %s method %q payload %q schedule %q missed %q trace %q\n",
+			r.Actor, r.Name, r.Due.UTC().Format(time.RFC3339Nano), r.Method, r.Payload, r.Schedule, r.Missed, r.Trace)
 	}
 	return b.String()
 }
@@ -1178,7 +1181,7 @@ func checkDeadLetter(t *testing.T, got, want storage.DeadLetter) {
 	g, w := got.Message, want.Message
 	if !got.At.Equal(want.At) || got.Error != want.Error || got.Attempts != want.Attempts ||
 		g.ID != w.ID || g.Target != w.Target || g.Sender != w.Sender || g.Method != w.Method ||
-		!bytes.Equal(g.Payload, w.Payload) || g.Key != w.Key || got.PayloadLen != len(w.Payload) {
+		!bytes.Equal(g.Payload, w.Payload) || g.Key != w.Key || g.Trace != w.Trace || got.PayloadLen != len(w.Payload) {
 		t.Fatalf("dead letter %s =\n%+v\nwant\n%+v", w.ID, got, want)
 	}
 }
@@ -1192,4 +1195,65 @@ func checkDeadStats(t *testing.T, s storage.Store, want storage.DeadLetterStats)
 	if got != want {
 		t.Fatalf("DeadLetterStats = %+v, want %+v", got, want)
 	}
+}
+
+// Trace contexts as the host stores them: W3C traceparent values.
+const (
+	traceA = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	traceB = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+)
+
+// traced returns m with trace set.
+func traced(m storage.Message, trace string) storage.Message {
+	m.Trace = trace
+	return m
+}
+
+// testTraceKept checks that the trace context of outbox messages,
+// reminders and dead letters is kept as it was given, and that an entry
+// without one reads back without one.
+func testTraceKept(t *testing.T, s storage.Store) {
+	m1, m2, m3 := traced(msg("01", "t/1"), traceA), msg("02", "t/1"), traced(msg("03", "t/2"), traceB)
+	commit(t, s, &storage.Batch{Send: []storage.Message{m1, m2, m3}})
+	checkOutbox(t, s, m1, m2, m3)
+
+	r1, r2 := rem("r/1", "a", time.Second), rem("r/1", "b", time.Minute)
+	r1.Trace = traceA
+	commit(t, s, &storage.Batch{Actor: "r/1", Reminders: []storage.Reminder{r1, r2}})
+	checkReminders(t, s, "r/1", r1, r2)
+	checkDue(t, s, remindersEpoch.Add(time.Hour), 10, r1, r2)
+	// A reminder moved to its next time keeps its trace; one set again
+	// without a trace loses it.
+	moved := r1
+	moved.Due = remindersEpoch.Add(2 * time.Hour)
+	r2.Trace = traceB
+	commit(t, s, &storage.Batch{Actor: "r/1", Reminders: []storage.Reminder{moved, r2}})
+	checkDue(t, s, remindersEpoch.Add(3*time.Hour), 10, r2, moved)
+	r2.Trace = ""
+	commit(t, s, &storage.Batch{Actor: "r/1", Reminders: []storage.Reminder{r2}})
+	checkReminders(t, s, "r/1", moved, r2)
+
+	d := storage.DeadLetter{Message: m3, Error: "trapped", Attempts: 3, At: time.Unix(1700000000, 0).UTC()}
+	commit(t, s, &storage.Batch{Consumed: []string{"03"}, DeadLetters: []storage.DeadLetter{d}})
+	list := checkDead(t, s, "", 10, "03")
+	checkDeadLetter(t, list[0], d)
+	got, ok, err := s.DeadLetter(t.Context(), "03")
+	if err != nil || !ok {
+		t.Fatalf("DeadLetter(03) = found %v, %v", ok, err)
+	}
+	checkDeadLetter(t, got, d)
+}
+
+// testTraceSurvivesReopen checks that trace contexts are durable.
+func testTraceSurvivesReopen(t *testing.T, reopen func(t *testing.T) storage.Store) {
+	s := reopen(t)
+	m1, m2 := traced(msg("01", "t/1"), traceA), msg("02", "t/1")
+	r1, r2 := rem("r/1", "a", time.Second), rem("r/1", "b", time.Minute)
+	r1.Trace = traceB
+	commit(t, s, &storage.Batch{Actor: "r/1", Send: []storage.Message{m1, m2}, Reminders: []storage.Reminder{r1, r2}})
+	closeStore(t, s)
+
+	s = reopen(t)
+	checkOutbox(t, s, m1, m2)
+	checkReminders(t, s, "r/1", r1, r2)
 }

@@ -36,6 +36,7 @@ type spec struct {
 	Conns   int           `json:"conns,omitempty"`   // HTTP connections
 	Wrk     string        `json:"wrk,omitempty"`     // path of wrk
 	Checks  bool          `json:"checks,omitempty"`  // wazero close-on-context-done checks
+	Budget  bool          `json:"budget,omitempty"`  // wactor: the default guest memory budget, not none
 }
 
 // result is what a measurement reports: metric key -> value.

@@ -21,6 +21,8 @@ type sizes struct {
 
 	ringN, ringNGo, ringLaps int
 
+	coldRingN int
+
 	fanN, fanNGo, fanK, fanKGo int
 
 	ppAsks, ppSamples int
@@ -40,7 +42,8 @@ type sizes struct {
 var fullSizes = sizes{
 	floorDur: 500 * time.Millisecond,
 	ringN:    10_000, ringNGo: 1_000, ringLaps: 20,
-	fanN: 1_000, fanNGo: 1_000, fanK: 100, fanKGo: 20,
+	coldRingN: 10_000,
+	fanN:      1_000, fanNGo: 1_000, fanK: 100, fanKGo: 20,
 	ppAsks: 20_000, ppSamples: 20_000,
 	stormN: 100_000, stormNGo: 1_000, stormCallers: 8,
 	actN: 5_000, actNGo: 200,
@@ -51,7 +54,8 @@ var fullSizes = sizes{
 var quickSizes = sizes{
 	floorDur: 100 * time.Millisecond,
 	ringN:    1_000, ringNGo: 200, ringLaps: 5,
-	fanN: 1_000, fanNGo: 200, fanK: 10, fanKGo: 5,
+	coldRingN: 1_000,
+	fanN:      1_000, fanNGo: 200, fanK: 10, fanKGo: 5,
 	ppAsks: 3_000, ppSamples: 3_000,
 	stormN: 10_000, stormNGo: 200, stormCallers: 8,
 	actN: 1_000, actNGo: 50,
@@ -181,6 +185,38 @@ var scenarios = []*scenarioDef{
 				e.wactor(wactorGo, shape(z.ringNGo), "ring-go", spec{Measure: "ring/wactor", N: z.ringNGo, Laps: z.ringLaps}),
 				e.child(protoactor, shape(z.ringN), spec{Measure: "ring/protoactor", N: z.ringN, Laps: z.ringLaps}),
 				e.erlang(shape(z.ringN)+", plain sends", "wb_ring", z.ringN, z.ringLaps),
+			}, nil
+		},
+	},
+	{
+		name:  "coldring",
+		title: "a token once around a ring of actors not yet active, under the default memory budget",
+		desc: "The ring above, in C and in standard Go, with the same number of nodes in both, none " +
+			"active at the start: the first lap activates every node as the token reaches it, then a " +
+			"warm lap. No cap on activations, and the default guest memory budget (25% of the " +
+			"machine's memory): a budget that counts more than guests really hold evicts nodes " +
+			"during the lap. Lap times; the peak resident memory of the process (VmHWM, which counts " +
+			"each instance's mapping of its snapshot's pages again, though they are shared), the " +
+			"peak of its anonymous resident memory (RssAnon, sampled every 50 ms), and what the " +
+			"guest memory budget counted after the laps.",
+		metrics: []report.Metric{
+			{Key: "first_lap_s", Label: "first lap s", Lower: true},
+			{Key: "warm_lap_s", Label: "warm lap s", Lower: true},
+			{Key: "peak_rss_mib", Label: "peak RSS MiB", Lower: true},
+			{Key: "peak_anon_mib", Label: "peak RssAnon MiB", Lower: true},
+			{Key: "budget_used_mib", Label: "budget used MiB", Lower: true},
+		},
+		ratios: []report.Ratio{
+			{Metric: "first_lap_s", Num: wactorGo, Den: wactorC},
+			{Metric: "peak_anon_mib", Num: wactorGo, Den: wactorC},
+		},
+		systems: func(e *env) ([]system, error) {
+			k := e.sz.coldRingN
+			shape := n(k) + " actors, 1 cold lap + 1 warm"
+			sp := spec{Measure: "coldring/wactor", N: k}
+			return []system{
+				e.wactor(wactorC, shape, "ring-c", sp),
+				e.wactor(wactorGo, shape, "ring-go", sp),
 			}, nil
 		},
 	},

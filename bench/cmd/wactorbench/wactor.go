@@ -21,6 +21,7 @@ import (
 
 func init() {
 	measures["ring/wactor"] = ringWactor
+	measures["coldring/wactor"] = coldRingWactor
 	measures["fanout/wactor"] = fanoutWactor
 	measures["pingpong/wactor"] = pingpongWactor
 	measures["storm/wactor"] = stormWactor
@@ -41,8 +42,13 @@ func newHost(ctx context.Context, sp *spec, store storage.Store, typ string) (*h
 	// No cap on activations and no guest memory budget: the ring (10,001
 	// actors) and the storm (100,000) keep more actors live than the
 	// defaults allow, and would measure evictions instead of messages and
-	// activations; the peers keep every actor live too.
-	h, err := host.New(ctx, host.Config{Store: store, CacheDir: sp.Cache, MaxActivations: -1, MaxGuestMemory: -1})
+	// activations; the peers keep every actor live too. sp.Budget keeps
+	// the default budget.
+	budget := int64(-1)
+	if sp.Budget {
+		budget = 0
+	}
+	h, err := host.New(ctx, host.Config{Store: store, CacheDir: sp.Cache, MaxActivations: -1, MaxGuestMemory: budget})
 	if err != nil {
 		return nil, err
 	}
@@ -113,46 +119,116 @@ func ringWactor(ctx context.Context, sp *spec) (result, error) {
 		return nil, err
 	}
 	defer h.Close(context.Background())
-	sink := abi.Ref{Type: "ring", ID: "sink"}
-	first := abi.Ref{Type: "ring", ID: "0"}
 	if err := activate(ctx, h, "ring", sp.N); err != nil {
 		return nil, err
 	}
-	want := int64(0)
-	lap := func(hops int) (time.Duration, error) {
-		want++
-		start := time.Now()
-		if err := h.Tell(ctx, first, "pass", cborMap("n", sp.N, "h", hops-1)); err != nil {
-			return 0, err
-		}
-		deadline := start.Add(5 * time.Minute)
-		for {
-			reply, err := h.Ask(ctx, sink, "get", getPayload)
-			if err != nil {
-				return 0, err
-			}
-			got, err := mapInt(reply, "done")
-			if err != nil {
-				return 0, err
-			}
-			if got >= want {
-				return time.Since(start), nil
-			}
-			if time.Now().After(deadline) {
-				return 0, fmt.Errorf("the token did not come back within 5 minutes")
-			}
-			time.Sleep(500 * time.Microsecond)
-		}
-	}
-	if _, err := lap(sp.N); err != nil { // warms every node up
+	r := &ring{h: h, n: sp.N}
+	if _, err := r.lap(ctx, sp.N); err != nil { // warms every node up
 		return nil, fmt.Errorf("first lap: %w", err)
 	}
 	hops := sp.N * sp.Laps
-	d, err := lap(hops)
+	d, err := r.lap(ctx, hops)
 	if err != nil {
 		return nil, err
 	}
 	return result{"msgs_per_s": float64(hops) / d.Seconds()}, nil
+}
+
+// coldRingWactor: sp.N ring nodes, none of them active, under the default
+// guest memory budget and without a cap on activations: the first lap
+// activates every node as the token reaches it; then one warm lap. It
+// reports both laps, the process's peak resident memory (VmHWM, which
+// counts each instance's mapping of its snapshot's image again, though
+// the pages are the same), the peak of its anonymous resident memory
+// (RssAnon, read every 50 ms), its resident memory after the laps,
+// anonymous and shared, and what the guest memory budget counted.
+func coldRingWactor(ctx context.Context, sp *spec) (result, error) {
+	sp.Budget = true
+	h, err := newHost(ctx, sp, memstore.New(), "ring")
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close(context.Background())
+	start, err := report.RSSKiB()
+	if err != nil {
+		return nil, err
+	}
+	var peakAnon atomic.Int64
+	stop, sampled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if kib, err := report.StatusKiB("RssAnon"); err == nil && kib > peakAnon.Load() {
+				peakAnon.Store(kib)
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	r := &ring{h: h, n: sp.N}
+	cold, err := r.lap(ctx, sp.N)
+	var warm time.Duration
+	if err == nil {
+		warm, err = r.lap(ctx, sp.N)
+	}
+	close(stop)
+	<-sampled
+	if err != nil {
+		return nil, err
+	}
+	res := result{"first_lap_s": cold.Seconds(), "warm_lap_s": warm.Seconds(), "start_rss_mib": float64(start) / 1024,
+		"peak_anon_mib": float64(peakAnon.Load()) / 1024}
+	for key, field := range map[string]string{"peak_rss_mib": "VmHWM", "anon_rss_mib": "RssAnon", "shmem_rss_mib": "RssShmem"} {
+		kib, err := report.StatusKiB(field)
+		if err != nil {
+			return nil, err
+		}
+		res[key] = float64(kib) / 1024
+	}
+	inUse, budget := h.GuestMemory()
+	res["budget_used_mib"], res["budget_mib"] = float64(inUse)/(1<<20), float64(budget)/(1<<20)
+	return res, nil
+}
+
+// ring passes a token around n nodes of type ring, counting the laps the
+// sink has seen.
+type ring struct {
+	h    *host.Host
+	n    int
+	laps int64
+}
+
+// lap sends the token on hops hops from node 0 and waits until the sink
+// has it, polling.
+func (r *ring) lap(ctx context.Context, hops int) (time.Duration, error) {
+	r.laps++
+	start := time.Now()
+	if err := r.h.Tell(ctx, abi.Ref{Type: "ring", ID: "0"}, "pass", cborMap("n", r.n, "h", hops-1)); err != nil {
+		return 0, err
+	}
+	deadline := start.Add(5 * time.Minute)
+	for {
+		reply, err := r.h.Ask(ctx, abi.Ref{Type: "ring", ID: "sink"}, "get", getPayload)
+		if err != nil {
+			return 0, err
+		}
+		got, err := mapInt(reply, "done")
+		if err != nil {
+			return 0, err
+		}
+		if got >= r.laps {
+			return time.Since(start), nil
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("the token did not come back within 5 minutes")
+		}
+		time.Sleep(500 * time.Microsecond)
+	}
 }
 
 // fanoutWactor: one caller tells sp.K adds to each of sp.N live counters,

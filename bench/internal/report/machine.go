@@ -106,26 +106,32 @@ func kernel() string {
 }
 
 // RSSKiB returns this process's resident set size (VmRSS) in KiB.
-func RSSKiB() (int64, error) {
+func RSSKiB() (int64, error) { return StatusKiB("VmRSS") }
+
+// StatusKiB returns a size field of this process's /proc/self/status in
+// KiB: VmRSS, VmHWM (the peak resident set), RssAnon, RssShmem, ...
+func StatusKiB(field string) (int64, error) {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0, err
 	}
-	return ParseVmRSS(string(b))
+	return ParseStatusKiB(string(b), field)
 }
 
 // ParseVmRSS reads the VmRSS line of a /proc/PID/status file, in KiB.
-func ParseVmRSS(status string) (int64, error) {
+func ParseVmRSS(status string) (int64, error) { return ParseStatusKiB(status, "VmRSS") }
+
+// ParseStatusKiB reads the line of field of a /proc/PID/status file, in
+// KiB.
+func ParseStatusKiB(status, field string) (int64, error) {
 	for _, line := range strings.Split(status, "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 		}
 	}
-	return 0, errNoVmRSS
+	return 0, reportError("report: no " + field + " line in /proc/self/status")
 }
 
 type reportError string
 
 func (e reportError) Error() string { return string(e) }
-
-const errNoVmRSS = reportError("report: no VmRSS line in /proc/self/status")

@@ -460,3 +460,43 @@ func TestGuestSeesOnlyItsCurrentSize(t *testing.T) {
 		t.Fatal("growth moved the memory")
 	}
 }
+
+// Resident counts the pages a memory wrote, its own copies of its
+// image's pages included, and not the image's pages it only read.
+func TestResidentCountsOnlyPrivatePages(t *testing.T) {
+	data := bytes.Repeat([]byte{7}, 4*wasmPage)
+	img, err := NewImage("t", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	m := allocate(t, img, 16*wasmPage).Reallocate(8 * wasmPage)
+	sum := 0
+	for _, c := range m { // reads every page: the image's, then zero pages
+		sum += int(c)
+	}
+	if sum != 7*len(data) {
+		t.Fatalf("the memory does not hold its image")
+	}
+	want := func(pages int) {
+		t.Helper()
+		got, err := Resident(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != int64(pages)*int64(pageSize) {
+			t.Fatalf("Resident = %d bytes, want %d pages of %d", got, pages, pageSize)
+		}
+	}
+	want(0)
+	m[0], m[3*pageSize+1] = 1, 1 // two copies of image pages
+	m[len(data)+5] = 1           // a page past the image
+	m[len(m)-1] = 1              // the last page
+	want(4)
+	if got, err := Resident(m[:len(data)]); err != nil || got != 2*int64(pageSize) {
+		t.Fatalf("Resident of the image part = %d (%v), want 2 pages", got, err)
+	}
+	if got, err := Resident(nil); err != nil || got != 0 {
+		t.Fatalf("Resident(nil) = %d, %v", got, err)
+	}
+}

@@ -29,3 +29,6 @@ func (a *Allocator) Context(ctx context.Context) context.Context { return ctx }
 
 // Close does nothing.
 func (a *Allocator) Close() {}
+
+// Resident fails: it needs Linux's page map.
+func Resident(mem []byte) (int64, error) { return 0, ErrUnsupported }

@@ -1,6 +1,7 @@
 package meter
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -92,4 +93,35 @@ func TestInstrumentRestorableRefuses(t *testing.T) {
 			require.True(t, errors.As(err, &nr), "got %v", err)
 		})
 	}
+}
+
+// With a data count section, code can name data segments: the emptied
+// segments stay, and memory.init and data.drop behave on them as the
+// specification says they do on active segments once applied (dropped:
+// empty). wazero itself keeps an active segment's bytes after applying
+// it, so the original module is not the reference here.
+func TestRestorableKeepsNamedSegmentsEmpty(t *testing.T) {
+	memInit := func(n byte) []byte { return []byte{0x41, 0x00, 0x41, 0x00, 0x41, n, 0xfc, 0x08, 0x00, 0x00} }
+	wasm := wasmModule(
+		sec(secType, funcType("", "")),
+		sec(secFunction, []byte{0}, []byte{0}, []byte{0}),
+		sec(secMemory, []byte{0x00, 0x01}),
+		sec(secExport, export("memory", 2, 0), export("init0", 0, 0), export("init1", 0, 1), export("drop", 0, 2)),
+		raw(secDataCount, []byte{1}),
+		sec(secCode, body(nil, memInit(0)...), body(nil, memInit(1)...), body(nil, 0xfc, 0x09, 0x00)),
+		sec(secData, cat([]byte{0x00, 0x41, 16, 0x0b}, appendName(nil, "hello"))),
+	)
+	rs, err := InstrumentRestorable(wasm, testLimits, 0)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(rs.Memory[16:21]))
+	h := &meterHost{fuel: 1000}
+	mod := h.instantiate(t, rs.Module, nil)
+	b, _ := mod.Memory().Read(16, 5)
+	assert.Equal(t, make([]byte, 5), b, "the data is left to the host")
+	call(t, mod, "init0")
+	_, err = mod.ExportedFunction("init1").Call(context.Background())
+	assert.Error(t, err, "memory.init of a byte from an applied segment")
+	mod = h.instantiate(t, rs.Module, nil)
+	call(t, mod, "drop")
+	call(t, mod, "init0")
 }
