@@ -14,11 +14,14 @@ func FuzzRequestDecode(f *testing.F) {
 		{},
 		{Kind: abi.KindMessage, Method: "add", Payload: []byte{0xa0}, Sender: "a/b", ID: "m1"},
 		{Kind: abi.KindDeactivate, ID: "x"},
+		{Kind: abi.KindMessage, Method: "get", ID: "m2", Trace: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
 	} {
 		f.Add(q.AppendTo(nil))
 	}
 	f.Add([]byte{0xa1, 0x01, 0x03})             // unknown kind
 	f.Add([]byte{0xa1, 0x09, 0x80})             // unknown key
+	f.Add([]byte{0xa1, 0x06, 0x20})             // a trace that is not text
+	f.Add([]byte{0xa1, 0x06, 0x61, 0x74})       // a trace
 	f.Add([]byte{0xa1, 0x02, 0x61, 0x61, 0x00}) // trailing byte
 	f.Fuzz(func(t *testing.T, p []byte) {
 		var want abi.Request

@@ -168,6 +168,10 @@ func (q *request) decode(p []byte) error {
 			q.sender, err = r.ReadTextBytes()
 		case 5:
 			q.id, err = r.ReadTextBytes()
+		case 6:
+			// The turn's trace context: the SDK does not use it, but it
+			// must be text, as for the host.
+			_, err = r.ReadTextBytes()
 		default:
 			err = r.Skip()
 		}
