@@ -219,3 +219,52 @@ func BenchmarkGuard(b *testing.B) {
 		})
 	}
 }
+
+// TestOpenControlPlaneRefusesOtherSites attacks a gateway without a token
+// as a web page of another site would through the operator's browser: a
+// cross-origin form POST that replays or deletes a dead letter, and a
+// page whose name resolves to 127.0.0.1 (DNS rebinding). Each gets 403
+// and the dead letter is unchanged; the same requests from the node's own
+// origin, or from a client that is no browser, still work.
+func TestOpenControlPlaneRefusesOtherSites(t *testing.T) {
+	srv, _ := serve(t, gateway.Config{LoopbackHostOnly: true})
+	ref := "hostile/" + id(t)
+	r := post(t, srv, "/v1/actors/"+ref+"/fail_after_write", `{"why":"test"}`, "Prefer", "respond-async")
+	require.Equal(t, http.StatusAccepted, r.status, "body: %s", r.body)
+	list := func(headers ...string) []deadLetter {
+		t.Helper()
+		r := do(t, srv, http.MethodGet, "/v1/deadletters", nil, headers...)
+		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+		var body struct{ Deadletters []deadLetter }
+		require.NoError(t, json.Unmarshal(r.body, &body))
+		return slices.DeleteFunc(body.Deadletters, func(d deadLetter) bool { return d.Target != ref })
+	}
+	var dead []deadLetter
+	require.Eventually(t, func() bool { dead = list(); return len(dead) == 1 }, 10*time.Second, 10*time.Millisecond)
+
+	form := []string{"Content-Type", "application/x-www-form-urlencoded"}
+	port := srv.URL[strings.LastIndex(srv.URL, ":"):]
+	for _, h := range [][]string{
+		append([]string{"Origin", "http://evil.example"}, form...),
+		append([]string{"Sec-Fetch-Site", "cross-site"}, form...),
+		append([]string{"Origin", "null"}, form...),
+		{"Host", "evil.example" + port},
+		{"Host", "evil.example" + port, "Origin", "http://evil.example" + port, "Sec-Fetch-Site", "same-origin"},
+	} {
+		wantError(t, post(t, srv, "/v1/deadletters/"+dead[0].ID+"/replay", "a=b", h...), http.StatusForbidden, "unauthorized")
+		wantError(t, do(t, srv, http.MethodDelete, "/v1/deadletters/"+dead[0].ID, nil, h...), http.StatusForbidden, "unauthorized")
+	}
+	for _, path := range []string{"/v1/deadletters", "/v1/actors/" + ref + "/state", "/ui/", "/metrics"} {
+		wantError(t, do(t, srv, http.MethodGet, path, nil, "Host", "rebound.example"+port), http.StatusForbidden, "unauthorized")
+	}
+	// Public routes answer whatever the Host: a caller of actors needs no
+	// name of ours.
+	assert.Equal(t, http.StatusOK, do(t, srv, http.MethodGet, "/healthz", nil, "Host", "rebound.example"+port).status)
+	time.Sleep(200 * time.Millisecond) // room for a replay's new dead letter
+	assert.Equal(t, dead, list(), "refused requests changed the dead letters")
+
+	assert.Equal(t, dead, list("Host", "localhost"+port))
+	assert.Equal(t, dead, list("Host", "[::1]"+port, "Origin", "http://evil.example"), "a read from another origin is the browser's to hide")
+	okJSON(t, do(t, srv, http.MethodDelete, "/v1/deadletters/"+dead[0].ID, nil, "Origin", srv.URL, "Sec-Fetch-Site", "same-origin"))
+	assert.Empty(t, list())
+}
