@@ -30,7 +30,8 @@ type Handler func(ctx context.Context, req *AskRequest) ([]byte, error)
 // Transport carries asks between the nodes of a cluster.
 type Transport interface {
 	// Ask sends req to node and waits for its reply until ctx's deadline
-	// (DefaultAskTimeout when ctx has none). It returns the reply's
+	// (DefaultAskTimeout when ctx has none; the owner applies it for at
+	// most MaxAskTime). It returns the reply's
 	// payload, or an *abi.Error: the handler's own, timeout when the
 	// deadline passed, unavailable when node does not serve asks (it is
 	// not running, is leaving, or is too busy), too_large when the
@@ -79,7 +80,7 @@ func (t *transport) Ask(ctx context.Context, node string, req *AskRequest) ([]by
 	if left <= 0 {
 		return nil, abi.NewError(abi.CodeTimeout, "ask to "+req.Target.String()+": the deadline passed before it was sent")
 	}
-	data := req.appendTo(nil, uint64(max(left.Milliseconds(), 1)))
+	data := req.appendTo(nil, uint64(min(max(left.Milliseconds(), 1), MaxAskTime.Milliseconds())))
 	if limit := t.nc.MaxPayload(); int64(len(data)) > limit {
 		return nil, abi.NewError(abi.CodeTooLarge, fmt.Sprintf("ask to %s on node %s is %d bytes, over the %d NATS carries between nodes", req.Target, node, len(data), limit))
 	}
@@ -141,6 +142,12 @@ func (t *transport) dispatch(h Handler, m *nats.Msg) {
 		t.respond(m, nil, abi.NewError(abi.CodeUnavailable, "node "+t.node+" is leaving"))
 		return
 	}
+	if m.Reply == "" {
+		// Published, not requested: nobody waits for the answer, so the
+		// ask is dropped unapplied rather than run for nobody.
+		t.wg.Done()
+		return
+	}
 	select {
 	case t.slots <- struct{}{}:
 	default:
@@ -154,6 +161,10 @@ func (t *transport) dispatch(h Handler, m *nats.Msg) {
 		req, left, err := decodeAsk(m.Data)
 		if err != nil {
 			t.respond(m, nil, abi.NewError(abi.CodeBadRequest, err.Error()))
+			return
+		}
+		if left == 0 {
+			t.respond(m, nil, abi.NewError(abi.CodeTimeout, "an ask to "+req.Target.String()+" arrived with no time left"))
 			return
 		}
 		ctx, cancel := context.WithTimeout(t.ctx, time.Duration(left)*time.Millisecond)
