@@ -77,3 +77,23 @@ func manyFields(good []byte) []byte {
 	}
 	return p
 }
+
+// TestNATSURLSecretsStayOut checks that neither a password nor a token
+// in a nats_url appears in what CheckNATSURL says or RedactNATSURL logs.
+func TestNATSURLSecretsStayOut(t *testing.T) {
+	for _, s := range []string{
+		"nats://u:s3cr3t@h:notaport",
+		"nats://s3cr3t@h:1/x?y",
+		"ws://u:s3cr3t@h:1",
+		"nats://ok:4222, tls://u:s3cr3t@h:1/path",
+		"nats://u:s3cr3t@h:1",
+	} {
+		msg := CheckNATSURL(s)
+		assert.NotContains(t, msg, "s3cr3t", s)
+		red := RedactNATSURL(s)
+		assert.NotContains(t, red, "s3cr3t", s)
+		assert.Contains(t, red, "xxxxx@h:", s)
+	}
+	assert.Contains(t, CheckNATSURL("nats://u:s3cr3t@h:notaport"), `"nats://xxxxx@h:notaport"`)
+	assert.Equal(t, "nats://a:1,tls://b:2", RedactNATSURL("nats://a:1, tls://b:2"))
+}
