@@ -66,7 +66,7 @@ func (g *Gateway) openGuard(handle http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if g.loopbackHostOnly && !loopbackHost(r.Host) {
 			g.fail(w, r, statusError(http.StatusForbidden, abi.CodeUnauthorized,
-				"this node has no token and serves its control plane to a Host of 127.0.0.1, [::1] or localhost only, not "+strconv.Quote(r.Host)))
+				"this node has no token and serves its control plane only to a Host that is an IP address or localhost, not "+strconv.Quote(r.Host)))
 			return
 		}
 		if err := g.crossOrigin.Check(r); err != nil {
