@@ -344,13 +344,20 @@ func testTransport(t *testing.T, nodes []*Node) {
 
 // TestClusterOfOne: routes naming only the node itself make a cluster of
 // one, with JetStream unclustered and streams of one replica.
-func TestClusterOfOne(t *testing.T) {
+// startAlone starts a cluster of one node, "only", of the cluster name.
+func startAlone(t *testing.T, ctx context.Context, name string) *Node {
+	t.Helper()
 	addr := freeAddrs(t, 1)[0]
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	n, err := Start(ctx, Config{Name: "solo", Node: "only", DataDir: t.TempDir(), ClusterAddr: addr,
+	n, err := Start(ctx, Config{Name: name, Node: "only", DataDir: t.TempDir(), ClusterAddr: addr,
 		Routes: []string{"nats-route://" + addr}, Logger: testLogger(t)})
 	require.NoError(t, err)
+	return n
+}
+
+func TestClusterOfOne(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n := startAlone(t, ctx, "solo")
 	assert.Equal(t, 1, n.Replicas())
 	require.NoError(t, n.Join(ctx, "127.0.0.1:1", nil))
 	require.NoError(t, n.SetState(ctx, StateActive))
@@ -394,12 +401,9 @@ func TestConfigRefused(t *testing.T) {
 // with no reply subject, dropped) without reaching the handler, and the
 // node still answers a good ask.
 func TestHostileAsks(t *testing.T) {
-	addr := freeAddrs(t, 1)[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	n, err := Start(ctx, Config{Name: "hostile", Node: "only", DataDir: t.TempDir(), ClusterAddr: addr,
-		Routes: []string{"nats-route://" + addr}, Logger: testLogger(t)})
-	require.NoError(t, err)
+	n := startAlone(t, ctx, "hostile")
 	var calls atomic.Int32
 	require.NoError(t, n.Transport().Serve(func(ctx context.Context, req *AskRequest) ([]byte, error) {
 		calls.Add(1)

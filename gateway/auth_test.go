@@ -164,20 +164,7 @@ func TestNoTokenLeavesControlOpen(t *testing.T) {
 func TestRefusedDeadLetterRequestsChangeNothing(t *testing.T) {
 	srv, _ := serve(t, gateway.Config{Token: testToken})
 	auth := []string{"Authorization", "Bearer " + testToken}
-	ref := "hostile/" + id(t)
-	r := post(t, srv, "/v1/actors/"+ref+"/fail_after_write", `{"why":"test"}`, "Prefer", "respond-async")
-	require.Equal(t, http.StatusAccepted, r.status, "a tell needs no token; body: %s", r.body)
-
-	list := func() []deadLetter {
-		t.Helper()
-		r := do(t, srv, http.MethodGet, "/v1/deadletters", nil, auth...)
-		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-		var body struct{ Deadletters []deadLetter }
-		require.NoError(t, json.Unmarshal(r.body, &body))
-		return slices.DeleteFunc(body.Deadletters, func(d deadLetter) bool { return d.Target != ref })
-	}
-	var dead []deadLetter
-	require.Eventually(t, func() bool { dead = list(); return len(dead) == 1 }, 10*time.Second, 10*time.Millisecond)
+	dead, list := oneDeadLetter(t, srv, auth...)
 
 	wrong := []string{"Authorization", "Bearer " + strings.Repeat("y", len(testToken))}
 	for _, h := range [][]string{nil, wrong} {
@@ -188,10 +175,10 @@ func TestRefusedDeadLetterRequestsChangeNothing(t *testing.T) {
 	// A replay would have made a new dead letter (the actor refuses again)
 	// with a new id; give it the time to.
 	time.Sleep(200 * time.Millisecond)
-	assert.Equal(t, dead, list(), "refused requests changed the dead letters")
+	assert.Equal(t, dead, list(auth...), "refused requests changed the dead letters")
 
 	okJSON(t, do(t, srv, http.MethodDelete, "/v1/deadletters/"+dead[0].ID, nil, auth...))
-	assert.Empty(t, list())
+	assert.Empty(t, list(auth...))
 }
 
 // BenchmarkGuard measures what the token costs a public route (nothing:
@@ -228,19 +215,8 @@ func BenchmarkGuard(b *testing.B) {
 // origin, or from a client that is no browser, still work.
 func TestOpenControlPlaneRefusesOtherSites(t *testing.T) {
 	srv, _ := serve(t, gateway.Config{LoopbackHostOnly: true})
-	ref := "hostile/" + id(t)
-	r := post(t, srv, "/v1/actors/"+ref+"/fail_after_write", `{"why":"test"}`, "Prefer", "respond-async")
-	require.Equal(t, http.StatusAccepted, r.status, "body: %s", r.body)
-	list := func(headers ...string) []deadLetter {
-		t.Helper()
-		r := do(t, srv, http.MethodGet, "/v1/deadletters", nil, headers...)
-		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-		var body struct{ Deadletters []deadLetter }
-		require.NoError(t, json.Unmarshal(r.body, &body))
-		return slices.DeleteFunc(body.Deadletters, func(d deadLetter) bool { return d.Target != ref })
-	}
-	var dead []deadLetter
-	require.Eventually(t, func() bool { dead = list(); return len(dead) == 1 }, 10*time.Second, 10*time.Millisecond)
+	dead, list := oneDeadLetter(t, srv)
+	ref := dead[0].Target
 
 	form := []string{"Content-Type", "application/x-www-form-urlencoded"}
 	port := srv.URL[strings.LastIndex(srv.URL, ":"):]
@@ -267,4 +243,25 @@ func TestOpenControlPlaneRefusesOtherSites(t *testing.T) {
 	assert.Equal(t, dead, list("Host", "[::1]"+port, "Origin", "http://evil.example"), "a read from another origin is the browser's to hide")
 	okJSON(t, do(t, srv, http.MethodDelete, "/v1/deadletters/"+dead[0].ID, nil, "Origin", srv.URL, "Sec-Fetch-Site", "same-origin"))
 	assert.Empty(t, list())
+}
+
+// oneDeadLetter makes a dead letter of an actor of the test's own (a tell
+// needs no token) and waits for it; it returns it, and a function that
+// lists that actor's dead letters with headers.
+func oneDeadLetter(t *testing.T, srv *httptest.Server, headers ...string) ([]deadLetter, func(...string) []deadLetter) {
+	t.Helper()
+	ref := "hostile/" + id(t)
+	r := post(t, srv, "/v1/actors/"+ref+"/fail_after_write", `{"why":"test"}`, "Prefer", "respond-async")
+	require.Equal(t, http.StatusAccepted, r.status, "a tell needs no token; body: %s", r.body)
+	list := func(headers ...string) []deadLetter {
+		t.Helper()
+		r := do(t, srv, http.MethodGet, "/v1/deadletters", nil, headers...)
+		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+		var body struct{ Deadletters []deadLetter }
+		require.NoError(t, json.Unmarshal(r.body, &body))
+		return slices.DeleteFunc(body.Deadletters, func(d deadLetter) bool { return d.Target != ref })
+	}
+	var dead []deadLetter
+	require.Eventually(t, func() bool { dead = list(headers...); return len(dead) == 1 }, 10*time.Second, 10*time.Millisecond)
+	return dead, list
 }
