@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -264,4 +265,24 @@ func oneDeadLetter(t *testing.T, srv *httptest.Server, headers ...string) ([]dea
 	var dead []deadLetter
 	require.Eventually(t, func() bool { dead = list(headers...); return len(dead) == 1 }, 10*time.Second, 10*time.Millisecond)
 	return dead, list
+}
+
+// TestActorCallRefusesOtherSites: calling actors is public, but a page
+// of another site cannot make the operator's browser do it (a form, or a
+// body without a type), token or not; a program, which sends neither
+// Origin nor Sec-Fetch-Site, still can.
+func TestActorCallRefusesOtherSites(t *testing.T) {
+	for _, cfg := range []gateway.Config{{}, {Token: testToken}} {
+		srv, _ := serve(t, cfg)
+		path := "/v1/actors/counter/" + id(t) + "-" + strconv.FormatBool(cfg.Token != "")
+		for _, h := range [][]string{
+			{"Origin", "http://evil.example", "Content-Type", "application/x-www-form-urlencoded"},
+			{"Sec-Fetch-Site", "cross-site"},
+			{"Sec-Fetch-Site", "same-site", "Origin", "http://127.0.0.1:1"},
+		} {
+			wantError(t, post(t, srv, path+"/add", `{"n":5}`, h...), http.StatusForbidden, "unauthorized")
+		}
+		assert.JSONEq(t, `{"n":0}`, okJSON(t, post(t, srv, path+"/get", ``)), "a refused call changed the actor")
+		assert.JSONEq(t, `{"n":1}`, okJSON(t, post(t, srv, path+"/add", `{"n":1}`, "Origin", srv.URL, "Sec-Fetch-Site", "same-origin")))
+	}
 }

@@ -311,6 +311,15 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 // call serves POST /v1/actors/{type}/{id}/{method}: an ask, or a tell
 // with Prefer: respond-async.
 func (g *Gateway) call(w http.ResponseWriter, r *http.Request) {
+	// Public, but not to another site's page in a browser: it could only
+	// send a form or a body without a type (anything else needs a CORS
+	// preflight, never granted), and would use the browser to reach a
+	// node that listens on loopback.
+	if err := g.crossOrigin.Check(r); err != nil {
+		g.fail(w, r, statusError(http.StatusForbidden, abi.CodeUnauthorized,
+			"a web page of another site may not call actors through the browser; call from a program, not a browser page"))
+		return
+	}
 	ref := abi.Ref{Type: r.PathValue("type"), ID: r.PathValue("id")}
 	method := r.PathValue("method")
 	if err := ref.Validate(); err != nil {
