@@ -446,3 +446,55 @@ func TestHostileAsks(t *testing.T) {
 	require.NoError(t, n.Close(ctx)) // waits for every ask being applied
 	assert.Equal(t, int32(1), calls.Load(), "only the ask with a reply subject was applied")
 }
+
+// TestAskBytesBounded: the asks a node applies at once hold at most
+// maxBytes; one more is refused with unavailable while they run, and
+// taken again once they are done.
+func TestAskBytesBounded(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n := startAlone(t, ctx, "bytes")
+	n.tr.maxBytes = 1 << 20
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	require.NoError(t, n.Transport().Serve(func(ctx context.Context, req *AskRequest) ([]byte, error) {
+		if req.Method == "hold" {
+			started <- struct{}{}
+			<-release
+		}
+		return []byte{0x01}, nil
+	}))
+	subject := askSubject("bytes", "only")
+	ask := func(method string, size int) []byte {
+		return (&AskRequest{Target: abi.Ref{Type: "c", ID: "1"}, Method: method, Payload: make([]byte, size)}).appendTo(nil, 10_000)
+	}
+	code := func(data []byte) string {
+		t.Helper()
+		msg, err := n.nc.Request(subject, data, 10*time.Second)
+		require.NoError(t, err)
+		var y abi.Reply
+		require.NoError(t, y.Decode(msg.Data))
+		return y.Code
+	}
+	held := make(chan string, 1)
+	go func() {
+		msg, err := n.nc.Request(subject, ask("hold", 700<<10), 10*time.Second)
+		if err != nil {
+			held <- err.Error()
+			return
+		}
+		var y abi.Reply
+		_ = y.Decode(msg.Data)
+		held <- y.Code
+	}()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first ask did not reach the handler")
+	}
+	assert.Equal(t, abi.CodeUnavailable, code(ask("more", 700<<10)), "over the byte budget")
+	assert.Empty(t, code(ask("small", 10)), "a small ask still fits")
+	close(release)
+	assert.Empty(t, <-held)
+	assert.Empty(t, code(ask("more", 700<<10)), "taken once the first is done")
+	require.NoError(t, n.Close(ctx))
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -20,6 +21,11 @@ const DefaultAskTimeout = 5 * time.Second
 // more are refused with unavailable (the caller retries until its
 // deadline).
 const MaxInFlight = 4096
+
+// MaxInFlightBytes bounds the bytes of the asks from other nodes a node
+// applies at once (each may be up to MaxPayload); more are refused with
+// unavailable, as past MaxInFlight.
+const MaxInFlightBytes = 256 << 20
 
 // Handler applies an ask that reached this node from another one: it
 // returns the reply's payload, or an error (an *abi.Error is carried back
@@ -57,11 +63,16 @@ type transport struct {
 	cancel context.CancelFunc
 	slots  chan struct{} // one per ask being applied
 	wg     sync.WaitGroup
+	// bytes is the size of the asks being applied, at most maxBytes
+	// (MaxInFlightBytes; a test lowers it).
+	bytes    atomic.Int64
+	maxBytes int64
 }
 
 func newTransport(nc *nats.Conn, cluster, node string, log *slog.Logger) *transport {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &transport{nc: nc, cluster: cluster, node: node, log: log, ctx: ctx, cancel: cancel, slots: make(chan struct{}, MaxInFlight)}
+	return &transport{nc: nc, cluster: cluster, node: node, log: log, ctx: ctx, cancel: cancel, slots: make(chan struct{}, MaxInFlight),
+		maxBytes: MaxInFlightBytes}
 }
 
 func askSubject(cluster, node string) string { return "wactor." + cluster + ".ask." + node }
@@ -155,9 +166,18 @@ func (t *transport) dispatch(h Handler, m *nats.Msg) {
 		t.respond(m, nil, abi.NewError(abi.CodeUnavailable, fmt.Sprintf("node %s is applying %d asks from other nodes; retry", t.node, MaxInFlight)))
 		return
 	}
+	size := int64(len(m.Data))
+	if t.bytes.Add(size) > t.maxBytes {
+		t.bytes.Add(-size)
+		<-t.slots
+		t.wg.Done()
+		t.respond(m, nil, abi.NewError(abi.CodeUnavailable, fmt.Sprintf("node %s is applying %d bytes of asks from other nodes; retry", t.node, t.maxBytes)))
+		return
+	}
 	go func() {
 		defer t.wg.Done()
 		defer func() { <-t.slots }()
+		defer t.bytes.Add(-size)
 		req, left, err := decodeAsk(m.Data)
 		if err != nil {
 			t.respond(m, nil, abi.NewError(abi.CodeBadRequest, err.Error()))
