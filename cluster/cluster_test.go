@@ -1,12 +1,14 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -342,13 +344,20 @@ func testTransport(t *testing.T, nodes []*Node) {
 
 // TestClusterOfOne: routes naming only the node itself make a cluster of
 // one, with JetStream unclustered and streams of one replica.
-func TestClusterOfOne(t *testing.T) {
+// startAlone starts a cluster of one node, "only", of the cluster name.
+func startAlone(t *testing.T, ctx context.Context, name string) *Node {
+	t.Helper()
 	addr := freeAddrs(t, 1)[0]
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	n, err := Start(ctx, Config{Name: "solo", Node: "only", DataDir: t.TempDir(), ClusterAddr: addr,
+	n, err := Start(ctx, Config{Name: name, Node: "only", DataDir: t.TempDir(), ClusterAddr: addr,
 		Routes: []string{"nats-route://" + addr}, Logger: testLogger(t)})
 	require.NoError(t, err)
+	return n
+}
+
+func TestClusterOfOne(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n := startAlone(t, ctx, "solo")
 	assert.Equal(t, 1, n.Replicas())
 	require.NoError(t, n.Join(ctx, "127.0.0.1:1", nil))
 	require.NoError(t, n.SetState(ctx, StateActive))
@@ -384,4 +393,108 @@ func TestConfigRefused(t *testing.T) {
 		assert.ErrorIs(t, err, ErrConfig, name)
 		assert.ErrorContains(t, err, tc.want, name)
 	}
+}
+
+// TestHostileAsks sends a node's ask subject what a hostile client on
+// NATS could: garbage, deep nesting, a huge envelope, no or too much time
+// left, an ask with no reply subject. Each is answered with an error (or,
+// with no reply subject, dropped) without reaching the handler, and the
+// node still answers a good ask.
+func TestHostileAsks(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n := startAlone(t, ctx, "hostile")
+	var calls atomic.Int32
+	require.NoError(t, n.Transport().Serve(func(ctx context.Context, req *AskRequest) ([]byte, error) {
+		calls.Add(1)
+		return []byte{0x01}, nil
+	}))
+	subject := askSubject("hostile", "only")
+	ask := func(timeMS uint64) []byte {
+		return (&AskRequest{Target: abi.Ref{Type: "c", ID: "1"}, Method: "m"}).appendTo(nil, timeMS)
+	}
+	deep := append(bytes.Repeat([]byte{0x81}, 100_000), 0x00) // arrays in arrays
+	// The three fields of ask(1000), then a payload of almost MaxPayload.
+	huge := append(abi.AppendMapHeader(nil, 4), ask(1000)[1:]...)
+	huge = abi.AppendBytes(abi.AppendUint(huge, 3), make([]byte, MaxPayload-64))
+	for name, tc := range map[string]struct {
+		data []byte
+		code string
+	}{
+		"garbage":                            {[]byte("\xff\xfe\x00garbage"), abi.CodeBadRequest},
+		"deep":                               {deep, abi.CodeBadRequest},
+		"deep, cut short, in an unknown key": {append(append(abi.AppendMapHeader(nil, 4), ask(1000)[1:]...), append([]byte{0x18, 0x63}, deep[:len(deep)-1]...)...), abi.CodeBadRequest},
+		"map of 2^32":                        {[]byte{0xba, 0xff, 0xff, 0xff, 0xff}, abi.CodeBadRequest},
+		"too much time":                      {ask(uint64(MaxAskTime.Milliseconds()) + 1), abi.CodeBadRequest},
+		"no time left":                       {ask(0), abi.CodeTimeout},
+	} {
+		msg, err := n.nc.Request(subject, tc.data, 10*time.Second)
+		require.NoError(t, err, name)
+		var y abi.Reply
+		require.NoError(t, y.Decode(msg.Data), name)
+		assert.Equal(t, tc.code, y.Code, "%s: %s", name, y.Message)
+	}
+	assert.Zero(t, calls.Load(), "a refused ask reached the handler")
+
+	// Published with no reply subject: dropped, never applied.
+	require.NoError(t, n.nc.Publish(subject, ask(1000)))
+	msg, err := n.nc.Request(subject, huge, 10*time.Second)
+	require.NoError(t, err, "an envelope of almost MaxPayload")
+	var y abi.Reply
+	require.NoError(t, y.Decode(msg.Data))
+	assert.Empty(t, y.Code, y.Message)
+	require.NoError(t, n.Close(ctx)) // waits for every ask being applied
+	assert.Equal(t, int32(1), calls.Load(), "only the ask with a reply subject was applied")
+}
+
+// TestAskBytesBounded: the asks a node applies at once hold at most
+// maxBytes; one more is refused with unavailable while they run, and
+// taken again once they are done.
+func TestAskBytesBounded(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n := startAlone(t, ctx, "bytes")
+	n.tr.maxBytes = 1 << 20
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	require.NoError(t, n.Transport().Serve(func(ctx context.Context, req *AskRequest) ([]byte, error) {
+		if req.Method == "hold" {
+			started <- struct{}{}
+			<-release
+		}
+		return []byte{0x01}, nil
+	}))
+	subject := askSubject("bytes", "only")
+	ask := func(method string, size int) []byte {
+		return (&AskRequest{Target: abi.Ref{Type: "c", ID: "1"}, Method: method, Payload: make([]byte, size)}).appendTo(nil, 10_000)
+	}
+	code := func(data []byte) string {
+		t.Helper()
+		msg, err := n.nc.Request(subject, data, 10*time.Second)
+		require.NoError(t, err)
+		var y abi.Reply
+		require.NoError(t, y.Decode(msg.Data))
+		return y.Code
+	}
+	held := make(chan string, 1)
+	go func() {
+		msg, err := n.nc.Request(subject, ask("hold", 700<<10), 10*time.Second)
+		if err != nil {
+			held <- err.Error()
+			return
+		}
+		var y abi.Reply
+		_ = y.Decode(msg.Data)
+		held <- y.Code
+	}()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first ask did not reach the handler")
+	}
+	assert.Equal(t, abi.CodeUnavailable, code(ask("more", 700<<10)), "over the byte budget")
+	assert.Empty(t, code(ask("small", 10)), "a small ask still fits")
+	close(release)
+	assert.Empty(t, <-held)
+	assert.Empty(t, code(ask("more", 700<<10)), "taken once the first is done")
+	require.NoError(t, n.Close(ctx))
 }

@@ -113,8 +113,9 @@ func CheckNATSURL(s string) string {
 		return "empty nats_url; give the URL of a NATS server, e.g. nats://10.0.0.1:4222"
 	}
 	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		u, err := url.Parse(part)
+		u, err := url.Parse(strings.TrimSpace(part))
+		// Messages quote the URL without its user and password.
+		part = RedactNATSURL(part)
 		if err != nil || u.Host == "" || u.Opaque != "" {
 			return fmt.Sprintf("%q is not a URL such as nats://10.0.0.1:4222", part)
 		}
@@ -129,6 +130,27 @@ func CheckNATSURL(s string) string {
 		}
 	}
 	return ""
+}
+
+// RedactNATSURL returns the nats_url s (one URL or several,
+// comma-separated) with the user information of each replaced by xxxxx,
+// fit for a log or an error message: NATS takes a password, or a token in
+// the place of the user name, there.
+func RedactNATSURL(s string) string {
+	parts := strings.Split(s, ",")
+	for i, part := range parts {
+		part = strings.TrimSpace(part)
+		scheme, rest, ok := strings.Cut(part, "://")
+		authority := rest
+		if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+			authority = rest[:end]
+		}
+		if at := strings.LastIndex(authority, "@"); ok && at >= 0 {
+			part = scheme + "://xxxxx" + rest[at:]
+		}
+		parts[i] = part
+	}
+	return strings.Join(parts, ",")
 }
 
 // CheckListenAddr explains what is wrong with a host:port to listen on

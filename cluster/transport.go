@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -21,6 +22,11 @@ const DefaultAskTimeout = 5 * time.Second
 // deadline).
 const MaxInFlight = 4096
 
+// MaxInFlightBytes bounds the bytes of the asks from other nodes a node
+// applies at once (each may be up to MaxPayload); more are refused with
+// unavailable, as past MaxInFlight.
+const MaxInFlightBytes = 256 << 20
+
 // Handler applies an ask that reached this node from another one: it
 // returns the reply's payload, or an error (an *abi.Error is carried back
 // as is; any other error as unavailable). ctx ends at the caller's
@@ -30,7 +36,8 @@ type Handler func(ctx context.Context, req *AskRequest) ([]byte, error)
 // Transport carries asks between the nodes of a cluster.
 type Transport interface {
 	// Ask sends req to node and waits for its reply until ctx's deadline
-	// (DefaultAskTimeout when ctx has none). It returns the reply's
+	// (DefaultAskTimeout when ctx has none; the owner applies it for at
+	// most MaxAskTime). It returns the reply's
 	// payload, or an *abi.Error: the handler's own, timeout when the
 	// deadline passed, unavailable when node does not serve asks (it is
 	// not running, is leaving, or is too busy), too_large when the
@@ -56,11 +63,16 @@ type transport struct {
 	cancel context.CancelFunc
 	slots  chan struct{} // one per ask being applied
 	wg     sync.WaitGroup
+	// bytes is the size of the asks being applied, at most maxBytes
+	// (MaxInFlightBytes; a test lowers it).
+	bytes    atomic.Int64
+	maxBytes int64
 }
 
 func newTransport(nc *nats.Conn, cluster, node string, log *slog.Logger) *transport {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &transport{nc: nc, cluster: cluster, node: node, log: log, ctx: ctx, cancel: cancel, slots: make(chan struct{}, MaxInFlight)}
+	return &transport{nc: nc, cluster: cluster, node: node, log: log, ctx: ctx, cancel: cancel, slots: make(chan struct{}, MaxInFlight),
+		maxBytes: MaxInFlightBytes}
 }
 
 func askSubject(cluster, node string) string { return "wactor." + cluster + ".ask." + node }
@@ -79,7 +91,7 @@ func (t *transport) Ask(ctx context.Context, node string, req *AskRequest) ([]by
 	if left <= 0 {
 		return nil, abi.NewError(abi.CodeTimeout, "ask to "+req.Target.String()+": the deadline passed before it was sent")
 	}
-	data := req.appendTo(nil, uint64(max(left.Milliseconds(), 1)))
+	data := req.appendTo(nil, uint64(min(max(left.Milliseconds(), 1), MaxAskTime.Milliseconds())))
 	if limit := t.nc.MaxPayload(); int64(len(data)) > limit {
 		return nil, abi.NewError(abi.CodeTooLarge, fmt.Sprintf("ask to %s on node %s is %d bytes, over the %d NATS carries between nodes", req.Target, node, len(data), limit))
 	}
@@ -141,6 +153,12 @@ func (t *transport) dispatch(h Handler, m *nats.Msg) {
 		t.respond(m, nil, abi.NewError(abi.CodeUnavailable, "node "+t.node+" is leaving"))
 		return
 	}
+	if m.Reply == "" {
+		// Published, not requested: nobody waits for the answer, so the
+		// ask is dropped unapplied rather than run for nobody.
+		t.wg.Done()
+		return
+	}
 	select {
 	case t.slots <- struct{}{}:
 	default:
@@ -148,12 +166,25 @@ func (t *transport) dispatch(h Handler, m *nats.Msg) {
 		t.respond(m, nil, abi.NewError(abi.CodeUnavailable, fmt.Sprintf("node %s is applying %d asks from other nodes; retry", t.node, MaxInFlight)))
 		return
 	}
+	size := int64(len(m.Data))
+	if t.bytes.Add(size) > t.maxBytes {
+		t.bytes.Add(-size)
+		<-t.slots
+		t.wg.Done()
+		t.respond(m, nil, abi.NewError(abi.CodeUnavailable, fmt.Sprintf("node %s is applying %d bytes of asks from other nodes; retry", t.node, t.maxBytes)))
+		return
+	}
 	go func() {
 		defer t.wg.Done()
 		defer func() { <-t.slots }()
+		defer t.bytes.Add(-size)
 		req, left, err := decodeAsk(m.Data)
 		if err != nil {
 			t.respond(m, nil, abi.NewError(abi.CodeBadRequest, err.Error()))
+			return
+		}
+		if left == 0 {
+			t.respond(m, nil, abi.NewError(abi.CodeTimeout, "an ask to "+req.Target.String()+" arrived with no time left"))
 			return
 		}
 		ctx, cancel := context.WithTimeout(t.ctx, time.Duration(left)*time.Millisecond)

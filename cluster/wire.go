@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/wactor/wactor/abi"
 )
@@ -13,6 +14,14 @@ const (
 	MaxChain = 256
 	// maxTextField bounds the method, sender, id and key of an ask.
 	maxTextField = 1024
+	// maxAskFields bounds the entries of an envelope's map: 8 are known,
+	// and room is left for fields a later version adds.
+	maxAskFields = 32
+	// MaxAskTime is the most time left an ask carries: a caller with a
+	// later deadline sends this much, and a node refuses an ask that
+	// claims more, so that no peer holds one of its MaxInFlight slots for
+	// longer.
+	MaxAskTime = time.Hour
 )
 
 // AskRequest is an ask sent to another node: the message, who sent it,
@@ -87,6 +96,9 @@ func decodeAsk(p []byte) (*AskRequest, uint64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", errEnvelope, err)
 	}
+	if n > maxAskFields {
+		return nil, 0, fmt.Errorf("%w: %d fields, over %d", errEnvelope, n, maxAskFields)
+	}
 	for range n {
 		key, err := r.ReadUint()
 		if err != nil {
@@ -105,6 +117,9 @@ func decodeAsk(p []byte) (*AskRequest, uint64, error) {
 	}
 	if !seen[1] || !seen[2] || !seen[7] {
 		return nil, 0, fmt.Errorf("%w: target, method or time left missing", errEnvelope)
+	}
+	if timeoutMS > uint64(MaxAskTime.Milliseconds()) {
+		return nil, 0, fmt.Errorf("%w: %d ms left, over the %s an ask may take", errEnvelope, timeoutMS, MaxAskTime)
 	}
 	return q, timeoutMS, nil
 }

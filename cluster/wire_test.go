@@ -40,6 +40,9 @@ func TestAskEnvelopeRefused(t *testing.T) {
 		"long method":    (&AskRequest{Target: abi.Ref{Type: "c", ID: "1"}, Method: long}).appendTo(nil, 5),
 		"long chain":     (&AskRequest{Target: abi.Ref{Type: "c", ID: "1"}, Method: "m", Chain: chain}).appendTo(nil, 5),
 		"duplicate keys": abi.AppendText(abi.AppendUint(append(abi.AppendMapHeader(nil, 4), good[1:]...), 1), "c/2"),
+		"too much time":  (&AskRequest{Target: abi.Ref{Type: "c", ID: "1"}, Method: "m"}).appendTo(nil, uint64(MaxAskTime.Milliseconds())+1),
+		"huge time":      (&AskRequest{Target: abi.Ref{Type: "c", ID: "1"}, Method: "m"}).appendTo(nil, 1<<63),
+		"many fields":    manyFields(good),
 	} {
 		_, _, err := decodeAsk(p)
 		assert.ErrorIs(t, err, errEnvelope, name)
@@ -62,4 +65,35 @@ func FuzzDecodeAsk(f *testing.F) {
 			t.Fatalf("round trip changed the ask: %+v vs %+v", again, q)
 		}
 	})
+}
+
+// manyFields is the envelope good with unknown keys added up to one field
+// more than maxAskFields.
+func manyFields(good []byte) []byte {
+	p := abi.AppendMapHeader(nil, maxAskFields+1)
+	p = append(p, good[1:]...)
+	for k := range maxAskFields + 1 - 3 {
+		p = abi.AppendUint(abi.AppendUint(p, uint64(100+k)), 0)
+	}
+	return p
+}
+
+// TestNATSURLSecretsStayOut checks that neither a password nor a token
+// in a nats_url appears in what CheckNATSURL says or RedactNATSURL logs.
+func TestNATSURLSecretsStayOut(t *testing.T) {
+	for _, s := range []string{
+		"nats://u:s3cr3t@h:notaport",
+		"nats://s3cr3t@h:1/x?y",
+		"ws://u:s3cr3t@h:1",
+		"nats://ok:4222, tls://u:s3cr3t@h:1/path",
+		"nats://u:s3cr3t@h:1",
+	} {
+		msg := CheckNATSURL(s)
+		assert.NotContains(t, msg, "s3cr3t", s)
+		red := RedactNATSURL(s)
+		assert.NotContains(t, red, "s3cr3t", s)
+		assert.Contains(t, red, "xxxxx@h:", s)
+	}
+	assert.Contains(t, CheckNATSURL("nats://u:s3cr3t@h:notaport"), `"nats://xxxxx@h:notaport"`)
+	assert.Equal(t, "nats://a:1,tls://b:2", RedactNATSURL("nats://a:1, tls://b:2"))
 }

@@ -26,6 +26,10 @@ func (s *server) getBody(path string, header ...string) (int, string) {
 		s.t.Fatal(err)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := (&http.Client{Timeout: callTimeout}).Do(req)
@@ -71,6 +75,30 @@ func TestInsecureNoToken(t *testing.T) {
 	}
 	if status := s.get("/v1/deadletters"); status != http.StatusOK {
 		t.Errorf("GET /v1/deadletters on an open node = %d; want 200", status)
+	}
+	// Open to the network on purpose: reached by any name.
+	if status := s.get("/v1/deadletters", "Host", "wactor.internal"); status != http.StatusOK {
+		t.Errorf("GET /v1/deadletters with Host wactor.internal on an open node = %d; want 200", status)
+	}
+	s.stop(syscall.SIGTERM)
+}
+
+// TestOpenLoopbackRefusesOtherNames: a node without a token on loopback
+// serves its control plane and dashboard to 127.0.0.1 and localhost, not
+// to a page whose name was made to resolve to 127.0.0.1 (DNS rebinding).
+func TestOpenLoopbackRefusesOtherNames(t *testing.T) {
+	s := startWith(t, newApp(t), nil)
+	_, port, _ := strings.Cut(s.addr, ":")
+	for _, path := range []string{"/v1/deadletters", "/v1/types", "/ui/"} {
+		if status := s.get(path, "Host", "rebound.example:"+port); status != http.StatusForbidden {
+			t.Errorf("GET %s with Host rebound.example = %d; want 403", path, status)
+		}
+		if status := s.get(path, "Host", "localhost:"+port); status != http.StatusOK {
+			t.Errorf("GET %s with Host localhost = %d; want 200", path, status)
+		}
+	}
+	if status := s.get("/healthz", "Host", "rebound.example:"+port); status != http.StatusOK {
+		t.Errorf("GET /healthz with Host rebound.example = %d; want 200 (public)", status)
 	}
 	s.stop(syscall.SIGTERM)
 }

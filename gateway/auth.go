@@ -3,7 +3,10 @@ package gateway
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/wactor/wactor/abi"
@@ -30,8 +33,11 @@ const (
 // that runs handle only for a request that carries the gateway's token. A
 // refused request gets 401 before its body is read or anything is done.
 func (g *Gateway) guard(a access, handle http.HandlerFunc) http.HandlerFunc {
-	if a == public || g.token == nil {
+	if a == public {
 		return handle
+	}
+	if g.token == nil {
+		return g.openGuard(handle)
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		if challenge, err := g.authenticate(r); err != nil {
@@ -45,6 +51,46 @@ func (g *Gateway) guard(a access, handle http.HandlerFunc) http.HandlerFunc {
 		}
 		handle(w, r)
 	}
+}
+
+// openGuard guards a control route of a gateway without a token, which
+// any client may use, but not a web page of another site that the
+// operator's browser happens to show: a request that changes something
+// and that the browser marks as cross-origin (Sec-Fetch-Site, else an
+// Origin that is not the Host) gets 403, as does, with
+// Config.LoopbackHostOnly, a request whose Host names neither an IP
+// address nor localhost (a page whose name was made to resolve to
+// 127.0.0.1: DNS rebinding). Either is refused before anything is read
+// or done.
+func (g *Gateway) openGuard(handle http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if g.loopbackHostOnly && !loopbackHost(r.Host) {
+			g.fail(w, r, statusError(http.StatusForbidden, abi.CodeUnauthorized,
+				"this node has no token and serves its control plane only to a Host that is an IP address or localhost, not "+strconv.Quote(r.Host)))
+			return
+		}
+		if err := g.crossOrigin.Check(r); err != nil {
+			g.fail(w, r, statusError(http.StatusForbidden, abi.CodeUnauthorized,
+				"a request from another site may not change anything on this node's control plane"))
+			return
+		}
+		handle(w, r)
+	}
+}
+
+// loopbackHost reports whether the Host header hostport names an IP
+// address or localhost: names that no other site's DNS can point here.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	_, err := netip.ParseAddr(host)
+	return err == nil
 }
 
 // authenticate checks the request's bearer token against the gateway's;

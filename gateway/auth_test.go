@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,20 +165,7 @@ func TestNoTokenLeavesControlOpen(t *testing.T) {
 func TestRefusedDeadLetterRequestsChangeNothing(t *testing.T) {
 	srv, _ := serve(t, gateway.Config{Token: testToken})
 	auth := []string{"Authorization", "Bearer " + testToken}
-	ref := "hostile/" + id(t)
-	r := post(t, srv, "/v1/actors/"+ref+"/fail_after_write", `{"why":"test"}`, "Prefer", "respond-async")
-	require.Equal(t, http.StatusAccepted, r.status, "a tell needs no token; body: %s", r.body)
-
-	list := func() []deadLetter {
-		t.Helper()
-		r := do(t, srv, http.MethodGet, "/v1/deadletters", nil, auth...)
-		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-		var body struct{ Deadletters []deadLetter }
-		require.NoError(t, json.Unmarshal(r.body, &body))
-		return slices.DeleteFunc(body.Deadletters, func(d deadLetter) bool { return d.Target != ref })
-	}
-	var dead []deadLetter
-	require.Eventually(t, func() bool { dead = list(); return len(dead) == 1 }, 10*time.Second, 10*time.Millisecond)
+	dead, list := oneDeadLetter(t, srv, auth...)
 
 	wrong := []string{"Authorization", "Bearer " + strings.Repeat("y", len(testToken))}
 	for _, h := range [][]string{nil, wrong} {
@@ -188,10 +176,10 @@ func TestRefusedDeadLetterRequestsChangeNothing(t *testing.T) {
 	// A replay would have made a new dead letter (the actor refuses again)
 	// with a new id; give it the time to.
 	time.Sleep(200 * time.Millisecond)
-	assert.Equal(t, dead, list(), "refused requests changed the dead letters")
+	assert.Equal(t, dead, list(auth...), "refused requests changed the dead letters")
 
 	okJSON(t, do(t, srv, http.MethodDelete, "/v1/deadletters/"+dead[0].ID, nil, auth...))
-	assert.Empty(t, list())
+	assert.Empty(t, list(auth...))
 }
 
 // BenchmarkGuard measures what the token costs a public route (nothing:
@@ -217,5 +205,84 @@ func BenchmarkGuard(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenControlPlaneRefusesOtherSites attacks a gateway without a token
+// as a web page of another site would through the operator's browser: a
+// cross-origin form POST that replays or deletes a dead letter, and a
+// page whose name resolves to 127.0.0.1 (DNS rebinding). Each gets 403
+// and the dead letter is unchanged; the same requests from the node's own
+// origin, or from a client that is no browser, still work.
+func TestOpenControlPlaneRefusesOtherSites(t *testing.T) {
+	srv, _ := serve(t, gateway.Config{LoopbackHostOnly: true})
+	dead, list := oneDeadLetter(t, srv)
+	ref := dead[0].Target
+
+	form := []string{"Content-Type", "application/x-www-form-urlencoded"}
+	port := srv.URL[strings.LastIndex(srv.URL, ":"):]
+	for _, h := range [][]string{
+		append([]string{"Origin", "http://evil.example"}, form...),
+		append([]string{"Sec-Fetch-Site", "cross-site"}, form...),
+		append([]string{"Origin", "null"}, form...),
+		{"Host", "evil.example" + port},
+		{"Host", "evil.example" + port, "Origin", "http://evil.example" + port, "Sec-Fetch-Site", "same-origin"},
+	} {
+		wantError(t, post(t, srv, "/v1/deadletters/"+dead[0].ID+"/replay", "a=b", h...), http.StatusForbidden, "unauthorized")
+		wantError(t, do(t, srv, http.MethodDelete, "/v1/deadletters/"+dead[0].ID, nil, h...), http.StatusForbidden, "unauthorized")
+	}
+	for _, path := range []string{"/v1/deadletters", "/v1/actors/" + ref + "/state", "/ui/", "/metrics"} {
+		wantError(t, do(t, srv, http.MethodGet, path, nil, "Host", "rebound.example"+port), http.StatusForbidden, "unauthorized")
+	}
+	// Public routes answer whatever the Host: a caller of actors needs no
+	// name of ours.
+	assert.Equal(t, http.StatusOK, do(t, srv, http.MethodGet, "/healthz", nil, "Host", "rebound.example"+port).status)
+	time.Sleep(200 * time.Millisecond) // room for a replay's new dead letter
+	assert.Equal(t, dead, list(), "refused requests changed the dead letters")
+
+	assert.Equal(t, dead, list("Host", "localhost"+port))
+	assert.Equal(t, dead, list("Host", "[::1]"+port, "Origin", "http://evil.example"), "a read from another origin is the browser's to hide")
+	okJSON(t, do(t, srv, http.MethodDelete, "/v1/deadletters/"+dead[0].ID, nil, "Origin", srv.URL, "Sec-Fetch-Site", "same-origin"))
+	assert.Empty(t, list())
+}
+
+// oneDeadLetter makes a dead letter of an actor of the test's own (a tell
+// needs no token) and waits for it; it returns it, and a function that
+// lists that actor's dead letters with headers.
+func oneDeadLetter(t *testing.T, srv *httptest.Server, headers ...string) ([]deadLetter, func(...string) []deadLetter) {
+	t.Helper()
+	ref := "hostile/" + id(t)
+	r := post(t, srv, "/v1/actors/"+ref+"/fail_after_write", `{"why":"test"}`, "Prefer", "respond-async")
+	require.Equal(t, http.StatusAccepted, r.status, "a tell needs no token; body: %s", r.body)
+	list := func(headers ...string) []deadLetter {
+		t.Helper()
+		r := do(t, srv, http.MethodGet, "/v1/deadletters", nil, headers...)
+		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+		var body struct{ Deadletters []deadLetter }
+		require.NoError(t, json.Unmarshal(r.body, &body))
+		return slices.DeleteFunc(body.Deadletters, func(d deadLetter) bool { return d.Target != ref })
+	}
+	var dead []deadLetter
+	require.Eventually(t, func() bool { dead = list(headers...); return len(dead) == 1 }, 10*time.Second, 10*time.Millisecond)
+	return dead, list
+}
+
+// TestActorCallRefusesOtherSites: calling actors is public, but a page
+// of another site cannot make the operator's browser do it (a form, or a
+// body without a type), token or not; a program, which sends neither
+// Origin nor Sec-Fetch-Site, still can.
+func TestActorCallRefusesOtherSites(t *testing.T) {
+	for _, cfg := range []gateway.Config{{}, {Token: testToken}} {
+		srv, _ := serve(t, cfg)
+		path := "/v1/actors/counter/" + id(t) + "-" + strconv.FormatBool(cfg.Token != "")
+		for _, h := range [][]string{
+			{"Origin", "http://evil.example", "Content-Type", "application/x-www-form-urlencoded"},
+			{"Sec-Fetch-Site", "cross-site"},
+			{"Sec-Fetch-Site", "same-site", "Origin", "http://127.0.0.1:1"},
+		} {
+			wantError(t, post(t, srv, path+"/add", `{"n":5}`, h...), http.StatusForbidden, "unauthorized")
+		}
+		assert.JSONEq(t, `{"n":0}`, okJSON(t, post(t, srv, path+"/get", ``)), "a refused call changed the actor")
+		assert.JSONEq(t, `{"n":1}`, okJSON(t, post(t, srv, path+"/add", `{"n":1}`, "Origin", srv.URL, "Sec-Fetch-Site", "same-origin")))
 	}
 }

@@ -43,6 +43,13 @@ type Config struct {
 	// open to whoever reaches the handler; wactor run allows that only on
 	// a loopback address.
 	Token string
+	// LoopbackHostOnly, with no Token, refuses the control routes and the
+	// dashboard to a request whose Host header names neither an IP
+	// address nor localhost, so that a web page whose name was made to
+	// resolve to 127.0.0.1 (DNS rebinding) cannot use the open control
+	// plane through the operator's browser. wactor run sets it when it
+	// serves without a token on loopback.
+	LoopbackHostOnly bool
 	// Cluster, when not nil, is the cluster the node belongs to, which
 	// GET /v1/cluster lists; nil: the node runs alone.
 	Cluster Cluster
@@ -71,6 +78,10 @@ type Gateway struct {
 	patterns map[string]access
 	token    *[sha256.Size]byte // SHA-256 of Config.Token; nil: no token
 	sessions *sessions          // the dashboard's browser sessions
+	// loopbackHostOnly is Config.LoopbackHostOnly; crossOrigin refuses
+	// a browser's cross-origin requests to the open control plane.
+	loopbackHostOnly bool
+	crossOrigin      *http.CrossOriginProtection
 	// metricsHandler and obs are Config.Metrics and Config.Observer.
 	metricsHandler http.Handler
 	obs            RequestObserver
@@ -98,7 +109,8 @@ func New(h *host.Host, cfg Config) *Gateway {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	g := &Gateway{h: h, cl: cfg.Cluster, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux(), patterns: map[string]access{},
-		metricsHandler: cfg.Metrics, obs: cfg.Observer, sessions: newSessions()}
+		metricsHandler: cfg.Metrics, obs: cfg.Observer, sessions: newSessions(),
+		loopbackHostOnly: cfg.LoopbackHostOnly, crossOrigin: http.NewCrossOriginProtection()}
 	if cfg.TracerProvider != nil {
 		g.tracer = cfg.TracerProvider.Tracer(tracerName)
 	}
@@ -299,6 +311,15 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 // call serves POST /v1/actors/{type}/{id}/{method}: an ask, or a tell
 // with Prefer: respond-async.
 func (g *Gateway) call(w http.ResponseWriter, r *http.Request) {
+	// Public, but not to another site's page in a browser: it could only
+	// send a form or a body without a type (anything else needs a CORS
+	// preflight, never granted), and would use the browser to reach a
+	// node that listens on loopback.
+	if err := g.crossOrigin.Check(r); err != nil {
+		g.fail(w, r, statusError(http.StatusForbidden, abi.CodeUnauthorized,
+			"a web page of another site may not call actors through the browser; call from a program, not a browser page"))
+		return
+	}
 	ref := abi.Ref{Type: r.PathValue("type"), ID: r.PathValue("id")}
 	method := r.PathValue("method")
 	if err := ref.Validate(); err != nil {

@@ -123,7 +123,8 @@ type response struct {
 	body   []byte
 }
 
-// do sends a request; headers are name, value pairs.
+// do sends a request; headers are name, value pairs ("Host" sets the
+// request's Host).
 func do(t *testing.T, srv *httptest.Server, method, path string, body []byte, headers ...string) response {
 	t.Helper()
 	var rd io.Reader
@@ -133,6 +134,10 @@ func do(t *testing.T, srv *httptest.Server, method, path string, body []byte, he
 	req, err := http.NewRequest(method, srv.URL+path, rd)
 	require.NoError(t, err)
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == "Host" {
+			req.Host = headers[i+1]
+			continue
+		}
 		req.Header.Add(headers[i], headers[i+1])
 	}
 	client := *srv.Client()

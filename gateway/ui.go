@@ -156,8 +156,13 @@ func (g *Gateway) uiLoginPost(w http.ResponseWriter, r *http.Request) {
 }
 
 // uiLogout serves POST /ui/logout: it clears the session cookies (the
-// session itself lasts until it expires, but the browser forgets it).
+// session itself lasts until it expires, but the browser forgets it). A
+// form of another site may not log the browser out.
 func (g *Gateway) uiLogout(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) || g.crossOrigin.Check(r) != nil {
+		g.fail(w, r, statusError(http.StatusForbidden, abi.CodeUnauthorized, "a logout from another site is refused"))
+		return
+	}
 	setSession(w, r, "", "")
 	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 }

@@ -137,7 +137,13 @@ func TestDashboardAuth(t *testing.T) {
 	// A bearer token, when sent, is what counts.
 	wantError(t, do(t, srv, http.MethodGet, "/v1/types", nil, "Cookie", cookie, "Authorization", "Bearer nope"), http.StatusUnauthorized, "unauthorized")
 
-	r = do(t, srv, http.MethodPost, "/ui/logout", nil, "Cookie", cookie)
+	// Another site's form may not log the browser out.
+	for _, h := range [][]string{{"Origin", "http://evil.example"}, {"Sec-Fetch-Site", "cross-site"}} {
+		r = do(t, srv, http.MethodPost, "/ui/logout", nil, append([]string{"Cookie", cookie}, h...)...)
+		wantError(t, r, http.StatusForbidden, "unauthorized")
+		assert.Empty(t, r.header.Values("Set-Cookie"), h)
+	}
+	r = do(t, srv, http.MethodPost, "/ui/logout", nil, "Cookie", cookie, "Origin", srv.URL, "Sec-Fetch-Site", "same-origin")
 	assert.Equal(t, http.StatusSeeOther, r.status)
 	session, csrf = login(t, urlOf(srv.URL), r)
 	require.NotNil(t, session)

@@ -189,8 +189,9 @@ func checkNATSURL(s string) string {
 		return "empty nats_url; give the URL of a NATS server, e.g. nats://10.0.0.1:4222, or several comma-separated"
 	}
 	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		u, err := url.Parse(part)
+		u, err := url.Parse(strings.TrimSpace(part))
+		// Messages quote the URL without its password or token.
+		part = hideUser(strings.TrimSpace(part))
 		if err != nil || u.Host == "" || u.Opaque != "" {
 			return fmt.Sprintf("%s is not a URL; write nats://host:port or tls://host:port", quote(part))
 		}
@@ -205,6 +206,20 @@ func checkNATSURL(s string) string {
 		}
 	}
 	return ""
+}
+
+// hideUser returns URL s with its user information, if any, replaced by
+// xxxxx.
+func hideUser(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	authority := rest
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		authority = rest[:end]
+	}
+	if at := strings.LastIndex(authority, "@"); ok && at >= 0 {
+		return scheme + "://xxxxx" + rest[at:]
+	}
+	return s
 }
 
 // checkURLHost checks the host:port of URL s.

@@ -58,6 +58,9 @@ func TestParseClusterErrors(t *testing.T) {
 		{"unquoted in flow", "cluster: {name: x, routes: [nats-route://a:1]}\n", []string{"cluster.routes[0]: want a string (nats-route://host:port), got a mapping; quote each URL in a [...] list"}},
 		{"empty routes", "cluster: {name: x, routes: []}\n", []string{"1:28 cluster.routes: no routes"}},
 		{"bad url", "cluster: {name: x, nats_url: 'http://a:1'}\n", []string{`1:30 cluster.nats_url: "http://a:1" has scheme "http"`}},
+		// The password or token of a nats_url stays out of the message.
+		{"bad url with a password", "cluster: {name: x, nats_url: 'nats://u:s3cr3t@a:port'}\n", []string{`1:30 cluster.nats_url: "nats://xxxxx@a:port" is not a URL`}},
+		{"bad url with a token", "cluster: {name: x, nats_url: 'nats://a:1,ws://s3cr3t@b:1/x'}\n", []string{`1:30 cluster.nats_url: "ws://xxxxx@b:1/x" has scheme "ws"`}},
 		{"short ttl", "cluster: {name: x, nats_url: 'nats://a:1', lease_ttl: 100ms}\n", []string{"1:55 cluster.lease_ttl: lease_ttl 100ms is not from 1s to 10m0s"}},
 		{"unknown", "cluster: {name: x, nats_url: 'nats://a:1', ttl: 3s}\n", []string{`1:44 cluster.ttl: unknown field "ttl"`}},
 	} {

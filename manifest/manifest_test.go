@@ -350,6 +350,7 @@ func TestParseErrors(t *testing.T) {
 		{"tracing endpoint no scheme", "version: 1\ntracing:\n  endpoint: 127.0.0.1:4318\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{3, 13, "tracing.endpoint", `"127.0.0.1:4318" is not a URL`}}},
 		{"tracing endpoint grpc", "version: 1\ntracing:\n  endpoint: grpc://c:4317\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{3, 13, "tracing.endpoint", "must start with http:// or https://"}}},
 		{"tracing endpoint query", "version: 1\ntracing:\n  endpoint: http://c:4318/?x=1\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{3, 13, "tracing.endpoint", "must have no query"}}},
+		{"tracing endpoint password", "version: 1\ntracing:\n  endpoint: http://u:s3cr3t@c:4318\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{3, 13, "tracing.endpoint", `"http://xxxxx@c:4318" must have no query, fragment or user name`}}},
 		{"tracing ratio high", "version: 1\ntracing: {sample_ratio: 1.5}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 25, "tracing.sample_ratio", "sample_ratio must be from 0 to 1"}}},
 		{"tracing ratio negative", "version: 1\ntracing: {sample_ratio: -1}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 25, "tracing.sample_ratio", "got -1"}}},
 		{"tracing ratio text", "version: 1\ntracing: {sample_ratio: half}\nactors: [{type: a, module: wasm/counter.wasm}]\n", []want{{2, 25, "tracing.sample_ratio", "want a number from 0 to 1"}}},

@@ -78,6 +78,7 @@ func (d *decoder) tracing(v ast.Node, path string, tr *Tracing) {
 // returns "".
 func checkEndpoint(s string) string {
 	u, err := url.Parse(s)
+	s = hideUser(s) // a password must not reach the message
 	switch {
 	case err != nil:
 		return fmt.Sprintf("%s is not a URL; write the collector's base URL, e.g. http://127.0.0.1:4318", quote(s))

@@ -153,7 +153,7 @@ func startCluster(cfg cluster.Config, stop <-chan struct{}, log *slog.Logger) (*
 	start := time.Now()
 	how := "embedded NATS server, routes " + strings.Join(cfg.Routes, " ")
 	if cfg.NATSURL != "" {
-		how = "NATS at " + cfg.NATSURL
+		how = "NATS at " + cluster.RedactNATSURL(cfg.NATSURL)
 	}
 	log.Info("cluster: starting", "cluster", cfg.Name, "node", cfg.Node, "nats", how, "lease_ttl", cfg.LeaseTTL.String())
 	n, err := cluster.Start(ctx, cfg)

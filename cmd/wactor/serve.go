@@ -228,7 +228,8 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		closeAll()
 		return exitFail
 	}
-	gcfg := gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log, Token: tok.value, TracerProvider: tr.Provider}
+	gcfg := gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log, Token: tok.value, TracerProvider: tr.Provider,
+		LoopbackHostOnly: tok.value == "" && isLoopback(addr)}
 	if node != nil {
 		gcfg.Cluster = clusterStatus{node}
 	}
