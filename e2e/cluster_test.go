@@ -118,6 +118,12 @@ func TestClusterOfThree(t *testing.T) {
 	for _, s := range nodes {
 		s.ask("/v1/actors/counter/"+s.addr+"/add", `{"n":2}`, `{"n":2}`)
 	}
+	// One activation of an actor in the whole cluster: n1 holds the
+	// lease of its actor, so n2 (which does not route yet) refuses it.
+	if status, body := nodes[1].post("/v1/actors/counter/"+nodes[0].addr+"/add", `{"n":1}`); status != http.StatusServiceUnavailable ||
+		!strings.Contains(body, "owned by node n1") {
+		t.Errorf("n2 calling the actor n1 holds: %d %s; want 503, owned by node n1", status, body)
+	}
 	code, out, errOut := wactor(t, "cluster", "status", "--addr", nodes[1].url)
 	if code != 0 || !strings.Contains(out, "cluster e2e, 3 members, as node n2 sees it") || !strings.Contains(out, "n2 *") {
 		t.Errorf("wactor cluster status: exit %d\n%s%s", code, out, errOut)
@@ -130,6 +136,9 @@ func TestClusterOfThree(t *testing.T) {
 			return slices.Equal([]string{"n1", "n2"}, s.cluster().active()) && len(s.cluster().Members) == 2
 		})
 	}
+	// n3 released its actors as it left, and their state is in the
+	// cluster's store: n1 serves n3's actor where n3 left it.
+	nodes[0].ask("/v1/actors/counter/"+nodes[2].addr+"/add", `{"n":3}`, `{"n":5}`)
 }
 
 // TestNotACluster: a node without a cluster section says so.
