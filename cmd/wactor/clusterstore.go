@@ -69,6 +69,7 @@ func openClusterStore(ctx context.Context, m *manifest.Manifest, n *cluster.Node
 		if err == nil {
 			break
 		}
+		log.Info("storage: opening the cluster's stream again", "err", err)
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("the cluster's store did not open within %s: %w", storeOpenTimeout, err)
