@@ -32,6 +32,15 @@ func (s *pausableStore) Renew(ctx context.Context, ls []storage.Lease, ttl time.
 	return s.Store.Renew(ctx, ls, ttl)
 }
 
+// expire pauses the renewals and waits until actor's lease expired.
+func (s *pausableStore) expire(t *testing.T, actor string) {
+	s.paused.Store(true)
+	require.Eventually(t, func() bool {
+		_, held, err := s.Holder(context.Background(), actor)
+		return err == nil && !held
+	}, 10*time.Second, 10*time.Millisecond, "the lease of %s expires unrenewed", actor)
+}
+
 // nodeHost is a host named node on a store it shares with other hosts.
 func nodeHost(t *testing.T, st storage.Store, node string, ttl, idle time.Duration) *host.Host {
 	return newHostConfig(t, host.Config{Store: st, Node: node, LeaseTTL: ttl, SweepInterval: 10 * time.Millisecond},
@@ -77,29 +86,36 @@ func TestOwnershipOneActivationAcrossHosts(t *testing.T) {
 	assert.EqualValues(t, M{"n": uint64(7)}, mustCall(t, b, "counter/x", "add", M{"n": 1}))
 }
 
+// pausedTTL is the lease TTL of the host whose renewals are paused.
+const pausedTTL = 200 * time.Millisecond
+
+// takenOver returns hosts a and b on a store whose renewals are paused
+// (a's and b's), after b took counter/x over from a: a added 5 and still
+// holds the activation, its lease expired, and b added 10.
+func takenOver(t *testing.T) (*pausableStore, *host.Host, *host.Host) {
+	st := &pausableStore{Store: memstore.New()}
+	a := nodeHost(t, st, "a", pausedTTL, time.Hour)
+	b := nodeHost(t, st, "b", 5*time.Second, time.Hour) // outlives the pause of renewals
+	assert.EqualValues(t, M{"n": uint64(5)}, mustCall(t, a, "counter/x", "add", M{"n": 5}))
+	st.expire(t, "counter/x")
+	assert.EqualValues(t, M{"n": uint64(15)}, mustCall(t, b, "counter/x", "add", M{"n": 10}))
+	return st, a, b
+}
+
 // TestOwnershipFencesLostLease: host a's activation keeps running while
 // its lease expires unrenewed (a paused node) and host b takes the actor
 // over; a's next commit is refused by the fence, applies nothing, and a
 // drops the activation; a's next message is refused, b owning the actor.
 func TestOwnershipFencesLostLease(t *testing.T) {
-	st := &pausableStore{Store: memstore.New()}
-	const ttl = 200 * time.Millisecond
-	a := nodeHost(t, st, "a", ttl, time.Hour)
-	b := nodeHost(t, st, "b", time.Second, time.Hour)
-
-	assert.EqualValues(t, M{"n": uint64(5)}, mustCall(t, a, "counter/x", "add", M{"n": 5}))
-	st.paused.Store(true)
-	require.Eventually(t, func() bool {
-		_, held, err := st.Holder(context.Background(), "counter/x")
-		return err == nil && !held
-	}, 10*time.Second, 10*time.Millisecond, "a's lease expires unrenewed")
-	assert.EqualValues(t, M{"n": uint64(15)}, mustCall(t, b, "counter/x", "add", M{"n": 10}))
-	st.paused.Store(false) // b renews; a believes it still holds x
+	st, a, b := takenOver(t)
+	// Renewals stay paused, so that a still believes it holds x and only
+	// the fence can stop its commit.
 	before, err := st.Load(context.Background(), "counter/x")
 	require.NoError(t, err)
 
 	_, err = call(t, a, "counter/x", "add", M{"n": 100})
 	requireUnavailable(t, err, "ownership lost")
+	st.paused.Store(false) // b renews again
 	require.Eventually(t, func() bool { return len(a.Activations()) == 0 }, 10*time.Second, 10*time.Millisecond,
 		"a drops the fenced activation")
 	after, err := st.Load(context.Background(), "counter/x")
@@ -114,20 +130,9 @@ func TestOwnershipFencesLostLease(t *testing.T) {
 // TestOwnershipRenewalFenced: a renewal that finds the lease taken over
 // drops the activation at its next turn, before the turn runs.
 func TestOwnershipRenewalFenced(t *testing.T) {
-	st := &pausableStore{Store: memstore.New()}
-	const ttl = 200 * time.Millisecond
-	a := nodeHost(t, st, "a", ttl, time.Hour)
-	b := nodeHost(t, st, "b", time.Second, time.Hour)
-
-	mustCall(t, a, "counter/x", "add", M{"n": 5})
-	st.paused.Store(true)
-	require.Eventually(t, func() bool {
-		_, held, err := st.Holder(context.Background(), "counter/x")
-		return err == nil && !held
-	}, 10*time.Second, 10*time.Millisecond)
-	mustCall(t, b, "counter/x", "add", M{"n": 10})
+	st, a, b := takenOver(t)
 	st.paused.Store(false)
-	time.Sleep(2 * ttl) // a's renewals run again, and are refused
+	time.Sleep(2 * pausedTTL) // a's renewals run again, and are refused
 
 	_, err := call(t, a, "counter/x", "add", M{"n": 100})
 	requireUnavailable(t, err, "lost the ownership")
@@ -150,8 +155,7 @@ type noLeases struct{ storage.Store }
 // check could): here another owner merely claimed the expired lease.
 func TestOwnershipFenceWithoutWrites(t *testing.T) {
 	st := &pausableStore{Store: memstore.New()}
-	const ttl = 200 * time.Millisecond
-	a := nodeHost(t, st, "a", ttl, time.Hour)
+	a := nodeHost(t, st, "a", pausedTTL, time.Hour)
 	mustCall(t, a, "counter/x", "add", M{"n": 5})
 	st.paused.Store(true)
 	ctx := context.Background()
@@ -167,6 +171,8 @@ func TestOwnershipFenceWithoutWrites(t *testing.T) {
 	after, err := st.Load(ctx, "counter/x")
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
+	require.Eventually(t, func() bool { return len(a.Activations()) == 0 }, 10*time.Second, 10*time.Millisecond,
+		"a drops the fenced activation")
 	_, err = call(t, a, "counter/x", "add", M{"n": 1})
 	requireUnavailable(t, err, "owned by node c")
 }
