@@ -23,6 +23,16 @@ import (
 type pausableStore struct {
 	*memstore.Store
 	paused atomic.Bool
+	// slow makes every commit take a millisecond, so that the host hands
+	// its batches to the pipeline's flusher.
+	slow bool
+}
+
+func (s *pausableStore) Commit(ctx context.Context, b *storage.Batch) error {
+	if s.slow {
+		time.Sleep(time.Millisecond)
+	}
+	return s.Store.Commit(ctx, b)
 }
 
 func (s *pausableStore) Renew(ctx context.Context, ls []storage.Lease, ttl time.Duration) ([]storage.Lease, []error) {
@@ -92,8 +102,8 @@ const pausedTTL = 200 * time.Millisecond
 // takenOver returns hosts a and b on a store whose renewals are paused
 // (a's and b's), after b took counter/x over from a: a added 5 and still
 // holds the activation, its lease expired, and b added 10.
-func takenOver(t *testing.T) (*pausableStore, *host.Host, *host.Host) {
-	st := &pausableStore{Store: memstore.New()}
+func takenOver(t *testing.T, slow bool) (*pausableStore, *host.Host, *host.Host) {
+	st := &pausableStore{Store: memstore.New(), slow: slow}
 	a := nodeHost(t, st, "a", pausedTTL, time.Hour)
 	b := nodeHost(t, st, "b", 5*time.Second, time.Hour) // outlives the pause of renewals
 	assert.EqualValues(t, M{"n": uint64(5)}, mustCall(t, a, "counter/x", "add", M{"n": 5}))
@@ -107,7 +117,7 @@ func takenOver(t *testing.T) (*pausableStore, *host.Host, *host.Host) {
 // over; a's next commit is refused by the fence, applies nothing, and a
 // drops the activation; a's next message is refused, b owning the actor.
 func TestOwnershipFencesLostLease(t *testing.T) {
-	st, a, b := takenOver(t)
+	st, a, b := takenOver(t, false)
 	// Renewals stay paused, so that a still believes it holds x and only
 	// the fence can stop its commit.
 	before, err := st.Load(context.Background(), "counter/x")
@@ -130,7 +140,7 @@ func TestOwnershipFencesLostLease(t *testing.T) {
 // TestOwnershipRenewalFenced: a renewal that finds the lease taken over
 // drops the activation at its next turn, before the turn runs.
 func TestOwnershipRenewalFenced(t *testing.T) {
-	st, a, b := takenOver(t)
+	st, a, b := takenOver(t, false)
 	st.paused.Store(false)
 	time.Sleep(2 * pausedTTL) // a's renewals run again, and are refused
 
@@ -175,4 +185,39 @@ func TestOwnershipFenceWithoutWrites(t *testing.T) {
 		"a drops the fenced activation")
 	_, err = call(t, a, "counter/x", "add", M{"n": 1})
 	requireUnavailable(t, err, "owned by node c")
+}
+
+// TestOwnershipFencesPipeline: with slow commits a's turns hand their
+// batches to the pipeline's flusher; once the lease is lost the flusher's
+// commit is fenced, every turn fails with unavailable, none of their
+// writes is applied, and a drops the activation.
+func TestOwnershipFencesPipeline(t *testing.T) {
+	st, a, b := takenOver(t, true)
+	before, err := st.Load(context.Background(), "counter/x")
+	require.NoError(t, err)
+	const calls = 16
+	errs := make(chan error, calls)
+	for range calls {
+		go func() {
+			_, err := a.Ask(context.Background(), abi.Ref{Type: "counter", ID: "x"}, "add", cborOf(t, M{"n": 1}))
+			errs <- err
+		}()
+	}
+	for range calls {
+		select {
+		case err := <-errs:
+			var e *abi.Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, abi.CodeUnavailable, e.Code, e.Message)
+		case <-time.After(30 * time.Second):
+			t.Fatal("an ask on the fenced host did not return")
+		}
+	}
+	after, err := st.Load(context.Background(), "counter/x")
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+	require.Eventually(t, func() bool { return len(a.Activations()) == 0 }, 10*time.Second, 10*time.Millisecond,
+		"a drops the fenced activation")
+	st.paused.Store(false)
+	assert.EqualValues(t, M{"n": uint64(16)}, mustCall(t, b, "counter/x", "add", M{"n": 1}))
 }
