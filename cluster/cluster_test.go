@@ -386,6 +386,7 @@ func TestConfigRefused(t *testing.T) {
 		"bad addr":       {func(c *Config) { c.ClusterAddr = "nope" }, "cluster address"},
 		"url and routes": {func(c *Config) { c.NATSURL = "nats://x:4222" }, "routes, client and cluster addresses do not apply"},
 		"bad url":        {func(c *Config) { c.NATSURL = "x:4222"; c.Routes = nil; c.ClusterAddr = "" }, "nats_url"},
+		"huge payload":   {func(c *Config) { c.MaxPayload = MaxPayloadLimit + 1 }, "max payload"},
 	} {
 		c := good()
 		tc.edit(&c)

@@ -23,9 +23,13 @@ const (
 	// DefaultStartTimeout bounds Start when its context has no deadline:
 	// the embedded server's start and JetStream's first leader election.
 	DefaultStartTimeout = 2 * time.Minute
-	// MaxPayload is the largest NATS message the embedded server takes;
-	// an ask whose request or reply is larger fails with too_large.
+	// MaxPayload is the default of Config.MaxPayload: the largest NATS
+	// message the embedded server takes; an ask whose request or reply is
+	// larger fails with too_large.
 	MaxPayload = 8 << 20
+	// MaxPayloadLimit is the largest Config.MaxPayload: NATS refuses a
+	// larger max_payload.
+	MaxPayloadLimit = 64 << 20
 )
 
 // Config configures a node. Name, Node and either Routes or NATSURL are
@@ -61,6 +65,12 @@ type Config struct {
 	// the node's own may be among them and is then skipped. With no route
 	// but its own, the node is a cluster of one.
 	Routes []string
+	// MaxPayload is the embedded server's max_payload, the largest message
+	// it takes: it must hold the largest state value, message or reply
+	// the node's actors may commit (see storage/natsstore). 0:
+	// [MaxPayload]; at most [MaxPayloadLimit]. Unused with NATSURL (the
+	// servers' own setting applies).
+	MaxPayload int
 
 	// Logger receives the node's records, and the embedded server's.
 	// Nil discards them.
@@ -206,6 +216,12 @@ func (c *Config) check() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxPayload == 0 {
+		c.MaxPayload = MaxPayload
+	}
+	if c.MaxPayload < 0 || c.MaxPayload > MaxPayloadLimit {
+		return fmt.Errorf("%w: max payload %d bytes is not from 1 to %d", ErrConfig, c.MaxPayload, MaxPayloadLimit)
 	}
 	if c.NATSURL != "" {
 		if msg := CheckNATSURL(c.NATSURL); msg != "" {

@@ -30,7 +30,7 @@ func startServer(ctx context.Context, c *Config) (*embedded, error) {
 		ServerName: c.Node,
 		JetStream:  true,
 		StoreDir:   c.DataDir,
-		MaxPayload: MaxPayload,
+		MaxPayload: int32(c.MaxPayload),
 		NoSigs:     true,
 		// The node connects in process; the client port is for tools.
 		// The server opens its route port only once it listens for

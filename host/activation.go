@@ -33,6 +33,9 @@ type activation struct {
 	reqBuf []byte
 	watch  turnWatch  // times the turn running, for the observer
 	span   trace.Span // of the message being received; nil when not traced
+	// lease is the actor's lease this activation holds when the host
+	// shares its store with other nodes (see ownership); nil otherwise.
+	lease *held
 }
 
 // turn is what one message's processing has buffered so far.
@@ -117,10 +120,21 @@ func (a *activation) Receive(ctx context.Context, m *scheduler.Message) ([]byte,
 		// activation goes idle. A failure is the next turn's to handle.
 		_ = a.settle(ctx)
 	}
+	if a.lease != nil && a.lease.lost.Load() {
+		a.drop(ctx)
+	}
 	return reply, err
 }
 
 func (a *activation) receive(ctx context.Context, m *scheduler.Message) (_ []byte, _ error, deferred bool) {
+	if a.lease != nil {
+		if err := a.h.own.check(ctx, a.lease); err != nil {
+			if a.lease.lost.Load() {
+				a.drop(ctx)
+			}
+			return nil, a.uncommitted(m, err), false
+		}
+	}
 	if err := a.resync(ctx); err != nil {
 		return nil, a.uncommitted(m, err), false
 	}
@@ -390,6 +404,9 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byt
 // batch is what the turn commits.
 func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 	b := &storage.Batch{Actor: a.ref.String()}
+	if a.lease != nil {
+		b.Fence = a.lease.fence
+	}
 	if t.msg.Key != "" {
 		b.Records = []storage.Record{{Key: recordKey(a.ref, t.msg.Key), Reply: reply, Expires: time.Now().Add(a.h.retention)}}
 	}
@@ -432,7 +449,9 @@ func (a *activation) commitNow(ctx context.Context, t *turn, b *storage.Batch) e
 		resume()
 		if err != nil {
 			a.discard(ctx) // its memory reflects a turn that did not commit
-			if errors.Is(err, storage.ErrVersionConflict) {
+			if a.lease != nil && a.h.own.fenced(a.lease, err) {
+				a.drop(ctx)
+			} else if errors.Is(err, storage.ErrVersionConflict) {
 				// Someone else wrote this actor: what we hold is stale.
 				a.reload(ctx)
 			}
@@ -620,12 +639,23 @@ func (a *activation) Deactivate(ctx context.Context) {
 	if a.settle(ctx) != nil {
 		a.discard(ctx) // its memory reflects turns that did not commit
 	}
-	if a.inst != nil {
+	if a.inst != nil && (a.lease == nil || !a.lease.lost.Load()) {
 		if err := a.hook(ctx, abi.KindDeactivate); err != nil {
 			a.h.log.Warn("deactivate hook failed", "actor", a.ref.String(), "err", err)
 		}
 	}
 	a.discard(ctx)
+	if a.lease != nil {
+		a.h.own.release(ctx, a.lease, a.h.log.Warn)
+	}
+}
+
+// drop ends an activation whose lease was lost: its instance is
+// discarded at once, and the scheduler deactivates it after this turn
+// (without its deactivate hook, whose commit would be refused).
+func (a *activation) drop(ctx context.Context) {
+	a.discard(ctx)
+	a.h.sched.DeactivateAfterTurn(ctx)
 }
 
 func refString(r abi.Ref) string {

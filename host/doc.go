@@ -44,4 +44,18 @@
 // reserves its type's memory before it is instantiated, least recently
 // used idle activations are evicted to make room, and when busy ones leave
 // none the new activation is refused with unavailable.
+//
+// # Ownership, when several nodes share the store
+//
+// With Config.Node set, on a store with storage.Leases (the JetStream store
+// of a cluster), an activation exists on one node at a time: it claims its
+// actor's lease (owner Config.Node, for Config.LeaseTTL) before loading
+// the state, and is refused with unavailable, naming the holder, while
+// another node holds it. One goroutine of the host renews the leases of
+// all live activations together every third of the TTL; a lease not
+// renewed within its TTL is renewed before the next turn runs. Every batch
+// an activation commits carries the lease's fence, so a node that lost the
+// lease commits nothing: the turn fails with unavailable and the
+// activation is dropped (its instance discarded, no deactivate hook). A
+// deactivation releases the lease. Without Config.Node none of this runs.
 package host

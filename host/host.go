@@ -104,6 +104,15 @@ type Config struct {
 	// messages, the outbox and reminders (see docs/design.md, "Tracing").
 	// Nil (the default) traces nothing and costs nothing.
 	TracerProvider trace.TracerProvider
+	// Node, when set and the Store has storage.Leases (a store shared by
+	// the nodes of a cluster), makes this host's activations exclusive:
+	// each holds its actor's lease, as owner Node, and commits only while
+	// it holds it (see ownership). A Store without Leases is then refused.
+	// "" (the default): no leases, at no cost.
+	Node string
+	// LeaseTTL is how long an activation's lease lives unless renewed
+	// (renewed every third of it); 0: DefaultLeaseTTL. Used with Node.
+	LeaseTTL time.Duration
 }
 
 // Defaults of the dead letter cap.
@@ -235,6 +244,7 @@ type Host struct {
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	closed    atomic.Bool
+	own       *ownership // nil: the store is not shared, no leases
 }
 
 // New returns a Host with no types deployed. Call Start once the types are
@@ -265,6 +275,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.MaxDeadLetterBytes == 0 {
 		cfg.MaxDeadLetterBytes = DefaultMaxDeadLetterBytes
 	}
+	own, err := newOwnership(cfg.Store, cfg.Node, cfg.LeaseTTL)
+	if err != nil {
+		return nil, err
+	}
 	budget, from := guestMemoryBudget(cfg, machineMemory)
 	cfg.Logger.Info("guest memory budget", "bytes", budget, "from", from)
 	h := &Host{
@@ -283,6 +297,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		pipelined: !cfg.Dispatch.Deterministic,
 		obs:       observer(cfg),
 		tracer:    newTracer(cfg.TracerProvider),
+		own:       own,
 	}
 	h.rem = newReminders(h, cfg.Clock)
 	if cfg.CacheDir != "" {
@@ -309,6 +324,13 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	})
 	h.wg.Add(1)
 	go h.retryLoop()
+	if own != nil {
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			own.renewLoop(h.stop, h.log.Warn)
+		}()
+	}
 	return h, nil
 }
 
@@ -746,16 +768,33 @@ func (ac *activator) Activate(ctx context.Context, ref abi.Ref) (scheduler.Actor
 	if !ok {
 		return nil, abi.NewError(abi.CodeUnknownType, "no actor type "+strconv.Quote(ref.Type))
 	}
+	var (
+		lease *held // nil without ownership
+		err   error
+	)
+	if h.own != nil {
+		// The lease comes before the state: what is loaded then is what
+		// the last owner committed, and no other node commits after it.
+		if lease, err = h.own.claim(ctx, ref.String()); err != nil {
+			return nil, err
+		}
+	}
 	snap, err := h.store.Load(ctx, ref.String())
 	if err != nil {
+		if lease != nil {
+			h.own.release(ctx, lease, h.log.Warn)
+		}
 		return nil, abi.NewError(abi.CodeUnavailable, "loading the state of "+ref.String()+": "+err.Error())
 	}
 	if snap.State == nil {
 		snap.State = make(map[string][]byte)
 	}
-	a := &activation{h: h, typ: t, ref: ref, state: snap.State}
+	a := &activation{h: h, typ: t, ref: ref, state: snap.State, lease: lease}
 	a.p.init(snap.Version)
 	if err := a.ensureInstance(ctx, t.current()); err != nil {
+		if lease != nil {
+			h.own.release(ctx, lease, h.log.Warn)
+		}
 		if h.obs != nil {
 			h.obs.ActivationFailed(ref.Type, Outcome(err))
 		}

@@ -268,6 +268,9 @@ func (a *activation) flush(ctx context.Context) {
 func (a *activation) failGroups(g *group, err error) {
 	p := &a.p
 	broken := abi.NewError(abi.CodeUnavailable, "an earlier turn of "+a.ref.String()+" failed to commit: "+err.Error())
+	if a.lease != nil {
+		a.h.own.fenced(a.lease, err) // the next turn drops the activation
+	}
 	p.mu.Lock()
 	p.broken = broken
 	after := p.pending

@@ -69,6 +69,9 @@ func (f *clusterFlags) clusterConfig(m *manifest.Manifest, dataDir string, log *
 		return cluster.Config{}, err
 	}
 	cfg.Node = node
+	if cfg.MaxPayload, err = natsPayload(m); err != nil {
+		return cluster.Config{}, err
+	}
 	natsAddr, clusterAddr := orEnv(f.natsAddr, natsAddrEnv), orEnv(f.natsClusterAddr, natsClusterAddrEnv)
 	if c.NATSURL != "" {
 		if f.natsAddr != "" || f.natsClusterAddr != "" {

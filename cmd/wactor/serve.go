@@ -176,7 +176,12 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		return usageError(stderr, "run", "%v", err)
 	}
 	defer stopTracing(tr, log) // after the host: its last spans go too
-	st, err := openStore(m, f.dataDir, log)
+	var st storage.Store
+	if node != nil {
+		st, err = openClusterStore(ctx, m, node, log)
+	} else {
+		st, err = openStore(m, f.dataDir, log)
+	}
 	if err != nil {
 		log.Error("opening the store", "err", err)
 		closeCluster(node, log)
@@ -185,6 +190,11 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	cacheDir := cacheFolder(m, f.dataDir, f.cacheDir)
 	log.Info("compile cache", "dir", cacheDir)
 	hcfg := hostConfig(m, st, cacheDir, log)
+	if node != nil {
+		// One activation of each actor in the cluster: leases, and the
+		// fence on every commit (see docs/cluster.md).
+		hcfg.Node, hcfg.LeaseTTL = node.NodeName(), node.LeaseTTL()
+	}
 	var mx *metrics.Metrics // nil: metrics off
 	if m.Metrics.Enabled {
 		mx = metrics.New(metrics.Options{Logger: log})
