@@ -26,7 +26,7 @@ CFLAGS_WASM := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wl,
 C_TOOLCHAIN_HINT := the C examples need clang and wasm-ld for wasm32-wasi. On Debian or Ubuntu: \
 	sudo apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32
 
-.PHONY: all help build build-go build-c build-rust build-as run cluster-demo toolchains test test-rust test-as test-browser conformance bench-suite bench check fuzz crashtest clean FORCE
+.PHONY: all help build build-go build-c build-rust build-as run cluster-demo toolchains test test-rust test-as test-browser conformance bench-suite bench check fuzz crashtest clustertest clean FORCE
 
 all: build
 
@@ -39,6 +39,7 @@ help:
 	@echo 'make check   gofmt, go vet and go mod tidy -diff on every module'
 	@echo 'make fuzz    each fuzz target for FUZZTIME=$(FUZZTIME)'
 	@echo 'make crashtest  the full crash test: 20,000 transfers under 5 SIGKILLs'
+	@echo 'make clustertest  a cluster node paused past its lease, taken over (waits on JetStream elections)'
 	@echo 'make conformance  the ABI conformance suite against every SDK (docs/conformance.md)'
 	@echo 'make test-browser  the dashboard in headless Chromium (docs/dashboard.md); SHOTS=DIR keeps screenshots'
 	@echo 'make bench-suite  wactor vs protoactor-go, Erlang, raw wazero/badger, net/http (bench/README.md); BENCHFLAGS=-quick'
@@ -146,6 +147,12 @@ bench-suite:
 # a short one).
 crashtest:
 	WACTOR_CRASHTEST=full $(GO) test -count=1 -run TestCrashExactlyOnce -v -timeout 30m ./e2e
+
+# The cluster's failure tests that wait on JetStream's leader elections
+# (a paused owner's takeover): not part of make test, whose time they
+# would make depend on the machine's load.
+clustertest:
+	WACTOR_CLUSTERTEST=full $(GO) test -count=1 -run 'TestClusterPausedOwnerIsFenced' -v -timeout 10m ./e2e
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 15m ./host/... ./scheduler/... ./storage/... ./metrics/...

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -154,7 +155,17 @@ func startThree(t *testing.T, leaseTTL string) []*server {
 // with the state the first committed; once resumed, the first node
 // commits nothing more for it (its calls fail with 503, its activation
 // dropped), and no update is lost or doubled.
+//
+// It runs only with WACTOR_CLUSTERTEST=full (make clustertest): when the
+// paused node's NATS server leads the actors' stream, the takeover waits
+// for JetStream to elect a new leader, which took 10 to 20 s on a quiet
+// machine and more than a minute once under a loaded CI run; until
+// takeover is bounded by the lease (issue: lease_ttl + 1 s), the test
+// would fail make test by the machine's load rather than by a fault.
 func TestClusterPausedOwnerIsFenced(t *testing.T) {
+	if os.Getenv("WACTOR_CLUSTERTEST") != "full" {
+		t.Skip("the paused-owner takeover runs with WACTOR_CLUSTERTEST=full (make clustertest)")
+	}
 	nodes := startThree(t, "1s")
 	n1, n2 := nodes[0], nodes[1]
 	const actor = "/v1/actors/counter/paused/"

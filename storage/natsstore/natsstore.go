@@ -131,6 +131,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsstore: open stream %q: %w", cfg.Stream, unavailable(err))
 	}
+	if err := awaitLeader(ctx, stream); err != nil {
+		return nil, fmt.Errorf("natsstore: open stream %q: no leader yet: %w", cfg.Stream, unavailable(err))
+	}
 	s := &Store{
 		cfg:      cfg,
 		js:       js,
@@ -142,6 +145,26 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.startSenders()
 	return s, nil
+}
+
+// awaitLeader waits until a replicated stream has elected its leader, so
+// that a Store is not handed out before a commit can reach one (a new
+// replicated stream answers nothing until then).
+func awaitLeader(ctx context.Context, stream jetstream.Stream) error {
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 250*time.Millisecond) {
+		info, err := stream.Info(ctx)
+		if err == nil && (info.Cluster == nil || info.Cluster.Leader != "" || info.Config.Replicas <= 1) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = ctx.Err()
+			}
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // subject returns the subject of kind with the given tokens, each encoded.
