@@ -1,0 +1,350 @@
+package e2e
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// clusterFull reports whether the long cluster tests run at full size
+// (make clustertest sets WACTOR_CLUSTERTEST=full).
+func clusterFull() bool { return os.Getenv("WACTOR_CLUSTERTEST") == "full" }
+
+// testCluster is a cluster of real "wactor run" processes on 127.0.0.1,
+// started from one manifest. Each node keeps its ports (HTTP, NATS client
+// and route) and its data folder across restarts, so a restarted node is
+// the same member with the same JetStream files, as after a machine's
+// reboot, and clients keep their addresses.
+type testCluster struct {
+	t     *testing.T
+	a     *app
+	ttl   time.Duration
+	nodes []*clusterNode
+}
+
+// clusterNode is one member: its fixed addresses and its current process.
+type clusterNode struct {
+	name                      string
+	route, client, http, data string
+	manifest                  string
+
+	mu  sync.Mutex
+	srv *server // the current process, nil before the first start
+	up  bool    // the process runs and is not paused
+}
+
+// clusterOpts sizes a test cluster.
+type clusterOpts struct {
+	leaseTTL time.Duration
+	// actors is the manifest's actors section (its lines after "actors:").
+	actors string
+	// files are written next to the manifest (the modules).
+	files map[string][]byte
+	// nodes is how many start now; spare more are given addresses (and
+	// a manifest listing every route) for join to start later.
+	nodes, spare int
+}
+
+// newTestCluster writes the manifest and starts o.nodes nodes together
+// (JetStream answers once a majority of them is up), waiting until each
+// is ready and lists all of them active.
+func newTestCluster(t *testing.T, o clusterOpts) *testCluster {
+	t.Helper()
+	dir := t.TempDir()
+	for name, b := range o.files {
+		write(t, filepath.Join(dir, name), b)
+	}
+	total := o.nodes + o.spare
+	routes, clients, https := freeAddrs(t, total), freeAddrs(t, total), freeAddrs(t, total)
+	manifest := func(n int) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "version: 1\ncluster:\n  name: e2e\n  lease_ttl: %s\n  routes:\n", o.leaseTTL)
+		for _, r := range routes[:n] {
+			fmt.Fprintf(&b, "    - nats-route://%s\n", r)
+		}
+		b.WriteString("actors:\n" + o.actors)
+		return b.String()
+	}
+	a := &app{dir: dir, manifest: filepath.Join(dir, "wactor.yaml"), data: filepath.Join(dir, "data")}
+	write(t, a.manifest, []byte(manifest(o.nodes)))
+	c := &testCluster{t: t, a: a, ttl: o.leaseTTL}
+	for i := range total {
+		n := &clusterNode{name: "n" + strconv.Itoa(i+1), route: routes[i], client: clients[i], http: https[i],
+			data: filepath.Join(dir, "n"+strconv.Itoa(i+1)), manifest: a.manifest}
+		if i >= o.nodes {
+			// A joining node lists every route, its own included, as
+			// docs/cluster.md says to; the others learn of it from NATS.
+			n.manifest = filepath.Join(dir, "wactor-"+n.name+".yaml")
+			write(t, n.manifest, []byte(manifest(i+1)))
+		}
+		c.nodes = append(c.nodes, n)
+	}
+	for _, n := range c.nodes[:o.nodes] {
+		c.launch(n)
+	}
+	deadline := time.After(startTimeout)
+	for _, n := range c.nodes[:o.nodes] {
+		c.ready(n, deadline)
+	}
+	c.waitMembers(o.nodes, 30*time.Second)
+	return c
+}
+
+// launch starts n's process without waiting for it.
+func (c *testCluster) launch(n *clusterNode) {
+	c.t.Helper()
+	s := launch(c.t, &app{dir: c.a.dir, manifest: n.manifest, data: n.data}, nil, "--http-addr", n.http, "--node", n.name,
+		"--log-level", "info", "--nats-addr", n.client, "--nats-cluster-addr", n.route)
+	n.mu.Lock()
+	n.srv = s
+	n.mu.Unlock()
+}
+
+// ready waits for n's process to be ready, and marks it up.
+func (c *testCluster) ready(n *clusterNode, deadline <-chan time.Time) {
+	c.t.Helper()
+	n.mu.Lock()
+	s := n.srv
+	n.mu.Unlock()
+	s.waitReady(deadline)
+	n.mu.Lock()
+	n.up = true
+	n.mu.Unlock()
+}
+
+// node returns the node named name.
+func (c *testCluster) node(name string) *clusterNode {
+	for _, n := range c.nodes {
+		if n.name == name {
+			return n
+		}
+	}
+	c.t.Fatalf("no node %s", name)
+	return nil
+}
+
+// server returns n's current process.
+func (n *clusterNode) server() *server {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.srv
+}
+
+// url is n's gateway.
+func (n *clusterNode) url() string { return "http://" + n.http }
+
+// isUp reports whether n's process runs and is not paused.
+func (n *clusterNode) isUp() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.up
+}
+
+func (n *clusterNode) setUp(up bool) {
+	n.mu.Lock()
+	n.up = up
+	n.mu.Unlock()
+}
+
+// kill sends n SIGKILL and waits until the process is gone.
+func (c *testCluster) kill(n *clusterNode) {
+	c.t.Helper()
+	n.setUp(false)
+	n.server().kill()
+}
+
+// restart starts n again on its ports and data folder and waits until it
+// is ready.
+func (c *testCluster) restart(n *clusterNode) {
+	c.t.Helper()
+	c.launch(n)
+	c.ready(n, time.After(startTimeout))
+}
+
+// join starts the spare node n and waits until it is ready.
+func (c *testCluster) join(n *clusterNode) { c.restart(n) }
+
+// pause sends n SIGSTOP; resume sends SIGCONT. A cleanup resumes a
+// node the test left paused, so that it can be killed and waited for.
+func (c *testCluster) pause(n *clusterNode) {
+	c.t.Helper()
+	p := n.server().cmd.Process
+	if err := p.Signal(syscall.SIGSTOP); err != nil {
+		c.t.Fatal(err)
+	}
+	n.setUp(false)
+	c.t.Cleanup(func() { _ = p.Signal(syscall.SIGCONT) })
+}
+
+func (c *testCluster) resume(n *clusterNode) {
+	c.t.Helper()
+	if err := n.server().cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		c.t.Fatal(err)
+	}
+	n.setUp(true)
+}
+
+// waitMembers waits until every node that is up lists want members, all
+// active.
+func (c *testCluster) waitMembers(want int, limit time.Duration) {
+	c.t.Helper()
+	for _, n := range c.nodes {
+		if !n.isUp() {
+			continue
+		}
+		s := n.server()
+		waitUntil(c.t, limit, fmt.Sprintf("%s listing %d members active", n.name, want), func() bool {
+			v := s.cluster()
+			return len(v.Members) == want && len(v.active()) == want
+		})
+	}
+}
+
+// activations returns how many activations each member holds, as node n
+// sees the member list.
+func (c *testCluster) activations(n *clusterNode) map[string]int {
+	c.t.Helper()
+	resp, err := http.Get(n.url() + "/v1/cluster")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Members []struct {
+			Node        string
+			Activations int
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		c.t.Fatalf("GET /v1/cluster on %s: %v", n.name, err)
+	}
+	out := map[string]int{}
+	for _, m := range v.Members {
+		out[m.Node] = m.Activations
+	}
+	return out
+}
+
+// rssKiB is the resident memory of n's process (VmRSS), in KiB.
+func (n *clusterNode) rssKiB() (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.server().cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc status")
+}
+
+// stopAll stops the nodes that are up with SIGTERM, one after the
+// other, and wants each but the last to exit with code 0. The last one
+// alone has lost the majority of the JetStream servers, so the writes of
+// its shutdown cannot succeed: it is only waited for.
+func (c *testCluster) stopAll() {
+	c.t.Helper()
+	var up []*clusterNode
+	for _, n := range c.nodes {
+		if n.isUp() {
+			up = append(up, n)
+		}
+	}
+	for i, n := range up {
+		s := n.server()
+		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			c.t.Errorf("SIGTERM to %s: %v", n.name, err)
+			continue
+		}
+		select {
+		case <-s.exited:
+			if s.waitErr != nil && i < len(up)-1 {
+				c.t.Errorf("%s exited with %v after SIGTERM; want exit code 0", n.name, s.waitErr)
+			}
+		case <-time.After(stopTimeout):
+			c.t.Errorf("%s did not exit within %s of SIGTERM", n.name, stopTimeout)
+		}
+		n.setUp(false)
+	}
+}
+
+// clusterClient calls the cluster's actors as a client behind a load
+// balancer would: it sends each call to one gateway, and when that one
+// cannot answer definitely (it is down, or answers 503, 504 or 429) it
+// tries the next, with backoff, with the same Idempotency-Key, until it
+// gets a definite answer or the deadline passes.
+type clusterClient struct {
+	c        *testCluster
+	http     *http.Client
+	deadline time.Time
+}
+
+func (c *testCluster) client(deadline time.Time) *clusterClient {
+	return &clusterClient{c: c, http: &http.Client{Timeout: callTimeout}, deadline: deadline}
+}
+
+// errNoAnswer: no gateway answered definitely before the deadline.
+var errNoAnswer = errors.New("no definite answer before the deadline")
+
+// post sends body to path, first through gateway first (an index into
+// the cluster's nodes), and returns the first definite answer. tries
+// counts the attempts.
+func (cc *clusterClient) post(first int, path, body, key string) (status int, reply string, tries int, err error) {
+	backoff := 5 * time.Millisecond
+	var last string
+	for i := first; ; i++ {
+		n := cc.c.nodes[i%len(cc.c.nodes)]
+		if n.server() == nil { // a spare not yet started
+			continue
+		}
+		tries++
+		status, reply, err := cc.once(n, path, body, key)
+		if err == nil && status != http.StatusServiceUnavailable && status != http.StatusGatewayTimeout &&
+			status != http.StatusTooManyRequests {
+			return status, reply, tries, nil
+		}
+		if err != nil {
+			last = err.Error()
+		} else {
+			last = fmt.Sprintf("%s: %d %s", n.name, status, reply)
+		}
+		if time.Now().After(cc.deadline) {
+			return 0, "", tries, fmt.Errorf("POST %s: %w (%d tries; last: %s)", path, errNoAnswer, tries, last)
+		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 100*time.Millisecond)
+	}
+}
+
+// once sends one request to n's gateway.
+func (cc *clusterClient) once(n *clusterNode, path, body, key string) (int, string, error) {
+	req, err := http.NewRequest(http.MethodPost, n.url()+path, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	resp, err := cc.http.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, "", err
+	}
+	return resp.StatusCode, string(b), nil
+}
