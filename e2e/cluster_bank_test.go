@@ -70,6 +70,7 @@ func TestClusterBankKillRestart(t *testing.T) {
 		done                    []transferDone
 		wg                      sync.WaitGroup
 	)
+	t.Cleanup(func() { cc.closed.Store(true); wg.Wait() }) // before the processes are killed
 	for range cfg.clients {
 		wg.Add(1)
 		go func() {
@@ -89,6 +90,8 @@ func TestClusterBankKillRestart(t *testing.T) {
 				}
 				d := transferDone{from: from, to: to, amount: amount}
 				switch {
+				case cc.closed.Load():
+					return
 				case err != nil:
 					t.Errorf("transfer %d: %v", i, err)
 					return

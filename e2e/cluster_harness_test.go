@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -288,10 +289,15 @@ type clusterClient struct {
 	c        *testCluster
 	http     *http.Client
 	deadline time.Time
+	closed   atomic.Bool // set when the test ends: post gives up
 }
 
+// client returns a clusterClient that gives up at deadline, or when the
+// test ends (so that no client outlives the processes it calls).
 func (c *testCluster) client(deadline time.Time) *clusterClient {
-	return &clusterClient{c: c, http: &http.Client{Timeout: callTimeout}, deadline: deadline}
+	cc := &clusterClient{c: c, http: &http.Client{Timeout: callTimeout}, deadline: deadline}
+	c.t.Cleanup(func() { cc.closed.Store(true) })
+	return cc
 }
 
 // errNoAnswer: no gateway answered definitely before the deadline.
@@ -319,7 +325,7 @@ func (cc *clusterClient) post(first int, path, body, key string) (status int, re
 		} else {
 			last = fmt.Sprintf("%s: %d %s", n.name, status, reply)
 		}
-		if time.Now().After(cc.deadline) {
+		if time.Now().After(cc.deadline) || cc.closed.Load() {
 			return 0, "", tries, fmt.Errorf("POST %s: %w (%d tries; last: %s)", path, errNoAnswer, tries, last)
 		}
 		time.Sleep(backoff)

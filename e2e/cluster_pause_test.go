@@ -89,6 +89,9 @@ func TestClusterPausedOwnerUnderLoad(t *testing.T) {
 	)
 	add := func(first int, key string) {
 		status, reply, _, err := cc.post(first, actor+"add", `{"n":1}`, key)
+		if cc.closed.Load() {
+			return
+		}
 		var r struct{ N int }
 		if err != nil || status != http.StatusOK || json.Unmarshal([]byte(reply), &r) != nil {
 			t.Errorf("add %s: %d %s %v", key, status, reply, err)
@@ -101,6 +104,7 @@ func TestClusterPausedOwnerUnderLoad(t *testing.T) {
 		totals = append(totals, r.N)
 		mu.Unlock()
 	}
+	t.Cleanup(func() { stop.Store(true); cc.closed.Store(true); wg.Wait() }) // before the processes are killed
 	for k := range clients {
 		wg.Add(1)
 		go func() {
