@@ -37,6 +37,8 @@ type spec struct {
 	Wrk     string        `json:"wrk,omitempty"`     // path of wrk
 	Checks  bool          `json:"checks,omitempty"`  // wazero close-on-context-done checks
 	Budget  bool          `json:"budget,omitempty"`  // wactor: the default guest memory budget, not none
+	Wactor  string        `json:"wactor,omitempty"`  // path of the wactor binary (cluster)
+	Cross   bool          `json:"cross,omitempty"`   // cluster: call through a gateway other than the owner's
 }
 
 // result is what a measurement reports: metric key -> value.

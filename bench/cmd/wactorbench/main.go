@@ -180,6 +180,7 @@ type env struct {
 	erl    erlangEnv
 	wrk    string
 	wrkErr error
+	wactorOnceState
 }
 
 func setup(ctx context.Context, rootFlag string, quick bool, logf func(string, ...any)) (*env, error) {

@@ -37,6 +37,10 @@ type sizes struct {
 	durDur        time.Duration
 	durCallers    int
 	durHotCallers int // on one actor
+
+	clusterDur     time.Duration
+	clusterCallers int
+	clusterSamples int
 }
 
 var fullSizes = sizes{
@@ -49,6 +53,7 @@ var fullSizes = sizes{
 	actN: 5_000, actNGo: 200,
 	httpDur: 4 * time.Second, httpConns: 200,
 	durDur: 3 * time.Second, durCallers: 64, durHotCallers: 200,
+	clusterDur: 5 * time.Second, clusterCallers: 64, clusterSamples: 2_000,
 }
 
 var quickSizes = sizes{
@@ -61,6 +66,7 @@ var quickSizes = sizes{
 	actN: 1_000, actNGo: 50,
 	httpDur: time.Second, httpConns: 200,
 	durDur: time.Second, durCallers: 64, durHotCallers: 200,
+	clusterDur: 2 * time.Second, clusterCallers: 32, clusterSamples: 500,
 }
 
 // childTimeout bounds one measurement.
@@ -134,6 +140,10 @@ const (
 	badgerTxn     = "badger (txn per turn)"
 
 	netHTTP = "net/http ceiling"
+
+	singleNode   = "1 node (badger)"
+	clusterOwner = "3 nodes, owner's gateway"
+	clusterCross = "3 nodes, another gateway"
 )
 
 var scenarios = []*scenarioDef{
@@ -404,6 +414,47 @@ var scenarios = []*scenarioDef{
 					spec{Measure: "durable/wactor", N: 1, Callers: z.durHotCallers, Dur: z.durDur}),
 				e.child(badgerGrouped, shape+", one txn per group", spec{Measure: "durable/badger-grouped", Callers: z.durCallers, Dur: z.durDur}),
 				e.child(badgerTxn, shape+", one txn per turn", spec{Measure: "durable/badger", Callers: z.durCallers, Dur: z.durDur}),
+			}, nil
+		},
+	},
+	{
+		name:  "cluster",
+		title: "durable asks over HTTP: a 3-node cluster against one node on badger",
+		desc: "Real `wactor run` processes on 127.0.0.1 with the C counter, driven over HTTP: one node on " +
+			"badger with Sync (every reply after its turn's fsync), and a cluster of three nodes, each " +
+			"embedding a NATS server, the actors in one JetStream stream kept in three copies (R3: every " +
+			"reply after its turn's atomic batch is stored on a majority of the three servers). C callers, " +
+			"each on its own counter, ask add for a fixed time: durable turns per second. Each call goes " +
+			"through the gateway of the counter's preferred owner (rendezvous hashing over the node names), " +
+			"or, in the \"another gateway\" row, of the next node, which forwards it to the owner. Then one " +
+			"counter is asked S times, one at a time, through the same gateway, each timed: p50 and p99 of " +
+			"an ask through the owner's node and through another node. Last, the resident memory (VmRSS) " +
+			"of each process after the load: the mean per node and the largest.",
+		metrics: []report.Metric{
+			{Key: "per_s", Label: "durable turns/s"},
+			{Key: "p50_us", Label: "p50 µs (HTTP ask)", Lower: true},
+			{Key: "p99_us", Label: "p99 µs (HTTP ask)", Lower: true},
+			{Key: "rss_mib", Label: "RSS MiB per node", Lower: true},
+			{Key: "max_rss_mib", Label: "largest RSS MiB", Lower: true},
+		},
+		ratios: []report.Ratio{
+			{Metric: "per_s", Num: clusterOwner, Den: singleNode},
+			{Metric: "per_s", Num: clusterCross, Den: clusterOwner},
+			{Metric: "p50_us", Num: clusterCross, Den: clusterOwner},
+			{Metric: "p99_us", Num: clusterCross, Den: clusterOwner},
+			{Metric: "rss_mib", Num: clusterOwner, Den: singleNode},
+		},
+		systems: func(e *env) ([]system, error) {
+			z := e.sz
+			shape := fmt.Sprintf("%d callers, %v; %s sequential asks", z.clusterCallers, z.clusterDur, n(z.clusterSamples))
+			sp := func(nodes int, cross bool) spec {
+				return spec{Measure: "cluster/wactor", N: nodes, Cross: cross, Callers: z.clusterCallers,
+					Dur: z.clusterDur, Samples: z.clusterSamples, Wactor: e.wactorBinaryPath()}
+			}
+			return []system{
+				e.withWactor(e.wactor(singleNode, shape, "counter-c", sp(1, false))),
+				e.withWactor(e.wactor(clusterOwner, shape, "counter-c", sp(3, false))),
+				e.withWactor(e.wactor(clusterCross, shape, "counter-c", sp(3, true))),
 			}, nil
 		},
 	},
