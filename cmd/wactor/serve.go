@@ -194,6 +194,9 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		// One activation of each actor in the cluster: leases, and the
 		// fence on every commit (see docs/cluster.md).
 		hcfg.Node, hcfg.LeaseTTL = node.NodeName(), node.LeaseTTL()
+		// Activations move to the nodes that now prefer them, and
+		// reminders fire where their actors are owned.
+		hcfg.Placement = node.Placement()
 	}
 	var mx *metrics.Metrics // nil: metrics off
 	if m.Metrics.Enabled {
@@ -323,6 +326,14 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	ok := true
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
+	if node != nil {
+		// Leaving: the other nodes no longer place actors here; each
+		// activation finishes the messages it has, deactivates and
+		// releases its lease, so that its new owner claims it at once.
+		if err := h.HandOver(shutdownCtx); err != nil {
+			log.Warn("handing the actors over", "err", err)
+		}
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Error("stopping the HTTP server", "err", err)
 		ok = false
