@@ -244,4 +244,3 @@ func TestLifecycleRemindersFireOnceAcrossNodes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, list, "both one-shot reminders fired and are gone")
 }
-
