@@ -252,6 +252,9 @@ type Host struct {
 	closed    atomic.Bool
 	own       *ownership // nil: the store is not shared, no leases
 	placement Placement  // nil: no cluster placement (see Placement)
+	// handMu is held while activations are handed over, and by Close:
+	// a handover's deactivations end before the host closes.
+	handMu sync.Mutex
 }
 
 // New returns a Host with no types deployed. Call Start once the types are
@@ -746,7 +749,9 @@ func (h *Host) Close(ctx context.Context) error {
 		return nil
 	}
 	h.rem.stop()
+	h.handMu.Lock()
 	err := h.sched.Close(ctx)
+	h.handMu.Unlock()
 	close(h.stop)
 	h.wg.Wait()
 	h.watchdog.close()

@@ -63,6 +63,11 @@ func (h *Host) handoverLoop() {
 // sees none) nothing moves here: shutting down hands every activation
 // over.
 func (h *Host) handover() int {
+	h.handMu.Lock()
+	defer h.handMu.Unlock()
+	if h.closing() {
+		return 0
+	}
 	n := 0
 	for _, ref := range h.sched.Activations() {
 		if node, self := h.placement.Owner(ref); node != "" && !self {
