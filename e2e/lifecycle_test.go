@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
@@ -24,6 +26,7 @@ type lifecycleCluster struct {
 	nodes []*server
 	names []string
 	nats  []string // a NATS client URL to read JetStream through, per node (all the same with nats_url)
+	dir   string   // the manifest's folder, with counter.wasm
 }
 
 // startLifecycle starts three nodes n1..n3 of a counter manifest with the
@@ -47,7 +50,7 @@ func startLifecycle(t *testing.T, leaseTTL, natsURL string) *lifecycleCluster {
 	yaml.WriteString("actors:\n  - type: counter\n    module: counter.wasm\n")
 	a := &app{dir: dir, manifest: filepath.Join(dir, "wactor.yaml"), data: filepath.Join(dir, "data")}
 	write(t, a.manifest, []byte(yaml.String()))
-	c := &lifecycleCluster{}
+	c := &lifecycleCluster{dir: dir}
 	for i := range 3 {
 		name := fmt.Sprintf("n%d", i+1)
 		args := []string{"--http-addr", "127.0.0.1:0", "--node", name, "--data-dir", filepath.Join(dir, name)}
@@ -198,4 +201,35 @@ func TestLifecycleTakeover(t *testing.T) {
 			t.Logf("takeover, %s, lease_ttl 1s: %s (bound %s)", tc.name, took.Round(time.Millisecond), limit)
 		})
 	}
+}
+
+// TestLifecycleDeployConverges: a reload (SIGHUP) on one node deploys a
+// new module there and publishes it; the other nodes deploy it too, and
+// GET /v1/types shows the same module hash on every node. The actor's
+// state carries over, on whichever node serves it.
+func TestLifecycleDeployConverges(t *testing.T) {
+	c := startLifecycle(t, "2s", startNATS(t))
+	old := c.nodes[0].moduleSHA("counter")
+	for _, s := range c.nodes[1:] {
+		if got := s.moduleSHA("counter"); got != old {
+			t.Fatalf("before the deploy, %s runs %s and n1 %s", s.url, got, old)
+		}
+	}
+	const actor = "/v1/actors/counter/deployed/"
+	c.nodes[1].ask(actor+"add", `{"n":4}`, `{"n":4}`)
+
+	// The same counter, built from C: another module, the same methods.
+	wasm := testwasm.C(t, "counter")
+	sum := sha256.Sum256(wasm)
+	want := hex.EncodeToString(sum[:])
+	write(t, filepath.Join(c.dir, "counter.wasm"), wasm)
+	c.nodes[0].hup("reload: the cluster deploys the module")
+	deployed := time.Now()
+	for i, s := range c.nodes {
+		waitUntil(t, time.Minute, fmt.Sprintf("%s running the module deployed on n1", c.names[i]), func() bool {
+			return s.moduleSHA("counter") == want
+		})
+	}
+	t.Logf("every node runs the new module %s after the SIGHUP of n1", time.Since(deployed).Round(time.Millisecond))
+	c.nodes[1].ask(actor+"add", `{"n":1}`, `{"n":5}`)
 }
