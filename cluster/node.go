@@ -39,6 +39,7 @@ type Node struct {
 	log      *slog.Logger
 
 	mu      sync.Mutex
+	obs     jetstream.ObjectStore // the modules bucket, once opened (see modules)
 	members *membership
 	joined  bool
 	cancel  context.CancelFunc

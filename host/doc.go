@@ -58,4 +58,11 @@
 // lease commits nothing: the turn fails with unavailable and the
 // activation is dropped (its instance discarded, no deactivate hook). A
 // deactivation releases the lease. Without Config.Node none of this runs.
+//
+// With Config.Placement as well (the cluster's view of which node should
+// own each actor), the host hands over, at a turn boundary, every
+// activation another node comes to prefer (deactivated with reason
+// moved, its lease released), HandOver does so for all of them when the
+// node leaves, and a durable reminder fires only on the node where its
+// actor is active or, when it is active nowhere, preferred.
 package host

@@ -113,6 +113,12 @@ type Config struct {
 	// LeaseTTL is how long an activation's lease lives unless renewed
 	// (renewed every third of it); 0: DefaultLeaseTTL. Used with Node.
 	LeaseTTL time.Duration
+	// Placement, with Node, says which node of the cluster should own
+	// each actor: the host hands its activations over when another node
+	// becomes their preferred owner, and fires reminders only for the
+	// actors it holds or prefers (see Placement). Nil: every actor is
+	// this node's to take.
+	Placement Placement
 }
 
 // Defaults of the dead letter cap.
@@ -245,6 +251,10 @@ type Host struct {
 	wg        sync.WaitGroup
 	closed    atomic.Bool
 	own       *ownership // nil: the store is not shared, no leases
+	placement Placement  // nil: no cluster placement (see Placement)
+	// handMu is held while activations are handed over, and by Close:
+	// a handover's deactivations end before the host closes.
+	handMu sync.Mutex
 }
 
 // New returns a Host with no types deployed. Call Start once the types are
@@ -299,6 +309,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		tracer:    newTracer(cfg.TracerProvider),
 		own:       own,
 	}
+	if own != nil {
+		h.placement = cfg.Placement
+	}
 	h.rem = newReminders(h, cfg.Clock)
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
@@ -330,6 +343,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 			defer h.wg.Done()
 			own.renewLoop(h.stop, h.log.Warn)
 		}()
+	}
+	if h.placement != nil {
+		h.wg.Add(1)
+		go h.handoverLoop()
 	}
 	return h, nil
 }
@@ -732,7 +749,9 @@ func (h *Host) Close(ctx context.Context) error {
 		return nil
 	}
 	h.rem.stop()
+	h.handMu.Lock()
 	err := h.sched.Close(ctx)
+	h.handMu.Unlock()
 	close(h.stop)
 	h.wg.Wait()
 	h.watchdog.close()

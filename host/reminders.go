@@ -186,19 +186,28 @@ func (rm *reminders) committed(set []storage.Reminder, actor string, cancelled [
 
 // fire sends the firing of e to its actor, activating it if need be.
 func (rm *reminders) fire(e *reminderEntry) {
+	to, err := abi.ParseRef(e.key.actor)
+	mine := err != nil || rm.mine(to)
 	rm.mu.Lock()
 	if rm.stopped || rm.entries[e.key] != e {
 		rm.mu.Unlock()
 		return
 	}
 	e.alarm = nil
+	if !mine {
+		// Another node owns or prefers the actor: it fires the reminder.
+		// Should that change, the next load (at each change of the
+		// placement, and every reminderRescan) finds it still due.
+		delete(rm.entries, e.key)
+		rm.mu.Unlock()
+		return
+	}
 	if e.id == "" {
 		e.id = rm.h.ids.next()
 	}
 	m := &scheduler.Message{ID: e.id, Reminder: e.key.name, Due: e.due, Attempt: e.attempt + 1, Trace: e.trace,
 		Done: func(_ []byte, err error) { rm.done(e, err) }}
 	rm.mu.Unlock()
-	to, err := abi.ParseRef(e.key.actor)
 	if err == nil {
 		m.Target = to
 		err = rm.h.sched.Tell(context.Background(), m)
@@ -206,6 +215,24 @@ func (rm *reminders) fire(e *reminderEntry) {
 	if err != nil {
 		rm.done(e, err)
 	}
+}
+
+// mine reports whether this host fires the reminders of to: always,
+// unless a placement (a cluster) says which node should own it; then
+// only where to is active (its owner) or preferred (which activates it).
+// Either way the firing's turn commits under the lease's fence, with the
+// reminder's next due time, so a reminder fires once per due time even
+// when two nodes both believe it theirs for a moment.
+func (rm *reminders) mine(to abi.Ref) bool {
+	return rm.h.placement == nil || rm.h.sched.Active(to) || rm.h.Prefers(to)
+}
+
+// rescan loads the reminders due soon again, bounded in time: after the
+// placement changed, the actors this node now prefers fire here.
+func (rm *reminders) rescan() {
+	ctx, cancel := context.WithTimeout(context.Background(), reminderRescan)
+	defer cancel()
+	_ = rm.scan(ctx)
 }
 
 // done handles the outcome of a firing. Success needs nothing: the turn's
@@ -274,6 +301,9 @@ func (a *activation) prepareFiring(ctx context.Context, m *scheduler.Message) (*
 	}
 	if f.r.Missed == abi.MissedSkip && h.rem.missed(f.r.Due) {
 		b := &storage.Batch{Actor: a.ref.String()}
+		if a.lease != nil {
+			b.Fence = a.lease.fence
+		}
 		if f.next != nil {
 			b.Reminders = []storage.Reminder{*f.next}
 		} else {

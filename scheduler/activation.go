@@ -29,13 +29,16 @@ type activation struct {
 
 	mu         sync.Mutex
 	queue      []*Message
-	running    bool   // scheduled or running a batch
-	retired    bool   // removed from the table; accepts nothing
-	deactivate bool   // the actor asked to go once idle
-	reason     string // why it retired: a Reason constant, set when it does
-	lastActive time.Time
-	timers     map[string]*timerEntry // by name
-	wake       chan struct{}          // closed by the next enqueue; see AwaitQueued
+	running    bool // scheduled or running a batch
+	retired    bool // removed from the table; accepts nothing
+	deactivate bool // the actor asked to go once idle
+	// deactivateReason is why Deactivate asked it to go; "": the actor
+	// asked (ReasonRequested).
+	deactivateReason string
+	reason           string // why it retired: a Reason constant, set when it does
+	lastActive       time.Time
+	timers           map[string]*timerEntry // by name
+	wake             chan struct{}          // closed by the next enqueue; see AwaitQueued
 
 	// Links of the scheduler's list of idle activations, guarded by
 	// s.lruMu.

@@ -13,6 +13,8 @@ const (
 	ReasonEvicted = "evicted"
 	// ReasonShutdown: the scheduler is closing.
 	ReasonShutdown = "shutdown"
+	// ReasonMoved: another node of the cluster now owns it (Deactivate).
+	ReasonMoved = "moved"
 )
 
 // DeactivationReason returns why the activation that ctx identifies is

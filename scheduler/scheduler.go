@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -459,6 +460,37 @@ func (s *Scheduler) DeactivateAfterTurn(ctx context.Context) {
 	}
 }
 
+// Deactivate asks that the live activation of ref be deactivated, for
+// reason (one of the Reason constants), at a turn boundary: at once when
+// it is idle, else once the turn running and the messages already
+// queued are done, as DeactivateAfterTurn. It reports whether ref had a
+// live activation.
+func (s *Scheduler) Deactivate(ref abi.Ref, reason string) bool {
+	s.mu.Lock()
+	a := s.acts[ref]
+	s.mu.Unlock()
+	if a == nil {
+		return false
+	}
+	a.mu.Lock()
+	a.deactivate = true
+	if a.deactivateReason == "" {
+		a.deactivateReason = reason
+	}
+	a.mu.Unlock()
+	if s.retire(a, true, time.Time{}, reason) {
+		s.finish(a)
+	}
+	return true
+}
+
+// Active reports whether ref has a live activation.
+func (s *Scheduler) Active(ref abi.Ref) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acts[ref] != nil
+}
+
 // Activations lists the live activations.
 func (s *Scheduler) Activations() []abi.Ref {
 	s.mu.Lock()
@@ -670,7 +702,7 @@ func (s *Scheduler) retireLocked(a *activation, force bool, idleSince time.Time,
 	a.retired = true
 	a.reason = reason
 	if a.deactivate && reason != ReasonShutdown {
-		a.reason = ReasonRequested
+		a.reason = cmp.Or(a.deactivateReason, ReasonRequested)
 	}
 	s.lruRemove(a)
 	a.stopTimers()

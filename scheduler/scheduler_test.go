@@ -361,3 +361,48 @@ func TestCloseFinishesTurnsAndFailsQueued(t *testing.T) {
 	assert.EqualValues(t, 1, w.deactivated.Load())
 	assert.ErrorIs(t, w.s.Tell(context.Background(), &Message{Target: ref("a")}), abi.ErrUnavailable)
 }
+
+// TestDeactivateFromOutside: Deactivate retires an idle activation at
+// once, with its reason, and a busy one only after its turn and the
+// messages already queued, none of which is lost.
+func TestDeactivateFromOutside(t *testing.T) {
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	reasons := make(chan string, 2)
+	w := &world{do: func(_ context.Context, _ *Scheduler, _ abi.Ref, m *Message) ([]byte, error) {
+		if string(m.Payload) == "slow" {
+			close(entered)
+			<-release
+		}
+		return m.Payload, nil
+	}, onDeactivate: func(ctx context.Context, _ *Scheduler, _ abi.Ref) { reasons <- DeactivationReason(ctx) }}
+	w.s = New(Config{Activator: w, SweepInterval: -1})
+	defer w.s.Close(context.Background())
+
+	assert.False(t, w.s.Deactivate(ref("none"), ReasonMoved), "no activation to deactivate")
+	_, err := ask(t, w.s, ref("idle"), "x")
+	require.NoError(t, err)
+	require.True(t, w.s.Active(ref("idle")))
+	assert.True(t, w.s.Deactivate(ref("idle"), ReasonMoved))
+	assert.False(t, w.s.Active(ref("idle")), "an idle activation goes at once")
+	assert.Equal(t, ReasonMoved, <-reasons)
+
+	slow := make(chan error, 1)
+	go func() { _, err := ask(t, w.s, ref("busy"), "slow"); slow <- err }()
+	<-entered
+	queued := make(chan []byte, 1)
+	go func() { b, _ := ask(t, w.s, ref("busy"), "queued"); queued <- b }()
+	require.Eventually(t, func() bool {
+		a := w.s.acts[ref("busy")]
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return len(a.queue) == 1
+	}, 5*time.Second, time.Millisecond)
+	assert.True(t, w.s.Deactivate(ref("busy"), ReasonMoved))
+	assert.True(t, w.s.Active(ref("busy")), "a busy activation stays until its turn boundary")
+	close(release)
+	require.NoError(t, <-slow)
+	assert.Equal(t, "queued", string(<-queued), "the queued message is processed before it goes")
+	assert.Equal(t, ReasonMoved, <-reasons)
+	assert.False(t, w.s.Active(ref("busy")))
+}

@@ -194,6 +194,9 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		// One activation of each actor in the cluster: leases, and the
 		// fence on every commit (see docs/cluster.md).
 		hcfg.Node, hcfg.LeaseTTL = node.NodeName(), node.LeaseTTL()
+		// Activations move to the nodes that now prefer them, and
+		// reminders fire where their actors are owned.
+		hcfg.Placement = node.Placement()
 	}
 	var mx *metrics.Metrics // nil: metrics off
 	if m.Metrics.Enabled {
@@ -298,6 +301,8 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	}
 	gw.SetReady(true)
 	setClusterState(node, cluster.StateActive, log)
+	deploys := followDeploys(node, m) // stopped before the cluster closes
+	defer deploys.stop()
 	log.Info("listening", "addr", ln.Addr().String(), "manifest", f.file, "types", len(m.Actors))
 	if listening != nil {
 		listening(ln.Addr())
@@ -308,10 +313,13 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		case <-stop:
 			running = false
 		case <-f.reload:
-			deployed.reload(ctx, h, f.file, log)
+			deployed.reload(ctx, h, f.file, deploys, log)
+		case mod := <-deploys.modules():
+			deploys.follow(ctx, h, deployed, mod, log)
 		case err := <-served:
 			log.Error("the HTTP server stopped", "err", err)
 			gw.SetReady(false)
+			deploys.stop()
 			closeAll()
 			return exitFail
 		}
@@ -323,10 +331,19 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	ok := true
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
+	if node != nil {
+		// Leaving: the other nodes no longer place actors here; each
+		// activation finishes the messages it has, deactivates and
+		// releases its lease, so that its new owner claims it at once.
+		if err := h.HandOver(shutdownCtx); err != nil {
+			log.Warn("handing the actors over", "err", err)
+		}
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Error("stopping the HTTP server", "err", err)
 		ok = false
 	}
+	deploys.stop()
 	ok = closeAll() && ok
 	if ok {
 		log.Info("stopped")
@@ -552,20 +569,20 @@ func (fp fingerprints) deploy(ctx context.Context, h *host.Host, m *manifest.Man
 
 // deployOne deploys a when it differs from what its type was deployed
 // from, and reports whether it did.
-func (fp fingerprints) deployOne(ctx context.Context, h *host.Host, a manifest.Actor, log *slog.Logger) (bool, error) {
+func (fp fingerprints) deployOne(ctx context.Context, h *host.Host, a manifest.Actor, log *slog.Logger) ([]byte, bool, error) {
 	wasm, err := os.ReadFile(a.Module)
 	if err != nil {
-		return false, fmt.Errorf("type %s: %w", a.Type, err)
+		return nil, false, fmt.Errorf("type %s: %w", a.Type, err)
 	}
 	if old, ok := fp[a.Type]; ok && old == fingerprint(a, wasm) {
-		return false, nil
+		return wasm, false, nil
 	}
 	sum, err := deployType(ctx, h, a, log)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	fp[a.Type] = sum
-	return true, nil
+	return wasm, true, nil
 }
 
 // deployType deploys a, logs how long it took and whether the compile
@@ -595,24 +612,28 @@ func deployType(ctx context.Context, h *host.Host, a manifest.Actor, log *slog.L
 // nothing, a module that does not load keeps its type on the old one, and
 // a type no longer listed stays deployed until wactor restarts (its actors
 // may have state and reminders). Storage and HTTP settings need a restart.
-func (fp fingerprints) reload(ctx context.Context, h *host.Host, file string, log *slog.Logger) {
+// In a cluster (cd not nil) each module deployed is published, so that
+// every node deploys it.
+func (fp fingerprints) reload(ctx context.Context, h *host.Host, file string, cd *clusterDeploys, log *slog.Logger) {
 	log.Info("reloading the manifest", "manifest", file)
 	m, err := manifest.Load(file)
 	if err != nil {
 		log.Error("reload: the manifest has errors; nothing changed", "err", err)
 		return
 	}
+	cd.setManifest(m)
 	changed, failed := 0, 0
 	listed := make(map[string]bool, len(m.Actors))
 	for _, a := range m.Actors {
 		listed[a.Type] = true
-		did, err := fp.deployOne(ctx, h, a, log)
+		wasm, did, err := fp.deployOne(ctx, h, a, log)
 		switch {
 		case err != nil:
 			failed++
 			log.Error("reload: the type keeps its running version", "type", a.Type, "err", err)
 		case did:
 			changed++
+			cd.publish(ctx, a, wasm, log)
 		}
 	}
 	for typ := range fp {

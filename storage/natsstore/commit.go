@@ -263,10 +263,30 @@ func (s *Store) outboxSubjects(ctx context.Context, actor string, ids []string) 
 // message is sent it waits for the answer for at most Config.Timeout,
 // whatever ctx says.
 func (s *Store) publish(ctx context.Context, msgs []*nats.Msg) (uint64, error) {
+	return s.publishWith(ctx, msgs, false)
+}
+
+// publishLease is publish for a lease's claim, renewal or release, and
+// for other writes whose expectations make a second application fail
+// (with a wrong sequence) rather than apply twice: an attempt that gets
+// no answer within Config.AttemptTimeout is sent again, while ctx (and
+// Config.Timeout) allow, so that the write reaches a stream leader
+// elected meanwhile without waiting out the whole timeout. The caller
+// must read again after a wrong sequence: its own earlier attempt may be
+// what moved it.
+func (s *Store) publishLease(ctx context.Context, msgs []*nats.Msg) (uint64, error) {
+	return s.publishWith(ctx, msgs, true)
+}
+
+func (s *Store) publishWith(ctx context.Context, msgs []*nats.Msg, again bool) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	sent, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
+	base := context.WithoutCancel(ctx)
+	if again {
+		base = ctx
+	}
+	sent, cancel := context.WithTimeout(base, s.cfg.Timeout)
 	defer cancel()
 	if len(msgs) > 1 {
 		select {
@@ -277,30 +297,43 @@ func (s *Store) publish(ctx context.Context, msgs []*nats.Msg) (uint64, error) {
 		defer func() { <-s.slots }()
 	}
 	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		attempt, stop := sent, context.CancelFunc(func() {})
+		var opts []jetstreamext.PublishMsgBatchOpt
+		if again {
+			// A large batch (a renewal of many leases) takes longer.
+			d := s.cfg.AttemptTimeout * time.Duration(1+len(msgs)/100)
+			attempt, stop = context.WithTimeout(sent, d)
+			// The first message's acknowledgement is awaited apart
+			// from the context, for this long.
+			opts = append(opts, jetstreamext.BatchFlowControl{AckFirst: true, AckTimeout: d})
+		}
 		var seq uint64
 		var err error
 		if len(msgs) == 1 {
 			var ack *jetstream.PubAck
-			if ack, err = s.js.PublishMsg(sent, msgs[0]); err == nil {
+			if ack, err = s.js.PublishMsg(attempt, msgs[0]); err == nil {
 				seq = ack.Sequence
 			}
 		} else {
 			var ack *jetstreamext.BatchAck
-			if ack, err = jetstreamext.PublishMsgBatch(sent, s.js, msgs); err == nil {
+			if ack, err = jetstreamext.PublishMsgBatch(attempt, s.js, msgs, opts...); err == nil {
 				seq = ack.Sequence
 			}
 		}
+		unanswered := again && sent.Err() == nil && (attempt.Err() != nil || errors.Is(err, nats.ErrTimeout))
+		stop()
 		if err == nil {
 			return seq, nil
 		}
 		notSent := errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
-		if !notSent && apiCode(err) != jetstreamext.JSErrCodeAtomicPublishTooManyInflight || sent.Err() != nil {
+		if !notSent && !unanswered && apiCode(err) != jetstreamext.JSErrCodeAtomicPublishTooManyInflight || sent.Err() != nil {
 			return 0, sendError(err)
 		}
 		// No server took the first message (the stream is electing a
 		// leader), or other stores (other nodes) fill the stream's
 		// batches in flight: nothing was applied and the batch may go
-		// again.
+		// again. Or a lease write got no answer in time: it may have
+		// been applied, and its expectations make a second one fail.
 		select {
 		case <-sent.Done():
 			return 0, sendError(sent.Err())

@@ -40,13 +40,23 @@ type Config struct {
 	// batch has started (from then on the caller's context is not heeded,
 	// so that an error means the batch was not applied; see Commit).
 	Timeout time.Duration
+	// AttemptTimeout bounds each attempt of a read, and of a lease's
+	// claim, renewal or release: an attempt that gets no answer in time
+	// is sent again, until Timeout (or the caller's context) ends. A
+	// request sent while JetStream elects a stream's leader, or to a
+	// server that is paused, gets no answer; the next attempt reaches the
+	// new leader as soon as there is one, so a lease is taken over within
+	// about this much of JetStream answering again. Commits are not sent
+	// again: one whose answer is lost may have been applied (see Commit).
+	AttemptTimeout time.Duration
 }
 
 // DefaultConfig returns a Config on nc with the defaults: stream
 // "WACTOR", one replica, 4 batches in flight, 1000 messages a batch, a
-// 10 s timeout.
+// 10 s timeout, attempts of 500 ms.
 func DefaultConfig(nc *nats.Conn) Config {
-	return Config{Conn: nc, Stream: "WACTOR", Replicas: 1, MaxInflight: 4, MaxBatch: 1000, Timeout: 10 * time.Second}
+	return Config{Conn: nc, Stream: "WACTOR", Replicas: 1, MaxInflight: 4, MaxBatch: 1000, Timeout: 10 * time.Second,
+		AttemptTimeout: 500 * time.Millisecond}
 }
 
 // validate checks c, filling in zero fields from DefaultConfig.
@@ -84,6 +94,12 @@ func (c Config) validate() (Config, error) {
 	}
 	if c.Timeout < 0 {
 		return c, fmt.Errorf("natsstore: Config.Timeout is %s: want a positive duration", c.Timeout)
+	}
+	if c.AttemptTimeout == 0 {
+		c.AttemptTimeout = min(d.AttemptTimeout, c.Timeout)
+	}
+	if c.AttemptTimeout < 0 || c.AttemptTimeout > c.Timeout {
+		return c, fmt.Errorf("natsstore: Config.AttemptTimeout is %s: want a positive duration, at most Timeout (%s)", c.AttemptTimeout, c.Timeout)
 	}
 	return c, nil
 }

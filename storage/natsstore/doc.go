@@ -90,4 +90,12 @@
 // nodes from committing for one actor. A lease that expired but was not
 // claimed again still lets its holder commit and renew: no other holding
 // began, so no one else can have committed.
+//
+// Reads, and a lease's claims, renewals and releases, are sent in
+// attempts of Config.AttemptTimeout and sent again when unanswered (the
+// stream electing a leader, or a paused server): a read is free to
+// repeat, and a lease write carries an expectation on the lease
+// subject's last sequence, so an attempt that was applied after all makes
+// the next fail, and the caller reads the lease again. Commits wait once,
+// for Config.Timeout.
 package natsstore

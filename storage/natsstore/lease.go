@@ -111,12 +111,12 @@ func (s *Store) Claim(ctx context.Context, actor, owner string, ttl time.Duratio
 		var seq uint64
 		epoch := st.epoch
 		if held {
-			seq, err = s.publish(ctx, []*nats.Msg{m})
+			seq, err = s.publishLease(ctx, []*nats.Msg{m})
 		} else {
 			esubj := s.subject(kindEpoch, actor)
 			e := &nats.Msg{Subject: esubj, Data: []byte(owner), Header: nats.Header{}}
 			expect(e, esubj, st.epoch)
-			seq, err = s.publish(ctx, []*nats.Msg{e, m})
+			seq, err = s.publishLease(ctx, []*nats.Msg{e, m})
 			// The batch's two messages are stored next to each other.
 			epoch = seq - 1
 		}
@@ -188,7 +188,7 @@ func (s *Store) renew(ctx context.Context, leases []storage.Lease, ttl time.Dura
 		if len(msgs) == 0 {
 			return
 		}
-		last, err := s.publish(ctx, msgs)
+		last, err := s.publishLease(ctx, msgs)
 		if err == nil {
 			// The batch's messages are stored next to each other.
 			for k, i := range which {
@@ -246,7 +246,7 @@ func (s *Store) Release(ctx context.Context, l storage.Lease) error {
 		}
 		m := s.leaseMsg(l.Actor, leaseRecord{owner: l.Owner, released: true}, 0)
 		expect(m, m.Subject, seq)
-		_, err = s.publish(ctx, []*nats.Msg{m})
+		_, err = s.publishLease(ctx, []*nats.Msg{m})
 		if wrongSequence(err) {
 			continue
 		}

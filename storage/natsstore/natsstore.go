@@ -248,19 +248,14 @@ func wrongSequence(err error) bool {
 	return c == jetstream.JSErrCodeStreamWrongLastSequence || c == jetstream.JSErrCodeStreamWrongLastSequenceConstant
 }
 
-// lastSeq returns the sequence and data of subject's last message, or
-// zero and nil when it has none.
+// last returns subject's last message, or nil when it has none. It is
+// a direct get, sent again as direct says.
 func (s *Store) last(ctx context.Context, subject string) (*jetstream.RawStreamMsg, error) {
-	ctx, cancel := s.bounded(ctx)
-	defer cancel()
-	m, err := s.stream.GetLastMsgForSubject(ctx, subject)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, nil
+	msgs, err := s.lastFor(ctx, []string{subject})
+	if err != nil || len(msgs) == 0 {
+		return nil, err
 	}
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	return m, nil
+	return msgs[0], nil
 }
 
 // errTooMany: a multi-subject read matched more subjects than the server
@@ -282,17 +277,19 @@ type directRequest struct {
 // errTooMany when the server refused to answer that many. Unlike a
 // client that stops at a silence, it fails unless the answer ended with
 // the server's end-of-batch marker: a read never returns part of an
-// answer as if it were all.
+// answer as if it were all. A request that no server answers, or whose
+// answer does not begin within Config.AttemptTimeout (the stream is
+// electing a leader, or the server that got it is paused), is sent
+// again: nothing was read yet.
 func (s *Store) direct(ctx context.Context, req directRequest, fn func(m *jetstream.RawStreamMsg) error) (pending uint64, err error) {
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()
 	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
-		pending, err = s.directOnce(ctx, req, fn)
-		if !errors.Is(err, nats.ErrNoResponders) {
+		var answered bool
+		pending, answered, err = s.directOnce(ctx, req, fn)
+		if answered || ctx.Err() != nil || !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, context.DeadlineExceeded) {
 			return pending, err
 		}
-		// No server answers for the stream yet (it was just created,
-		// or is electing a leader): nothing was read, ask again.
 		select {
 		case <-ctx.Done():
 			return 0, err
@@ -301,47 +298,53 @@ func (s *Store) direct(ctx context.Context, req directRequest, fn func(m *jetstr
 	}
 }
 
-func (s *Store) directOnce(ctx context.Context, req directRequest, fn func(m *jetstream.RawStreamMsg) error) (pending uint64, err error) {
+// directOnce is one attempt of direct; answered reports that an answer
+// began (then err is final).
+func (s *Store) directOnce(ctx context.Context, req directRequest, fn func(m *jetstream.RawStreamMsg) error) (pending uint64, answered bool, err error) {
 	nc := s.cfg.Conn
 	inbox := nc.NewRespInbox()
 	sub, err := nc.SubscribeSync(inbox)
 	if err != nil {
-		return 0, unavailable(err)
+		return 0, false, unavailable(err)
 	}
 	defer sub.Unsubscribe()
 	data, err := json.Marshal(req)
 	if err != nil {
-		return 0, err
+		return 0, true, err
 	}
 	if err := nc.PublishMsg(&nats.Msg{Subject: "$JS.API.DIRECT.GET." + s.cfg.Stream, Reply: inbox, Data: data}); err != nil {
-		return 0, unavailable(err)
+		return 0, false, unavailable(err)
 	}
-	for {
-		m, err := sub.NextMsgWithContext(ctx)
+	first, cancel := context.WithTimeout(ctx, s.cfg.AttemptTimeout)
+	defer cancel()
+	for wctx := first; ; wctx = ctx {
+		m, err := sub.NextMsgWithContext(wctx)
 		if err != nil {
-			return 0, unavailable(err)
+			return 0, wctx == ctx, unavailable(err)
 		}
 		if status := m.Header.Get("Status"); status != "" {
 			switch status {
 			case "204": // end of batch
 				n, _ := strconv.ParseUint(m.Header.Get(hdrNumPending), 10, 64)
-				return n, nil
+				return n, true, nil
 			case "404": // nothing matched
-				return 0, nil
+				return 0, true, nil
 			case "413":
-				return 0, errTooMany
+				return 0, true, errTooMany
 			case "503":
-				return 0, unavailable(nats.ErrNoResponders)
+				// No server answers for the stream yet (it was just
+				// created, or is electing a leader): nothing was read.
+				return 0, false, unavailable(nats.ErrNoResponders)
 			}
-			return 0, fmt.Errorf("natsstore: read of stream %q: status %s %s", s.cfg.Stream, status, m.Header.Get("Description"))
+			return 0, true, fmt.Errorf("natsstore: read of stream %q: status %s %s", s.cfg.Stream, status, m.Header.Get("Description"))
 		}
 		seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
 		subj := m.Header.Get(jetstream.SubjectHeader)
 		if err != nil || subj == "" {
-			return 0, fmt.Errorf("natsstore: read of stream %q: an answer without subject or sequence", s.cfg.Stream)
+			return 0, true, fmt.Errorf("natsstore: read of stream %q: an answer without subject or sequence", s.cfg.Stream)
 		}
 		if err := fn(&jetstream.RawStreamMsg{Subject: subj, Sequence: seq, Header: m.Header, Data: m.Data}); err != nil {
-			return 0, err
+			return 0, true, err
 		}
 	}
 }

@@ -1,0 +1,112 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/scheduler"
+)
+
+// Placement names the node of a cluster that should own each actor, as
+// the host of one node sees it (package cluster implements it; the host
+// knows it only through this interface). With a Placement the host hands
+// over, at a turn boundary, every activation whose actor another node now
+// prefers, and fires a durable reminder only where its actor is active or
+// preferred.
+type Placement interface {
+	// Owner returns the preferred owner of ref among the active members,
+	// and whether that is this node; "" when no member is active (the
+	// node is joining or leaving, or sees no member).
+	Owner(ref abi.Ref) (node string, self bool)
+	// Changed returns a channel closed at the next change of the active
+	// members. Call it again after it closes for the change after that.
+	Changed() <-chan struct{}
+}
+
+// Prefers reports whether this node is the preferred owner of ref: always
+// without a Placement; never while no member is active.
+func (h *Host) Prefers(ref abi.Ref) bool {
+	if h.placement == nil {
+		return true
+	}
+	_, self := h.placement.Owner(ref)
+	return self
+}
+
+// handoverLoop waits for changes of the placement until the host stops;
+// at each it hands over the activations another node now prefers (see
+// handover) and loads the reminders due again, so that those of actors
+// this node now prefers fire here.
+func (h *Host) handoverLoop() {
+	defer h.wg.Done()
+	for {
+		changed := h.placement.Changed()
+		select {
+		case <-h.stop:
+			return
+		case <-changed:
+		}
+		if h.closing() {
+			return
+		}
+		h.handover()
+		h.rem.rescan()
+	}
+}
+
+// handover deactivates, at their next turn boundary, the activations
+// whose actors another active member now prefers: each runs its
+// deactivate hook, commits, and releases its lease, so that the preferred
+// node can claim it. While no member is active (this node is leaving, or
+// sees none) nothing moves here: shutting down hands every activation
+// over.
+func (h *Host) handover() int {
+	h.handMu.Lock()
+	defer h.handMu.Unlock()
+	if h.closing() {
+		return 0
+	}
+	n := 0
+	for _, ref := range h.sched.Activations() {
+		if node, self := h.placement.Owner(ref); node != "" && !self {
+			if h.sched.Deactivate(ref, scheduler.ReasonMoved) {
+				n++
+			}
+		}
+	}
+	if n > 0 {
+		h.log.Info("handing actors over to the nodes that now own them", "activations", n)
+	}
+	return n
+}
+
+// HandOver hands over, at turn boundaries, every activation whose actor
+// another active member prefers, and waits until they have ended (their
+// deactivate hooks committed and their leases released), or ctx ends. A
+// node that leaves the cluster calls it once its state says leaving, so
+// that the others claim its actors while it still answers; it returns at
+// once without a Placement.
+func (h *Host) HandOver(ctx context.Context) error {
+	if h.placement == nil {
+		return nil
+	}
+	h.handover()
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		left := 0
+		for _, ref := range h.sched.Activations() {
+			if node, self := h.placement.Owner(ref); node != "" && !self {
+				left++
+			}
+		}
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("host: handing over: %d activations left: %w", left, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
