@@ -201,7 +201,6 @@ func TestClusterBankKillRestart(t *testing.T) {
 	if sum != int64(cfg.accounts*initialBalance) {
 		t.Errorf("total balance %d, want %d: money was created or lost", sum, cfg.accounts*initialBalance)
 	}
-	c.stopAll()
 }
 
 // bankSettle bounds the wait, after the last transfer's answer, for the

@@ -250,36 +250,6 @@ func (n *clusterNode) rssKiB() (int, error) {
 	return 0, errors.New("no VmRSS in /proc status")
 }
 
-// stopAll stops the nodes that are up with SIGTERM, one after the
-// other, and wants each but the last to exit with code 0. The last one
-// alone has lost the majority of the JetStream servers, so the writes of
-// its shutdown cannot succeed: it is only waited for.
-func (c *testCluster) stopAll() {
-	c.t.Helper()
-	var up []*clusterNode
-	for _, n := range c.nodes {
-		if n.isUp() {
-			up = append(up, n)
-		}
-	}
-	for i, n := range up {
-		s := n.server()
-		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			c.t.Errorf("SIGTERM to %s: %v", n.name, err)
-			continue
-		}
-		select {
-		case <-s.exited:
-			if s.waitErr != nil && i < len(up)-1 {
-				c.t.Errorf("%s exited with %v after SIGTERM; want exit code 0", n.name, s.waitErr)
-			}
-		case <-time.After(stopTimeout):
-			c.t.Errorf("%s did not exit within %s of SIGTERM", n.name, stopTimeout)
-		}
-		n.setUp(false)
-	}
-}
-
 // clusterClient calls the cluster's actors as a client behind a load
 // balancer would: it sends each call to one gateway, and when that one
 // cannot answer definitely (it is down, or answers 503, 504 or 429) it

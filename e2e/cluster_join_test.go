@@ -26,7 +26,7 @@ const joinMoveLimit = 30 * time.Second
 func TestClusterJoinUnderLoad(t *testing.T) {
 	started := time.Now()
 	c := newTestCluster(t, clusterOpts{leaseTTL: time.Second, nodes: 3, spare: 1, actors: counterActors,
-		files: map[string][]byte{"counter.wasm": testwasm.Go(t, "counter")}})
+		files: map[string][]byte{"counter.wasm": testwasm.C(t, "counter")}})
 	const counters, clients = 60, 6
 	cc := c.client(time.Now().Add(time.Minute))
 	var (
@@ -93,5 +93,4 @@ func TestClusterJoinUnderLoad(t *testing.T) {
 	if f := failed.Load(); f != 0 {
 		t.Errorf("%d requests failed while n4 joined; want none", f)
 	}
-	c.stopAll()
 }

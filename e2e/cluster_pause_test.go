@@ -69,7 +69,7 @@ func (c *testCluster) owner(limit time.Duration) *clusterNode {
 func TestClusterPausedOwnerUnderLoad(t *testing.T) {
 	started := time.Now()
 	c := newTestCluster(t, clusterOpts{leaseTTL: time.Second, nodes: 3, actors: counterActors,
-		files: map[string][]byte{"counter.wasm": testwasm.Go(t, "counter")}})
+		files: map[string][]byte{"counter.wasm": testwasm.C(t, "counter")}})
 	const actor = "/v1/actors/counter/hot/"
 	cc := c.client(time.Now().Add(pausedTakeoverLimit + 2*time.Minute))
 	// An add through each gateway: the actor settles on its owner.
@@ -192,5 +192,4 @@ func TestClusterPausedOwnerUnderLoad(t *testing.T) {
 	if !fenced {
 		t.Errorf("the resumed owner %s ran the request waiting in its socket (answer %q) without finding its ownership lost", owner.name, pendingAnswer)
 	}
-	c.stopAll()
 }

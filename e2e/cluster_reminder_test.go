@@ -101,5 +101,4 @@ func TestClusterRemindersSurviveKill(t *testing.T) {
 	t.Logf("reminders: %d alarms due %s after being set; %s (held %d) killed %s after setting them; all rang %s after setting; "+
 		"took %s", alarms, due, victim.name, held, killed.Sub(set).Round(time.Millisecond), all.Round(time.Millisecond),
 		time.Since(started).Round(time.Second))
-	c.stopAll()
 }
