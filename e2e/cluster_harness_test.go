@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,6 +196,16 @@ func (c *testCluster) resume(n *clusterNode) {
 	n.setUp(true)
 }
 
+// anyUp reports whether a node runs and is not paused.
+func (c *testCluster) anyUp() bool {
+	for _, n := range c.nodes {
+		if n.isUp() {
+			return true
+		}
+	}
+	return false
+}
+
 // waitMembers waits until every node that is up lists want members, all
 // active.
 func (c *testCluster) waitMembers(want int, limit time.Duration) {
@@ -260,6 +271,35 @@ type clusterClient struct {
 	http     *http.Client
 	deadline time.Time
 	closed   atomic.Bool // set when the test ends: post gives up
+
+	mu   sync.Mutex
+	seen map[string]time.Time // each kind of failure seen, first time
+}
+
+// saw notes a failure: its kind is the status and the error code or the
+// Go error, without actor names.
+func (cc *clusterClient) saw(kind string) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.seen == nil {
+		cc.seen = map[string]time.Time{}
+	}
+	if _, ok := cc.seen[kind]; !ok && len(cc.seen) < 32 {
+		cc.seen[kind] = time.Now()
+	}
+}
+
+// failures lists the kinds of failure seen, each with when it was first
+// seen relative to since.
+func (cc *clusterClient) failures(since time.Time) string {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	var out []string
+	for k, at := range cc.seen {
+		out = append(out, fmt.Sprintf("%s (first at %+.1fs)", k, at.Sub(since).Seconds()))
+	}
+	slices.Sort(out)
+	return strings.Join(out, "; ")
 }
 
 // client returns a clusterClient that gives up at deadline, or when the
@@ -275,13 +315,17 @@ var errNoAnswer = errors.New("no definite answer before the deadline")
 
 // post sends body to path, first through gateway first (an index into
 // the cluster's nodes), and returns the first definite answer. tries
-// counts the attempts.
+// counts the attempts. Nodes the test has killed or paused are skipped
+// while another one is up.
 func (cc *clusterClient) post(first int, path, body, key string) (status int, reply string, tries int, err error) {
 	backoff := 5 * time.Millisecond
 	var last string
 	for i := first; ; i++ {
 		n := cc.c.nodes[i%len(cc.c.nodes)]
-		if n.server() == nil { // a spare not yet started
+		if n.server() == nil || !n.isUp() && cc.c.anyUp() {
+			// A spare not yet started, or a node the test killed or
+			// paused: a load balancer's health check would skip it.
+			// When every node is down, post waits on the next one.
 			continue
 		}
 		tries++
@@ -292,8 +336,22 @@ func (cc *clusterClient) post(first int, path, body, key string) (status int, re
 		}
 		if err != nil {
 			last = err.Error()
+			kind := "connection error"
+			if strings.Contains(last, "Timeout") || strings.Contains(last, "deadline") {
+				kind = "client timeout"
+			}
+			cc.saw(kind)
 		} else {
 			last = fmt.Sprintf("%s: %d %s", n.name, status, reply)
+			var e struct{ Error struct{ Code, Message string } }
+			_ = json.Unmarshal([]byte(reply), &e)
+			msg := e.Error.Message
+			if i := strings.Index(msg, " is owned by node"); i >= 0 {
+				msg = "owned by another node"
+			} else if len(msg) > 60 {
+				msg = msg[:60]
+			}
+			cc.saw(fmt.Sprintf("%d %s: %s", status, e.Error.Code, msg))
 		}
 		if time.Now().After(cc.deadline) || cc.closed.Load() {
 			return 0, "", tries, fmt.Errorf("POST %s: %w (%d tries; last: %s)", path, errNoAnswer, tries, last)
