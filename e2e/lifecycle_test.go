@@ -29,13 +29,17 @@ type lifecycleCluster struct {
 	dir   string   // the manifest's folder, with counter.wasm
 }
 
-// startLifecycle starts three nodes n1..n3 of a counter manifest with the
+// startLifecycle starts three nodes n1..n3 of a manifest with the type
+// counter, and each of types (a Go test module of that name), with the
 // given lease_ttl: each embedding a NATS server routed to the other two
 // (natsURL ""), or all connected to natsURL.
-func startLifecycle(t *testing.T, leaseTTL, natsURL string) *lifecycleCluster {
+func startLifecycle(t *testing.T, leaseTTL, natsURL string, types ...string) *lifecycleCluster {
 	t.Helper()
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "counter.wasm"), testwasm.Go(t, "counter"))
+	for _, typ := range types {
+		write(t, filepath.Join(dir, typ+".wasm"), testwasm.Go(t, typ))
+	}
 	var yaml strings.Builder
 	fmt.Fprintf(&yaml, "version: 1\ncluster:\n  name: e2e\n  lease_ttl: %s\n", leaseTTL)
 	routes, clients := freeAddrs(t, 3), freeAddrs(t, 3)
@@ -48,6 +52,9 @@ func startLifecycle(t *testing.T, leaseTTL, natsURL string) *lifecycleCluster {
 		}
 	}
 	yaml.WriteString("actors:\n  - type: counter\n    module: counter.wasm\n")
+	for _, typ := range types {
+		fmt.Fprintf(&yaml, "  - type: %s\n    module: %s.wasm\n", typ, typ)
+	}
 	a := &app{dir: dir, manifest: filepath.Join(dir, "wactor.yaml"), data: filepath.Join(dir, "data")}
 	write(t, a.manifest, []byte(yaml.String()))
 	c := &lifecycleCluster{dir: dir}
@@ -232,4 +239,50 @@ func TestLifecycleDeployConverges(t *testing.T) {
 	}
 	t.Logf("every node runs the new module %s after the SIGHUP of n1", time.Since(deployed).Round(time.Millisecond))
 	c.nodes[1].ask(actor+"add", `{"n":1}`, `{"n":5}`)
+}
+
+// TestLifecycleRemindersAfterKill: reminders set through a node that is
+// then killed (kill -9) before they are due fire once each, on the nodes
+// that now own their actors.
+func TestLifecycleRemindersAfterKill(t *testing.T) {
+	c := startLifecycle(t, "1s", startNATS(t), "alarm")
+	const actors = 4
+	for i := range actors {
+		c.nodes[0].ask(fmt.Sprintf("/v1/actors/alarm/%d/set", i), `{"in_ms":2500}`, `{"fired":0}`)
+	}
+	c.nodes[0].kill()
+	for i := range actors {
+		path := fmt.Sprintf("/v1/actors/alarm/%d/get", i)
+		fired := func() (int, bool) {
+			for _, s := range c.nodes[1:] {
+				status, body := s.post(path, "")
+				switch {
+				case status == http.StatusOK && jsonEqual(body, `{"fired":1}`):
+					return 1, true
+				case status == http.StatusOK && !jsonEqual(body, `{"fired":0}`):
+					t.Fatalf("%s through %s: %s; want fired 0 or 1", path, s.url, body)
+				}
+			}
+			return 0, false
+		}
+		waitUntil(t, 30*time.Second, fmt.Sprintf("alarm/%d ringing once after its setter was killed", i), func() bool {
+			_, ok := fired()
+			return ok
+		})
+	}
+	time.Sleep(time.Second) // what could fire twice has had the time to
+	for i := range actors {
+		n := 0
+		for _, s := range c.nodes[1:] {
+			if status, body := s.post(fmt.Sprintf("/v1/actors/alarm/%d/get", i), ""); status == http.StatusOK {
+				if !jsonEqual(body, `{"fired":1}`) {
+					t.Errorf("alarm/%d: %s; want fired once", i, body)
+				}
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("alarm/%d answered on %d nodes; want its one owner", i, n)
+		}
+	}
 }

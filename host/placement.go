@@ -41,13 +41,16 @@ func (h *Host) Prefers(ref abi.Ref) bool {
 // this node now prefers fire here.
 func (h *Host) handoverLoop() {
 	defer h.wg.Done()
+	changed := h.placement.Changed()
 	for {
-		changed := h.placement.Changed()
 		select {
 		case <-h.stop:
 			return
 		case <-changed:
 		}
+		// Taken before the handover, so that a change during it is not
+		// missed.
+		changed = h.placement.Changed()
 		if h.closing() {
 			return
 		}
