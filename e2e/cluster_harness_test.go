@@ -91,6 +91,7 @@ func newTestCluster(t *testing.T, o clusterOpts) *testCluster {
 		}
 		c.nodes = append(c.nodes, n)
 	}
+	c.warmCache(o.actors)
 	for _, n := range c.nodes[:o.nodes] {
 		c.launch(n)
 	}
@@ -102,11 +103,27 @@ func newTestCluster(t *testing.T, o clusterOpts) *testCluster {
 	return c
 }
 
+// cache is the compile cache the nodes share.
+func (c *testCluster) cache() string { return filepath.Join(c.a.dir, "cache") }
+
+// warmCache compiles the modules of actors into the shared compile cache
+// with one node alone (no cluster), so that the nodes start from it
+// instead of each compiling the same modules at once on a loaded
+// machine.
+func (c *testCluster) warmCache(actors string) {
+	c.t.Helper()
+	a := &app{dir: c.a.dir, manifest: filepath.Join(c.a.dir, "warm.yaml"), data: filepath.Join(c.a.dir, "warm")}
+	write(c.t, a.manifest, []byte("version: 1\nstorage:\n  kind: badger\nactors:\n"+actors))
+	s := launch(c.t, a, nil, "--http-addr", "127.0.0.1:0", "--cache-dir", c.cache(), "--log-level", "info")
+	s.waitReady(time.After(startTimeout))
+	s.stop(syscall.SIGTERM)
+}
+
 // launch starts n's process without waiting for it.
 func (c *testCluster) launch(n *clusterNode) {
 	c.t.Helper()
 	s := launch(c.t, &app{dir: c.a.dir, manifest: n.manifest, data: n.data}, nil, "--http-addr", n.http, "--node", n.name,
-		"--log-level", "info", "--nats-addr", n.client, "--nats-cluster-addr", n.route)
+		"--log-level", "info", "--nats-addr", n.client, "--nats-cluster-addr", n.route, "--cache-dir", c.cache())
 	n.mu.Lock()
 	n.srv = s
 	n.mu.Unlock()
