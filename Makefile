@@ -39,7 +39,7 @@ help:
 	@echo 'make check   gofmt, go vet and go mod tidy -diff on every module'
 	@echo 'make fuzz    each fuzz target for FUZZTIME=$(FUZZTIME)'
 	@echo 'make crashtest  the full crash test: 20,000 transfers under 5 SIGKILLs'
-	@echo 'make clustertest  takeover of a killed or paused owner that led the actors stream (JetStream elections)'
+	@echo 'make clustertest  the cluster under failures: takeovers, bank under kills (full size), join under load, reminders (docs/cluster.md)'
 	@echo 'make conformance  the ABI conformance suite against every SDK (docs/conformance.md)'
 	@echo 'make test-browser  the dashboard in headless Chromium (docs/dashboard.md); SHOTS=DIR keeps screenshots'
 	@echo 'make bench-suite  wactor vs protoactor-go, Erlang, raw wazero/badger, net/http (bench/README.md); BENCHFLAGS=-quick'
@@ -151,8 +151,11 @@ crashtest:
 # The takeover of a killed or paused owner whose embedded NATS server led
 # the actors' stream (bounded by JetStream's election): three processes
 # per case, so not part of make test, which covers the other cases.
+# Also: the end-to-end cluster tests of real processes at full size (the
+# bank under kills, a paused owner under load, a node joining under load,
+# reminders across a kill); make test runs the short ones.
 clustertest:
-	WACTOR_CLUSTERTEST=full $(GO) test -count=1 -run 'TestLifecycleTakeover' -v -timeout 10m ./e2e
+	WACTOR_CLUSTERTEST=full $(GO) test -count=1 -run 'TestLifecycleTakeover|TestCluster(Bank|PausedOwnerUnderLoad|JoinUnderLoad|RemindersSurviveKill)' -v -timeout 30m ./e2e
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 15m ./host/... ./scheduler/... ./storage/... ./metrics/...

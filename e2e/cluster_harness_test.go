@@ -22,6 +22,14 @@ import (
 // (make clustertest sets WACTOR_CLUSTERTEST=full).
 func clusterFull() bool { return os.Getenv("WACTOR_CLUSTERTEST") == "full" }
 
+// onlyFull skips t unless the cluster tests run at full size.
+func onlyFull(t *testing.T) {
+	t.Helper()
+	if !clusterFull() {
+		t.Skip("runs with WACTOR_CLUSTERTEST=full (make clustertest)")
+	}
+}
+
 // testCluster is a cluster of real "wactor run" processes on 127.0.0.1,
 // started from one manifest. Each node keeps its ports (HTTP, NATS client
 // and route) and its data folder across restarts, so a restarted node is

@@ -21,8 +21,11 @@ const reminderFireLimit = 60 * time.Second
 // through the three gateways, kills (SIGKILL) a node that owns some of
 // them before they are due, and sees every alarm ring exactly once:
 // after the takeover, after the killed node is started again, and a few
-// lease periods later.
+// lease periods later. make test runs TestLifecycleRemindersAfterKill
+// (an external NATS server, no restart); this one runs with make
+// clustertest.
 func TestClusterRemindersSurviveKill(t *testing.T) {
+	onlyFull(t)
 	started := time.Now()
 	c := newTestCluster(t, clusterOpts{leaseTTL: time.Second, nodes: 3,
 		actors: "  - type: alarm\n    module: alarm.wasm\n",
