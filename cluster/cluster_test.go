@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/storage"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -270,10 +272,14 @@ func testTransport(t *testing.T, nodes []*Node) {
 			case "block":
 				<-ctx.Done()
 				return nil, abi.NewError(abi.CodeTimeout, "handler saw its deadline")
+			case "moved":
+				return nil, &NotServedError{Owner: "n3", Err: abi.NewError(abi.CodeUnavailable, "counter/a is served by n3")}
 			case "chain":
 				return fmt.Appendf(nil, "%s %s %s %s %v", req.Target, req.Sender, req.ID, req.Key, req.Chain), nil
 			}
 			return nil, abi.NewError(abi.CodeUnknownMethod, req.Method)
+		}, func(ctx context.Context, msgs []storage.Message) (map[string]string, error) {
+			return deliverTo(name, msgs)
 		}))
 	}
 	tr := nodes[0].Transport()
@@ -297,6 +303,28 @@ func testTransport(t *testing.T, nodes []*Node) {
 	require.NoError(t, err)
 	assert.Equal(t, "counter/a teller/1 m1 k1 [teller/1 bank/b]", string(reply))
 
+	// A node that does not serve the target says so, and names the owner.
+	_, err = tr.Ask(ctx, "n2", &AskRequest{Target: ref, Method: "moved"})
+	var ns *NotServedError
+	require.ErrorAs(t, err, &ns)
+	assert.Equal(t, "n3", ns.Owner)
+	assert.ErrorIs(t, err, abi.ErrUnavailable)
+
+	// Deliveries: the node takes what it serves and refuses the rest,
+	// naming their owner.
+	refused, err := tr.Deliver(ctx, "n2", []storage.Message{
+		{ID: "1", Target: "counter/a", Method: "add", Payload: []byte{0xa0}, Trace: "00-x"},
+		{ID: "2", Target: "bank/x", Sender: "counter/b", Method: "add", Key: "k"},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"bank/x": "n1"}, refused)
+	_, err = tr.Deliver(ctx, "n2", []storage.Message{{ID: "1", Target: "counter/a", Method: "fail"}})
+	assert.ErrorContains(t, err, "disk on fire")
+	_, err = tr.Deliver(ctx, "nobody", []storage.Message{{ID: "1", Target: "counter/a", Method: "add"}})
+	require.ErrorAs(t, err, &ns, "no node: not served")
+	_, err = tr.Deliver(ctx, "n2", make([]storage.Message, MaxDeliver+1))
+	assert.ErrorIs(t, err, abi.ErrTooLarge)
+
 	_, err = tr.Ask(ctx, "n2", &AskRequest{Target: ref, Method: "refuse"})
 	var e *abi.Error
 	require.ErrorAs(t, err, &e)
@@ -318,6 +346,7 @@ func testTransport(t *testing.T, nodes []*Node) {
 	assert.Less(t, took, 2*time.Second)
 
 	_, err = tr.Ask(ctx, "nobody", &AskRequest{Target: ref, Method: "echo"})
+	require.ErrorAs(t, err, &ns, "a node that does not serve asks did not apply it")
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, abi.CodeUnavailable, e.Code)
 	assert.Contains(t, e.Message, "does not serve asks")
@@ -340,6 +369,22 @@ func testTransport(t *testing.T, nodes []*Node) {
 		})
 	}
 	wg.Wait()
+}
+
+// deliverTo is the delivery handler of test node name: it takes the
+// messages to counters and refuses the others, naming n1 their owner; a
+// first message of method "fail" fails the whole delivery.
+func deliverTo(name string, msgs []storage.Message) (map[string]string, error) {
+	if len(msgs) > 0 && msgs[0].Method == "fail" {
+		return nil, errors.New("disk on fire at " + name)
+	}
+	refused := map[string]string{}
+	for _, m := range msgs {
+		if !strings.HasPrefix(m.Target, "counter/") {
+			refused[m.Target] = "n1"
+		}
+	}
+	return refused, nil
 }
 
 // TestClusterOfOne: routes naming only the node itself make a cluster of
@@ -409,7 +454,7 @@ func TestHostileAsks(t *testing.T) {
 	require.NoError(t, n.Transport().Serve(func(ctx context.Context, req *AskRequest) ([]byte, error) {
 		calls.Add(1)
 		return []byte{0x01}, nil
-	}))
+	}, nil))
 	subject := askSubject("hostile", "only")
 	ask := func(timeMS uint64) []byte {
 		return (&AskRequest{Target: abi.Ref{Type: "c", ID: "1"}, Method: "m"}).appendTo(nil, timeMS)
@@ -463,7 +508,7 @@ func TestAskBytesBounded(t *testing.T) {
 			<-release
 		}
 		return []byte{0x01}, nil
-	}))
+	}, nil))
 	subject := askSubject("bytes", "only")
 	ask := func(method string, size int) []byte {
 		return (&AskRequest{Target: abi.Ref{Type: "c", ID: "1"}, Method: method, Payload: make([]byte, size)}).appendTo(nil, 10_000)

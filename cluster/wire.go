@@ -31,7 +31,8 @@ const (
 // On the wire it is a CBOR map with integer keys: 1 target ("type/id"),
 // 2 method, 3 payload, 4 sender, 5 message id, 6 idempotency key, 7 time
 // left in milliseconds (the caller's deadline, sent as a duration so that
-// the nodes' clocks need not agree), 8 call chain (array of "type/id").
+// the nodes' clocks need not agree), 8 call chain (array of "type/id"),
+// 9 trace context (a W3C traceparent), 10 hops.
 type AskRequest struct {
 	Target  abi.Ref
 	Method  string
@@ -42,11 +43,18 @@ type AskRequest struct {
 	// Chain lists the actors whose asks led to this one, the first caller
 	// first; the owner fails an ask whose target is already in it.
 	Chain []string
+	// Trace is the W3C trace context (a traceparent value) the ask's turn
+	// continues, or "".
+	Trace string
+	// Hops counts the nodes the ask was sent to so far, this one
+	// included: a node forwards an ask only while Hops is below the
+	// host's bound, so that an ask never travels in circles.
+	Hops uint64
 }
 
 // appendTo appends the encoding of q with timeoutMS left to b.
 func (q *AskRequest) appendTo(b []byte, timeoutMS uint64) []byte {
-	n := 3 + count(q.Payload != nil, q.Sender != "", q.ID != "", q.Key != "", len(q.Chain) > 0)
+	n := 3 + count(q.Payload != nil, q.Sender != "", q.ID != "", q.Key != "", len(q.Chain) > 0, q.Trace != "", q.Hops != 0)
 	b = abi.AppendMapHeader(b, n)
 	b = abi.AppendText(abi.AppendUint(b, 1), q.Target.String())
 	b = abi.AppendText(abi.AppendUint(b, 2), q.Method)
@@ -68,6 +76,12 @@ func (q *AskRequest) appendTo(b []byte, timeoutMS uint64) []byte {
 		for _, c := range q.Chain {
 			b = abi.AppendText(b, c)
 		}
+	}
+	if q.Trace != "" {
+		b = abi.AppendText(abi.AppendUint(b, 9), q.Trace)
+	}
+	if q.Hops != 0 {
+		b = abi.AppendUint(abi.AppendUint(b, 10), q.Hops)
 	}
 	return b
 }
@@ -176,6 +190,12 @@ func decodeAskField(q *AskRequest, timeoutMS *uint64, key uint64, r *abi.Reader)
 			}
 		}
 		return nil
+	case 9:
+		return text(&q.Trace)
+	case 10:
+		var err error
+		q.Hops, err = r.ReadUint()
+		return err
 	}
 	return r.Skip()
 }

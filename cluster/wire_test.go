@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/storage"
 )
 
 func TestAskEnvelopeRoundTrip(t *testing.T) {
@@ -16,6 +17,7 @@ func TestAskEnvelopeRoundTrip(t *testing.T) {
 		{Target: abi.Ref{Type: "bank", ID: "x/y"}, Method: "transfer", Payload: []byte{0xa1, 0x01, 0x02},
 			Sender: "teller/1", ID: "m-1", Key: "k-1", Chain: []string{"teller/1", "bank/a"}},
 		{Target: abi.Ref{Type: "c", ID: "1"}, Method: "m", Payload: []byte{}},
+		{Target: abi.Ref{Type: "c", ID: "1"}, Method: "m", Trace: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", Hops: 2},
 	} {
 		got, left, err := decodeAsk(q.appendTo(nil, 1234))
 		require.NoError(t, err)
@@ -96,4 +98,63 @@ func TestNATSURLSecretsStayOut(t *testing.T) {
 	}
 	assert.Contains(t, CheckNATSURL("nats://u:s3cr3t@h:notaport"), `"nats://xxxxx@h:notaport"`)
 	assert.Equal(t, "nats://a:1,tls://b:2", RedactNATSURL("nats://a:1, tls://b:2"))
+}
+
+func TestDeliveryRoundTrip(t *testing.T) {
+	msgs := []storage.Message{
+		{ID: "01", Target: "counter/a", Method: "add", Payload: []byte{0xa1, 0x61, 0x6e, 0x01}},
+		{ID: "02", Target: "bank/x/y", Sender: "teller/1", Method: "pay", Payload: []byte{}, Key: "k", Trace: "00-x"},
+	}
+	got, left, err := decodeDelivery(appendDelivery(nil, msgs, 99))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(99), left)
+	assert.Equal(t, msgs, got)
+	refused := map[string]string{"bank/x": "n2", "c/1": ""}
+	back, err := decodeRefused(appendRefused(nil, refused))
+	require.NoError(t, err)
+	assert.Equal(t, refused, back)
+
+	for name, p := range map[string][]byte{
+		"empty":       nil,
+		"no messages": abi.AppendUint(abi.AppendUint(abi.AppendMapHeader(nil, 1), 1), 5),
+		"bad target":  appendDelivery(nil, []storage.Message{{ID: "1", Target: "nope", Method: "m"}}, 5),
+		"long id":     appendDelivery(nil, []storage.Message{{ID: strings.Repeat("x", maxTextField+1), Target: "c/1", Method: "m"}}, 5),
+		"no method":   appendDelivery(nil, []storage.Message{{ID: "1", Target: "c/1"}}, 5),
+		"too many":    appendDelivery(nil, make([]storage.Message, MaxDeliver+1), 5),
+		"too long":    appendDelivery(nil, msgs, uint64(MaxAskTime.Milliseconds())+1),
+		"trailing":    append(appendDelivery(nil, msgs, 5), 0),
+	} {
+		_, _, err := decodeDelivery(p)
+		assert.ErrorIs(t, err, errEnvelope, name)
+	}
+}
+
+func TestAnswerRoundTrip(t *testing.T) {
+	reply, err := decodeAnswer(answer([]byte{0x01}, nil))
+	require.NoError(t, err)
+	assert.Equal(t, []byte{0x01}, reply)
+	_, err = decodeAnswer(answer(nil, abi.NewError("insufficient_funds", "no")))
+	assert.Equal(t, abi.NewError("insufficient_funds", "no"), err)
+	_, err = decodeAnswer(answer(nil, &NotServedError{Owner: "n2", Err: abi.NewError(abi.CodeUnavailable, "moved")}))
+	var ns *NotServedError
+	require.ErrorAs(t, err, &ns)
+	assert.Equal(t, "n2", ns.Owner)
+	// The answer reads as an abi.Reply too.
+	var y abi.Reply
+	require.NoError(t, y.Decode(answer(nil, &NotServedError{Owner: "n2", Err: abi.NewError(abi.CodeUnavailable, "moved")})))
+	assert.Equal(t, abi.Reply{Code: abi.CodeUnavailable, Message: "moved"}, y)
+}
+
+func FuzzDecodeDelivery(f *testing.F) {
+	f.Add(appendDelivery(nil, []storage.Message{{ID: "1", Target: "c/1", Method: "m", Payload: []byte{1}}}, 7))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		msgs, left, err := decodeDelivery(p)
+		if err != nil {
+			return
+		}
+		again, left2, err := decodeDelivery(appendDelivery(nil, msgs, left))
+		require.NoError(t, err)
+		assert.Equal(t, left, left2)
+		assert.Len(t, again, len(msgs))
+	})
 }

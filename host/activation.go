@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -215,7 +216,19 @@ func (a *activation) receive(ctx context.Context, m *scheduler.Message) (_ []byt
 // recovers by itself).
 func (a *activation) uncommitted(m *scheduler.Message, err error) error {
 	if m.IsTell() && !a.h.closing() {
-		a.h.retryLater(m)
+		var ce *storage.ConsumedError
+		var ns *NotServedError
+		switch {
+		case errors.As(err, &ce) && slices.Contains(ce.IDs, m.ID):
+			// A second delivery of a message another commit consumed:
+			// applied once, not to be tried again.
+			a.h.log.Debug("a message delivered twice was applied once", "id", m.ID, "actor", a.ref.String())
+		case errors.As(err, &ns) && m.Done != nil:
+			// Another node serves the actor now: the message's Done
+			// sends it there (see Host.delivered).
+		default:
+			a.h.retryLater(m)
+		}
 	}
 	return err
 }
@@ -428,6 +441,9 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 	}
 	if t.kind == abi.KindMessage && t.msg.IsTell() {
 		b.Consumed = []string{t.msg.ID}
+		// In a cluster a message may reach its target twice (its sender
+		// and a sweep both deliver it): only the first commit consumes it.
+		b.ConsumeOnce = a.h.own != nil
 	}
 	a.reminderChanges(t, b)
 	return b
@@ -449,13 +465,15 @@ func (a *activation) commitNow(ctx context.Context, t *turn, b *storage.Batch) e
 		resume()
 		if err != nil {
 			a.discard(ctx) // its memory reflects a turn that did not commit
+			msg := "committing the turn of " + a.ref.String() + "." + t.label() + ": " + err.Error()
 			if a.lease != nil && a.h.own.fenced(a.lease, err) {
 				a.drop(ctx)
+				return notServedError("", msg) // nothing applied: another node serves it now
 			} else if errors.Is(err, storage.ErrVersionConflict) {
 				// Someone else wrote this actor: what we hold is stale.
 				a.reload(ctx)
 			}
-			return abi.NewError(abi.CodeUnavailable, "committing the turn of "+a.ref.String()+"."+t.label()+": "+err.Error())
+			return refused(abi.NewError(abi.CodeUnavailable, msg), err)
 		}
 	}
 	if b.ChangesState() {

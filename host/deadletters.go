@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"time"
@@ -148,7 +149,9 @@ func (h *Host) keepDeadLetter(ctx context.Context, target abi.Ref, m *scheduler.
 		Attempts: m.Attempt,
 		At:       time.Now(),
 	}
-	b := &storage.Batch{Consumed: []string{m.ID}, DeadLetters: []storage.DeadLetter{d}, DeadLetterCap: h.dead.limit}
+	// In a cluster a message may be delivered twice: a copy whose original
+	// another commit consumed is not a dead letter (ConsumeOnce refuses it).
+	b := &storage.Batch{Consumed: []string{m.ID}, ConsumeOnce: h.own != nil, DeadLetters: []storage.DeadLetter{d}, DeadLetterCap: h.dead.limit}
 	if size := d.Size(); size > h.dead.limit.Bytes {
 		h.log.Error("tell failed and is larger than the whole dead letter cap; dropped", "actor", d.Message.Target,
 			"method", m.Method, "id", m.ID, "bytes", size, "max_bytes", h.dead.limit.Bytes, "err", d.Error)
@@ -160,6 +163,10 @@ func (h *Host) keepDeadLetter(ctx context.Context, target abi.Ref, m *scheduler.
 	cerr := h.store.Commit(ctx, b)
 	if h.obs != nil {
 		h.obs.DeadLettered(target.Type, cerr == nil && b.DeadLetters != nil)
+	}
+	if errors.Is(cerr, storage.ErrConsumed) {
+		h.log.Info("a tell delivered twice failed its second time; the first was applied", "id", m.ID, "actor", d.Message.Target)
+		return
 	}
 	if cerr != nil {
 		h.log.Error("moving a tell to the dead letters", "id", m.ID, "err", cerr)

@@ -119,6 +119,12 @@ type Config struct {
 	// actors it holds or prefers (see Placement). Nil: every actor is
 	// this node's to take.
 	Placement Placement
+	// Remote, when set, connects the host to the other nodes of its
+	// cluster: a message to an actor that another node serves goes there,
+	// and a message to an actor that is moving is tried again until its
+	// deadline (see Remote). It needs Node. Nil (the default): every
+	// actor is served here, or refused when another node holds it.
+	Remote Remote
 }
 
 // Defaults of the dead letter cap.
@@ -255,6 +261,12 @@ type Host struct {
 	// handMu is held while activations are handed over, and by Close:
 	// a handover's deactivations end before the host closes.
 	handMu sync.Mutex
+	remote Remote // nil: not in a cluster
+	node   string // this node's name, with remote
+	hints  hints  // where actors are served, with remote
+	// local holds the ids of the tells queued here and not yet answered,
+	// with remote: the outbox sweep leaves them alone.
+	local sync.Map
 }
 
 // New returns a Host with no types deployed. Call Start once the types are
@@ -289,6 +301,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Remote != nil && own == nil {
+		return nil, errors.New("host: Config.Remote needs Config.Node, and a store shared by the nodes (with leases)")
+	}
 	budget, from := guestMemoryBudget(cfg, machineMemory)
 	cfg.Logger.Info("guest memory budget", "bytes", budget, "from", from)
 	h := &Host{
@@ -308,6 +323,11 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		obs:       observer(cfg),
 		tracer:    newTracer(cfg.TracerProvider),
 		own:       own,
+		remote:    cfg.Remote,
+		node:      cfg.Node,
+	}
+	if own != nil {
+		h.hints.ttl = own.ttl
 	}
 	if own != nil {
 		h.placement = cfg.Placement
@@ -418,17 +438,25 @@ func (h *Host) DeployReport(ctx context.Context, tc TypeConfig) (DeployStats, er
 }
 
 // Start delivers the messages that an earlier run committed to the outbox
-// and did not see processed, and starts firing the durable reminders.
-// Deploy every type first.
+// and did not see processed (in a cluster, those whose targets this node
+// serves, in a periodic sweep: see Remote), and starts firing the durable
+// reminders. Deploy every type first.
 func (h *Host) Start(ctx context.Context) error {
-	msgs, err := h.store.Outbox(ctx)
-	if err != nil {
-		return fmt.Errorf("host: reading the outbox: %w", err)
+	if h.remote != nil {
+		// The outbox is the cluster's: each node delivers the messages
+		// whose targets it serves, in a periodic sweep.
+		h.wg.Add(1)
+		go h.sweepLoop()
+	} else {
+		msgs, err := h.store.Outbox(ctx)
+		if err != nil {
+			return fmt.Errorf("host: reading the outbox: %w", err)
+		}
+		if len(msgs) > 0 {
+			h.log.Info("redelivering messages from the outbox", "count", len(msgs))
+		}
+		h.deliver(msgs)
 	}
-	if len(msgs) > 0 {
-		h.log.Info("redelivering messages from the outbox", "count", len(msgs))
-	}
-	h.deliver(msgs)
 	if err := h.applyDeadLetterCap(ctx); err != nil {
 		return fmt.Errorf("host: applying the dead letter cap: %w", err)
 	}
@@ -499,11 +527,20 @@ func (h *Host) Ask(ctx context.Context, to abi.Ref, method string, payload []byt
 		return reply, err
 	}
 	m := &scheduler.Message{ID: h.ids.next(), Key: key, Target: to, Method: method, Payload: payload, Trace: h.tracer.contextTrace(ctx)}
-	if _, ok := ctx.Deadline(); !ok {
-		m.Timeout = t.current().cfg.AskTimeout
-	}
 	h.sent("", KindAsk, 1)
-	reply, err = h.sched.Ask(ctx, m)
+	if h.remote != nil {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, t.current().cfg.AskTimeout)
+			defer cancel()
+		}
+		reply, err = h.askRouted(ctx, m)
+	} else {
+		if _, ok := ctx.Deadline(); !ok {
+			m.Timeout = t.current().cfg.AskTimeout
+		}
+		reply, err = h.sched.Ask(ctx, m)
+	}
 	if err != nil {
 		return nil, asABIError(err)
 	}
@@ -596,10 +633,21 @@ func (h *Host) check(to abi.Ref, method string, payload []byte) (*actorType, err
 	return t, nil
 }
 
-// deliver hands committed outbox messages to their targets' mailboxes. A
+// deliver hands committed outbox messages to their targets' mailboxes,
+// or, in a cluster, to the nodes that serve them (see deliverRouted). A
 // message whose target's mailbox is full waits, with every later message to
 // the same target, for the retry loop, so per-sender order holds.
 func (h *Host) deliver(msgs []storage.Message) {
+	if h.remote != nil {
+		h.deliverRouted(msgs)
+		return
+	}
+	h.deliverHere(msgs)
+}
+
+// deliverHere delivers msgs one by one (with tryDeliver), each behind the
+// messages to its target that wait.
+func (h *Host) deliverHere(msgs []storage.Message) {
 	for _, m := range msgs {
 		// A message of this sender that waits was added before this call
 		// (the sender's messages are delivered in turn), so a count of 0
@@ -628,15 +676,29 @@ func (h *Host) wait(m storage.Message) {
 	h.waiting.Add(1)
 }
 
-// tryDeliver enqueues m; it reports false when m must wait for room.
+// tryDeliver enqueues m, or in a cluster sends it to the node that serves
+// its target; it reports false when m must wait (for room, or for a node
+// that serves its target).
 func (h *Host) tryDeliver(m storage.Message) bool {
 	to, err := abi.ParseRef(m.Target)
 	var sender abi.Ref
 	if err == nil && m.Sender != "" {
 		sender, err = abi.ParseRef(m.Sender)
 	}
+	if err == nil && h.remote != nil {
+		if node := h.route(to); node != "" {
+			return len(h.sendAway(node, []storage.Message{m})) == 0
+		}
+	}
 	if err == nil {
-		err = h.sched.Tell(context.Background(), &scheduler.Message{ID: m.ID, Key: m.Key, Target: to, Sender: sender, Method: m.Method, Payload: m.Payload, Trace: m.Trace})
+		sm := &scheduler.Message{ID: m.ID, Key: m.Key, Target: to, Sender: sender, Method: m.Method, Payload: m.Payload, Trace: m.Trace}
+		if h.remote != nil {
+			sm.Done = func(_ []byte, err error) { h.delivered(m, err) }
+			h.local.Store(m.ID, struct{}{})
+		}
+		if err = h.sched.Tell(context.Background(), sm); err != nil && h.remote != nil {
+			h.local.Delete(m.ID)
+		}
 	}
 	switch {
 	case err == nil:

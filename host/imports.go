@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -198,7 +199,16 @@ func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 	if t.span != nil {
 		span, m.Trace = t.a.h.tracer.startCall(t.span, "ask", ref, c.Method)
 	}
-	reply, err := t.a.h.sched.Ask(ctx, m)
+	var reply []byte
+	var err error
+	if t.a.h.remote != nil {
+		// Across nodes the wait-for graph of this node's scheduler cannot
+		// see a cycle: the ask carries its call chain instead.
+		m.Chain = append(slices.Clip(t.msg.Chain), t.a.ref.String())
+		reply, err = t.a.h.askRouted(ctx, m)
+	} else {
+		reply, err = t.a.h.sched.Ask(ctx, m)
+	}
 	if span != nil {
 		endSpan(span, err)
 	}

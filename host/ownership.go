@@ -68,10 +68,10 @@ func (o *ownership) claim(ctx context.Context, actor string) (*held, error) {
 	start := time.Now()
 	l, err := o.leases.Claim(ctx, actor, o.owner, o.ttl)
 	if errors.Is(err, storage.ErrLeaseHeld) {
-		return nil, abi.NewError(abi.CodeUnavailable, actor+" is owned by node "+l.Owner)
+		return nil, notServedError(l.Owner, actor+" is owned by node "+l.Owner)
 	}
 	if err != nil {
-		return nil, abi.NewError(abi.CodeUnavailable, "claiming the lease of "+actor+": "+err.Error())
+		return nil, notServedError("", "claiming the lease of "+actor+": "+err.Error())
 	}
 	h := &held{lease: l, fence: l.Fence()}
 	h.validUntil.Store(start.Add(o.ttl).UnixNano())
@@ -119,7 +119,7 @@ func (o *ownership) check(ctx context.Context, h *held) error {
 }
 
 func errOwnershipLost(actor string) error {
-	return abi.NewError(abi.CodeUnavailable, "this node lost the ownership of "+actor+" to another node; try again")
+	return notServedError("", "this node lost the ownership of "+actor+" to another node; try again")
 }
 
 // fenced notes a commit's error: ErrFenced means the lease is lost.

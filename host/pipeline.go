@@ -267,9 +267,17 @@ func (a *activation) flush(ctx context.Context) {
 // before its next turn.
 func (a *activation) failGroups(g *group, err error) {
 	p := &a.p
-	broken := abi.NewError(abi.CodeUnavailable, "an earlier turn of "+a.ref.String()+" failed to commit: "+err.Error())
-	if a.lease != nil {
-		a.h.own.fenced(a.lease, err) // the next turn drops the activation
+	var broken error = abi.NewError(abi.CodeUnavailable, "an earlier turn of "+a.ref.String()+" failed to commit: "+err.Error())
+	failed := func(e *entry) error {
+		return refused(abi.NewError(abi.CodeUnavailable, "committing the turn of "+a.ref.String()+"."+e.label+": "+err.Error()), err)
+	}
+	if a.lease != nil && a.h.own.fenced(a.lease, err) {
+		// The next turn drops the activation; nothing of these turns was
+		// applied, and another node serves the actor now.
+		broken = notServedError("", "an earlier turn of "+a.ref.String()+" failed to commit: "+err.Error())
+		failed = func(e *entry) error {
+			return notServedError("", "committing the turn of "+a.ref.String()+"."+e.label+": "+err.Error())
+		}
 	}
 	p.mu.Lock()
 	p.broken = broken
@@ -277,7 +285,7 @@ func (a *activation) failGroups(g *group, err error) {
 	p.pending = nil
 	p.mu.Unlock()
 	for _, e := range g.entries {
-		a.finish(e, abi.NewError(abi.CodeUnavailable, "committing the turn of "+a.ref.String()+"."+e.label+": "+err.Error()))
+		a.finish(e, failed(e))
 	}
 	if after != nil {
 		for _, e := range after.entries {

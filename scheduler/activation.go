@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -191,7 +192,14 @@ func (a *activation) activate() bool {
 		a.noteMemory()
 		return true
 	}
-	a.s.cfg.Logger.Warn("activation failed", "actor", a.ref.String(), "err", err)
+	var transient interface{ Transient() bool }
+	if errors.As(err, &transient) && transient.Transient() {
+		// Expected now and then (the actor is served elsewhere for a
+		// moment); whoever sent the message tries again.
+		a.s.cfg.Logger.Debug("activation failed", "actor", a.ref.String(), "err", err)
+	} else {
+		a.s.cfg.Logger.Warn("activation failed", "actor", a.ref.String(), "err", err)
+	}
 	a.abandon(err)
 	return false
 }

@@ -37,6 +37,10 @@ type Message struct {
 	// Trace is the W3C trace context (a traceparent value) the message's
 	// turn continues, or "". The scheduler does not look at it.
 	Trace string
+	// Chain lists the actors whose asks led to this message, the first
+	// caller first, when the host tracks call chains across nodes; the
+	// scheduler does not look at it.
+	Chain []string
 	// Timeout, when positive, bounds how long Ask waits for the reply, as
 	// a deadline on its ctx would, without deriving a context per ask.
 	Timeout time.Duration
@@ -500,6 +504,13 @@ func (s *Scheduler) Activations() []abi.Ref {
 		refs = append(refs, ref)
 	}
 	return refs
+}
+
+// Has reports whether ref has an activation: live, or being created.
+func (s *Scheduler) Has(ref abi.Ref) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acts[ref] != nil
 }
 
 // activation returns the activation of ref, creating it if needed.

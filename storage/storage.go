@@ -13,8 +13,10 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -29,7 +31,44 @@ var (
 	// safely. Nothing of the batch was applied; the same batch may succeed
 	// once space is freed.
 	ErrNoSpace = errors.New("storage: not enough free disk space")
+	// ErrConsumed: a Batch with ConsumeOnce consumed an outbox entry that
+	// is no longer there (another commit consumed it: the message was
+	// delivered twice). Nothing of the batch was applied. The error is a
+	// *ConsumedError naming the entries.
+	ErrConsumed = errors.New("storage: message already consumed")
 )
+
+// ConsumedError is the error of a Batch with ConsumeOnce whose Consumed
+// names outbox entries that are gone; errors.Is(err, ErrConsumed) holds.
+type ConsumedError struct {
+	IDs []string // the entries that were gone
+}
+
+func (e *ConsumedError) Error() string {
+	return fmt.Sprintf("%v: %d of the messages the batch consumes are no longer in the outbox, or consumed twice in it: %s",
+		ErrConsumed, len(e.IDs), strings.Join(e.IDs, ", "))
+}
+
+// ConsumedTwice returns the IDs that b's Consumed lists more than once:
+// with ConsumeOnce such a batch is refused, as it would apply one
+// message twice (two deliveries of it, merged into one batch).
+func (b *Batch) ConsumedTwice() []string {
+	if len(b.Consumed) < 2 {
+		return nil
+	}
+	seen := make(map[string]bool, len(b.Consumed))
+	var twice []string
+	for _, id := range b.Consumed {
+		if seen[id] && !slices.Contains(twice, id) {
+			twice = append(twice, id)
+		}
+		seen[id] = true
+	}
+	return twice
+}
+
+// Is makes errors.Is(err, ErrConsumed) hold.
+func (e *ConsumedError) Is(target error) bool { return target == ErrConsumed }
 
 // Snapshot is an actor's committed state.
 type Snapshot struct {
@@ -99,6 +138,13 @@ type Batch struct {
 	Send []Message
 	// Consumed removes outbox entries by ID: the messages this turn processed.
 	Consumed []string
+	// ConsumeOnce makes the removals of Consumed conditional, checked
+	// inside the same atomic write: when an entry is no longer in the
+	// outbox (another commit consumed it), or Consumed names it twice,
+	// Commit applies nothing and fails with a *ConsumedError. Without it
+	// an entry that is gone is skipped. A cluster's hosts set it on every turn, so that a message
+	// delivered twice is applied once.
+	ConsumeOnce bool
 	// Records are stored with the batch: one for each keyed message it
 	// applies (a batch that merges several turns holds several).
 	Records []Record
@@ -227,6 +273,7 @@ func (b *Batch) Merge(next *Batch) {
 	if b.Fence == nil {
 		b.Fence = next.Fence
 	}
+	b.ConsumeOnce = b.ConsumeOnce || next.ConsumeOnce
 	if len(next.Deletes) > 0 {
 		gone := make(map[string]bool, len(next.Deletes))
 		for _, k := range next.Deletes {

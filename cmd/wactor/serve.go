@@ -23,6 +23,7 @@ import (
 	"github.com/wactor/wactor/cluster"
 	"github.com/wactor/wactor/gateway"
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/clusterlink"
 	"github.com/wactor/wactor/manifest"
 	"github.com/wactor/wactor/metrics"
 	"github.com/wactor/wactor/storage"
@@ -197,6 +198,9 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		// Activations move to the nodes that now prefer them, and
 		// reminders fire where their actors are owned.
 		hcfg.Placement = node.Placement()
+		// Any node reaches any actor: messages to actors another node
+		// serves go there (see docs/cluster.md, "Routing").
+		hcfg.Remote = clusterlink.New(node)
 	}
 	var mx *metrics.Metrics // nil: metrics off
 	if m.Metrics.Enabled {
@@ -298,6 +302,15 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		stopServer()
 		closeAll()
 		return exitFail
+	}
+	if node != nil {
+		// Other nodes' asks and deliveries reach this host from now on.
+		if err := clusterlink.Serve(node, h); err != nil {
+			log.Error("serving the other nodes", "err", err)
+			stopServer()
+			closeAll()
+			return exitFail
+		}
 	}
 	gw.SetReady(true)
 	setClusterState(node, cluster.StateActive, log)

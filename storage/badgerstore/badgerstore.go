@@ -90,9 +90,9 @@ var _ storage.Store = (*Store)(nil)
 
 // request is one Commit waiting for the committer.
 type request struct {
-	batch    *storage.Batch
-	conflict bool       // the batch's version did not match; set by add
-	done     chan error // receives the outcome once
+	batch   *storage.Batch
+	refused error      // the batch's version did not match, or what it consumes is gone; set by add
+	done    chan error // receives the outcome once
 }
 
 // Open opens, or creates, the store kept in dir. It fails with
@@ -310,8 +310,8 @@ func (s *Store) writeTxn(reqs []*request) int {
 	applied := 0
 	for _, r := range reqs {
 		switch {
-		case r.conflict:
-			r.done <- storage.ErrVersionConflict
+		case r.refused != nil:
+			r.done <- r.refused
 		case err != nil:
 			r.done <- err
 		default:
@@ -340,78 +340,94 @@ func batchError(b *storage.Batch, err error) error {
 // the first that fails; that one may have left part of its entries in txn.
 func fill(txn *badger.Txn, reqs []*request) (int, error) {
 	for i, r := range reqs {
-		conflict, err := add(txn, r.batch)
+		refused, err := add(txn, r.batch)
 		if err != nil {
 			return i, err
 		}
-		r.conflict = conflict
+		r.refused = refused
 	}
 	return len(reqs), nil
 }
 
 // add adds b's writes to txn, unless b changes state and its version is not
-// the actor's version in txn, which sees the batches added before it.
-func add(txn *badger.Txn, b *storage.Batch) (conflict bool, err error) {
+// the actor's version in txn, which sees the batches added before it
+// (refused: ErrVersionConflict), or b consumes once an entry that is gone
+// (refused: a *storage.ConsumedError). A refused batch adds nothing.
+func add(txn *badger.Txn, b *storage.Batch) (refused error, err error) {
+	if b.ConsumeOnce {
+		gone := b.ConsumedTwice()
+		for _, id := range b.Consumed {
+			_, err := txn.Get(outboxKey(id))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				gone = append(gone, id)
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		if len(gone) > 0 {
+			return &storage.ConsumedError{IDs: gone}, nil
+		}
+	}
 	if b.ChangesState() {
 		v, err := readVersion(txn, b.Actor)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		if v != b.Version {
-			return true, nil
+			return storage.ErrVersionConflict, nil
 		}
 		for k, val := range b.Puts {
 			if err := txn.Set(stateKey(b.Actor, k), val); err != nil {
-				return false, err
+				return nil, err
 			}
 		}
 		for _, k := range b.Deletes {
 			if err := txn.Delete(stateKey(b.Actor, k)); err != nil {
-				return false, err
+				return nil, err
 			}
 		}
 		if err := txn.Set(versionKey(b.Actor), binary.BigEndian.AppendUint64(nil, b.Version+1)); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
 	for _, id := range b.Consumed {
 		if err := txn.Delete(outboxKey(id)); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
 	for _, m := range b.Send {
 		if err := txn.Set(outboxKey(m.ID), encodeMessage(m)); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
 	for _, r := range b.Records {
 		e := badger.NewEntry(recordKey(r.Key), r.Reply)
 		e.ExpiresAt = uint64(max(r.Expires.Unix()+1, 1)) // badger expires whole seconds
 		if err := txn.SetEntry(e); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
 	for _, r := range b.Reminders {
 		if err := deleteReminder(txn, r.Actor, r.Name); err != nil {
-			return false, err
+			return nil, err
 		}
 		due := encodeDue(r.Due)
 		if err := txn.Set(dueKey(due, r.Actor, r.Name), encodeReminder(r)); err != nil {
-			return false, err
+			return nil, err
 		}
 		if err := txn.Set(reminderKey(r.Actor, r.Name), due); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
 	for _, name := range b.CancelReminders {
 		if err := deleteReminder(txn, b.Actor, name); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
 	if len(b.ClearDeadLetters) > 0 || len(b.DeadLetters) > 0 || b.DeadLetterCap != (storage.DeadLetterCap{}) {
-		return false, addDeadLetters(txn, b)
+		return nil, addDeadLetters(txn, b)
 	}
-	return false, nil
+	return nil, nil
 }
 
 // addDeadLetters adds b's dead letter changes to txn and keeps the totals

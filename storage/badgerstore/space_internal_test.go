@@ -50,6 +50,8 @@ func fillValue(v reflect.Value, n int) bool {
 		}
 	case reflect.Int, reflect.Int64, reflect.Uint64:
 		// numbers take no more room than their encoding's fixed part
+	case reflect.Bool:
+		v.SetBool(true)
 	default:
 		return false
 	}
@@ -70,8 +72,8 @@ func TestBatchCostCountsEveryField(t *testing.T) {
 			t.Errorf("Batch.%s: the test cannot fill a %s; teach fillValue", f.Name, f.Type)
 			continue
 		}
-		if f.Type.Kind() == reflect.Uint64 || f.Type == reflect.TypeFor[storage.DeadLetterCap]() {
-			continue // Version; the cap holds no bytes (batchCost counts its drops from the letters added)
+		if f.Type.Kind() == reflect.Uint64 || f.Type.Kind() == reflect.Bool || f.Type == reflect.TypeFor[storage.DeadLetterCap]() {
+			continue // Version, ConsumeOnce; the cap holds no bytes (batchCost counts its drops from the letters added)
 		}
 		if f.Name == "Fence" {
 			continue // a fenced batch is refused (ErrNoLeases): nothing of it is written

@@ -86,6 +86,17 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 	if f := b.Fence; f != nil && (s.leases[f.Actor] == nil || s.leases[f.Actor].Epoch != f.Epoch) {
 		return storage.ErrFenced
 	}
+	if b.ConsumeOnce {
+		gone := b.ConsumedTwice()
+		for _, id := range b.Consumed {
+			if _, ok := s.outbox[id]; !ok {
+				gone = append(gone, id)
+			}
+		}
+		if len(gone) > 0 {
+			return &storage.ConsumedError{IDs: gone}
+		}
+	}
 	if b.ChangesState() {
 		if s.versions[b.Actor] != b.Version {
 			return storage.ErrVersionConflict

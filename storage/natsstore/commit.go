@@ -153,12 +153,28 @@ func (s *Store) plan(ctx context.Context, b *storage.Batch) (*plan, error) {
 		}
 	}
 	if len(b.Consumed) > 0 {
-		subjects, err := s.outboxSubjects(ctx, b.Actor, b.Consumed)
+		found, err := s.outboxEntries(ctx, b.Actor, b.Consumed)
 		if err != nil {
 			return nil, fmt.Errorf("natsstore: commit (actor %q): %w", b.Actor, err)
 		}
-		for _, subj := range subjects {
-			p.tombstone(subj)
+		if b.ConsumeOnce {
+			gone := b.ConsumedTwice()
+			for _, id := range b.Consumed {
+				if _, ok := found[id]; !ok && !slices.Contains(gone, id) {
+					gone = append(gone, id)
+				}
+			}
+			if len(gone) > 0 {
+				return nil, &storage.ConsumedError{IDs: gone}
+			}
+		}
+		for _, e := range found {
+			p.tombstone(e.subject)
+			if b.ConsumeOnce {
+				// Consumed once: the server refuses the batch if another
+				// commit consumed the entry since it was read.
+				expect(p.msgs[p.index[e.subject]], e.subject, e.seq)
+			}
 		}
 	}
 	for _, m := range b.Send {
@@ -206,11 +222,17 @@ func (s *Store) plan(ctx context.Context, b *storage.Batch) (*plan, error) {
 	return p, nil
 }
 
-// outboxSubjects finds the subjects of the outbox entries ids: first among
-// the messages to actor (those a turn consumes), then anywhere. IDs with
-// no entry are left out.
-func (s *Store) outboxSubjects(ctx context.Context, actor string, ids []string) ([]string, error) {
-	var subjects []string
+// outboxEntry is where an outbox entry is: its subject and sequence.
+type outboxEntry struct {
+	subject string
+	seq     uint64
+}
+
+// outboxEntries finds the outbox entries ids: first among the messages to
+// actor (those a turn consumes), then anywhere. IDs with no entry are
+// left out.
+func (s *Store) outboxEntries(ctx context.Context, actor string, ids []string) (map[string]outboxEntry, error) {
+	found := make(map[string]outboxEntry, len(ids))
 	left := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		left[id] = true
@@ -228,7 +250,7 @@ func (s *Store) outboxSubjects(ctx context.Context, actor string, ids []string) 
 				}
 				if !deleted(m) && left[id] {
 					delete(left, id)
-					subjects = append(subjects, m.Subject)
+					found[id] = outboxEntry{subject: m.Subject, seq: m.Sequence}
 				}
 			}
 		}
@@ -254,7 +276,7 @@ func (s *Store) outboxSubjects(ctx context.Context, actor string, ids []string) 
 			return nil, err
 		}
 	}
-	return subjects, nil
+	return found, nil
 }
 
 // publish sends msgs as one atomic batch, or one publish when there is

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"NoStateChangeSkipsVersionCheck", testNoStateChangeSkipsVersionCheck},
 		{"Outbox", testOutbox},
 		{"TurnBatch", testTurnBatch},
+		{"ConsumeOnce", testConsumeOnce},
 		{"ActorsAreIsolated", testActorsAreIsolated},
 		{"ValuesAreCopied", testValuesAreCopied},
 		{"LoadSeesWholeBatches", testLoadSeesWholeBatches},
@@ -362,6 +364,76 @@ func testTurnBatch(t *testing.T, s storage.Store) {
 	})
 	checkSnapshot(t, s, actor, 1, puts("count", "1"))
 	checkOutbox(t, s, msg("in2", actor), msg("out1", "other/1"))
+}
+
+// testConsumeOnce: a batch that consumes once an outbox entry another
+// commit consumed first (a message delivered twice) applies nothing and
+// fails with a *ConsumedError naming it; so does one of two such batches
+// racing; without ConsumeOnce a gone entry is skipped.
+func testConsumeOnce(t *testing.T, s storage.Store) {
+	const actor = "once/1"
+	ctx := context.Background()
+	commit(t, s, &storage.Batch{Send: []storage.Message{msg("in1", actor), msg("in2", actor)}})
+	turn := func(version uint64, value string, ids ...string) *storage.Batch {
+		return &storage.Batch{Actor: actor, Version: version, Puts: puts("k", value), Consumed: ids, ConsumeOnce: true,
+			Send: []storage.Message{msg("out-"+value, "other/1")}}
+	}
+	commit(t, s, turn(0, "first", "in1"))
+	err := s.Commit(ctx, turn(1, "again", "in1"))
+	if !errors.Is(err, storage.ErrConsumed) {
+		t.Fatalf("consuming in1 twice: got %v, want ErrConsumed", err)
+	}
+	var ce *storage.ConsumedError
+	if !errors.As(err, &ce) || !slices.Equal(ce.IDs, []string{"in1"}) {
+		t.Fatalf("consuming in1 twice: got %#v, want a *ConsumedError naming in1", err)
+	}
+	// Nothing of the refused batch: not its state, not its message, and
+	// in2, which it consumed too, stays.
+	err = s.Commit(ctx, turn(1, "mixed", "in2", "in1"))
+	if !errors.Is(err, storage.ErrConsumed) {
+		t.Fatalf("consuming in2 and in1 again: got %v, want ErrConsumed", err)
+	}
+	// One batch consuming in2 twice (two deliveries of it merged) would
+	// apply it twice: refused too.
+	err = s.Commit(ctx, turn(1, "twice", "in2", "in2"))
+	if !errors.As(err, &ce) || !slices.Equal(ce.IDs, []string{"in2"}) {
+		t.Fatalf("consuming in2 twice in one batch: got %v, want a *ConsumedError naming in2", err)
+	}
+	checkSnapshot(t, s, actor, 1, puts("k", "first"))
+	checkOutbox(t, s, msg("in2", actor), msg("out-first", "other/1"))
+	// Without ConsumeOnce an entry that is gone is skipped.
+	commit(t, s, &storage.Batch{Consumed: []string{"in1", "out-first"}})
+	checkOutbox(t, s, msg("in2", actor))
+
+	// Two batches racing to consume in2 once: exactly one applies.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = s.Commit(ctx, &storage.Batch{Consumed: []string{"in2"}, ConsumeOnce: true,
+				Send: []storage.Message{msg("race-"+strconv.Itoa(i), "other/2")}})
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, storage.ErrConsumed):
+			t.Fatalf("a racing batch failed with %v, want nil or ErrConsumed", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of two batches consuming in2 once applied, want 1", won)
+	}
+	out, err := s.Outbox(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || !strings.HasPrefix(out[0].ID, "race-") {
+		t.Fatalf("outbox after the race: %v, want the winner's message only", out)
+	}
 }
 
 func testActorsAreIsolated(t *testing.T, s storage.Store) {

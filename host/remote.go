@@ -1,0 +1,284 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/scheduler"
+	"github.com/wactor/wactor/storage"
+)
+
+// Remote connects a host to the other nodes of a cluster, so that any
+// node reaches any actor (see docs/cluster.md, "Routing"). The host
+// imports nothing of the cluster: the program that runs it adapts its
+// cluster node to this interface, and hands what other nodes send to
+// Host.ServeAsk and Host.ServeDelivery.
+type Remote interface {
+	// Owner names the node that should serve ref: the preferred active
+	// member, with self true when that is this node; "" when no member
+	// is known to be active.
+	Owner(ref abi.Ref) (node string, self bool)
+	// Ask sends req to node, which serves it with ServeAsk, and waits for
+	// the reply until ctx's deadline. A *NotServedError means node did
+	// not apply it.
+	Ask(ctx context.Context, node string, req *RemoteAsk) ([]byte, error)
+	// Deliver hands committed outbox messages to node, which queues them
+	// with ServeDelivery, and returns the targets node refused, each with
+	// the owner it names ("" for none). On an error node may or may not
+	// have taken them.
+	Deliver(ctx context.Context, node string, msgs []storage.Message) (refused map[string]string, err error)
+}
+
+// RemoteAsk is an ask on its way to another node.
+type RemoteAsk struct {
+	Target  abi.Ref
+	Method  string
+	Payload []byte
+	Sender  string // "type/id" of the asking actor; "" from outside
+	ID      string // the message's id
+	Key     string // idempotency key; "" for none
+	// Chain lists the actors whose asks led to this one, the first caller
+	// first: the ask fails with deadlock when its target is in it.
+	Chain []string
+	// Trace is the W3C trace context (a traceparent value) the target's
+	// turn continues, or "".
+	Trace string
+	// Hops counts the nodes the ask was sent to so far, this one
+	// included; a node forwards it only while Hops is below MaxHops.
+	Hops int
+}
+
+// MaxHops is how many nodes an ask may be sent to, one after the other,
+// before one of them answers: the first node sends it to the node it
+// believes serves the target, which may forward it once more (to the
+// holder of the target's lease); the last one serves it or says it does
+// not (NotServedError), and the first node tries again.
+const MaxHops = 2
+
+// MaxChain is the longest call chain an ask may carry across nodes; an
+// ask that would make it longer fails with bad_request.
+const MaxChain = 256
+
+// NotServedError says a node did not apply a message because it does not
+// serve its target now: another node holds the actor's lease, this node
+// lost it, or the node is not running or is leaving. Nothing of the
+// message was applied, so it may be sent again, to Owner when that names
+// a node. It unwraps to an *abi.Error with code unavailable.
+type NotServedError struct {
+	Owner string
+	Err   *abi.Error
+}
+
+func (e *NotServedError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the *abi.Error.
+func (e *NotServedError) Unwrap() error { return e.Err }
+
+// Transient reports true: the message may be sent again (the scheduler
+// logs the activations it fails quietly).
+func (e *NotServedError) Transient() bool { return true }
+
+func notServedError(owner, msg string) *NotServedError {
+	return &NotServedError{Owner: owner, Err: abi.NewError(abi.CodeUnavailable, msg)}
+}
+
+// Backoff between the tries of an ask whose target is moving.
+const (
+	minRetryBackoff = 2 * time.Millisecond
+	maxRetryBackoff = 100 * time.Millisecond
+)
+
+// maxHints bounds the owners the host remembers (see hints).
+const maxHints = 4096
+
+// hints remembers, for a short while, which node holds an actor's lease
+// when that is not the node placement prefers (an actor moving, or one
+// that a node still serves since before a member joined), so that the
+// next message goes there at once.
+type hints struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[abi.Ref]hint
+}
+
+type hint struct {
+	node  string
+	until time.Time
+}
+
+func (hs *hints) get(ref abi.Ref) string {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	h, ok := hs.m[ref]
+	if !ok {
+		return ""
+	}
+	if time.Now().After(h.until) {
+		delete(hs.m, ref)
+		return ""
+	}
+	return h.node
+}
+
+func (hs *hints) set(ref abi.Ref, node string) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if hs.m == nil || len(hs.m) >= maxHints {
+		hs.m = make(map[abi.Ref]hint)
+	}
+	hs.m[ref] = hint{node: node, until: time.Now().Add(hs.ttl)}
+}
+
+func (hs *hints) drop(ref abi.Ref, node string) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if h, ok := hs.m[ref]; ok && h.node == node {
+		delete(hs.m, ref)
+	}
+}
+
+// route names the node that serves ref: "" for this one. An activation
+// here serves it; else the node last seen holding its lease; else the
+// node placement prefers.
+func (h *Host) route(ref abi.Ref) string {
+	if h.sched.Has(ref) {
+		return ""
+	}
+	if n := h.hints.get(ref); n != "" {
+		return n
+	}
+	node, self := h.remote.Owner(ref)
+	if self {
+		return ""
+	}
+	return node
+}
+
+// noted learns from a NotServedError where ref is served.
+func (h *Host) noted(ref abi.Ref, from string, err error) {
+	var ns *NotServedError
+	if !errors.As(err, &ns) {
+		return
+	}
+	switch {
+	case ns.Owner != "" && ns.Owner != h.node && ns.Owner != from:
+		h.hints.set(ref, ns.Owner)
+	case from != "":
+		h.hints.drop(ref, from)
+	}
+}
+
+// askRouted sends the ask m to the node that serves its target and waits
+// for the reply until ctx's deadline (ctx has one). While no node serves
+// the target (it is moving: its lease is held by a node that is leaving
+// or died, or expired and not yet claimed) the ask is tried again, with
+// a short backoff, until the deadline; nothing of a try that a node did
+// not serve was applied.
+func (h *Host) askRouted(ctx context.Context, m *scheduler.Message) ([]byte, error) {
+	if err := checkChain(m); err != nil {
+		return nil, err
+	}
+	backoff := minRetryBackoff
+	for tries := 1; ; tries++ {
+		reply, err := h.askOnce(ctx, m, 0)
+		var ns *NotServedError
+		if err == nil || !errors.As(err, &ns) {
+			return reply, err
+		}
+		deadline, _ := ctx.Deadline()
+		if time.Until(deadline) <= backoff {
+			return nil, abi.NewError(abi.CodeTimeout, "no node served "+m.Target.String()+" before the deadline ("+itoa(tries)+" tries; last: "+ns.Err.Message+")")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, abi.NewError(abi.CodeTimeout, "no node served "+m.Target.String()+" before the deadline (last: "+ns.Err.Message+")")
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxRetryBackoff)
+	}
+}
+
+// checkChain fails an ask whose target is on its call chain: it would
+// wait for itself.
+func checkChain(m *scheduler.Message) error {
+	target := m.Target.String()
+	if i := slices.Index(m.Chain, target); i >= 0 {
+		return abi.NewError(abi.CodeDeadlock, "ask cycle: "+strings.Join(m.Chain[i:], " -> ")+" -> "+target)
+	}
+	if len(m.Chain) > MaxChain {
+		return abi.NewError(abi.CodeBadRequest, "ask to "+target+": a call chain of "+itoa(len(m.Chain))+" actors, over "+itoa(MaxChain))
+	}
+	return nil
+}
+
+// askOnce tries the ask m once, where route says, having come through
+// hops nodes: here, or on another node. A try here that finds the lease
+// held elsewhere goes on to the holder, while the hops allow.
+func (h *Host) askOnce(ctx context.Context, m *scheduler.Message, hops int) ([]byte, error) {
+	node := h.route(m.Target)
+	if node == "" {
+		try := *m // the scheduler owns what it sends, per ask
+		reply, err := h.sched.Ask(ctx, &try)
+		var ns *NotServedError
+		if err == nil || !errors.As(err, &ns) || ns.Owner == "" || ns.Owner == h.node || hops >= MaxHops {
+			if ns != nil && ns.Owner != "" && ns.Owner != h.node {
+				h.hints.set(m.Target, ns.Owner)
+			}
+			return reply, err
+		}
+		h.hints.set(m.Target, ns.Owner)
+		node = ns.Owner
+	} else if hops >= MaxHops {
+		return nil, notServedError(node, "node "+h.node+" does not serve "+m.Target.String()+": node "+node+" does")
+	}
+	return h.askRemote(ctx, node, m, hops+1)
+}
+
+// askRemote sends the ask m to node as its hops-th.
+func (h *Host) askRemote(ctx context.Context, node string, m *scheduler.Message, hops int) ([]byte, error) {
+	req := &RemoteAsk{Target: m.Target, Method: m.Method, Payload: m.Payload, Sender: refString(m.Sender), ID: m.ID, Key: m.Key,
+		Chain: m.Chain, Trace: m.Trace, Hops: hops}
+	resume := h.sched.Blocking(ctx) // a turn waiting on another node lets others run
+	reply, err := h.remote.Ask(ctx, node, req)
+	resume()
+	h.noted(m.Target, node, err)
+	return reply, err
+}
+
+// ServeAsk applies an ask that another node sent to this one (see
+// Remote): here, when this node serves the target; else it forwards it
+// once more, while req.Hops allows, or answers with a *NotServedError
+// naming the node that does. ctx bounds the wait (the caller's deadline).
+func (h *Host) ServeAsk(ctx context.Context, req *RemoteAsk) ([]byte, error) {
+	if h.remote == nil {
+		return nil, notServedError("", "this host is not in a cluster")
+	}
+	if h.closing() {
+		return nil, notServedError("", "node "+h.node+" is shutting down")
+	}
+	if _, err := h.check(req.Target, req.Method, req.Payload); err != nil {
+		return nil, err
+	}
+	m := &scheduler.Message{ID: req.ID, Key: req.Key, Target: req.Target, Method: req.Method, Payload: req.Payload,
+		Chain: req.Chain, Trace: req.Trace}
+	if req.Sender != "" {
+		s, err := abi.ParseRef(req.Sender)
+		if err != nil {
+			return nil, abi.NewError(abi.CodeBadRequest, "sender of an ask from another node: "+err.Error())
+		}
+		m.Sender = s
+	}
+	if m.ID == "" {
+		m.ID = h.ids.next()
+	}
+	if err := checkChain(m); err != nil {
+		return nil, err
+	}
+	// The target's turn continues req.Trace, the asking span's context.
+	return h.askOnce(ctx, m, req.Hops)
+}
