@@ -272,6 +272,38 @@ func (c *testCluster) activations(n *clusterNode) map[string]int {
 	return out
 }
 
+// metric sums the samples of the Prometheus metric name on n's /metrics
+// whose labels include every one of labels (as `key="value"`).
+func (n *clusterNode) metric(name string, labels ...string) (float64, error) {
+	resp, err := http.Get(n.url() + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	var sum float64
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"{") {
+			continue
+		}
+		match := true
+		for _, l := range labels {
+			match = match && strings.Contains(line, l)
+		}
+		if i := strings.LastIndexByte(line, ' '); match && i > 0 {
+			v, err := strconv.ParseFloat(line[i+1:], 64)
+			if err != nil {
+				return 0, fmt.Errorf("metric line %q: %v", line, err)
+			}
+			sum += v
+		}
+	}
+	return sum, nil
+}
+
 // rssKiB is the resident memory of n's process (VmRSS), in KiB.
 func (n *clusterNode) rssKiB() (int, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.server().cmd.Process.Pid))
