@@ -34,9 +34,11 @@ const bankActors = "  - type: account\n    module: bank.wasm\n    ask_timeout: 3
 
 // transferDone is a transfer that got a definite answer.
 type transferDone struct {
+	key      string
 	from, to int
 	amount   int64
-	ok       bool // 200; otherwise refused (insufficient_funds)
+	ok       bool     // 200; otherwise refused (insufficient_funds)
+	failed   []string // the attempts before, without a definite answer
 }
 
 // TestClusterBankKillRestart moves money between accounts through the
@@ -83,12 +85,13 @@ func TestClusterBankKillRestart(t *testing.T) {
 				from := rand.IntN(cfg.accounts)
 				to := (from + 1 + rand.IntN(cfg.accounts-1)) % cfg.accounts
 				amount := int64(1 + rand.IntN(100))
-				status, reply, tries, err := cc.post(i, "/v1/actors/account/"+strconv.Itoa(from)+"/transfer",
-					fmt.Sprintf(`{"to":"%d","amount":%d}`, to, amount), "transfer-"+strconv.Itoa(i))
-				if tries > 1 {
+				key := "transfer-" + strconv.Itoa(i)
+				status, reply, failed, err := cc.post(i, "/v1/actors/account/"+strconv.Itoa(from)+"/transfer",
+					fmt.Sprintf(`{"to":"%d","amount":%d}`, to, amount), key)
+				if len(failed) > 0 {
 					retried.Add(1)
 				}
-				d := transferDone{from: from, to: to, amount: amount}
+				d := transferDone{key: key, from: from, to: to, amount: amount, failed: failed}
 				switch {
 				case cc.closed.Load():
 					return
@@ -187,6 +190,11 @@ func TestClusterBankKillRestart(t *testing.T) {
 		if g != (statement{w.balance, w.sent, w.received}) {
 			t.Errorf("account %d: balance %d, sent %d, received %d; the acknowledged transfers make %d, %d, %d",
 				i, g.Balance, g.Sent, g.Received, w.balance, w.sent, w.received)
+			for _, d := range done {
+				if (d.from == i || d.to == i) && len(d.failed) > 0 {
+					t.Logf("  %s, %d -> %d, %d, ok %v, retried after: %s", d.key, d.from, d.to, d.amount, d.ok, strings.Join(d.failed, " | "))
+				}
+			}
 		}
 	}
 	report := fmt.Sprintf("cluster bank: 3 nodes, %d accounts, %d transfers from %d clients through 3 gateways, "+

@@ -372,9 +372,10 @@ var errNoAnswer = errors.New("no definite answer before the deadline")
 
 // post sends body to path, first through gateway first (an index into
 // the cluster's nodes), and returns the first definite answer. tries
-// counts the attempts. Nodes the test has killed or paused are skipped
-// while another one is up.
-func (cc *clusterClient) post(first int, path, body, key string) (status int, reply string, tries int, err error) {
+// lists the attempts that got no definite answer, each as "node: what".
+// Nodes the test has killed or paused are skipped while another one is
+// up.
+func (cc *clusterClient) post(first int, path, body, key string) (status int, reply string, failed []string, err error) {
 	backoff := 5 * time.Millisecond
 	var last string
 	for i := first; ; i++ {
@@ -385,11 +386,10 @@ func (cc *clusterClient) post(first int, path, body, key string) (status int, re
 			// When every node is down, post waits on the next one.
 			continue
 		}
-		tries++
 		status, reply, err := cc.once(n, path, body, key)
 		if err == nil && status != http.StatusServiceUnavailable && status != http.StatusGatewayTimeout &&
 			status != http.StatusTooManyRequests {
-			return status, reply, tries, nil
+			return status, reply, failed, nil
 		}
 		if err != nil {
 			last = err.Error()
@@ -398,6 +398,7 @@ func (cc *clusterClient) post(first int, path, body, key string) (status int, re
 				kind = "client timeout"
 			}
 			cc.saw(kind)
+			failed = append(failed, n.name+": "+last)
 		} else {
 			last = fmt.Sprintf("%s: %d %s", n.name, status, reply)
 			var e struct{ Error struct{ Code, Message string } }
@@ -409,9 +410,10 @@ func (cc *clusterClient) post(first int, path, body, key string) (status int, re
 				msg = msg[:60]
 			}
 			cc.saw(fmt.Sprintf("%d %s: %s", status, e.Error.Code, msg))
+			failed = append(failed, last)
 		}
 		if time.Now().After(cc.deadline) || cc.closed.Load() {
-			return 0, "", tries, fmt.Errorf("POST %s: %w (%d tries; last: %s)", path, errNoAnswer, tries, last)
+			return 0, "", failed, fmt.Errorf("POST %s: %w (%d tries; last: %s)", path, errNoAnswer, len(failed), last)
 		}
 		time.Sleep(backoff)
 		backoff = min(2*backoff, 100*time.Millisecond)
