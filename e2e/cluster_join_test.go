@@ -46,10 +46,10 @@ func TestClusterJoinUnderLoad(t *testing.T) {
 				n := c.nodes[(i+i/counters)%3] // the three first nodes' gateways, in turn for each counter
 				status, reply, err := cc.once(n, "/v1/actors/counter/"+strconv.Itoa(id)+"/add", `{"n":1}`, "")
 				calls.Add(1)
-				if stop.Load() {
-					return
-				}
 				if err != nil || status != http.StatusOK {
+					if stop.Load() && err != nil {
+						return // the test ended and killed the nodes
+					}
 					if failed.Add(1) <= 10 {
 						t.Errorf("add to counter/%d through %s: %d %s %v", id, n.name, status, reply, err)
 					}
