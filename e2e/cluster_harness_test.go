@@ -49,8 +49,8 @@ type clusterNode struct {
 	manifest                  string
 
 	mu  sync.Mutex
-	srv *server // the current process, nil before the first start
-	up  bool    // the process runs and is not paused
+	srv *server     // the current process, nil before the first start
+	up  atomic.Bool // the process runs and is not paused
 }
 
 // clusterOpts sizes a test cluster.
@@ -144,9 +144,7 @@ func (c *testCluster) ready(n *clusterNode, deadline <-chan time.Time) {
 	s := n.srv
 	n.mu.Unlock()
 	s.waitReady(deadline)
-	n.mu.Lock()
-	n.up = true
-	n.mu.Unlock()
+	n.up.Store(true)
 }
 
 // node returns the node named name.
@@ -171,17 +169,9 @@ func (n *clusterNode) server() *server {
 func (n *clusterNode) url() string { return "http://" + n.http }
 
 // isUp reports whether n's process runs and is not paused.
-func (n *clusterNode) isUp() bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.up
-}
+func (n *clusterNode) isUp() bool { return n.up.Load() }
 
-func (n *clusterNode) setUp(up bool) {
-	n.mu.Lock()
-	n.up = up
-	n.mu.Unlock()
-}
+func (n *clusterNode) setUp(up bool) { n.up.Store(up) }
 
 // kill sends n SIGKILL and waits until the process is gone.
 func (c *testCluster) kill(n *clusterNode) {
@@ -304,20 +294,6 @@ func (n *clusterNode) metric(name string, labels ...string) (float64, error) {
 	return sum, nil
 }
 
-// rssKiB is the resident memory of n's process (VmRSS), in KiB.
-func (n *clusterNode) rssKiB() (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.server().cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-		}
-	}
-	return 0, errors.New("no VmRSS in /proc status")
-}
-
 // clusterClient calls the cluster's actors as a client behind a load
 // balancer would: it sends each call to one gateway, and when that one
 // cannot answer definitely (it is down, or answers 503, 504 or 429) it
@@ -401,7 +377,9 @@ func (cc *clusterClient) post(first int, path, body, key string) (status int, re
 			failed = append(failed, n.name+": "+last)
 		} else {
 			last = fmt.Sprintf("%s: %d %s", n.name, status, reply)
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			_ = json.Unmarshal([]byte(reply), &e)
 			msg := e.Error.Message
 			if i := strings.Index(msg, " is owned by node"); i >= 0 {
