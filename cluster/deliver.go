@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/wactor/wactor/abi"
@@ -54,25 +55,9 @@ func decodeDelivery(p []byte) ([]storage.Message, uint64, error) {
 	var (
 		msgs      []storage.Message
 		timeoutMS uint64
-		seen      = map[uint64]bool{}
 	)
 	r := abi.NewReader(p)
-	n, err := r.ReadMapHeader()
-	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %v", errEnvelope, err)
-	}
-	if n > maxAskFields {
-		return nil, 0, fmt.Errorf("%w: %d fields, over %d", errEnvelope, n, maxAskFields)
-	}
-	for range n {
-		key, err := r.ReadUint()
-		if err == nil && seen[key] {
-			err = fmt.Errorf("key %d twice", key)
-		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("%w: %v", errEnvelope, err)
-		}
-		seen[key] = true
+	seen, err := readFields(r, func(key uint64) (err error) {
 		switch key {
 		case 1:
 			timeoutMS, err = r.ReadUint()
@@ -81,12 +66,13 @@ func decodeDelivery(p []byte) ([]storage.Message, uint64, error) {
 		default:
 			err = r.Skip()
 		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("%w: key %d: %v", errEnvelope, key, err)
-		}
+		return err
+	})
+	if err == nil && r.Len() != 0 {
+		err = errors.New("trailing bytes")
 	}
-	if r.Len() != 0 {
-		return nil, 0, fmt.Errorf("%w: trailing bytes", errEnvelope)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", errEnvelope, err)
 	}
 	if !seen[1] || !seen[2] {
 		return nil, 0, fmt.Errorf("%w: time left or messages missing", errEnvelope)
@@ -115,14 +101,6 @@ func decodeMessages(r *abi.Reader) ([]storage.Message, error) {
 }
 
 func decodeMessage(r *abi.Reader, m *storage.Message) error {
-	n, err := r.ReadMapHeader()
-	if err != nil {
-		return err
-	}
-	if n > maxAskFields {
-		return fmt.Errorf("%d fields, over %d", n, maxAskFields)
-	}
-	seen := map[uint64]bool{}
 	text := func(dst *string) error {
 		s, err := r.ReadText()
 		if err == nil && len(s) > maxTextField {
@@ -131,15 +109,7 @@ func decodeMessage(r *abi.Reader, m *storage.Message) error {
 		*dst = s
 		return err
 	}
-	for range n {
-		key, err := r.ReadUint()
-		if err == nil && seen[key] {
-			err = fmt.Errorf("key %d twice", key)
-		}
-		if err != nil {
-			return err
-		}
-		seen[key] = true
+	_, err := readFields(r, func(key uint64) (err error) {
 		switch key {
 		case 1:
 			err = text(&m.ID)
@@ -158,9 +128,10 @@ func decodeMessage(r *abi.Reader, m *storage.Message) error {
 		default:
 			err = r.Skip()
 		}
-		if err != nil {
-			return fmt.Errorf("key %d: %w", key, err)
-		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if m.ID == "" || m.Target == "" || m.Method == "" {
 		return fmt.Errorf("id, target or method missing or empty")

@@ -128,71 +128,56 @@ func timeLeft(ctx context.Context) (ms uint64, ok bool) {
 }
 
 func (t *transport) Ask(ctx context.Context, node string, req *AskRequest) ([]byte, error) {
-	if msg := CheckName(node); msg != "" {
-		return nil, abi.NewError(abi.CodeBadRequest, "node "+msg)
-	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultAskTimeout)
-		defer cancel()
-	}
-	left, ok := timeLeft(ctx)
-	if !ok {
-		return nil, abi.NewError(abi.CodeTimeout, "ask to "+req.Target.String()+": the deadline passed before it was sent")
-	}
-	data := req.appendTo(nil, left)
-	if limit := t.nc.MaxPayload(); int64(len(data)) > limit {
-		return nil, abi.NewError(abi.CodeTooLarge, fmt.Sprintf("ask to %s on node %s is %d bytes, over the %d NATS carries between nodes", req.Target, node, len(data), limit))
-	}
-	msg, err := t.nc.RequestWithContext(ctx, askSubject(t.cluster, node), data)
-	if err != nil {
-		return nil, askError(ctx, err, node, "an ask to "+req.Target.String())
-	}
-	reply, err := decodeAnswer(msg.Data)
-	var e *abi.Error
-	if err != nil && !errors.As(err, &e) {
-		return nil, abi.NewError(abi.CodeUnavailable, fmt.Sprintf("node %s answered an ask to %s with a bad reply: %v", node, req.Target, err))
-	}
-	return reply, err
+	return t.request(ctx, node, askSubject(t.cluster, node), "an ask to "+req.Target.String(),
+		func(left uint64) []byte { return req.appendTo(nil, left) })
 }
 
 func (t *transport) Deliver(ctx context.Context, node string, msgs []storage.Message) (map[string]string, error) {
-	if msg := CheckName(node); msg != "" {
-		return nil, abi.NewError(abi.CodeBadRequest, "node "+msg)
-	}
 	if len(msgs) > MaxDeliver {
 		return nil, abi.NewError(abi.CodeTooLarge, fmt.Sprintf("a delivery of %d messages, over %d", len(msgs), MaxDeliver))
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultAskTimeout)
-		defer cancel()
-	}
-	left, ok := timeLeft(ctx)
-	if !ok {
-		return nil, abi.NewError(abi.CodeTimeout, "a delivery to node "+node+": the deadline passed before it was sent")
-	}
-	data := appendDelivery(nil, msgs, left)
-	if limit := t.nc.MaxPayload(); int64(len(data)) > limit {
-		return nil, abi.NewError(abi.CodeTooLarge, fmt.Sprintf("a delivery of %d messages to node %s is %d bytes, over the %d NATS carries between nodes", len(msgs), node, len(data), limit))
-	}
-	msg, err := t.nc.RequestWithContext(ctx, deliverSubject(t.cluster, node), data)
+	payload, err := t.request(ctx, node, deliverSubject(t.cluster, node), fmt.Sprintf("a delivery of %d messages", len(msgs)),
+		func(left uint64) []byte { return appendDelivery(nil, msgs, left) })
 	if err != nil {
-		return nil, askError(ctx, err, node, "a delivery")
-	}
-	payload, err := decodeAnswer(msg.Data)
-	if err != nil {
-		var e *abi.Error
-		if errors.As(err, &e) {
-			return nil, err
-		}
-		return nil, abi.NewError(abi.CodeUnavailable, fmt.Sprintf("node %s answered a delivery with a bad reply: %v", node, err))
+		return nil, err
 	}
 	refused, err := decodeRefused(payload)
 	if err != nil {
 		return nil, abi.NewError(abi.CodeUnavailable, fmt.Sprintf("node %s answered a delivery with a bad list of refused targets: %v", node, err))
 	}
 	return refused, nil
+}
+
+// request sends what encode makes, with the time left of ctx's deadline
+// (DefaultAskTimeout when it has none), to subject of node, and decodes
+// the answer: the payload, or the error it carries.
+func (t *transport) request(ctx context.Context, node, subject, what string, encode func(left uint64) []byte) ([]byte, error) {
+	if msg := CheckName(node); msg != "" {
+		return nil, abi.NewError(abi.CodeBadRequest, "node "+msg)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultAskTimeout)
+		defer cancel()
+	}
+	left, ok := timeLeft(ctx)
+	if !ok {
+		return nil, abi.NewError(abi.CodeTimeout, what+": the deadline passed before it was sent")
+	}
+	data := encode(left)
+	if limit := t.nc.MaxPayload(); int64(len(data)) > limit {
+		return nil, abi.NewError(abi.CodeTooLarge, fmt.Sprintf("%s on node %s is %d bytes, over the %d NATS carries between nodes", what, node, len(data), limit))
+	}
+	msg, err := t.nc.RequestWithContext(ctx, subject, data)
+	if err != nil {
+		return nil, askError(ctx, err, node, what)
+	}
+	reply, err := decodeAnswer(msg.Data)
+	var e *abi.Error
+	if err != nil && !errors.As(err, &e) {
+		return nil, abi.NewError(abi.CodeUnavailable, fmt.Sprintf("node %s answered %s with a bad reply: %v", node, what, err))
+	}
+	return reply, err
 }
 
 // askError translates a failed NATS request to the error vocabulary.

@@ -104,30 +104,13 @@ var errEnvelope = errors.New("cluster: bad ask envelope")
 func decodeAsk(p []byte) (*AskRequest, uint64, error) {
 	q := &AskRequest{}
 	var timeoutMS uint64
-	seen := map[uint64]bool{}
 	r := abi.NewReader(p)
-	n, err := r.ReadMapHeader()
+	seen, err := readFields(r, func(key uint64) error { return decodeAskField(q, &timeoutMS, key, r) })
+	if err == nil && r.Len() != 0 {
+		err = errors.New("trailing bytes")
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", errEnvelope, err)
-	}
-	if n > maxAskFields {
-		return nil, 0, fmt.Errorf("%w: %d fields, over %d", errEnvelope, n, maxAskFields)
-	}
-	for range n {
-		key, err := r.ReadUint()
-		if err != nil {
-			return nil, 0, fmt.Errorf("%w: %v", errEnvelope, err)
-		}
-		if seen[key] {
-			return nil, 0, fmt.Errorf("%w: key %d twice", errEnvelope, key)
-		}
-		seen[key] = true
-		if err := decodeAskField(q, &timeoutMS, key, r); err != nil {
-			return nil, 0, fmt.Errorf("%w: key %d: %v", errEnvelope, key, err)
-		}
-	}
-	if r.Len() != 0 {
-		return nil, 0, fmt.Errorf("%w: trailing bytes", errEnvelope)
 	}
 	if !seen[1] || !seen[2] || !seen[7] {
 		return nil, 0, fmt.Errorf("%w: target, method or time left missing", errEnvelope)
@@ -136,6 +119,34 @@ func decodeAsk(p []byte) (*AskRequest, uint64, error) {
 		return nil, 0, fmt.Errorf("%w: %d ms left, over the %s an ask may take", errEnvelope, timeoutMS, MaxAskTime)
 	}
 	return q, timeoutMS, nil
+}
+
+// readFields reads a CBOR map of at most maxAskFields entries with
+// unsigned keys, each key once, calling field to read each value, and
+// returns the keys it saw.
+func readFields(r *abi.Reader, field func(key uint64) error) (map[uint64]bool, error) {
+	n, err := r.ReadMapHeader()
+	if err != nil {
+		return nil, err
+	}
+	if n > maxAskFields {
+		return nil, fmt.Errorf("%d fields, over %d", n, maxAskFields)
+	}
+	seen := make(map[uint64]bool, n)
+	for range n {
+		key, err := r.ReadUint()
+		if err != nil {
+			return nil, err
+		}
+		if seen[key] {
+			return nil, fmt.Errorf("key %d twice", key)
+		}
+		seen[key] = true
+		if err := field(key); err != nil {
+			return nil, fmt.Errorf("key %d: %w", key, err)
+		}
+	}
+	return seen, nil
 }
 
 func decodeAskField(q *AskRequest, timeoutMS *uint64, key uint64, r *abi.Reader) error {

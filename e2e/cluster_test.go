@@ -96,11 +96,26 @@ func TestClusterOfThree(t *testing.T) {
 		s.ask("/v1/actors/counter/"+s.addr+"/add", `{"n":2}`, `{"n":2}`)
 	}
 	// One activation of an actor in the whole cluster: n1 holds the
-	// lease of its actor, so n2 (which does not route yet) refuses it.
-	if status, body := nodes[1].post("/v1/actors/counter/"+nodes[0].addr+"/add", `{"n":1}`); status != http.StatusServiceUnavailable ||
-		!strings.Contains(body, "owned by node n1") {
-		t.Errorf("n2 calling the actor n1 holds: %d %s; want 503, owned by node n1", status, body)
+	// lease of its actor, and n2 sends the call there.
+	nodes[1].ask("/v1/actors/counter/"+nodes[0].addr+"/add", `{"n":1}`, `{"n":3}`)
+
+	// Calls through all three gateways see one counter: one sequence,
+	// whichever node serves it.
+	for i := range 30 {
+		nodes[i%3].ask("/v1/actors/counter/sequence/add", `{"n":1}`, fmt.Sprintf(`{"n":%d}`, i+1))
 	}
+	// Tells through all three gateways are each applied once.
+	for i := range 30 {
+		if status, body := nodes[i%3].post("/v1/actors/counter/told/add", `{"n":1}`, "Prefer", "respond-async"); status != http.StatusAccepted {
+			t.Fatalf("tell through %s: %d %s; want 202", nodes[i%3].addr, status, body)
+		}
+	}
+	waitUntil(t, 20*time.Second, "the 30 tells applied", func() bool {
+		status, body := nodes[0].post("/v1/actors/counter/told/get", `{}`)
+		return status == http.StatusOK && jsonEqual(body, `{"n":30}`)
+	})
+	time.Sleep(3 * time.Second) // a sweep, after which nothing was applied twice
+	nodes[2].ask("/v1/actors/counter/told/get", `{}`, `{"n":30}`)
 	code, out, errOut := wactor(t, "cluster", "status", "--addr", nodes[1].url)
 	if code != 0 || !strings.Contains(out, "cluster e2e, 3 members, as node n2 sees it") || !strings.Contains(out, "n2 *") {
 		t.Errorf("wactor cluster status: exit %d\n%s%s", code, out, errOut)
@@ -201,15 +216,20 @@ func TestClusterPausedOwnerIsFenced(t *testing.T) {
 		t.Fatal(err)
 	}
 	// n1 still has the activation: its next turn finds its lease taken
-	// and drops it; then n1 refuses the actor as n2's. Never 200.
-	waitUntil(t, 30*time.Second, "the resumed n1 refusing the actor n2 owns", func() bool {
-		status, body = n1.post(actor+"add", `{"n":100}`)
-		if status != http.StatusServiceUnavailable && status != http.StatusGatewayTimeout {
-			t.Fatalf("resumed n1 calling the actor n2 took over: %d %s; want 503 (or 504 while it reconnects)", status, body)
+	// and drops it, and n1 sends the call to n2, which owns the actor.
+	// Reads only, so that no answer is unsure: n2's state, never n1's.
+	waitUntil(t, 30*time.Second, "the resumed n1 reaching the actor n2 owns", func() bool {
+		status, body = n1.post(actor+"get", `{}`)
+		if status == http.StatusOK && !jsonEqual(body, `{"n":2}`) {
+			t.Fatalf("resumed n1 calling the actor n2 took over: %s; want n2's state, {\"n\":2}", body)
 		}
-		return strings.Contains(body, "owned by node n2")
+		if status != http.StatusOK && status != http.StatusServiceUnavailable && status != http.StatusGatewayTimeout {
+			t.Fatalf("resumed n1 calling the actor n2 took over: %d %s; want 200 (or 503, 504 while it reconnects)", status, body)
+		}
+		return status == http.StatusOK
 	})
-	n2.ask(actor+"add", `{"n":1}`, `{"n":3}`) // nothing of n1's was applied
+	n1.ask(actor+"add", `{"n":1}`, `{"n":3}`) // nothing of n1's was applied, and n1 reaches n2's activation
+	n2.ask(actor+"add", `{"n":1}`, `{"n":4}`)
 }
 
 // TestNotACluster: a node without a cluster section says so.

@@ -33,6 +33,10 @@ const (
 	// maxSweep is the most outbox entries one sweep delivers; the next
 	// sweep takes the rest.
 	maxSweep = 1000
+	// maxWaiting bounds the messages that wait here for room or for a
+	// node (see Host.pending): past it, deliveries from other nodes are
+	// refused (their senders keep them and try again).
+	maxWaiting = 1 << 16
 )
 
 // refusedError is the error of a turn whose commit the store refused: the
@@ -161,6 +165,9 @@ func (h *Host) ServeDelivery(ctx context.Context, msgs []storage.Message) (map[s
 	}
 	if h.closing() {
 		return nil, notServedError("", "node "+h.node+" is shutting down")
+	}
+	if h.waiting.Load() >= maxWaiting {
+		return nil, notServedError("", "node "+h.node+" has "+itoa(maxWaiting)+" messages waiting for room; try again")
 	}
 	var take []storage.Message
 	var refusedTargets map[string]string

@@ -44,7 +44,7 @@ type node struct {
 }
 
 // freeAddrs returns n addresses on 127.0.0.1 that were free a moment ago.
-func freeAddrs(t *testing.T, n int) []string {
+func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
 	var out []string
 	for range n {
@@ -59,7 +59,7 @@ func freeAddrs(t *testing.T, n int) []string {
 // startCluster starts three nodes on 127.0.0.1, each with a host serving
 // types on the shared JetStream store and linked to the others, and waits
 // until every node sees the three active. They are closed when t ends.
-func startCluster(t *testing.T, types ...host.TypeConfig) []*node {
+func startCluster(t testing.TB, types ...host.TypeConfig) []*node {
 	t.Helper()
 	addrs := freeAddrs(t, 3)
 	var routes []string
@@ -81,6 +81,13 @@ func startCluster(t *testing.T, types ...host.TypeConfig) []*node {
 	}
 	wg.Wait()
 	t.Cleanup(func() {
+		// Every host first, while JetStream has its majority to release
+		// their leases; then the stores and the nodes.
+		var wg sync.WaitGroup
+		for _, nd := range nodes {
+			wg.Go(func() { nd.closeHost(t) })
+		}
+		wg.Wait()
 		for _, nd := range nodes {
 			nd.close(t)
 		}
@@ -130,14 +137,21 @@ func startCluster(t *testing.T, types ...host.TypeConfig) []*node {
 	return nodes
 }
 
-// close closes the node's host, store and cluster node.
-func (nd *node) close(t *testing.T) {
+// closeHost closes the node's host.
+func (nd *node) closeHost(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if nd.h != nil {
 		assert.NoError(t, nd.h.Close(ctx))
 		nd.h = nil
 	}
+}
+
+// close closes the node's host, store and cluster node.
+func (nd *node) close(t testing.TB) {
+	nd.closeHost(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	if nd.store != nil {
 		assert.NoError(t, nd.store.Close())
 		nd.store = nil
@@ -150,7 +164,7 @@ func (nd *node) close(t *testing.T) {
 
 // ownedBy returns a ref of type typ, prefix + a number, that placement
 // gives to node want.
-func ownedBy(t *testing.T, nodes []*node, typ, prefix, want string) abi.Ref {
+func ownedBy(t testing.TB, nodes []*node, typ, prefix, want string) abi.Ref {
 	t.Helper()
 	for i := range 1000 {
 		ref := abi.Ref{Type: typ, ID: fmt.Sprintf("%s%d", prefix, i)}
@@ -172,7 +186,7 @@ func cborOf(t testing.TB, v any) []byte {
 type M = map[string]any
 
 // ask asks ref through h and decodes the reply.
-func ask(ctx context.Context, t *testing.T, h *host.Host, ref abi.Ref, method string, payload any) (M, error) {
+func ask(ctx context.Context, t testing.TB, h *host.Host, ref abi.Ref, method string, payload any) (M, error) {
 	t.Helper()
 	var body []byte
 	if payload != nil {
