@@ -191,13 +191,15 @@ func (h *Host) askRouted(ctx context.Context, m *scheduler.Message) ([]byte, err
 			return reply, err
 		}
 		deadline, _ := ctx.Deadline()
-		if time.Until(deadline) <= backoff {
-			return nil, abi.NewError(abi.CodeTimeout, "no node served "+m.Target.String()+" before the deadline ("+itoa(tries)+" tries; last: "+ns.Err.Message+")")
+		wait := min(backoff, time.Until(deadline))
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return nil, abi.NewError(abi.CodeTimeout, "no node served "+m.Target.String()+" before the deadline (last: "+ns.Err.Message+")")
-		case <-time.After(backoff):
+		if ctx.Err() != nil || !time.Now().Before(deadline) {
+			return nil, abi.NewError(abi.CodeTimeout, "no node served "+m.Target.String()+" before the deadline ("+itoa(tries)+" tries; last: "+ns.Err.Message+")")
 		}
 		backoff = min(2*backoff, maxRetryBackoff)
 	}
