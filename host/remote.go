@@ -226,6 +226,11 @@ func (h *Host) askOnce(ctx context.Context, m *scheduler.Message, hops int) ([]b
 	if node == "" {
 		try := *m // the scheduler owns what it sends, per ask
 		reply, err := h.sched.Ask(ctx, &try)
+		if e := (*abi.Error)(nil); errors.As(err, &e) && e == scheduler.ErrClosed {
+			// The node is shutting down and its turn never ran: another
+			// node serves the actor once this one has let it go.
+			return nil, notServedError("", "node "+h.node+" is shutting down")
+		}
 		var ns *NotServedError
 		if err == nil || !errors.As(err, &ns) || ns.Owner == "" || ns.Owner == h.node || hops >= MaxHops {
 			if ns != nil && ns.Owner != "" && ns.Owner != h.node {
