@@ -2,6 +2,8 @@ package host
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -270,6 +272,19 @@ func (a *activation) failGroups(g *group, err error) {
 	var broken error = abi.NewError(abi.CodeUnavailable, "an earlier turn of "+a.ref.String()+" failed to commit: "+err.Error())
 	failed := func(e *entry) error {
 		return refused(abi.NewError(abi.CodeUnavailable, "committing the turn of "+a.ref.String()+"."+e.label+": "+err.Error()), err)
+	}
+	var ce *storage.ConsumedError
+	if errors.As(err, &ce) {
+		// A message delivered twice was merged with these turns: nothing
+		// of them was applied, and each but the duplicate may go again
+		// (an ask's caller tries again, a tell is delivered again).
+		broken = notServedError("", "an earlier turn of "+a.ref.String()+" was merged with a message delivered twice; try again")
+		failed = func(e *entry) error {
+			if slices.Contains(ce.IDs, e.m.ID) {
+				return refused(abi.NewError(abi.CodeUnavailable, "committing the turn of "+a.ref.String()+"."+e.label+": "+err.Error()), err)
+			}
+			return notServedError("", "the turn of "+a.ref.String()+"."+e.label+" was merged with a message delivered twice; try again")
+		}
 	}
 	if a.lease != nil && a.h.own.fenced(a.lease, err) {
 		// The next turn drops the activation; nothing of these turns was

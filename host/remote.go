@@ -191,13 +191,15 @@ func (h *Host) askRouted(ctx context.Context, m *scheduler.Message) ([]byte, err
 			return reply, err
 		}
 		deadline, _ := ctx.Deadline()
-		if time.Until(deadline) <= backoff {
-			return nil, abi.NewError(abi.CodeTimeout, "no node served "+m.Target.String()+" before the deadline ("+itoa(tries)+" tries; last: "+ns.Err.Message+")")
+		wait := min(backoff, time.Until(deadline))
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return nil, abi.NewError(abi.CodeTimeout, "no node served "+m.Target.String()+" before the deadline (last: "+ns.Err.Message+")")
-		case <-time.After(backoff):
+		if ctx.Err() != nil || !time.Now().Before(deadline) {
+			return nil, abi.NewError(abi.CodeTimeout, "no node served "+m.Target.String()+" before the deadline ("+itoa(tries)+" tries; last: "+ns.Err.Message+")")
 		}
 		backoff = min(2*backoff, maxRetryBackoff)
 	}
@@ -224,6 +226,11 @@ func (h *Host) askOnce(ctx context.Context, m *scheduler.Message, hops int) ([]b
 	if node == "" {
 		try := *m // the scheduler owns what it sends, per ask
 		reply, err := h.sched.Ask(ctx, &try)
+		if e := (*abi.Error)(nil); errors.As(err, &e) && e == scheduler.ErrClosed {
+			// The node is shutting down and its turn never ran: another
+			// node serves the actor once this one has let it go.
+			return nil, notServedError("", "node "+h.node+" is shutting down")
+		}
 		var ns *NotServedError
 		if err == nil || !errors.As(err, &ns) || ns.Owner == "" || ns.Owner == h.node || hops >= MaxHops {
 			if ns != nil && ns.Owner != "" && ns.Owner != h.node {

@@ -263,7 +263,14 @@ func (s *Scheduler) goFunc(f func()) {
 	}()
 }
 
-var errClosed = abi.NewError(abi.CodeUnavailable, "scheduler is shutting down")
+// ErrClosed is the error of a message the scheduler refused, or dropped
+// from a mailbox, because it is closing: its turn never ran. It is this
+// one value, so that a caller can tell it apart from the failure of a
+// turn that ran (compare the pointer; errors.Is matches every
+// unavailable error).
+var ErrClosed = abi.NewError(abi.CodeUnavailable, "scheduler is shutting down")
+
+var errClosed = ErrClosed
 
 // Tell enqueues m for its target and returns without waiting for the turn.
 // It fails with unknown_type, mailbox_full or unavailable.
