@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
@@ -65,13 +66,16 @@ func (r fakeRemote) Deliver(ctx context.Context, node string, msgs []storage.Mes
 
 // linkedHosts returns hosts a and b on one memstore, linked by a fakeNet
 // that places every actor on a.
-func linkedHosts(t *testing.T, ttl time.Duration) (*fakeNet, *memstore.Store, *host.Host, *host.Host) {
+func linkedHosts(t *testing.T, ttl time.Duration, tp ...trace.TracerProvider) (*fakeNet, *memstore.Store, *host.Host, *host.Host) {
 	st := memstore.New()
 	n := &fakeNet{hosts: map[string]*host.Host{}, owner: func(abi.Ref) string { return "a" }, asks: map[string]int{}}
 	counter := host.TypeConfig{Name: "counter", Module: testwasm.C(t, "counter")}
 	for _, name := range []string{"a", "b"} {
-		h := newHostConfig(t, host.Config{Store: st, Node: name, LeaseTTL: ttl, Remote: fakeRemote{net: n, self: name},
-			SweepInterval: 10 * time.Millisecond}, counter)
+		cfg := host.Config{Store: st, Node: name, LeaseTTL: ttl, Remote: fakeRemote{net: n, self: name}, SweepInterval: 10 * time.Millisecond}
+		if len(tp) > 0 {
+			cfg.TracerProvider = tp[0]
+		}
+		h := newHostConfig(t, cfg, counter)
 		n.mu.Lock()
 		n.hosts[name] = h
 		n.mu.Unlock()
@@ -138,4 +142,19 @@ func TestRemoteTellsAppliedOnce(t *testing.T) {
 	require.Eventually(t, func() bool { return mustCall(t, b, "counter/t", "get", nil)["n"] == uint64(120) }, 10*time.Second, 10*time.Millisecond)
 	time.Sleep(100 * time.Millisecond)
 	assert.EqualValues(t, M{"n": uint64(120)}, mustCall(t, a, "counter/t", "get", nil), "applied once")
+}
+
+// TestRemoteTraceContinues: the trace of a call continues on the node
+// that serves its target, for an ask and for a tell.
+func TestRemoteTraceContinues(t *testing.T) {
+	rec := newRecorder(t)
+	_, _, _, b := linkedHosts(t, time.Second, rec.tp)
+	ctx, client := rec.tp.Tracer("test").Start(context.Background(), "client")
+	_, err := b.Ask(ctx, abi.Ref{Type: "counter", ID: "traced"}, "add", cborOf(t, M{"n": 1}))
+	require.NoError(t, err)
+	require.NoError(t, b.Tell(ctx, abi.Ref{Type: "counter", ID: "traced"}, "get", nil))
+	client.End()
+	want := client.SpanContext().TraceID()
+	assert.Equal(t, want, rec.span(t, "turn counter.add").SpanContext.TraceID(), "the ask's turn on node a")
+	assert.Equal(t, want, rec.span(t, "turn counter.get").SpanContext.TraceID(), "the tell's turn on node a")
 }
