@@ -31,6 +31,12 @@ var (
 	// safely. Nothing of the batch was applied; the same batch may succeed
 	// once space is freed.
 	ErrNoSpace = errors.New("storage: not enough free disk space")
+	// ErrRecorded: a Batch carries a Record whose key another commit
+	// recorded first, and it has not expired. Nothing of the batch was
+	// applied. A store shared between nodes (natsstore) checks this
+	// inside the commit, because two nodes may each miss the other's
+	// record when they read it; a store one host owns need not.
+	ErrRecorded = errors.New("storage: idempotency key already recorded")
 	// ErrConsumed: a Batch with ConsumeOnce consumed an outbox entry that
 	// is no longer there (another commit consumed it: the message was
 	// delivered twice). Nothing of the batch was applied. The error is a

@@ -180,10 +180,8 @@ func (s *Store) plan(ctx context.Context, b *storage.Batch) (*plan, error) {
 	for _, m := range b.Send {
 		p.put(s.subject(kindOutbox, m.Target, m.ID), encodeMessage(nil, m), nil)
 	}
-	now := time.Now()
-	for _, r := range b.Records {
-		ttl := max(r.Expires.Sub(now), 0).Truncate(time.Second) + 2*time.Second
-		p.put(s.subject(kindRecord, r.Key), encodeRecord(r), nats.Header{jetstream.MsgTTLHeader: {ttl.String()}})
+	if err := s.planRecords(ctx, p, b); err != nil {
+		return nil, err
 	}
 	if len(b.Reminders) > 0 || len(b.CancelReminders) > 0 {
 		if err := s.planReminders(ctx, p, b); err != nil {
@@ -374,4 +372,32 @@ func sendError(err error) error {
 		return fmt.Errorf("%w (no answer to the commit: it may or may not have been applied): %w", ErrUnavailable, err)
 	}
 	return err
+}
+
+// planRecords adds b's idempotency records, each expecting its subject to
+// be as a read just before found it. Two nodes can both miss a record (a
+// direct get may be answered by a replica that lags) and run the same
+// keyed message; this makes the second commit fail instead of applying
+// the message twice. A record found live refuses the batch at once.
+func (s *Store) planRecords(ctx context.Context, p *plan, b *storage.Batch) error {
+	now := time.Now()
+	for _, r := range b.Records {
+		subj := s.subject(kindRecord, r.Key)
+		last, err := s.last(ctx, subj)
+		if err != nil {
+			return fmt.Errorf("natsstore: commit (actor %q): record %q: %w", b.Actor, r.Key, err)
+		}
+		var seq uint64
+		if last != nil {
+			seq = last.Sequence
+			if !deleted(last) {
+				if old, err := decodeRecord(last.Data); err == nil && now.Before(old.Expires) {
+					return fmt.Errorf("natsstore: commit (actor %q): %w", b.Actor, storage.ErrRecorded)
+				}
+			}
+		}
+		ttl := max(r.Expires.Sub(now), 0).Truncate(time.Second) + 2*time.Second
+		expect(p.put(subj, encodeRecord(r), nats.Header{jetstream.MsgTTLHeader: {ttl.String()}}), subj, seq)
+	}
+	return nil
 }

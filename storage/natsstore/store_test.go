@@ -352,3 +352,43 @@ func TestGroupRefusalIsolated(t *testing.T) {
 		t.Logf("%d commits in %d batches", commits, groups)
 	}
 }
+
+// TestRecordOnce: a second commit of a live idempotency record is refused
+// whole (two nodes that each missed the other's record must not both apply
+// the keyed message), and a record past its expiry may be written again.
+func TestRecordOnce(t *testing.T) {
+	nc := connect(t, startServer(t, t.TempDir()).ClientURL())
+	s := open(t, nc, freshStream())
+	ctx := t.Context()
+	keyed := func(key string, expires time.Time, n byte) *storage.Batch {
+		return &storage.Batch{Actor: "bank/a", Puts: map[string][]byte{"n": {n}},
+			Records: []storage.Record{{Key: key, Reply: []byte{n}, Expires: expires}}}
+	}
+	later := time.Now().Add(time.Hour)
+	if err := s.Commit(ctx, keyed("k1", later, 1)); err != nil {
+		t.Fatal(err)
+	}
+	b := keyed("k1", later, 2)
+	b.Version = 1
+	if err := s.Commit(ctx, b); !errors.Is(err, storage.ErrRecorded) {
+		t.Fatalf("second commit of record k1: %v, want ErrRecorded", err)
+	}
+	snap, err := s.Load(ctx, "bank/a")
+	if err != nil || snap.Version != 1 || snap.State["n"][0] != 1 {
+		t.Fatalf("after the refused commit: %+v, %v; want version 1, n=1", snap, err)
+	}
+	if reply, ok, err := s.Recorded(ctx, "k1"); err != nil || !ok || reply[0] != 1 {
+		t.Fatalf("Recorded(k1) = %v, %v, %v; want the first reply", reply, ok, err)
+	}
+	past := time.Now().Add(-time.Second)
+	b = keyed("k2", past, 3)
+	b.Version = 1
+	if err := s.Commit(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	b = keyed("k2", later, 4)
+	b.Version = 2
+	if err := s.Commit(ctx, b); err != nil {
+		t.Fatalf("rewriting an expired record: %v", err)
+	}
+}
