@@ -36,6 +36,9 @@ type activation struct {
 	// lease is the actor's lease this activation holds when the host
 	// shares its store with other nodes (see ownership); nil otherwise.
 	lease *held
+	// reader runs read-only asks while a turn waits in an ask (see
+	// readonly.go); nil until one does.
+	reader *instance
 }
 
 // turn is what one message's processing has buffered so far.
@@ -272,7 +275,7 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	a.h.watchdog.end(t)
 	if err != nil {
 		a.guestBroke(err)
-		a.discard(t.ctx)
+		a.discardTurn(t)
 		return reply, err
 	}
 	ptr, n := abi.UnpackPointer(inst.stack[0])
@@ -283,13 +286,13 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	if !ok {
 		err := abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a reply at "+itoa(int(ptr))+"+"+itoa(int(n))+", outside its memory")
 		a.guestBroke(err)
-		a.discard(t.ctx)
+		a.discardTurn(t)
 		return reply, err
 	}
 	if derr := reply.Decode(raw); derr != nil {
 		err := abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a malformed reply: "+derr.Error())
 		a.guestBroke(err)
-		a.discard(t.ctx)
+		a.discardTurn(t)
 		return reply, err
 	}
 	reply.Payload = bytes.Clone(reply.Payload)
@@ -617,9 +620,9 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 // next turn, will reserve.
 func (a *activation) MemoryInUse() int64 {
 	if a.inst != nil {
-		return a.inst.resident()
+		return a.inst.resident() + a.readerMemory()
 	}
-	return a.typ.current().v.startSize.Load()
+	return a.typ.current().v.startSize.Load() + a.readerMemory()
 }
 
 func (a *activation) discard(ctx context.Context) {
@@ -645,6 +648,7 @@ func (a *activation) Deactivate(ctx context.Context) {
 		}
 	}
 	a.discard(ctx)
+	a.discardReader(ctx)
 	if a.lease != nil {
 		a.h.own.release(ctx, a.lease, a.h.log.Warn)
 	}

@@ -48,19 +48,19 @@ type hostCall func(t *turn, arg []byte) (abi.Status, []byte)
 
 func instantiateImports(ctx context.Context, rt wazero.Runtime) error {
 	calls := map[string]hostCall{
-		abi.ImportTell:        (*turn).tell,
-		abi.ImportAsk:         (*turn).ask,
+		abi.ImportTell:        effect("tell", (*turn).tell),
+		abi.ImportAsk:         effect("ask", (*turn).ask),
 		abi.ImportStateGet:    (*turn).stateGet,
-		abi.ImportStateSet:    (*turn).stateSet,
-		abi.ImportStateDelete: (*turn).stateDelete,
+		abi.ImportStateSet:    keepsState("write state", (*turn).stateSet),
+		abi.ImportStateDelete: keepsState("delete state", (*turn).stateDelete),
 		abi.ImportSelf:        (*turn).self,
 		abi.ImportLog:         (*turn).log,
-		abi.ImportDeactivate:  (*turn).deactivateCall,
+		abi.ImportDeactivate:  effect("deactivate", (*turn).deactivateCall),
 
-		abi.ImportTimerSet:       (*turn).timerSet,
-		abi.ImportTimerCancel:    (*turn).timerCancel,
-		abi.ImportReminderSet:    (*turn).reminderSet,
-		abi.ImportReminderCancel: (*turn).reminderCancel,
+		abi.ImportTimerSet:       effect("set a timer", (*turn).timerSet),
+		abi.ImportTimerCancel:    effect("cancel a timer", (*turn).timerCancel),
+		abi.ImportReminderSet:    keepsState("set a reminder", (*turn).reminderSet),
+		abi.ImportReminderCancel: keepsState("cancel a reminder", (*turn).reminderCancel),
 	}
 	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
 	b := rt.NewHostModuleBuilder(abi.ImportModule)
