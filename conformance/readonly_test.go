@@ -1,7 +1,6 @@
 package conformance_test
 
 import (
-	"context"
 	"slices"
 	"sync"
 	"testing"
@@ -34,22 +33,12 @@ var refusedReadOnly = []struct {
 // as conf-<language>-ro, whose get is read-only, and as
 // conf-<language>-rox, whose every method that changes something is.
 func deployReadOnly(t *testing.T, h *host.Host) {
-	ctx := context.Background()
 	var all []string
 	for _, r := range refusedReadOnly {
 		all = append(all, r.method)
 	}
-	for _, l := range languages {
-		for suffix, methods := range map[string][]string{"-ro": {"get"}, "-rox": all} {
-			require.NoError(t, h.Deploy(ctx, host.TypeConfig{
-				Name:       "conf-" + l.name + suffix,
-				Module:     l.module(t),
-				Source:     "conformance-" + l.name + ".wasm",
-				MaxMessage: maxMessage,
-				ReadOnly:   methods,
-			}), "deploying the %s conformance actor with read-only methods", l.name)
-		}
-	}
+	deployAs(t, h, "-ro", func(tc *host.TypeConfig) { tc.ReadOnly = []string{"get"} })
+	deployAs(t, h, "-rox", func(tc *host.TypeConfig) { tc.ReadOnly = all })
 }
 
 func init() { scenarios = append(scenarios, readOnlyScenarios...) }

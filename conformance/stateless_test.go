@@ -19,15 +19,21 @@ const statelessMax = 4
 // deployStateless deploys each language's conformance actor a second
 // time, as the stateless worker type conf-<language>-sw.
 func deployStateless(t *testing.T, h *host.Host) {
-	ctx := context.Background()
+	deployAs(t, h, "-sw", func(tc *host.TypeConfig) { tc.StatelessWorker = statelessMax })
+}
+
+// deployAs deploys each language's conformance actor again, as the type
+// conf-<language><suffix>, configured by set.
+func deployAs(t *testing.T, h *host.Host, suffix string, set func(*host.TypeConfig)) {
 	for _, l := range languages {
-		require.NoError(t, h.Deploy(ctx, host.TypeConfig{
-			Name:            "conf-" + l.name + "-sw",
-			Module:          l.module(t),
-			Source:          "conformance-" + l.name + ".wasm",
-			MaxMessage:      maxMessage,
-			StatelessWorker: statelessMax,
-		}), "deploying the %s conformance actor as a stateless worker", l.name)
+		tc := host.TypeConfig{
+			Name:       "conf-" + l.name + suffix,
+			Module:     l.module(t),
+			Source:     "conformance-" + l.name + ".wasm",
+			MaxMessage: maxMessage,
+		}
+		set(&tc)
+		require.NoError(t, h.Deploy(context.Background(), tc), "deploying the %s conformance actor as %s", l.name, tc.Name)
 	}
 }
 

@@ -58,6 +58,7 @@ type turn struct {
 	firing     *firing                      // the reminder this turn fires, if any
 	span       trace.Span                   // the turn's span; nil when not traced
 	deactivate bool
+	forward    *outgoing // where the turn forwards its ask (forward.go); nil: it answers
 	// doomed is why the turn fails whatever the guest answers: it waited
 	// for the pipeline (before an ask, say) and an earlier commit failed.
 	doomed error
@@ -366,6 +367,9 @@ func nearMemoryLimit(t *turn) bool {
 // once; the answer waits for the commit, and Receive returns first, with
 // the answer deferred, as soon as another message waits.
 func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byte, _ error, deferred bool) {
+	if t.forward != nil {
+		return a.commitForward(ctx, t)
+	}
 	b := a.batch(t, reply)
 	if !a.h.pipelined || (!a.p.handOff() && !a.h.sched.Queued(ctx)) {
 		// Nothing to overlap the commit with, or nothing to gain.

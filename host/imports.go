@@ -32,6 +32,7 @@ var importSignatures = map[string]string{
 	abi.ImportTimerCancel:    "(i32, i32) -> (i64)",
 	abi.ImportReminderSet:    "(i32, i32) -> (i64)",
 	abi.ImportReminderCancel: "(i32, i32) -> (i64)",
+	abi.ImportForward:        "(i32, i32) -> (i64)",
 }
 
 // violation is the guest breaking the ABI inside a host call (a pointer out
@@ -61,6 +62,7 @@ func instantiateImports(ctx context.Context, rt wazero.Runtime) error {
 		abi.ImportTimerCancel:    effect("cancel a timer", (*turn).timerCancel),
 		abi.ImportReminderSet:    keepsState("set a reminder", (*turn).reminderSet),
 		abi.ImportReminderCancel: keepsState("cancel a reminder", (*turn).reminderCancel),
+		abi.ImportForward:        effect("forward", (*turn).forwardCall),
 	}
 	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
 	b := rt.NewHostModuleBuilder(abi.ImportModule)

@@ -13,15 +13,12 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/internal/testwasm"
-	"github.com/wactor/wactor/storage/memstore"
 )
 
 func TestReadOnlyConfig(t *testing.T) {
 	ctx := context.Background()
-	h, err := host.New(ctx, host.Config{Store: memstore.New(), CacheDir: testwasm.CacheDir(t)})
-	require.NoError(t, err)
-	defer h.Close(ctx)
-	err = h.Deploy(ctx, host.TypeConfig{Name: "l", Module: testwasm.Go(t, "ledger"), ReadOnly: []string{"balance", "balance"}})
+	h := memHost(t)
+	err := h.Deploy(ctx, host.TypeConfig{Name: "l", Module: testwasm.Go(t, "ledger"), ReadOnly: []string{"balance", "balance"}})
 	require.ErrorContains(t, err, `read_only[1]: method "balance" is listed twice`)
 	err = h.Deploy(ctx, host.TypeConfig{Name: "l", Module: testwasm.Go(t, "ledger"), ReadOnly: []string{""}})
 	require.ErrorContains(t, err, "read_only[0]: read-only method has no method")
@@ -32,9 +29,7 @@ func TestReadOnlyConfig(t *testing.T) {
 // fails and leaves the balance as it was.
 func TestReadOnlyAnswersDuringSlowAsk(t *testing.T) {
 	ctx := context.Background()
-	h, err := host.New(ctx, host.Config{Store: memstore.New(), CacheDir: testwasm.CacheDir(t)})
-	require.NoError(t, err)
-	t.Cleanup(func() { h.Close(context.Background()) })
+	h := memHost(t)
 	require.NoError(t, h.Deploy(ctx, host.TypeConfig{Name: "ledger", Module: testwasm.Go(t, "ledger"),
 		ReadOnly: []string{"balance"}, AskTimeout: 800 * time.Millisecond}))
 	require.NoError(t, h.Deploy(ctx, host.TypeConfig{Name: "hostile", Module: testwasm.Go(t, "hostile"), TurnTimeout: 2 * time.Second}))
@@ -73,7 +68,7 @@ func TestReadOnlyAnswersDuringSlowAsk(t *testing.T) {
 	default:
 	}
 	assert.Less(t, time.Since(start), 700*time.Millisecond, "balance waited for the deposit")
-	err = <-done
+	err := <-done
 	var e *abi.Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, abi.CodeTimeout, e.Code)

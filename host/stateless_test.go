@@ -25,9 +25,7 @@ import (
 func hasherHost(tb testing.TB, workers int) *host.Host {
 	tb.Helper()
 	ctx := context.Background()
-	h, err := host.New(ctx, host.Config{Store: memstore.New(), CacheDir: testwasm.CacheDir(tb)})
-	require.NoError(tb, err)
-	tb.Cleanup(func() { h.Close(context.Background()) })
+	h := memHost(tb)
 	wasm := testwasm.Go(tb, "hasher")
 	require.NoError(tb, h.Deploy(ctx, host.TypeConfig{Name: "hash-actor", Module: wasm}))
 	require.NoError(tb, h.Deploy(ctx, host.TypeConfig{Name: "hash-pool", Module: wasm, StatelessWorker: workers}))
@@ -41,12 +39,19 @@ func digestPayload(tb testing.TB, data []byte, rounds int) []byte {
 	return p
 }
 
+// memHost is a host on a memory store, closed when the test ends.
+func memHost(tb testing.TB) *host.Host {
+	tb.Helper()
+	h, err := host.New(context.Background(), host.Config{Store: memstore.New(), CacheDir: testwasm.CacheDir(tb)})
+	require.NoError(tb, err)
+	tb.Cleanup(func() { h.Close(context.Background()) })
+	return h
+}
+
 func TestStatelessWorkerDeployLimit(t *testing.T) {
 	ctx := context.Background()
-	h, err := host.New(ctx, host.Config{Store: memstore.New(), CacheDir: testwasm.CacheDir(t)})
-	require.NoError(t, err)
-	defer h.Close(ctx)
-	err = h.Deploy(ctx, host.TypeConfig{Name: "p", Module: testwasm.Go(t, "hasher"), StatelessWorker: 5000})
+	h := memHost(t)
+	err := h.Deploy(ctx, host.TypeConfig{Name: "p", Module: testwasm.Go(t, "hasher"), StatelessWorker: 5000})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "stateless worker max_local 5000 must be from 1 to 1024")
 }

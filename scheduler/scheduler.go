@@ -48,6 +48,12 @@ type Message struct {
 	reply    chan result // nil for tells
 	timer    *timerEntry // the timer of a tick
 	deferred bool        // Receive took the answer upon itself (Defer)
+	// asker is the key of the activation whose turn waits for the
+	// reply to this ask; zero when the ask comes from outside. See
+	// Forward.
+	asker abi.Ref
+	to    *activation // where send put the message
+	fwd   *Message    // the ask this one was forwarded as, if it was
 }
 
 // Defer, called by Receive, takes the answer of m out of the scheduler's
@@ -295,6 +301,7 @@ func (s *Scheduler) send(m *Message, before func(a *activation) error) (*activat
 				return nil, err
 			}
 		}
+		m.to = a
 		ok, err := a.enqueue(m)
 		if ok || err != nil {
 			return a, err
@@ -315,6 +322,7 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 	var before func(a *activation) error
 	caller := turnFrom(ctx)
 	if caller != nil {
+		m.asker = caller.key
 		// The wait-for graph links activations, by key, so that a cycle
 		// through one instance of a stateless worker is found too.
 		before = func(a *activation) error {
@@ -385,7 +393,7 @@ func (s *Scheduler) runUntilAnswered(ctx context.Context, d *inline, caller, a *
 			return r.payload, r.err
 		default:
 		}
-		if _, ran := d.runOne(a); ran {
+		if _, ran := d.runOne(lastHop(m).to); ran {
 			continue
 		}
 		if caller != nil && caller.serveReadOnly(ctx) {
