@@ -31,6 +31,9 @@ const (
 	ImportTimerCancel    = "timer_cancel"
 	ImportReminderSet    = "reminder_set"
 	ImportReminderCancel = "reminder_cancel"
+	// ImportForward passes the ask the turn handles on to another actor,
+	// whose reply answers the original asker (docs/ABI.md, forward).
+	ImportForward = "forward"
 	// ImportResult is (ptr i32, len i32) -> i32: it copies the pending result
 	// of the last host call into guest memory and returns the bytes copied.
 	ImportResult = "result"

@@ -23,6 +23,9 @@ const (
 	MaxMethodLen    = 256   // bytes of a method name
 	MaxLogLen       = 4096  // bytes of a log message; longer ones are cut
 	MaxSendsPerTurn = 10000 // tells one turn may send
+	// MaxForwardsPerTurn is how many times one turn may forward the ask
+	// it handles: an ask has one reply.
+	MaxForwardsPerTurn = 1
 
 	MaxScheduleName = 256  // bytes of a timer's or reminder's name
 	MaxTimers       = 1000 // timers one activation may have set at once
@@ -83,6 +86,18 @@ func CheckCall(c *Call, maxMessage int64) (Ref, *Error) {
 func CheckSends(sent int) *Error {
 	if sent >= MaxSendsPerTurn {
 		return NewError(CodeTooLarge, "a turn may send at most "+strconv.Itoa(MaxSendsPerTurn)+" tells")
+	}
+	return nil
+}
+
+// CheckForward refuses a forward from a turn that does not handle an ask
+// (isAsk false), or that has forwarded it forwarded times already.
+func CheckForward(isAsk bool, forwarded int) *Error {
+	if !isAsk {
+		return NewError(CodeBadRequest, "forward: the message is not an ask, so there is no asker to answer; use tell")
+	}
+	if forwarded >= MaxForwardsPerTurn {
+		return NewError(CodeBadRequest, "forward: a turn may forward its ask at most "+strconv.Itoa(MaxForwardsPerTurn)+" time")
 	}
 	return nil
 }

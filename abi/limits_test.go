@@ -23,6 +23,8 @@ func TestChecks(t *testing.T) {
 		{"method over", CheckMethod("x", long(MaxMethodLen+1)), CodeBadRequest, "longer than 256"},
 		{"arg over", CheckArgSize("tell", 10+ArgOverhead+1, 10), CodeTooLarge, "tell argument of"},
 		{"sends", CheckSends(MaxSendsPerTurn), CodeTooLarge, "at most 10000 tells"},
+		{"forward of a tell", CheckForward(false, 0), CodeBadRequest, "not an ask"},
+		{"second forward", CheckForward(true, MaxForwardsPerTurn), CodeBadRequest, "at most 1 time"},
 		{"timers", CheckTimerCount(MaxTimers), CodeTooLarge, "at most 1000 timers"},
 		{"timer ops", CheckTimerOps(MaxTimerOps), CodeTooLarge, "at most 2000 timers"},
 		{"reminder ops", CheckReminderOps(MaxReminderOps), CodeTooLarge, "at most 1000 reminders"},

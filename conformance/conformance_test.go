@@ -102,6 +102,8 @@ func TestConformance(t *testing.T) {
 			MaxMessage: maxMessage,
 		}), "deploying the %s conformance actor", l.name)
 	}
+	deployStateless(t, h)
+	deployReadOnly(t, h)
 	require.NoError(t, h.Deploy(ctx, host.TypeConfig{
 		Name:        "hostile",
 		Module:      testwasm.Go(t, "hostile"),

@@ -37,6 +37,9 @@ type activation struct {
 	// lease is the actor's lease this activation holds when the host
 	// shares its store with other nodes (see ownership); nil otherwise.
 	lease *held
+	// reader runs read-only asks while a turn waits in an ask (see
+	// readonly.go); nil until one does.
+	reader *instance
 }
 
 // turn is what one message's processing has buffered so far.
@@ -56,6 +59,7 @@ type turn struct {
 	firing     *firing                      // the reminder this turn fires, if any
 	span       trace.Span                   // the turn's span; nil when not traced
 	deactivate bool
+	forward    *outgoing // where the turn forwards its ask (forward.go); nil: it answers
 	// doomed is why the turn fails whatever the guest answers: it waited
 	// for the pipeline (before an ask, say) and an earlier commit failed.
 	doomed error
@@ -285,7 +289,7 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	a.h.watchdog.end(t)
 	if err != nil {
 		a.guestBroke(err)
-		a.discard(t.ctx)
+		a.discardTurn(t)
 		return reply, err
 	}
 	ptr, n := abi.UnpackPointer(inst.stack[0])
@@ -296,13 +300,13 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	if !ok {
 		err := abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a reply at "+itoa(int(ptr))+"+"+itoa(int(n))+", outside its memory")
 		a.guestBroke(err)
-		a.discard(t.ctx)
+		a.discardTurn(t)
 		return reply, err
 	}
 	if derr := reply.Decode(raw); derr != nil {
 		err := abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a malformed reply: "+derr.Error())
 		a.guestBroke(err)
-		a.discard(t.ctx)
+		a.discardTurn(t)
 		return reply, err
 	}
 	reply.Payload = bytes.Clone(reply.Payload)
@@ -376,6 +380,9 @@ func nearMemoryLimit(t *turn) bool {
 // once; the answer waits for the commit, and Receive returns first, with
 // the answer deferred, as soon as another message waits.
 func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byte, _ error, deferred bool) {
+	if t.forward != nil {
+		return a.commitForward(ctx, t)
+	}
 	b := a.batch(t, reply)
 	if !a.h.pipelined || (!a.p.handOff() && !a.h.sched.Queued(ctx)) {
 		// Nothing to overlap the commit with, or nothing to gain.
@@ -635,9 +642,9 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 // next turn, will reserve.
 func (a *activation) MemoryInUse() int64 {
 	if a.inst != nil {
-		return a.inst.resident()
+		return a.inst.resident() + a.readerMemory()
 	}
-	return a.typ.current().v.startSize.Load()
+	return a.typ.current().v.startSize.Load() + a.readerMemory()
 }
 
 func (a *activation) discard(ctx context.Context) {
@@ -663,6 +670,7 @@ func (a *activation) Deactivate(ctx context.Context) {
 		}
 	}
 	a.discard(ctx)
+	a.discardReader(ctx)
 	if a.lease != nil {
 		a.h.own.release(ctx, a.lease, a.h.log.Warn)
 	}

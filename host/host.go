@@ -161,6 +161,14 @@ type TypeConfig struct {
 	// numbers only: no environment, arguments, file system or sockets.
 	Env  map[string]string
 	Dirs []DirGrant
+	// StatelessWorker, when above zero, makes the type a stateless worker
+	// with up to this many instances per actor on this host (see
+	// stateless.go); zero runs one turn at a time per actor.
+	StatelessWorker int
+	// ReadOnly are the type's read-only methods (see readonly.go): they
+	// may run while a turn of the actor waits in an ask, and may change
+	// nothing.
+	ReadOnly []string
 }
 
 func (tc *TypeConfig) applyDefaults() {
@@ -196,6 +204,12 @@ func (tc *TypeConfig) prepare() error {
 	}
 	if tc.MaxTableEntries > MaxTableEntriesLimit {
 		return fmt.Errorf("max table entries %d must be at most %d", tc.MaxTableEntries, MaxTableEntriesLimit)
+	}
+	if err := checkReadOnly(tc.ReadOnly); err != nil {
+		return err
+	}
+	if tc.StatelessWorker < 0 || tc.StatelessWorker > scheduler.MaxLocalLimit {
+		return fmt.Errorf("stateless worker max_local %d must be from 1 to %d", tc.StatelessWorker, scheduler.MaxLocalLimit)
 	}
 	return nil
 }
@@ -840,7 +854,7 @@ func (ac *activator) TypeOptions(typ string) (scheduler.TypeOptions, error) {
 		return scheduler.TypeOptions{}, abi.NewError(abi.CodeUnknownType, "no actor type "+strconv.Quote(typ))
 	}
 	d := t.current()
-	return scheduler.TypeOptions{Mailbox: d.cfg.Mailbox, IdleTimeout: d.cfg.IdleTimeout, Memory: d.v.startSize.Load()}, nil
+	return scheduler.TypeOptions{Mailbox: d.cfg.Mailbox, IdleTimeout: d.cfg.IdleTimeout, Memory: d.v.startSize.Load(), MaxLocal: d.cfg.StatelessWorker}, nil
 }
 
 func (ac *activator) Activate(ctx context.Context, ref abi.Ref) (scheduler.Actor, error) {
@@ -848,6 +862,9 @@ func (ac *activator) Activate(ctx context.Context, ref abi.Ref) (scheduler.Actor
 	t, ok := h.lookupType(ref.Type)
 	if !ok {
 		return nil, abi.NewError(abi.CodeUnknownType, "no actor type "+strconv.Quote(ref.Type))
+	}
+	if t.current().cfg.StatelessWorker > 0 {
+		return h.activateWorker(ctx, t, ref)
 	}
 	var (
 		lease *held // nil without ownership

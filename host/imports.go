@@ -33,6 +33,7 @@ var importSignatures = map[string]string{
 	abi.ImportTimerCancel:    "(i32, i32) -> (i64)",
 	abi.ImportReminderSet:    "(i32, i32) -> (i64)",
 	abi.ImportReminderCancel: "(i32, i32) -> (i64)",
+	abi.ImportForward:        "(i32, i32) -> (i64)",
 }
 
 // violation is the guest breaking the ABI inside a host call (a pointer out
@@ -49,19 +50,20 @@ type hostCall func(t *turn, arg []byte) (abi.Status, []byte)
 
 func instantiateImports(ctx context.Context, rt wazero.Runtime) error {
 	calls := map[string]hostCall{
-		abi.ImportTell:        (*turn).tell,
-		abi.ImportAsk:         (*turn).ask,
+		abi.ImportTell:        effect("tell", (*turn).tell),
+		abi.ImportAsk:         effect("ask", (*turn).ask),
 		abi.ImportStateGet:    (*turn).stateGet,
-		abi.ImportStateSet:    (*turn).stateSet,
-		abi.ImportStateDelete: (*turn).stateDelete,
+		abi.ImportStateSet:    keepsState("write state", (*turn).stateSet),
+		abi.ImportStateDelete: keepsState("delete state", (*turn).stateDelete),
 		abi.ImportSelf:        (*turn).self,
 		abi.ImportLog:         (*turn).log,
-		abi.ImportDeactivate:  (*turn).deactivateCall,
+		abi.ImportDeactivate:  effect("deactivate", (*turn).deactivateCall),
 
-		abi.ImportTimerSet:       (*turn).timerSet,
-		abi.ImportTimerCancel:    (*turn).timerCancel,
-		abi.ImportReminderSet:    (*turn).reminderSet,
-		abi.ImportReminderCancel: (*turn).reminderCancel,
+		abi.ImportTimerSet:       effect("set a timer", (*turn).timerSet),
+		abi.ImportTimerCancel:    effect("cancel a timer", (*turn).timerCancel),
+		abi.ImportReminderSet:    keepsState("set a reminder", (*turn).reminderSet),
+		abi.ImportReminderCancel: keepsState("cancel a reminder", (*turn).reminderCancel),
+		abi.ImportForward:        effect("forward", (*turn).forwardCall),
 	}
 	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
 	b := rt.NewHostModuleBuilder(abi.ImportModule)

@@ -239,6 +239,15 @@ type Actor struct {
 	// Dirs are the host folders the type's guests may open (WASI
 	// preopened directories). None by default: guests have no file system.
 	Dirs []Dir `yaml:"dirs"`
+	// StatelessWorker, when its MaxLocal is above zero, makes the type a
+	// stateless worker: see [StatelessWorker]. The zero value: one turn
+	// at a time per actor.
+	StatelessWorker StatelessWorker `yaml:"stateless_worker"`
+	// ReadOnly lists the type's read-only methods: they may run while a
+	// turn of the actor waits in an ask, see the committed state, and
+	// may change nothing (state, tells, asks, timers, reminders are
+	// refused with bad_request). At most [MaxReadOnly] method names.
+	ReadOnly []string `yaml:"read_only"`
 }
 
 // Actor returns the configuration of the actor type typ, and whether the

@@ -72,6 +72,8 @@ func schemaObjects(t *testing.T) map[string]struct {
 		"actor":   {object(t, root, object(t, root, props, "actors"), "items"), reflect.TypeFor[Actor](), actorSection},
 		"dir":     {object(t, root, root["$defs"].(map[string]any), "dir"), reflect.TypeFor[Dir](), dirSection},
 		"cluster": {object(t, root, props, "cluster"), reflect.TypeFor[Cluster](), clusterSection},
+		"stateless": {object(t, root, object(t, root, object(t, root, object(t, root, props, "actors"), "items"), "properties"), "stateless_worker"),
+			reflect.TypeFor[StatelessWorker](), statelessSection},
 	}
 }
 

@@ -293,6 +293,10 @@ func (d *decoder) actor(v ast.Node, path string) (Actor, ast.Node) {
 			a.Env = d.env(v, p)
 		case "dirs":
 			a.Dirs = d.dirs(v, p)
+		case "stateless_worker":
+			a.StatelessWorker = d.statelessWorker(v, p)
+		case "read_only":
+			a.ReadOnly = d.readOnly(v, p)
 		}
 	})
 	if _, ok := present["max_table_entries"]; !ok {

@@ -11,8 +11,12 @@ import (
 
 // activation is one live actor: its mailbox and, once activated, its Actor.
 type activation struct {
-	s    *Scheduler
-	ref  abi.Ref
+	s   *Scheduler
+	ref abi.Ref
+	// key is a's entry in the scheduler's table: ref, or for an instance
+	// of a stateless worker, ref with its slot (workerKey).
+	key  abi.Ref
+	slot int // a stateless worker's slot; -1 otherwise
 	opts TypeOptions
 	prev chan struct{} // the previous activation of ref, still deactivating; may be nil
 	// evicted are the done channels of the activations evicted to make
@@ -40,6 +44,7 @@ type activation struct {
 	lastActive       time.Time
 	timers           map[string]*timerEntry // by name
 	wake             chan struct{}          // closed by the next enqueue; see AwaitQueued
+	roWake           chan struct{}          // signalled by enqueue while a turn waits in an ask; see waitReadOnly
 
 	// Links of the scheduler's list of idle activations, guarded by
 	// s.lruMu.
@@ -62,6 +67,12 @@ func (a *activation) enqueue(m *Message) (bool, error) {
 	if a.wake != nil {
 		close(a.wake)
 		a.wake = nil
+	}
+	if a.roWake != nil {
+		select {
+		case a.roWake <- struct{}{}:
+		default: // already signalled
+		}
 	}
 	start := !a.running
 	if start {
@@ -213,9 +224,7 @@ func (a *activation) abandon(err error) {
 	a.stopTimers()
 	queued := a.queue
 	a.queue, a.running = nil, false
-	if a.s.acts[a.ref] == a {
-		delete(a.s.acts, a.ref)
-	}
+	a.s.removeLocked(a)
 	a.mu.Unlock()
 	a.s.mu.Unlock()
 	a.s.mem.Add(-a.mem) // its reservation

@@ -53,6 +53,12 @@ type Message struct {
 	reply    chan result // nil for tells
 	timer    *timerEntry // the timer of a tick
 	deferred bool        // Receive took the answer upon itself (Defer)
+	// asker is the key of the activation whose turn waits for the
+	// reply to this ask; zero when the ask comes from outside. See
+	// Forward.
+	asker abi.Ref
+	to    *activation // where send put the message
+	fwd   *Message    // the ask this one was forwarded as, if it was
 }
 
 // Defer, called by Receive, takes the answer of m out of the scheduler's
@@ -104,6 +110,13 @@ type TypeOptions struct {
 	// is allocated; an Actor that is a MemoryReporter then reports what it
 	// really holds.
 	Memory int64
+	// MaxLocal, when above zero, makes the type a stateless worker: up to
+	// MaxLocal activations of one actor run on this scheduler at once,
+	// each with its own mailbox. A message goes to an idle one, or starts
+	// a new one while there are fewer than MaxLocal; when all are busy it
+	// joins the shortest mailbox. Each is collected on its own after the
+	// idle timeout. Zero: one activation per actor, one turn at a time.
+	MaxLocal int
 }
 
 // Defaults for TypeOptions fields left zero.
@@ -182,9 +195,12 @@ type Scheduler struct {
 	wg         sync.WaitGroup // every goroutine the scheduler starts
 
 	mu       sync.Mutex
-	acts     map[abi.Ref]*activation
-	retiring map[abi.Ref]chan struct{} // closed when the old activation has deactivated
-	closed   atomic.Bool               // set under mu
+	acts     map[abi.Ref]*activation   // by key: the ref, or a worker's slot key
+	retiring map[abi.Ref]chan struct{} // by key; closed when the old activation has deactivated
+	// workers are the activations of stateless worker actors by slot
+	// (TypeOptions.MaxLocal); nil slots are free.
+	workers map[abi.Ref][]*activation
+	closed  atomic.Bool // set under mu
 
 	busyMu   sync.Mutex
 	busy     int // activations scheduled or running a batch
@@ -239,6 +255,7 @@ func New(cfg Config) *Scheduler {
 		cfg:       cfg,
 		acts:      make(map[abi.Ref]*activation),
 		retiring:  make(map[abi.Ref]chan struct{}),
+		workers:   make(map[abi.Ref][]*activation),
 		waits:     make(map[abi.Ref]abi.Ref),
 		stopSweep: make(chan struct{}),
 	}
@@ -278,14 +295,28 @@ func (s *Scheduler) Tell(ctx context.Context, m *Message) error {
 	if m.Attempt == 0 {
 		m.Attempt = 1
 	}
+	_, err := s.send(m, nil)
+	return err
+}
+
+// send enqueues m for its target's activation and returns it. before,
+// when set, is called with the activation chosen before m is enqueued;
+// an error from it is returned and m is not enqueued.
+func (s *Scheduler) send(m *Message, before func(a *activation) error) (*activation, error) {
 	for {
 		a, err := s.activation(m.Target)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		if before != nil {
+			if err := before(a); err != nil {
+				return nil, err
+			}
+		}
+		m.to = a
 		ok, err := a.enqueue(m)
 		if ok || err != nil {
-			return err
+			return a, err
 		}
 		// a retired between lookup and enqueue; look again.
 	}
@@ -296,14 +327,24 @@ func (s *Scheduler) Tell(ctx context.Context, m *Message) error {
 // inside a turn (with the turn's ctx), it fails at once with abi.ErrDeadlock
 // when the target is waiting, directly or through others, on the caller.
 func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
-	if caller := turnFrom(ctx); caller != nil {
-		if err := s.startWaiting(caller.ref, m.Target); err != nil {
-			return nil, err
-		}
-		defer s.stopWaiting(caller.ref)
+	if m.Attempt == 0 {
+		m.Attempt = 1
 	}
 	m.reply = make(chan result, 1)
-	if err := s.Tell(ctx, m); err != nil {
+	var before func(a *activation) error
+	caller := turnFrom(ctx)
+	if caller != nil {
+		m.asker = caller.key
+		// The wait-for graph links activations, by key, so that a cycle
+		// through one instance of a stateless worker is found too.
+		before = func(a *activation) error {
+			s.stopWaiting(caller.key) // a retry of send after a retirement
+			return s.startWaiting(caller.key, a.key)
+		}
+		defer s.stopWaiting(caller.key)
+	}
+	target, err := s.send(m, before)
+	if err != nil {
 		return nil, err
 	}
 	var expired <-chan time.Time
@@ -313,19 +354,27 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 		expired = t.C
 	}
 	if d, ok := s.dispatcher.(*inline); ok {
-		return s.runUntilAnswered(ctx, d, m, expired)
+		return s.runUntilAnswered(ctx, d, caller, target, m, expired)
 	}
-	if turnFrom(ctx) != nil {
+	var readOnly <-chan struct{} // read-only asks to the caller may run meanwhile
+	if caller != nil {
 		s.dispatcher.block()
 		defer s.dispatcher.unblock()
+		if readOnly = caller.waitReadOnly(); readOnly != nil {
+			defer caller.stopReadOnly()
+		}
 	}
-	select {
-	case r := <-m.reply:
-		return r.payload, r.err
-	case <-ctx.Done():
-		return nil, askDone(ctx, m)
-	case <-expired:
-		return nil, askTimedOut(m)
+	for {
+		select {
+		case r := <-m.reply:
+			return r.payload, r.err
+		case <-ctx.Done():
+			return nil, askDone(ctx, m)
+		case <-expired:
+			return nil, askTimedOut(m)
+		case <-readOnly:
+			caller.serveReadOnly(ctx)
+		}
 	}
 }
 
@@ -341,13 +390,14 @@ func askTimedOut(m *Message) error {
 	return abi.NewError(abi.CodeTimeout, "no reply from "+m.Target.String()+" to "+m.Method+" in time")
 }
 
-// runUntilAnswered runs the turns of m's target, on this goroutine, until
+// runUntilAnswered runs the turns of a, m's target, on this goroutine, and
+// the read-only asks to caller (see ReadOnlyActor), until
 // one answers m. When the target is not queued, another goroutine driving
 // the scheduler is running it (one on this goroutine's stack would be an
 // ask cycle, which the wait-for graph has refused), so the ask waits for
 // the reply, or for ctx to end, checking now and then whether the target
 // was queued again.
-func (s *Scheduler) runUntilAnswered(ctx context.Context, d *inline, m *Message, expired <-chan time.Time) ([]byte, error) {
+func (s *Scheduler) runUntilAnswered(ctx context.Context, d *inline, caller, a *activation, m *Message, expired <-chan time.Time) ([]byte, error) {
 	var poll *time.Ticker
 	for {
 		select {
@@ -355,13 +405,11 @@ func (s *Scheduler) runUntilAnswered(ctx context.Context, d *inline, m *Message,
 			return r.payload, r.err
 		default:
 		}
-		s.mu.Lock()
-		a := s.acts[m.Target]
-		s.mu.Unlock()
-		if a != nil {
-			if _, ran := d.runOne(a); ran {
-				continue
-			}
+		if _, ran := d.runOne(lastHop(m).to); ran {
+			continue
+		}
+		if caller != nil && caller.serveReadOnly(ctx) {
+			continue
 		}
 		if poll == nil {
 			poll = time.NewTicker(time.Millisecond)
@@ -507,8 +555,8 @@ func (s *Scheduler) Activations() []abi.Ref {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	refs := make([]abi.Ref, 0, len(s.acts))
-	for ref := range s.acts {
-		refs = append(refs, ref)
+	for _, a := range s.acts {
+		refs = append(refs, a.ref) // a stateless worker's instances each
 	}
 	return refs
 }
@@ -536,6 +584,15 @@ func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 		s.mu.Unlock()
 		return nil, err
 	}
+	key, slot := ref, -1
+	if opts.MaxLocal > 0 {
+		var a *activation
+		if a, slot = s.pickWorkerLocked(ref, opts.MaxLocal); a != nil {
+			s.mu.Unlock()
+			return a, nil
+		}
+		key = workerKey(ref, slot)
+	}
 	evicted, err := s.makeRoomLocked(ref, opts.Memory)
 	if err != nil {
 		s.mu.Unlock()
@@ -561,10 +618,12 @@ func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 	a := &activation{
 		s:          s,
 		ref:        ref,
+		key:        key,
+		slot:       slot,
 		opts:       opts,
 		queue:      make([]*Message, 0, min(opts.Mailbox, 16)),
 		lastActive: s.cfg.Now(),
-		prev:       s.retiring[ref],
+		prev:       s.retiring[key],
 		done:       make(chan struct{}),
 	}
 	for _, e := range evicted {
@@ -572,7 +631,10 @@ func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 	}
 	a.mem = max(opts.Memory, 0)
 	s.mem.Add(a.mem)
-	s.acts[ref] = a
+	s.acts[key] = a
+	if slot >= 0 {
+		s.addWorkerLocked(a)
+	}
 	s.mu.Unlock()
 	s.finishLater(evicted)
 	return a, nil
@@ -679,7 +741,7 @@ func (s *Scheduler) finishLater(evicted []*activation) {
 // order does not decide in which order they deactivate.
 func (s *Scheduler) inOrder(acts []*activation) []*activation {
 	if s.cfg.Dispatch.Deterministic {
-		slices.SortFunc(acts, func(a, b *activation) int { return strings.Compare(a.ref.String(), b.ref.String()) })
+		slices.SortFunc(acts, func(a, b *activation) int { return strings.Compare(a.key.String(), b.key.String()) })
 	}
 	return acts
 }
@@ -724,10 +786,8 @@ func (s *Scheduler) retireLocked(a *activation, force bool, idleSince time.Time,
 	}
 	s.lruRemove(a)
 	a.stopTimers()
-	if s.acts[a.ref] == a {
-		delete(s.acts, a.ref)
-	}
-	s.retiring[a.ref] = a.done
+	s.removeLocked(a)
+	s.retiring[a.key] = a.done
 	return true
 }
 
@@ -738,8 +798,8 @@ func (s *Scheduler) finish(a *activation) {
 	}
 	s.mem.Add(-a.mem)
 	s.mu.Lock()
-	if s.retiring[a.ref] == a.done {
-		delete(s.retiring, a.ref)
+	if s.retiring[a.key] == a.done {
+		delete(s.retiring, a.key)
 	}
 	s.mu.Unlock()
 	close(a.done)
@@ -864,14 +924,14 @@ func (s *Scheduler) addBusy(n int) {
 func (s *Scheduler) startWaiting(caller, target abi.Ref) error {
 	s.waitMu.Lock()
 	defer s.waitMu.Unlock()
-	chain := []string{caller.String(), target.String()}
+	chain := []string{keyString(caller), keyString(target)}
 	for cur := target; cur != caller; {
 		next, ok := s.waits[cur]
 		if !ok {
 			s.waits[caller] = target
 			return nil
 		}
-		chain = append(chain, next.String())
+		chain = append(chain, keyString(next))
 		cur = next
 	}
 	return abi.NewError(abi.CodeDeadlock, "ask cycle: "+strings.Join(chain, " -> "))

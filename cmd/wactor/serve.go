@@ -707,6 +707,8 @@ func typeConfig(a manifest.Actor, wasm []byte) host.TypeConfig {
 		AskTimeout:      a.AskTimeout,
 		Env:             a.Env,
 		Dirs:            dirGrants(a.Dirs),
+		StatelessWorker: a.StatelessWorker.MaxLocal,
+		ReadOnly:        a.ReadOnly,
 	}
 }
 

@@ -30,6 +30,7 @@ WACTOR_IMPORT("timer_set") uint64_t wactor_host_timer_set_(const void *p, size_t
 WACTOR_IMPORT("timer_cancel") uint64_t wactor_host_timer_cancel_(const void *p, size_t n);
 WACTOR_IMPORT("reminder_set") uint64_t wactor_host_reminder_set_(const void *p, size_t n);
 WACTOR_IMPORT("reminder_cancel") uint64_t wactor_host_reminder_cancel_(const void *p, size_t n);
+WACTOR_IMPORT("forward") uint64_t wactor_host_forward_(const void *p, size_t n);
 /* Copies the pending result of the last host call; returns bytes copied. */
 WACTOR_IMPORT("result") uint32_t wactor_host_result_(void *p, size_t n);
 
@@ -787,6 +788,11 @@ int wactor_ask(const char *target, const char *method, const void *payload, size
                uint32_t timeout_ms, wactor_buf *reply)
 {
 	return send_call(wactor_host_ask_, target, method, payload, n, timeout_ms, reply);
+}
+
+int wactor_forward(const char *target, const char *method, const void *payload, size_t n)
+{
+	return send_call(wactor_host_forward_, target, method, payload, n, 0, NULL);
 }
 
 /* Encodes {1: key} or {1: key, 2: value}. */

@@ -315,6 +315,12 @@ bool wactor_turn_failed(void);
 /* Sends a one-way message, delivered after this turn commits. payload may be
  * NULL (no payload). */
 int wactor_tell(const char *target, const char *method, const void *payload, size_t n);
+/* Forwards the ask this turn handles to target: target's reply to method
+ * with payload answers the original asker, and this handler's own reply is
+ * dropped. It leaves when the turn commits, like a tell; the asker's
+ * deadline still holds. WACTOR_ERR when the message is not an ask, the turn
+ * already forwarded, or the target is malformed or of an unknown type. */
+int wactor_forward(const char *target, const char *method, const void *payload, size_t n);
 /* Sends a message and waits for the answer, whose payload replaces the
  * contents of reply (which may be NULL to drop it). timeout_ms 0 means the
  * host's default. */

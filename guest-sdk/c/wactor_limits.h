@@ -21,6 +21,9 @@
 /* Tells one turn may send. */
 #define WACTOR_MAX_SENDS_PER_TURN 10000u
 
+/* Times one turn may forward the ask it handles. */
+#define WACTOR_MAX_FORWARDS_PER_TURN 1u
+
 /* Bytes of a timer's or reminder's name. */
 #define WACTOR_MAX_SCHEDULE_NAME 256u
 

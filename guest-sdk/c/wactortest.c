@@ -25,6 +25,7 @@ uint64_t wactor_host_timer_set_(const void *p, size_t n);
 uint64_t wactor_host_timer_cancel_(const void *p, size_t n);
 uint64_t wactor_host_reminder_set_(const void *p, size_t n);
 uint64_t wactor_host_reminder_cancel_(const void *p, size_t n);
+uint64_t wactor_host_forward_(const void *p, size_t n);
 uint32_t wactor_host_result_(void *p, size_t n);
 uint64_t wactor_export_handle_(uint8_t *ptr, uint32_t len);
 const uint8_t *wactor_native_reply_(size_t *n);
@@ -51,6 +52,7 @@ static struct {
 	char self[WACTOR_MAX_TYPE_LEN + WACTOR_MAX_ID_LEN + 2];
 	struct entry *state, *writes;
 	size_t tells, turn_tells;
+	size_t forwards, turn_forwards; /* every call is an ask: it may forward */
 	struct name *timers, *reminders;           /* committed */
 	struct name *turn_timers, *turn_reminders; /* the turn's */
 	size_t turn_timer_ops;
@@ -262,7 +264,7 @@ static bool valid_target(const struct field *t)
 	return true;
 }
 
-static uint64_t send(const void *p, size_t n, bool ask)
+static uint64_t send(const void *p, size_t n, bool ask, bool forward)
 {
 	struct field f[NFIELDS];
 	DECODE(p, n, f);
@@ -278,15 +280,23 @@ static uint64_t send(const void *p, size_t n, bool ask)
 			return fail("deadlock", "wactortest: the actor asked itself; its own turn is still running");
 		return fail("unknown_type", "wactortest: there is no other actor to ask");
 	}
+	if (forward) {
+		if (h.turn_forwards >= WACTOR_MAX_FORWARDS_PER_TURN)
+			return fail("bad_request", "forward: a turn may forward its ask at most 1 time");
+		h.turn_forwards++;
+		return result(OK, NULL, 0);
+	}
 	if (h.turn_tells >= WACTOR_MAX_SENDS_PER_TURN)
 		return fail("too_large", "a turn may send at most 10000 tells");
 	h.turn_tells++;
 	return result(OK, NULL, 0);
 }
 
-uint64_t wactor_host_tell_(const void *p, size_t n) { return send(p, n, false); }
+uint64_t wactor_host_tell_(const void *p, size_t n) { return send(p, n, false, false); }
 
-uint64_t wactor_host_ask_(const void *p, size_t n) { return send(p, n, true); }
+uint64_t wactor_host_ask_(const void *p, size_t n) { return send(p, n, true, false); }
+
+uint64_t wactor_host_forward_(const void *p, size_t n) { return send(p, n, false, true); }
 
 static uint64_t state(const void *p, size_t n, int op)
 {
@@ -429,6 +439,7 @@ void wactortest_init(const char *self)
 	free_names(&h.turn_timers);
 	free_names(&h.turn_reminders);
 	h.tells = h.turn_tells = h.turn_timer_ops = 0;
+	h.forwards = h.turn_forwards = 0;
 	snprintf(h.self, sizeof h.self, "%s", self);
 	wactor_buf_reset(&h.code);
 	wactor_buf_reset(&h.message);
@@ -474,7 +485,7 @@ int wactortest_call(const char *method, const void *payload, size_t n, wactor_bu
 	wactor_cbor_uint(&req, 5);
 	wactor_cbor_text(&req, id);
 
-	h.turn_tells = h.turn_timer_ops = 0;
+	h.turn_tells = h.turn_timer_ops = h.turn_forwards = 0;
 	wactor_export_handle_(req.data, (uint32_t)req.len);
 	wactor_buf_free(&req);
 
@@ -497,6 +508,7 @@ int wactortest_call(const char *method, const void *payload, size_t n, wactor_bu
 		put(&h.state, e->key, strlen(e->key), e->value, e->len, e->deleted);
 	free_entries(&h.writes);
 	h.tells += h.turn_tells;
+	h.forwards += h.turn_forwards;
 	commit_names(&h.timers, &h.turn_timers);
 	commit_names(&h.reminders, &h.turn_reminders);
 	if (f[1].present)
@@ -519,6 +531,8 @@ int wactortest_state(const char *key, const uint8_t **value, size_t *n)
 }
 
 size_t wactortest_tells(void) { return h.tells; }
+
+size_t wactortest_forwards(void) { return h.forwards; }
 
 size_t wactortest_timers(void) { return count_set(h.timers); }
 

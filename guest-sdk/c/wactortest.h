@@ -36,6 +36,9 @@ const char *wactortest_message(void);
 int wactortest_state(const char *key, const uint8_t **value, size_t *n);
 /* How many tells, timers and reminders committed turns sent or set. */
 size_t wactortest_tells(void);
+/* How many asks committed turns forwarded (wactor_forward); the kit does
+ * not run the actor forwarded to, and the call's reply is the handler's. */
+size_t wactortest_forwards(void);
 size_t wactortest_timers(void);
 size_t wactortest_reminders(void);
 

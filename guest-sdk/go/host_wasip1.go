@@ -49,6 +49,9 @@ func hostReminderSet(ptr, n uint32) uint64
 //go:wasmimport wactor reminder_cancel
 func hostReminderCancel(ptr, n uint32) uint64
 
+//go:wasmimport wactor forward
+func hostForward(ptr, n uint32) uint64
+
 // hostResult copies the pending result of the last host call into
 // [ptr, ptr+n) and returns how many bytes it copied.
 //
@@ -130,6 +133,8 @@ func hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 		v = hostReminderSet(p, n)
 	case hostlink.ReminderCancel:
 		v = hostReminderCancel(p, n)
+	case hostlink.Forward:
+		v = hostForward(p, n)
 	}
 	runtime.KeepAlive(arg)
 	st, size := abi.UnpackResult(v)

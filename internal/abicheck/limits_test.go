@@ -30,6 +30,7 @@ func limits() []limit {
 		{"MAX_METHOD_LEN", abi.MaxMethodLen, false, "Bytes of a method name"},
 		{"MAX_LOG_LEN", abi.MaxLogLen, false, "Bytes of a log message; longer ones are cut"},
 		{"MAX_SENDS_PER_TURN", abi.MaxSendsPerTurn, false, "Tells one turn may send"},
+		{"MAX_FORWARDS_PER_TURN", abi.MaxForwardsPerTurn, false, "Times one turn may forward the ask it handles"},
 		{"MAX_SCHEDULE_NAME", abi.MaxScheduleName, false, "Bytes of a timer's or reminder's name"},
 		{"MAX_TIMERS", abi.MaxTimers, false, "Timers one activation may have set at once"},
 		{"MAX_TIMER_OPS", abi.MaxTimerOps, false, "Timer sets and cancels one turn may buffer"},

@@ -20,6 +20,7 @@
 //	reminder {"name", one of "in_ms" | "at_unix_ms" | "every_ms" (+ "first_ms") | "cron",
 //	          "method", "payload"?, "missed"?}  -> {}
 //	cancel_reminder {"name"}                    -> {}
+//	forward {"to", "method", "payload"?}        -> the reply of "to" to the forwarded ask
 //
 // Any other method is answered by the SDK with unknown_method.
 package main
@@ -51,6 +52,7 @@ func init() {
 	wactor.Handle("cancel_timer", cancelTimer)
 	wactor.Handle("reminder", reminder)
 	wactor.Handle("cancel_reminder", cancelReminder)
+	wactor.Handle("forward", forward)
 }
 
 func main() {}
@@ -167,6 +169,22 @@ func tell(ctx *wactor.Context, payload []byte) ([]byte, error) {
 		return nil, err
 	}
 	return empty(), nil
+}
+
+// forward passes the ask on: the reply of "to" answers the asker.
+func forward(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	doc, err := wactor.ParseDoc(payload)
+	if err != nil {
+		return nil, err
+	}
+	to, method, body, err := addressed("forward", "to", doc)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Forward(to, method, body); err != nil {
+		return nil, err
+	}
+	return empty(), nil // dropped: the forward answers
 }
 
 func ask(ctx *wactor.Context, payload []byte) ([]byte, error) {

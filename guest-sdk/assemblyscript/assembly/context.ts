@@ -7,6 +7,7 @@ import {
   wactor_ask,
   wactor_result,
   wactor_deactivate,
+  wactor_forward,
   wactor_log,
   wactor_reminder_cancel,
   wactor_reminder_set,
@@ -266,6 +267,22 @@ export class Context {
     if (this.done) return Context.turnOver();
     encodeCall(target, method, payload, 0);
     return Context.outcome("tell", wactor_tell(argW.dataStart, argW.length));
+  }
+
+  /**
+   * Forwards the ask this turn handles to target ("type/id"): its reply to
+   * method with payload answers the original asker, and this handler's own
+   * reply is dropped. Like a tell, the forward leaves when the turn
+   * commits (a failed turn forwards nothing); the asker's deadline still
+   * holds, and a forward to an actor that waits on the asker fails it with
+   * deadlock. A failed Result means the host refused: the message is not
+   * an ask, the turn already forwarded, or the target is malformed or of
+   * an unknown type.
+   */
+  forward(target: string, method: string, payload: Uint8Array | null = null): Result {
+    if (this.done) return Context.turnOver();
+    encodeCall(target, method, payload, 0);
+    return Context.outcome("forward", wactor_forward(argW.dataStart, argW.length));
   }
 
   /**

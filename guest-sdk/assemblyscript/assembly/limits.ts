@@ -19,6 +19,9 @@ export const MAX_LOG_LEN: i32 = 4096;
 /** Tells one turn may send. */
 export const MAX_SENDS_PER_TURN: i32 = 10000;
 
+/** Times one turn may forward the ask it handles. */
+export const MAX_FORWARDS_PER_TURN: i32 = 1;
+
 /** Bytes of a timer's or reminder's name. */
 export const MAX_SCHEDULE_NAME: i32 = 256;
 

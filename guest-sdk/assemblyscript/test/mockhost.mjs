@@ -187,6 +187,16 @@ export class MockHost {
         host.turn.tells.push(c);
         return pend(OK, new Uint8Array(0));
       },
+      forward(ptr, len) {
+        const c = call("forward", ptr, len);
+        const target = c.get(1);
+        if (!target.includes("/") || !c.get(2)) return fail("bad_request", "bad target or method");
+        if (host.turn.forward) {
+          return fail("bad_request", `forward: a turn may forward its ask at most ${LIMITS.MAX_FORWARDS_PER_TURN} time`);
+        }
+        host.turn.forward = c;
+        return pend(OK, new Uint8Array(0));
+      },
       ask(ptr, len) {
         const c = call("ask", ptr, len);
         const r = host.onAsk(c);
@@ -302,7 +312,7 @@ export class MockHost {
     this.inTurn = false;
     const ptr = ex.wactor_alloc(req.length) >>> 0;
     new Uint8Array(ex.memory.buffer).set(req, ptr);
-    this.turn = { writes: new Map(), tells: [], timers: [], reminders: [], deactivate: false };
+    this.turn = { writes: new Map(), tells: [], timers: [], reminders: [], deactivate: false, forward: null };
     this.calls = [];
     this.inTurn = true;
     let packed;

@@ -137,6 +137,17 @@ handle("ask", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   return r.payload;
 });
 
+// forward: {"target", "method"} forwards, twice when "twice" is set; the
+// second's refusal fails the turn.
+handle("forward", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const d = Doc.parse(payload);
+  if (d == null) return ctx.fail(Code.BAD_REQUEST, "not a map");
+  let r = ctx.forward(d.text("target"), d.text("method"), new CborWriter().text("hi").toBytes());
+  if (r.ok && d.get("twice").exists) r = ctx.forward(d.text("target"), d.text("method"));
+  if (!r.ok) return ctx.failWith(r);
+  return new MapBuilder().encode();
+});
+
 // tell: {"target", "method"} -> {} or the host's refusal as {"code", "message"}.
 handle("tell", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   const d = Doc.parse(payload);

@@ -197,6 +197,19 @@ test("activation hooks run as turns", () => {
   assert.deepEqual(h.logs.at(-1), { level: 1, message: "deactivating" });
 });
 
+test("forward", () => {
+  const h = probe();
+  let r = h.call("forward", { target: "world/b", method: "greet" });
+  assert.equal(r.code, "");
+  assert.equal(h.turn.forward.get(1), "world/b");
+  assert.equal(h.turn.forward.get(2), "greet");
+  assert.equal(hex(h.turn.forward.get(3)), hex(encode("hi")), "the payload byte for byte");
+  r = h.call("forward", { target: "world/b", method: "greet", twice: true });
+  assert.equal(r.code, "bad_request", "a turn forwards once");
+  r = h.call("forward", { target: "nope", method: "greet" });
+  assert.equal(r.code, "bad_request");
+});
+
 test("ask and tell errors", () => {
   const h = probe({ onAsk: (c) => ({ code: "insufficient_funds", message: "balance is " + c.get(2) }) });
   let r = h.call("ask", { target: "bank/bob", method: "withdraw", timeout: 70000 });
@@ -350,5 +363,6 @@ test("the mock host carries the host's limits", () => {
   assert.equal(LIMITS.MAX_KEY_LEN, 1024);
   assert.equal(LIMITS.DEFAULT_MAX_MESSAGE, 1 << 20);
   assert.equal(LIMITS.MAX_SENDS_PER_TURN, 10000);
-  assert.equal(Object.keys(LIMITS).length, 15);
+  assert.equal(LIMITS.MAX_FORWARDS_PER_TURN, 1);
+  assert.equal(Object.keys(LIMITS).length, 16);
 });

@@ -47,12 +47,16 @@ type Host struct {
 	state map[string][]byte
 	tells []abi.Call
 	asks  []abi.Call
+	fwds  []abi.Call
 	logs  []LogEntry
 	ask   AskFunc
 	turns []*turn // the turns in progress, innermost last
 	seq   int
 	deact bool
 	max   int64 // the message limit
+	// asking: the next turn is an ask's (Call, CallFrom), which it may
+	// forward.
+	asking bool
 
 	timers    map[string]abi.Timer
 	reminders map[string]abi.Reminder
@@ -63,6 +67,8 @@ type turn struct {
 	writes    map[string][]byte // nil value: deleted
 	tells     []abi.Call
 	deact     bool
+	isAsk     bool                     // the turn handles an ask (Call, CallFrom)
+	forward   *abi.Call                // where it forwards its ask; nil: it answers
 	timerOps  int                      // timer sets and cancels, as the host counts them
 	timers    map[string]*abi.Timer    // nil value: cancelled
 	reminders map[string]*abi.Reminder // nil value: cancelled
@@ -127,6 +133,7 @@ func (h *Host) CallFrom(sender, method string, payload []byte) ([]byte, error) {
 	if int64(len(payload)) > h.max {
 		return nil, abi.NewError(abi.CodeTooLarge, "message to "+h.self+" is over the limit of "+strconv.FormatInt(h.max, 10)+" bytes")
 	}
+	h.asking = true
 	return h.turn(abi.Request{Kind: abi.KindMessage, Method: method, Payload: payload, Sender: sender})
 }
 
@@ -154,6 +161,12 @@ func (h *Host) SetState(key string, value []byte) { h.state[key] = clone(value) 
 
 // Tells returns the committed tells in the order they were sent.
 func (h *Host) Tells() []abi.Call { return h.tells }
+
+// Forwards returns the asks committed turns forwarded (Context.Forward),
+// in order. Call answers a forwarded ask with the OnAsk function's reply
+// to the forward, as the runtime answers the asker with the reply of the
+// actor the ask was forwarded to.
+func (h *Host) Forwards() []abi.Call { return h.fwds }
 
 // Asks returns every ask the actor made, in order, whether or not its turn
 // committed (an ask is not part of the transaction).
@@ -210,7 +223,7 @@ func (h *Host) FireReminder(name string) ([]byte, error) {
 
 // Reset forgets the tells, asks, logs and deactivation request recorded so
 // far; the state, timers and reminders stay.
-func (h *Host) Reset() { h.tells, h.asks, h.logs, h.deact = nil, nil, nil, false }
+func (h *Host) Reset() { h.tells, h.asks, h.fwds, h.logs, h.deact = nil, nil, nil, nil, false }
 
 func (h *Host) turn(req abi.Request) ([]byte, error) {
 	h.t.Helper()
@@ -226,7 +239,8 @@ func (h *Host) turnWith(req abi.Request, beforeCommit func(*turn)) ([]byte, erro
 	}
 	h.seq++
 	req.ID = "msg-" + strconv.Itoa(h.seq)
-	t := &turn{writes: map[string][]byte{}, timers: map[string]*abi.Timer{}, reminders: map[string]*abi.Reminder{}}
+	t := &turn{writes: map[string][]byte{}, timers: map[string]*abi.Timer{}, reminders: map[string]*abi.Reminder{}, isAsk: h.asking}
+	h.asking = false
 	h.turns = append(h.turns, t)
 	out := hostlink.Handle(req.AppendTo(nil))
 	h.turns = h.turns[:len(h.turns)-1]
@@ -267,6 +281,18 @@ func (h *Host) turnWith(req abi.Request, beforeCommit func(*turn)) ([]byte, erro
 			h.reminders[name] = *r
 		}
 	}
+	if t.forward != nil {
+		h.fwds = append(h.fwds, *t.forward)
+		st, res := h.answer(*t.forward)
+		if st != abi.StatusOK {
+			e, err := abi.DecodeError(res)
+			if err != nil {
+				return nil, err
+			}
+			return nil, e
+		}
+		return res, nil
+	}
 	return clone(reply.Payload), nil
 }
 
@@ -285,6 +311,24 @@ func (h *Host) hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 		return failErr(e)
 	}
 	switch fn {
+	case hostlink.Forward:
+		var c abi.Call
+		if err := c.Decode(arg); err != nil {
+			return fail(abi.CodeBadReply, "wactortest: forward: "+err.Error())
+		}
+		forwarded := 0
+		if t.forward != nil {
+			forwarded = 1
+		}
+		if e := abi.CheckForward(t.isAsk, forwarded); e != nil {
+			return failErr(e)
+		}
+		if _, e := abi.CheckCall(&c, h.max); e != nil {
+			return failErr(e)
+		}
+		c.Payload = clone(c.Payload)
+		t.forward = &c
+		return abi.StatusOK, nil
 	case hostlink.Tell, hostlink.Ask:
 		var c abi.Call
 		if err := c.Decode(arg); err != nil {

@@ -87,6 +87,21 @@ impl<'a> Context<'a> {
         check(st, &res)
     }
 
+    /// Forwards the ask this turn handles to the actor `target`: its reply
+    /// to `method` with `payload` answers the original asker, and this
+    /// handler's own reply is dropped. Like a tell, the forward leaves when
+    /// the turn commits (a failed turn forwards nothing); the asker's
+    /// deadline still holds, and a forward to an actor that waits on the
+    /// asker fails it with `deadlock`. An error means the host refused: the
+    /// message is not an ask, the turn already forwarded, or the target is
+    /// malformed or of an unknown type.
+    pub fn forward(&mut self, target: &str, method: &str, payload: &[u8]) -> Result<(), Error> {
+        self.arg.clear();
+        envelope::put_call(&mut self.arg, target, method, payload, 0);
+        let (st, res) = sys::call(Func::Forward, &self.arg);
+        check(st, &res)
+    }
+
     /// Sends a message to the actor `target` now and waits for its reply
     /// payload. `timeout_ms` 0 means the host's default (5 s). The error is
     /// the callee's own application error or one of the runtime's

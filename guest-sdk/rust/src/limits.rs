@@ -19,6 +19,9 @@ pub const MAX_LOG_LEN: usize = 4096;
 /// Tells one turn may send.
 pub const MAX_SENDS_PER_TURN: usize = 10000;
 
+/// Times one turn may forward the ask it handles.
+pub const MAX_FORWARDS_PER_TURN: usize = 1;
+
 /// Bytes of a timer's or reminder's name.
 pub const MAX_SCHEDULE_NAME: usize = 256;
 

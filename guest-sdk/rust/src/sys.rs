@@ -16,6 +16,7 @@ pub(crate) enum Func {
     TimerCancel,
     ReminderSet,
     ReminderCancel,
+    Forward,
 }
 
 /// Statuses of a host call (docs/ABI.md section 4.1).
@@ -42,6 +43,7 @@ mod imp {
         fn timer_cancel(ptr: i32, len: i32) -> i64;
         fn reminder_set(ptr: i32, len: i32) -> i64;
         fn reminder_cancel(ptr: i32, len: i32) -> i64;
+        fn forward(ptr: i32, len: i32) -> i64;
         fn result(ptr: i32, len: i32) -> i32;
     }
 
@@ -63,6 +65,7 @@ mod imp {
                 Func::TimerCancel => timer_cancel(p, n),
                 Func::ReminderSet => reminder_set(p, n),
                 Func::ReminderCancel => reminder_cancel(p, n),
+                Func::Forward => forward(p, n),
             }
         } as u64;
         let status = (r >> 32) as u32;

@@ -79,11 +79,13 @@ struct Fake {
     // The running turn's buffered effects.
     writes: BTreeMap<String, Option<Vec<u8>>>,
     tells: Vec<Sent>,
+    forward: Option<Sent>,
     deactivate: bool,
     timer_ops: Vec<(String, Option<Timer>)>,
     reminder_ops: Vec<(String, Option<Reminder>)>,
     // Committed effects.
     sent: Vec<Sent>,
+    forwarded: Vec<Sent>,
     timers: BTreeMap<String, Timer>,
     reminders: BTreeMap<String, Reminder>,
     logs: Vec<(i64, String)>,
@@ -109,6 +111,24 @@ fn host_call(fake: &Rc<RefCell<Fake>>, f: Func, arg: &[u8]) -> (u32, Vec<u8>) {
         return err(codes::TOO_LARGE, &format!("argument of {} bytes is over the limit of {} bytes", arg.len(), DEFAULT_MAX_MESSAGE));
     }
     match f {
+        Func::Forward => {
+            let c = envelope::decode_call(arg).expect("malformed Call envelope");
+            if let Some(msg) = check_target(c.target) {
+                return err(codes::BAD_REQUEST, &msg);
+            }
+            if let Some(msg) = check_method(&format!("forward to {}", c.target), c.method) {
+                return err(codes::BAD_REQUEST, &msg);
+            }
+            if c.payload.len() > DEFAULT_MAX_MESSAGE {
+                return err(codes::TOO_LARGE, &format!("forward to {} is over the limit of {} bytes", c.target, DEFAULT_MAX_MESSAGE));
+            }
+            let mut fk = fake.borrow_mut();
+            if fk.forward.is_some() {
+                return err(codes::BAD_REQUEST, &format!("forward: a turn may forward its ask at most {} time", MAX_FORWARDS_PER_TURN));
+            }
+            fk.forward = Some(Sent { target: c.target.to_string(), method: c.method.to_string(), payload: c.payload.to_vec() });
+            ok(Vec::new())
+        }
         Func::Tell | Func::Ask => {
             let c = envelope::decode_call(arg).expect("malformed Call envelope");
             if let Some(msg) = check_target(c.target) {
@@ -419,6 +439,7 @@ impl TestActor {
         let mut fk = self.fake.borrow_mut();
         let writes = std::mem::take(&mut fk.writes);
         let tells = std::mem::take(&mut fk.tells);
+        let forward = fk.forward.take();
         let deactivate = std::mem::replace(&mut fk.deactivate, false);
         let timer_ops = std::mem::take(&mut fk.timer_ops);
         let reminder_ops = std::mem::take(&mut fk.reminder_ops);
@@ -446,6 +467,21 @@ impl TestActor {
             }
             fk.sent.extend(tells);
             fk.deactivated |= deactivate;
+            if let Some(f) = forward {
+                // The runtime answers the asker with the reply of the
+                // actor the ask went to: here, the ask handler's.
+                fk.forwarded.push(f.clone());
+                let cb = fk.asks.take();
+                drop(fk);
+                return match cb {
+                    None => Err(Error::new(codes::UNKNOWN_TYPE, "TestActor: no ask handler to answer the forward (see TestActor::on_ask)")),
+                    Some(mut cb) => {
+                        let r = cb(&f.target, &f.method, &f.payload);
+                        self.fake.borrow_mut().asks = Some(cb);
+                        r
+                    }
+                };
+            }
             if let Ok(p) = &res {
                 if !p.is_empty() {
                     cbor::well_formed(p).expect("the handler's reply payload is not one CBOR item");
@@ -453,6 +489,13 @@ impl TestActor {
             }
         }
         res
+    }
+
+    /// The asks committed turns forwarded ([`crate::Context::forward`]),
+    /// oldest first. [`TestActor::call`] answers a forwarded ask with the
+    /// ask handler's reply to the forward (see [`TestActor::on_ask`]).
+    pub fn forwarded(&self) -> Vec<Sent> {
+        self.fake.borrow().forwarded.clone()
     }
 
     /// Answers the actor's asks with `f` instead of failing them with

@@ -10,6 +10,7 @@
 //   delete {"key"}                                  -> {}
 //   set_then_fail {"key", "value"}                  -> sets, then fails "refused"
 //   tell {"to", "method", "payload"?}               -> {}
+//   forward {"to", "method", "payload"?}            -> the reply of "to" to the forwarded ask
 //   ask {"to", "method", "payload"?, "timeout_ms"?} -> {"reply": r}, or the callee's error
 //   whoami                                          -> {"self", "sender", "id"}
 //   log {"level", "message"}                        -> {}
@@ -136,6 +137,16 @@ handle("tell", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   const c = addressedOf(ctx, "tell", "to", doc);
   if (c == null) return null;
   const r = ctx.tell(c.target, c.method, c.payload);
+  return r.ok ? empty() : ctx.failWith(r);
+});
+
+// forward: the reply of "to" answers the asker; this one's is dropped.
+handle("forward", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null) return need(ctx, "forward", "a map");
+  const c = addressedOf(ctx, "forward", "to", doc);
+  if (c == null) return null;
+  const r = ctx.forward(c.target, c.method, c.payload);
   return r.ok ? empty() : ctx.failWith(r);
 });
 

@@ -11,6 +11,7 @@
  *   delete {"key"}                                 -> {}
  *   set_then_fail {"key", "value"}                 -> sets, then fails "refused"
  *   tell {"to", "method", "payload"?}              -> {}
+ *   forward {"to", "method", "payload"?}           -> the reply of "to" to the forwarded ask
  *   ask {"to", "method", "payload"?, "timeout_ms"?} -> {"reply": r}, or the callee's error
  *   whoami                                         -> {"self", "sender", "id"}
  *   log {"level", "message"}                       -> {}
@@ -234,6 +235,20 @@ static int tell(const wactor_msg *msg, wactor_buf *reply)
 	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
 }
 
+/* forward: the reply of "to" answers the asker; this one's is dropped. */
+static int forward(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *to, *method;
+	const uint8_t *payload;
+	size_t n;
+	int st = call_fields("forward", msg, &s, &to, &method, &payload, &n);
+	if (st == WACTOR_OK)
+		st = wactor_forward(to, method, payload, n);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
 static int ask(const wactor_msg *msg, wactor_buf *reply)
 {
 	strings s = {0};
@@ -415,6 +430,7 @@ static const wactor_method methods[] = {
 	{"cancel_timer", cancel_timer},
 	{"reminder", reminder},
 	{"cancel_reminder", cancel_reminder},
+	{"forward", forward},
 };
 
 WACTOR_INIT

@@ -23,6 +23,7 @@ const (
 	TimerCancel
 	ReminderSet
 	ReminderCancel
+	Forward
 )
 
 var funcNames = [...]string{
@@ -39,6 +40,7 @@ var funcNames = [...]string{
 	TimerCancel:    abi.ImportTimerCancel,
 	ReminderSet:    abi.ImportReminderSet,
 	ReminderCancel: abi.ImportReminderCancel,
+	Forward:        abi.ImportForward,
 }
 
 // String returns the ABI name of the import.

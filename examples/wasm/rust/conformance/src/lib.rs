@@ -11,6 +11,7 @@
 //! delete {"key"}                                  -> {}
 //! set_then_fail {"key", "value"}                  -> sets, then fails "refused"
 //! tell {"to", "method", "payload"?}               -> {}
+//! forward {"to", "method", "payload"?}            -> the reply of "to" to the forwarded ask
 //! ask {"to", "method", "payload"?, "timeout_ms"?} -> {"reply": r}, or the callee's error
 //! whoami                                          -> {"self", "sender", "id"}
 //! log {"level", "message"}                        -> {}
@@ -43,6 +44,7 @@ pub fn actor() -> Handlers {
         .method("delete", delete)
         .method("set_then_fail", set_then_fail)
         .method("tell", tell)
+        .method("forward", forward)
         .method("ask", ask)
         .method("whoami", whoami)
         .method("log", log)
@@ -126,6 +128,14 @@ fn tell(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
     let doc = Doc::parse(payload)?;
     let (to, method, body) = call(&doc, "tell")?;
     ctx.tell(to, method, body)?;
+    Ok(empty())
+}
+
+// forward: the reply of "to" answers the asker; this one's is dropped.
+fn forward(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    let (to, method, body) = call(&doc, "forward")?;
+    ctx.forward(to, method, body)?;
     Ok(empty())
 }
 
@@ -294,6 +304,23 @@ mod tests {
             .unwrap_err();
         assert_eq!(err, Error::new("insufficient_funds", "balance is 5"));
         assert_eq!(t.call("nope", &[]).unwrap_err().code, "unknown_method");
+    }
+
+    #[test]
+    fn forward_answers_with_the_forwarded_reply() {
+        let mut t = TestActor::new("conf-rust/a", actor());
+        t.on_ask(|target, method, payload| {
+            let mut out = format!("{} {} ", target, method).into_bytes();
+            out.extend_from_slice(payload);
+            Ok(out)
+        });
+        let body = MapBuilder::new().text("to", "conf-go/b").text("method", "echo").int("payload", 7).build();
+        let got = t.call("forward", &body).unwrap();
+        assert_eq!(got, b"conf-go/b echo \x07".to_vec());
+        let f = t.forwarded();
+        assert_eq!((f.len(), f[0].target.as_str(), f[0].method.as_str()), (1, "conf-go/b", "echo"));
+        let bad = MapBuilder::new().text("to", "not a ref").text("method", "echo").build();
+        assert_eq!(t.call("forward", &bad).unwrap_err().code, "bad_request");
     }
 
     #[test]
