@@ -500,3 +500,48 @@ func TestResidentCountsOnlyPrivatePages(t *testing.T) {
 		t.Fatalf("Resident(nil) = %d, %v", got, err)
 	}
 }
+
+// Pages an allocator prefaults are its new memories' own from the start,
+// with the content they would show anyway: the image's, or zeroes past it.
+func TestPrefaultedPagesAreOwnAndUnchanged(t *testing.T) {
+	data := bytes.Repeat([]byte{7}, 4*wasmPage)
+	img, err := NewImage("t", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	a := New(img)
+	defer a.Close()
+	// Image pages 1, 2 and 5, a page past the image, and one past the
+	// memory's first size, which is left alone.
+	past := uint32(4 * wasmPage / pageSize)
+	first := uint32(8 * wasmPage / pageSize)
+	a.Prefault([]uint32{1, 2, 5, past + 1, first + 3})
+	m := a.Allocate(0, 16*wasmPage).(*memory)
+	defer m.Free()
+	mem := m.Reallocate(8 * wasmPage)
+	own, err := OwnPages(mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(own) != fmt.Sprint([]uint32{1, 2, 5, past + 1}) {
+		t.Fatalf("own pages %v, want 1 2 5 %d", own, past+1)
+	}
+	if !bytes.Equal(mem[:len(data)], data) {
+		t.Fatal("a prefaulted memory does not hold its image")
+	}
+	if at, ok := allZero(mem[len(data):]); !ok {
+		t.Fatalf("byte %d past the image is not zero", len(data)+at)
+	}
+	mem[0] = 1 // a write still makes a page its own
+	if own, _ := OwnPages(mem); len(own) != 5 || own[0] != 0 {
+		t.Fatalf("own pages after a write %v", own)
+	}
+	other := New(nil)
+	defer other.Close()
+	z := other.Allocate(0, 16*wasmPage).(*memory)
+	defer z.Free()
+	if own, _ := OwnPages(z.Reallocate(wasmPage)); len(own) != 0 {
+		t.Fatalf("another allocator's memory has own pages %v", own)
+	}
+}
