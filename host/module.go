@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -536,45 +534,9 @@ const measureStartEvery = 16
 func (v *moduleVersion) started(inst *instance) {
 	if v.starts.Add(1)%measureStartEvery == 1 {
 		v.startSize.Store(inst.resident())
-		v.learnHotPages(inst)
 		return
 	}
 	inst.measured, inst.sizeAtMeasure, inst.sinceMeasure = v.startSize.Load(), inst.memorySize(), 0
-}
-
-// learnHotPages has v's memories prefault the pages that inst, just
-// started, wrote: those whose content is no longer what a new memory
-// shows (the snapshot's image, or zeroes), so that the next instances
-// make them their own in a few system calls rather than a page fault each
-// (linmem.Allocator.Prefault). A page prefaulted but never written again
-// shows what it showed before and drops out at the next measure.
-func (v *moduleVersion) learnHotPages(inst *instance) {
-	mem, ok := inst.mod.Memory().Read(0, inst.mod.Memory().Size())
-	if !ok || v.memory == nil {
-		return
-	}
-	own, err := linmem.OwnPages(mem)
-	if err != nil {
-		return
-	}
-	var before []byte // what a new memory shows, where not zero
-	if v.snap != nil && v.snap.mapped {
-		before = v.snap.Memory
-	}
-	page := os.Getpagesize()
-	hot := own[:0]
-	for _, p := range own {
-		off := int(p) * page
-		if off >= len(mem) {
-			break
-		}
-		end := min(off+page, len(mem))
-		was := before[min(off, len(before)):min(end, len(before))]
-		if !bytes.Equal(mem[off:off+len(was)], was) || !allZero(mem[off+len(was):end]) {
-			hot = append(hot, p)
-		}
-	}
-	v.memory.Prefault(hot)
 }
 
 func (i *instance) close(ctx context.Context) {

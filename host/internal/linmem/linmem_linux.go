@@ -2,11 +2,9 @@ package linmem
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/tetratelabs/wazero/experimental"
@@ -31,9 +29,6 @@ const maxPooled = 16
 // The nil *Allocator is valid and leaves wazero's own memories in place.
 type Allocator struct {
 	image *Image
-	// hot are the byte ranges, page-aligned, that each new memory has
-	// written in at once (see Prefault); nil: none.
-	hot atomic.Pointer[[][2]uint64]
 
 	mu     sync.Mutex
 	pool   []region // zeroed (or showing the image), ready for reuse
@@ -75,54 +70,6 @@ func (a *Allocator) Close() {
 	a.mu.Unlock()
 	for _, r := range pool {
 		r.unmap()
-	}
-}
-
-// Prefault names the OS pages, by index from a memory's start, that
-// every memory a makes from now on has made its own when it starts, in one
-// system call per run of pages (MADV_POPULATE_WRITE) rather than a page
-// fault each: the pages that instances of the module write at once. A
-// page of the image is then a private copy from the start, a page past it
-// a zeroed one, as the guest's first write would have made it. Pages past
-// a memory's first size are left as they are.
-func (a *Allocator) Prefault(pages []uint32) {
-	if a == nil {
-		return
-	}
-	var runs [][2]uint64
-	for _, p := range pages {
-		start := uint64(p) * pageSize
-		if n := len(runs); n > 0 && runs[n-1][1] == start {
-			runs[n-1][1] += pageSize
-		} else {
-			runs = append(runs, [2]uint64{start, start + pageSize})
-		}
-	}
-	a.hot.Store(&runs)
-}
-
-// noPopulate is set when the kernel refuses MADV_POPULATE_WRITE (before
-// Linux 5.14): memories then fault their pages in one by one.
-var noPopulate atomic.Bool
-
-// prefault writes in the hot pages within the memory's committed bytes.
-func (m *memory) prefault() {
-	hot := m.a.hot.Load()
-	if hot == nil || noPopulate.Load() {
-		return
-	}
-	for _, r := range *hot {
-		end := min(r[1], m.committed)
-		if r[0] >= end {
-			continue
-		}
-		run := unsafe.Slice((*byte)(unsafe.Add(m.base, r[0])), end-r[0])
-		if err := unix.Madvise(run, unix.MADV_POPULATE_WRITE); err != nil {
-			if errors.Is(err, unix.EINVAL) {
-				noPopulate.Store(true)
-			}
-			return
-		}
 	}
 }
 
@@ -208,12 +155,9 @@ type memory struct {
 	region  // base nil: heap-backed (or freed)
 	a       *Allocator
 	max     uint64
-	reused  bool // the region comes from the pool
-	started bool // sized once: the image, if any, is in place
-	// prefaulted says the hot pages (Allocator.Prefault) were written in,
-	// once the memory had its first size.
-	prefaulted bool
-	heap       []byte // the memory when base is nil
+	reused  bool   // the region comes from the pool
+	started bool   // sized once: the image, if any, is in place
+	heap    []byte // the memory when base is nil
 }
 
 // Reallocate returns the memory at size bytes, its first bytes as they
@@ -241,10 +185,6 @@ func (m *memory) Reallocate(size uint64) []byte {
 			return m.reallocateHeap(size)
 		}
 		m.committed = need
-	}
-	if !m.prefaulted {
-		m.prefaulted = true
-		m.prefault()
 	}
 	if size == 0 {
 		return []byte{}

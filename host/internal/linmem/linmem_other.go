@@ -32,9 +32,3 @@ func (a *Allocator) Close() {}
 
 // Resident fails: it needs Linux's page map.
 func Resident(mem []byte) (int64, error) { return 0, ErrUnsupported }
-
-// OwnPages fails: it needs Linux's page map.
-func OwnPages(mem []byte) ([]uint32, error) { return nil, ErrUnsupported }
-
-// Prefault does nothing.
-func (a *Allocator) Prefault(pages []uint32) {}

@@ -39,48 +39,33 @@ const pmBatch = 512
 // kernel's one zero page: neither is counted. It reads the process's page
 // map, about 8 bytes per 4 KiB page of mem.
 func Resident(mem []byte) (int64, error) {
-	var pages int64
-	err := walk(mem, func(uint64) { pages++ })
-	return pages * int64(pageSize), err
-}
-
-// OwnPages returns the OS pages of mem that Resident counts, as their
-// indices from mem's first page.
-func OwnPages(mem []byte) ([]uint32, error) {
-	var own []uint32
-	err := walk(mem, func(p uint64) { own = append(own, uint32(p)) })
-	return own, err
-}
-
-// walk calls own with the index, from mem's first page, of each page of mem
-// that is its own (see Resident).
-func walk(mem []byte, own func(page uint64)) error {
 	if len(mem) == 0 {
-		return nil
+		return 0, nil
 	}
 	pagemap.once.Do(func() { pagemap.f, pagemap.err = os.Open("/proc/self/pagemap") })
 	if pagemap.err != nil {
-		return fmt.Errorf("linmem: %w", pagemap.err)
+		return 0, fmt.Errorf("linmem: %w", pagemap.err)
 	}
 	first := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem)))) / pageSize
 	last := (uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem)))) + uint64(len(mem)) - 1) / pageSize
 	var buf [pmBatch * 8]byte
+	var pages int64
 	for p := first; p <= last; {
 		n := min(last-p+1, pmBatch)
 		got, err := unix.Pread(int(pagemap.f.Fd()), buf[:n*8], int64(p*8))
 		if err != nil {
-			return fmt.Errorf("linmem: reading the page map: %w", err)
+			return 0, fmt.Errorf("linmem: reading the page map: %w", err)
 		}
 		if got < 8 {
-			return fmt.Errorf("linmem: the page map ended at page %d", p)
+			return 0, fmt.Errorf("linmem: the page map ended at page %d", p)
 		}
 		for i := 0; i+8 <= got; i += 8 {
 			e := binary.LittleEndian.Uint64(buf[i:])
 			if e&pmSwapped != 0 || e&(pmPresent|pmExclusive|pmFileShared) == pmPresent|pmExclusive {
-				own(p - first + uint64(i/8))
+				pages++
 			}
 		}
 		p += uint64(got / 8)
 	}
-	return nil
+	return pages * int64(pageSize), nil
 }

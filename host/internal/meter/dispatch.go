@@ -213,6 +213,8 @@ func (d *dispatch) body(m *module, out []byte, t uint32) []byte {
 	trap := len(fns)
 	var b []byte
 	b = append(b, 0x00) // no locals
+	// Charged for what runs: the index, the jump, the params, the call
+	// and the return. The blocks only nest the cases (no code).
 	b = m.appendCharge(b, int64(np)+6)
 	for range trap + 1 {
 		b = append(b, 0x02, 0x40)
