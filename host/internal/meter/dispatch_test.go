@@ -114,3 +114,29 @@ func TestTableStaysWhenCodeReadsIt(t *testing.T) {
 		})
 	}
 }
+
+// TestLargeTablesStay checks that a table of more functions than a
+// dispatch function may nest is kept.
+func TestLargeTablesStay(t *testing.T) {
+	n := maxDispatchFunctions + 1
+	var funcs, bodies [][]byte
+	var elems []byte
+	for i := range n {
+		funcs = append(funcs, []byte{0})
+		bodies = append(bodies, body(nil, 0x41, 0x01))
+		elems = appendULEB(elems, uint64(i))
+	}
+	funcs = append(funcs, []byte{1})
+	bodies = append(bodies, body(nil, 0x20, 0x00, 0x11, 0x00, 0x00))
+	wasm := wasmModule(
+		sec(secType, funcType("", i32), funcType(i32, i32)),
+		sec(secFunction, funcs...),
+		sec(4, appendULEB([]byte{0x70, 0x00}, uint64(n))),
+		sec(secExport, export("pick", 0, uint32(n))),
+		sec(secElement, cat([]byte{0x00, 0x41, 0x00, 0x0b}, appendVec(nil, n, elems))),
+		sec(secCode, bodies...),
+	)
+	metered, err := Instrument(wasm, Limits{MemoryPages: 16, TableEntries: 1 << 20})
+	require.NoError(t, err)
+	require.Contains(t, sections(t, metered), byte(secTable))
+}
