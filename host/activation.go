@@ -629,7 +629,7 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		e := asABIError(err)
 		return abi.NewError(e.Code, "activating "+a.ref.String()+": "+e.Message)
 	}
-	d.v.startSize.Store(inst.resident())
+	d.v.started(inst)
 	if a.h.obs != nil {
 		a.h.obs.InstanceStarted(a.ref.Type, time.Since(start))
 	}

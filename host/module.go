@@ -138,14 +138,18 @@ type moduleVersion struct {
 	snap       *snapshot
 	noSnapshot string
 	// startSize is the resident linear memory, in bytes, of the latest
-	// instance once started (after _initialize and the activate hook; see
-	// instance.resident): what a new activation reserves against the
-	// guest memory budget before it is instantiated.
+	// instance measured once started (after _initialize and the activate
+	// hook; see instance.resident and started): what a new activation
+	// reserves against the guest memory budget before it is instantiated.
 	startSize atomic.Int64
+	starts    atomic.Uint64 // instances started
 
 	mu      sync.Mutex
 	users   int  // live instances
 	retired bool // replaced by a newer deploy; close when users reach 0
+	// cfg is config's result, made when walltime was set (cfgClock) or not.
+	cfg      wazero.ModuleConfig
+	cfgClock bool
 }
 
 // compile loads tc's module for the host, through load and the host's
@@ -387,7 +391,15 @@ type instance struct {
 	sinceMeasure            int
 }
 
-func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*instance, error) {
+// config returns what instances of v are configured with, but their
+// output: made once (each With copies the whole configuration), and again
+// if the version's clock was set since.
+func (v *moduleVersion) config() wazero.ModuleConfig {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.cfg != nil && v.cfgClock == (v.walltime != nil) {
+		return v.cfg
+	}
 	start := []string{"_initialize"}
 	if v.snap != nil {
 		start = nil // restored instead
@@ -397,18 +409,22 @@ func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*ins
 		WithStartFunctions(start...).
 		WithSysWalltime().
 		WithSysNanotime().
-		WithRandSource(rand.Reader).
-		WithStdout(stderr).
-		WithStderr(stderr)
+		WithRandSource(rand.Reader)
 	if now := v.walltime; now != nil {
 		cfg = cfg.WithWalltime(func() (int64, int32) {
 			t := now()
 			return t.Unix(), int32(t.Nanosecond())
 		}, sys.ClockResolution(time.Microsecond))
 	}
-	cfg = v.wasi.apply(cfg)
+	v.cfg, v.cfgClock = v.wasi.apply(cfg), v.walltime != nil
+	return v.cfg
+}
+
+func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*instance, error) {
+	cfg := v.config().WithStdout(stderr).WithStderr(stderr)
 	ctx = v.memory.Context(ctx)
-	if start != nil {
+	start := v.snap == nil
+	if start {
 		// Only _initialize needs the bound (and its timer): restoring a
 		// snapshot runs nothing of the guest.
 		var cancel context.CancelFunc
@@ -481,10 +497,11 @@ const residentEvery = 64
 // budget; where that cannot be measured, the memory's size. Measuring
 // reads 8 bytes of the process's page map per 4 KiB page (about 40 µs
 // for a standard-Go guest's 2.7 MB, more than a small turn), so an
-// instance is measured when it starts and then after every residentEvery
-// turns, and in between counts its last measure plus every byte its
-// memory grew since: what it writes within pages it already had counts
-// from the next measure.
+// instance is measured after every residentEvery turns, and in between
+// counts its last measure plus every byte its memory grew since: what it
+// writes within pages it already had counts from the next measure. One
+// instance of a version in measureStartEvery is also measured when it
+// starts; the others start from that measure (see started).
 func (i *instance) resident() int64 {
 	size := i.memorySize()
 	if i.sinceMeasure >= 0 && i.sinceMeasure < residentEvery {
@@ -501,6 +518,25 @@ func (i *instance) resident() int64 {
 	}
 	i.measured, i.sizeAtMeasure, i.sinceMeasure = n, size, 0
 	return n
+}
+
+// measureStartEvery is how often an instance of a version is measured
+// once started; the others count the last measure (startSize) until
+// resident measures them, after residentEvery turns. Instances of a
+// version start alike (the same module, from the same snapshot, through
+// the same activate hook), and reading the page map of a standard-Go
+// guest's memory costs about a tenth of its activation.
+const measureStartEvery = 16
+
+// started records inst, just started (after the activate hook): it
+// measures its resident memory as the version's startSize, or takes the
+// last measure as its own.
+func (v *moduleVersion) started(inst *instance) {
+	if v.starts.Add(1)%measureStartEvery == 1 {
+		v.startSize.Store(inst.resident())
+		return
+	}
+	inst.measured, inst.sizeAtMeasure, inst.sinceMeasure = v.startSize.Load(), inst.memorySize(), 0
 }
 
 func (i *instance) close(ctx context.Context) {

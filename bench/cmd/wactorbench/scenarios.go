@@ -29,7 +29,9 @@ type sizes struct {
 
 	stormN, stormNGo, stormCallers int
 
-	actN, actNGo int
+	// actNGoRaw is smaller than actNGo: each raw wazero instance of a Go
+	// guest holds its 3.7 MiB on the Go heap.
+	actN, actNGo, actNGoRaw int
 
 	httpDur   time.Duration
 	httpConns int
@@ -50,7 +52,7 @@ var fullSizes = sizes{
 	fanN:      1_000, fanNGo: 1_000, fanK: 100, fanKGo: 20,
 	ppAsks: 20_000, ppSamples: 20_000,
 	stormN: 100_000, stormNGo: 1_000, stormCallers: 8,
-	actN: 5_000, actNGo: 200,
+	actN: 5_000, actNGo: 2_000, actNGoRaw: 200,
 	httpDur: 4 * time.Second, httpConns: 200,
 	durDur: 3 * time.Second, durCallers: 64, durHotCallers: 200,
 	clusterDur: 5 * time.Second, clusterCallers: 64, clusterSamples: 2_000,
@@ -63,7 +65,7 @@ var quickSizes = sizes{
 	fanN:      1_000, fanNGo: 200, fanK: 10, fanKGo: 5,
 	ppAsks: 3_000, ppSamples: 3_000,
 	stormN: 10_000, stormNGo: 200, stormCallers: 8,
-	actN: 1_000, actNGo: 50,
+	actN: 1_000, actNGo: 200, actNGoRaw: 50,
 	httpDur: time.Second, httpConns: 200,
 	durDur: time.Second, durCallers: 64, durHotCallers: 200,
 	clusterDur: 2 * time.Second, clusterCallers: 32, clusterSamples: 500,
@@ -331,14 +333,14 @@ var scenarios = []*scenarioDef{
 		systems: func(e *env) ([]system, error) {
 			var rows []system
 			for _, lang := range languages {
-				k := e.sz.actN
+				k, raw := e.sz.actN, e.sz.actN
 				if lang == "go" {
-					k = e.sz.actNGo
+					k, raw = e.sz.actNGo, e.sz.actNGoRaw
 				}
 				shape := n(k) + " actors, 1 caller"
 				rows = append(rows,
 					e.wactor("wactor-"+lang, shape, "counter-"+lang, spec{Measure: "storm/wactor", N: k, Callers: 1}),
-					e.wactor("wazero-"+lang, n(k)+" instances", "counter-"+lang, spec{Measure: "activation/wazero", N: k}))
+					e.wactor("wazero-"+lang, n(raw)+" instances", "counter-"+lang, spec{Measure: "activation/wazero", N: raw}))
 			}
 			return rows, nil
 		},

@@ -12,6 +12,7 @@ const (
 	editDynamic        // insert: subtract the i32 on top of the stack
 	editGrow           // insert: subtract the i32 on top of the stack, in pages
 	editFunc           // replace a function index with val
+	editCall           // replace an instruction with a call of function val
 )
 
 // scan decodes one expression from r, up to and including its final end,
@@ -70,6 +71,9 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 			op == 0x3f:
 			r.u32()
 			m.tableWrites = m.tableWrites || op == 0x26 // table.set
+			if op == 0x25 || op == 0x26 {
+				m.disp.keep("its code uses table.get or table.set")
+			}
 		case op == 0x40: // memory.grow
 			r.u32()
 			if body {
@@ -84,8 +88,7 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 			if op == 0x10 {
 				funcIdx()
 			} else {
-				r.u32()
-				r.u32()
+				m.callIndirect(r, pos, &edits)
 			}
 			if body {
 				// What follows the call runs when the callee returns, maybe
@@ -106,6 +109,7 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 		case op == 0x13: // return_call_indirect
 			r.u32()
 			r.u32()
+			m.disp.keep("its code uses return_call_indirect")
 		case op == 0x1c: // select with types
 			for n := r.count(); n > 0 && r.err == nil; n-- {
 				r.valueType()
@@ -130,6 +134,9 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 			sub, bulk := r.misc()
 			// table.init, elem.drop, table.copy, table.grow, table.fill
 			m.tableWrites = m.tableWrites || sub >= 12 && sub != 16
+			if sub >= 12 {
+				m.disp.keep("its code uses table instructions other than call_indirect")
+			}
 			if bulk && body {
 				edits = append(edits, edit{pos: pos, end: pos, kind: editDynamic})
 			}
@@ -213,6 +220,8 @@ func (m *module) apply(out, b []byte, from, to int, edits []edit) []byte {
 			out = m.appendDynamicCharge(out, true)
 		case editFunc:
 			out = appendULEB(out, uint64(e.val))
+		case editCall:
+			out = appendULEB(append(out, 0x10), uint64(e.val))
 		}
 		from = e.end
 	}
@@ -258,4 +267,20 @@ func (m *module) appendRefuel(out []byte) []byte {
 
 func (m *module) appendGlobal(out []byte, op byte, idx uint32) []byte {
 	return appendULEB(append(out, op), uint64(idx))
+}
+
+// callIndirect reads the immediates of the call_indirect at pos: it notes
+// the type it names or, when the table is being replaced, makes it a call
+// of the type's dispatch function (dispatch.go).
+func (m *module) callIndirect(r *reader, pos int, edits *[]edit) {
+	t, table := r.u32(), r.u32()
+	switch {
+	case r.err != nil:
+	case table != 0:
+		m.disp.keep("call_indirect on table %d", table)
+	case m.disp.apply:
+		*edits = append(*edits, edit{pos: pos, end: r.off, kind: editCall, val: int64(m.disp.function(m, r, t))})
+	default:
+		m.disp.used[t] = true
+	}
 }

@@ -29,6 +29,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -150,6 +151,7 @@ type module struct {
 
 	tableWrites bool       // the code changes tables
 	restore     *restoring // nil unless the module is made restorable
+	disp        *dispatch  // the table and what replaces it (dispatch.go)
 }
 
 // Instrument returns wasm with fuel metering added and its tables bounded
@@ -161,8 +163,27 @@ func Instrument(wasm []byte, lim Limits) ([]byte, error) {
 }
 
 // instrument is Instrument, also making the module restorable when restore
-// is not nil (restore.go).
+// is not nil (restore.go). A module whose table can be replaced by code
+// (dispatch.go) is read twice: to learn the table, then to replace it.
 func instrument(wasm []byte, lim Limits, restore *restoring) ([]byte, error) {
+	d := &dispatch{used: map[uint32]bool{}}
+	var first restoring
+	if restore != nil {
+		first = *restore
+	}
+	out, err := instrumentPass(wasm, lim, restore, d)
+	if err != nil || !d.ready() {
+		return out, err
+	}
+	if restore != nil {
+		*restore = first
+	}
+	return instrumentPass(wasm, lim, restore, d)
+}
+
+// instrumentPass is one pass of instrument, learning the table (d.apply
+// false) or replacing it.
+func instrumentPass(wasm []byte, lim Limits, restore *restoring, d *dispatch) ([]byte, error) {
 	if len(wasm) > MaxModuleSize {
 		return nil, &LimitError{What: "bytes", Where: "module", Got: uint64(len(wasm)), Limit: MaxModuleSize}
 	}
@@ -172,7 +193,7 @@ func instrument(wasm []byte, lim Limits, restore *restoring) ([]byte, error) {
 	if v := binary.LittleEndian.Uint32(wasm[4:8]); v != 1 {
 		return nil, fmt.Errorf("meter: binary format version %d; only version 1 is supported", v)
 	}
-	m := &module{size: len(wasm), lim: lim, restore: restore}
+	m := &module{size: len(wasm), lim: lim, restore: restore, disp: d}
 	out := make([]byte, 0, len(wasm)+len(wasm)/4)
 	out = append(out, wasm[:8]...)
 	r := &reader{b: wasm, off: 8}
@@ -294,9 +315,16 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 		if n > MaxTypes {
 			r.over("function types", "", uint64(n), MaxTypes, "")
 		}
-		rest := r.b[r.off:]
+		from := r.off
+		if !m.disp.apply {
+			for i := 0; i < n && r.err == nil && m.disp.reason == ""; i++ {
+				m.disp.typeEntry(r)
+			}
+		}
+		rest := r.b[from:]
 		r.off = len(r.b)
-		return append(appendVec(nil, n+1, rest), m.types(n)...), true
+		out := append(appendVec(nil, n+1+len(m.disp.order), rest), m.types(n)...)
+		return m.disp.types(out), true
 	case secImport:
 		return m.importSection(r), true
 	case secGlobal:
@@ -313,12 +341,23 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 		if m.nFuncs > MaxFunctions {
 			r.over("functions, imported and defined", "", uint64(m.nFuncs), MaxFunctions, "")
 		}
+		from := r.off
 		for !r.done() {
-			r.u32()
+			if t := r.u32(); !m.disp.apply {
+				m.disp.funcTypes = append(m.disp.funcTypes, t)
+			}
 		}
-		return r.b, true
+		if !m.disp.apply {
+			return r.b, true
+		}
+		out := appendVec(nil, int(m.nFuncs-m.nImportFuncs)+len(m.disp.order), r.b[from:])
+		for k := range m.disp.order {
+			out = appendULEB(out, uint64(m.disp.nTypes+1+uint32(k)))
+		}
+		return out, true
 	case secTable:
-		return m.tableSection(r), true
+		out := m.tableSection(r)
+		return out, !m.disp.apply
 	case secMemory:
 		// Copied as it is, but its count is checked first: wazero
 		// allocates what a count claims before reading the elements.
@@ -356,7 +395,8 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 		}
 		return r.b, true
 	case secElement:
-		return m.elementSection(r), true
+		out := m.elementSection(r)
+		return out, !m.disp.apply
 	case secCode:
 		return m.codeSection(r), true
 	}
@@ -379,7 +419,9 @@ func (m *module) importSection(r *reader) []byte {
 		// or memory from elsewhere would escape the bounds set here.
 		switch kind := r.byte(); kind {
 		case 0x00: // function
-			r.u32()
+			if t := r.u32(); !m.disp.apply {
+				m.disp.funcTypes = append(m.disp.funcTypes, t)
+			}
 			m.nImportFuncs++
 		case 0x01, 0x02, 0x03:
 			r.fail("import %s.%s is a %s; the host provides functions only", mod, name, [...]string{"", "table", "memory", "global"}[kind])
@@ -421,6 +463,9 @@ func (m *module) tableSection(r *reader) []byte {
 			r.fail("table %d is shared; tables cannot be", i)
 		}
 		t.hasMax = flags == 1
+		if !m.disp.apply {
+			m.disp.table(i, t.ref, t.min, m.lim.TableEntries)
+		}
 		if sum += uint64(t.min); sum > limit && r.err == nil {
 			r.over("table entries (the tables' minimums together)", fmt.Sprintf("table %d", i), sum, limit, "TableEntries")
 		}
@@ -497,6 +542,8 @@ func (m *module) exportSection(r *reader) []byte {
 		switch {
 		case kind == 0x00:
 			idx = m.fn(r, idx)
+		case kind == 0x01:
+			m.disp.keep("it exports its table")
 		case kind == 0x03 && idx >= m.nGlobals:
 			r.fail("export %q names global %d; the module has %d", name, idx, m.nGlobals)
 		}
@@ -523,10 +570,18 @@ func (m *module) elementSection(r *reader) []byte {
 			r.fail("element segment %d has flags %#x", i, flags)
 			break
 		}
+		table, off := uint32(0), int64(-1)
 		if flags&3 == 2 { // active, with a table index
-			out = appendULEB(out, uint64(r.u32()))
+			table = r.u32()
+			out = appendULEB(out, uint64(table))
 		}
 		if flags&1 == 0 { // active: an offset
+			if r.off+1 < len(r.b) && r.b[r.off] == 0x41 {
+				cr := &reader{b: r.b, off: r.off + 1}
+				if v := cr.sleb(32); cr.err == nil && cr.off < len(r.b) && r.b[cr.off] == 0x0b {
+					off = int64(uint32(v))
+				}
+			}
 			out = m.constExpr(r, out)
 		}
 		switch {
@@ -544,12 +599,22 @@ func (m *module) elementSection(r *reader) []byte {
 			r.over("table entries (the element segments' entries together)", fmt.Sprintf("element segment %d", i), m.nElems, uint64(m.lim.TableEntries), "TableEntries")
 		}
 		out = appendULEB(out, uint64(k))
+		var entries []int64
 		for j := 0; j < k && r.err == nil; j++ {
 			if flags&4 == 0 {
-				out = appendULEB(out, uint64(m.fn(r, r.u32())))
+				f := r.u32()
+				entries = append(entries, int64(f))
+				out = appendULEB(out, uint64(m.fn(r, f)))
 			} else {
+				entries = append(entries, elemExpr(&reader{b: r.b, off: r.off}))
 				out = m.constExpr(r, out)
 			}
+		}
+		if !m.disp.apply && m.disp.reason == "" && r.err == nil {
+			if slices.Contains(entries, -2) {
+				m.disp.keep("element segment %d holds expressions other than ref.func and ref.null", i)
+			}
+			m.disp.elementSegment(i, table, off, entries)
 		}
 	}
 	return out
@@ -565,7 +630,7 @@ func (m *module) constExpr(r *reader, out []byte) []byte {
 
 func (m *module) codeSection(r *reader) []byte {
 	n := r.count()
-	out := appendULEB(nil, uint64(n))
+	out := appendULEB(nil, uint64(n+len(m.disp.order)))
 	var body []byte
 	var edits []edit
 	for i := 0; i < n && r.err == nil; i++ {
@@ -601,6 +666,9 @@ func (m *module) codeSection(r *reader) []byte {
 		out = appendULEB(out, uint64(len(body)))
 		out = append(out, body...)
 		r.off = to
+	}
+	if m.disp.apply && r.err == nil {
+		out = m.disp.bodies(m, out)
 	}
 	return out
 }
