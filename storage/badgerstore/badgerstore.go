@@ -408,6 +408,9 @@ func add(txn *badger.Txn, b *storage.Batch) (conflict bool, err error) {
 			return false, err
 		}
 	}
+	if err := addLinks(txn, b); err != nil {
+		return false, err
+	}
 	if len(b.ClearDeadLetters) > 0 || len(b.DeadLetters) > 0 || b.DeadLetterCap != (storage.DeadLetterCap{}) {
 		return false, addDeadLetters(txn, b)
 	}
@@ -882,6 +885,7 @@ const (
 	kindDead    = 'x'
 	// kindDeadStats is the one key of the dead letter totals.
 	kindDeadStats = 'X'
+	kindLink      = 'n'
 )
 
 // stateKey returns the key of actor's state entry key; with key "" it is
