@@ -36,6 +36,9 @@ type activation struct {
 	// lease is the actor's lease this activation holds when the host
 	// shares its store with other nodes (see ownership); nil otherwise.
 	lease *held
+	// live: an instance started and its end is not told to the
+	// watchers yet (see ended).
+	live bool
 }
 
 // turn is what one message's processing has buffered so far.
@@ -52,6 +55,7 @@ type turn struct {
 	sends      []outgoing
 	timers     []timerOp                    // in the order the guest made them
 	reminders  map[string]*storage.Reminder // by name; nil value: cancel
+	watches    map[string]bool              // by target: watch, or unwatch (false)
 	firing     *firing                      // the reminder this turn fires, if any
 	span       trace.Span                   // the turn's span; nil when not traced
 	deactivate bool
@@ -271,8 +275,7 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	err := a.invoke(t)
 	a.h.watchdog.end(t)
 	if err != nil {
-		a.guestBroke(err)
-		a.discard(t.ctx)
+		a.broke(t.ctx, err)
 		return reply, err
 	}
 	ptr, n := abi.UnpackPointer(inst.stack[0])
@@ -282,14 +285,12 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	raw, ok := inst.mod.Memory().Read(ptr, n)
 	if !ok {
 		err := abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a reply at "+itoa(int(ptr))+"+"+itoa(int(n))+", outside its memory")
-		a.guestBroke(err)
-		a.discard(t.ctx)
+		a.broke(t.ctx, err)
 		return reply, err
 	}
 	if derr := reply.Decode(raw); derr != nil {
 		err := abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a malformed reply: "+derr.Error())
-		a.guestBroke(err)
-		a.discard(t.ctx)
+		a.broke(t.ctx, err)
 		return reply, err
 	}
 	reply.Payload = bytes.Clone(reply.Payload)
@@ -363,6 +364,10 @@ func nearMemoryLimit(t *turn) bool {
 // once; the answer waits for the commit, and Receive returns first, with
 // the answer deferred, as soon as another message waits.
 func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byte, _ error, deferred bool) {
+	if t.deactivate && a.live {
+		reply, err := a.commitDeactivating(ctx, t, reply)
+		return reply, err, false
+	}
 	b := a.batch(t, reply)
 	if !a.h.pipelined || (!a.p.handOff() && !a.h.sched.Queued(ctx)) {
 		// Nothing to overlap the commit with, or nothing to gain.
@@ -430,6 +435,7 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 		b.Consumed = []string{t.msg.ID}
 	}
 	a.reminderChanges(t, b)
+	a.watchChanges(t, b)
 	return b
 }
 
@@ -591,6 +597,7 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		if err := a.hook(ctx, abi.KindDeactivate); err != nil {
 			a.h.log.Warn("deactivate hook of the replaced version failed", "actor", a.ref.String(), "err", err)
 		}
+		a.ended(ctx, abi.ReasonRedeployed)
 	}
 	a.discard(ctx)
 	start := time.Now()
@@ -605,6 +612,7 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		return abi.NewError(e.Code, "activating "+a.ref.String()+": "+e.Message)
 	}
 	d.v.startSize.Store(inst.resident())
+	a.live = true
 	if a.h.obs != nil {
 		a.h.obs.InstanceStarted(a.ref.Type, time.Since(start))
 	}
@@ -645,6 +653,7 @@ func (a *activation) Deactivate(ctx context.Context) {
 		}
 	}
 	a.discard(ctx)
+	a.ended(ctx, scheduler.DeactivationReason(ctx))
 	if a.lease != nil {
 		a.h.own.release(ctx, a.lease, a.h.log.Warn)
 	}

@@ -32,6 +32,9 @@ var importSignatures = map[string]string{
 	abi.ImportTimerCancel:    "(i32, i32) -> (i64)",
 	abi.ImportReminderSet:    "(i32, i32) -> (i64)",
 	abi.ImportReminderCancel: "(i32, i32) -> (i64)",
+
+	abi.ImportWatch:   "(i32, i32) -> (i64)",
+	abi.ImportUnwatch: "(i32, i32) -> (i64)",
 }
 
 // violation is the guest breaking the ABI inside a host call (a pointer out
@@ -61,6 +64,9 @@ func instantiateImports(ctx context.Context, rt wazero.Runtime) error {
 		abi.ImportTimerCancel:    (*turn).timerCancel,
 		abi.ImportReminderSet:    (*turn).reminderSet,
 		abi.ImportReminderCancel: (*turn).reminderCancel,
+
+		abi.ImportWatch:   (*turn).watch,
+		abi.ImportUnwatch: (*turn).unwatch,
 	}
 	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
 	b := rt.NewHostModuleBuilder(abi.ImportModule)

@@ -98,7 +98,9 @@ func TestMergeIntoEmpty(t *testing.T) {
 }
 
 func TestMergeLinks(t *testing.T) {
-	l := func(set, member, v string) storage.Link { return storage.Link{Set: set, Member: member, Value: []byte(v)} }
+	l := func(set, member, v string) storage.Link {
+		return storage.Link{Set: set, Member: member, Value: []byte(v)}
+	}
 	b := &storage.Batch{Links: []storage.Link{l("s", "a", "1"), l("s", "b", "1")}, Unlinks: []storage.Link{l("s", "c", "")}}
 	b.Merge(&storage.Batch{Links: []storage.Link{l("s", "c", "2")}, Unlinks: []storage.Link{l("s", "a", "")}})
 	want := &storage.Batch{Links: []storage.Link{l("s", "b", "1"), l("s", "c", "2")}, Unlinks: []storage.Link{l("s", "a", "")}}

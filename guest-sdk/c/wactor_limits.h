@@ -48,4 +48,10 @@
 /* Bytes of an actor id. */
 #define WACTOR_MAX_ID_LEN 256u
 
+/* Actors one actor may watch at once. */
+#define WACTOR_MAX_WATCHES 100u
+
+/* Actors that may watch one actor at once. */
+#define WACTOR_MAX_WATCHERS 1000u
+
 #endif

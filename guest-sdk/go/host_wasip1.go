@@ -49,6 +49,12 @@ func hostReminderSet(ptr, n uint32) uint64
 //go:wasmimport wactor reminder_cancel
 func hostReminderCancel(ptr, n uint32) uint64
 
+//go:wasmimport wactor watch
+func hostWatch(ptr, n uint32) uint64
+
+//go:wasmimport wactor unwatch
+func hostUnwatch(ptr, n uint32) uint64
+
 // hostResult copies the pending result of the last host call into
 // [ptr, ptr+n) and returns how many bytes it copied.
 //
@@ -130,6 +136,10 @@ func hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 		v = hostReminderSet(p, n)
 	case hostlink.ReminderCancel:
 		v = hostReminderCancel(p, n)
+	case hostlink.Watch:
+		v = hostWatch(p, n)
+	case hostlink.Unwatch:
+		v = hostUnwatch(p, n)
 	}
 	runtime.KeepAlive(arg)
 	st, size := abi.UnpackResult(v)

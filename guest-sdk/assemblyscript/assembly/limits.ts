@@ -45,3 +45,9 @@ export const MAX_TYPE_LEN: i32 = 64;
 
 /** Bytes of an actor id. */
 export const MAX_ID_LEN: i32 = 256;
+
+/** Actors one actor may watch at once. */
+export const MAX_WATCHES: i32 = 100;
+
+/** Actors that may watch one actor at once. */
+export const MAX_WATCHERS: i32 = 1000;

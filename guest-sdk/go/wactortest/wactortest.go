@@ -56,6 +56,7 @@ type Host struct {
 
 	timers    map[string]abi.Timer
 	reminders map[string]abi.Reminder
+	watching  map[string]bool // the actors watched, by committed turns
 }
 
 // turn holds what one turn buffers until it commits.
@@ -66,6 +67,7 @@ type turn struct {
 	timerOps  int                      // timer sets and cancels, as the host counts them
 	timers    map[string]*abi.Timer    // nil value: cancelled
 	reminders map[string]*abi.Reminder // nil value: cancelled
+	watches   map[string]bool          // by target: watch, or unwatch (false)
 }
 
 // New returns a Host for the actor self ("type/id") and makes it the host
@@ -76,7 +78,7 @@ func New(t testing.TB, self string) *Host {
 		t.Fatalf("wactortest.New: %v", err)
 	}
 	h := &Host{t: t, self: self, state: map[string][]byte{}, max: abi.DefaultMaxMessage,
-		timers: map[string]abi.Timer{}, reminders: map[string]abi.Reminder{}}
+		timers: map[string]abi.Timer{}, reminders: map[string]abi.Reminder{}, watching: map[string]bool{}}
 	hostlink.Current = link{h}
 	t.Cleanup(func() {
 		if hostlink.Current == (link{h}) {
@@ -226,7 +228,7 @@ func (h *Host) turnWith(req abi.Request, beforeCommit func(*turn)) ([]byte, erro
 	}
 	h.seq++
 	req.ID = "msg-" + strconv.Itoa(h.seq)
-	t := &turn{writes: map[string][]byte{}, timers: map[string]*abi.Timer{}, reminders: map[string]*abi.Reminder{}}
+	t := &turn{writes: map[string][]byte{}, timers: map[string]*abi.Timer{}, reminders: map[string]*abi.Reminder{}, watches: map[string]bool{}}
 	h.turns = append(h.turns, t)
 	out := hostlink.Handle(req.AppendTo(nil))
 	h.turns = h.turns[:len(h.turns)-1]
@@ -267,6 +269,7 @@ func (h *Host) turnWith(req abi.Request, beforeCommit func(*turn)) ([]byte, erro
 			h.reminders[name] = *r
 		}
 	}
+	h.commitWatches(t)
 	return clone(reply.Payload), nil
 }
 
@@ -402,6 +405,8 @@ func (h *Host) hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 			t.reminders[c.Name] = nil
 		}
 		return abi.StatusOK, nil
+	case hostlink.Watch, hostlink.Unwatch:
+		return h.watchCall(t, fn, arg)
 	}
 	return fail(abi.CodeBadReply, "wactortest: unknown host call")
 }

@@ -45,3 +45,9 @@ pub const MAX_TYPE_LEN: usize = 64;
 
 /// Bytes of an actor id.
 pub const MAX_ID_LEN: usize = 256;
+
+/// Actors one actor may watch at once.
+pub const MAX_WATCHES: usize = 100;
+
+/// Actors that may watch one actor at once.
+pub const MAX_WATCHERS: usize = 1000;

@@ -23,6 +23,8 @@ const (
 	TimerCancel
 	ReminderSet
 	ReminderCancel
+	Watch
+	Unwatch
 )
 
 var funcNames = [...]string{
@@ -39,6 +41,9 @@ var funcNames = [...]string{
 	TimerCancel:    abi.ImportTimerCancel,
 	ReminderSet:    abi.ImportReminderSet,
 	ReminderCancel: abi.ImportReminderCancel,
+
+	Watch:   abi.ImportWatch,
+	Unwatch: abi.ImportUnwatch,
 }
 
 // String returns the ABI name of the import.
