@@ -30,6 +30,8 @@ WACTOR_IMPORT("timer_set") uint64_t wactor_host_timer_set_(const void *p, size_t
 WACTOR_IMPORT("timer_cancel") uint64_t wactor_host_timer_cancel_(const void *p, size_t n);
 WACTOR_IMPORT("reminder_set") uint64_t wactor_host_reminder_set_(const void *p, size_t n);
 WACTOR_IMPORT("reminder_cancel") uint64_t wactor_host_reminder_cancel_(const void *p, size_t n);
+WACTOR_IMPORT("watch") uint64_t wactor_host_watch_(const void *p, size_t n);
+WACTOR_IMPORT("unwatch") uint64_t wactor_host_unwatch_(const void *p, size_t n);
 /* Copies the pending result of the last host call; returns bytes copied. */
 WACTOR_IMPORT("result") uint32_t wactor_host_result_(void *p, size_t n);
 
@@ -1100,6 +1102,21 @@ static int cancel(host_fn fn, const char *name)
 int wactor_timer_cancel(const char *name) { return cancel(wactor_host_timer_cancel_, name); }
 
 int wactor_reminder_cancel(const char *name) { return cancel(wactor_host_reminder_cancel_, name); }
+
+/* The Watch envelope (ABI 5.10) is {1: target}, the same shape. */
+int wactor_watch(const char *target)
+{
+	if (!target)
+		return missing_arg("target");
+	return host_call(wactor_host_watch_, state_args(target, NULL, 0, false), NULL);
+}
+
+int wactor_unwatch(const char *target)
+{
+	if (!target)
+		return missing_arg("target");
+	return host_call(wactor_host_unwatch_, state_args(target, NULL, 0, false), NULL);
+}
 
 /* ======================================================================
  * Handler registry

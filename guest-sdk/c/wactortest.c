@@ -25,6 +25,8 @@ uint64_t wactor_host_timer_set_(const void *p, size_t n);
 uint64_t wactor_host_timer_cancel_(const void *p, size_t n);
 uint64_t wactor_host_reminder_set_(const void *p, size_t n);
 uint64_t wactor_host_reminder_cancel_(const void *p, size_t n);
+uint64_t wactor_host_watch_(const void *p, size_t n);
+uint64_t wactor_host_unwatch_(const void *p, size_t n);
 uint32_t wactor_host_result_(void *p, size_t n);
 uint64_t wactor_export_handle_(uint8_t *ptr, uint32_t len);
 const uint8_t *wactor_native_reply_(size_t *n);
@@ -53,6 +55,7 @@ static struct {
 	size_t tells, turn_tells;
 	struct name *timers, *reminders;           /* committed */
 	struct name *turn_timers, *turn_reminders; /* the turn's */
+	struct name *watching, *turn_watches;      /* committed, the turn's */
 	size_t turn_timer_ops;
 	wactor_buf pending; /* the result of the last host call */
 	wactor_buf code, message;
@@ -411,6 +414,38 @@ uint64_t wactor_host_reminder_cancel_(const void *p, size_t n)
 	return reminder_op(&f[1], false);
 }
 
+/* watch and unwatch (ABI 5.10): {1: target}, with the host's rules: a
+ * type/id that is not the actor itself, at most WACTOR_MAX_WATCHES
+ * watched. Whether the type is deployed only the runtime knows. */
+static uint64_t watch_op(const void *p, size_t n, bool set)
+{
+	struct field f[NFIELDS];
+	DECODE(p, n, f);
+	const char *t = f[1].text ? f[1].text : "";
+	const char *slash = memchr(t, '/', f[1].len);
+	if (!slash || slash == t || slash == t + f[1].len - 1)
+		return fail("bad_request", set ? "watch: the target is not of the form type/id" : "unwatch: the target is not of the form type/id");
+	if (f[1].len == strlen(h.self) && memcmp(t, h.self, f[1].len) == 0)
+		return fail("bad_request", set ? "watch: an actor cannot watch itself" : "unwatch: an actor cannot watch itself");
+	struct name *mine = find_name(h.turn_watches, t, f[1].len);
+	if (set && !(mine && mine->set) && !find_name(h.watching, t, f[1].len)) {
+		size_t watching = count_set(h.turn_watches);
+		for (struct name *e = h.watching; e; e = e->next) {
+			struct name *op = find_name(h.turn_watches, e->name, strlen(e->name));
+			if (!op)
+				watching++;
+		}
+		if (watching >= WACTOR_MAX_WATCHES)
+			return fail("too_large", "an actor may watch at most 100 actors");
+	}
+	put_name(&h.turn_watches, t, f[1].len, set);
+	return result(OK, NULL, 0);
+}
+
+uint64_t wactor_host_watch_(const void *p, size_t n) { return watch_op(p, n, true); }
+
+uint64_t wactor_host_unwatch_(const void *p, size_t n) { return watch_op(p, n, false); }
+
 uint32_t wactor_host_result_(void *p, size_t n)
 {
 	size_t k = n < h.pending.len ? n : h.pending.len;
@@ -428,6 +463,8 @@ void wactortest_init(const char *self)
 	free_names(&h.reminders);
 	free_names(&h.turn_timers);
 	free_names(&h.turn_reminders);
+	free_names(&h.watching);
+	free_names(&h.turn_watches);
 	h.tells = h.turn_tells = h.turn_timer_ops = 0;
 	snprintf(h.self, sizeof h.self, "%s", self);
 	wactor_buf_reset(&h.code);
@@ -491,6 +528,7 @@ int wactortest_call(const char *method, const void *payload, size_t n, wactor_bu
 		free_entries(&h.writes);
 		free_names(&h.turn_timers);
 		free_names(&h.turn_reminders);
+		free_names(&h.turn_watches);
 		return WACTOR_ERR;
 	}
 	for (struct entry *e = h.writes; e; e = e->next)
@@ -499,6 +537,7 @@ int wactortest_call(const char *method, const void *payload, size_t n, wactor_bu
 	h.tells += h.turn_tells;
 	commit_names(&h.timers, &h.turn_timers);
 	commit_names(&h.reminders, &h.turn_reminders);
+	commit_names(&h.watching, &h.turn_watches);
 	if (f[1].present)
 		wactor_buf_append(reply, f[1].text, f[1].len);
 	return WACTOR_OK;
@@ -523,3 +562,5 @@ size_t wactortest_tells(void) { return h.tells; }
 size_t wactortest_timers(void) { return count_set(h.timers); }
 
 size_t wactortest_reminders(void) { return count_set(h.reminders); }
+
+size_t wactortest_watching(void) { return count_set(h.watching); }

@@ -38,5 +38,9 @@ int wactortest_state(const char *key, const uint8_t **value, size_t *n);
 size_t wactortest_tells(void);
 size_t wactortest_timers(void);
 size_t wactortest_reminders(void);
+/* How many actors committed turns watch. A lifecycle message is delivered
+ * with wactortest_call(WACTOR_METHOD_DEACTIVATED, payload, ...), payload
+ * {"ref": "type/id", "reason": text}. */
+size_t wactortest_watching(void);
 
 #endif

@@ -273,6 +273,25 @@ impl<'a> Context<'a> {
         self.cancel(Func::ReminderCancel, name)
     }
 
+    /// Makes this actor a watcher of `target` ("type/id") when the turn
+    /// commits: each time `target` deactivates, for any reason, this actor
+    /// gets one lifecycle message, the method [`crate::METHOD_DEACTIVATED`]
+    /// sent by `target` (read it with [`crate::Lifecycle::parse`]). A watch
+    /// lasts until [`Context::unwatch`], across restarts; watching an actor
+    /// that is not active tells nothing until it next deactivates. The host
+    /// refuses a watch of the actor itself or of a malformed ref
+    /// (`bad_request`), of an unknown type (`unknown_type`), and past
+    /// [`crate::limits::MAX_WATCHES`] or `MAX_WATCHERS` (`too_large`).
+    pub fn watch(&mut self, target: &str) -> Result<(), Error> {
+        self.cancel(Func::Watch, target) // the same envelope: {1: target}
+    }
+
+    /// Ends this actor's watch of `target` when the turn commits.
+    /// Unwatching an actor not watched is not an error.
+    pub fn unwatch(&mut self, target: &str) -> Result<(), Error> {
+        self.cancel(Func::Unwatch, target)
+    }
+
     fn cancel(&mut self, f: Func, name: &str) -> Result<(), Error> {
         self.arg.clear();
         envelope::put_cancel(&mut self.arg, name);

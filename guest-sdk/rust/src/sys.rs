@@ -16,6 +16,8 @@ pub(crate) enum Func {
     TimerCancel,
     ReminderSet,
     ReminderCancel,
+    Watch,
+    Unwatch,
 }
 
 /// Statuses of a host call (docs/ABI.md section 4.1).
@@ -42,6 +44,8 @@ mod imp {
         fn timer_cancel(ptr: i32, len: i32) -> i64;
         fn reminder_set(ptr: i32, len: i32) -> i64;
         fn reminder_cancel(ptr: i32, len: i32) -> i64;
+        fn watch(ptr: i32, len: i32) -> i64;
+        fn unwatch(ptr: i32, len: i32) -> i64;
         fn result(ptr: i32, len: i32) -> i32;
     }
 
@@ -63,6 +67,8 @@ mod imp {
                 Func::TimerCancel => timer_cancel(p, n),
                 Func::ReminderSet => reminder_set(p, n),
                 Func::ReminderCancel => reminder_cancel(p, n),
+                Func::Watch => watch(p, n),
+                Func::Unwatch => unwatch(p, n),
             }
         } as u64;
         let status = (r >> 32) as u32;

@@ -82,7 +82,9 @@ struct Fake {
     deactivate: bool,
     timer_ops: Vec<(String, Option<Timer>)>,
     reminder_ops: Vec<(String, Option<Reminder>)>,
+    watch_ops: BTreeMap<String, bool>, // by target: watch, or unwatch
     // Committed effects.
+    watching: std::collections::BTreeSet<String>,
     sent: Vec<Sent>,
     timers: BTreeMap<String, Timer>,
     reminders: BTreeMap<String, Reminder>,
@@ -276,6 +278,27 @@ fn host_call(fake: &Rc<RefCell<Fake>>, f: Func, arg: &[u8]) -> (u32, Vec<u8>) {
             fake.borrow_mut().reminder_ops.push((r.name.clone(), Some(r)));
             ok(Vec::new())
         }
+        Func::Watch | Func::Unwatch => {
+            let target = envelope::decode_cancel(arg).expect("malformed Watch envelope").to_string();
+            let name = if f == Func::Watch { "watch" } else { "unwatch" };
+            if let Some(msg) = check_target(&target) {
+                return err(codes::BAD_REQUEST, &format!("{}: {}", name, msg));
+            }
+            let mut fk = fake.borrow_mut();
+            if target == fk.self_ref {
+                return err(codes::BAD_REQUEST, &format!("{}: an actor cannot watch itself", name));
+            }
+            let adding = f == Func::Watch && !fk.watching.contains(&target) && fk.watch_ops.get(&target) != Some(&true);
+            if adding {
+                let kept = fk.watching.iter().filter(|w| fk.watch_ops.get(*w) != Some(&false)).count();
+                let added = fk.watch_ops.iter().filter(|(w, on)| **on && !fk.watching.contains(*w)).count();
+                if kept + added >= MAX_WATCHES {
+                    return err(codes::TOO_LARGE, &format!("an actor may watch at most {} actors", MAX_WATCHES));
+                }
+            }
+            fk.watch_ops.insert(target, f == Func::Watch);
+            ok(Vec::new())
+        }
         Func::TimerCancel | Func::ReminderCancel => {
             let name = envelope::decode_cancel(arg).expect("malformed Cancel envelope").to_string();
             let mut fk = fake.borrow_mut();
@@ -315,6 +338,11 @@ fn check_method(where_: &str, method: &str) -> Option<String> {
         Some(format!("{} has no method", where_))
     } else if method.len() > MAX_METHOD_LEN {
         Some(format!("{}: method is longer than {} bytes", where_, MAX_METHOD_LEN))
+    } else if method.starts_with("wactor:") {
+        Some(format!(
+            "{}: method {:?} is reserved: names starting with \"wactor:\" are the host's own",
+            where_, method
+        ))
     } else {
         None
     }
@@ -422,7 +450,15 @@ impl TestActor {
         let deactivate = std::mem::replace(&mut fk.deactivate, false);
         let timer_ops = std::mem::take(&mut fk.timer_ops);
         let reminder_ops = std::mem::take(&mut fk.reminder_ops);
+        let watch_ops = std::mem::take(&mut fk.watch_ops);
         if res.is_ok() {
+            for (target, on) in watch_ops {
+                if on {
+                    fk.watching.insert(target);
+                } else {
+                    fk.watching.remove(&target);
+                }
+            }
             for (name, t) in timer_ops {
                 match t {
                     Some(t) => fk.timers.insert(name, t),
@@ -502,6 +538,19 @@ impl TestActor {
     /// fake host never fires them.)
     pub fn reminders(&self) -> Vec<Reminder> {
         self.fake.borrow().reminders.values().cloned().collect()
+    }
+
+    /// The actors committed turns watch, sorted.
+    pub fn watching(&self) -> Vec<String> {
+        self.fake.borrow().watching.iter().cloned().collect()
+    }
+
+    /// Delivers a lifecycle message, as the host does to a watcher when the
+    /// actor `actor` deactivates for `reason` (one of [`crate::reasons`]):
+    /// [`crate::METHOD_DEACTIVATED`], sent by `actor`.
+    pub fn tell_deactivated(&mut self, actor: &str, reason: &str) -> Result<Vec<u8>, Error> {
+        let payload = crate::MapBuilder::new().text("ref", actor).text("reason", reason).build();
+        self.turn(KIND_MESSAGE, crate::METHOD_DEACTIVATED, &payload, actor)
     }
 
     /// Whether a committed turn asked to be deactivated.

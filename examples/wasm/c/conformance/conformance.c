@@ -398,6 +398,38 @@ static int cancel_reminder(const wactor_msg *msg, wactor_buf *reply)
 	return cancel("cancel_reminder", wactor_reminder_cancel, msg, reply);
 }
 
+/* watch and unwatch {"to"}: the host's refusal fails the turn with it. */
+static int watch_call(const char *method, int (*fn)(const char *), const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *to;
+	if (text_field(msg, "to", &s.name, &to) != WACTOR_OK)
+		return need(method, "a text \"to\"");
+	int st = fn(to);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
+static int watch(const wactor_msg *msg, wactor_buf *reply) { return watch_call("watch", wactor_watch, msg, reply); }
+
+static int unwatch(const wactor_msg *msg, wactor_buf *reply)
+{
+	return watch_call("unwatch", wactor_unwatch, msg, reply);
+}
+
+/* A lifecycle message: its payload, byte for byte, under the state key
+ * "lifecycle/" + the message id. */
+static int deactivated(const wactor_msg *msg, wactor_buf *reply)
+{
+	(void)reply;
+	wactor_buf key = WACTOR_BUF_INIT;
+	wactor_buf_append_str(&key, "lifecycle/");
+	wactor_buf_append(&key, msg->id, msg->id_len);
+	int st = wactor_state_set(wactor_buf_cstr(&key), msg->payload, msg->payload_len);
+	wactor_buf_free(&key);
+	return st;
+}
+
 static const wactor_method methods[] = {
 	{"echo", echo},
 	{"fail", fail},
@@ -415,6 +447,9 @@ static const wactor_method methods[] = {
 	{"cancel_timer", cancel_timer},
 	{"reminder", reminder},
 	{"cancel_reminder", cancel_reminder},
+	{"watch", watch},
+	{"unwatch", unwatch},
+	{WACTOR_METHOD_DEACTIVATED, deactivated},
 };
 
 WACTOR_INIT

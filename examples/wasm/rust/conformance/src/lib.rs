@@ -52,6 +52,9 @@ pub fn actor() -> Handlers {
         .method("cancel_timer", cancel_timer)
         .method("reminder", reminder)
         .method("cancel_reminder", cancel_reminder)
+        .method("watch", watch)
+        .method("unwatch", unwatch)
+        .method(wactor::METHOD_DEACTIVATED, deactivated)
 }
 
 wactor::actor!(actor());
@@ -271,10 +274,51 @@ fn cancel_reminder(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> 
     Ok(empty())
 }
 
+fn watch(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    ctx.watch(text(&doc, "watch", "to")?)?;
+    Ok(empty())
+}
+
+fn unwatch(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    ctx.unwatch(text(&doc, "unwatch", "to")?)?;
+    Ok(empty())
+}
+
+/// A lifecycle message: its payload, byte for byte, under the state key
+/// "lifecycle/" + the message id.
+fn deactivated(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let key = format!("lifecycle/{}", ctx.message_id());
+    ctx.set(&key, payload)?;
+    Ok(Vec::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use wactor::testing::TestActor;
+
+    #[test]
+    fn watches() {
+        let mut t = TestActor::new("conf-rust/w", actor());
+        let to = |r: &str| MapBuilder::new().text("to", r).build();
+        t.call("watch", &to("conf-c/a")).unwrap();
+        t.call("watch", &to("conf-c/b")).unwrap();
+        t.call("unwatch", &to("conf-c/a")).unwrap();
+        assert_eq!(t.watching(), vec!["conf-c/b".to_string()]);
+        assert_eq!(t.call("watch", &to("conf-rust/w")).unwrap_err().code, "bad_request");
+        assert_eq!(t.call("watch", &to("no-slash")).unwrap_err().code, "bad_request");
+        t.tell_deactivated("conf-c/b", wactor::reasons::IDLE).unwrap();
+        let stored = t.state("lifecycle/test-6").expect("the lifecycle message is stored under its id");
+        let l = wactor::Lifecycle::parse(&stored).unwrap();
+        assert_eq!((l.actor.as_str(), l.reason.as_str()), ("conf-c/b", "idle"));
+        for i in 1..wactor::limits::MAX_WATCHES {
+            t.call("watch", &to(&format!("conf-c/n{}", i))).unwrap();
+        }
+        assert_eq!(t.call("watch", &to("conf-c/over")).unwrap_err().code, "too_large");
+        assert_eq!(t.call("tell", &MapBuilder::new().text("to", "conf-c/x").text("method", wactor::METHOD_DEACTIVATED).build()).unwrap_err().code, "bad_request");
+    }
 
     fn kv(key: &str, v: i64) -> Vec<u8> {
         MapBuilder::new().text("key", key).int("value", v).build()
