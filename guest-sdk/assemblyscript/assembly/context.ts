@@ -17,6 +17,8 @@ import {
   wactor_tell,
   wactor_timer_cancel,
   wactor_timer_set,
+  wactor_unwatch,
+  wactor_watch,
 } from "./host";
 import { Schedule } from "./schedule";
 
@@ -454,6 +456,29 @@ export class Context {
     if (this.done) return Context.turnOver();
     encodeCancel(argW, name);
     return Context.outcome("reminder_cancel", wactor_reminder_cancel(argW.dataStart, argW.length));
+  }
+
+  /**
+   * Makes this actor a watcher of target ("type/id") when the turn
+   * commits: each time target deactivates, for any reason, this actor gets
+   * one lifecycle message, the method METHOD_DEACTIVATED sent by target
+   * (read it with Lifecycle.parse). A watch lasts until unwatch, across
+   * restarts; watching an actor that is not active tells nothing until it
+   * next deactivates. A failed Result is the host's refusal: the actor
+   * itself or a malformed ref (bad_request), an unknown type
+   * (unknown_type), past MAX_WATCHES or MAX_WATCHERS (too_large).
+   */
+  watch(target: string): Result {
+    if (this.done) return Context.turnOver();
+    encodeCancel(argW, target); // the Watch envelope has the same shape: {1: target}
+    return Context.outcome("watch", wactor_watch(argW.dataStart, argW.length));
+  }
+
+  /** Ends this actor's watch of target when the turn commits; unwatching an actor not watched is fine. */
+  unwatch(target: string): Result {
+    if (this.done) return Context.turnOver();
+    encodeCancel(argW, target);
+    return Context.outcome("unwatch", wactor_unwatch(argW.dataStart, argW.length));
   }
 }
 

@@ -39,6 +39,12 @@ export declare function wactor_reminder_set(ptr: usize, len: usize): i64;
 @external("wactor", "reminder_cancel")
 export declare function wactor_reminder_cancel(ptr: usize, len: usize): i64;
 // @ts-ignore: decorator
+@external("wactor", "watch")
+export declare function wactor_watch(ptr: usize, len: usize): i64;
+// @ts-ignore: decorator
+@external("wactor", "unwatch")
+export declare function wactor_unwatch(ptr: usize, len: usize): i64;
+// @ts-ignore: decorator
 @external("wactor", "result")
 export declare function wactor_result(ptr: usize, len: usize): i32;
 

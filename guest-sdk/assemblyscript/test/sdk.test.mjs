@@ -344,11 +344,24 @@ test("typed records and state", () => {
   assert.match(r.message, /^state tally does not decode/);
 });
 
+test("watch envelopes match docs/ABI.md, and lifecycle messages parse", () => {
+  const h = probe();
+  const r = h.call("watchvectors");
+  assert.equal(r.code, "");
+  assert.deepEqual(h.calls.map(([n]) => n), ["watch", "unwatch", "watch"]);
+  assert.equal(hex(h.calls[0][1]), "a10166726f6f6d2f61", "watch room/a");
+  assert.equal(hex(h.calls[1][1]), "a10166726f6f6d2f62", "unwatch room/b");
+  assert.deepEqual(decode(r.payload), { code: "bad_request", message: "watch: an actor cannot watch itself" });
+  const l = h.call("wactor:deactivated", { ref: "room/a", reason: "idle" });
+  assert.deepEqual(decode(l.payload), { ref: "room/a", reason: "idle" });
+  assert.equal(h.call("wactor:deactivated", { ref: 1 }).code, "bad_request");
+});
+
 test("the mock host carries the host's limits", () => {
   // assembly/limits.ts is generated from the Go host's abi package; a test
   // of the host module compares the two.
   assert.equal(LIMITS.MAX_KEY_LEN, 1024);
   assert.equal(LIMITS.DEFAULT_MAX_MESSAGE, 1 << 20);
   assert.equal(LIMITS.MAX_SENDS_PER_TURN, 10000);
-  assert.equal(Object.keys(LIMITS).length, 15);
+  assert.equal(Object.keys(LIMITS).length, 17);
 });
