@@ -492,3 +492,29 @@ func TestErrorMessagesAreReadable(t *testing.T) {
 		t.Errorf("Reply.Decode(nil) error = %q", new(Reply).Decode(nil))
 	}
 }
+
+// TestWatchVectors pins the bytes docs/ABI.md gives for section 5.10.
+func TestWatchVectors(t *testing.T) {
+	w := Watch{Target: "room/a"}
+	if got := hex.EncodeToString(w.AppendTo(nil)); got != "a10166726f6f6d2f61" {
+		t.Errorf("Watch room/a = %s", got)
+	}
+	var back Watch
+	if err := back.Decode(w.AppendTo(nil)); err != nil || back != w {
+		t.Errorf("Watch round trip: %+v, %v", back, err)
+	}
+	l := Lifecycle{Ref: "room/a", Reason: ReasonIdle}
+	if got := hex.EncodeToString(l.AppendTo(nil)); got != "a26372656666726f6f6d2f6166726561736f6e6469646c65" {
+		t.Errorf("Lifecycle = %s", got)
+	}
+	var lb Lifecycle
+	if err := lb.Decode(l.AppendTo(nil)); err != nil || lb != l {
+		t.Errorf("Lifecycle round trip: %+v, %v", lb, err)
+	}
+	if err := lb.Decode([]byte{0xa1, 0x63, 'r', 'e', 'f', 0x01}); err == nil {
+		t.Error("a lifecycle whose ref is not text decoded")
+	}
+	if e := CheckMethod("message", MethodDeactivated); e == nil || e.Code != CodeBadRequest {
+		t.Errorf("CheckMethod(%s) = %v, want bad_request", MethodDeactivated, e)
+	}
+}

@@ -333,3 +333,19 @@ func FuzzReaderRead(f *testing.F) {
 		}
 	})
 }
+
+func FuzzWatchDecode(f *testing.F) {
+	addSeeds(f, (&Watch{Target: "room/a"}).AppendTo(nil), unhex(f, "a1 0160"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		checkRoundTrip(t, p, (*Watch).Decode, func(w *Watch) []byte { return w.AppendTo(nil) },
+			func(a, b *Watch) bool { return *a == *b })
+	})
+}
+
+func FuzzLifecycleDecode(f *testing.F) {
+	addSeeds(f, (&Lifecycle{Ref: "room/a", Reason: ReasonIdle}).AppendTo(nil), unhex(f, "a0"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		checkRoundTrip(t, p, (*Lifecycle).Decode, func(l *Lifecycle) []byte { return l.AppendTo(nil) },
+			func(a, b *Lifecycle) bool { return *a == *b })
+	})
+}
