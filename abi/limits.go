@@ -43,6 +43,11 @@ const (
 	// MaxWatchers is how many actors may watch one actor at once: the
 	// lifecycle messages of one deactivation are committed together.
 	MaxWatchers = 1000
+
+	// MaxTopicLen bounds a topic's name, and a pattern of one.
+	MaxTopicLen = 256
+	// MaxSubscriptions is how many topics one actor may subscribe to.
+	MaxSubscriptions = 100
 )
 
 // CheckArgSize refuses the argument of a host call of n bytes when the

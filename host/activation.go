@@ -56,6 +56,10 @@ type turn struct {
 	timers     []timerOp                    // in the order the guest made them
 	reminders  map[string]*storage.Reminder // by name; nil value: cancel
 	watches    map[string]bool              // by target: watch, or unwatch (false)
+	// publications and subs are the turn's topic calls: subs by topic,
+	// the method subscribed, or "" to unsubscribe.
+	publications []publication
+	subs         map[string]string
 	firing     *firing                      // the reminder this turn fires, if any
 	span       trace.Span                   // the turn's span; nil when not traced
 	deactivate bool
@@ -436,6 +440,7 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 	}
 	a.reminderChanges(t, b)
 	a.watchChanges(t, b)
+	a.topicChanges(t, b)
 	return b
 }
 

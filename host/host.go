@@ -149,6 +149,10 @@ type TypeConfig struct {
 	// numbers only: no environment, arguments, file system or sockets.
 	Env  map[string]string
 	Dirs []DirGrant
+	// Subscriptions subscribe every actor of the type to the topics that
+	// match their patterns (see ImplicitSubscription); at most
+	// MaxImplicitSubscriptions.
+	Subscriptions []ImplicitSubscription
 }
 
 func (tc *TypeConfig) applyDefaults() {
@@ -184,6 +188,9 @@ func (tc *TypeConfig) prepare() error {
 	}
 	if tc.MaxTableEntries > MaxTableEntriesLimit {
 		return fmt.Errorf("max table entries %d must be at most %d", tc.MaxTableEntries, MaxTableEntriesLimit)
+	}
+	if err := checkImplicit(tc.Subscriptions); err != nil {
+		return fmt.Errorf("subscriptions: %w", err)
 	}
 	return nil
 }
@@ -245,6 +252,7 @@ type Host struct {
 	wg        sync.WaitGroup
 	closed    atomic.Bool
 	own       *ownership // nil: the store is not shared, no leases
+	topics    *fanout
 }
 
 // New returns a Host with no types deployed. Call Start once the types are
@@ -300,6 +308,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		own:       own,
 	}
 	h.rem = newReminders(h, cfg.Clock)
+	h.topics = newFanout(h)
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
@@ -322,8 +331,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		NewID:          h.ids.next,
 		Logger:         cfg.Logger,
 	})
-	h.wg.Add(1)
+	h.wg.Add(2)
 	go h.retryLoop()
+	go h.topics.loop()
 	if own != nil {
 		h.wg.Add(1)
 		go func() {
@@ -584,6 +594,10 @@ func (h *Host) check(to abi.Ref, method string, payload []byte) (*actorType, err
 // the same target, for the retry loop, so per-sender order holds.
 func (h *Host) deliver(msgs []storage.Message) {
 	for _, m := range msgs {
+		if isPublication(&m) {
+			h.topics.add(m)
+			continue
+		}
 		// A message of this sender that waits was added before this call
 		// (the sender's messages are delivered in turn), so a count of 0
 		// seen here means none of its messages waits.
@@ -732,6 +746,7 @@ func (h *Host) Close(ctx context.Context) error {
 		return nil
 	}
 	h.rem.stop()
+	h.topics.follow.closeAll()
 	err := h.sched.Close(ctx)
 	close(h.stop)
 	h.wg.Wait()

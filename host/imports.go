@@ -35,6 +35,10 @@ var importSignatures = map[string]string{
 
 	abi.ImportWatch:   "(i32, i32) -> (i64)",
 	abi.ImportUnwatch: "(i32, i32) -> (i64)",
+
+	abi.ImportPublish:     "(i32, i32) -> (i64)",
+	abi.ImportSubscribe:   "(i32, i32) -> (i64)",
+	abi.ImportUnsubscribe: "(i32, i32) -> (i64)",
 }
 
 // violation is the guest breaking the ABI inside a host call (a pointer out
@@ -67,6 +71,10 @@ func instantiateImports(ctx context.Context, rt wazero.Runtime) error {
 
 		abi.ImportWatch:   (*turn).watch,
 		abi.ImportUnwatch: (*turn).unwatch,
+
+		abi.ImportPublish:     (*turn).publish,
+		abi.ImportSubscribe:   (*turn).subscribe,
+		abi.ImportUnsubscribe: (*turn).unsubscribe,
 	}
 	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
 	b := rt.NewHostModuleBuilder(abi.ImportModule)

@@ -32,6 +32,9 @@ WACTOR_IMPORT("reminder_set") uint64_t wactor_host_reminder_set_(const void *p, 
 WACTOR_IMPORT("reminder_cancel") uint64_t wactor_host_reminder_cancel_(const void *p, size_t n);
 WACTOR_IMPORT("watch") uint64_t wactor_host_watch_(const void *p, size_t n);
 WACTOR_IMPORT("unwatch") uint64_t wactor_host_unwatch_(const void *p, size_t n);
+WACTOR_IMPORT("publish") uint64_t wactor_host_publish_(const void *p, size_t n);
+WACTOR_IMPORT("subscribe") uint64_t wactor_host_subscribe_(const void *p, size_t n);
+WACTOR_IMPORT("unsubscribe") uint64_t wactor_host_unsubscribe_(const void *p, size_t n);
 /* Copies the pending result of the last host call; returns bytes copied. */
 WACTOR_IMPORT("result") uint32_t wactor_host_result_(void *p, size_t n);
 
@@ -1116,6 +1119,38 @@ int wactor_unwatch(const char *target)
 	if (!target)
 		return missing_arg("target");
 	return host_call(wactor_host_unwatch_, state_args(target, NULL, 0, false), NULL);
+}
+
+/* Publish (ABI 5.11) is {1: topic, 2: payload?}, the shape of a StateOp. */
+int wactor_publish(const char *topic, const void *payload, size_t n)
+{
+	if (!topic)
+		return missing_arg("topic");
+	return host_call(wactor_host_publish_, state_args(topic, payload, n, payload != NULL), NULL);
+}
+
+/* Subscription (ABI 5.12) is {1: topic, 2: method?}. */
+int wactor_subscribe(const char *topic, const char *method)
+{
+	if (!topic)
+		return missing_arg("topic");
+	if (!method)
+		return missing_arg("method");
+	wactor_buf *a = &call_args;
+	wactor_buf_reset(a);
+	wactor_cbor_map(a, 2);
+	wactor_cbor_uint(a, 1);
+	wactor_cbor_text(a, topic);
+	wactor_cbor_uint(a, 2);
+	wactor_cbor_text(a, method);
+	return host_call(wactor_host_subscribe_, a, NULL);
+}
+
+int wactor_unsubscribe(const char *topic)
+{
+	if (!topic)
+		return missing_arg("topic");
+	return host_call(wactor_host_unsubscribe_, state_args(topic, NULL, 0, false), NULL);
 }
 
 /* ======================================================================

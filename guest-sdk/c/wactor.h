@@ -409,6 +409,19 @@ int wactor_reminder_cancel(const char *name);
 int wactor_watch(const char *target);
 int wactor_unwatch(const char *target);
 
+/* ------------------------------------------------------------------------
+ * Topics (docs/ABI.md, "publish, subscribe, unsubscribe"). wactor_publish
+ * publishes payload (CBOR; NULL: none) to topic when the turn commits;
+ * every subscriber then gets it once, as a tell to the method it
+ * subscribed with, sent by this actor. wactor_subscribe subscribes this
+ * actor to topic (durable, until wactor_unsubscribe); at most
+ * WACTOR_MAX_SUBSCRIPTIONS topics. A topic is 1 to WACTOR_MAX_TOPIC_LEN
+ * bytes, segments separated by dots, without spaces, '*' or '>'.
+ * ------------------------------------------------------------------------ */
+int wactor_publish(const char *topic, const void *payload, size_t n);
+int wactor_subscribe(const char *topic, const char *method);
+int wactor_unsubscribe(const char *topic);
+
 #ifdef __cplusplus
 }
 #endif

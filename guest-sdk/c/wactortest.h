@@ -42,5 +42,9 @@ size_t wactortest_reminders(void);
  * with wactortest_call(WACTOR_METHOD_DEACTIVATED, payload, ...), payload
  * {"ref": "type/id", "reason": text}. */
 size_t wactortest_watching(void);
+/* How many messages committed turns published, and how many topics they
+ * left the actor subscribed to. */
+size_t wactortest_published(void);
+size_t wactortest_subscriptions(void);
 
 #endif

@@ -55,6 +55,15 @@ func hostWatch(ptr, n uint32) uint64
 //go:wasmimport wactor unwatch
 func hostUnwatch(ptr, n uint32) uint64
 
+//go:wasmimport wactor publish
+func hostPublish(ptr, n uint32) uint64
+
+//go:wasmimport wactor subscribe
+func hostSubscribe(ptr, n uint32) uint64
+
+//go:wasmimport wactor unsubscribe
+func hostUnsubscribe(ptr, n uint32) uint64
+
 // hostResult copies the pending result of the last host call into
 // [ptr, ptr+n) and returns how many bytes it copied.
 //
@@ -140,6 +149,12 @@ func hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 		v = hostWatch(p, n)
 	case hostlink.Unwatch:
 		v = hostUnwatch(p, n)
+	case hostlink.Publish:
+		v = hostPublish(p, n)
+	case hostlink.Subscribe:
+		v = hostSubscribe(p, n)
+	case hostlink.Unsubscribe:
+		v = hostUnsubscribe(p, n)
 	}
 	runtime.KeepAlive(arg)
 	st, size := abi.UnpackResult(v)

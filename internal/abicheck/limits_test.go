@@ -41,6 +41,8 @@ func limits() []limit {
 		{"MAX_ID_LEN", abi.MaxIDLen, false, "Bytes of an actor id"},
 		{"MAX_WATCHES", abi.MaxWatches, false, "Actors one actor may watch at once"},
 		{"MAX_WATCHERS", abi.MaxWatchers, false, "Actors that may watch one actor at once"},
+		{"MAX_TOPIC_LEN", abi.MaxTopicLen, false, "Bytes of a topic's name"},
+		{"MAX_SUBSCRIPTIONS", abi.MaxSubscriptions, false, "Topics one actor may subscribe to"},
 	}
 }
 

@@ -19,6 +19,9 @@ import {
   wactor_timer_set,
   wactor_unwatch,
   wactor_watch,
+  wactor_publish,
+  wactor_subscribe,
+  wactor_unsubscribe,
 } from "./host";
 import { Schedule } from "./schedule";
 
@@ -472,6 +475,37 @@ export class Context {
     if (this.done) return Context.turnOver();
     encodeCancel(argW, target); // the Watch envelope has the same shape: {1: target}
     return Context.outcome("watch", wactor_watch(argW.dataStart, argW.length));
+  }
+
+  /**
+   * Publishes payload (CBOR; null for none) to topic when the turn
+   * commits: every subscriber then gets it once, as a tell to the method
+   * it subscribed with, sent by this actor. A topic is 1 to MAX_TOPIC_LEN
+   * bytes, segments separated by dots, without spaces, '*' or '>'.
+   */
+  publish(topic: string, payload: Uint8Array | null = null): Result {
+    if (this.done) return Context.turnOver();
+    argW.reset().map(payload != null ? 2 : 1).uint(1).text(topic);
+    if (payload != null) argW.uint(2).bytes(payload);
+    return Context.outcome("publish", wactor_publish(argW.dataStart, argW.length));
+  }
+
+  /**
+   * Subscribes this actor to topic when the turn commits: each message
+   * published to it is then delivered to method, once. Durable until
+   * unsubscribe; at most MAX_SUBSCRIPTIONS topics.
+   */
+  subscribe(topic: string, method: string): Result {
+    if (this.done) return Context.turnOver();
+    argW.reset().map(2).uint(1).text(topic).uint(2).text(method);
+    return Context.outcome("subscribe", wactor_subscribe(argW.dataStart, argW.length));
+  }
+
+  /** Ends this actor's subscription to topic when the turn commits. */
+  unsubscribe(topic: string): Result {
+    if (this.done) return Context.turnOver();
+    encodeCancel(argW, topic); // the Subscription envelope without a method: {1: topic}
+    return Context.outcome("unsubscribe", wactor_unsubscribe(argW.dataStart, argW.length));
   }
 
   /** Ends this actor's watch of target when the turn commits; unwatching an actor not watched is fine. */

@@ -45,6 +45,15 @@ export declare function wactor_watch(ptr: usize, len: usize): i64;
 @external("wactor", "unwatch")
 export declare function wactor_unwatch(ptr: usize, len: usize): i64;
 // @ts-ignore: decorator
+@external("wactor", "publish")
+export declare function wactor_publish(ptr: usize, len: usize): i64;
+// @ts-ignore: decorator
+@external("wactor", "subscribe")
+export declare function wactor_subscribe(ptr: usize, len: usize): i64;
+// @ts-ignore: decorator
+@external("wactor", "unsubscribe")
+export declare function wactor_unsubscribe(ptr: usize, len: usize): i64;
+// @ts-ignore: decorator
 @external("wactor", "result")
 export declare function wactor_result(ptr: usize, len: usize): i32;
 

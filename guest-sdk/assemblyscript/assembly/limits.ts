@@ -51,3 +51,9 @@ export const MAX_WATCHES: i32 = 100;
 
 /** Actors that may watch one actor at once. */
 export const MAX_WATCHERS: i32 = 1000;
+
+/** Bytes of a topic's name. */
+export const MAX_TOPIC_LEN: i32 = 256;
+
+/** Topics one actor may subscribe to. */
+export const MAX_SUBSCRIPTIONS: i32 = 100;

@@ -279,6 +279,22 @@ export class MockHost {
         host.turn.watches.push(w);
         return pend(OK, new Uint8Array(0));
       },
+      publish(ptr, len) {
+        const p = call("publish", ptr, len);
+        if (!p.get(1) || /[\s*>]/.test(p.get(1))) return fail("bad_request", "publish: not a topic");
+        host.turn.published.push(p);
+        return pend(OK, new Uint8Array(0));
+      },
+      subscribe(ptr, len) {
+        const s = call("subscribe", ptr, len);
+        if (!s.get(1) || /[\s*>]/.test(s.get(1))) return fail("bad_request", "subscribe: not a topic");
+        host.turn.subs.push(s);
+        return pend(OK, new Uint8Array(0));
+      },
+      unsubscribe(ptr, len) {
+        host.turn.subs.push(call("unsubscribe", ptr, len));
+        return pend(OK, new Uint8Array(0));
+      },
       result(ptr, len) {
         const p = host.pending ?? new Uint8Array(0);
         const n = Math.min(len, p.length);
@@ -316,7 +332,7 @@ export class MockHost {
     this.inTurn = false;
     const ptr = ex.wactor_alloc(req.length) >>> 0;
     new Uint8Array(ex.memory.buffer).set(req, ptr);
-    this.turn = { writes: new Map(), tells: [], timers: [], reminders: [], watches: [], deactivate: false };
+    this.turn = { writes: new Map(), tells: [], timers: [], reminders: [], watches: [], published: [], subs: [], deactivate: false };
     this.calls = [];
     this.inTurn = true;
     let packed;

@@ -339,6 +339,16 @@ handle("watchvectors", (ctx: Context, payload: Uint8Array): Uint8Array | null =>
   return new MapBuilder().text("code", r.code).text("message", r.message).encode();
 });
 
+// topicvectors: publish, subscribe and unsubscribe (docs/ABI.md 5.11, 5.12).
+handle("topicvectors", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const results = [ctx.publish("rooms.1", encodeInt(7)), ctx.subscribe("rooms.1", "heard"), ctx.unsubscribe("rooms.1")];
+  for (let i = 0; i < results.length; i++) {
+    if (!results[i].ok) return ctx.failWith(results[i]);
+  }
+  const r = ctx.publish("not a topic");
+  return new MapBuilder().text("code", r.code).encode();
+});
+
 // A lifecycle message: answers {"ref", "reason"} as Lifecycle.parse read them.
 handle(METHOD_DEACTIVATED, (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   const l = Lifecycle.parse(payload);

@@ -357,11 +357,22 @@ test("watch envelopes match docs/ABI.md, and lifecycle messages parse", () => {
   assert.equal(h.call("wactor:deactivated", { ref: 1 }).code, "bad_request");
 });
 
+test("topic envelopes match docs/ABI.md 5.11 and 5.12", () => {
+  const h = probe();
+  const r = h.call("topicvectors");
+  assert.equal(r.code, "");
+  assert.deepEqual(h.calls.map(([n]) => n), ["publish", "subscribe", "unsubscribe", "publish"]);
+  assert.equal(hex(h.calls[0][1]), "a20167726f6f6d732e31024107", "publish rooms.1 7");
+  assert.equal(hex(h.calls[1][1]), "a20167726f6f6d732e3102656865617264", "subscribe rooms.1 heard");
+  assert.equal(hex(h.calls[2][1]), "a10167726f6f6d732e31", "unsubscribe rooms.1");
+  assert.deepEqual(decode(r.payload), { code: "bad_request" });
+});
+
 test("the mock host carries the host's limits", () => {
   // assembly/limits.ts is generated from the Go host's abi package; a test
   // of the host module compares the two.
   assert.equal(LIMITS.MAX_KEY_LEN, 1024);
   assert.equal(LIMITS.DEFAULT_MAX_MESSAGE, 1 << 20);
   assert.equal(LIMITS.MAX_SENDS_PER_TURN, 10000);
-  assert.equal(Object.keys(LIMITS).length, 17);
+  assert.equal(Object.keys(LIMITS).length, 19);
 });

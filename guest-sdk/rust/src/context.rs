@@ -292,6 +292,37 @@ impl<'a> Context<'a> {
         self.cancel(Func::Unwatch, target)
     }
 
+    /// Publishes `payload` (CBOR; `&[]` for none) to `topic` when the turn
+    /// commits: every subscriber then gets it once, as a tell to the method
+    /// it subscribed with, sent by this actor. A topic is 1 to
+    /// [`crate::limits::MAX_TOPIC_LEN`] bytes, segments separated by dots,
+    /// without spaces, `*` or `>` (`bad_request`).
+    pub fn publish(&mut self, topic: &str, payload: &[u8]) -> Result<(), Error> {
+        self.arg.clear();
+        envelope::put_state_op(&mut self.arg, topic, if payload.is_empty() { None } else { Some(payload) });
+        let (st, res) = sys::call(Func::Publish, &self.arg);
+        check(st, &res)
+    }
+
+    /// Subscribes this actor to `topic` when the turn commits: each
+    /// message published to it is then delivered to `method`, once. Durable
+    /// until [`Context::unsubscribe`]; at most
+    /// [`crate::limits::MAX_SUBSCRIPTIONS`] topics (`too_large`).
+    pub fn subscribe(&mut self, topic: &str, method: &str) -> Result<(), Error> {
+        self.arg.clear();
+        envelope::put_subscription(&mut self.arg, topic, method);
+        let (st, res) = sys::call(Func::Subscribe, &self.arg);
+        check(st, &res)
+    }
+
+    /// Ends this actor's subscription to `topic` when the turn commits.
+    pub fn unsubscribe(&mut self, topic: &str) -> Result<(), Error> {
+        self.arg.clear();
+        envelope::put_subscription(&mut self.arg, topic, "");
+        let (st, res) = sys::call(Func::Unsubscribe, &self.arg);
+        check(st, &res)
+    }
+
     fn cancel(&mut self, f: Func, name: &str) -> Result<(), Error> {
         self.arg.clear();
         envelope::put_cancel(&mut self.arg, name);

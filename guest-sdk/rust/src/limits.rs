@@ -51,3 +51,9 @@ pub const MAX_WATCHES: usize = 100;
 
 /// Actors that may watch one actor at once.
 pub const MAX_WATCHERS: usize = 1000;
+
+/// Bytes of a topic's name.
+pub const MAX_TOPIC_LEN: usize = 256;
+
+/// Topics one actor may subscribe to.
+pub const MAX_SUBSCRIPTIONS: usize = 100;

@@ -18,6 +18,9 @@ pub(crate) enum Func {
     ReminderCancel,
     Watch,
     Unwatch,
+    Publish,
+    Subscribe,
+    Unsubscribe,
 }
 
 /// Statuses of a host call (docs/ABI.md section 4.1).
@@ -46,6 +49,9 @@ mod imp {
         fn reminder_cancel(ptr: i32, len: i32) -> i64;
         fn watch(ptr: i32, len: i32) -> i64;
         fn unwatch(ptr: i32, len: i32) -> i64;
+        fn publish(ptr: i32, len: i32) -> i64;
+        fn subscribe(ptr: i32, len: i32) -> i64;
+        fn unsubscribe(ptr: i32, len: i32) -> i64;
         fn result(ptr: i32, len: i32) -> i32;
     }
 
@@ -69,6 +75,9 @@ mod imp {
                 Func::ReminderCancel => reminder_cancel(p, n),
                 Func::Watch => watch(p, n),
                 Func::Unwatch => unwatch(p, n),
+                Func::Publish => publish(p, n),
+                Func::Subscribe => subscribe(p, n),
+                Func::Unsubscribe => unsubscribe(p, n),
             }
         } as u64;
         let status = (r >> 32) as u32;

@@ -83,6 +83,10 @@ struct Fake {
     timer_ops: Vec<(String, Option<Timer>)>,
     reminder_ops: Vec<(String, Option<Reminder>)>,
     watch_ops: BTreeMap<String, bool>, // by target: watch, or unwatch
+    publish_ops: Vec<(String, Vec<u8>)>,
+    sub_ops: BTreeMap<String, String>, // topic -> method; "": unsubscribe
+    published: Vec<(String, Vec<u8>)>,
+    subs: BTreeMap<String, String>,
     // Committed effects.
     watching: std::collections::BTreeSet<String>,
     sent: Vec<Sent>,
@@ -299,6 +303,47 @@ fn host_call(fake: &Rc<RefCell<Fake>>, f: Func, arg: &[u8]) -> (u32, Vec<u8>) {
             fk.watch_ops.insert(target, f == Func::Watch);
             ok(Vec::new())
         }
+        Func::Publish => {
+            let (topic, payload) = envelope::decode_state_op(arg).expect("malformed Publish envelope");
+            if let Some(msg) = check_topic(topic) {
+                return err(codes::BAD_REQUEST, &format!("publish: {}", msg));
+            }
+            let payload = payload.unwrap_or(&[]);
+            if payload.len() > DEFAULT_MAX_MESSAGE {
+                return err(codes::TOO_LARGE, &format!("publish: message to {} is over the limit of {} bytes", topic, DEFAULT_MAX_MESSAGE));
+            }
+            let mut fk = fake.borrow_mut();
+            if fk.tells.len() + fk.publish_ops.len() >= MAX_SENDS_PER_TURN {
+                return err(codes::TOO_LARGE, &format!("a turn may send at most {} tells", MAX_SENDS_PER_TURN));
+            }
+            fk.publish_ops.push((topic.to_string(), payload.to_vec()));
+            ok(Vec::new())
+        }
+        Func::Subscribe | Func::Unsubscribe => {
+            let (topic, method) = envelope::decode_subscription(arg).expect("malformed Subscription envelope");
+            let name = if f == Func::Subscribe { "subscribe" } else { "unsubscribe" };
+            if let Some(msg) = check_topic(topic) {
+                return err(codes::BAD_REQUEST, &format!("{}: {}", name, msg));
+            }
+            let mut fk = fake.borrow_mut();
+            if f == Func::Unsubscribe {
+                fk.sub_ops.insert(topic.to_string(), String::new());
+                return ok(Vec::new());
+            }
+            if let Some(msg) = check_method(&format!("subscribe to {}", topic), method) {
+                return err(codes::BAD_REQUEST, &msg);
+            }
+            let adding = !fk.subs.contains_key(topic) && fk.sub_ops.get(topic).map_or(true, |m| m.is_empty());
+            if adding {
+                let kept = fk.subs.keys().filter(|t| fk.sub_ops.get(*t).map_or(true, |m| !m.is_empty())).count();
+                let added = fk.sub_ops.iter().filter(|(t, m)| !m.is_empty() && !fk.subs.contains_key(*t)).count();
+                if kept + added >= MAX_SUBSCRIPTIONS {
+                    return err(codes::TOO_LARGE, &format!("an actor may subscribe to at most {} topics", MAX_SUBSCRIPTIONS));
+                }
+            }
+            fk.sub_ops.insert(topic.to_string(), method.to_string());
+            ok(Vec::new())
+        }
         Func::TimerCancel | Func::ReminderCancel => {
             let name = envelope::decode_cancel(arg).expect("malformed Cancel envelope").to_string();
             let mut fk = fake.borrow_mut();
@@ -330,6 +375,23 @@ fn check_schedule(what: &str, name: &str, method: &str) -> Option<String> {
     } else {
         check_method(&format!("{} {:?}", what, name), method)
     }
+}
+
+/// What the host says of a topic's name.
+fn check_topic(topic: &str) -> Option<String> {
+    if topic.is_empty() {
+        return Some("no topic".to_string());
+    }
+    if topic.len() > MAX_TOPIC_LEN {
+        return Some(format!("topic is longer than {} bytes", MAX_TOPIC_LEN));
+    }
+    if topic.split('.').any(|s| s.is_empty()) {
+        return Some(format!("topic {:?} has an empty segment", topic));
+    }
+    if let Some(c) = topic.chars().find(|c| *c <= ' ' || *c == '\u{7f}' || *c == '*' || *c == '>') {
+        return Some(format!("topic {:?} holds {:?}", topic, c));
+    }
+    None
 }
 
 /// What the host says of a method name.
@@ -451,7 +513,17 @@ impl TestActor {
         let timer_ops = std::mem::take(&mut fk.timer_ops);
         let reminder_ops = std::mem::take(&mut fk.reminder_ops);
         let watch_ops = std::mem::take(&mut fk.watch_ops);
+        let publish_ops = std::mem::take(&mut fk.publish_ops);
+        let sub_ops = std::mem::take(&mut fk.sub_ops);
         if res.is_ok() {
+            fk.published.extend(publish_ops);
+            for (topic, method) in sub_ops {
+                if method.is_empty() {
+                    fk.subs.remove(&topic);
+                } else {
+                    fk.subs.insert(topic, method);
+                }
+            }
             for (target, on) in watch_ops {
                 if on {
                     fk.watching.insert(target);
@@ -538,6 +610,16 @@ impl TestActor {
     /// fake host never fires them.)
     pub fn reminders(&self) -> Vec<Reminder> {
         self.fake.borrow().reminders.values().cloned().collect()
+    }
+
+    /// What committed turns published, `(topic, payload)`, in order.
+    pub fn published(&self) -> Vec<(String, Vec<u8>)> {
+        self.fake.borrow().published.clone()
+    }
+
+    /// The topics the actor is subscribed to, with their methods.
+    pub fn subscriptions(&self) -> BTreeMap<String, String> {
+        self.fake.borrow().subs.clone()
     }
 
     /// The actors committed turns watch, sorted.

@@ -335,3 +335,29 @@ handle(METHOD_DEACTIVATED, (ctx: Context, payload: Uint8Array): Uint8Array | nul
   ctx.set("lifecycle/" + ctx.messageId(), payload);
   return null;
 });
+
+// publish {"topic", "payload"?}, subscribe {"topic", "method"},
+// unsubscribe {"topic"}: the host's refusal fails the turn with it.
+handle("publish", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null || !doc!.get("topic").isText()) return need(ctx, "publish", "a text \"topic\"");
+  const body = doc!.get("payload");
+  const r = ctx.publish(doc!.text("topic"), body.exists ? body.raw : null);
+  return r.ok ? empty() : ctx.failWith(r);
+});
+
+handle("subscribe", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null || !doc!.get("topic").isText() || !doc!.get("method").isText()) {
+    return need(ctx, "subscribe", "a text \"topic\" and \"method\"");
+  }
+  const r = ctx.subscribe(doc!.text("topic"), doc!.text("method"));
+  return r.ok ? empty() : ctx.failWith(r);
+});
+
+handle("unsubscribe", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null || !doc!.get("topic").isText()) return need(ctx, "unsubscribe", "a text \"topic\"");
+  const r = ctx.unsubscribe(doc!.text("topic"));
+  return r.ok ? empty() : ctx.failWith(r);
+});

@@ -430,6 +430,50 @@ static int deactivated(const wactor_msg *msg, wactor_buf *reply)
 	return st;
 }
 
+/* publish {"topic", "payload"?}, subscribe {"topic", "method"},
+ * unsubscribe {"topic"}: the host's refusal fails the turn with it. */
+static int publish(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *topic;
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	if (text_field(msg, "topic", &s.name, &topic) != WACTOR_OK)
+		return need("publish", "a text \"topic\"");
+	if (raw_field(msg, "payload", &p, &n) == WACTOR_ERR) {
+		strings_free(&s);
+		return need("publish", "a well-formed \"payload\"");
+	}
+	int st = wactor_publish(topic, p, n);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
+static int subscribe(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *topic, *method;
+	if (text_field(msg, "topic", &s.name, &topic) != WACTOR_OK ||
+	    text_field(msg, "method", &s.text, &method) != WACTOR_OK) {
+		strings_free(&s);
+		return need("subscribe", "a text \"topic\" and \"method\"");
+	}
+	int st = wactor_subscribe(topic, method);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
+static int unsubscribe(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *topic;
+	if (text_field(msg, "topic", &s.name, &topic) != WACTOR_OK)
+		return need("unsubscribe", "a text \"topic\"");
+	int st = wactor_unsubscribe(topic);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
 static const wactor_method methods[] = {
 	{"echo", echo},
 	{"fail", fail},
@@ -450,6 +494,9 @@ static const wactor_method methods[] = {
 	{"watch", watch},
 	{"unwatch", unwatch},
 	{WACTOR_METHOD_DEACTIVATED, deactivated},
+	{"publish", publish},
+	{"subscribe", subscribe},
+	{"unsubscribe", unsubscribe},
 };
 
 WACTOR_INIT

@@ -25,6 +25,9 @@ const (
 	ReminderCancel
 	Watch
 	Unwatch
+	Publish
+	Subscribe
+	Unsubscribe
 )
 
 var funcNames = [...]string{
@@ -44,6 +47,10 @@ var funcNames = [...]string{
 
 	Watch:   abi.ImportWatch,
 	Unwatch: abi.ImportUnwatch,
+
+	Publish:     abi.ImportPublish,
+	Subscribe:   abi.ImportSubscribe,
+	Unsubscribe: abi.ImportUnsubscribe,
 }
 
 // String returns the ABI name of the import.

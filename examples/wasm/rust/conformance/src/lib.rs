@@ -55,6 +55,9 @@ pub fn actor() -> Handlers {
         .method("watch", watch)
         .method("unwatch", unwatch)
         .method(wactor::METHOD_DEACTIVATED, deactivated)
+        .method("publish", publish)
+        .method("subscribe", subscribe)
+        .method("unsubscribe", unsubscribe)
 }
 
 wactor::actor!(actor());
@@ -294,10 +297,43 @@ fn deactivated(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(Vec::new())
 }
 
+fn publish(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    let topic = text(&doc, "publish", "topic")?;
+    let body = doc.get("payload").map(|v| v.raw()).unwrap_or(&[]);
+    ctx.publish(topic, body)?;
+    Ok(empty())
+}
+
+fn subscribe(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    ctx.subscribe(text(&doc, "subscribe", "topic")?, text(&doc, "subscribe", "method")?)?;
+    Ok(empty())
+}
+
+fn unsubscribe(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    ctx.unsubscribe(text(&doc, "unsubscribe", "topic")?)?;
+    Ok(empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use wactor::testing::TestActor;
+
+    #[test]
+    fn topics() {
+        let mut t = TestActor::new("conf-rust/s", actor());
+        t.call("subscribe", &MapBuilder::new().text("topic", "a.b").text("method", "set").build()).unwrap();
+        t.call("publish", &MapBuilder::new().text("topic", "a.b").int("payload", 7).build()).unwrap();
+        assert_eq!(t.subscriptions().get("a.b").map(|s| s.as_str()), Some("set"));
+        assert_eq!(t.published(), vec![("a.b".to_string(), vec![0x07])]);
+        t.call("unsubscribe", &MapBuilder::new().text("topic", "a.b").build()).unwrap();
+        assert!(t.subscriptions().is_empty());
+        assert_eq!(t.call("publish", &MapBuilder::new().text("topic", "a b").build()).unwrap_err().code, "bad_request");
+        assert_eq!(t.call("subscribe", &MapBuilder::new().text("topic", "a.*").text("method", "m").build()).unwrap_err().code, "bad_request");
+    }
 
     #[test]
     fn watches() {
