@@ -43,26 +43,26 @@ type activation struct {
 
 // turn is what one message's processing has buffered so far.
 type turn struct {
-	ctx        context.Context
-	timedOut   atomic.Bool // the watchdog stopped the guest
-	a          *activation
-	cfg        *TypeConfig // of the deployment the turn runs
-	inst       *instance
-	msg        *scheduler.Message
-	kind       abi.RequestKind // a message, or the activate or deactivate hook
-	deadline   time.Time
-	writes     map[string][]byte // nil value: delete
-	sends      []outgoing
-	timers     []timerOp                    // in the order the guest made them
-	reminders  map[string]*storage.Reminder // by name; nil value: cancel
-	watches    map[string]bool              // by target: watch, or unwatch (false)
+	ctx       context.Context
+	timedOut  atomic.Bool // the watchdog stopped the guest
+	a         *activation
+	cfg       *TypeConfig // of the deployment the turn runs
+	inst      *instance
+	msg       *scheduler.Message
+	kind      abi.RequestKind // a message, or the activate or deactivate hook
+	deadline  time.Time
+	writes    map[string][]byte // nil value: delete
+	sends     []outgoing
+	timers    []timerOp                    // in the order the guest made them
+	reminders map[string]*storage.Reminder // by name; nil value: cancel
+	watches   map[string]bool              // by target: watch, or unwatch (false)
 	// publications and subs are the turn's topic calls: subs by topic,
 	// the method subscribed, or "" to unsubscribe.
 	publications []publication
 	subs         map[string]string
-	firing     *firing                      // the reminder this turn fires, if any
-	span       trace.Span                   // the turn's span; nil when not traced
-	deactivate bool
+	firing       *firing    // the reminder this turn fires, if any
+	span         trace.Span // the turn's span; nil when not traced
+	deactivate   bool
 	// doomed is why the turn fails whatever the guest answers: it waited
 	// for the pipeline (before an ask, say) and an earlier commit failed.
 	doomed error

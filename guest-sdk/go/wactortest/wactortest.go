@@ -56,9 +56,9 @@ type Host struct {
 
 	timers    map[string]abi.Timer
 	reminders map[string]abi.Reminder
-	watching  map[string]bool // the actors watched, by committed turns
-	published []abi.Publish       // by committed turns, in order
-	subs      map[string]string   // topic -> method, by committed turns
+	watching  map[string]bool   // the actors watched, by committed turns
+	published []abi.Publish     // by committed turns, in order
+	subs      map[string]string // topic -> method, by committed turns
 }
 
 // turn holds what one turn buffers until it commits.
