@@ -177,6 +177,10 @@ func (g *Gateway) routes() []route {
 		{pattern: "DELETE /v1/deadletters/{id}", access: control, handle: g.deleteDeadLetter},
 		{pattern: "POST /v1/deadletters/{id}/replay", access: control, handle: g.replayDeadLetter},
 		{pattern: "GET /v1/actors/{type}/{id}/state", access: control, handle: g.actorState, alone: true},
+		// Topics (topics.go): publishing is like a tell; following a topic
+		// reveals every message on it, so it needs the token.
+		{pattern: "POST /v1/topics/{topic}", access: public, handle: g.publish},
+		{pattern: "GET /v1/topics/{topic}/events", access: control, handle: g.follow},
 		// The dashboard (ui.go): its pages need the token or a session; the
 		// login form and its style sheet do not.
 		{pattern: "GET /ui", access: public, handle: g.uiRoot, early: true},
