@@ -239,6 +239,8 @@ type Actor struct {
 	// Dirs are the host folders the type's guests may open (WASI
 	// preopened directories). None by default: guests have no file system.
 	Dirs []Dir `yaml:"dirs"`
+	// Subscriptions are the type's implicit subscriptions to topics.
+	Subscriptions []Subscription `yaml:"subscriptions"`
 }
 
 // Actor returns the configuration of the actor type typ, and whether the

@@ -293,6 +293,8 @@ func (d *decoder) actor(v ast.Node, path string) (Actor, ast.Node) {
 			a.Env = d.env(v, p)
 		case "dirs":
 			a.Dirs = d.dirs(v, p)
+		case "subscriptions":
+			a.Subscriptions = d.subscriptions(v, p)
 		}
 	})
 	if _, ok := present["max_table_entries"]; !ok {

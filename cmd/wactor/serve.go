@@ -673,7 +673,16 @@ func typeConfig(a manifest.Actor, wasm []byte) host.TypeConfig {
 		AskTimeout:      a.AskTimeout,
 		Env:             a.Env,
 		Dirs:            dirGrants(a.Dirs),
+		Subscriptions:   implicitSubscriptions(a.Subscriptions),
 	}
+}
+
+func implicitSubscriptions(subs []manifest.Subscription) []host.ImplicitSubscription {
+	var out []host.ImplicitSubscription
+	for _, s := range subs {
+		out = append(out, host.ImplicitSubscription{Topic: s.Topic, Method: s.Method, ID: s.ID})
+	}
+	return out
 }
 
 func dirGrants(dirs []manifest.Dir) []host.DirGrant {
