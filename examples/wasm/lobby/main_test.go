@@ -75,3 +75,33 @@ func TestPlayerQuitsOncePerInstance(t *testing.T) {
 		t.Fatalf("quits %d from one instance, want 1", q)
 	}
 }
+
+func TestNews(t *testing.T) {
+	a := wactortest.New(t, "announcer/1")
+	out, err := a.Call("announce", wactor.NewMap().Text("topic", "news").Int("n", 7).Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if intOf(t, out, "seq") != 1 || len(a.Published()) != 1 || a.Published()[0].Topic != "news" {
+		t.Fatalf("announce: %x, published %v", out, a.Published())
+	}
+	r := wactortest.New(t, "reader/1")
+	if _, err := r.Call("follow", wactor.NewMap().Text("topic", "news").Encode()); err != nil {
+		t.Fatal(err)
+	}
+	if topics, _ := r.Subscriptions(); len(topics) != 1 {
+		t.Fatalf("subscriptions %v", topics)
+	}
+	for range 2 { // the same publication twice: counted once, noted
+		if _, err := r.CallFrom("announcer/1", "heard", a.Published()[0].Payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err = r.Call("read", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if intOf(t, out, "heard") != 1 || intOf(t, out, "twice") != 1 || intOf(t, out, "disorder") != 1 {
+		t.Fatalf("read %x", out)
+	}
+}
