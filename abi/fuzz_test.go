@@ -349,3 +349,21 @@ func FuzzLifecycleDecode(f *testing.F) {
 			func(a, b *Lifecycle) bool { return *a == *b })
 	})
 }
+
+func FuzzPublishDecode(f *testing.F) {
+	addSeeds(f, (&Publish{Topic: "rooms.1", Payload: []byte{7}}).AppendTo(nil), (&Publish{Topic: "t"}).AppendTo(nil))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		checkRoundTrip(t, p, (*Publish).Decode, func(q *Publish) []byte { return q.AppendTo(nil) },
+			func(a, b *Publish) bool {
+				return a.Topic == b.Topic && bytes.Equal(a.Payload, b.Payload) && (a.Payload == nil) == (b.Payload == nil)
+			})
+	})
+}
+
+func FuzzSubscriptionDecode(f *testing.F) {
+	addSeeds(f, (&Subscription{Topic: "rooms.1", Method: "heard"}).AppendTo(nil), (&Subscription{Topic: "t"}).AppendTo(nil))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		checkRoundTrip(t, p, (*Subscription).Decode, func(s *Subscription) []byte { return s.AppendTo(nil) },
+			func(a, b *Subscription) bool { return *a == *b })
+	})
+}
