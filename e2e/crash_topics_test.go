@@ -64,22 +64,7 @@ func TestCrashSubscribersExactlyOnce(t *testing.T) {
 			}
 		}()
 	}
-	killed := 0
-	for k := 0; k < kills && !t.Failed(); k++ {
-		slot := float64(announces) / float64(kills+1)
-		at := int64(slot*float64(k) + slot*(0.5+rand.Float64()))
-		for done.Load() < at && done.Load() < int64(announces) && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
-		}
-		if done.Load() >= int64(announces) {
-			break
-		}
-		time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond)
-		srv.kill()
-		killed++
-		srv = start(t, a)
-		live.set(srv.url)
-	}
+	killed := killDuring(t, a, &srv, live, kills, int64(announces), &done, deadline)
 	wg.Wait()
 	if t.Failed() {
 		return

@@ -71,22 +71,7 @@ func TestCrashWatchersExactlyOnce(t *testing.T) {
 			}
 		}()
 	}
-	killed := 0
-	for k := 0; k < kills && !t.Failed(); k++ {
-		slot := float64(quits) / float64(kills+1)
-		at := int64(slot*float64(k) + slot*(0.5+rand.Float64()))
-		for done.Load() < at && done.Load() < int64(quits) && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
-		}
-		if done.Load() >= int64(quits) {
-			break
-		}
-		time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond)
-		srv.kill()
-		killed++
-		srv = start(t, a)
-		live.set(srv.url)
-	}
+	killed := killDuring(t, a, &srv, live, kills, int64(quits), &done, deadline)
 	wg.Wait()
 	if t.Failed() {
 		return
@@ -156,4 +141,29 @@ actors:
     ask_timeout: 30s
 `))
 	return a
+}
+
+// killDuring kills the server with SIGKILL kills times at random moments
+// spread over a run of total operations (the k-th once a random share of
+// its slot of done has passed), restarting it each time and pointing live
+// at the new one. It returns how many kills it made: fewer when the run
+// ends first.
+func killDuring(t *testing.T, a *app, srv **server, live *liveServer, kills int, total int64, done *atomic.Int64, deadline time.Time) int {
+	killed := 0
+	for k := 0; k < kills && !t.Failed(); k++ {
+		slot := float64(total) / float64(kills+1)
+		at := int64(slot*float64(k) + slot*(0.5+rand.Float64()))
+		for done.Load() < at && done.Load() < total && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if done.Load() >= total {
+			break
+		}
+		time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond) // land anywhere in a turn
+		(*srv).kill()
+		killed++
+		*srv = start(t, a)
+		live.set((*srv).url)
+	}
+	return killed
 }

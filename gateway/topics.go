@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -32,22 +31,10 @@ func (g *Gateway) publish(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, err)
 		return
 	}
-	var payload []byte
-	if len(body) > 0 {
-		in, err := requestFormat(r.Header.Get("Content-Type"))
-		if err != nil {
-			g.fail(w, r, err)
-			return
-		}
-		switch {
-		case in == formatCBOR:
-			payload = body
-		case len(bytes.Trim(body, jsonSpace)) > 0:
-			if payload, err = jsonToCBOR(body); err != nil {
-				g.fail(w, r, err)
-				return
-			}
-		}
+	payload, _, err := bodyPayload(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		g.fail(w, r, err)
+		return
 	}
 	if err := g.h.Publish(r.Context(), topic, payload); err != nil {
 		g.fail(w, r, err)
