@@ -35,6 +35,11 @@ const methodPublish = abi.ReservedMethodPrefix + "publish"
 // fanoutPage is how many subscribers one commit of a fan-out tells.
 const fanoutPage = 256
 
+// MaxPendingPublications bounds the publications waiting to be fanned
+// out that clients may add to: past it Publish answers mailbox_full, as a
+// full mailbox does to a tell. (Those of turns wait in the outbox too.)
+const MaxPendingPublications = 10_000
+
 // MaxImplicitSubscriptions bounds the implicit subscriptions of one type.
 const MaxImplicitSubscriptions = 16
 
@@ -258,6 +263,10 @@ func (h *Host) Publish(ctx context.Context, topic string, payload []byte) error 
 			return abi.NewError(abi.CodeBadRequest, "payload is not one well-formed CBOR item: "+err.Error())
 		}
 	}
+	if h.topics.pending() >= MaxPendingPublications {
+		return abi.NewError(abi.CodeMailboxFull, "publishing to "+topic+": "+itoa(MaxPendingPublications)+
+			" publications wait to be fanned out; try again later")
+	}
 	m := storage.Message{ID: h.ids.next(), Target: topicPrefix + topic, Method: methodPublish, Payload: payload, Trace: h.tracer.contextTrace(ctx)}
 	if err := h.store.Commit(ctx, &storage.Batch{Send: []storage.Message{m}}); err != nil {
 		return abi.NewError(abi.CodeUnavailable, "storing a publication to "+topic+": "+err.Error())
@@ -277,6 +286,13 @@ type fanout struct {
 
 func newFanout(h *Host) *fanout {
 	return &fanout{h: h, wake: make(chan struct{}, 1), follow: followers{byTopic: make(map[string]map[*Follower]bool)}}
+}
+
+// pending counts the publications waiting to be fanned out.
+func (f *fanout) pending() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.queue)
 }
 
 // add queues publications, in order.
