@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -43,29 +42,18 @@ func TestCrashSubscribersExactlyOnce(t *testing.T) {
 		}
 	}
 
-	var next, done atomic.Int64
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1)
-				if i > int64(announces) || t.Failed() {
-					return
-				}
-				path := "/v1/actors/announcer/" + strconv.Itoa(rand.IntN(announcers)) + "/announce"
-				body := fmt.Sprintf(`{"topic":"news","n":%d}`, i)
-				if status, reply := retryPost(t, client, live, deadline, path, body, "announce-"+strconv.FormatInt(i, 10)); status != http.StatusOK {
-					t.Errorf("announce %d: %d %s", i, status, reply)
-					return
-				}
-				done.Add(1)
-			}
-		}()
-	}
+	var done atomic.Int64
+	wait := runClients(t, clients, int64(announces), &done, func(i int64) bool {
+		path := "/v1/actors/announcer/" + strconv.Itoa(rand.IntN(announcers)) + "/announce"
+		body := fmt.Sprintf(`{"topic":"news","n":%d}`, i)
+		if status, reply := retryPost(t, client, live, deadline, path, body, "announce-"+strconv.FormatInt(i, 10)); status != http.StatusOK {
+			t.Errorf("announce %d: %d %s", i, status, reply)
+			return false
+		}
+		return true
+	})
 	killed := killDuring(t, a, &srv, live, kills, int64(announces), &done, deadline)
-	wg.Wait()
+	wait()
 	if t.Failed() {
 		return
 	}

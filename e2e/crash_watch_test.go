@@ -51,28 +51,17 @@ func TestCrashWatchersExactlyOnce(t *testing.T) {
 		}
 	}
 
-	var next, done atomic.Int64
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1)
-				if i > int64(quits) || t.Failed() {
-					return
-				}
-				path := "/v1/actors/player/" + strconv.Itoa(rand.IntN(players)) + "/quit"
-				if status, reply := retryPost(t, client, live, deadline, path, "", "quit-"+strconv.FormatInt(i, 10)); status != http.StatusOK {
-					t.Errorf("quit %d: %d %s", i, status, reply)
-					return
-				}
-				done.Add(1)
-			}
-		}()
-	}
+	var done atomic.Int64
+	wait := runClients(t, clients, int64(quits), &done, func(i int64) bool {
+		path := "/v1/actors/player/" + strconv.Itoa(rand.IntN(players)) + "/quit"
+		if status, reply := retryPost(t, client, live, deadline, path, "", "quit-"+strconv.FormatInt(i, 10)); status != http.StatusOK {
+			t.Errorf("quit %d: %d %s", i, status, reply)
+			return false
+		}
+		return true
+	})
 	killed := killDuring(t, a, &srv, live, kills, int64(quits), &done, deadline)
-	wg.Wait()
+	wait()
 	if t.Failed() {
 		return
 	}
@@ -166,4 +155,26 @@ func killDuring(t *testing.T, a *app, srv **server, live *liveServer, kills int,
 		live.set((*srv).url)
 	}
 	return killed
+}
+
+// runClients runs clients goroutines that call op with 1, 2, ... total
+// (each number once) until op fails or the test does, counting the
+// successes in done. The returned function waits for them.
+func runClients(t *testing.T, clients int, total int64, done *atomic.Int64, op func(i int64) bool) (wait func()) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > total || t.Failed() || !op(i) {
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	return wg.Wait
 }
