@@ -140,3 +140,21 @@ func TestWatchLimits(t *testing.T) {
 	_, err = h.Ask(ctx, w, "watch", cborOf(t, map[string]string{"to": "conf/over"}))
 	require.NoError(t, err)
 }
+
+// TestWatchEviction checks that an actor evicted to make room for another
+// tells its watchers so.
+func TestWatchEviction(t *testing.T) {
+	ctx := context.Background()
+	h := newHostConfig(t, host.Config{Store: memstore.New(), MaxActivations: 2},
+		host.TypeConfig{Name: "conf", Module: testwasm.Go(t, "conformance")},
+		host.TypeConfig{Name: "hostile", Module: testwasm.Go(t, "hostile")})
+	a, b := abi.Ref{Type: "hostile", ID: "a"}, abi.Ref{Type: "hostile", ID: "b"}
+	watcher := abi.Ref{Type: "conf", ID: "w"}
+	_, err := h.Ask(ctx, a, "bump", nil)
+	require.NoError(t, err)
+	_, err = h.Ask(ctx, watcher, "watch", cborOf(t, map[string]string{"to": a.String()}))
+	require.NoError(t, err)
+	_, err = h.Ask(ctx, b, "bump", nil) // a is the least recently used: evicted
+	require.NoError(t, err)
+	waitTold(t, h, watcher, a.String(), abi.ReasonEvicted)
+}
