@@ -38,7 +38,7 @@ help:
 	@echo 'make bench   the benchmarks of host, scheduler, storage and metrics (BENCHTIME=$(BENCHTIME))'
 	@echo 'make check   gofmt, go vet and go mod tidy -diff on every module'
 	@echo 'make fuzz    each fuzz target for FUZZTIME=$(FUZZTIME)'
-	@echo 'make crashtest  the full crash test: 20,000 transfers under 5 SIGKILLs'
+	@echo 'make crashtest  the full crash tests: 20,000 transfers, 5,000 watched quits, 3,000 announcements to 20 subscribers, each under 5 SIGKILLs'
 	@echo 'make clustertest  the cluster under failures: takeovers, bank under kills (full size), join under load, reminders (docs/cluster.md)'
 	@echo 'make conformance  the ABI conformance suite against every SDK (docs/conformance.md)'
 	@echo 'make test-browser  the dashboard in headless Chromium (docs/dashboard.md); SHOTS=DIR keeps screenshots'
@@ -146,7 +146,7 @@ bench-suite:
 # The crash test at full size: 20,000 transfers, 5 SIGKILLs (make test runs
 # a short one).
 crashtest:
-	WACTOR_CRASHTEST=full $(GO) test -count=1 -run TestCrashExactlyOnce -v -timeout 30m ./e2e
+	WACTOR_CRASHTEST=full $(GO) test -count=1 -run 'TestCrash(ExactlyOnce|WatchersExactlyOnce|SubscribersExactlyOnce)' -v -timeout 30m ./e2e
 
 # The takeover of a killed or paused owner whose embedded NATS server led
 # the actors' stream (bounded by JetStream's election): three processes

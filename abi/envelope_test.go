@@ -492,3 +492,76 @@ func TestErrorMessagesAreReadable(t *testing.T) {
 		t.Errorf("Reply.Decode(nil) error = %q", new(Reply).Decode(nil))
 	}
 }
+
+// TestWatchVectors pins the bytes docs/ABI.md gives for section 5.10.
+func TestWatchVectors(t *testing.T) {
+	w := Watch{Target: "room/a"}
+	if got := hex.EncodeToString(w.AppendTo(nil)); got != "a10166726f6f6d2f61" {
+		t.Errorf("Watch room/a = %s", got)
+	}
+	var back Watch
+	if err := back.Decode(w.AppendTo(nil)); err != nil || back != w {
+		t.Errorf("Watch round trip: %+v, %v", back, err)
+	}
+	l := Lifecycle{Ref: "room/a", Reason: ReasonIdle}
+	if got := hex.EncodeToString(l.AppendTo(nil)); got != "a26372656666726f6f6d2f6166726561736f6e6469646c65" {
+		t.Errorf("Lifecycle = %s", got)
+	}
+	var lb Lifecycle
+	if err := lb.Decode(l.AppendTo(nil)); err != nil || lb != l {
+		t.Errorf("Lifecycle round trip: %+v, %v", lb, err)
+	}
+	if err := lb.Decode([]byte{0xa1, 0x63, 'r', 'e', 'f', 0x01}); err == nil {
+		t.Error("a lifecycle whose ref is not text decoded")
+	}
+	if e := CheckMethod("message", MethodDeactivated); e == nil || e.Code != CodeBadRequest {
+		t.Errorf("CheckMethod(%s) = %v, want bad_request", MethodDeactivated, e)
+	}
+}
+
+// TestTopicVectors pins the bytes docs/ABI.md gives for sections 5.11 and
+// 5.12, and the rules for topics and patterns.
+func TestTopicVectors(t *testing.T) {
+	for want, enc := range map[string][]byte{
+		"a20167726f6f6d732e31024107":         (&Publish{Topic: "rooms.1", Payload: []byte{7}}).AppendTo(nil),
+		"a20167726f6f6d732e3102656865617264": (&Subscription{Topic: "rooms.1", Method: "heard"}).AppendTo(nil),
+		"a10167726f6f6d732e31":               (&Subscription{Topic: "rooms.1"}).AppendTo(nil),
+	} {
+		if got := hex.EncodeToString(enc); got != want {
+			t.Errorf("encoded %s, want %s", got, want)
+		}
+	}
+	for _, ok := range []string{"a", "rooms.42.said", "ünï.cödé", "a-b_c:d"} {
+		if e := CheckTopic("t", ok); e != nil {
+			t.Errorf("CheckTopic(%q) = %v", ok, e)
+		}
+	}
+	for _, bad := range []string{"", ".a", "a.", "a..b", "a b", "a.*", "a.>", "a\x00", string(make([]byte, MaxTopicLen+1))} {
+		if e := CheckTopic("t", bad); e == nil || e.Code != CodeBadRequest {
+			t.Errorf("CheckTopic(%q) = %v, want bad_request", bad, e)
+		}
+	}
+	for _, c := range []struct {
+		pattern, topic string
+		ok             bool
+		wild           string
+	}{
+		{"rooms.*", "rooms.42", true, "42"},
+		{"rooms.*", "rooms.42.x", false, ""},
+		{"rooms.*.said", "rooms.7.said", true, "7"},
+		{"rooms.>", "rooms.a.b", true, "a.b"},
+		{"rooms.>", "rooms", false, ""},
+		{"a.b", "a.b", true, ""},
+		{"a.b", "a.c", false, ""},
+	} {
+		wild, ok := MatchTopic(c.pattern, c.topic)
+		if ok != c.ok || (ok && c.wild != "" && (len(wild) == 0 || wild[0] != c.wild)) {
+			t.Errorf("MatchTopic(%q, %q) = %v, %v", c.pattern, c.topic, wild, ok)
+		}
+	}
+	for _, bad := range []string{"", "a..b", "a.>.b", "a.b*"} {
+		if CheckTopicPattern(bad) == nil {
+			t.Errorf("CheckTopicPattern(%q) accepted it", bad)
+		}
+	}
+}

@@ -333,3 +333,37 @@ func FuzzReaderRead(f *testing.F) {
 		}
 	})
 }
+
+func FuzzWatchDecode(f *testing.F) {
+	addSeeds(f, (&Watch{Target: "room/a"}).AppendTo(nil), unhex(f, "a1 0160"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		checkRoundTrip(t, p, (*Watch).Decode, func(w *Watch) []byte { return w.AppendTo(nil) },
+			func(a, b *Watch) bool { return *a == *b })
+	})
+}
+
+func FuzzLifecycleDecode(f *testing.F) {
+	addSeeds(f, (&Lifecycle{Ref: "room/a", Reason: ReasonIdle}).AppendTo(nil), unhex(f, "a0"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		checkRoundTrip(t, p, (*Lifecycle).Decode, func(l *Lifecycle) []byte { return l.AppendTo(nil) },
+			func(a, b *Lifecycle) bool { return *a == *b })
+	})
+}
+
+func FuzzPublishDecode(f *testing.F) {
+	addSeeds(f, (&Publish{Topic: "rooms.1", Payload: []byte{7}}).AppendTo(nil), (&Publish{Topic: "t"}).AppendTo(nil))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		checkRoundTrip(t, p, (*Publish).Decode, func(q *Publish) []byte { return q.AppendTo(nil) },
+			func(a, b *Publish) bool {
+				return a.Topic == b.Topic && bytes.Equal(a.Payload, b.Payload) && (a.Payload == nil) == (b.Payload == nil)
+			})
+	})
+}
+
+func FuzzSubscriptionDecode(f *testing.F) {
+	addSeeds(f, (&Subscription{Topic: "rooms.1", Method: "heard"}).AppendTo(nil), (&Subscription{Topic: "t"}).AppendTo(nil))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		checkRoundTrip(t, p, (*Subscription).Decode, func(s *Subscription) []byte { return s.AppendTo(nil) },
+			func(a, b *Subscription) bool { return *a == *b })
+	})
+}

@@ -40,6 +40,17 @@ const (
 	MaxDelayMS = 10 * 365 * 24 * 3600 * 1000
 	// MaxAtUnixMS is the latest at_unix_ms: 9999-12-31T23:59:59.999Z.
 	MaxAtUnixMS = 253402300799999
+
+	// MaxWatches is how many actors one actor may watch at once.
+	MaxWatches = 100
+	// MaxWatchers is how many actors may watch one actor at once: the
+	// lifecycle messages of one deactivation are committed together.
+	MaxWatchers = 1000
+
+	// MaxTopicLen bounds a topic's name, and a pattern of one.
+	MaxTopicLen = 256
+	// MaxSubscriptions is how many topics one actor may subscribe to.
+	MaxSubscriptions = 100
 )
 
 // CheckArgSize refuses the argument of a host call of n bytes when the
@@ -60,6 +71,10 @@ func CheckMethod(where, method string) *Error {
 	}
 	if len(method) > MaxMethodLen {
 		return NewError(CodeBadRequest, where+": method is longer than "+strconv.Itoa(MaxMethodLen)+" bytes")
+	}
+	if reserved(method) {
+		return NewError(CodeBadRequest, where+": method "+strconv.Quote(method)+" is reserved: names starting with "+
+			strconv.Quote(ReservedMethodPrefix)+" are the host's own")
 	}
 	return nil
 }

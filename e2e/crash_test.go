@@ -105,24 +105,8 @@ func TestCrashExactlyOnce(t *testing.T) {
 		}()
 	}
 
-	// Kill at random moments spread over the run: the k-th kill waits for
-	// a random share of the transfers between its slot's bounds.
-	kills := 0
-	for k := 0; k < cfg.kills && !t.Failed(); k++ {
-		slot := float64(cfg.transfers) / float64(cfg.kills+1)
-		at := int64(slot*float64(k) + slot*(0.5+rand.Float64()))
-		for done.Load() < at && done.Load() < int64(cfg.transfers) && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
-		}
-		if done.Load() >= int64(cfg.transfers) {
-			break
-		}
-		time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond) // land anywhere in a turn
-		srv.kill()
-		kills++
-		srv = start(t, a)
-		live.set(srv.url)
-	}
+	// Kill at random moments spread over the run.
+	kills := killDuring(t, a, &srv, live, cfg.kills, int64(cfg.transfers), &done, deadline)
 	wg.Wait()
 	if t.Failed() {
 		return

@@ -55,6 +55,11 @@ func allRoutes(t *testing.T) []routeCase {
 		{pattern: "GET /v1/deadletters/{id}", method: "GET", path: "/v1/deadletters/nosuch", want: 400},
 		{pattern: "/v1/deadletters/{id}", method: "PUT", path: "/v1/deadletters/nosuch", want: 405},
 		{pattern: "GET /v1/actors/{type}/{id}/state", method: "GET", path: "/v1/actors/" + ref + "/state", want: 200},
+		{pattern: "POST /v1/topics/{topic}", method: "POST", path: "/v1/topics/auth.test", public: true, want: 202},
+		{pattern: "/v1/topics/{topic}", method: "GET", path: "/v1/topics/auth.test", public: true, want: 405},
+		// A malformed topic: a definite answer, where a good one streams.
+		{pattern: "GET /v1/topics/{topic}/events", method: "GET", path: "/v1/topics/bad*topic/events", want: 400},
+		{pattern: "/v1/topics/{topic}/events", method: "POST", path: "/v1/topics/auth.test/events", want: 405},
 		{pattern: "GET /ui", method: "GET", path: "/ui", public: true, want: 303},
 		{pattern: "/ui", method: "POST", path: "/ui", public: true, want: 405},
 		{pattern: "GET /ui/login", method: "GET", path: "/ui/login", public: true, want: 200},

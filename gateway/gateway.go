@@ -177,6 +177,10 @@ func (g *Gateway) routes() []route {
 		{pattern: "DELETE /v1/deadletters/{id}", access: control, handle: g.deleteDeadLetter},
 		{pattern: "POST /v1/deadletters/{id}/replay", access: control, handle: g.replayDeadLetter},
 		{pattern: "GET /v1/actors/{type}/{id}/state", access: control, handle: g.actorState, alone: true},
+		// Topics (topics.go): publishing is like a tell; following a topic
+		// reveals every message on it, so it needs the token.
+		{pattern: "POST /v1/topics/{topic}", access: public, handle: g.publish},
+		{pattern: "GET /v1/topics/{topic}/events", access: control, handle: g.follow},
 		// The dashboard (ui.go): its pages need the token or a session; the
 		// login form and its style sheet do not.
 		{pattern: "GET /ui", access: public, handle: g.uiRoot, early: true},
@@ -342,27 +346,10 @@ func (g *Gateway) call(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, err)
 		return
 	}
-	// An empty body is no payload, whatever its Content-Type says (curl -d ''
-	// sends a form type); so is a JSON body of white space.
-	in := formatJSON
-	var payload []byte
-	ct := r.Header.Get("Content-Type")
-	if len(body) > 0 {
-		if in, err = requestFormat(ct); err != nil {
-			g.fail(w, r, err)
-			return
-		}
-		switch {
-		case in == formatCBOR:
-			payload = body
-		case len(bytes.Trim(body, jsonSpace)) > 0:
-			if payload, err = jsonToCBOR(body); err != nil {
-				g.fail(w, r, err)
-				return
-			}
-		}
-	} else if f, err := requestFormat(ct); err == nil {
-		in = f
+	payload, in, err := bodyPayload(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		g.fail(w, r, err)
+		return
 	}
 
 	if async {
@@ -401,6 +388,31 @@ func (g *Gateway) call(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(reply)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(reply)
+}
+
+// bodyPayload makes a request body the message's payload, from JSON or
+// CBOR as contentType says, and reports the format it came in. An empty
+// body is no payload, whatever its Content-Type says (curl -d ” sends a
+// form type); so is a JSON body of white space.
+func bodyPayload(contentType string, body []byte) ([]byte, format, error) {
+	if len(body) == 0 {
+		if f, err := requestFormat(contentType); err == nil {
+			return nil, f, nil
+		}
+		return nil, formatJSON, nil
+	}
+	in, err := requestFormat(contentType)
+	if err != nil {
+		return nil, in, err
+	}
+	switch {
+	case in == formatCBOR:
+		return body, in, nil
+	case len(bytes.Trim(body, jsonSpace)) > 0:
+		payload, err := jsonToCBOR(body)
+		return payload, in, err
+	}
+	return nil, in, nil
 }
 
 // readBody reads the whole request body, up to the limit.

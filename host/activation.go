@@ -40,26 +40,34 @@ type activation struct {
 	// reader runs read-only asks while a turn waits in an ask (see
 	// readonly.go); nil until one does.
 	reader *instance
+	// live: an instance started and its end is not told to the
+	// watchers yet (see ended).
+	live bool
 }
 
 // turn is what one message's processing has buffered so far.
 type turn struct {
-	ctx        context.Context
-	timedOut   atomic.Bool // the watchdog stopped the guest
-	a          *activation
-	cfg        *TypeConfig // of the deployment the turn runs
-	inst       *instance
-	msg        *scheduler.Message
-	kind       abi.RequestKind // a message, or the activate or deactivate hook
-	deadline   time.Time
-	writes     map[string][]byte // nil value: delete
-	sends      []outgoing
-	timers     []timerOp                    // in the order the guest made them
-	reminders  map[string]*storage.Reminder // by name; nil value: cancel
-	firing     *firing                      // the reminder this turn fires, if any
-	span       trace.Span                   // the turn's span; nil when not traced
-	deactivate bool
-	forward    *outgoing // where the turn forwards its ask (forward.go); nil: it answers
+	ctx       context.Context
+	timedOut  atomic.Bool // the watchdog stopped the guest
+	a         *activation
+	cfg       *TypeConfig // of the deployment the turn runs
+	inst      *instance
+	msg       *scheduler.Message
+	kind      abi.RequestKind // a message, or the activate or deactivate hook
+	deadline  time.Time
+	writes    map[string][]byte // nil value: delete
+	sends     []outgoing
+	timers    []timerOp                    // in the order the guest made them
+	reminders map[string]*storage.Reminder // by name; nil value: cancel
+	watches   map[string]bool              // by target: watch, or unwatch (false)
+	// publications and subs are the turn's topic calls: subs by topic,
+	// the method subscribed, or "" to unsubscribe.
+	publications []publication
+	subs         map[string]string
+	firing       *firing    // the reminder this turn fires, if any
+	span         trace.Span // the turn's span; nil when not traced
+	deactivate   bool
+	forward      *outgoing // where the turn forwards its ask (forward.go); nil: it answers
 	// doomed is why the turn fails whatever the guest answers: it waited
 	// for the pipeline (before an ask, say) and an earlier commit failed.
 	doomed error
@@ -288,8 +296,7 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	err := a.invoke(t)
 	a.h.watchdog.end(t)
 	if err != nil {
-		a.guestBroke(err)
-		a.discardTurn(t)
+		a.broke(t, err)
 		return reply, err
 	}
 	ptr, n := abi.UnpackPointer(inst.stack[0])
@@ -299,14 +306,12 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	raw, ok := inst.mod.Memory().Read(ptr, n)
 	if !ok {
 		err := abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a reply at "+itoa(int(ptr))+"+"+itoa(int(n))+", outside its memory")
-		a.guestBroke(err)
-		a.discardTurn(t)
+		a.broke(t, err)
 		return reply, err
 	}
 	if derr := reply.Decode(raw); derr != nil {
 		err := abi.NewError(abi.CodeBadReply, a.ref.String()+"."+t.label()+" returned a malformed reply: "+derr.Error())
-		a.guestBroke(err)
-		a.discardTurn(t)
+		a.broke(t, err)
 		return reply, err
 	}
 	reply.Payload = bytes.Clone(reply.Payload)
@@ -383,6 +388,10 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byt
 	if t.forward != nil {
 		return a.commitForward(ctx, t)
 	}
+	if t.deactivate && a.live {
+		reply, err := a.commitDeactivating(ctx, t, reply)
+		return reply, err, false
+	}
 	b := a.batch(t, reply)
 	if !a.h.pipelined || (!a.p.handOff() && !a.h.sched.Queued(ctx)) {
 		// Nothing to overlap the commit with, or nothing to gain.
@@ -453,6 +462,8 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 		b.ConsumeOnce = a.h.own != nil
 	}
 	a.reminderChanges(t, b)
+	a.watchChanges(t, b)
+	a.topicChanges(t, b)
 	return b
 }
 
@@ -616,6 +627,7 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		if err := a.hook(ctx, abi.KindDeactivate); err != nil {
 			a.h.log.Warn("deactivate hook of the replaced version failed", "actor", a.ref.String(), "err", err)
 		}
+		a.ended(ctx, abi.ReasonRedeployed)
 	}
 	a.discard(ctx)
 	start := time.Now()
@@ -630,6 +642,7 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		return abi.NewError(e.Code, "activating "+a.ref.String()+": "+e.Message)
 	}
 	d.v.started(inst)
+	a.live = true
 	if a.h.obs != nil {
 		a.h.obs.InstanceStarted(a.ref.Type, time.Since(start))
 	}
@@ -671,6 +684,7 @@ func (a *activation) Deactivate(ctx context.Context) {
 	}
 	a.discard(ctx)
 	a.discardReader(ctx)
+	a.ended(ctx, scheduler.DeactivationReason(ctx))
 	if a.lease != nil {
 		a.h.own.release(ctx, a.lease, a.h.log.Warn)
 	}

@@ -218,6 +218,11 @@ func (h *Host) sweepLoop() {
 	}
 }
 
+// topicPlacement is the type under which a topic is placed on a node,
+// for the fan-out of publications left in the outbox: a name no actor
+// type can have.
+const topicPlacement = "wactor:topic"
+
 // sweepOutbox delivers up to maxSweep outbox entries sent before cutoff
 // (younger ones are most likely on their way) whose targets this node
 // serves and which are not queued here already, in send order, and
@@ -236,6 +241,14 @@ func (h *Host) sweepOutbox(ctx context.Context, cutoff time.Time) (int, error) {
 			continue
 		}
 		if _, queued := h.local.Load(m.ID); queued || h.isPending(m) {
+			continue
+		}
+		if isPublication(&m) {
+			// A publication left behind is fanned out by the node that
+			// placement prefers for its topic.
+			if _, self := h.remote.Owner(abi.Ref{Type: topicPlacement, ID: m.Target}); self && !h.topics.queued(m.ID) {
+				take = append(take, m)
+			}
 			continue
 		}
 		to, err := abi.ParseRef(m.Target)

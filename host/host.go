@@ -169,6 +169,10 @@ type TypeConfig struct {
 	// may run while a turn of the actor waits in an ask, and may change
 	// nothing.
 	ReadOnly []string
+	// Subscriptions subscribe every actor of the type to the topics that
+	// match their patterns (see ImplicitSubscription); at most
+	// MaxImplicitSubscriptions.
+	Subscriptions []ImplicitSubscription
 }
 
 func (tc *TypeConfig) applyDefaults() {
@@ -210,6 +214,9 @@ func (tc *TypeConfig) prepare() error {
 	}
 	if tc.StatelessWorker < 0 || tc.StatelessWorker > scheduler.MaxLocalLimit {
 		return fmt.Errorf("stateless worker max_local %d must be from 1 to %d", tc.StatelessWorker, scheduler.MaxLocalLimit)
+	}
+	if err := checkImplicit(tc.Subscriptions); err != nil {
+		return fmt.Errorf("subscriptions: %w", err)
 	}
 	return nil
 }
@@ -280,7 +287,8 @@ type Host struct {
 	hints  hints  // where actors are served, with remote
 	// local holds the ids of the tells queued here and not yet answered,
 	// with remote: the outbox sweep leaves them alone.
-	local sync.Map
+	local  sync.Map
+	topics *fanout
 }
 
 // New returns a Host with no types deployed. Call Start once the types are
@@ -347,6 +355,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.placement = cfg.Placement
 	}
 	h.rem = newReminders(h, cfg.Clock)
+	h.topics = newFanout(h)
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
@@ -369,8 +378,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		NewID:          h.ids.next,
 		Logger:         cfg.Logger,
 	})
-	h.wg.Add(1)
+	h.wg.Add(2)
 	go h.retryLoop()
+	go h.topics.loop()
 	if own != nil {
 		h.wg.Add(1)
 		go func() {
@@ -663,6 +673,10 @@ func (h *Host) deliver(msgs []storage.Message) {
 // messages to its target that wait.
 func (h *Host) deliverHere(msgs []storage.Message) {
 	for _, m := range msgs {
+		if isPublication(&m) {
+			h.topics.add(m)
+			continue
+		}
 		// A message of this sender that waits was added before this call
 		// (the sender's messages are delivered in turn), so a count of 0
 		// seen here means none of its messages waits.
@@ -825,6 +839,7 @@ func (h *Host) Close(ctx context.Context) error {
 		return nil
 	}
 	h.rem.stop()
+	h.topics.follow.closeAll()
 	h.handMu.Lock()
 	err := h.sched.Close(ctx)
 	h.handMu.Unlock()

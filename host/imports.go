@@ -34,6 +34,13 @@ var importSignatures = map[string]string{
 	abi.ImportReminderSet:    "(i32, i32) -> (i64)",
 	abi.ImportReminderCancel: "(i32, i32) -> (i64)",
 	abi.ImportForward:        "(i32, i32) -> (i64)",
+
+	abi.ImportWatch:   "(i32, i32) -> (i64)",
+	abi.ImportUnwatch: "(i32, i32) -> (i64)",
+
+	abi.ImportPublish:     "(i32, i32) -> (i64)",
+	abi.ImportSubscribe:   "(i32, i32) -> (i64)",
+	abi.ImportUnsubscribe: "(i32, i32) -> (i64)",
 }
 
 // violation is the guest breaking the ABI inside a host call (a pointer out
@@ -64,6 +71,13 @@ func instantiateImports(ctx context.Context, rt wazero.Runtime) error {
 		abi.ImportReminderSet:    keepsState("set a reminder", (*turn).reminderSet),
 		abi.ImportReminderCancel: keepsState("cancel a reminder", (*turn).reminderCancel),
 		abi.ImportForward:        effect("forward", (*turn).forwardCall),
+
+		abi.ImportWatch:   keepsState("watch", (*turn).watch),
+		abi.ImportUnwatch: keepsState("unwatch", (*turn).unwatch),
+
+		abi.ImportPublish:     effect("publish", (*turn).publish),
+		abi.ImportSubscribe:   keepsState("subscribe", (*turn).subscribe),
+		abi.ImportUnsubscribe: keepsState("unsubscribe", (*turn).unsubscribe),
 	}
 	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
 	b := rt.NewHostModuleBuilder(abi.ImportModule)

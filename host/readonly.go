@@ -107,15 +107,6 @@ func (a *activation) receiveReadOnly(ctx context.Context, m *scheduler.Message) 
 	return reply.Payload, nil
 }
 
-// discardTurn drops the instance t ran on, after the guest broke.
-func (a *activation) discardTurn(t *turn) {
-	if t.inst != nil && t.inst == a.reader {
-		a.discardReader(t.ctx)
-		return
-	}
-	a.discard(t.ctx)
-}
-
 func (a *activation) discardReader(ctx context.Context) {
 	if a.reader != nil {
 		a.reader.close(ctx)

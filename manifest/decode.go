@@ -64,7 +64,7 @@ var (
 		"type":   "add type: <name>, the name actors of this type are addressed by",
 		"module": "add module: <path of the .wasm file>",
 	})
-	sections = []*section{topSection, httpSection, storageSection, deadSection, metricsSection, tracingSection, actorSection, dirSection, clusterSection, statelessSection}
+	sections = []*section{topSection, httpSection, storageSection, deadSection, metricsSection, tracingSection, actorSection, dirSection, subscriptionSection, clusterSection, statelessSection}
 )
 
 // newSection builds a section from the yaml tags of T.

@@ -80,3 +80,30 @@ func TestParseGrantErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSubscriptions(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o644))
+	m, err := manifest.Parse([]byte(`version: 1
+actors:
+  - type: room
+    module: a.wasm
+    subscriptions:
+      - {topic: rooms.*.said, method: post}
+      - {topic: audit.>, method: record, id: payload.room}
+`), dir, "wactor.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, []manifest.Subscription{{Topic: "rooms.*.said", Method: "post"}, {Topic: "audit.>", Method: "record", ID: "payload.room"}},
+		m.Actors[0].Subscriptions)
+	for body, want := range map[string]string{
+		`{topic: rooms.x, method: post}`:              "has no wildcard",
+		`{topic: "a..b", method: post}`:               "empty segment",
+		`{topic: a.*, method: "wactor:x"}`:            "wactor:",
+		`{topic: a.*, method: post, id: room}`:        "id must be topic",
+		`{topic: a.*, method: post, ids: topic}`:      "unknown field",
+		`{topic: a.>.b, method: post, id: payload.x}`: "segment is a name",
+	} {
+		_, err := manifest.Parse([]byte("version: 1\nactors:\n  - type: room\n    module: a.wasm\n    subscriptions:\n      - "+body+"\n"), dir, "wactor.yaml")
+		assert.ErrorContains(t, err, want, body)
+	}
+}

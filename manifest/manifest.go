@@ -248,6 +248,8 @@ type Actor struct {
 	// may change nothing (state, tells, asks, timers, reminders are
 	// refused with bad_request). At most [MaxReadOnly] method names.
 	ReadOnly []string `yaml:"read_only"`
+	// Subscriptions are the type's implicit subscriptions to topics.
+	Subscriptions []Subscription `yaml:"subscriptions"`
 }
 
 // Actor returns the configuration of the actor type typ, and whether the

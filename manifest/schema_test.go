@@ -63,15 +63,16 @@ func schemaObjects(t *testing.T) map[string]struct {
 		sec    *section
 	}
 	return map[string]obj{
-		"top":     {root, reflect.TypeFor[Manifest](), topSection},
-		"http":    {object(t, root, props, "http"), reflect.TypeFor[HTTP](), httpSection},
-		"storage": {object(t, root, props, "storage"), reflect.TypeFor[Storage](), storageSection},
-		"dead":    {object(t, root, props, "dead_letters"), reflect.TypeFor[DeadLetters](), deadSection},
-		"metrics": {object(t, root, props, "metrics"), reflect.TypeFor[Metrics](), metricsSection},
-		"tracing": {object(t, root, props, "tracing"), reflect.TypeFor[Tracing](), tracingSection},
-		"actor":   {object(t, root, object(t, root, props, "actors"), "items"), reflect.TypeFor[Actor](), actorSection},
-		"dir":     {object(t, root, root["$defs"].(map[string]any), "dir"), reflect.TypeFor[Dir](), dirSection},
-		"cluster": {object(t, root, props, "cluster"), reflect.TypeFor[Cluster](), clusterSection},
+		"top":          {root, reflect.TypeFor[Manifest](), topSection},
+		"http":         {object(t, root, props, "http"), reflect.TypeFor[HTTP](), httpSection},
+		"storage":      {object(t, root, props, "storage"), reflect.TypeFor[Storage](), storageSection},
+		"dead":         {object(t, root, props, "dead_letters"), reflect.TypeFor[DeadLetters](), deadSection},
+		"metrics":      {object(t, root, props, "metrics"), reflect.TypeFor[Metrics](), metricsSection},
+		"tracing":      {object(t, root, props, "tracing"), reflect.TypeFor[Tracing](), tracingSection},
+		"actor":        {object(t, root, object(t, root, props, "actors"), "items"), reflect.TypeFor[Actor](), actorSection},
+		"dir":          {object(t, root, root["$defs"].(map[string]any), "dir"), reflect.TypeFor[Dir](), dirSection},
+		"subscription": {object(t, root, root["$defs"].(map[string]any), "subscription"), reflect.TypeFor[Subscription](), subscriptionSection},
+		"cluster":      {object(t, root, props, "cluster"), reflect.TypeFor[Cluster](), clusterSection},
 		"stateless": {object(t, root, object(t, root, object(t, root, object(t, root, props, "actors"), "items"), "properties"), "stateless_worker"),
 			reflect.TypeFor[StatelessWorker](), statelessSection},
 	}
@@ -132,6 +133,7 @@ func TestSchemaDefaults(t *testing.T) {
 		"top.max_activations":           fmt.Sprint(DefaultMaxActivations),
 		"top.max_guest_memory":          GuestMemory{Percent: DefaultGuestMemoryPercent}.String(),
 		"dir.mode":                      string(DefaultDirMode),
+		"subscription.id":               "topic",
 		"dead.max_count":                fmt.Sprint(DefaultDeadLetterCount),
 		"dead.max_bytes":                DefaultDeadLetterBytes.String(),
 		"cluster.lease_ttl":             DefaultLeaseTTL.String(),

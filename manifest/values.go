@@ -297,6 +297,8 @@ func (d *decoder) actor(v ast.Node, path string) (Actor, ast.Node) {
 			a.StatelessWorker = d.statelessWorker(v, p)
 		case "read_only":
 			a.ReadOnly = d.readOnly(v, p)
+		case "subscriptions":
+			a.Subscriptions = d.subscriptions(v, p)
 		}
 	})
 	if _, ok := present["max_table_entries"]; !ok {

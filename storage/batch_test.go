@@ -96,3 +96,15 @@ func TestMergeIntoEmpty(t *testing.T) {
 		t.Errorf("merged into empty: %+v", b)
 	}
 }
+
+func TestMergeLinks(t *testing.T) {
+	l := func(set, member, v string) storage.Link {
+		return storage.Link{Set: set, Member: member, Value: []byte(v)}
+	}
+	b := &storage.Batch{Links: []storage.Link{l("s", "a", "1"), l("s", "b", "1")}, Unlinks: []storage.Link{l("s", "c", "")}}
+	b.Merge(&storage.Batch{Links: []storage.Link{l("s", "c", "2")}, Unlinks: []storage.Link{l("s", "a", "")}})
+	want := &storage.Batch{Links: []storage.Link{l("s", "b", "1"), l("s", "c", "2")}, Unlinks: []storage.Link{l("s", "a", "")}}
+	if !reflect.DeepEqual(b.Links, want.Links) || !reflect.DeepEqual(b.Unlinks, want.Unlinks) {
+		t.Fatalf("merged links %v, unlinks %v; want %v, %v", b.Links, b.Unlinks, want.Links, want.Unlinks)
+	}
+}

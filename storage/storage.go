@@ -1,7 +1,8 @@
 // Package storage defines where wactor keeps what must survive a restart:
 // each actor's key/value state and version, its durable reminders, the
 // outbox of messages that committed turns have sent but receivers have not
-// yet consumed, and the dead letters: tells given up on, within a cap.
+// yet consumed, the dead letters (tells given up on, within a cap), and
+// links: durable sets of members, such as an actor's watchers.
 //
 // A Store applies a Batch atomically: one turn's state writes, the
 // reminders it set or cancelled, the messages it sends and the outbox
@@ -171,6 +172,11 @@ type Batch struct {
 	// Fence, when not nil, makes the whole batch conditional on the
 	// committing node still holding the actor's lease (see Fence, Leases).
 	Fence *Fence
+	// Links are added to their sets, each replacing the link of the same
+	// Set and Member; Unlinks are removed (their Value is ignored). A
+	// link both added and removed is removed. See Link.
+	Links   []Link
+	Unlinks []Link
 }
 
 // DeadLetter is a message the host gave up on, kept so that an operator
@@ -226,7 +232,8 @@ func (b *Batch) ChangesState() bool { return len(b.Puts) > 0 || len(b.Deletes) >
 func (b *Batch) Empty() bool {
 	return !b.ChangesState() && len(b.Send) == 0 && len(b.Consumed) == 0 && len(b.Records) == 0 &&
 		len(b.Reminders) == 0 && len(b.CancelReminders) == 0 &&
-		len(b.DeadLetters) == 0 && len(b.ClearDeadLetters) == 0 && b.DeadLetterCap == (DeadLetterCap{})
+		len(b.DeadLetters) == 0 && len(b.ClearDeadLetters) == 0 && b.DeadLetterCap == (DeadLetterCap{}) &&
+		len(b.Links) == 0 && len(b.Unlinks) == 0
 }
 
 // Store is durable storage for actors. Every method is safe for concurrent
@@ -261,6 +268,10 @@ type Store interface {
 	// DeadLetterStats sums up the dead letters kept; it does not read them
 	// all.
 	DeadLetterStats(ctx context.Context) (DeadLetterStats, error)
+	// Links returns a page of the links of set in Member order: at most
+	// limit (capped at MaxLinkPage) of those whose Member sorts after
+	// after ("" for the first page).
+	Links(ctx context.Context, set, after string, limit int) ([]Link, error)
 	// Close releases the store; it waits for commits in flight.
 	Close() error
 }
@@ -333,4 +344,5 @@ func (b *Batch) Merge(next *Batch) {
 	if next.DeadLetterCap != (DeadLetterCap{}) {
 		b.DeadLetterCap = next.DeadLetterCap
 	}
+	b.mergeLinks(next)
 }

@@ -127,6 +127,35 @@ Example:
 			setup: setupCall(true),
 		},
 		{
+			name:    "publish",
+			args:    "TOPIC [JSON] [--addr URL] [--token-file FILE] [--timeout D]",
+			summary: "publish a message to a topic",
+			help: `Posts the message to POST /v1/topics/TOPIC of a running wactor: every
+actor subscribed to the topic gets it once. It is stored before the command
+returns (HTTP 202). Prints "accepted".
+
+Example:
+  wactor publish rooms.42 '{"text":"hi"}'
+`,
+			setup: setupPublish,
+		},
+		{
+			name:    "subscribe",
+			args:    "TOPIC [--count N] [--addr URL] [--token-file FILE] [--timeout D]",
+			summary: "print a topic's messages as they are published",
+			help: `Follows GET /v1/topics/TOPIC/events of a running wactor and prints each
+message published from then on as one JSON object a line: {"id", "topic",
+"sender", "payload"}. Best effort: a subscriber that falls behind is
+dropped (the command then exits with 1), and what was published before it
+started or while it was away is not shown. Runs until --count messages or
+--timeout (default 30s; give e.g. --timeout 24h to follow longer).
+
+Example:
+  wactor subscribe rooms.42 --count 1
+`,
+			setup: setupSubscribe,
+		},
+		{
 			name:    "reminders",
 			args:    "list [TYPE/ID] [--addr URL] [--token-file FILE] [--json] [--timeout D]",
 			summary: "list the durable reminders of an actor, or of all",

@@ -709,7 +709,16 @@ func typeConfig(a manifest.Actor, wasm []byte) host.TypeConfig {
 		Dirs:            dirGrants(a.Dirs),
 		StatelessWorker: a.StatelessWorker.MaxLocal,
 		ReadOnly:        a.ReadOnly,
+		Subscriptions:   implicitSubscriptions(a.Subscriptions),
 	}
+}
+
+func implicitSubscriptions(subs []manifest.Subscription) []host.ImplicitSubscription {
+	var out []host.ImplicitSubscription
+	for _, s := range subs {
+		out = append(out, host.ImplicitSubscription{Topic: s.Topic, Method: s.Method, ID: s.ID})
+	}
+	return out
 }
 
 func dirGrants(dirs []manifest.Dir) []host.DirGrant {

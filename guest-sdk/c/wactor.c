@@ -30,6 +30,11 @@ WACTOR_IMPORT("timer_set") uint64_t wactor_host_timer_set_(const void *p, size_t
 WACTOR_IMPORT("timer_cancel") uint64_t wactor_host_timer_cancel_(const void *p, size_t n);
 WACTOR_IMPORT("reminder_set") uint64_t wactor_host_reminder_set_(const void *p, size_t n);
 WACTOR_IMPORT("reminder_cancel") uint64_t wactor_host_reminder_cancel_(const void *p, size_t n);
+WACTOR_IMPORT("watch") uint64_t wactor_host_watch_(const void *p, size_t n);
+WACTOR_IMPORT("unwatch") uint64_t wactor_host_unwatch_(const void *p, size_t n);
+WACTOR_IMPORT("publish") uint64_t wactor_host_publish_(const void *p, size_t n);
+WACTOR_IMPORT("subscribe") uint64_t wactor_host_subscribe_(const void *p, size_t n);
+WACTOR_IMPORT("unsubscribe") uint64_t wactor_host_unsubscribe_(const void *p, size_t n);
 WACTOR_IMPORT("forward") uint64_t wactor_host_forward_(const void *p, size_t n);
 /* Copies the pending result of the last host call; returns bytes copied. */
 WACTOR_IMPORT("result") uint32_t wactor_host_result_(void *p, size_t n);
@@ -1106,6 +1111,53 @@ static int cancel(host_fn fn, const char *name)
 int wactor_timer_cancel(const char *name) { return cancel(wactor_host_timer_cancel_, name); }
 
 int wactor_reminder_cancel(const char *name) { return cancel(wactor_host_reminder_cancel_, name); }
+
+/* The Watch envelope (ABI 5.10) is {1: target}, the same shape. */
+int wactor_watch(const char *target)
+{
+	if (!target)
+		return missing_arg("target");
+	return host_call(wactor_host_watch_, state_args(target, NULL, 0, false), NULL);
+}
+
+int wactor_unwatch(const char *target)
+{
+	if (!target)
+		return missing_arg("target");
+	return host_call(wactor_host_unwatch_, state_args(target, NULL, 0, false), NULL);
+}
+
+/* Publish (ABI 5.11) is {1: topic, 2: payload?}, the shape of a StateOp. */
+int wactor_publish(const char *topic, const void *payload, size_t n)
+{
+	if (!topic)
+		return missing_arg("topic");
+	return host_call(wactor_host_publish_, state_args(topic, payload, n, payload != NULL), NULL);
+}
+
+/* Subscription (ABI 5.12) is {1: topic, 2: method?}. */
+int wactor_subscribe(const char *topic, const char *method)
+{
+	if (!topic)
+		return missing_arg("topic");
+	if (!method)
+		return missing_arg("method");
+	wactor_buf *a = &call_args;
+	wactor_buf_reset(a);
+	wactor_cbor_map(a, 2);
+	wactor_cbor_uint(a, 1);
+	wactor_cbor_text(a, topic);
+	wactor_cbor_uint(a, 2);
+	wactor_cbor_text(a, method);
+	return host_call(wactor_host_subscribe_, a, NULL);
+}
+
+int wactor_unsubscribe(const char *topic)
+{
+	if (!topic)
+		return missing_arg("topic");
+	return host_call(wactor_host_unsubscribe_, state_args(topic, NULL, 0, false), NULL);
+}
 
 /* ======================================================================
  * Handler registry

@@ -393,6 +393,41 @@ typedef struct wactor_reminder {
 int wactor_reminder_set(const wactor_reminder *r);
 int wactor_reminder_cancel(const char *name);
 
+/* ------------------------------------------------------------------------
+ * Watches (docs/ABI.md, "watch and unwatch"). wactor_watch makes this actor
+ * a watcher of target ("type/id") when the turn commits: each time target
+ * deactivates, for any reason, the host tells this actor with one message
+ * to the method WACTOR_METHOD_DEACTIVATED, sent by target, whose payload is
+ * {"ref": "type/id", "reason": text} (one of the WACTOR_REASON_*). Register
+ * a handler for it with wactor_handle. A watch lasts until wactor_unwatch,
+ * across restarts; watching an actor that is not active tells nothing until
+ * it next deactivates. An actor may watch at most WACTOR_MAX_WATCHES actors
+ * and be watched by at most WACTOR_MAX_WATCHERS; it cannot watch itself.
+ * Unwatching an actor not watched is not an error.
+ * ------------------------------------------------------------------------ */
+#define WACTOR_METHOD_DEACTIVATED "wactor:deactivated"
+#define WACTOR_REASON_IDLE "idle"
+#define WACTOR_REASON_REQUESTED "requested"
+#define WACTOR_REASON_EVICTED "evicted"
+#define WACTOR_REASON_SHUTDOWN "shutdown"
+#define WACTOR_REASON_FAILED "failed"
+#define WACTOR_REASON_REDEPLOYED "redeployed"
+int wactor_watch(const char *target);
+int wactor_unwatch(const char *target);
+
+/* ------------------------------------------------------------------------
+ * Topics (docs/ABI.md, "publish, subscribe, unsubscribe"). wactor_publish
+ * publishes payload (CBOR; NULL: none) to topic when the turn commits;
+ * every subscriber then gets it once, as a tell to the method it
+ * subscribed with, sent by this actor. wactor_subscribe subscribes this
+ * actor to topic (durable, until wactor_unsubscribe); at most
+ * WACTOR_MAX_SUBSCRIPTIONS topics. A topic is 1 to WACTOR_MAX_TOPIC_LEN
+ * bytes, segments separated by dots, without spaces, '*' or '>'.
+ * ------------------------------------------------------------------------ */
+int wactor_publish(const char *topic, const void *payload, size_t n);
+int wactor_subscribe(const char *topic, const char *method);
+int wactor_unsubscribe(const char *topic);
+
 #ifdef __cplusplus
 }
 #endif

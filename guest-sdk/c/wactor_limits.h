@@ -51,4 +51,16 @@
 /* Bytes of an actor id. */
 #define WACTOR_MAX_ID_LEN 256u
 
+/* Actors one actor may watch at once. */
+#define WACTOR_MAX_WATCHES 100u
+
+/* Actors that may watch one actor at once. */
+#define WACTOR_MAX_WATCHERS 1000u
+
+/* Bytes of a topic's name. */
+#define WACTOR_MAX_TOPIC_LEN 256u
+
+/* Topics one actor may subscribe to. */
+#define WACTOR_MAX_SUBSCRIPTIONS 100u
+
 #endif

@@ -25,6 +25,11 @@ uint64_t wactor_host_timer_set_(const void *p, size_t n);
 uint64_t wactor_host_timer_cancel_(const void *p, size_t n);
 uint64_t wactor_host_reminder_set_(const void *p, size_t n);
 uint64_t wactor_host_reminder_cancel_(const void *p, size_t n);
+uint64_t wactor_host_watch_(const void *p, size_t n);
+uint64_t wactor_host_unwatch_(const void *p, size_t n);
+uint64_t wactor_host_publish_(const void *p, size_t n);
+uint64_t wactor_host_subscribe_(const void *p, size_t n);
+uint64_t wactor_host_unsubscribe_(const void *p, size_t n);
 uint64_t wactor_host_forward_(const void *p, size_t n);
 uint32_t wactor_host_result_(void *p, size_t n);
 uint64_t wactor_export_handle_(uint8_t *ptr, uint32_t len);
@@ -55,6 +60,9 @@ static struct {
 	size_t forwards, turn_forwards; /* every call is an ask: it may forward */
 	struct name *timers, *reminders;           /* committed */
 	struct name *turn_timers, *turn_reminders; /* the turn's */
+	struct name *watching, *turn_watches;      /* committed, the turn's */
+	struct name *subs, *turn_subs;             /* topics subscribed: committed, the turn's */
+	size_t published, turn_published;
 	size_t turn_timer_ops;
 	wactor_buf pending; /* the result of the last host call */
 	wactor_buf code, message;
@@ -421,6 +429,94 @@ uint64_t wactor_host_reminder_cancel_(const void *p, size_t n)
 	return reminder_op(&f[1], false);
 }
 
+/* watch and unwatch (ABI 5.10): {1: target}, with the host's rules: a
+ * type/id that is not the actor itself, at most WACTOR_MAX_WATCHES
+ * watched. Whether the type is deployed only the runtime knows. */
+static uint64_t watch_op(const void *p, size_t n, bool set)
+{
+	struct field f[NFIELDS];
+	DECODE(p, n, f);
+	const char *t = f[1].text ? f[1].text : "";
+	const char *slash = memchr(t, '/', f[1].len);
+	if (!slash || slash == t || slash == t + f[1].len - 1)
+		return fail("bad_request", set ? "watch: the target is not of the form type/id" : "unwatch: the target is not of the form type/id");
+	if (f[1].len == strlen(h.self) && memcmp(t, h.self, f[1].len) == 0)
+		return fail("bad_request", set ? "watch: an actor cannot watch itself" : "unwatch: an actor cannot watch itself");
+	struct name *mine = find_name(h.turn_watches, t, f[1].len);
+	if (set && !(mine && mine->set) && !find_name(h.watching, t, f[1].len)) {
+		size_t watching = count_set(h.turn_watches);
+		for (struct name *e = h.watching; e; e = e->next) {
+			struct name *op = find_name(h.turn_watches, e->name, strlen(e->name));
+			if (!op)
+				watching++;
+		}
+		if (watching >= WACTOR_MAX_WATCHES)
+			return fail("too_large", "an actor may watch at most 100 actors");
+	}
+	put_name(&h.turn_watches, t, f[1].len, set);
+	return result(OK, NULL, 0);
+}
+
+uint64_t wactor_host_watch_(const void *p, size_t n) { return watch_op(p, n, true); }
+
+uint64_t wactor_host_unwatch_(const void *p, size_t n) { return watch_op(p, n, false); }
+
+/* A topic as the host takes it: 1 to WACTOR_MAX_TOPIC_LEN bytes, no
+ * control characters, spaces, '*' or '>', no empty segment. */
+static bool good_topic(const struct field *f)
+{
+	if (!f->text || f->len == 0 || f->len > WACTOR_MAX_TOPIC_LEN)
+		return false;
+	for (size_t i = 0; i < f->len; i++) {
+		unsigned char c = (unsigned char)f->text[i];
+		if (c <= ' ' || c == 0x7f || c == '*' || c == '>')
+			return false;
+		if (c == '.' && (i == 0 || i == f->len - 1 || f->text[i - 1] == '.'))
+			return false;
+	}
+	return true;
+}
+
+uint64_t wactor_host_publish_(const void *p, size_t n)
+{
+	struct field f[NFIELDS];
+	DECODE(p, n, f);
+	if (!good_topic(&f[1]))
+		return fail("bad_request", "publish: not a topic");
+	if (f[2].len > WACTOR_DEFAULT_MAX_MESSAGE)
+		return fail("too_large", "publish: the message is over the limit of 1048576 bytes");
+	if (h.turn_tells + h.turn_published >= WACTOR_MAX_SENDS_PER_TURN)
+		return fail("too_large", "a turn may send at most 10000 tells");
+	h.turn_published++;
+	return result(OK, NULL, 0);
+}
+
+static uint64_t sub_op(const void *p, size_t n, bool set)
+{
+	struct field f[NFIELDS];
+	DECODE(p, n, f);
+	if (!good_topic(&f[1]))
+		return fail("bad_request", set ? "subscribe: not a topic" : "unsubscribe: not a topic");
+	if (set && (!f[2].text || f[2].len == 0 || f[2].len > WACTOR_MAX_METHOD_LEN ||
+	            (f[2].len >= 7 && memcmp(f[2].text, "wactor:", 7) == 0)))
+		return fail("bad_request", "subscribe: the method is empty, too long or reserved");
+	struct name *mine = find_name(h.turn_subs, f[1].text, f[1].len);
+	if (set && !(mine && mine->set) && !find_name(h.subs, f[1].text, f[1].len)) {
+		size_t subs = count_set(h.turn_subs);
+		for (struct name *e = h.subs; e; e = e->next)
+			if (!find_name(h.turn_subs, e->name, strlen(e->name)))
+				subs++;
+		if (subs >= WACTOR_MAX_SUBSCRIPTIONS)
+			return fail("too_large", "an actor may subscribe to at most 100 topics");
+	}
+	put_name(&h.turn_subs, f[1].text, f[1].len, set);
+	return result(OK, NULL, 0);
+}
+
+uint64_t wactor_host_subscribe_(const void *p, size_t n) { return sub_op(p, n, true); }
+
+uint64_t wactor_host_unsubscribe_(const void *p, size_t n) { return sub_op(p, n, false); }
+
 uint32_t wactor_host_result_(void *p, size_t n)
 {
 	size_t k = n < h.pending.len ? n : h.pending.len;
@@ -438,6 +534,11 @@ void wactortest_init(const char *self)
 	free_names(&h.reminders);
 	free_names(&h.turn_timers);
 	free_names(&h.turn_reminders);
+	free_names(&h.watching);
+	free_names(&h.turn_watches);
+	free_names(&h.subs);
+	free_names(&h.turn_subs);
+	h.published = h.turn_published = 0;
 	h.tells = h.turn_tells = h.turn_timer_ops = 0;
 	h.forwards = h.turn_forwards = 0;
 	snprintf(h.self, sizeof h.self, "%s", self);
@@ -485,7 +586,7 @@ int wactortest_call(const char *method, const void *payload, size_t n, wactor_bu
 	wactor_cbor_uint(&req, 5);
 	wactor_cbor_text(&req, id);
 
-	h.turn_tells = h.turn_timer_ops = h.turn_forwards = 0;
+	h.turn_tells = h.turn_timer_ops = h.turn_published = h.turn_forwards = 0;
 	wactor_export_handle_(req.data, (uint32_t)req.len);
 	wactor_buf_free(&req);
 
@@ -502,6 +603,8 @@ int wactortest_call(const char *method, const void *payload, size_t n, wactor_bu
 		free_entries(&h.writes);
 		free_names(&h.turn_timers);
 		free_names(&h.turn_reminders);
+		free_names(&h.turn_watches);
+		free_names(&h.turn_subs);
 		return WACTOR_ERR;
 	}
 	for (struct entry *e = h.writes; e; e = e->next)
@@ -511,6 +614,9 @@ int wactortest_call(const char *method, const void *payload, size_t n, wactor_bu
 	h.forwards += h.turn_forwards;
 	commit_names(&h.timers, &h.turn_timers);
 	commit_names(&h.reminders, &h.turn_reminders);
+	commit_names(&h.watching, &h.turn_watches);
+	commit_names(&h.subs, &h.turn_subs);
+	h.published += h.turn_published;
 	if (f[1].present)
 		wactor_buf_append(reply, f[1].text, f[1].len);
 	return WACTOR_OK;
@@ -537,3 +643,9 @@ size_t wactortest_forwards(void) { return h.forwards; }
 size_t wactortest_timers(void) { return count_set(h.timers); }
 
 size_t wactortest_reminders(void) { return count_set(h.reminders); }
+
+size_t wactortest_watching(void) { return count_set(h.watching); }
+
+size_t wactortest_published(void) { return h.published; }
+
+size_t wactortest_subscriptions(void) { return count_set(h.subs); }

@@ -41,5 +41,13 @@ size_t wactortest_tells(void);
 size_t wactortest_forwards(void);
 size_t wactortest_timers(void);
 size_t wactortest_reminders(void);
+/* How many actors committed turns watch. A lifecycle message is delivered
+ * with wactortest_call(WACTOR_METHOD_DEACTIVATED, payload, ...), payload
+ * {"ref": "type/id", "reason": text}. */
+size_t wactortest_watching(void);
+/* How many messages committed turns published, and how many topics they
+ * left the actor subscribed to. */
+size_t wactortest_published(void);
+size_t wactortest_subscriptions(void);
 
 #endif

@@ -49,6 +49,20 @@ func hostReminderSet(ptr, n uint32) uint64
 //go:wasmimport wactor reminder_cancel
 func hostReminderCancel(ptr, n uint32) uint64
 
+//go:wasmimport wactor watch
+func hostWatch(ptr, n uint32) uint64
+
+//go:wasmimport wactor unwatch
+func hostUnwatch(ptr, n uint32) uint64
+
+//go:wasmimport wactor publish
+func hostPublish(ptr, n uint32) uint64
+
+//go:wasmimport wactor subscribe
+func hostSubscribe(ptr, n uint32) uint64
+
+//go:wasmimport wactor unsubscribe
+func hostUnsubscribe(ptr, n uint32) uint64
 //go:wasmimport wactor forward
 func hostForward(ptr, n uint32) uint64
 
@@ -133,6 +147,16 @@ func hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 		v = hostReminderSet(p, n)
 	case hostlink.ReminderCancel:
 		v = hostReminderCancel(p, n)
+	case hostlink.Watch:
+		v = hostWatch(p, n)
+	case hostlink.Unwatch:
+		v = hostUnwatch(p, n)
+	case hostlink.Publish:
+		v = hostPublish(p, n)
+	case hostlink.Subscribe:
+		v = hostSubscribe(p, n)
+	case hostlink.Unsubscribe:
+		v = hostUnsubscribe(p, n)
 	case hostlink.Forward:
 		v = hostForward(p, n)
 	}

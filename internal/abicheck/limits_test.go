@@ -40,6 +40,10 @@ func limits() []limit {
 		{"MAX_AT_UNIX_MS", abi.MaxAtUnixMS, true, "Latest at_unix_ms of a reminder: 9999-12-31T23:59:59.999Z"},
 		{"MAX_TYPE_LEN", abi.MaxTypeLen, false, "Bytes of an actor type's name"},
 		{"MAX_ID_LEN", abi.MaxIDLen, false, "Bytes of an actor id"},
+		{"MAX_WATCHES", abi.MaxWatches, false, "Actors one actor may watch at once"},
+		{"MAX_WATCHERS", abi.MaxWatchers, false, "Actors that may watch one actor at once"},
+		{"MAX_TOPIC_LEN", abi.MaxTopicLen, false, "Bytes of a topic's name"},
+		{"MAX_SUBSCRIPTIONS", abi.MaxSubscriptions, false, "Topics one actor may subscribe to"},
 	}
 }
 

@@ -424,6 +424,9 @@ func add(txn *badger.Txn, b *storage.Batch) (refused error, err error) {
 			return nil, err
 		}
 	}
+	if err := addLinks(txn, b); err != nil {
+		return nil, err
+	}
 	if len(b.ClearDeadLetters) > 0 || len(b.DeadLetters) > 0 || b.DeadLetterCap != (storage.DeadLetterCap{}) {
 		return nil, addDeadLetters(txn, b)
 	}
@@ -898,6 +901,7 @@ const (
 	kindDead    = 'x'
 	// kindDeadStats is the one key of the dead letter totals.
 	kindDeadStats = 'X'
+	kindLink      = 'n'
 )
 
 // stateKey returns the key of actor's state entry key; with key "" it is

@@ -39,6 +39,7 @@
 //	'X'                                  the dead letter totals, see encodeDeadTotals
 //	'd' due uvarint(len(actor)) actor name  a reminder, in the due-time index; see encodeReminder
 //	'm' uvarint(len(actor)) actor name      the due time of actor's reminder name
+//	'n' uvarint(len(set)) set member        a link of set; value as given
 //
 // due is 12 bytes that sort like the time: the Unix seconds, big-endian,
 // with the sign bit flipped, then the nanoseconds, big-endian. The 'd'

@@ -239,6 +239,12 @@ func batchCost(b *storage.Batch) cost {
 		entry(key, dueLen)
 		entry(key, entryOverhead+len(r.Method)+len(r.Missed)+len(r.Schedule)+len(r.Trace)+len(r.Payload))
 	}
+	for _, l := range b.Links {
+		entry(len(l.Set)+len(l.Member), len(l.Value))
+	}
+	for _, l := range b.Unlinks {
+		entry(len(l.Set)+len(l.Member), len(l.Value))
+	}
 	for _, name := range b.CancelReminders {
 		entry(len(name)+dueLen, 0)
 		entry(len(name)+dueLen, 0)

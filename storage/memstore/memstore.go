@@ -28,7 +28,8 @@ type Store struct {
 	deadStats storage.DeadLetterStats
 	commits   int // since the last sweep of expired records
 	leases    map[string]*lease
-	epochs    uint64 // the last epoch given
+	epochs    uint64                       // the last epoch given
+	links     map[string]map[string][]byte // set -> member -> value
 }
 
 // sweepEvery is how many commits pass between sweeps of expired records.
@@ -47,6 +48,7 @@ func New() *Store {
 		reminders: make(map[string]map[string]storage.Reminder),
 		dead:      make(map[string]storage.DeadLetter),
 		leases:    make(map[string]*lease),
+		links:     make(map[string]map[string][]byte),
 	}
 }
 
@@ -147,6 +149,7 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 	if b.DeadLetterCap != (storage.DeadLetterCap{}) {
 		s.capDead(b.DeadLetterCap)
 	}
+	s.applyLinks(b)
 	if s.commits++; s.commits >= sweepEvery {
 		s.commits = 0
 		now := time.Now()
@@ -336,4 +339,43 @@ func (s *Store) DeadLetterStats(ctx context.Context) (storage.DeadLetterStats, e
 	}
 	defer s.mu.Unlock()
 	return s.deadStats, nil
+}
+
+func (s *Store) applyLinks(b *storage.Batch) {
+	for _, l := range b.Links {
+		members := s.links[l.Set]
+		if members == nil {
+			members = make(map[string][]byte)
+			s.links[l.Set] = members
+		}
+		members[l.Member] = bytes.Clone(l.Value)
+	}
+	for _, l := range b.Unlinks {
+		delete(s.links[l.Set], l.Member)
+		if len(s.links[l.Set]) == 0 {
+			delete(s.links, l.Set)
+		}
+	}
+}
+
+// Links returns a page of the links of set, sorting its members on every
+// call: fine for tests, which is what this store is for.
+func (s *Store) Links(ctx context.Context, set, after string, limit int) ([]storage.Link, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	members := make([]string, 0, len(s.links[set]))
+	for m := range s.links[set] {
+		if m > after {
+			members = append(members, m)
+		}
+	}
+	slices.Sort(members)
+	members = members[:min(len(members), storage.LinkPage(limit))]
+	page := make([]storage.Link, len(members))
+	for i, m := range members {
+		page[i] = storage.Link{Set: set, Member: m, Value: bytes.Clone(s.links[set][m])}
+	}
+	return page, nil
 }

@@ -183,6 +183,12 @@ func (s *Store) plan(ctx context.Context, b *storage.Batch) (*plan, error) {
 	if err := s.planRecords(ctx, p, b); err != nil {
 		return nil, err
 	}
+	for _, l := range b.Links {
+		p.put(s.subject(kindLink, l.Set, l.Member), append([]byte{}, l.Value...), nil)
+	}
+	for _, l := range b.Unlinks {
+		p.tombstone(s.subject(kindLink, l.Set, l.Member))
+	}
 	if len(b.Reminders) > 0 || len(b.CancelReminders) > 0 {
 		if err := s.planReminders(ctx, p, b); err != nil {
 			return nil, fmt.Errorf("natsstore: commit (actor %q): %w", b.Actor, err)

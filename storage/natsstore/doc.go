@@ -26,6 +26,7 @@
 //	                          lease passes to an owner; its sequence is
 //	                          the Epoch a Fence names
 //	WACTOR.l.<actor>          the lease: owner, expiry, released
+//	WACTOR.n.<set>.<member>   a link of set; its value as given
 //	WACTOR.f.<actor>          a scratch message that carries a fence when
 //	                          nothing else in the batch can
 //
@@ -63,7 +64,8 @@
 // against its version (written last in each batch). Outbox and
 // DeadLetters scan their subjects and sort: JetStream keeps no order among
 // subjects, so DeadLetters costs in proportion to the letters kept
-// (bounded by the cap). DueReminders reads the due-time index: it lists
+// (bounded by the cap); Links reads every link of its set and sorts them,
+// at a cost that follows the set, which the host bounds. DueReminders reads the due-time index: it lists
 // the hour markers (a stream info filtered on WACTOR.db.*), then reads
 // the hours up to its bound in order until it has limit reminders; an
 // hour found empty loses its marker, removed with an expectation on the

@@ -55,6 +55,7 @@ const (
 	kindEpoch    = "e"
 	kindLease    = "l"
 	kindFence    = "f"
+	kindLink     = "n"
 )
 
 // maxAttempts bounds how often Commit builds and sends a batch again

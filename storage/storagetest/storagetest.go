@@ -54,6 +54,9 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"RemindersCopied", testRemindersCopied},
 		{"FenceWithoutLeases", testFenceWithoutLeases},
 		{"TraceKept", testTraceKept},
+		{"Links", testLinks},
+		{"LinkPages", testLinkPages},
+		{"LinksAtomicWithBatch", testLinksAtomicWithBatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +81,7 @@ func RunReopen(t *testing.T, open func(t *testing.T, dir string) storage.Store) 
 		{"RemindersSurvive", testRemindersSurviveReopen},
 		{"DeadLettersSurvive", testDeadLettersSurviveReopen},
 		{"TraceSurvives", testTraceSurvivesReopen},
+		{"LinksSurvive", testLinksSurviveReopen},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

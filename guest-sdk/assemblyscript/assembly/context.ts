@@ -18,6 +18,11 @@ import {
   wactor_tell,
   wactor_timer_cancel,
   wactor_timer_set,
+  wactor_unwatch,
+  wactor_watch,
+  wactor_publish,
+  wactor_subscribe,
+  wactor_unsubscribe,
 } from "./host";
 import { Schedule } from "./schedule";
 
@@ -471,6 +476,60 @@ export class Context {
     if (this.done) return Context.turnOver();
     encodeCancel(argW, name);
     return Context.outcome("reminder_cancel", wactor_reminder_cancel(argW.dataStart, argW.length));
+  }
+
+  /**
+   * Makes this actor a watcher of target ("type/id") when the turn
+   * commits: each time target deactivates, for any reason, this actor gets
+   * one lifecycle message, the method METHOD_DEACTIVATED sent by target
+   * (read it with Lifecycle.parse). A watch lasts until unwatch, across
+   * restarts; watching an actor that is not active tells nothing until it
+   * next deactivates. A failed Result is the host's refusal: the actor
+   * itself or a malformed ref (bad_request), an unknown type
+   * (unknown_type), past MAX_WATCHES or MAX_WATCHERS (too_large).
+   */
+  watch(target: string): Result {
+    if (this.done) return Context.turnOver();
+    encodeCancel(argW, target); // the Watch envelope has the same shape: {1: target}
+    return Context.outcome("watch", wactor_watch(argW.dataStart, argW.length));
+  }
+
+  /**
+   * Publishes payload (CBOR; null for none) to topic when the turn
+   * commits: every subscriber then gets it once, as a tell to the method
+   * it subscribed with, sent by this actor. A topic is 1 to MAX_TOPIC_LEN
+   * bytes, segments separated by dots, without spaces, '*' or '>'.
+   */
+  publish(topic: string, payload: Uint8Array | null = null): Result {
+    if (this.done) return Context.turnOver();
+    argW.reset().map(payload != null ? 2 : 1).uint(1).text(topic);
+    if (payload != null) argW.uint(2).bytes(payload);
+    return Context.outcome("publish", wactor_publish(argW.dataStart, argW.length));
+  }
+
+  /**
+   * Subscribes this actor to topic when the turn commits: each message
+   * published to it is then delivered to method, once. Durable until
+   * unsubscribe; at most MAX_SUBSCRIPTIONS topics.
+   */
+  subscribe(topic: string, method: string): Result {
+    if (this.done) return Context.turnOver();
+    argW.reset().map(2).uint(1).text(topic).uint(2).text(method);
+    return Context.outcome("subscribe", wactor_subscribe(argW.dataStart, argW.length));
+  }
+
+  /** Ends this actor's subscription to topic when the turn commits. */
+  unsubscribe(topic: string): Result {
+    if (this.done) return Context.turnOver();
+    encodeCancel(argW, topic); // the Subscription envelope without a method: {1: topic}
+    return Context.outcome("unsubscribe", wactor_unsubscribe(argW.dataStart, argW.length));
+  }
+
+  /** Ends this actor's watch of target when the turn commits; unwatching an actor not watched is fine. */
+  unwatch(target: string): Result {
+    if (this.done) return Context.turnOver();
+    encodeCancel(argW, target);
+    return Context.outcome("unwatch", wactor_unwatch(argW.dataStart, argW.length));
   }
 }
 

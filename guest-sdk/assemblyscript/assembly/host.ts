@@ -39,6 +39,20 @@ export declare function wactor_reminder_set(ptr: usize, len: usize): i64;
 @external("wactor", "reminder_cancel")
 export declare function wactor_reminder_cancel(ptr: usize, len: usize): i64;
 // @ts-ignore: decorator
+@external("wactor", "watch")
+export declare function wactor_watch(ptr: usize, len: usize): i64;
+// @ts-ignore: decorator
+@external("wactor", "unwatch")
+export declare function wactor_unwatch(ptr: usize, len: usize): i64;
+// @ts-ignore: decorator
+@external("wactor", "publish")
+export declare function wactor_publish(ptr: usize, len: usize): i64;
+// @ts-ignore: decorator
+@external("wactor", "subscribe")
+export declare function wactor_subscribe(ptr: usize, len: usize): i64;
+// @ts-ignore: decorator
+@external("wactor", "unsubscribe")
+export declare function wactor_unsubscribe(ptr: usize, len: usize): i64;
 @external("wactor", "forward")
 export declare function wactor_forward(ptr: usize, len: usize): i64;
 // @ts-ignore: decorator

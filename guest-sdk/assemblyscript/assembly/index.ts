@@ -15,3 +15,13 @@ export { ArrayBuilder, Doc, List, MapBuilder, Value, encodeInt, encodeText } fro
 export { monotonicNs, nowMs } from "./env";
 export { Fields, Record, State, decodeRecord, reply, request } from "./typed";
 export * from "./limits";
+export {
+  Lifecycle,
+  METHOD_DEACTIVATED,
+  REASON_EVICTED,
+  REASON_FAILED,
+  REASON_IDLE,
+  REASON_REDEPLOYED,
+  REASON_REQUESTED,
+  REASON_SHUTDOWN,
+} from "./watch";

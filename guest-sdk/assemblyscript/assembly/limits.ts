@@ -48,3 +48,15 @@ export const MAX_TYPE_LEN: i32 = 64;
 
 /** Bytes of an actor id. */
 export const MAX_ID_LEN: i32 = 256;
+
+/** Actors one actor may watch at once. */
+export const MAX_WATCHES: i32 = 100;
+
+/** Actors that may watch one actor at once. */
+export const MAX_WATCHERS: i32 = 1000;
+
+/** Bytes of a topic's name. */
+export const MAX_TOPIC_LEN: i32 = 256;
+
+/** Topics one actor may subscribe to. */
+export const MAX_SUBSCRIPTIONS: i32 = 100;

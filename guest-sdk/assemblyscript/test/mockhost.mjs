@@ -275,6 +275,36 @@ export class MockHost {
         host.turn.reminders.push(c);
         return pend(OK, new Uint8Array(0));
       },
+      // Watches are recorded with the turn, with the host's refusal of a
+      // watch of the actor itself.
+      watch(ptr, len) {
+        const w = call("watch", ptr, len);
+        if (!w.get(1) || !w.get(1).includes("/")) return fail("bad_request", "watch: the target is not of the form type/id");
+        if (w.get(1) === host.self) return fail("bad_request", "watch: an actor cannot watch itself");
+        host.turn.watches.push(w);
+        return pend(OK, new Uint8Array(0));
+      },
+      unwatch(ptr, len) {
+        const w = call("unwatch", ptr, len);
+        host.turn.watches.push(w);
+        return pend(OK, new Uint8Array(0));
+      },
+      publish(ptr, len) {
+        const p = call("publish", ptr, len);
+        if (!p.get(1) || /[\s*>]/.test(p.get(1))) return fail("bad_request", "publish: not a topic");
+        host.turn.published.push(p);
+        return pend(OK, new Uint8Array(0));
+      },
+      subscribe(ptr, len) {
+        const s = call("subscribe", ptr, len);
+        if (!s.get(1) || /[\s*>]/.test(s.get(1))) return fail("bad_request", "subscribe: not a topic");
+        host.turn.subs.push(s);
+        return pend(OK, new Uint8Array(0));
+      },
+      unsubscribe(ptr, len) {
+        host.turn.subs.push(call("unsubscribe", ptr, len));
+        return pend(OK, new Uint8Array(0));
+      },
       result(ptr, len) {
         const p = host.pending ?? new Uint8Array(0);
         const n = Math.min(len, p.length);
@@ -312,7 +342,7 @@ export class MockHost {
     this.inTurn = false;
     const ptr = ex.wactor_alloc(req.length) >>> 0;
     new Uint8Array(ex.memory.buffer).set(req, ptr);
-    this.turn = { writes: new Map(), tells: [], timers: [], reminders: [], deactivate: false, forward: null };
+    this.turn = { writes: new Map(), tells: [], timers: [], reminders: [], watches: [], published: [], subs: [], deactivate: false, forward: null };
     this.calls = [];
     this.inTurn = true;
     let packed;

@@ -23,6 +23,8 @@ import {
   nowMs,
   onActivate,
   onDeactivate,
+  Lifecycle,
+  METHOD_DEACTIVATED,
 } from "@wactor/sdk";
 export * from "@wactor/sdk/exports";
 
@@ -335,4 +337,32 @@ handle("tally", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   t.owner = req.owner;
   tally.set(ctx, t);
   return t.encode();
+});
+
+// watchvectors: watch and unwatch (docs/ABI.md, watch and unwatch), then
+// the refusal of a watch of the actor itself, as {"code", "message"}.
+handle("watchvectors", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const w = ctx.watch("room/a");
+  if (!w.ok) return ctx.failWith(w);
+  const u = ctx.unwatch("room/b");
+  if (!u.ok) return ctx.failWith(u);
+  const r = ctx.watch("probe/p1");
+  return new MapBuilder().text("code", r.code).text("message", r.message).encode();
+});
+
+// topicvectors: publish, subscribe and unsubscribe (docs/ABI.md 5.11, 5.12).
+handle("topicvectors", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const results = [ctx.publish("rooms.1", encodeInt(7)), ctx.subscribe("rooms.1", "heard"), ctx.unsubscribe("rooms.1")];
+  for (let i = 0; i < results.length; i++) {
+    if (!results[i].ok) return ctx.failWith(results[i]);
+  }
+  const r = ctx.publish("not a topic");
+  return new MapBuilder().text("code", r.code).encode();
+});
+
+// A lifecycle message: answers {"ref", "reason"} as Lifecycle.parse read them.
+handle(METHOD_DEACTIVATED, (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const l = Lifecycle.parse(payload);
+  if (l == null) return ctx.fail(Code.BAD_REQUEST, "not a lifecycle message");
+  return new MapBuilder().text("ref", l!.ref).text("reason", l!.reason).encode();
 });

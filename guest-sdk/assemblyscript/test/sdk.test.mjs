@@ -357,6 +357,30 @@ test("typed records and state", () => {
   assert.match(r.message, /^state tally does not decode/);
 });
 
+test("watch envelopes match docs/ABI.md, and lifecycle messages parse", () => {
+  const h = probe();
+  const r = h.call("watchvectors");
+  assert.equal(r.code, "");
+  assert.deepEqual(h.calls.map(([n]) => n), ["watch", "unwatch", "watch"]);
+  assert.equal(hex(h.calls[0][1]), "a10166726f6f6d2f61", "watch room/a");
+  assert.equal(hex(h.calls[1][1]), "a10166726f6f6d2f62", "unwatch room/b");
+  assert.deepEqual(decode(r.payload), { code: "bad_request", message: "watch: an actor cannot watch itself" });
+  const l = h.call("wactor:deactivated", { ref: "room/a", reason: "idle" });
+  assert.deepEqual(decode(l.payload), { ref: "room/a", reason: "idle" });
+  assert.equal(h.call("wactor:deactivated", { ref: 1 }).code, "bad_request");
+});
+
+test("topic envelopes match docs/ABI.md 5.11 and 5.12", () => {
+  const h = probe();
+  const r = h.call("topicvectors");
+  assert.equal(r.code, "");
+  assert.deepEqual(h.calls.map(([n]) => n), ["publish", "subscribe", "unsubscribe", "publish"]);
+  assert.equal(hex(h.calls[0][1]), "a20167726f6f6d732e31024107", "publish rooms.1 7");
+  assert.equal(hex(h.calls[1][1]), "a20167726f6f6d732e3102656865617264", "subscribe rooms.1 heard");
+  assert.equal(hex(h.calls[2][1]), "a10167726f6f6d732e31", "unsubscribe rooms.1");
+  assert.deepEqual(decode(r.payload), { code: "bad_request" });
+});
+
 test("the mock host carries the host's limits", () => {
   // assembly/limits.ts is generated from the Go host's abi package; a test
   // of the host module compares the two.
@@ -364,5 +388,5 @@ test("the mock host carries the host's limits", () => {
   assert.equal(LIMITS.DEFAULT_MAX_MESSAGE, 1 << 20);
   assert.equal(LIMITS.MAX_SENDS_PER_TURN, 10000);
   assert.equal(LIMITS.MAX_FORWARDS_PER_TURN, 1);
-  assert.equal(Object.keys(LIMITS).length, 16);
+  assert.equal(Object.keys(LIMITS).length, 20);
 });

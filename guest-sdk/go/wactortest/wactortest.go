@@ -60,6 +60,9 @@ type Host struct {
 
 	timers    map[string]abi.Timer
 	reminders map[string]abi.Reminder
+	watching  map[string]bool   // the actors watched, by committed turns
+	published []abi.Publish     // by committed turns, in order
+	subs      map[string]string // topic -> method, by committed turns
 }
 
 // turn holds what one turn buffers until it commits.
@@ -72,6 +75,9 @@ type turn struct {
 	timerOps  int                      // timer sets and cancels, as the host counts them
 	timers    map[string]*abi.Timer    // nil value: cancelled
 	reminders map[string]*abi.Reminder // nil value: cancelled
+	watches   map[string]bool          // by target: watch, or unwatch (false)
+	published []abi.Publish
+	subs      map[string]string // topic -> method; "": unsubscribe
 }
 
 // New returns a Host for the actor self ("type/id") and makes it the host
@@ -82,7 +88,7 @@ func New(t testing.TB, self string) *Host {
 		t.Fatalf("wactortest.New: %v", err)
 	}
 	h := &Host{t: t, self: self, state: map[string][]byte{}, max: abi.DefaultMaxMessage,
-		timers: map[string]abi.Timer{}, reminders: map[string]abi.Reminder{}}
+		timers: map[string]abi.Timer{}, reminders: map[string]abi.Reminder{}, watching: map[string]bool{}, subs: map[string]string{}}
 	hostlink.Current = link{h}
 	t.Cleanup(func() {
 		if hostlink.Current == (link{h}) {
@@ -239,7 +245,7 @@ func (h *Host) turnWith(req abi.Request, beforeCommit func(*turn)) ([]byte, erro
 	}
 	h.seq++
 	req.ID = "msg-" + strconv.Itoa(h.seq)
-	t := &turn{writes: map[string][]byte{}, timers: map[string]*abi.Timer{}, reminders: map[string]*abi.Reminder{}, isAsk: h.asking}
+	t := &turn{writes: map[string][]byte{}, timers: map[string]*abi.Timer{}, reminders: map[string]*abi.Reminder{}, watches: map[string]bool{}, subs: map[string]string{}, isAsk: h.asking}
 	h.asking = false
 	h.turns = append(h.turns, t)
 	out := hostlink.Handle(req.AppendTo(nil))
@@ -281,6 +287,8 @@ func (h *Host) turnWith(req abi.Request, beforeCommit func(*turn)) ([]byte, erro
 			h.reminders[name] = *r
 		}
 	}
+	h.commitWatches(t)
+	h.commitTopics(t)
 	if t.forward != nil {
 		h.fwds = append(h.fwds, *t.forward)
 		st, res := h.answer(*t.forward)
@@ -446,6 +454,10 @@ func (h *Host) hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 			t.reminders[c.Name] = nil
 		}
 		return abi.StatusOK, nil
+	case hostlink.Watch, hostlink.Unwatch:
+		return h.watchCall(t, fn, arg)
+	case hostlink.Publish, hostlink.Subscribe, hostlink.Unsubscribe:
+		return h.topicCall(t, fn, arg)
 	}
 	return fail(abi.CodeBadReply, "wactortest: unknown host call")
 }

@@ -288,6 +288,56 @@ impl<'a> Context<'a> {
         self.cancel(Func::ReminderCancel, name)
     }
 
+    /// Makes this actor a watcher of `target` ("type/id") when the turn
+    /// commits: each time `target` deactivates, for any reason, this actor
+    /// gets one lifecycle message, the method [`crate::METHOD_DEACTIVATED`]
+    /// sent by `target` (read it with [`crate::Lifecycle::parse`]). A watch
+    /// lasts until [`Context::unwatch`], across restarts; watching an actor
+    /// that is not active tells nothing until it next deactivates. The host
+    /// refuses a watch of the actor itself or of a malformed ref
+    /// (`bad_request`), of an unknown type (`unknown_type`), and past
+    /// [`crate::limits::MAX_WATCHES`] or `MAX_WATCHERS` (`too_large`).
+    pub fn watch(&mut self, target: &str) -> Result<(), Error> {
+        self.cancel(Func::Watch, target) // the same envelope: {1: target}
+    }
+
+    /// Ends this actor's watch of `target` when the turn commits.
+    /// Unwatching an actor not watched is not an error.
+    pub fn unwatch(&mut self, target: &str) -> Result<(), Error> {
+        self.cancel(Func::Unwatch, target)
+    }
+
+    /// Publishes `payload` (CBOR; `&[]` for none) to `topic` when the turn
+    /// commits: every subscriber then gets it once, as a tell to the method
+    /// it subscribed with, sent by this actor. A topic is 1 to
+    /// [`crate::limits::MAX_TOPIC_LEN`] bytes, segments separated by dots,
+    /// without spaces, `*` or `>` (`bad_request`).
+    pub fn publish(&mut self, topic: &str, payload: &[u8]) -> Result<(), Error> {
+        self.arg.clear();
+        envelope::put_state_op(&mut self.arg, topic, if payload.is_empty() { None } else { Some(payload) });
+        let (st, res) = sys::call(Func::Publish, &self.arg);
+        check(st, &res)
+    }
+
+    /// Subscribes this actor to `topic` when the turn commits: each
+    /// message published to it is then delivered to `method`, once. Durable
+    /// until [`Context::unsubscribe`]; at most
+    /// [`crate::limits::MAX_SUBSCRIPTIONS`] topics (`too_large`).
+    pub fn subscribe(&mut self, topic: &str, method: &str) -> Result<(), Error> {
+        self.arg.clear();
+        envelope::put_subscription(&mut self.arg, topic, method);
+        let (st, res) = sys::call(Func::Subscribe, &self.arg);
+        check(st, &res)
+    }
+
+    /// Ends this actor's subscription to `topic` when the turn commits.
+    pub fn unsubscribe(&mut self, topic: &str) -> Result<(), Error> {
+        self.arg.clear();
+        envelope::put_subscription(&mut self.arg, topic, "");
+        let (st, res) = sys::call(Func::Unsubscribe, &self.arg);
+        check(st, &res)
+    }
+
     fn cancel(&mut self, f: Func, name: &str) -> Result<(), Error> {
         self.arg.clear();
         envelope::put_cancel(&mut self.arg, name);

@@ -191,6 +191,33 @@ pub(crate) fn decode_state_op(p: &[u8]) -> Result<(&str, Option<&[u8]>), CborErr
     Ok((key, value))
 }
 
+/// A Subscription (section 5.12): `{1: topic, 2: method}`, the method
+/// left out when empty (unsubscribe).
+pub(crate) fn put_subscription(b: &mut Vec<u8>, topic: &str, method: &str) {
+    b.push(if method.is_empty() { 0xa1 } else { 0xa2 });
+    b.push(0x01);
+    put_text(b, topic);
+    if !method.is_empty() {
+        b.push(0x02);
+        put_text(b, method);
+    }
+}
+
+pub(crate) fn decode_subscription(p: &[u8]) -> Result<(&str, &str), CborError> {
+    let mut r = Reader::new(p);
+    let n = r.read_map()?;
+    let (mut topic, mut method) = ("", "");
+    for _ in 0..n {
+        match r.read_uint()? {
+            1 => topic = r.read_text()?,
+            2 => method = r.read_text()?,
+            _ => r.skip()?,
+        }
+    }
+    r.finish()?;
+    Ok((topic, method))
+}
+
 /// A LogRecord (section 5.5).
 pub(crate) fn put_log(b: &mut Vec<u8>, level: i64, message: &str) {
     b.push(0xa2);

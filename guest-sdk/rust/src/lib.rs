@@ -39,6 +39,7 @@ pub mod limits;
 mod schedule;
 mod sys;
 pub mod typed;
+mod watch;
 
 #[doc(hidden)]
 pub mod rt;
@@ -52,6 +53,7 @@ pub use doc::{ArrayBuilder, Doc, MapBuilder, Value};
 pub use error::{codes, Error};
 pub use schedule::{Missed, Schedule};
 pub use typed::{Bytes, Decode, Encode, Ref, State};
+pub use watch::{reasons, Lifecycle, METHOD_DEACTIVATED};
 
 /// The ABI version this SDK implements: what `wactor_abi_version` returns.
 pub const ABI_VERSION: i32 = 1;

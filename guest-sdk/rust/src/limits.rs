@@ -48,3 +48,15 @@ pub const MAX_TYPE_LEN: usize = 64;
 
 /// Bytes of an actor id.
 pub const MAX_ID_LEN: usize = 256;
+
+/// Actors one actor may watch at once.
+pub const MAX_WATCHES: usize = 100;
+
+/// Actors that may watch one actor at once.
+pub const MAX_WATCHERS: usize = 1000;
+
+/// Bytes of a topic's name.
+pub const MAX_TOPIC_LEN: usize = 256;
+
+/// Topics one actor may subscribe to.
+pub const MAX_SUBSCRIPTIONS: usize = 100;

@@ -16,6 +16,11 @@ pub(crate) enum Func {
     TimerCancel,
     ReminderSet,
     ReminderCancel,
+    Watch,
+    Unwatch,
+    Publish,
+    Subscribe,
+    Unsubscribe,
     Forward,
 }
 
@@ -43,6 +48,11 @@ mod imp {
         fn timer_cancel(ptr: i32, len: i32) -> i64;
         fn reminder_set(ptr: i32, len: i32) -> i64;
         fn reminder_cancel(ptr: i32, len: i32) -> i64;
+        fn watch(ptr: i32, len: i32) -> i64;
+        fn unwatch(ptr: i32, len: i32) -> i64;
+        fn publish(ptr: i32, len: i32) -> i64;
+        fn subscribe(ptr: i32, len: i32) -> i64;
+        fn unsubscribe(ptr: i32, len: i32) -> i64;
         fn forward(ptr: i32, len: i32) -> i64;
         fn result(ptr: i32, len: i32) -> i32;
     }
@@ -65,6 +75,11 @@ mod imp {
                 Func::TimerCancel => timer_cancel(p, n),
                 Func::ReminderSet => reminder_set(p, n),
                 Func::ReminderCancel => reminder_cancel(p, n),
+                Func::Watch => watch(p, n),
+                Func::Unwatch => unwatch(p, n),
+                Func::Publish => publish(p, n),
+                Func::Subscribe => subscribe(p, n),
+                Func::Unsubscribe => unsubscribe(p, n),
                 Func::Forward => forward(p, n),
             }
         } as u64;

@@ -83,7 +83,13 @@ struct Fake {
     deactivate: bool,
     timer_ops: Vec<(String, Option<Timer>)>,
     reminder_ops: Vec<(String, Option<Reminder>)>,
+    watch_ops: BTreeMap<String, bool>, // by target: watch, or unwatch
+    publish_ops: Vec<(String, Vec<u8>)>,
+    sub_ops: BTreeMap<String, String>, // topic -> method; "": unsubscribe
+    published: Vec<(String, Vec<u8>)>,
+    subs: BTreeMap<String, String>,
     // Committed effects.
+    watching: std::collections::BTreeSet<String>,
     sent: Vec<Sent>,
     forwarded: Vec<Sent>,
     timers: BTreeMap<String, Timer>,
@@ -296,6 +302,68 @@ fn host_call(fake: &Rc<RefCell<Fake>>, f: Func, arg: &[u8]) -> (u32, Vec<u8>) {
             fake.borrow_mut().reminder_ops.push((r.name.clone(), Some(r)));
             ok(Vec::new())
         }
+        Func::Watch | Func::Unwatch => {
+            let target = envelope::decode_cancel(arg).expect("malformed Watch envelope").to_string();
+            let name = if f == Func::Watch { "watch" } else { "unwatch" };
+            if let Some(msg) = check_target(&target) {
+                return err(codes::BAD_REQUEST, &format!("{}: {}", name, msg));
+            }
+            let mut fk = fake.borrow_mut();
+            if target == fk.self_ref {
+                return err(codes::BAD_REQUEST, &format!("{}: an actor cannot watch itself", name));
+            }
+            let adding = f == Func::Watch && !fk.watching.contains(&target) && fk.watch_ops.get(&target) != Some(&true);
+            if adding {
+                let kept = fk.watching.iter().filter(|w| fk.watch_ops.get(*w) != Some(&false)).count();
+                let added = fk.watch_ops.iter().filter(|(w, on)| **on && !fk.watching.contains(*w)).count();
+                if kept + added >= MAX_WATCHES {
+                    return err(codes::TOO_LARGE, &format!("an actor may watch at most {} actors", MAX_WATCHES));
+                }
+            }
+            fk.watch_ops.insert(target, f == Func::Watch);
+            ok(Vec::new())
+        }
+        Func::Publish => {
+            let (topic, payload) = envelope::decode_state_op(arg).expect("malformed Publish envelope");
+            if let Some(msg) = check_topic(topic) {
+                return err(codes::BAD_REQUEST, &format!("publish: {}", msg));
+            }
+            let payload = payload.unwrap_or(&[]);
+            if payload.len() > DEFAULT_MAX_MESSAGE {
+                return err(codes::TOO_LARGE, &format!("publish: message to {} is over the limit of {} bytes", topic, DEFAULT_MAX_MESSAGE));
+            }
+            let mut fk = fake.borrow_mut();
+            if fk.tells.len() + fk.publish_ops.len() >= MAX_SENDS_PER_TURN {
+                return err(codes::TOO_LARGE, &format!("a turn may send at most {} tells", MAX_SENDS_PER_TURN));
+            }
+            fk.publish_ops.push((topic.to_string(), payload.to_vec()));
+            ok(Vec::new())
+        }
+        Func::Subscribe | Func::Unsubscribe => {
+            let (topic, method) = envelope::decode_subscription(arg).expect("malformed Subscription envelope");
+            let name = if f == Func::Subscribe { "subscribe" } else { "unsubscribe" };
+            if let Some(msg) = check_topic(topic) {
+                return err(codes::BAD_REQUEST, &format!("{}: {}", name, msg));
+            }
+            let mut fk = fake.borrow_mut();
+            if f == Func::Unsubscribe {
+                fk.sub_ops.insert(topic.to_string(), String::new());
+                return ok(Vec::new());
+            }
+            if let Some(msg) = check_method(&format!("subscribe to {}", topic), method) {
+                return err(codes::BAD_REQUEST, &msg);
+            }
+            let adding = !fk.subs.contains_key(topic) && fk.sub_ops.get(topic).map_or(true, |m| m.is_empty());
+            if adding {
+                let kept = fk.subs.keys().filter(|t| fk.sub_ops.get(*t).map_or(true, |m| !m.is_empty())).count();
+                let added = fk.sub_ops.iter().filter(|(t, m)| !m.is_empty() && !fk.subs.contains_key(*t)).count();
+                if kept + added >= MAX_SUBSCRIPTIONS {
+                    return err(codes::TOO_LARGE, &format!("an actor may subscribe to at most {} topics", MAX_SUBSCRIPTIONS));
+                }
+            }
+            fk.sub_ops.insert(topic.to_string(), method.to_string());
+            ok(Vec::new())
+        }
         Func::TimerCancel | Func::ReminderCancel => {
             let name = envelope::decode_cancel(arg).expect("malformed Cancel envelope").to_string();
             let mut fk = fake.borrow_mut();
@@ -329,12 +397,34 @@ fn check_schedule(what: &str, name: &str, method: &str) -> Option<String> {
     }
 }
 
+/// What the host says of a topic's name.
+fn check_topic(topic: &str) -> Option<String> {
+    if topic.is_empty() {
+        return Some("no topic".to_string());
+    }
+    if topic.len() > MAX_TOPIC_LEN {
+        return Some(format!("topic is longer than {} bytes", MAX_TOPIC_LEN));
+    }
+    if topic.split('.').any(|s| s.is_empty()) {
+        return Some(format!("topic {:?} has an empty segment", topic));
+    }
+    if let Some(c) = topic.chars().find(|c| *c <= ' ' || *c == '\u{7f}' || *c == '*' || *c == '>') {
+        return Some(format!("topic {:?} holds {:?}", topic, c));
+    }
+    None
+}
+
 /// What the host says of a method name.
 fn check_method(where_: &str, method: &str) -> Option<String> {
     if method.is_empty() {
         Some(format!("{} has no method", where_))
     } else if method.len() > MAX_METHOD_LEN {
         Some(format!("{}: method is longer than {} bytes", where_, MAX_METHOD_LEN))
+    } else if method.starts_with("wactor:") {
+        Some(format!(
+            "{}: method {:?} is reserved: names starting with \"wactor:\" are the host's own",
+            where_, method
+        ))
     } else {
         None
     }
@@ -443,7 +533,25 @@ impl TestActor {
         let deactivate = std::mem::replace(&mut fk.deactivate, false);
         let timer_ops = std::mem::take(&mut fk.timer_ops);
         let reminder_ops = std::mem::take(&mut fk.reminder_ops);
+        let watch_ops = std::mem::take(&mut fk.watch_ops);
+        let publish_ops = std::mem::take(&mut fk.publish_ops);
+        let sub_ops = std::mem::take(&mut fk.sub_ops);
         if res.is_ok() {
+            fk.published.extend(publish_ops);
+            for (topic, method) in sub_ops {
+                if method.is_empty() {
+                    fk.subs.remove(&topic);
+                } else {
+                    fk.subs.insert(topic, method);
+                }
+            }
+            for (target, on) in watch_ops {
+                if on {
+                    fk.watching.insert(target);
+                } else {
+                    fk.watching.remove(&target);
+                }
+            }
             for (name, t) in timer_ops {
                 match t {
                     Some(t) => fk.timers.insert(name, t),
@@ -545,6 +653,29 @@ impl TestActor {
     /// fake host never fires them.)
     pub fn reminders(&self) -> Vec<Reminder> {
         self.fake.borrow().reminders.values().cloned().collect()
+    }
+
+    /// What committed turns published, `(topic, payload)`, in order.
+    pub fn published(&self) -> Vec<(String, Vec<u8>)> {
+        self.fake.borrow().published.clone()
+    }
+
+    /// The topics the actor is subscribed to, with their methods.
+    pub fn subscriptions(&self) -> BTreeMap<String, String> {
+        self.fake.borrow().subs.clone()
+    }
+
+    /// The actors committed turns watch, sorted.
+    pub fn watching(&self) -> Vec<String> {
+        self.fake.borrow().watching.iter().cloned().collect()
+    }
+
+    /// Delivers a lifecycle message, as the host does to a watcher when the
+    /// actor `actor` deactivates for `reason` (one of [`crate::reasons`]):
+    /// [`crate::METHOD_DEACTIVATED`], sent by `actor`.
+    pub fn tell_deactivated(&mut self, actor: &str, reason: &str) -> Result<Vec<u8>, Error> {
+        let payload = crate::MapBuilder::new().text("ref", actor).text("reason", reason).build();
+        self.turn(KIND_MESSAGE, crate::METHOD_DEACTIVATED, &payload, actor)
     }
 
     /// Whether a committed turn asked to be deactivated.

@@ -21,9 +21,12 @@
 //   reminder {"name", "in_ms"? | "at_unix_ms"? | "every_ms"? ["first_ms"?] | "cron"?,
 //             "method", "payload"?, "missed"?}                     -> {}
 //   cancel_reminder {"name"}                                       -> {}
+//   watch {"to"}                                                   -> {}
+//   unwatch {"to"}                                                 -> {}
+//   wactor:deactivated (a lifecycle message)  stores its payload under "lifecycle/" + the message id
 //
 // Any other method is answered by the SDK with unknown_method.
-import { Code, Context, Doc, Level, MapBuilder, Schedule, Value, handle } from "@wactor/sdk";
+import { Code, Context, Doc, Level, MapBuilder, METHOD_DEACTIVATED, Schedule, Value, handle } from "@wactor/sdk";
 export * from "@wactor/sdk/exports";
 
 // MAX_SIZED bounds sized's answer, so that a careless caller gets
@@ -310,5 +313,62 @@ handle("cancel_reminder", (ctx: Context, payload: Uint8Array): Uint8Array | null
   const name = nameOf(ctx, "cancel_reminder", payload);
   if (name == null) return null;
   const r = ctx.cancelReminder(name);
+  return r.ok ? empty() : ctx.failWith(r);
+});
+
+// toOf reads {"to": text}; null (the turn failed) when there is none.
+function toOf(ctx: Context, method: string, payload: Uint8Array): string | null {
+  const doc = Doc.parse(payload);
+  if (doc != null) {
+    const to = doc.get("to");
+    if (to.isText()) return to.text();
+  }
+  need(ctx, method, "a text \"to\"");
+  return null;
+}
+
+handle("watch", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const to = toOf(ctx, "watch", payload);
+  if (to == null) return null;
+  const r = ctx.watch(to);
+  return r.ok ? empty() : ctx.failWith(r);
+});
+
+handle("unwatch", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const to = toOf(ctx, "unwatch", payload);
+  if (to == null) return null;
+  const r = ctx.unwatch(to);
+  return r.ok ? empty() : ctx.failWith(r);
+});
+
+// A lifecycle message: its payload, byte for byte, under "lifecycle/" + the message id.
+handle(METHOD_DEACTIVATED, (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  ctx.set("lifecycle/" + ctx.messageId(), payload);
+  return null;
+});
+
+// publish {"topic", "payload"?}, subscribe {"topic", "method"},
+// unsubscribe {"topic"}: the host's refusal fails the turn with it.
+handle("publish", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null || !doc!.get("topic").isText()) return need(ctx, "publish", "a text \"topic\"");
+  const body = doc!.get("payload");
+  const r = ctx.publish(doc!.text("topic"), body.exists ? body.raw : null);
+  return r.ok ? empty() : ctx.failWith(r);
+});
+
+handle("subscribe", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null || !doc!.get("topic").isText() || !doc!.get("method").isText()) {
+    return need(ctx, "subscribe", "a text \"topic\" and \"method\"");
+  }
+  const r = ctx.subscribe(doc!.text("topic"), doc!.text("method"));
+  return r.ok ? empty() : ctx.failWith(r);
+});
+
+handle("unsubscribe", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null || !doc!.get("topic").isText()) return need(ctx, "unsubscribe", "a text \"topic\"");
+  const r = ctx.unsubscribe(doc!.text("topic"));
   return r.ok ? empty() : ctx.failWith(r);
 });

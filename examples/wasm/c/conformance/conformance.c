@@ -413,6 +413,82 @@ static int cancel_reminder(const wactor_msg *msg, wactor_buf *reply)
 	return cancel("cancel_reminder", wactor_reminder_cancel, msg, reply);
 }
 
+/* watch and unwatch {"to"}: the host's refusal fails the turn with it. */
+static int watch_call(const char *method, int (*fn)(const char *), const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *to;
+	if (text_field(msg, "to", &s.name, &to) != WACTOR_OK)
+		return need(method, "a text \"to\"");
+	int st = fn(to);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
+static int watch(const wactor_msg *msg, wactor_buf *reply) { return watch_call("watch", wactor_watch, msg, reply); }
+
+static int unwatch(const wactor_msg *msg, wactor_buf *reply)
+{
+	return watch_call("unwatch", wactor_unwatch, msg, reply);
+}
+
+/* A lifecycle message: its payload, byte for byte, under the state key
+ * "lifecycle/" + the message id. */
+static int deactivated(const wactor_msg *msg, wactor_buf *reply)
+{
+	(void)reply;
+	wactor_buf key = WACTOR_BUF_INIT;
+	wactor_buf_append_str(&key, "lifecycle/");
+	wactor_buf_append(&key, msg->id, msg->id_len);
+	int st = wactor_state_set(wactor_buf_cstr(&key), msg->payload, msg->payload_len);
+	wactor_buf_free(&key);
+	return st;
+}
+
+/* publish {"topic", "payload"?}, subscribe {"topic", "method"},
+ * unsubscribe {"topic"}: the host's refusal fails the turn with it. */
+static int publish(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *topic;
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	if (text_field(msg, "topic", &s.name, &topic) != WACTOR_OK)
+		return need("publish", "a text \"topic\"");
+	if (raw_field(msg, "payload", &p, &n) == WACTOR_ERR) {
+		strings_free(&s);
+		return need("publish", "a well-formed \"payload\"");
+	}
+	int st = wactor_publish(topic, p, n);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
+static int subscribe(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *topic, *method;
+	if (text_field(msg, "topic", &s.name, &topic) != WACTOR_OK ||
+	    text_field(msg, "method", &s.text, &method) != WACTOR_OK) {
+		strings_free(&s);
+		return need("subscribe", "a text \"topic\" and \"method\"");
+	}
+	int st = wactor_subscribe(topic, method);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
+static int unsubscribe(const wactor_msg *msg, wactor_buf *reply)
+{
+	strings s = {0};
+	const char *topic;
+	if (text_field(msg, "topic", &s.name, &topic) != WACTOR_OK)
+		return need("unsubscribe", "a text \"topic\"");
+	int st = wactor_unsubscribe(topic);
+	strings_free(&s);
+	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
+}
+
 static const wactor_method methods[] = {
 	{"echo", echo},
 	{"fail", fail},
@@ -430,6 +506,12 @@ static const wactor_method methods[] = {
 	{"cancel_timer", cancel_timer},
 	{"reminder", reminder},
 	{"cancel_reminder", cancel_reminder},
+	{"watch", watch},
+	{"unwatch", unwatch},
+	{WACTOR_METHOD_DEACTIVATED, deactivated},
+	{"publish", publish},
+	{"subscribe", subscribe},
+	{"unsubscribe", unsubscribe},
 	{"forward", forward},
 };
 

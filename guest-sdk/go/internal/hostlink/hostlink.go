@@ -23,6 +23,11 @@ const (
 	TimerCancel
 	ReminderSet
 	ReminderCancel
+	Watch
+	Unwatch
+	Publish
+	Subscribe
+	Unsubscribe
 	Forward
 )
 
@@ -40,6 +45,13 @@ var funcNames = [...]string{
 	TimerCancel:    abi.ImportTimerCancel,
 	ReminderSet:    abi.ImportReminderSet,
 	ReminderCancel: abi.ImportReminderCancel,
+
+	Watch:   abi.ImportWatch,
+	Unwatch: abi.ImportUnwatch,
+
+	Publish:     abi.ImportPublish,
+	Subscribe:   abi.ImportSubscribe,
+	Unsubscribe: abi.ImportUnsubscribe,
 	Forward:        abi.ImportForward,
 }
 

@@ -54,6 +54,12 @@ pub fn actor() -> Handlers {
         .method("cancel_timer", cancel_timer)
         .method("reminder", reminder)
         .method("cancel_reminder", cancel_reminder)
+        .method("watch", watch)
+        .method("unwatch", unwatch)
+        .method(wactor::METHOD_DEACTIVATED, deactivated)
+        .method("publish", publish)
+        .method("subscribe", subscribe)
+        .method("unsubscribe", unsubscribe)
 }
 
 wactor::actor!(actor());
@@ -281,10 +287,84 @@ fn cancel_reminder(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> 
     Ok(empty())
 }
 
+fn watch(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    ctx.watch(text(&doc, "watch", "to")?)?;
+    Ok(empty())
+}
+
+fn unwatch(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    ctx.unwatch(text(&doc, "unwatch", "to")?)?;
+    Ok(empty())
+}
+
+/// A lifecycle message: its payload, byte for byte, under the state key
+/// "lifecycle/" + the message id.
+fn deactivated(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let key = format!("lifecycle/{}", ctx.message_id());
+    ctx.set(&key, payload)?;
+    Ok(Vec::new())
+}
+
+fn publish(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    let topic = text(&doc, "publish", "topic")?;
+    let body = doc.get("payload").map(|v| v.raw()).unwrap_or(&[]);
+    ctx.publish(topic, body)?;
+    Ok(empty())
+}
+
+fn subscribe(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    ctx.subscribe(text(&doc, "subscribe", "topic")?, text(&doc, "subscribe", "method")?)?;
+    Ok(empty())
+}
+
+fn unsubscribe(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    ctx.unsubscribe(text(&doc, "unsubscribe", "topic")?)?;
+    Ok(empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use wactor::testing::TestActor;
+
+    #[test]
+    fn topics() {
+        let mut t = TestActor::new("conf-rust/s", actor());
+        t.call("subscribe", &MapBuilder::new().text("topic", "a.b").text("method", "set").build()).unwrap();
+        t.call("publish", &MapBuilder::new().text("topic", "a.b").int("payload", 7).build()).unwrap();
+        assert_eq!(t.subscriptions().get("a.b").map(|s| s.as_str()), Some("set"));
+        assert_eq!(t.published(), vec![("a.b".to_string(), vec![0x07])]);
+        t.call("unsubscribe", &MapBuilder::new().text("topic", "a.b").build()).unwrap();
+        assert!(t.subscriptions().is_empty());
+        assert_eq!(t.call("publish", &MapBuilder::new().text("topic", "a b").build()).unwrap_err().code, "bad_request");
+        assert_eq!(t.call("subscribe", &MapBuilder::new().text("topic", "a.*").text("method", "m").build()).unwrap_err().code, "bad_request");
+    }
+
+    #[test]
+    fn watches() {
+        let mut t = TestActor::new("conf-rust/w", actor());
+        let to = |r: &str| MapBuilder::new().text("to", r).build();
+        t.call("watch", &to("conf-c/a")).unwrap();
+        t.call("watch", &to("conf-c/b")).unwrap();
+        t.call("unwatch", &to("conf-c/a")).unwrap();
+        assert_eq!(t.watching(), vec!["conf-c/b".to_string()]);
+        assert_eq!(t.call("watch", &to("conf-rust/w")).unwrap_err().code, "bad_request");
+        assert_eq!(t.call("watch", &to("no-slash")).unwrap_err().code, "bad_request");
+        t.tell_deactivated("conf-c/b", wactor::reasons::IDLE).unwrap();
+        let stored = t.state("lifecycle/test-6").expect("the lifecycle message is stored under its id");
+        let l = wactor::Lifecycle::parse(&stored).unwrap();
+        assert_eq!((l.actor.as_str(), l.reason.as_str()), ("conf-c/b", "idle"));
+        for i in 1..wactor::limits::MAX_WATCHES {
+            t.call("watch", &to(&format!("conf-c/n{}", i))).unwrap();
+        }
+        assert_eq!(t.call("watch", &to("conf-c/over")).unwrap_err().code, "too_large");
+        assert_eq!(t.call("tell", &MapBuilder::new().text("to", "conf-c/x").text("method", wactor::METHOD_DEACTIVATED).build()).unwrap_err().code, "bad_request");
+    }
 
     fn kv(key: &str, v: i64) -> Vec<u8> {
         MapBuilder::new().text("key", key).int("value", v).build()

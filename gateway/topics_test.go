@@ -1,0 +1,83 @@
+package gateway_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wactor/wactor/gateway"
+)
+
+// TestTopicEvents follows a topic with server-sent events and publishes to
+// it over HTTP: each publication arrives as one event, its payload as JSON.
+func TestTopicEvents(t *testing.T) {
+	srv, _ := serve(t, gateway.Config{})
+	topic := "gw.events." + id(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1/topics/"+topic+"/events", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	lines := bufio.NewScanner(resp.Body)
+	require.True(t, lines.Scan())
+	assert.Equal(t, ": following "+topic, lines.Text(), "the stream starts with a comment once the follower is registered")
+
+	for i, body := range []string{`{"n":1,"who":"ädä"}`, `[1,2]`} {
+		r, err := http.Post(srv.URL+"/v1/topics/"+topic, "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		r.Body.Close()
+		require.Equal(t, http.StatusAccepted, r.StatusCode)
+
+		var event, data string
+		for lines.Scan() {
+			line := lines.Text()
+			if line == "" && data != "" {
+				break
+			}
+			if v, ok := strings.CutPrefix(line, "event: "); ok {
+				event = v
+			}
+			if v, ok := strings.CutPrefix(line, "data: "); ok {
+				data = v
+			}
+		}
+		require.Equal(t, "message", event, "event %d", i)
+		var got struct {
+			Topic, Sender string
+			Payload       json.RawMessage
+		}
+		require.NoError(t, json.Unmarshal([]byte(data), &got))
+		assert.Equal(t, topic, got.Topic)
+		assert.Empty(t, got.Sender, "published from outside")
+		assert.JSONEq(t, body, string(got.Payload))
+	}
+}
+
+func TestTopicRefusals(t *testing.T) {
+	srv, _ := serve(t, gateway.Config{})
+	for path, want := range map[string]int{
+		"/v1/topics/a%20b":   http.StatusBadRequest,
+		"/v1/topics/a..b":    http.StatusBadRequest,
+		"/v1/topics/rooms.*": http.StatusBadRequest,
+	} {
+		r, err := http.Post(srv.URL+path, "application/json", strings.NewReader(`{}`))
+		require.NoError(t, err)
+		r.Body.Close()
+		assert.Equal(t, want, r.StatusCode, path)
+	}
+	r, err := http.Post(srv.URL+"/v1/topics/ok.topic", "application/json", strings.NewReader(`{"a":`))
+	require.NoError(t, err)
+	r.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, r.StatusCode, "a malformed body")
+}

@@ -1,0 +1,220 @@
+package host
+
+import (
+	"context"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/storage"
+)
+
+// Watches. An actor's watch of another is a pair of links, committed with
+// the turn that makes it: the watcher in the watched actor's set of
+// watchers (what a deactivation reads) and the watched actor in the
+// watcher's set of watches (what bounds how many it makes). When an
+// activation's instance ends (deactivation, failure, redeploy) the host
+// commits one lifecycle message per watcher to the outbox; the activation
+// is then not live until a new instance starts, so one end is told once.
+
+// watchersSet names the set of the actors that watch ref.
+func watchersSet(ref string) string { return "watchers/" + ref }
+
+// watchingSet names the set of the actors ref watches.
+func watchingSet(ref string) string { return "watching/" + ref }
+
+// noticePage is how many watchers one commit of lifecycle messages
+// tells: all of them, as abi.MaxWatchers bounds them, unless concurrent
+// watches passed the bound.
+const noticePage = abi.MaxWatchers
+
+// watch buffers a watch of the target; it is committed with the turn.
+func (t *turn) watch(arg []byte) (abi.Status, []byte) {
+	var w abi.Watch
+	t.decode(abi.ImportWatch, &w, arg)
+	ref, e := abi.CheckWatch(abi.ImportWatch, t.a.ref.String(), &w)
+	if e == nil {
+		if _, ok := t.a.h.lookupType(ref.Type); !ok {
+			e = abi.NewError(abi.CodeUnknownType, "watch: no actor type "+ref.Type)
+		}
+	}
+	if e == nil {
+		e = t.roomToWatch(w.Target)
+	}
+	if e != nil {
+		return abi.StatusError, abi.AppendError(nil, e)
+	}
+	t.watchOp(w.Target, true)
+	return abi.StatusOK, nil
+}
+
+// unwatch buffers the end of a watch; unwatching an actor not watched is
+// not an error.
+func (t *turn) unwatch(arg []byte) (abi.Status, []byte) {
+	var w abi.Watch
+	t.decode(abi.ImportUnwatch, &w, arg)
+	if _, e := abi.CheckWatch(abi.ImportUnwatch, t.a.ref.String(), &w); e != nil {
+		return abi.StatusError, abi.AppendError(nil, e)
+	}
+	if _, ok := t.watches[w.Target]; !ok {
+		if e := abi.CheckWatches(len(t.watches)); e != nil {
+			return abi.StatusError, abi.AppendError(nil, e)
+		}
+	}
+	t.watchOp(w.Target, false)
+	return abi.StatusOK, nil
+}
+
+func (t *turn) watchOp(target string, watch bool) {
+	if t.watches == nil {
+		t.watches = make(map[string]bool)
+	}
+	t.watches[target] = watch
+}
+
+// roomToWatch refuses a watch of target when the actor watches
+// abi.MaxWatches actors, counting its turn's own, or target has
+// abi.MaxWatchers watchers. It reads the store once the turns before are
+// durable, whose watches count too.
+func (t *turn) roomToWatch(target string) *abi.Error {
+	if t.watches[target] {
+		return nil // already counted
+	}
+	if !t.settle() {
+		return asABIError(t.doomed)
+	}
+	self := t.a.ref.String()
+	watching, err := t.a.h.store.Links(t.ctx, watchingSet(self), "", abi.MaxWatches+1)
+	if err != nil {
+		return abi.NewError(abi.CodeUnavailable, "watch: reading the watches of "+self+": "+err.Error())
+	}
+	n, already := 0, false
+	for _, l := range watching {
+		if l.Member == target {
+			already = true
+		}
+		if w, ok := t.watches[l.Member]; !ok || w {
+			n++
+		}
+	}
+	for m, w := range t.watches {
+		if w && !containsMember(watching, m) {
+			n++
+		}
+	}
+	if already {
+		return nil
+	}
+	if e := abi.CheckWatches(n); e != nil {
+		return e
+	}
+	watchers, err := t.a.h.store.Links(t.ctx, watchersSet(target), "", abi.MaxWatchers)
+	if err != nil {
+		return abi.NewError(abi.CodeUnavailable, "watch: reading the watchers of "+target+": "+err.Error())
+	}
+	return abi.CheckWatchers(target, len(watchers))
+}
+
+func containsMember(links []storage.Link, member string) bool {
+	for _, l := range links {
+		if l.Member == member {
+			return true
+		}
+	}
+	return false
+}
+
+// watchChanges adds the turn's watches and unwatches to b.
+func (a *activation) watchChanges(t *turn, b *storage.Batch) {
+	self := a.ref.String()
+	for target, watch := range t.watches {
+		pair := []storage.Link{{Set: watchersSet(target), Member: self}, {Set: watchingSet(self), Member: target}}
+		if watch {
+			b.Links = append(b.Links, pair...)
+		} else {
+			b.Unlinks = append(b.Unlinks, pair...)
+		}
+	}
+}
+
+// notices returns the lifecycle messages of a's end for reason, one per
+// watcher of the page.
+func (a *activation) notices(page []storage.Link, reason string) []storage.Message {
+	self := a.ref.String()
+	payload := (&abi.Lifecycle{Ref: self, Reason: reason}).AppendTo(nil)
+	msgs := make([]storage.Message, len(page))
+	for i, l := range page {
+		msgs[i] = storage.Message{ID: a.h.ids.next(), Target: l.Member, Sender: self, Method: abi.MethodDeactivated, Payload: payload}
+	}
+	return msgs
+}
+
+// commitDeactivating commits a turn that asked to deactivate, with the
+// lifecycle messages to the actor's watchers in the same batch: once the
+// turn is acknowledged, its watchers are told, even if the process dies
+// before the deactivation itself.
+func (a *activation) commitDeactivating(ctx context.Context, t *turn, reply []byte) ([]byte, error) {
+	if err := a.settle(ctx); err != nil {
+		return nil, a.uncommitted(t.msg, err)
+	}
+	b := a.batch(t, reply)
+	page, err := a.h.store.Links(ctx, watchersSet(a.ref.String()), "", noticePage)
+	if err != nil {
+		return nil, a.uncommitted(t.msg, abi.NewError(abi.CodeUnavailable, "reading the watchers of "+a.ref.String()+": "+err.Error()))
+	}
+	full := len(page) == noticePage
+	b.Send = append(b.Send, a.notices(page, abi.ReasonRequested)...)
+	if err := a.commitNow(ctx, t, b); err != nil {
+		return nil, a.uncommitted(t.msg, err)
+	}
+	if !full {
+		a.live = false // told; the deactivation that follows tells nobody again
+	}
+	return reply, nil
+}
+
+// ended tells the watchers that the activation's instance ended, unless
+// they were told already since it started. A lost lease tells no one:
+// the actor lives on with another node, which cannot be fenced here.
+func (a *activation) ended(ctx context.Context, reason string) {
+	if !a.live || (a.lease != nil && a.lease.lost.Load()) {
+		return
+	}
+	a.live = false
+	resume := a.h.sched.Blocking(ctx)
+	defer resume()
+	self := a.ref.String()
+	after := ""
+	for range abi.MaxWatchers { // bounded: a page at least per round
+		page, err := a.h.store.Links(ctx, watchersSet(self), after, noticePage)
+		if err != nil {
+			a.h.log.Error("reading the watchers of a deactivated actor; they are not told", "actor", self, "reason", reason, "err", err)
+			return
+		}
+		if len(page) == 0 {
+			return
+		}
+		msgs := a.notices(page, reason)
+		if err := a.h.store.Commit(ctx, &storage.Batch{Send: msgs}); err != nil {
+			a.h.log.Error("committing lifecycle messages; the watchers are not told", "actor", self, "reason", reason, "err", err)
+			return
+		}
+		a.h.sent(a.ref.Type, KindTell, len(msgs))
+		a.h.deliver(msgs)
+		if len(page) < noticePage {
+			return
+		}
+		after = page[len(page)-1].Member
+	}
+}
+
+// broke discards the instance of a guest that broke: a read-only
+// reader's alone (the activation lives on), or the activation's own,
+// whose end its watchers are told of.
+func (a *activation) broke(t *turn, err error) {
+	a.guestBroke(err)
+	if t.inst != nil && t.inst == a.reader {
+		a.discardReader(t.ctx)
+		return
+	}
+	a.discard(t.ctx)
+	a.ended(t.ctx, abi.ReasonFailed)
+}
