@@ -75,7 +75,8 @@ func newTestCluster(t *testing.T, o clusterOpts) *testCluster {
 		write(t, filepath.Join(dir, name), b)
 	}
 	total := o.nodes + o.spare
-	routes, clients, https := freeAddrs(t, total), freeAddrs(t, total), freeAddrs(t, total)
+	addrs := freeAddrs(t, 3*total) // one call: every port distinct
+	routes, clients, https := addrs[:total], addrs[total:2*total], addrs[2*total:]
 	manifest := func(n int) string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "version: 1\ncluster:\n  name: e2e\n  lease_ttl: %s\n  routes:\n", o.leaseTTL)

@@ -139,8 +139,8 @@ func TestClusterOfThree(t *testing.T) {
 func startThree(t *testing.T, leaseTTL string) []*server {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "counter.wasm"), testwasm.Go(t, "counter"))
-	routes := freeAddrs(t, 3)
-	clients := freeAddrs(t, 3)
+	addrs := freeAddrs(t, 6) // one call: no route port is also a client port
+	routes, clients := addrs[:3], addrs[3:]
 	var yaml strings.Builder
 	fmt.Fprintf(&yaml, "version: 1\ncluster:\n  name: e2e\n  lease_ttl: %s\n  routes:\n", leaseTTL)
 	for _, r := range routes {

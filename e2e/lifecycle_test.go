@@ -42,7 +42,10 @@ func startLifecycle(t *testing.T, leaseTTL, natsURL string, types ...string) *li
 	}
 	var yaml strings.Builder
 	fmt.Fprintf(&yaml, "version: 1\ncluster:\n  name: e2e\n  lease_ttl: %s\n", leaseTTL)
-	routes, clients := freeAddrs(t, 3), freeAddrs(t, 3)
+	// One call, so that no route port is also a client port: freeAddrs
+	// frees its ports as it returns.
+	addrs := freeAddrs(t, 6)
+	routes, clients := addrs[:3], addrs[3:]
 	if natsURL != "" {
 		fmt.Fprintf(&yaml, "  nats_url: %s\n", natsURL)
 	} else {

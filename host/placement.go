@@ -38,14 +38,21 @@ func (h *Host) Prefers(ref abi.Ref) bool {
 // handoverLoop waits for changes of the placement until the host stops;
 // at each it hands over the activations another node now prefers (see
 // handover) and loads the reminders due again, so that those of actors
-// this node now prefers fire here.
+// this node now prefers fire here. It hands over every lease TTL as
+// well: an actor activated here from a view of the members that was out
+// of date (a call that raced a change) does not stay.
 func (h *Host) handoverLoop() {
 	defer h.wg.Done()
 	changed := h.placement.Changed()
+	tick := time.NewTicker(h.own.ttl)
+	defer tick.Stop()
 	for {
 		select {
 		case <-h.stop:
 			return
+		case <-tick.C:
+			h.handover()
+			continue
 		case <-changed:
 		}
 		// Taken before the handover, so that a change during it is not

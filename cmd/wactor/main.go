@@ -75,7 +75,8 @@ SIGHUP rereads the manifest and deploys, live, every type whose module or
 settings changed and every new type; actors keep their state. A manifest
 with errors, or a module that does not load, changes nothing and is
 logged. Types left out of the manifest, storage and http settings need a
-restart.
+restart. In a cluster, every other node deploys the modules a SIGHUP
+deployed too.
 
 The control plane (dead letters, listings, types: every route but calling
 actors and the health checks) requires a bearer token when one is set: by

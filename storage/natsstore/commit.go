@@ -322,12 +322,17 @@ func (s *Store) publishWith(ctx context.Context, msgs []*nats.Msg, again bool) (
 		}
 		defer func() { <-s.slots }()
 	}
+	// A large batch (a renewal of many leases) takes longer.
+	patience := s.cfg.AttemptTimeout * time.Duration(1+len(msgs)/100)
 	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
 		attempt, stop := sent, context.CancelFunc(func() {})
 		var opts []jetstreamext.PublishMsgBatchOpt
 		if again {
-			// A large batch (a renewal of many leases) takes longer.
-			d := s.cfg.AttemptTimeout * time.Duration(1+len(msgs)/100)
+			d := patience
+			// Each attempt after an unanswered one waits half as long
+			// again, up to 4 times the first: a server that is only slow
+			// (loaded) is not sent a stream of batches it has to abandon.
+			patience = min(patience*3/2, 4*s.cfg.AttemptTimeout*time.Duration(1+len(msgs)/100))
 			attempt, stop = context.WithTimeout(sent, d)
 			// The first message's acknowledgement is awaited apart
 			// from the context, for this long.

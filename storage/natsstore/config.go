@@ -40,9 +40,10 @@ type Config struct {
 	// batch has started (from then on the caller's context is not heeded,
 	// so that an error means the batch was not applied; see Commit).
 	Timeout time.Duration
-	// AttemptTimeout bounds each attempt of a read, and of a lease's
+	// AttemptTimeout bounds the first attempt of a read, and of a lease's
 	// claim, renewal or release: an attempt that gets no answer in time
-	// is sent again, until Timeout (or the caller's context) ends. A
+	// is sent again, each time with half as long again to wait (up to 4
+	// times AttemptTimeout), until Timeout (or the caller's context) ends. A
 	// request sent while JetStream elects a stream's leader, or to a
 	// server that is paused, gets no answer; the next attempt reaches the
 	// new leader as soon as there is one, so a lease is taken over within

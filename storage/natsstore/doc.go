@@ -94,7 +94,8 @@
 // began, so no one else can have committed.
 //
 // Reads, and a lease's claims, renewals and releases, are sent in
-// attempts of Config.AttemptTimeout and sent again when unanswered (the
+// attempts (the first of Config.AttemptTimeout, each next one half as
+// long again, up to four times it) and sent again when unanswered (the
 // stream electing a leader, or a paused server): a read is free to
 // repeat, and a lease write carries an expectation on the lease
 // subject's last sequence, so an attempt that was applied after all makes

@@ -285,9 +285,13 @@ type directRequest struct {
 func (s *Store) direct(ctx context.Context, req directRequest, fn func(m *jetstream.RawStreamMsg) error) (pending uint64, err error) {
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()
+	patience := s.cfg.AttemptTimeout
 	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
 		var answered bool
-		pending, answered, err = s.directOnce(ctx, req, fn)
+		pending, answered, err = s.directOnce(ctx, req, patience, fn)
+		// As for lease writes (publishLease), a slow server gets more
+		// time at each attempt, up to 4 times the first.
+		patience = min(patience*3/2, 4*s.cfg.AttemptTimeout)
 		if answered || ctx.Err() != nil || !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, context.DeadlineExceeded) {
 			return pending, err
 		}
@@ -301,7 +305,7 @@ func (s *Store) direct(ctx context.Context, req directRequest, fn func(m *jetstr
 
 // directOnce is one attempt of direct; answered reports that an answer
 // began (then err is final).
-func (s *Store) directOnce(ctx context.Context, req directRequest, fn func(m *jetstream.RawStreamMsg) error) (pending uint64, answered bool, err error) {
+func (s *Store) directOnce(ctx context.Context, req directRequest, patience time.Duration, fn func(m *jetstream.RawStreamMsg) error) (pending uint64, answered bool, err error) {
 	nc := s.cfg.Conn
 	inbox := nc.NewRespInbox()
 	sub, err := nc.SubscribeSync(inbox)
@@ -316,7 +320,7 @@ func (s *Store) directOnce(ctx context.Context, req directRequest, fn func(m *je
 	if err := nc.PublishMsg(&nats.Msg{Subject: "$JS.API.DIRECT.GET." + s.cfg.Stream, Reply: inbox, Data: data}); err != nil {
 		return 0, false, unavailable(err)
 	}
-	first, cancel := context.WithTimeout(ctx, s.cfg.AttemptTimeout)
+	first, cancel := context.WithTimeout(ctx, patience)
 	defer cancel()
 	for wctx := first; ; wctx = ctx {
 		m, err := sub.NextMsgWithContext(wctx)
