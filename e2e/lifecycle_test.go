@@ -82,7 +82,7 @@ func startLifecycle(t *testing.T, leaseTTL, natsURL string, types ...string) *li
 
 // streamLeader returns the server that leads the actors' stream, as the
 // NATS server at url sees it ("" when it has none or is unclustered).
-func streamLeader(t *testing.T, url string) string {
+func streamLeader(t *testing.T, url, stream string) string {
 	t.Helper()
 	nc, err := nats.Connect(url, nats.Timeout(2*time.Second))
 	if err != nil {
@@ -96,7 +96,7 @@ func streamLeader(t *testing.T, url string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	s, err := js.Stream(ctx, "WACTOR_e2e")
+	s, err := js.Stream(ctx, stream)
 	if err != nil {
 		t.Logf("stream info through %s: %v", url, err)
 		return ""
@@ -160,6 +160,19 @@ func (c *lifecycleCluster) takeover(t *testing.T, owner, via int, actor string, 
 	return took
 }
 
+// The streams of the e2e cluster: the actors', and the member list's (a
+// JetStream key-value bucket).
+const (
+	actorsStream  = "WACTOR_e2e"
+	membersStream = "KV_wactor_e2e_members"
+)
+
+// takeoverBound bounds a takeover, lease_ttl 1s, when no JetStream
+// leader was lost with the owner: lease_ttl + 1 s, plus 1 s for a machine
+// shared with other tests (each takeover is logged, to compare with
+// docs/cluster.md).
+const takeoverBound = 3 * time.Second
+
 // takeoverElected bounds a takeover, lease_ttl 1s, when the lost node's
 // NATS server led the actors' stream: JetStream's election (a follower
 // campaigns 4 to 9 s after the leader's last heartbeat, not configurable)
@@ -190,7 +203,7 @@ func TestLifecycleTakeover(t *testing.T) {
 			if tc.embedded && os.Getenv("WACTOR_CLUSTERTEST") != "full" {
 				t.Skip("the embedded cases run with WACTOR_CLUSTERTEST=full (make clustertest)")
 			}
-			url, limit := "", 2*time.Second
+			url, limit := "", takeoverBound
 			if !tc.embedded {
 				url = startNATS(t)
 			}
@@ -198,7 +211,7 @@ func TestLifecycleTakeover(t *testing.T) {
 			owner := 0
 			if tc.embedded {
 				// The worst case: the owner's server leads the stream.
-				leader := streamLeader(t, c.nats[0])
+				leader := streamLeader(t, c.nats[0], actorsStream)
 				for i, n := range c.names {
 					if n == leader {
 						owner, limit = i, takeoverElected
@@ -275,17 +288,13 @@ func TestLifecycleRemindersAfterKill(t *testing.T) {
 	}
 	time.Sleep(time.Second) // what could fire twice has had the time to
 	for i := range actors {
-		n := 0
+		// Both live nodes reach the actor's one activation (one of them
+		// routes the call to the other): each must see it fired once.
 		for _, s := range c.nodes[1:] {
-			if status, body := s.post(fmt.Sprintf("/v1/actors/alarm/%d/get", i), ""); status == http.StatusOK {
-				if !jsonEqual(body, `{"fired":1}`) {
-					t.Errorf("alarm/%d: %s; want fired once", i, body)
-				}
-				n++
+			status, body := s.post(fmt.Sprintf("/v1/actors/alarm/%d/get", i), "")
+			if status != http.StatusOK || !jsonEqual(body, `{"fired":1}`) {
+				t.Errorf("alarm/%d through %s: %d %s; want fired once", i, s.url, status, body)
 			}
-		}
-		if n != 1 {
-			t.Errorf("alarm/%d answered on %d nodes; want its one owner", i, n)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wactor/wactor/abi"
@@ -223,6 +224,15 @@ func checkChain(m *scheduler.Message) error {
 // held elsewhere goes on to the holder, while the hops allow.
 func (h *Host) askOnce(ctx context.Context, m *scheduler.Message, hops int) ([]byte, error) {
 	node := h.route(m.Target)
+	if node != "" && !h.live(node) {
+		// Its heartbeats stopped, so it holds no lease for long: go where
+		// placement says, or, when that is a silent node too, serve the
+		// actor here once the lease lapses, rather than wait on it.
+		h.hints.drop(m.Target, node)
+		if node = h.route(m.Target); node != "" && !h.live(node) {
+			node = ""
+		}
+	}
 	if node == "" {
 		try := *m // the scheduler owns what it sends, per ask
 		reply, err := h.sched.Ask(ctx, &try)
@@ -239,6 +249,9 @@ func (h *Host) askOnce(ctx context.Context, m *scheduler.Message, hops int) ([]b
 			return reply, err
 		}
 		h.hints.set(m.Target, ns.Owner)
+		if !h.live(ns.Owner) {
+			return nil, err // tried again, here, once its lease lapses
+		}
 		node = ns.Owner
 	} else if hops >= MaxHops {
 		return nil, notServedError(node, "node "+h.node+" does not serve "+m.Target.String()+": node "+node+" does")
@@ -251,10 +264,70 @@ func (h *Host) askRemote(ctx context.Context, node string, m *scheduler.Message,
 	req := &RemoteAsk{Target: m.Target, Method: m.Method, Payload: m.Payload, Sender: refString(m.Sender), ID: m.ID, Key: m.Key,
 		Chain: m.Chain, Trace: m.Trace, Hops: hops}
 	resume := h.sched.Blocking(ctx) // a turn waiting on another node lets others run
-	reply, err := h.remote.Ask(ctx, node, req)
+	reply, err := h.askWatched(ctx, node, req)
 	resume()
 	h.noted(m.Target, node, err)
 	return reply, err
+}
+
+// live reports whether node still heartbeats, as far as the Remote can
+// tell (true when it cannot).
+func (h *Host) live(node string) bool {
+	l, ok := h.remote.(Liveness)
+	return !ok || l.Live(node)
+}
+
+// Liveness is a capability a Remote may have: whether node is still a
+// member of the cluster (its heartbeats go on). With it, an ask sent to a
+// node that dies or is paused ends when the node drops out of the member
+// list, about a lease TTL later, instead of at the caller's deadline.
+type Liveness interface {
+	Live(node string) bool
+}
+
+// askWatched sends req to node and, when the Remote has Liveness, gives
+// up on node once it is no longer a member. Whether a node that stopped
+// answering applied the ask is unknown: a keyed ask is sent again (its
+// idempotency record makes a second application impossible), any other
+// fails with timeout at once, saying so.
+func (h *Host) askWatched(ctx context.Context, node string, req *RemoteAsk) ([]byte, error) {
+	live, ok := h.remote.(Liveness)
+	if !ok || h.own == nil {
+		return h.remote.Ask(ctx, node, req)
+	}
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var gone atomic.Bool
+	stop, watched := make(chan struct{}), make(chan struct{})
+	go func() { // ends before askWatched returns
+		defer close(watched)
+		tick := time.NewTicker(max(h.own.ttl/10, 10*time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if !live.Live(node) {
+					gone.Store(true)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	reply, err := h.remote.Ask(tctx, node, req)
+	close(stop)
+	<-watched
+	if err == nil || !gone.Load() || ctx.Err() != nil {
+		return reply, err
+	}
+	h.hints.drop(req.Target, node)
+	if req.Key != "" {
+		return nil, notServedError("", "node "+node+" left the cluster with the keyed ask to "+req.Target.String()+" in hand; sent again")
+	}
+	return nil, abi.NewError(abi.CodeTimeout, "node "+node+" left the cluster (it died or is paused) with the ask to "+req.Target.String()+
+		" in hand: whether it was applied is unknown; send it with an Idempotency-Key to retry it safely")
 }
 
 // ServeAsk applies an ask that another node sent to this one (see
