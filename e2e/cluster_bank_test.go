@@ -71,7 +71,25 @@ func TestClusterBankKillRestart(t *testing.T) {
 		mu                      sync.Mutex
 		done                    []transferDone
 		wg                      sync.WaitGroup
+		// limit is the last transfer the clients may start: it holds
+		// them at each kill point until the kill is made, so that the
+		// run cannot end before its kills (the other nodes may serve
+		// the rest while the victim restarts).
+		limit atomic.Int64
 	)
+	// The kills land at random moments spread over the run.
+	slot := float64(cfg.transfers) / float64(cfg.kills+1)
+	killAt := make([]int64, cfg.kills)
+	for k := range killAt {
+		killAt[k] = int64(slot*float64(k) + slot*(0.5+0.5*rand.Float64()))
+	}
+	gate := func(k int) int64 { // the limit until kill k is made
+		if k >= len(killAt) {
+			return int64(cfg.transfers)
+		}
+		return killAt[k] + int64(cfg.clients)
+	}
+	limit.Store(gate(0))
 	t.Cleanup(func() { cc.closed.Store(true); wg.Wait() }) // before the processes are killed
 	for range cfg.clients {
 		wg.Add(1)
@@ -81,6 +99,9 @@ func TestClusterBankKillRestart(t *testing.T) {
 				i := int(next.Add(1))
 				if i > cfg.transfers || t.Failed() {
 					return
+				}
+				for int64(i) > limit.Load() && !t.Failed() && !cc.closed.Load() && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
 				}
 				from := rand.IntN(cfg.accounts)
 				to := (from + 1 + rand.IntN(cfg.accounts-1)) % cfg.accounts
@@ -119,9 +140,7 @@ func TestClusterBankKillRestart(t *testing.T) {
 	victim := c.nodes[1]
 	kills := 0
 	var downFor []time.Duration
-	for k := range cfg.kills {
-		slot := float64(cfg.transfers) / float64(cfg.kills+1)
-		at := int64(slot*float64(k) + slot*(0.5+0.5*rand.Float64()))
+	for k, at := range killAt {
 		waitFor(t, deadline, func() bool { return answered.Load() >= at || t.Failed() })
 		if t.Failed() || answered.Load() >= int64(cfg.transfers) {
 			break
@@ -130,11 +149,13 @@ func TestClusterBankKillRestart(t *testing.T) {
 		c.kill(victim)
 		killed := time.Now()
 		kills++
+		limit.Store(gate(k + 1))
 		resumeAt := answered.Load() + int64(cfg.transfers/20)
 		waitFor(t, deadline, func() bool { return answered.Load() >= resumeAt || t.Failed() || next.Load() > int64(cfg.transfers) })
 		c.restart(victim)
 		downFor = append(downFor, time.Since(killed).Round(time.Millisecond))
 	}
+	limit.Store(int64(cfg.transfers))
 	wg.Wait()
 	if t.Failed() {
 		return

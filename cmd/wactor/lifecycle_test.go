@@ -177,13 +177,15 @@ func TestLifecycleJoinAndLeave(t *testing.T) {
 	mu.Lock()
 	nodes["n3"] = n3
 	mu.Unlock()
-	moved := 0
-	for _, ref := range refs {
-		if owner, _ := nodes["n1"].node.Placement().Owner(ref); owner == "n3" {
-			moved++
+	// Once n1 sees n3 active, n3 is preferred for some of the actors.
+	require.Eventually(t, func() bool {
+		for _, ref := range refs {
+			if owner, _ := nodes["n1"].node.Placement().Owner(ref); owner == "n3" {
+				return true
+			}
 		}
-	}
-	require.NotZero(t, moved, "n3 is preferred for some of the actors")
+		return false
+	}, 20*time.Second, 10*time.Millisecond, "n3 is preferred for some of the actors")
 	require.Eventually(t, func() bool {
 		for _, ref := range refs {
 			for _, name := range []string{"n1", "n2"} {
