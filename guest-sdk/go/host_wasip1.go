@@ -63,6 +63,7 @@ func hostSubscribe(ptr, n uint32) uint64
 
 //go:wasmimport wactor unsubscribe
 func hostUnsubscribe(ptr, n uint32) uint64
+
 //go:wasmimport wactor forward
 func hostForward(ptr, n uint32) uint64
 

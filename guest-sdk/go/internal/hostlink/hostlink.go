@@ -52,7 +52,7 @@ var funcNames = [...]string{
 	Publish:     abi.ImportPublish,
 	Subscribe:   abi.ImportSubscribe,
 	Unsubscribe: abi.ImportUnsubscribe,
-	Forward:        abi.ImportForward,
+	Forward:     abi.ImportForward,
 }
 
 // String returns the ABI name of the import.
