@@ -59,6 +59,23 @@ func waitSpans(t *testing.T, c *collectortest.Collector, traceID string, names .
 	}
 }
 
+// waitTurns waits, up to callTimeout, until s's /metrics (open: the
+// test sets no token) has the line want.
+func waitTurns(t *testing.T, s *server, want string) {
+	t.Helper()
+	deadline := time.Now().Add(callTimeout)
+	for {
+		status, body := s.scrape()
+		if status == http.StatusOK && strings.Contains(body, want+"\n") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics has no line %q after %v:\n%s", want, callTimeout, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // checkChain checks that each span of names is the child of the one
 // before it.
 func checkChain(t *testing.T, spans map[string]collectortest.Span, names ...string) {
@@ -90,6 +107,10 @@ func TestTracingExport(t *testing.T) {
 		"traceparent", "00-"+tellTrace+"-b7ad6b7169203331-01"); status != http.StatusOK {
 		t.Fatalf("tell = %d %s", status, body)
 	}
+	// The tell is durable once acknowledged, but it is delivered after
+	// the reply; stopping before b/2's turn would leave that turn for
+	// the next start, so wait until it has run.
+	waitTurns(t, s, `wactor_turns_total{method="echo",outcome="ok",type="b"} 2`)
 	s.stop(syscall.SIGTERM)
 
 	const route = "POST /v1/actors/{type}/{id}/{method}"
