@@ -255,6 +255,18 @@ func (a *activation) newTurn(ctx context.Context, d *deployment, m *scheduler.Me
 // hook runs the activate or deactivate hook of the guest as a turn: its
 // state writes, tells, timers and reminders commit like a message's.
 func (a *activation) hook(ctx context.Context, kind abi.RequestKind) error {
+	return a.runHook(ctx, kind, "")
+}
+
+// farewell runs the deactivate hook; the lifecycle messages of the
+// activation's end, for reason, commit in the same batch.
+func (a *activation) farewell(ctx context.Context, reason string) error {
+	return a.runHook(ctx, abi.KindDeactivate, reason)
+}
+
+// runHook runs the activate or deactivate hook as a turn; with a reason,
+// its commit tells the activation's watchers of its end (see ended).
+func (a *activation) runHook(ctx context.Context, kind abi.RequestKind, reason string) error {
 	if err := a.settle(ctx); err != nil {
 		return err
 	}
@@ -270,7 +282,19 @@ func (a *activation) hook(ctx context.Context, kind abi.RequestKind) error {
 	if reply.Code != "" {
 		return abi.NewError(reply.Code, reply.Message)
 	}
-	return a.commitNow(ctx, t, a.batch(t, nil))
+	b := a.batch(t, nil)
+	told := false
+	if reason != "" {
+		// A failed read leaves the telling to ended, after the hook.
+		told, _ = a.addNotices(ctx, b, reason)
+	}
+	if err := a.commitNow(ctx, t, b); err != nil {
+		return err
+	}
+	if told {
+		a.live = false // the deactivation that follows tells nobody again
+	}
+	return nil
 }
 
 // call passes the message to the guest and decodes its reply.
@@ -624,7 +648,7 @@ func (a *activation) ensureInstance(ctx context.Context, d *deployment) error {
 		// would on deactivation, so that what its hook saves is there for
 		// the new code's activate hook; a failing hook is only logged, as
 		// on deactivation.
-		if err := a.hook(ctx, abi.KindDeactivate); err != nil {
+		if err := a.farewell(ctx, abi.ReasonRedeployed); err != nil {
 			a.h.log.Warn("deactivate hook of the replaced version failed", "actor", a.ref.String(), "err", err)
 		}
 		a.ended(ctx, abi.ReasonRedeployed)
@@ -678,7 +702,7 @@ func (a *activation) Deactivate(ctx context.Context) {
 		a.discard(ctx) // its memory reflects turns that did not commit
 	}
 	if a.inst != nil && (a.lease == nil || !a.lease.lost.Load()) {
-		if err := a.hook(ctx, abi.KindDeactivate); err != nil {
+		if err := a.farewell(ctx, scheduler.DeactivationReason(ctx)); err != nil {
 			a.h.log.Warn("deactivate hook failed", "actor", a.ref.String(), "err", err)
 		}
 	}

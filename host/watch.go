@@ -156,19 +156,37 @@ func (a *activation) commitDeactivating(ctx context.Context, t *turn, reply []by
 		return nil, a.uncommitted(t.msg, err)
 	}
 	b := a.batch(t, reply)
-	page, err := a.h.store.Links(ctx, watchersSet(a.ref.String()), "", noticePage)
+	told, err := a.addNotices(ctx, b, abi.ReasonRequested)
 	if err != nil {
-		return nil, a.uncommitted(t.msg, abi.NewError(abi.CodeUnavailable, "reading the watchers of "+a.ref.String()+": "+err.Error()))
+		return nil, a.uncommitted(t.msg, err)
 	}
-	full := len(page) == noticePage
-	b.Send = append(b.Send, a.notices(page, abi.ReasonRequested)...)
 	if err := a.commitNow(ctx, t, b); err != nil {
 		return nil, a.uncommitted(t.msg, err)
 	}
-	if !full {
-		a.live = false // told; the deactivation that follows tells nobody again
+	if told {
+		a.live = false // the deactivation that follows tells nobody again
 	}
 	return reply, nil
+}
+
+// addNotices adds to b the lifecycle messages of a's end, for reason, to
+// its watchers, and reports whether b tells them all, or none needs
+// telling (they were told already, or a's lease was lost: see ended). When
+// a has more watchers than one batch holds (concurrent watches passed
+// abi.MaxWatchers) it adds nothing: ended tells them page by page.
+func (a *activation) addNotices(ctx context.Context, b *storage.Batch, reason string) (bool, error) {
+	if !a.live || (a.lease != nil && a.lease.lost.Load()) {
+		return true, nil
+	}
+	page, err := a.h.store.Links(ctx, watchersSet(a.ref.String()), "", noticePage)
+	if err != nil {
+		return false, abi.NewError(abi.CodeUnavailable, "reading the watchers of "+a.ref.String()+": "+err.Error())
+	}
+	if len(page) == noticePage {
+		return false, nil
+	}
+	b.Send = append(b.Send, a.notices(page, reason)...)
+	return true, nil
 }
 
 // ended tells the watchers that the activation's instance ended, unless

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/internal/testwasm"
+	"github.com/wactor/wactor/storage"
 	"github.com/wactor/wactor/storage/badgerstore"
 	"github.com/wactor/wactor/storage/memstore"
 )
@@ -157,4 +159,45 @@ func TestWatchEviction(t *testing.T) {
 	_, err = h.Ask(ctx, b, "bump", nil) // a is the least recently used: evicted
 	require.NoError(t, err)
 	waitTold(t, h, watcher, a.String(), abi.ReasonEvicted)
+}
+
+// noticeStore records the batches that send lifecycle messages.
+type noticeStore struct {
+	*memstore.Store
+	mu      sync.Mutex
+	notices []storage.Batch
+}
+
+func (s *noticeStore) Commit(ctx context.Context, b *storage.Batch) error {
+	err := s.Store.Commit(ctx, b)
+	if err == nil && slices.ContainsFunc(b.Send, func(m storage.Message) bool { return m.Method == abi.MethodDeactivated }) {
+		s.mu.Lock()
+		s.notices = append(s.notices, *b)
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// TestWatchNoticeCommitsWithHook checks that the lifecycle message of an
+// idle deactivation commits in the deactivate hook's own batch, so that
+// no crash can fall between the hook and the telling, and that it is
+// committed once.
+func TestWatchNoticeCommitsWithHook(t *testing.T) {
+	ctx := context.Background()
+	store := &noticeStore{Store: memstore.New()}
+	conformance := testwasm.Go(t, "conformance")
+	h := newHostConfig(t, host.Config{Store: store, SweepInterval: 20 * time.Millisecond},
+		host.TypeConfig{Name: "conf", Module: conformance},
+		host.TypeConfig{Name: "idler", Module: conformance, IdleTimeout: 100 * time.Millisecond})
+	watcher, idler := abi.Ref{Type: "conf", ID: "w"}, abi.Ref{Type: "idler", ID: "i"}
+	_, err := h.Ask(ctx, watcher, "watch", cborOf(t, map[string]string{"to": idler.String()}))
+	require.NoError(t, err)
+	_, err = h.Ask(ctx, idler, "echo", nil)
+	require.NoError(t, err)
+	waitTold(t, h, watcher, idler.String(), abi.ReasonIdle)
+
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	require.Len(t, store.notices, 1, "lifecycle messages committed once")
+	require.Equal(t, idler.String(), store.notices[0].Actor, "the notice commits in the idler's hook turn, not in a batch of its own")
 }
