@@ -330,14 +330,10 @@ func (g *Gateway) call(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, err)
 		return
 	}
-	var opts []host.CallOption
-	key, err := idempotencyKey(r.Header)
+	opts, err := keyOptions(r.Header)
 	if err != nil {
 		g.fail(w, r, err)
 		return
-	}
-	if key != "" {
-		opts = append(opts, host.IdempotencyKey(key))
 	}
 	async := prefersAsync(r.Header)
 

@@ -119,6 +119,16 @@ func replyFormat(accept []string, def format) (format, error) {
 		"Accept "+strconv.Quote(strings.Join(accept, ", "))+" allows neither application/json nor application/cbor")
 }
 
+// keyOptions returns the host options of the Idempotency-Key header:
+// none when it is absent.
+func keyOptions(h http.Header) ([]host.CallOption, error) {
+	key, err := idempotencyKey(h)
+	if err != nil || key == "" {
+		return nil, err
+	}
+	return []host.CallOption{host.IdempotencyKey(key)}, nil
+}
+
 // idempotencyKey returns the Idempotency-Key header, "" when absent. The
 // value may be quoted, as the IETF draft writes it ("key"); the quotes are
 // not part of the key.

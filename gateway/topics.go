@@ -14,7 +14,8 @@ import (
 const sseHeartbeat = 15 * time.Second
 
 // publish serves POST /v1/topics/{topic}: the body (JSON or CBOR, as for
-// a call) is published to the topic; 202 once it is committed.
+// a call) is published to the topic; 202 once it is committed. With an
+// Idempotency-Key, a repeat of the same key publishes nothing more.
 func (g *Gateway) publish(w http.ResponseWriter, r *http.Request) {
 	if err := g.crossOrigin.Check(r); err != nil {
 		g.fail(w, r, statusError(http.StatusForbidden, abi.CodeUnauthorized,
@@ -24,6 +25,11 @@ func (g *Gateway) publish(w http.ResponseWriter, r *http.Request) {
 	topic := r.PathValue("topic")
 	if e := abi.CheckTopic("topic", topic); e != nil {
 		g.fail(w, r, e)
+		return
+	}
+	opts, err := keyOptions(r.Header)
+	if err != nil {
+		g.fail(w, r, err)
 		return
 	}
 	body, err := g.readBody(w, r)
@@ -36,7 +42,7 @@ func (g *Gateway) publish(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, err)
 		return
 	}
-	if err := g.h.Publish(r.Context(), topic, payload); err != nil {
+	if err := g.h.Publish(r.Context(), topic, payload, opts...); err != nil {
 		g.fail(w, r, err)
 		return
 	}

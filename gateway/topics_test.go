@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,6 +64,60 @@ func TestTopicEvents(t *testing.T) {
 		assert.Empty(t, got.Sender, "published from outside")
 		assert.JSONEq(t, body, string(got.Payload))
 	}
+}
+
+// TestTopicPublishOnce publishes with an Idempotency-Key: eight
+// concurrent posts of one key publish once, and a bad key is refused.
+func TestTopicPublishOnce(t *testing.T) {
+	srv, _ := serve(t, gateway.Config{})
+	topic := "gw.once." + id(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1/topics/"+topic+"/events", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	require.True(t, lines.Scan(), "the stream's first comment")
+
+	post := func(key, body string) int {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/topics/"+topic, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+		r, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		r.Body.Close()
+		return r.StatusCode
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			assert.Equal(t, http.StatusAccepted, post("order-7", `{"n":`+strconv.Itoa(i)+`}`))
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, http.StatusBadRequest, post("bad key", `{}`))
+	require.Equal(t, http.StatusAccepted, post("end", `"end"`))
+
+	// Publications arrive in publish order: every one before "end".
+	var payloads []string
+	for lines.Scan() {
+		data, ok := strings.CutPrefix(lines.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var got struct{ Payload json.RawMessage }
+		require.NoError(t, json.Unmarshal([]byte(data), &got))
+		if string(got.Payload) == `"end"` {
+			break
+		}
+		payloads = append(payloads, string(got.Payload))
+	}
+	require.Len(t, payloads, 1, "publications of the key order-7: %v", payloads)
 }
 
 func TestTopicRefusals(t *testing.T) {

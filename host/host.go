@@ -538,6 +538,14 @@ type callOptions struct {
 // host's configured retention.
 func IdempotencyKey(key string) CallOption { return func(o *callOptions) { o.key = key } }
 
+func applyOptions(opts []CallOption) callOptions {
+	var o callOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
 // Ask sends a message and waits for the reply; the reply is released only
 // after the turn has committed. Without a deadline on ctx, the target
 // type's ask timeout applies.
@@ -574,10 +582,13 @@ func (h *Host) Ask(ctx context.Context, to abi.Ref, method string, payload []byt
 // recorded applies the call options: with an idempotency key it looks for
 // the record of a message with that key that already committed.
 func (h *Host) recorded(ctx context.Context, to abi.Ref, opts []CallOption) (key string, reply []byte, done bool, err error) {
-	var o callOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+	return h.recordedIn(ctx, to.String(), opts)
+}
+
+// recordedIn is recorded for a key scoped to scope: an actor's ref, or a
+// topic's target (see Publish).
+func (h *Host) recordedIn(ctx context.Context, scope string, opts []CallOption) (key string, reply []byte, done bool, err error) {
+	o := applyOptions(opts)
 	if o.key == "" {
 		return "", nil, false, nil
 	}
@@ -589,7 +600,7 @@ func (h *Host) recorded(ctx context.Context, to abi.Ref, opts []CallOption) (key
 			return "", nil, false, abi.NewError(abi.CodeBadRequest, "idempotency key must be printable ASCII without spaces")
 		}
 	}
-	reply, done, err = h.store.Recorded(ctx, recordKey(to, o.key))
+	reply, done, err = h.store.Recorded(ctx, scopedKey(scope, o.key))
 	if err != nil {
 		return "", nil, false, abi.NewError(abi.CodeUnavailable, "reading the idempotency record: "+err.Error())
 	}
@@ -597,7 +608,9 @@ func (h *Host) recorded(ctx context.Context, to abi.Ref, opts []CallOption) (key
 }
 
 // recordKey scopes an idempotency key to its target actor.
-func recordKey(to abi.Ref, key string) string { return to.String() + "\x00" + key }
+func recordKey(to abi.Ref, key string) string { return scopedKey(to.String(), key) }
+
+func scopedKey(scope, key string) string { return scope + "\x00" + key }
 
 // Tell sends a message without waiting for its turn. When Tell returns nil
 // the message is committed to the outbox: it will be processed even if the

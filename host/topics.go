@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"sync"
@@ -248,8 +249,11 @@ func (a *activation) topicChanges(t *turn, b *storage.Batch) {
 
 // Publish publishes payload (one CBOR item, or nothing) to topic from
 // outside. When it returns nil the publication is committed: every
-// subscriber gets it, even if the process dies now.
-func (h *Host) Publish(ctx context.Context, topic string, payload []byte) error {
+// subscriber gets it, even if the process dies now. With an
+// IdempotencyKey, a publication to the same topic with the same key
+// within the record retention is published once: the repeats return nil
+// and publish nothing.
+func (h *Host) Publish(ctx context.Context, topic string, payload []byte, opts ...CallOption) error {
 	if h.closing() {
 		return abi.NewError(abi.CodeUnavailable, "host is shutting down")
 	}
@@ -269,16 +273,48 @@ func (h *Host) Publish(ctx context.Context, topic string, payload []byte) error 
 			" publications wait to be fanned out; try again later")
 	}
 	m := storage.Message{ID: h.ids.next(), Target: topicPrefix + topic, Method: methodPublish, Payload: payload, Trace: h.tracer.contextTrace(ctx)}
-	if err := h.store.Commit(ctx, &storage.Batch{Send: []storage.Message{m}}); err != nil {
+	b := &storage.Batch{Send: []storage.Message{m}}
+	if len(opts) > 0 {
+		// The record check and the commit of one key do not interleave on
+		// this host; a store shared between nodes checks the record
+		// inside the commit too (storage.ErrRecorded).
+		unlock := h.topics.lockKey(m.Target, opts)
+		defer unlock()
+		key, _, done, err := h.recordedIn(ctx, m.Target, opts)
+		if err != nil || done {
+			return err // done: published already
+		}
+		if key != "" {
+			b.Records = []storage.Record{{Key: scopedKey(m.Target, key), Expires: time.Now().Add(h.retention)}}
+		}
+	}
+	if err := h.store.Commit(ctx, b); err != nil {
+		if errors.Is(err, storage.ErrRecorded) {
+			return nil // another node published it first
+		}
 		return abi.NewError(abi.CodeUnavailable, "storing a publication to "+topic+": "+err.Error())
 	}
 	h.deliver([]storage.Message{m})
 	return nil
 }
 
+// keyLocks is how many locks keyed publications are spread over.
+const keyLocks = 64
+
+// lockKey locks the stripe of the idempotency key in opts for scope, and
+// returns its unlock.
+func (f *fanout) lockKey(scope string, opts []CallOption) (unlock func()) {
+	hash := fnv.New32a()
+	hash.Write([]byte(scopedKey(scope, applyOptions(opts).key)))
+	mu := &f.keyMu[hash.Sum32()%keyLocks]
+	mu.Lock()
+	return mu.Unlock
+}
+
 // fanout hands publications to subscribers, one at a time (see above).
 type fanout struct {
 	h      *Host
+	keyMu  [keyLocks]sync.Mutex // see lockKey
 	mu     sync.Mutex
 	queue  []storage.Message
 	wake   chan struct{}

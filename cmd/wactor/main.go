@@ -129,11 +129,12 @@ Example:
 		},
 		{
 			name:    "publish",
-			args:    "TOPIC [JSON] [--addr URL] [--token-file FILE] [--timeout D]",
+			args:    "TOPIC [JSON] [--addr URL] [--token-file FILE] [--idempotency-key KEY] [--timeout D]",
 			summary: "publish a message to a topic",
 			help: `Posts the message to POST /v1/topics/TOPIC of a running wactor: every
 actor subscribed to the topic gets it once. It is stored before the command
-returns (HTTP 202). Prints "accepted".
+returns (HTTP 202). Prints "accepted". With --idempotency-key, running the
+command again with the same key publishes nothing more.
 
 Example:
   wactor publish rooms.42 '{"text":"hi"}'

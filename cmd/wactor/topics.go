@@ -15,7 +15,7 @@ import (
 
 // setupPublish is wactor publish TOPIC [JSON].
 func setupPublish(fs *flag.FlagSet) runner {
-	f := new(clientFlags)
+	f := new(callFlags)
 	f.declare(fs)
 	return func(args []string, stdout, stderr io.Writer) int {
 		if len(args) < 1 || len(args) > 2 {
@@ -36,6 +36,9 @@ func setupPublish(fs *flag.FlagSet) runner {
 			return usageError(stderr, "publish", "%v", err)
 		}
 		req.Header.Set("Content-Type", "application/json")
+		if f.key != "" {
+			req.Header.Set("Idempotency-Key", f.key)
+		}
 		if _, ok := f.roundTrip(req, stderr); !ok {
 			return exitFail
 		}
