@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,23 +18,32 @@ import (
 	"github.com/wactor/wactor/gateway"
 )
 
-// TestTopicEvents follows a topic with server-sent events and publishes to
-// it over HTTP: each publication arrives as one event, its payload as JSON.
-func TestTopicEvents(t *testing.T) {
-	srv, _ := serve(t, gateway.Config{})
-	topic := "gw.events." + id(t)
+// follow follows topic with server-sent events until the test ends, and
+// returns the stream's lines after its first comment, which says the
+// follower is registered.
+func follow(t *testing.T, srv *httptest.Server, topic string) *bufio.Scanner {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1/topics/"+topic+"/events", nil)
 	require.NoError(t, err)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	t.Cleanup(func() { resp.Body.Close() })
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
 	lines := bufio.NewScanner(resp.Body)
 	require.True(t, lines.Scan())
 	assert.Equal(t, ": following "+topic, lines.Text(), "the stream starts with a comment once the follower is registered")
+	return lines
+}
+
+// TestTopicEvents follows a topic with server-sent events and publishes to
+// it over HTTP: each publication arrives as one event, its payload as JSON.
+func TestTopicEvents(t *testing.T) {
+	srv, _ := serve(t, gateway.Config{})
+	topic := "gw.events." + id(t)
+	lines := follow(t, srv, topic)
 
 	for i, body := range []string{`{"n":1,"who":"ädä"}`, `[1,2]`} {
 		r, err := http.Post(srv.URL+"/v1/topics/"+topic, "application/json", strings.NewReader(body))
@@ -71,37 +81,39 @@ func TestTopicEvents(t *testing.T) {
 func TestTopicPublishOnce(t *testing.T) {
 	srv, _ := serve(t, gateway.Config{})
 	topic := "gw.once." + id(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1/topics/"+topic+"/events", nil)
-	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	lines := bufio.NewScanner(resp.Body)
-	require.True(t, lines.Scan(), "the stream's first comment")
+	lines := follow(t, srv, topic)
 
-	post := func(key, body string) int {
+	publish := func(key, body string) (int, error) {
 		req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/topics/"+topic, strings.NewReader(body))
-		require.NoError(t, err)
+		if err != nil {
+			return 0, err
+		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", key)
 		r, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
+		if err != nil {
+			return 0, err
+		}
 		r.Body.Close()
-		return r.StatusCode
+		return r.StatusCode, nil
 	}
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			assert.Equal(t, http.StatusAccepted, post("order-7", `{"n":`+strconv.Itoa(i)+`}`))
+			status, err := publish("order-7", `{"n":`+strconv.Itoa(i)+`}`)
+			assert.NoError(t, err)
+			assert.Equal(t, http.StatusAccepted, status)
 		}()
 	}
 	wg.Wait()
-	assert.Equal(t, http.StatusBadRequest, post("bad key", `{}`))
-	require.Equal(t, http.StatusAccepted, post("end", `"end"`))
+	status, err := publish("bad key", `{}`)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, status)
+	status, err = publish("end", `"end"`)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, status)
 
 	// Publications arrive in publish order: every one before "end".
 	var payloads []string
