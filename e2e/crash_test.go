@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,8 +15,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/wactor/wactor/internal/testwasm"
 )
 
 // crashConfig sizes the crash test. `make crashtest` runs the full size
@@ -27,10 +24,16 @@ type crashConfig struct {
 }
 
 func crashSize() crashConfig {
+	return crashConfig{accounts: 100, transfers: sized(2000, 20000), clients: 16, kills: sized(2, 5)}
+}
+
+// sized returns full under `make crashtest` (WACTOR_CRASHTEST=full), else
+// short.
+func sized(short, full int) int {
 	if os.Getenv("WACTOR_CRASHTEST") == "full" {
-		return crashConfig{accounts: 100, transfers: 20000, clients: 16, kills: 5}
+		return full
 	}
-	return crashConfig{accounts: 100, transfers: 2000, clients: 16, kills: 2}
+	return short
 }
 
 const (
@@ -64,7 +67,7 @@ func (l *liveServer) set(url string) {
 func TestCrashExactlyOnce(t *testing.T) {
 	cfg := crashSize()
 	deadline := time.Now().Add(crashDeadline)
-	a := bankApp(t)
+	a := durableApp(t, "bank", "account")
 	srv := start(t, a)
 	live := &liveServer{url: srv.url}
 	client := &http.Client{Timeout: callTimeout}
@@ -147,24 +150,6 @@ func TestCrashExactlyOnce(t *testing.T) {
 		t.Errorf("applied %d transfers and %d credits, acknowledged %d: want all equal", sent, received, ok200.Load())
 	}
 	srv.stop(syscall.SIGTERM)
-}
-
-// bankApp writes the bank guest as type "account" and a durable manifest.
-func bankApp(t *testing.T) *app {
-	t.Helper()
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "bank.wasm"), testwasm.Go(t, "bank"))
-	a := &app{dir: dir, manifest: filepath.Join(dir, "wactor.yaml"), data: filepath.Join(dir, "data")}
-	write(t, a.manifest, []byte(`version: 1
-storage:
-  kind: badger
-  sync: true
-actors:
-  - type: account
-    module: bank.wasm
-    ask_timeout: 30s
-`))
-	return a
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
