@@ -101,6 +101,10 @@ func (i *instance) level(depth int) *level {
 // input buffer every time (docs/ABI.md, "Reentrancy").
 func (a *activation) invokeNested(t *turn) ([]uint64, error) {
 	inst := t.inst
+	// The guest may hand its input buffer around while calls nest (the
+	// C SDK keeps the nested call's): the next request of a turn of its
+	// own asks wactor_alloc again rather than trust the one it kept.
+	inst.inPtr, inst.inCap = 0, 0
 	lv := inst.level(t.depth)
 	lv.stack[0] = uint64(len(a.reqBuf))
 	if err := lv.alloc.CallWithStack(t.ctx, lv.stack); err != nil {

@@ -84,6 +84,9 @@ func TestReentrantNestedCallsJoinTheTurn(t *testing.T) {
 			_, err = reAsk(t, h, "re/write", "set_then_ask", p)
 			require.NoError(t, err)
 			assert.Equal(t, map[string][]byte{"outer": cborOf(t, 1), "nested": cborOf(t, 2)}, committed(t, store, "re/write"))
+			got, err = reAsk(t, h, "re/write", "get", M{"key": "nested"})
+			require.NoError(t, err, "the instance serves the next turn")
+			assert.Equal(t, cborOf(t, M{"value": 2}), got)
 
 			// The outer turn's failure rolls back its own write and the nested one.
 			p = backTo("plain/b", "re/undo", "set", M{"key": "nested", "value": 2})

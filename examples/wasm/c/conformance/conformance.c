@@ -298,9 +298,9 @@ static int set_then_ask(const wactor_msg *msg, wactor_buf *reply)
 	strings s = {0};
 	const char *code = NULL;
 	int st = opt_text_field(msg, "fail", &s.text, &code);
-	if (st == WACTOR_ERR) {
+	if (st == WACTOR_ERR || (code && !*code)) {
 		strings_free(&s);
-		return need("set_then_ask", "a text \"fail\", if any");
+		return need("set_then_ask", "a non-empty text \"fail\", if any");
 	}
 	if (do_ask("set_then_ask", msg, reply) != WACTOR_OK) {
 		strings_free(&s);
