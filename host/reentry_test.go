@@ -19,7 +19,8 @@ import (
 )
 
 // reHost deploys the C conformance actor as the reentrant type "re" and
-// as the plain type "plain", and the Go hostile actor, with dispatch d.
+// as the plain type "plain", the C reentrant example as "rex" (reentrant)
+// and the Go hostile actor, with dispatch d.
 func reHost(t *testing.T, d scheduler.Dispatch) (*host.Host, storage.Store) {
 	t.Helper()
 	conf := testwasm.C(t, "conformance")
@@ -27,6 +28,7 @@ func reHost(t *testing.T, d scheduler.Dispatch) (*host.Host, storage.Store) {
 	h := newHostConfig(t, host.Config{Store: store, Dispatch: d},
 		host.TypeConfig{Name: "re", Module: conf, Reentrant: true, AskTimeout: 10 * time.Second},
 		host.TypeConfig{Name: "plain", Module: conf, AskTimeout: 10 * time.Second},
+		host.TypeConfig{Name: "rex", Module: testwasm.C(t, "reentrant"), Reentrant: true, AskTimeout: 10 * time.Second},
 		host.TypeConfig{Name: "hostile", Module: testwasm.Go(t, "hostile"), TurnTimeout: 2 * time.Second},
 	)
 	return h, store
@@ -167,4 +169,52 @@ func TestReentrantDeployRefusals(t *testing.T) {
 	// The same modules deploy without the option.
 	require.NoError(t, h.Deploy(ctx, host.TypeConfig{Name: "g", Module: testwasm.Go(t, "conformance")}))
 	require.NoError(t, h.Deploy(ctx, host.TypeConfig{Name: "c", Module: testwasm.C(t, "conformance"), Reentrant: true}))
+}
+
+// A nested call that answers with an error drops only its own effects:
+// the turn it nests in goes on and commits its own.
+func TestReentrantNestedErrorIsASavepoint(t *testing.T) {
+	for name, d := range reDispatches {
+		t.Run(name, func(t *testing.T) {
+			h, store := reHost(t, d)
+			p := backTo("plain/b", "rex/a", "set_then_fail", M{"key": "nested", "value": 2})
+			p["key"], p["value"] = "outer", 1
+			got, err := reAsk(t, h, "rex/a", "try_ask", p)
+			require.NoError(t, err)
+			assert.Equal(t, cborOf(t, M{"error": "refused"}), got)
+			assert.Equal(t, map[string][]byte{"outer": cborOf(t, 1)}, committed(t, store, "rex/a"))
+
+			// A nested tell joins the turn: it leaves when the turn commits.
+			p = backTo("plain/b", "rex/a", "tell", M{"to": "rex/told", "method": "set", "payload": M{"key": "by", "value": "nested"}})
+			p["key"], p["value"] = "outer", 2
+			got, err = reAsk(t, h, "rex/a", "try_ask", p)
+			require.NoError(t, err)
+			assert.Equal(t, cborOf(t, M{"reply": M{"reply": M{}}}), got)
+			require.Eventually(t, func() bool {
+				h.RunUntilIdle()
+				return string(committed(t, store, "rex/told")["by"]) == string(cborOf(t, "nested"))
+			}, 10*time.Second, 5*time.Millisecond, "the nested call's tell never arrived")
+		})
+	}
+}
+
+// A nested call that traps breaks the instance: its asker gets the trap,
+// the turn it nests in fails when its ask returns, nothing of the turn
+// commits, and the next message gets a new instance.
+func TestReentrantNestedTrapBreaksInstance(t *testing.T) {
+	for name, d := range reDispatches {
+		t.Run(name, func(t *testing.T) {
+			h, store := reHost(t, d)
+			p := backTo("plain/b", "rex/t", "trap", M{})
+			p["key"], p["value"] = "outer", 1
+			_, err := reAsk(t, h, "rex/t", "try_ask", p)
+			e := requireCode(t, err, abi.CodeTrapped)
+			assert.Contains(t, e.Message, "rex/t.try_ask: a nested call broke the instance: ")
+			assert.Contains(t, e.Message, "rex/t.trap trapped in wactor_handle")
+			assert.Empty(t, committed(t, store, "rex/t"))
+			got, err := reAsk(t, h, "rex/t", "get", M{"key": "outer"})
+			require.NoError(t, err, "a new instance serves the next message")
+			assert.Equal(t, cborOf(t, M{}), got)
+		})
+	}
 }
