@@ -339,6 +339,23 @@ func (s *Scheduler) send(m *Message, before func(a *activation) error) (*activat
 // unless the target is reentrant and its waiting turn is on the caller's
 // call chain: the ask then runs nested in that turn (see ReentrantActor).
 func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
+	reply, _, err := s.ask(ctx, m, false)
+	return reply, err
+}
+
+// AskNested is Ask for an ask that runs nested (see ReentrantActor), and
+// only for one: when m, asked in the turn of ctx, is not on the call
+// chain of a waiting turn of its target on this scheduler, it sends
+// nothing and reports false. A host that routes asks between nodes asks
+// here first, so that a chain that stays on this node nests.
+func (s *Scheduler) AskNested(ctx context.Context, m *Message) ([]byte, bool, error) {
+	return s.ask(ctx, m, true)
+}
+
+func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byte, bool, error) {
+	if onlyNested && turnFrom(ctx) == nil {
+		return nil, false, nil
+	}
 	if m.Attempt == 0 {
 		m.Attempt = 1
 	}
@@ -363,11 +380,14 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 	}
 	target, nested, err := s.nest(m)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
 	if !nested {
+		if onlyNested {
+			return nil, false, nil
+		}
 		if target, err = s.send(m, before); err != nil {
-			return nil, err
+			return nil, true, err
 		}
 	}
 	var expired <-chan time.Time
@@ -377,7 +397,8 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 		expired = t.C
 	}
 	if d, ok := s.dispatcher.(*inline); ok {
-		return s.runUntilAnswered(ctx, d, caller, target, m, expired)
+		reply, err := s.runUntilAnswered(ctx, d, caller, target, m, expired)
+		return reply, true, err
 	}
 	var readOnly <-chan struct{} // read-only asks to the caller may run meanwhile
 	if caller != nil {
@@ -390,11 +411,11 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 	for {
 		select {
 		case r := <-m.reply:
-			return r.payload, r.err
+			return r.payload, true, r.err
 		case <-ctx.Done():
-			return nil, askDone(ctx, m)
+			return nil, true, askDone(ctx, m)
 		case <-expired:
-			return nil, askTimedOut(m)
+			return nil, true, askTimedOut(m)
 		case <-readOnly:
 			caller.serveReadOnly(ctx)
 		case <-nestWake:
