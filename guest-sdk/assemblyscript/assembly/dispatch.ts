@@ -78,8 +78,11 @@ export function onDeactivate(fn: Hook | null): void {
 let inBuf = new ArrayBuffer(1024);
 let inView = Uint8Array.wrap(inBuf); // all of inBuf; requests are read from [0, len)
 // nestedBufs[d-1]: the request asked for while d handlers run. A level is
-// reused by the next request of that depth (its handler has returned).
+// reused by the next request of that depth (its handler has returned),
+// unless it is over NESTED_KEEP bytes: then it is let go when its handler
+// returns, for the collector to take back after the turn.
 const nestedBufs = new Array<ArrayBuffer>();
+const NESTED_KEEP = 64 << 10;
 const replyW = new CborWriter(256);
 
 /** wactor_abi_version: the ABI version this SDK speaks. */
@@ -143,6 +146,9 @@ export function handleRequest(ptr: usize, len: i32): i64 {
     dispatch(Uint8Array.wrap(unchecked(nestedBufs[depth - 1])), len);
   } else dispatch(copyIn(ptr, len), len);
   setDepth(depth);
+  if (depth > 0 && depth <= nestedBufs.length && unchecked(nestedBufs[depth - 1]).byteLength > NESTED_KEEP) {
+    nestedBufs[depth - 1] = new ArrayBuffer(0);
+  }
   // Only between turns: a nested call returns into a turn whose objects
   // may be referenced from the stack alone, which the minimal runtime's
   // collector does not see.

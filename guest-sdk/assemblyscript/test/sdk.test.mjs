@@ -306,6 +306,13 @@ for (const runtime of ["minimal", "incremental"]) {
       for (let i = 0; i <= 3; i++) assert.equal(hex(h.state.get("depth" + i)), hex(encode(i)), "nested writes commit with the turn");
     }
     assert.ok(h.pages > pages, "the innermost call grew the memory");
+    // Nested requests over 64 KiB get buffers that are let go afterwards.
+    for (let run = 0; run < 5; run++) {
+      n = 0;
+      const r = h.call("nest", { n: 2, pad: new Uint8Array(100000).fill(run) });
+      assert.equal(r.code, "", r.message);
+      assert.deepEqual([decode(r.payload).inner.inner.n, decode(r.payload).inner.inner.id], [0, "n-2"]);
+    }
     // A nested failure fails only its asker, which passes it on here.
     h.onAsk = () => h.nested("insufficient", undefined);
     const f = h.call("ask", { target: "probe/p1", method: "insufficient" });
