@@ -58,8 +58,8 @@ func checkReentrant(ctx context.Context, inst *instance, module []byte) error {
 	f := inst.mod.ExportedFunction(abi.ExportReentrant)
 	if f == nil {
 		if meter.HasCustomSection(module, goBuildID) {
-			return errors.New(need + ", and this module was built by the standard Go toolchain, whose runtime cannot take a second call into an instance while the first waits in a host call; " +
-				"build the type with the C, Rust or AssemblyScript SDK, or leave reentrant out")
+			return errors.New(need + ", and this module was built by the standard Go toolchain, whose runtime does not promise to take a second call into an instance while the first waits in a host call " +
+				"(go:wasmexport makes no such promise, so the Go SDK does not declare it); build the type with the C, Rust or AssemblyScript SDK, or leave reentrant out")
 		}
 		return errors.New(need + ", and this module does not say it can: it exports no " + abi.ExportReentrant +
 			" () -> i32 returning 1; build it with a guest SDK that supports re-entry (docs/ABI.md, \"Reentrancy\"), or leave reentrant out")
