@@ -110,15 +110,7 @@ func (a *activation) invokeNested(t *turn) ([]uint64, error) {
 	if err := lv.alloc.CallWithStack(t.ctx, lv.stack); err != nil {
 		return nil, a.guestFailure(t, abi.ExportAlloc, err)
 	}
-	ptr := uint32(lv.stack[0])
-	if !inst.mod.Memory().Write(ptr, a.reqBuf) {
-		return nil, abi.NewError(abi.CodeBadReply, abi.ExportAlloc+" returned "+itoa(int(ptr))+", which has no room for "+itoa(len(a.reqBuf))+" bytes in guest memory")
-	}
-	lv.stack[0], lv.stack[1] = uint64(ptr), uint64(len(a.reqBuf))
-	if err := lv.handle.CallWithStack(t.ctx, lv.stack); err != nil {
-		return nil, a.guestFailure(t, abi.ExportHandle, err)
-	}
-	return lv.stack, nil
+	return lv.stack, a.handle(t, lv.handle, lv.stack, uint32(lv.stack[0]))
 }
 
 // nestedBroke unwinds a turn whose instance a nested call broke while
@@ -132,19 +124,7 @@ var _ scheduler.ReentrantActor = (*activation)(nil)
 // ReceiveNested runs an ask nested in the turn of the activation that
 // waits in the ask ctx was made with (see scheduler.ReentrantActor).
 func (a *activation) ReceiveNested(ctx context.Context, m *scheduler.Message) ([]byte, error) {
-	watch, span := a.watch, a.span // the waiting turn's
-	defer func() { a.watch, a.span = watch, span }()
-	a.watchTurn(m)
-	a.span = nil
-	if a.h.tracer != nil {
-		a.span = a.h.tracer.startTurn(a.ref, m)
-	}
-	reply, err := a.receiveNested(ctx, m)
-	a.turnDone(&a.watch, err)
-	if a.span != nil {
-		endSpan(a.span, err)
-	}
-	return reply, err
+	return a.whileWaiting(ctx, m, a.receiveNested)
 }
 
 func (a *activation) receiveNested(ctx context.Context, m *scheduler.Message) ([]byte, error) {
