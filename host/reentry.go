@@ -175,3 +175,12 @@ func (t *turn) join(n *turn) {
 		t.doomed = n.doomed
 	}
 }
+
+// brokenBelow is why a call nested in the turn, or in one it nests in,
+// broke the turn's instance; nil when none did.
+func (t *turn) brokenBelow() error {
+	if t.inst == nil {
+		return nil
+	}
+	return t.inst.broken
+}
