@@ -20,7 +20,7 @@ var reentrantDeploys = map[string]error{}
 
 // goRefusal is what deploying a standard-Go module as a reentrant type
 // says.
-const goRefusal = "built by the standard Go toolchain, whose runtime cannot take a second call into an instance while the first waits in a host call"
+const goRefusal = "built by the standard Go toolchain, whose runtime does not promise to take a second call into an instance while the first waits in a host call"
 
 // deployReentrant deploys each language's conformance actor as
 // conf-<language>-re, reentrant; the outcome is each language's

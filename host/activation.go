@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
 	"go.opentelemetry.io/otel/trace"
 
@@ -348,15 +349,20 @@ func (a *activation) invoke(t *turn) ([]uint64, error) {
 		}
 		inst.inPtr, inst.inCap = uint32(inst.stack[0]), uint32(len(a.reqBuf))
 	}
-	ptr := inst.inPtr
-	if !inst.mod.Memory().Write(ptr, a.reqBuf) {
-		return nil, abi.NewError(abi.CodeBadReply, abi.ExportAlloc+" returned "+itoa(int(ptr))+", which has no room for "+itoa(len(a.reqBuf))+" bytes in guest memory")
+	return inst.stack, a.handle(t, inst.handle, inst.stack, inst.inPtr)
+}
+
+// handle writes the request at ptr, which wactor_alloc returned, and
+// calls wactor_handle (handle) with stack.
+func (a *activation) handle(t *turn, handle api.Function, stack []uint64, ptr uint32) error {
+	if !t.inst.mod.Memory().Write(ptr, a.reqBuf) {
+		return abi.NewError(abi.CodeBadReply, abi.ExportAlloc+" returned "+itoa(int(ptr))+", which has no room for "+itoa(len(a.reqBuf))+" bytes in guest memory")
 	}
-	inst.stack[0], inst.stack[1] = uint64(ptr), uint64(len(a.reqBuf))
-	if err := inst.handle.CallWithStack(t.ctx, inst.stack); err != nil {
-		return nil, a.guestFailure(t, abi.ExportHandle, err)
+	stack[0], stack[1] = uint64(ptr), uint64(len(a.reqBuf))
+	if err := handle.CallWithStack(t.ctx, stack); err != nil {
+		return a.guestFailure(t, abi.ExportHandle, err)
 	}
-	return inst.stack, nil
+	return nil
 }
 
 // guestFailure names why a call into the guest failed.

@@ -233,7 +233,7 @@ func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 	if span != nil {
 		endSpan(span, err)
 	}
-	if b := t.inst.broken; b != nil {
+	if b := t.brokenBelow(); b != nil {
 		// A call nested in this turn, or in one it nests in, broke the
 		// instance while the turn waited: the turn may not go on in it.
 		panic(&nestedBroke{err: b})

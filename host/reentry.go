@@ -58,8 +58,8 @@ func checkReentrant(ctx context.Context, inst *instance, module []byte) error {
 	f := inst.mod.ExportedFunction(abi.ExportReentrant)
 	if f == nil {
 		if meter.HasCustomSection(module, goBuildID) {
-			return errors.New(need + ", and this module was built by the standard Go toolchain, whose runtime cannot take a second call into an instance while the first waits in a host call; " +
-				"build the type with the C, Rust or AssemblyScript SDK, or leave reentrant out")
+			return errors.New(need + ", and this module was built by the standard Go toolchain, whose runtime does not promise to take a second call into an instance while the first waits in a host call " +
+				"(go:wasmexport makes no such promise, so the Go SDK does not declare it); build the type with the C, Rust or AssemblyScript SDK, or leave reentrant out")
 		}
 		return errors.New(need + ", and this module does not say it can: it exports no " + abi.ExportReentrant +
 			" () -> i32 returning 1; build it with a guest SDK that supports re-entry (docs/ABI.md, \"Reentrancy\"), or leave reentrant out")
@@ -110,15 +110,7 @@ func (a *activation) invokeNested(t *turn) ([]uint64, error) {
 	if err := lv.alloc.CallWithStack(t.ctx, lv.stack); err != nil {
 		return nil, a.guestFailure(t, abi.ExportAlloc, err)
 	}
-	ptr := uint32(lv.stack[0])
-	if !inst.mod.Memory().Write(ptr, a.reqBuf) {
-		return nil, abi.NewError(abi.CodeBadReply, abi.ExportAlloc+" returned "+itoa(int(ptr))+", which has no room for "+itoa(len(a.reqBuf))+" bytes in guest memory")
-	}
-	lv.stack[0], lv.stack[1] = uint64(ptr), uint64(len(a.reqBuf))
-	if err := lv.handle.CallWithStack(t.ctx, lv.stack); err != nil {
-		return nil, a.guestFailure(t, abi.ExportHandle, err)
-	}
-	return lv.stack, nil
+	return lv.stack, a.handle(t, lv.handle, lv.stack, uint32(lv.stack[0]))
 }
 
 // nestedBroke unwinds a turn whose instance a nested call broke while
@@ -132,19 +124,7 @@ var _ scheduler.ReentrantActor = (*activation)(nil)
 // ReceiveNested runs an ask nested in the turn of the activation that
 // waits in the ask ctx was made with (see scheduler.ReentrantActor).
 func (a *activation) ReceiveNested(ctx context.Context, m *scheduler.Message) ([]byte, error) {
-	watch, span := a.watch, a.span // the waiting turn's
-	defer func() { a.watch, a.span = watch, span }()
-	a.watchTurn(m)
-	a.span = nil
-	if a.h.tracer != nil {
-		a.span = a.h.tracer.startTurn(a.ref, m)
-	}
-	reply, err := a.receiveNested(ctx, m)
-	a.turnDone(&a.watch, err)
-	if a.span != nil {
-		endSpan(a.span, err)
-	}
-	return reply, err
+	return a.whileWaiting(ctx, m, a.receiveNested)
 }
 
 func (a *activation) receiveNested(ctx context.Context, m *scheduler.Message) ([]byte, error) {
@@ -194,4 +174,13 @@ func (t *turn) join(n *turn) {
 	if t.doomed == nil {
 		t.doomed = n.doomed
 	}
+}
+
+// brokenBelow is why a call nested in the turn, or in one it nests in,
+// broke the turn's instance; nil when none did.
+func (t *turn) brokenBelow() error {
+	if t.inst == nil {
+		return nil
+	}
+	return t.inst.broken
 }

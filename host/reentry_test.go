@@ -159,7 +159,7 @@ func TestReentrantDeployRefusals(t *testing.T) {
 	h := memHost(t)
 	err := h.Deploy(ctx, host.TypeConfig{Name: "g", Module: testwasm.Go(t, "conformance"), Reentrant: true})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "built by the standard Go toolchain, whose runtime cannot take a second call into an instance while the first waits in a host call")
+	assert.Contains(t, err.Error(), "built by the standard Go toolchain, whose runtime does not promise to take a second call into an instance while the first waits in a host call")
 	err = h.Deploy(ctx, host.TypeConfig{Name: "h", Module: testwasm.C(t, "hostile"), Reentrant: true})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "it exports no wactor_reentrant () -> i32 returning 1")

@@ -199,10 +199,7 @@ func instrumentPass(wasm []byte, lim Limits, restore *restoring, d *dispatch) ([
 	r := &reader{b: wasm, off: 8}
 	last := 0
 	for !r.done() {
-		id := r.byte()
-		size := r.u32()
-		start := r.off
-		payload := r.bytes(uint64(size))
+		id, start, payload := r.section()
 		if r.err != nil {
 			break
 		}
@@ -745,10 +742,7 @@ func HasCustomSection(wasm []byte, name string) bool {
 	}
 	r := &reader{b: wasm, off: 8}
 	for !r.done() {
-		id := r.byte()
-		size := r.u32()
-		start := r.off
-		payload := r.bytes(uint64(size))
+		id, start, payload := r.section()
 		if r.err != nil {
 			return false
 		}
