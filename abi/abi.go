@@ -12,6 +12,17 @@ const (
 	ExportHandle     = "wactor_handle"
 )
 
+// ExportReentrant is the optional export, () -> i32, by which a module
+// declares that it can be re-entered: that a second wactor_handle may run
+// while a first one waits in a host call (an ask), as a type with
+// reentrant: call_chain needs. It returns ReentrantYes; absent, or any
+// other result, means the module cannot be re-entered, and the host
+// refuses to deploy it as a reentrant type.
+const ExportReentrant = "wactor_reentrant"
+
+// ReentrantYes is what ExportReentrant returns for "can be re-entered".
+const ReentrantYes = 1
+
 // ImportModule is the module name under which the host provides its functions.
 const ImportModule = "wactor"
 

@@ -26,6 +26,10 @@ const (
 	// MaxForwardsPerTurn is how many times one turn may forward the ask
 	// it handles: an ask has one reply.
 	MaxForwardsPerTurn = 1
+	// MaxNesting is how many nested turns may run at once in the waiting
+	// turns of one activation of a reentrant type: an ask on the call
+	// chain that would nest deeper fails with deadlock.
+	MaxNesting = 16
 
 	MaxScheduleName = 256  // bytes of a timer's or reminder's name
 	MaxTimers       = 1000 // timers one activation may have set at once

@@ -104,6 +104,7 @@ func TestConformance(t *testing.T) {
 	}
 	deployStateless(t, h)
 	deployReadOnly(t, h)
+	deployReentrant(t, h)
 	require.NoError(t, h.Deploy(ctx, host.TypeConfig{
 		Name:        "hostile",
 		Module:      testwasm.Go(t, "hostile"),

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
 	"go.opentelemetry.io/otel/trace"
 
@@ -73,6 +74,10 @@ type turn struct {
 	doomed error
 	status abi.Status // of the last host call
 	result []byte     // pending result of the last host call
+	// up is the turn this one runs nested in (reentry.go), and depth how
+	// deep; nil and 0 for a turn of its own.
+	up    *turn
+	depth int
 }
 
 // timerOp is a timer_set (spec) or timer_cancel (nil spec) the turn made.
@@ -313,17 +318,19 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 		req.Trace = formatTraceparent(t.span.SpanContext()) // the guest sees the trace of a sampled turn
 	}
 	a.reqBuf = req.AppendTo(a.reqBuf[:0])
-	a.stderr.reset()
+	if t.up == nil {
+		a.stderr.reset() // a nested call's output joins its waiting turn's
+	}
 	inst := t.inst
 	t.deadline = time.Now().Add(t.cfg.TurnTimeout)
 	a.h.watchdog.start(t, t.deadline)
-	err := a.invoke(t)
+	stack, err := a.invoke(t)
 	a.h.watchdog.end(t)
 	if err != nil {
 		a.broke(t, err)
 		return reply, err
 	}
-	ptr, n := abi.UnpackPointer(inst.stack[0])
+	ptr, n := abi.UnpackPointer(stack[0])
 	if int64(n) > t.cfg.MaxMessage+4096 {
 		return reply, abi.NewError(abi.CodeTooLarge, "reply of "+a.ref.String()+"."+t.label()+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
 	}
@@ -346,25 +353,37 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 }
 
 // invoke writes the request into guest memory and calls wactor_handle,
-// translating whatever goes wrong into an *abi.Error.
-func (a *activation) invoke(t *turn) error {
+// translating whatever goes wrong into an *abi.Error. It returns the
+// stack that holds the reply's pointer. A nested call (reentry.go) goes
+// through exports and a stack of its own, and always asks wactor_alloc
+// for its input buffer: the one the instance keeps holds the request of
+// a turn still running.
+func (a *activation) invoke(t *turn) ([]uint64, error) {
 	inst := t.inst
+	if t.depth > 0 {
+		return a.invokeNested(t)
+	}
 	if uint32(len(a.reqBuf)) > inst.inCap {
 		if inst.alloc == nil {
 			inst.alloc = inst.mod.ExportedFunction(abi.ExportAlloc)
 		}
 		inst.stack[0] = uint64(len(a.reqBuf))
 		if err := inst.alloc.CallWithStack(t.ctx, inst.stack); err != nil {
-			return a.guestFailure(t, abi.ExportAlloc, err)
+			return nil, a.guestFailure(t, abi.ExportAlloc, err)
 		}
 		inst.inPtr, inst.inCap = uint32(inst.stack[0]), uint32(len(a.reqBuf))
 	}
-	ptr := inst.inPtr
-	if !inst.mod.Memory().Write(ptr, a.reqBuf) {
+	return inst.stack, a.handle(t, inst.handle, inst.stack, inst.inPtr)
+}
+
+// handle writes the request at ptr, which wactor_alloc returned, and
+// calls wactor_handle (handle) with stack.
+func (a *activation) handle(t *turn, handle api.Function, stack []uint64, ptr uint32) error {
+	if !t.inst.mod.Memory().Write(ptr, a.reqBuf) {
 		return abi.NewError(abi.CodeBadReply, abi.ExportAlloc+" returned "+itoa(int(ptr))+", which has no room for "+itoa(len(a.reqBuf))+" bytes in guest memory")
 	}
-	inst.stack[0], inst.stack[1] = uint64(ptr), uint64(len(a.reqBuf))
-	if err := inst.handle.CallWithStack(t.ctx, inst.stack); err != nil {
+	stack[0], stack[1] = uint64(ptr), uint64(len(a.reqBuf))
+	if err := handle.CallWithStack(t.ctx, stack); err != nil {
 		return a.guestFailure(t, abi.ExportHandle, err)
 	}
 	return nil
@@ -376,6 +395,11 @@ func (a *activation) guestFailure(t *turn, export string, err error) error {
 	var v *violation
 	if errors.As(err, &v) {
 		return abi.NewError(abi.CodeBadReply, where+": "+v.msg)
+	}
+	var nb *nestedBroke
+	if errors.As(err, &nb) {
+		e := asABIError(nb.err)
+		return abi.NewError(e.Code, where+": a nested call broke the instance: "+e.Message)
 	}
 	if t.timedOut.Load() {
 		return abi.NewError(abi.CodeTurnTimeout, where+" ran past its execution limit of "+t.cfg.TurnTimeout.String())

@@ -34,6 +34,13 @@ func (t *turn) forwardCall(arg []byte) (abi.Status, []byte) {
 	if e := abi.CheckForward(t.kind == abi.KindMessage && t.msg.IsAsk(), forwarded); e != nil {
 		return abi.StatusError, abi.AppendError(nil, e)
 	}
+	if t.up != nil {
+		// Its asker waits on the chain the turn it nests in waits on: the
+		// forward could leave only when that turn commits, after the
+		// reply it waits for.
+		return abi.StatusError, abi.AppendError(nil, abi.NewError(abi.CodeBadRequest,
+			t.a.ref.String()+"."+t.label()+" runs nested in a waiting turn and may not forward its ask"))
+	}
 	ref, status, res := t.target(&c)
 	if status != abi.StatusOK {
 		return status, res

@@ -173,6 +173,13 @@ type TypeConfig struct {
 	// match their patterns (see ImplicitSubscription); at most
 	// MaxImplicitSubscriptions.
 	Subscriptions []ImplicitSubscription
+	// Reentrant makes the type reentrant along call chains (the
+	// manifest's reentrant: call_chain; see reentry.go): an ask on the
+	// call chain of a turn that waits in an ask, coming back to the
+	// actor, runs nested in that turn instead of failing with deadlock.
+	// The module must declare that it can be re-entered (the export
+	// wactor_reentrant); a stateless worker cannot be reentrant.
+	Reentrant bool
 }
 
 func (tc *TypeConfig) applyDefaults() {
@@ -217,6 +224,9 @@ func (tc *TypeConfig) prepare() error {
 	}
 	if err := checkImplicit(tc.Subscriptions); err != nil {
 		return fmt.Errorf("subscriptions: %w", err)
+	}
+	if tc.Reentrant && tc.StatelessWorker > 0 {
+		return errors.New(errReentrantWorker)
 	}
 	return nil
 }
@@ -882,7 +892,7 @@ func (ac *activator) TypeOptions(typ string) (scheduler.TypeOptions, error) {
 		return scheduler.TypeOptions{}, abi.NewError(abi.CodeUnknownType, "no actor type "+strconv.Quote(typ))
 	}
 	d := t.current()
-	return scheduler.TypeOptions{Mailbox: d.cfg.Mailbox, IdleTimeout: d.cfg.IdleTimeout, Memory: d.v.startSize.Load(), MaxLocal: d.cfg.StatelessWorker}, nil
+	return scheduler.TypeOptions{Mailbox: d.cfg.Mailbox, IdleTimeout: d.cfg.IdleTimeout, Memory: d.v.startSize.Load(), MaxLocal: d.cfg.StatelessWorker, Reentrant: d.cfg.Reentrant}, nil
 }
 
 func (ac *activator) Activate(ctx context.Context, ref abi.Ref) (scheduler.Actor, error) {

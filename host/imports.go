@@ -219,14 +219,24 @@ func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 	var err error
 	if t.a.h.remote != nil {
 		// Across nodes the wait-for graph of this node's scheduler cannot
-		// see a cycle: the ask carries its call chain instead.
+		// see a cycle: the ask carries its call chain instead. A chain
+		// that comes back to a reentrant actor without leaving this node
+		// nests (see reentry.go); one that left it is a deadlock.
 		m.Chain = append(slices.Clip(t.msg.Chain), t.a.ref.String())
-		reply, err = t.a.h.askRouted(ctx, m)
+		var nested bool
+		if reply, nested, err = t.a.h.sched.AskNested(ctx, m); !nested {
+			reply, err = t.a.h.askRouted(ctx, m)
+		}
 	} else {
 		reply, err = t.a.h.sched.Ask(ctx, m)
 	}
 	if span != nil {
 		endSpan(span, err)
+	}
+	if b := t.brokenBelow(); b != nil {
+		// A call nested in this turn, or in one it nests in, broke the
+		// instance while the turn waited: the turn may not go on in it.
+		panic(&nestedBroke{err: b})
 	}
 	if err != nil {
 		return abi.StatusError, abi.AppendError(nil, asABIError(err))

@@ -225,7 +225,7 @@ func load(ctx context.Context, cache wazero.CompilationCache, tc TypeConfig, gra
 			_ = cm.Close(ctx)
 		}
 	}
-	if info.ABIVersion, err = v.probe(ctx); err != nil {
+	if info.ABIVersion, err = v.probe(ctx, tc); err != nil {
 		info.Problems = append(info.Problems, err.Error())
 		return nil, info, err
 	}
@@ -333,8 +333,9 @@ func compileMetered(ctx context.Context, rt wazero.Runtime, wasm []byte, lim met
 
 // probe instantiates v once, running _initialize, and checks the ABI
 // version it reports, so a broken module fails when it is deployed rather
-// than at its first message.
-func (v *moduleVersion) probe(ctx context.Context) (int, error) {
+// than at its first message; for a reentrant type, it checks that the
+// module declares it can be re-entered (checkReentrant).
+func (v *moduleVersion) probe(ctx context.Context, tc TypeConfig) (int, error) {
 	inst, err := v.instantiate(ctx, io.Discard) // bounded by startLimit itself
 	if err != nil {
 		return 0, err
@@ -349,6 +350,11 @@ func (v *moduleVersion) probe(ctx context.Context) (int, error) {
 	}
 	if got != abi.Version {
 		return got, fmt.Errorf("module speaks ABI version %d; this host speaks version %d", got, abi.Version)
+	}
+	if tc.Reentrant {
+		if err := checkReentrant(callCtx, inst, tc.Module); err != nil {
+			return got, v.overran(callCtx, abi.ExportReentrant, err)
+		}
 	}
 	return got, nil
 }
@@ -384,6 +390,13 @@ type instance struct {
 	// size: requests that fit are written there without asking again,
 	// which saves a call into the guest per message (docs/ABI.md 4).
 	inPtr, inCap uint32
+	// levels are the exports and stacks of the nested calls into the
+	// instance (reentry.go): levels[i] serves the calls nested i+1 deep,
+	// made when first needed.
+	levels []*level
+	// broken is why a nested call broke the instance: the turns it
+	// nests in fail when they resume (reentry.go). Nil: sound.
+	broken error
 	// The last measure of resident memory (see resident): the bytes and
 	// the memory's size then, and the calls of resident since (-1: never
 	// measured).

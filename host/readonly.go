@@ -68,6 +68,13 @@ func (a *activation) ReadOnly(method string) bool {
 // a turn of the activation waits in an ask (see scheduler.ReadOnlyActor).
 // It commits nothing: the method can change nothing.
 func (a *activation) ReceiveReadOnly(ctx context.Context, m *scheduler.Message) ([]byte, error) {
+	return a.whileWaiting(ctx, m, a.receiveReadOnly)
+}
+
+// whileWaiting runs receive, the turn of m that runs while a turn of the
+// activation waits in an ask (read-only or nested), observed and traced
+// as a turn of its own; the waiting turn's watch and span are kept.
+func (a *activation) whileWaiting(ctx context.Context, m *scheduler.Message, receive func(context.Context, *scheduler.Message) ([]byte, error)) ([]byte, error) {
 	watch, span := a.watch, a.span // the waiting turn's
 	defer func() { a.watch, a.span = watch, span }()
 	a.watchTurn(m)
@@ -75,7 +82,7 @@ func (a *activation) ReceiveReadOnly(ctx context.Context, m *scheduler.Message) 
 	if a.h.tracer != nil {
 		a.span = a.h.tracer.startTurn(a.ref, m)
 	}
-	reply, err := a.receiveReadOnly(ctx, m)
+	reply, err := receive(ctx, m)
 	a.turnDone(&a.watch, err)
 	if a.span != nil {
 		endSpan(a.span, err)

@@ -229,6 +229,12 @@ func (a *activation) ended(ctx context.Context, reason string) {
 // whose end its watchers are told of.
 func (a *activation) broke(t *turn, err error) {
 	a.guestBroke(err)
+	if t.up != nil {
+		// Turns wait further up the instance's stack: it is discarded
+		// when they have failed (see nestedBroke).
+		t.inst.broken = err
+		return
+	}
 	if t.inst != nil && t.inst == a.reader {
 		a.discardReader(t.ctx)
 		return

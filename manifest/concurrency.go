@@ -98,3 +98,29 @@ func (d *decoder) readOnly(v ast.Node, p string) []string {
 	}
 	return out
 }
+
+// Reentrancy is the kind of reentrancy of an actor type.
+type Reentrancy string
+
+// ReentrantCallChain, the one kind of reentrancy: while a turn of the
+// actor waits in an ask, an ask made on that turn's call chain that comes
+// back to the actor (it asked B and B asks it, directly or further down
+// the chain, or it asks itself) runs nested in the waiting turn, as part
+// of its transaction, instead of failing with deadlock. Other messages
+// wait for the turn as usual. The module must declare that it can be
+// re-entered (docs/ABI.md, "Reentrancy"); a stateless worker cannot be
+// reentrant.
+const ReentrantCallChain Reentrancy = "call_chain"
+
+// reentrant reads the reentrant setting.
+func (d *decoder) reentrant(v ast.Node, p string) Reentrancy {
+	s, site, ok := d.str(v, p, "call_chain")
+	if !ok {
+		return ""
+	}
+	if Reentrancy(s) != ReentrantCallChain {
+		d.errAt(site, p, "reentrant must be call_chain (the only kind of reentrancy), got %s; leave it out for a type that is not reentrant", quote(s))
+		return ""
+	}
+	return ReentrantCallChain
+}

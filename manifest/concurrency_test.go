@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wactor/wactor/manifest"
 )
 
 func TestParseStatelessWorker(t *testing.T) {
@@ -50,6 +52,29 @@ func TestParseReadOnly(t *testing.T) {
 			_, err := parse(t, dir, head+c.src)
 			list := problems(t, err)
 			assert.Contains(t, list.Error(), c.want)
+		})
+	}
+}
+
+func TestParseReentrant(t *testing.T) {
+	dir := fixture(t)
+	const head = "version: 1\nactors:\n  - type: account\n    module: wasm/counter.wasm\n"
+	m, err := parse(t, dir, head+"    reentrant: call_chain\n  - type: counter\n    module: wasm/counter.wasm\n")
+	require.NoError(t, err)
+	assert.Equal(t, manifest.ReentrantCallChain, m.Actors[0].Reentrant)
+	assert.Empty(t, m.Actors[1].Reentrant, "a type without it is not reentrant")
+
+	for _, c := range []struct{ name, src, want string }{
+		{"another kind", "    reentrant: full\n", `actors[0].reentrant: reentrant must be call_chain (the only kind of reentrancy), got "full"`},
+		{"a boolean", "    reentrant: true\n", "actors[0].reentrant"},
+		{"with stateless_worker", "    reentrant: call_chain\n    stateless_worker: {max_local: 2}\n",
+			`actors[0].reentrant: type "account" is both reentrant and a stateless worker, which do not go together`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parse(t, dir, head+c.src)
+			list := problems(t, err)
+			assert.Contains(t, list.Error(), c.want)
+			assert.Contains(t, list.Error(), "wactor.yaml:5", "the error points at the line")
 		})
 	}
 }

@@ -250,6 +250,11 @@ type Actor struct {
 	ReadOnly []string `yaml:"read_only"`
 	// Subscriptions are the type's implicit subscriptions to topics.
 	Subscriptions []Subscription `yaml:"subscriptions"`
+	// Reentrant is [ReentrantCallChain] or "" (not reentrant). A
+	// reentrant type's turn that waits in an ask runs, nested in it, the
+	// asks on its call chain that come back to the actor, instead of
+	// failing them with deadlock; see [ReentrantCallChain].
+	Reentrant Reentrancy `yaml:"reentrant"`
 }
 
 // Actor returns the configuration of the actor type typ, and whether the

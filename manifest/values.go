@@ -299,8 +299,14 @@ func (d *decoder) actor(v ast.Node, path string) (Actor, ast.Node) {
 			a.ReadOnly = d.readOnly(v, p)
 		case "subscriptions":
 			a.Subscriptions = d.subscriptions(v, p)
+		case "reentrant":
+			a.Reentrant = d.reentrant(v, p)
 		}
 	})
+	if e, ok := present["reentrant"]; ok && a.Reentrant != "" && a.StatelessWorker.MaxLocal > 0 {
+		d.errAt(e.keyNode, join(path, "reentrant"), "type %s is both reentrant and a stateless worker, which do not go together: "+
+			"a stateless worker's asks never come back to the instance that waits, any free instance takes them; remove one of the two", quote(a.Type))
+	}
 	if _, ok := present["max_table_entries"]; !ok {
 		a.MaxTableEntries = DefaultMaxTableEntries(a.MaxMemory)
 	}

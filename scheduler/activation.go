@@ -46,6 +46,21 @@ type activation struct {
 	wake             chan struct{}          // closed by the next enqueue; see AwaitQueued
 	roWake           chan struct{}          // signalled by enqueue while a turn waits in an ask; see waitReadOnly
 
+	// cur is the message of the innermost turn running on a (nil between
+	// turns); only the goroutine running a uses it. See reentry.go.
+	cur *Message
+	// Reentrancy (TypeOptions.Reentrant; see reentry.go), under mu:
+	// waitingOn is the message of the turn that waits in an ask and may
+	// be re-entered, with the ctx it asks with; nil while no turn waits,
+	// or a nested turn runs in it. pending is the nested ask handed to
+	// it and not yet run; nestWake says there is one. suspended lists
+	// the waiting turns that nested turns run in, innermost last.
+	waitingOn *Message
+	waitCtx   context.Context
+	pending   *Message
+	nestWake  chan struct{}
+	suspended []suspension
+
 	// Links of the scheduler's list of idle activations, guarded by
 	// s.lruMu.
 	lruPrev, lruNext *activation
@@ -166,7 +181,9 @@ func (a *activation) run() (turns int) {
 			continue // cancelled or replaced after this tick was queued
 		}
 		turns++
+		a.cur = m
 		reply, replyErr = a.actor.Receive(ctx, m)
+		a.cur = nil
 		a.noteMemory()
 		if m.timer != nil {
 			a.afterTick(m.timer)

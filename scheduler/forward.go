@@ -24,6 +24,15 @@ func (s *Scheduler) Forward(ctx context.Context, m *Message, next *Message) erro
 		next.Attempt = 1
 	}
 	next.reply, next.Done, next.asker, next.Timeout = m.reply, m.Done, m.asker, m.Timeout
+	next.up = m.up // next stands in for m on the call chain
+	if _, nested, err := s.nest(next); err != nil || nested {
+		if err != nil {
+			return err
+		}
+		m.fwd = next
+		m.deferred = true
+		return nil
+	}
 	var before func(a *activation) error
 	if !m.asker.IsZero() {
 		before = func(a *activation) error { return s.redirectWait(m.asker, m.to.key, a.key) }
@@ -49,7 +58,7 @@ func (s *Scheduler) redirectWait(asker, from, target abi.Ref) error {
 	}
 	delete(s.waits, asker)
 	chain := []string{keyString(asker), keyString(target)}
-	for cur := target; ; {
+	for cur, steps := target, 0; steps <= len(s.waits); steps++ {
 		if cur == asker {
 			s.waits[asker] = was
 			return abi.NewError(abi.CodeDeadlock, "forwarded ask cycle: "+joinChain(chain))

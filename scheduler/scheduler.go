@@ -59,6 +59,10 @@ type Message struct {
 	asker abi.Ref
 	to    *activation // where send put the message
 	fwd   *Message    // the ask this one was forwarded as, if it was
+	// up is, for an ask made in a turn, the message that turn processes:
+	// following up from message to message walks the call chain back to
+	// its first turn (see reentry.go). Nil for a message from outside.
+	up *Message
 }
 
 // Defer, called by Receive, takes the answer of m out of the scheduler's
@@ -117,6 +121,12 @@ type TypeOptions struct {
 	// joins the shortest mailbox. Each is collected on its own after the
 	// idle timeout. Zero: one activation per actor, one turn at a time.
 	MaxLocal int
+	// Reentrant makes the type's activations re-enterable along a call
+	// chain (see ReentrantActor): while a turn waits in an ask, an ask on
+	// that turn's call chain that comes back to the activation runs
+	// nested in it instead of failing with abi.ErrDeadlock. Its Actor
+	// must be a ReentrantActor. Ignored for a stateless worker.
+	Reentrant bool
 }
 
 // Defaults for TypeOptions fields left zero.
@@ -325,16 +335,41 @@ func (s *Scheduler) send(m *Message, before func(a *activation) error) (*activat
 // Ask enqueues m and waits for the reply, or for ctx to end or
 // m.Timeout to pass. Called from
 // inside a turn (with the turn's ctx), it fails at once with abi.ErrDeadlock
-// when the target is waiting, directly or through others, on the caller.
+// when the target is waiting, directly or through others, on the caller,
+// unless the target is reentrant and its waiting turn is on the caller's
+// call chain: the ask then runs nested in that turn (see ReentrantActor).
 func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
+	reply, _, err := s.ask(ctx, m, false)
+	return reply, err
+}
+
+// AskNested is Ask for an ask that runs nested (see ReentrantActor), and
+// only for one: when m, asked in the turn of ctx, is not on the call
+// chain of a waiting turn of its target on this scheduler, it sends
+// nothing and reports false. A host that routes asks between nodes asks
+// here first, so that a chain that stays on this node nests.
+func (s *Scheduler) AskNested(ctx context.Context, m *Message) ([]byte, bool, error) {
+	return s.ask(ctx, m, true)
+}
+
+func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byte, bool, error) {
+	if onlyNested && turnFrom(ctx) == nil {
+		return nil, false, nil
+	}
 	if m.Attempt == 0 {
 		m.Attempt = 1
 	}
 	m.reply = make(chan result, 1)
 	var before func(a *activation) error
 	caller := turnFrom(ctx)
+	var nestWake <-chan struct{} // a nested ask for the caller waits
 	if caller != nil {
 		m.asker = caller.key
+		m.up = caller.cur
+		if caller.reentrant() {
+			nestWake = caller.beginWait(ctx)
+			defer caller.endWait()
+		}
 		// The wait-for graph links activations, by key, so that a cycle
 		// through one instance of a stateless worker is found too.
 		before = func(a *activation) error {
@@ -343,9 +378,17 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 		}
 		defer s.stopWaiting(caller.key)
 	}
-	target, err := s.send(m, before)
+	target, nested, err := s.nest(m)
 	if err != nil {
-		return nil, err
+		return nil, true, err
+	}
+	if !nested {
+		if onlyNested {
+			return nil, false, nil
+		}
+		if target, err = s.send(m, before); err != nil {
+			return nil, true, err
+		}
 	}
 	var expired <-chan time.Time
 	if m.Timeout > 0 {
@@ -354,7 +397,8 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 		expired = t.C
 	}
 	if d, ok := s.dispatcher.(*inline); ok {
-		return s.runUntilAnswered(ctx, d, caller, target, m, expired)
+		reply, err := s.runUntilAnswered(ctx, d, caller, target, m, expired)
+		return reply, true, err
 	}
 	var readOnly <-chan struct{} // read-only asks to the caller may run meanwhile
 	if caller != nil {
@@ -367,13 +411,15 @@ func (s *Scheduler) Ask(ctx context.Context, m *Message) ([]byte, error) {
 	for {
 		select {
 		case r := <-m.reply:
-			return r.payload, r.err
+			return r.payload, true, r.err
 		case <-ctx.Done():
-			return nil, askDone(ctx, m)
+			return nil, true, askDone(ctx, m)
 		case <-expired:
-			return nil, askTimedOut(m)
+			return nil, true, askTimedOut(m)
 		case <-readOnly:
 			caller.serveReadOnly(ctx)
+		case <-nestWake:
+			caller.serveNested()
 		}
 	}
 }
@@ -390,7 +436,8 @@ func askTimedOut(m *Message) error {
 	return abi.NewError(abi.CodeTimeout, "no reply from "+m.Target.String()+" to "+m.Method+" in time")
 }
 
-// runUntilAnswered runs the turns of a, m's target, on this goroutine, and
+// runUntilAnswered runs the turns of a, m's target, on this goroutine, the
+// nested asks handed to a or to caller (see ReentrantActor), and
 // the read-only asks to caller (see ReadOnlyActor), until
 // one answers m. When the target is not queued, another goroutine driving
 // the scheduler is running it (one on this goroutine's stack would be an
@@ -406,6 +453,11 @@ func (s *Scheduler) runUntilAnswered(ctx context.Context, d *inline, caller, a *
 		default:
 		}
 		if _, ran := d.runOne(lastHop(m).to); ran {
+			continue
+		}
+		// A nested ask handed to the target, or to the caller, runs here:
+		// the turn it nests in waits further up this goroutine's stack.
+		if lastHop(m).to.serveNested() || (caller != nil && caller.serveNested()) {
 			continue
 		}
 		if caller != nil && caller.serveReadOnly(ctx) {
@@ -925,9 +977,12 @@ func (s *Scheduler) startWaiting(caller, target abi.Ref) error {
 	s.waitMu.Lock()
 	defer s.waitMu.Unlock()
 	chain := []string{keyString(caller), keyString(target)}
-	for cur := target; cur != caller; {
+	// The graph has no cycle (each edge is added only when it closes
+	// none), so the walk ends; the bound guards against a bug making it
+	// loop forever.
+	for cur, steps := target, 0; cur != caller; steps++ {
 		next, ok := s.waits[cur]
-		if !ok {
+		if !ok || steps > len(s.waits) {
 			s.waits[caller] = target
 			return nil
 		}

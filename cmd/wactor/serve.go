@@ -710,6 +710,7 @@ func typeConfig(a manifest.Actor, wasm []byte) host.TypeConfig {
 		StatelessWorker: a.StatelessWorker.MaxLocal,
 		ReadOnly:        a.ReadOnly,
 		Subscriptions:   implicitSubscriptions(a.Subscriptions),
+		Reentrant:       a.Reentrant == manifest.ReentrantCallChain,
 	}
 }
 

@@ -1278,6 +1278,22 @@ static uint8_t *in_buf;
 static size_t in_cap;
 static wactor_buf spare_out = WACTOR_BUF_INIT; /* reused reply payload buffer */
 static wactor_buf reply_env = WACTOR_BUF_INIT; /* the encoded Reply envelope */
+static int depth;                              /* wactor_handle calls running */
+
+/* Re-entry (docs/ABI.md, "Reentrancy"): a reentrant type's host may call
+ * wactor_handle again while a handler waits in wactor_ask. Every piece of
+ * state that lives across that host call is per call or saved around the
+ * nested one: the input buffer (taken over above; wactor_alloc hands the
+ * nested call a new one), the reply payload buffer (taken from spare_out),
+ * the turn's failure (turn) and the pending error (err_code, err_msg), both
+ * saved and restored by a nested wactor_handle. The rest is used only
+ * between host calls that cannot re-enter (call_args, call_err, state_val,
+ * record_buf: their contents are consumed before the next ask), is the
+ * nested call's to write before the host copies it out (reply_env), or
+ * never changes (self_ref, the method table). A handler's own static
+ * buffers are its author's to keep per call. */
+int32_t wactor_export_reentrant_(void);
+WACTOR_EXPORT("wactor_reentrant") int32_t wactor_export_reentrant_(void) { return 1; }
 
 int32_t wactor_export_abi_version_(void);
 uint8_t *wactor_export_alloc_(uint32_t len);
@@ -1427,6 +1443,15 @@ WACTOR_EXPORT("wactor_handle") uint64_t wactor_export_handle_(uint8_t *ptr, uint
 	wactor_buf out = spare_out;
 	spare_out = (wactor_buf)WACTOR_BUF_INIT;
 	wactor_buf_reset(&out);
+	/* A nested call keeps the pending error of the handler it re-enters. */
+	wactor_buf outer_code = WACTOR_BUF_INIT, outer_msg = WACTOR_BUF_INIT;
+	if (depth > 0) {
+		outer_code = err_code;
+		outer_msg = err_msg;
+		err_code = (wactor_buf)WACTOR_BUF_INIT;
+		err_msg = (wactor_buf)WACTOR_BUF_INIT;
+	}
+	depth++;
 	wactor_clear_error();
 	struct turn_error outer = turn; /* non-empty only when re-entered */
 	turn = (struct turn_error){0};
@@ -1477,6 +1502,12 @@ WACTOR_EXPORT("wactor_handle") uint64_t wactor_export_handle_(uint8_t *ptr, uint
 	wactor_buf_free(&turn.code);
 	wactor_buf_free(&turn.msg);
 	turn = outer;
+	if (--depth > 0) {
+		wactor_buf_free(&err_code);
+		wactor_buf_free(&err_msg);
+		err_code = outer_code;
+		err_msg = outer_msg;
+	}
 
 	/* Give the buffers back for the next message, unless a nested call
 	 * already made new ones. */

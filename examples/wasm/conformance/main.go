@@ -11,6 +11,8 @@
 //	set_then_fail {"key", "value"}              -> sets, then fails "refused"
 //	tell {"to", "method", "payload"?}           -> {}
 //	ask {"to", "method", "payload"?, "timeout_ms"?} -> {"reply": r}, or the callee's error
+//	set_then_ask {"key", "value", "to", "method", "payload"?, "timeout_ms"?, "fail"?}
+//	                                            -> sets, then as ask; fails with code "fail" if given
 //	whoami                                      -> {"self", "sender", "id"}
 //	log {"level", "message"}                    -> {}
 //	deactivate                                  -> {}     and asks to be deactivated
@@ -44,6 +46,7 @@ func init() {
 	wactor.Handle("set_then_fail", setThenFail)
 	wactor.Handle("tell", tell)
 	wactor.Handle("ask", ask)
+	wactor.Handle("set_then_ask", setThenAsk)
 	wactor.Handle("whoami", whoami)
 	wactor.Handle("log", logMsg)
 	wactor.Handle("deactivate", deactivate)
@@ -212,6 +215,35 @@ func ask(ctx *wactor.Context, payload []byte) ([]byte, error) {
 		return wactor.NewMap().Null("reply").Encode(), nil
 	}
 	return wactor.NewMap().Raw("reply", reply).Encode(), nil
+}
+
+// setThenAsk stores "value" under "key", as set does, then asks as ask
+// does; when the ask succeeded and "fail" is present, it fails with that
+// code. (The Go SDK cannot be re-entered, so no ask on this turn's chain
+// ever sees the stored item while the turn waits: a type of this module is
+// never reentrant.)
+func setThenAsk(ctx *wactor.Context, payload []byte) ([]byte, error) {
+	key, value, err := keyValue("set_then_ask", payload, true)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := wactor.ParseDoc(payload)
+	if err != nil {
+		return nil, err
+	}
+	code, failing := doc.Text("fail")
+	if doc.Has("fail") && (!failing || code == "") {
+		return nil, badRequest(`set_then_ask's "fail" must be a non-empty text, if any`)
+	}
+	ctx.Set(key, value)
+	reply, err := ask(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	if failing {
+		return nil, wactor.NewError(code, "set_then_ask was told to fail after its ask")
+	}
+	return reply, nil
 }
 
 func whoami(ctx *wactor.Context, _ []byte) ([]byte, error) {

@@ -64,15 +64,40 @@ export function onDeactivate(fn: Hook | null): void {
 // always sees them as live. The host writes a request into the input buffer
 // and reads the reply from the reply writer's buffer, which stays untouched
 // until the next call into the guest.
+//
+// Reentrancy: a type declared `reentrant: call_chain` may get a request
+// nested in a turn that waits in ask (the host calls wactor_alloc and
+// wactor_handle from inside the ask import). Such a request gets a buffer
+// of its own depth, so the waiting turn's request (its payload view, its
+// Context's spans) stays intact; the reply is written into replyW only
+// after a handler has returned, and the host copies it out before it
+// returns into the waiting turn; and the collector runs only when no turn
+// is on the stack (see maybeCollect).
 // ---------------------------------------------------------------------------
 
 let inBuf = new ArrayBuffer(1024);
 let inView = Uint8Array.wrap(inBuf); // all of inBuf; requests are read from [0, len)
-let nestedBuf = new ArrayBuffer(0); // for a request that arrives during a turn
+// nestedBufs[d-1]: the request asked for while d handlers run. A level is
+// reused by the next request of that depth (its handler has returned),
+// unless it is over NESTED_KEEP bytes: then it is let go when its handler
+// returns, for the collector to take back after the turn.
+const nestedBufs = new Array<ArrayBuffer>();
+const NESTED_KEEP = 64 << 10;
 const replyW = new CborWriter(256);
 
 /** wactor_abi_version: the ABI version this SDK speaks. */
 export function abiVersion(): i32 {
+  return 1;
+}
+
+/**
+ * wactor_reentrant: 1, the SDK can take a request nested in a waiting
+ * turn (see above), with any of AssemblyScript's runtimes: the minimal one
+ * (the SDK's asconfig.json) is collected only when no turn is on the
+ * stack; the incremental one may collect at any allocation, and sees the
+ * references on the stack in its shadow stack; the stub one never frees.
+ */
+export function reentrant(): i32 {
   return 1;
 }
 
@@ -81,10 +106,17 @@ export function alloc(n: i32): usize {
   if (n < 0) unreachable();
   setInAlloc(true);
   let p: usize;
-  if (getDepth() > 0) {
-    // A reentrant call while a turn waits in ask: leave its payload alone.
-    nestedBuf = new ArrayBuffer(n);
-    p = changetype<usize>(nestedBuf);
+  const depth = getDepth();
+  if (depth > 0) {
+    // A nested call while a turn waits in ask: leave the waiting turns'
+    // requests alone.
+    while (nestedBufs.length < depth) nestedBufs.push(new ArrayBuffer(0));
+    let b = unchecked(nestedBufs[depth - 1]);
+    if (b.byteLength < n) {
+      b = new ArrayBuffer(n);
+      nestedBufs[depth - 1] = b;
+    }
+    p = changetype<usize>(b);
   } else {
     if (inBuf.byteLength < n) {
       inBuf = new ArrayBuffer(max(n, inBuf.byteLength << 1));
@@ -106,12 +138,21 @@ function copyIn(ptr: usize, len: i32): Uint8Array {
 /** wactor_handle: handles the request at [ptr, ptr+len), returns the reply. */
 export function handleRequest(ptr: usize, len: i32): i64 {
   if (len < 0) unreachable();
-  setDepth(getDepth() + 1);
-  if (ptr == changetype<usize>(inBuf) && len <= inBuf.byteLength) dispatch(inView, len);
-  else if (ptr == changetype<usize>(nestedBuf) && len <= nestedBuf.byteLength) dispatch(Uint8Array.wrap(nestedBuf), len);
-  else dispatch(copyIn(ptr, len), len);
-  setDepth(getDepth() - 1);
-  if (ASC_RUNTIME == 1 /* Runtime.Minimal */ && getDepth() == 0) maybeCollect();
+  const depth = getDepth();
+  setDepth(depth + 1);
+  if (depth == 0 && ptr == changetype<usize>(inBuf) && len <= inBuf.byteLength) dispatch(inView, len);
+  else if (depth > 0 && depth <= nestedBufs.length && ptr == changetype<usize>(unchecked(nestedBufs[depth - 1])) &&
+    len <= unchecked(nestedBufs[depth - 1]).byteLength) {
+    dispatch(Uint8Array.wrap(unchecked(nestedBufs[depth - 1])), len);
+  } else dispatch(copyIn(ptr, len), len);
+  setDepth(depth);
+  if (depth > 0 && depth <= nestedBufs.length && unchecked(nestedBufs[depth - 1]).byteLength > NESTED_KEEP) {
+    nestedBufs[depth - 1] = new ArrayBuffer(0);
+  }
+  // Only between turns: a nested call returns into a turn whose objects
+  // may be referenced from the stack alone, which the minimal runtime's
+  // collector does not see.
+  if (ASC_RUNTIME == 1 /* Runtime.Minimal */ && depth == 0) maybeCollect();
   return (<i64>replyW.dataStart << 32) | <i64>replyW.length;
 }
 

@@ -3,11 +3,20 @@
 //
 //   export * from "@wactor/sdk/exports";
 
-import { abiVersion, alloc, handleRequest } from "./dispatch";
+import { abiVersion, alloc, handleRequest, reentrant } from "./dispatch";
 
 /** Returns 1, the ABI version this SDK speaks. */
 export function wactor_abi_version(): i32 {
   return abiVersion();
+}
+
+/**
+ * Returns 1: a request may arrive nested in a turn that waits in ask, for
+ * a type declared `reentrant: call_chain` (docs/ABI.md; README.md,
+ * "Reentrancy").
+ */
+export function wactor_reentrant(): i32 {
+  return reentrant();
 }
 
 /** Returns a buffer of at least len bytes for the host's next request. */

@@ -338,22 +338,58 @@ export class MockHost {
 
   /** Sends raw request bytes; returns the raw reply bytes. */
   raw(req) {
-    const ex = this.instance.exports;
-    this.inTurn = false;
-    const ptr = ex.wactor_alloc(req.length) >>> 0;
-    new Uint8Array(ex.memory.buffer).set(req, ptr);
     this.turn = { writes: new Map(), tells: [], timers: [], reminders: [], watches: [], published: [], subs: [], deactivate: false, forward: null };
     this.calls = [];
-    this.inTurn = true;
-    let packed;
+    this.allocs = [];
+    return this.send(req);
+  }
+
+  /** Passes req to wactor_alloc and wactor_handle; returns the reply's bytes. */
+  send(req) {
+    const ex = this.instance.exports;
+    const wasInTurn = this.inTurn;
+    this.inTurn = false;
     try {
-      packed = BigInt.asUintN(64, ex.wactor_handle(ptr, req.length));
+      const ptr = ex.wactor_alloc(req.length) >>> 0;
+      this.allocs.push([ptr, req.length]);
+      new Uint8Array(ex.memory.buffer).set(req, ptr);
+      this.inTurn = true;
+      const packed = BigInt.asUintN(64, ex.wactor_handle(ptr, req.length));
+      const rp = Number(packed >> 32n);
+      const rl = Number(packed & 0xffffffffn);
+      return new Uint8Array(ex.memory.buffer).slice(rp, rp + rl);
     } finally {
-      this.inTurn = false;
+      this.inTurn = wasInTurn;
     }
-    const rp = Number(packed >> 32n);
-    const rl = Number(packed & 0xffffffffn);
-    return new Uint8Array(ex.memory.buffer).slice(rp, rp + rl);
+  }
+
+  /**
+   * From inside onAsk: runs method with payload nested in the waiting
+   * turn, as the host does when an ask on a reentrant type's call chain
+   * comes back to it. Its writes join the waiting turn, or are dropped if
+   * it fails. Returns what onAsk returns: {payload} or {code, message}.
+   */
+  nested(method, payload, opts = {}) {
+    if (!this.inTurn) throw new Error("nested outside a turn");
+    const saved = new Map(this.turn.writes);
+    const out = this.parseReply(this.send(this.request(method, payload, opts)));
+    if (out.code) this.turn.writes = saved;
+    return out;
+  }
+
+  request(method, payload, opts) {
+    const req = new Map([[1, opts.kind ?? 0], [2, method]]);
+    if (payload !== undefined) req.set(3, payload instanceof Uint8Array ? payload : encode(payload));
+    if (opts.sender) req.set(4, opts.sender);
+    req.set(5, opts.id ?? "m-1");
+    return encode(req);
+  }
+
+  parseReply(reply) {
+    const r = decode(reply);
+    if (!(r instanceof Map) && Object.keys(r).length !== 0) throw new Error("reply is not an integer-keyed map");
+    const get = (k) => (r instanceof Map ? r.get(k) : undefined);
+    return { reply, payload: get(1), code: get(2) ?? "", message: get(3) ?? "" };
   }
 
   /**
@@ -361,15 +397,7 @@ export class MockHost {
    * Returns {payload, code, message, reply (raw bytes)}; commits on success.
    */
   call(method, payload, opts = {}) {
-    const req = new Map([[1, opts.kind ?? 0], [2, method]]);
-    if (payload !== undefined) req.set(3, payload instanceof Uint8Array ? payload : encode(payload));
-    if (opts.sender) req.set(4, opts.sender);
-    req.set(5, opts.id ?? "m-1");
-    const reply = this.raw(encode(req));
-    const r = decode(reply);
-    if (!(r instanceof Map) && Object.keys(r).length !== 0) throw new Error("reply is not an integer-keyed map");
-    const get = (k) => (r instanceof Map ? r.get(k) : undefined);
-    const out = { reply, payload: get(1), code: get(2) ?? "", message: get(3) ?? "" };
+    const out = this.parseReply(this.raw(this.request(method, payload, opts)));
     if (!out.code) {
       for (const [k, v] of this.turn.writes) {
         if (v === null) this.state.delete(k);

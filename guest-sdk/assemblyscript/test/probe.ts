@@ -139,6 +139,50 @@ handle("ask", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   return r.payload;
 });
 
+// nest: {"n", "pad"} asks itself nest {"n": n-1, "pad": a longer pad}
+// while n > 0; the mock host runs that ask nested in this turn, as the
+// host does for a reentrant type. It answers {"n", "id", "sender",
+// "inner"?}, or fails with "clobbered" if the nested calls changed its
+// request, its Context or an object only its own frame refers to.
+handle("nest", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const before = payload.slice();
+  const id = ctx.messageId();
+  const sender = ctx.sender();
+  const method = ctx.method();
+  const d = Doc.parse(payload);
+  if (d == null) return ctx.fail(Code.BAD_REQUEST, "not a map");
+  const n = d.int("n");
+  const pad = d.bytes("pad");
+  // Referenced from this frame alone: a collection during the nested call
+  // would free it, and the allocations below would be handed its memory.
+  const mine = new Uint8Array(4096);
+  mine.fill(<u8>(0x40 + n));
+  const out = new MapBuilder().int("n", n).text("id", id).text("sender", sender);
+  if (n > 0) {
+    const more = new Uint8Array(pad.length * 2 + 100);
+    more.fill(<u8>n);
+    const r = ctx.ask(ctx.self(), "nest", new MapBuilder().int("n", n - 1).bytes("pad", more).encode());
+    if (!r.ok) return ctx.failWith(r);
+    out.raw("inner", r.payload);
+    for (let i = 0; i < 64; i++) new Uint8Array(4096).fill(0xee);
+  } else {
+    // The innermost call grows the memory (garbage of 2 MiB), which makes
+    // the SDK collect after a turn: not while turns wait below this one.
+    for (let i = 0; i < 512; i++) new Uint8Array(4096).fill(0xdd);
+  }
+  ctx.setInt("depth" + n.toString(), n);
+  for (let i = 0; i < mine.length; i++) {
+    if (mine[i] != <u8>(0x40 + n)) return ctx.fail("clobbered", "an object on the waiting turn's stack was reused");
+  }
+  if (payload.length != before.length || memory.compare(payload.dataStart, before.dataStart, before.length) != 0) {
+    return ctx.fail("clobbered", "the waiting turn's payload changed");
+  }
+  if (ctx.messageId() != id || ctx.sender() != sender || ctx.method() != method) {
+    return ctx.fail("clobbered", "the waiting turn's Context changed");
+  }
+  return out.encode();
+});
+
 // forward: {"target", "method"} forwards, twice when "twice" is set; the
 // second's refusal fails the turn.
 handle("forward", (ctx: Context, payload: Uint8Array): Uint8Array | null => {

@@ -22,12 +22,14 @@ test("modules export the ABI and import only from wactor", () => {
       "wactor_abi_version:function",
       "wactor_alloc:function",
       "wactor_handle:function",
+      "wactor_reentrant:function",
     ], name);
     for (const imp of WebAssembly.Module.imports(h.module)) {
       const allowed = imp.module === "wactor" || (name === "probe" && imp.module === "wasi_snapshot_preview1");
       assert.ok(allowed, `${name} imports ${imp.module}.${imp.name}`);
     }
     assert.equal(h.instance.exports.wactor_abi_version(), 1);
+    assert.equal(h.instance.exports.wactor_reentrant(), 1);
     assert.equal(h.pages, 1, `${name} starts with one page`);
   }
 });
@@ -276,6 +278,51 @@ test("big messages and long-lived instances keep memory bounded", () => {
   for (let i = 0; i < 5000; i++) h.call("info", undefined, { id: "x".repeat(i % 300) });
   assert.equal(h.pages, pages, "garbage is collected after each turn");
 });
+
+for (const runtime of ["minimal", "incremental"]) {
+  test(`reentrancy: nested calls leave the waiting turns intact (${runtime} runtime)`, () => {
+    let n = 0;
+    const file = runtime === "minimal" ? "probe.wasm" : "probe-incremental.wasm";
+    const h = new MockHost(join(build, file), {
+      onAsk(c) {
+        assert.deepEqual([c.get(1), c.get(2)], ["probe/p1", "nest"]);
+        n++;
+        return h.nested("nest", c.get(3), { sender: "probe/p1", id: `n-${n}` });
+      },
+    });
+    assert.equal(h.instance.exports.wactor_reentrant(), 1);
+    const pages = h.pages;
+    for (let run = 0; run < 20; run++) {
+      n = 0;
+      const r = h.call("nest", { n: 3, pad: Uint8Array.of(1, 2, 3) }, { id: `run-${run}` });
+      assert.equal(r.code, "", r.message);
+      let d = decode(r.payload);
+      for (const [depth, id, sender] of [[3, `run-${run}`, ""], [2, "n-1", "probe/p1"], [1, "n-2", "probe/p1"], [0, "n-3", "probe/p1"]]) {
+        assert.deepEqual([d.n, d.id, d.sender], [depth, id, sender]);
+        d = d.inner;
+      }
+      assert.equal(d, undefined);
+      assert.equal(new Set(h.allocs.map(([p]) => p)).size, 4, "each depth's request has a buffer of its own");
+      for (let i = 0; i <= 3; i++) assert.equal(hex(h.state.get("depth" + i)), hex(encode(i)), "nested writes commit with the turn");
+    }
+    assert.ok(h.pages > pages, "the innermost call grew the memory");
+    // Nested requests over 64 KiB get buffers that are let go afterwards.
+    for (let run = 0; run < 5; run++) {
+      n = 0;
+      const r = h.call("nest", { n: 2, pad: new Uint8Array(100000).fill(run) });
+      assert.equal(r.code, "", r.message);
+      assert.deepEqual([decode(r.payload).inner.inner.n, decode(r.payload).inner.inner.id], [0, "n-2"]);
+    }
+    // A nested failure fails only its asker, which passes it on here.
+    h.onAsk = () => h.nested("insufficient", undefined);
+    const f = h.call("ask", { target: "probe/p1", method: "insufficient" });
+    assert.equal(f.code, "insufficient_funds");
+    // The garbage of nested calls goes too: the memory stays as it is.
+    const grown = h.pages;
+    for (let i = 0; i < 50; i++) h.call("big", { n: 10000 });
+    assert.equal(h.pages, grown);
+  });
+}
 
 test("CborReader and CborWriter", () => {
   const h = probe();

@@ -43,6 +43,14 @@ pub trait Actor {
     fn deactivate(&mut self, _ctx: &mut Context<'_>) -> Result<(), Error> {
         Ok(())
     }
+
+    /// For the SDK: a [`Handlers`] table hands itself over here, which is
+    /// what lets the module be re-entered (see the crate's docs on
+    /// reentrancy); other actors keep the default, `None`.
+    #[doc(hidden)]
+    fn take_table(&mut self) -> Option<Handlers> {
+        None
+    }
 }
 
 /// A table of handlers by method name: the simplest [`Actor`].
@@ -150,32 +158,69 @@ impl Handlers {
     }
 }
 
-impl Actor for Handlers {
-    fn handle(&mut self, ctx: &mut Context<'_>, method: &str, payload: &[u8]) -> Result<Vec<u8>, Error> {
+impl Handlers {
+    /// Runs the handler of `method`; needs no `&mut self`, so a nested call
+    /// can run while an outer one waits.
+    fn serve(&self, ctx: &mut Context<'_>, method: &str, payload: &[u8]) -> Result<Vec<u8>, Error> {
         match self.methods.iter().find(|(n, _)| *n == method) {
             Some((_, h)) => h(ctx, payload),
             None => Err(self.unknown(method)),
         }
     }
 
-    fn activate(&mut self, ctx: &mut Context<'_>) -> Result<(), Error> {
-        match self.on_activate {
-            Some(h) => h(ctx),
-            None => Ok(()),
-        }
-    }
-
-    fn deactivate(&mut self, ctx: &mut Context<'_>) -> Result<(), Error> {
-        match self.on_deactivate {
+    fn hook(hook: Option<Hook>, ctx: &mut Context<'_>) -> Result<(), Error> {
+        match hook {
             Some(h) => h(ctx),
             None => Ok(()),
         }
     }
 }
 
-/// Handles one Request envelope and writes the Reply envelope into `out`
-/// (cleared first).
+impl Actor for Handlers {
+    fn handle(&mut self, ctx: &mut Context<'_>, method: &str, payload: &[u8]) -> Result<Vec<u8>, Error> {
+        self.serve(ctx, method, payload)
+    }
+
+    fn activate(&mut self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        Handlers::hook(self.on_activate, ctx)
+    }
+
+    fn deactivate(&mut self, ctx: &mut Context<'_>) -> Result<(), Error> {
+        Handlers::hook(self.on_deactivate, ctx)
+    }
+
+    fn take_table(&mut self) -> Option<Handlers> {
+        Some(core::mem::take(self))
+    }
+}
+
+/// Handles one Request envelope for `actor` and writes the Reply envelope
+/// into `out` (cleared first).
 pub(crate) fn dispatch(actor: &mut dyn Actor, input: &[u8], out: &mut Vec<u8>) {
+    run(input, out, |ctx, kind, method, payload| match kind {
+        KIND_MESSAGE => actor.handle(ctx, method, payload),
+        KIND_ACTIVATE => actor.activate(ctx).map(|()| Vec::new()),
+        _ => actor.deactivate(ctx).map(|()| Vec::new()),
+    })
+}
+
+/// [`dispatch`] for a shared [`Handlers`] table: what the module's exports
+/// use for a table, so that a call nested in a waiting turn reaches the same
+/// handlers without a second `&mut` to them.
+pub(crate) fn dispatch_table(table: &Handlers, input: &[u8], out: &mut Vec<u8>) {
+    run(input, out, |ctx, kind, method, payload| match kind {
+        KIND_MESSAGE => table.serve(ctx, method, payload),
+        KIND_ACTIVATE => Handlers::hook(table.on_activate, ctx).map(|()| Vec::new()),
+        _ => Handlers::hook(table.on_deactivate, ctx).map(|()| Vec::new()),
+    })
+}
+
+/// Decodes the Request in `input`, runs `turn` with a fresh [`Context`]
+/// (kind, method, payload) and writes the Reply into `out`.
+fn run<F>(input: &[u8], out: &mut Vec<u8>, turn: F)
+where
+    F: FnOnce(&mut Context<'_>, u64, &str, &[u8]) -> Result<Vec<u8>, Error>,
+{
     out.clear();
     let req = match Request::decode(input) {
         Ok(r) => r,
@@ -189,11 +234,7 @@ pub(crate) fn dispatch(actor: &mut dyn Actor, input: &[u8], out: &mut Vec<u8>) {
         }
     };
     let mut ctx = Context::new(req.method, req.sender, req.id);
-    let res = match req.kind {
-        KIND_MESSAGE => actor.handle(&mut ctx, req.method, req.payload),
-        KIND_ACTIVATE => actor.activate(&mut ctx).map(|()| Vec::new()),
-        _ => actor.deactivate(&mut ctx).map(|()| Vec::new()),
-    };
+    let res = turn(&mut ctx, req.kind, req.method, req.payload);
     // A state call the host refused fails the turn, whatever the handler
     // answered, so no partial state ever commits.
     let res = match ctx.take_turn_error() {

@@ -3,8 +3,8 @@
 //!
 //! An actor is a [`Handlers`] table of functions by method name, or any type
 //! that implements [`Actor`]. The [`actor!`] macro makes the module's
-//! exports (`wactor_abi_version`, `wactor_alloc`, `wactor_handle`) and
-//! creates the actor on its first message:
+//! exports (`wactor_abi_version`, `wactor_alloc`, `wactor_handle`,
+//! `wactor_reentrant`) and creates the actor on its first message:
 //!
 //! ```no_run
 //! use wactor::{Context, Doc, Error, MapBuilder};
@@ -28,6 +28,27 @@
 //! gets; either way the instance stays. A panic traps the instance
 //! (build with `panic = "abort"`): the host discards it and reports
 //! `trapped`.
+//!
+//! # Reentrancy
+//!
+//! A type declared `reentrant: call_chain` in the manifest may get a call
+//! nested in one of its own turns: while a handler waits in
+//! [`Context::ask`], an ask on that ask's call chain that comes back to
+//! this actor (A asks B, B asks A; or A asks itself) runs at once, on the
+//! same instance, through the same handlers, and the outer `ask` returns
+//! afterwards. The nested handler gets a [`Context`] of its own (its own
+//! sender, message id and turn error); it sees the waiting turn's
+//! uncommitted writes, and its effects join that turn. The waiting
+//! handler's payload, context and locals are untouched by it; statics and
+//! `thread_local`s the actor keeps itself are not (a `RefCell` borrowed
+//! across an `ask` would panic when the nested call borrows it again).
+//!
+//! Only a module whose actor is a [`Handlers`] table (the `actor!` list
+//! form, or `actor!(Handlers::new()...)`) can be re-entered: its handlers
+//! are plain functions. A type of your own that implements [`Actor`]
+//! takes `&mut self`, which a nested call would alias, so such a module's
+//! `wactor_reentrant` answers 0 and the host refuses to deploy it as
+//! reentrant.
 
 mod actor;
 pub mod cbor;
@@ -71,7 +92,9 @@ pub const ABI_VERSION: i32 = 1;
 ///
 /// or any expression whose value implements [`Actor`] (a [`Handlers`]
 /// table with hooks, a struct of your own), evaluated once per instance,
-/// when the first message arrives:
+/// when the first message arrives (or when the host asks
+/// `wactor_reentrant`, which answers 1 only for a [`Handlers`] table: see
+/// [Reentrancy](crate#reentrancy)):
 ///
 /// ```ignore
 /// wactor::actor!(Handlers::new().method("add", add).on_activate(warm_up));
@@ -103,6 +126,12 @@ macro_rules! actor {
             #[no_mangle]
             pub extern "C" fn wactor_alloc(len: i32) -> i32 {
                 $crate::rt::alloc(len)
+            }
+
+            #[cfg(target_arch = "wasm32")]
+            #[no_mangle]
+            pub extern "C" fn wactor_reentrant() -> i32 {
+                $crate::rt::reentrant(__wactor_make)
             }
 
             #[cfg(target_arch = "wasm32")]

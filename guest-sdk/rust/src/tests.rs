@@ -480,3 +480,133 @@ fn typed_handlers_and_state() {
     t.set_state("n", &crate::cbor::encode_text("five"));
     assert_eq!(t.call("get", &[]).unwrap_err().code, codes::BAD_STATE);
 }
+
+/// The module's exports (`rt`) re-entered as the host re-enters a
+/// reentrant type: an ask from a turn comes back to the same instance and
+/// runs nested, inside the `ask` import, with the waiting turn on the stack.
+mod reentry {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use crate::envelope::{self, Request, KIND_MESSAGE};
+    use crate::sys::{self, Func, STATUS_ERROR, STATUS_OK};
+    use crate::{rt, Actor, Context, Doc, Error, Handlers, MapBuilder};
+
+    /// nest {"n", "pad"}: asks "me/1" nest {"n": n-1, "pad": more bytes}
+    /// while n > 0, then checks that its own request is intact, and answers
+    /// {"n", "id", "sender", "inner"?}.
+    fn nest(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+        let before = payload.to_vec();
+        let (id, sender, method) = (ctx.message_id().to_string(), ctx.sender().map(str::to_string), ctx.method().to_string());
+        let doc = Doc::parse(payload)?;
+        let n = doc.int("n").ok_or_else(|| Error::bad_request("nest needs n"))?;
+        let pad = doc.bytes("pad").unwrap_or(&[]);
+        let mut out = MapBuilder::new().int("n", n).text("id", &id).text("sender", sender.as_deref().unwrap_or(""));
+        if n > 0 {
+            // A longer pad than ours, so the nested request needs more room
+            // than any buffer handed out so far.
+            let more = vec![n as u8; pad.len() * 2 + 100];
+            let inner = ctx.ask("me/1", "nest", &MapBuilder::new().int("n", n - 1).bytes("pad", &more).build(), 0)?;
+            out = out.raw("inner", &inner);
+        }
+        if payload != &before[..] {
+            return Err(Error::new("clobbered", "the waiting turn's payload changed under it"));
+        }
+        if ctx.message_id() != id || ctx.sender().map(str::to_string) != sender || ctx.method() != method {
+            return Err(Error::new("clobbered", "the waiting turn's context changed under it"));
+        }
+        Ok(out.build())
+    }
+
+    fn table() -> Box<dyn Actor> {
+        Box::new(Handlers::new().method("nest", nest))
+    }
+
+    /// An actor that is not a Handlers table.
+    struct Own;
+
+    impl Actor for Own {
+        fn handle(&mut self, ctx: &mut Context<'_>, method: &str, payload: &[u8]) -> Result<Vec<u8>, Error> {
+            nest(ctx, payload).map_err(|mut e| {
+                e.message.push_str(" in ");
+                e.message.push_str(method);
+                e
+            })
+        }
+    }
+
+    fn own() -> Box<dyn Actor> {
+        Box::new(Own)
+    }
+
+    /// One request through the exports, as the host sends it: alloc, copy
+    /// in, handle, copy the reply out.
+    fn call(make: fn() -> Box<dyn Actor>, sender: &str, id: &str, payload: &[u8]) -> Result<Vec<u8>, Error> {
+        let req = Request { kind: KIND_MESSAGE, method: "nest", payload, sender, id }.encode();
+        let p = rt::alloc_buf(req.len());
+        // SAFETY: alloc_buf returned room for req.len() bytes.
+        let reply = unsafe {
+            core::ptr::copy_nonoverlapping(req.as_ptr(), p, req.len());
+            let (rp, rn) = rt::handle_at(p, req.len(), make);
+            core::slice::from_raw_parts(rp, rn).to_vec()
+        };
+        envelope::decode_reply(&reply).expect("malformed reply")
+    }
+
+    /// Installs a host whose ask calls back into the module's exports,
+    /// counting the nested calls.
+    fn install(make: fn() -> Box<dyn Actor>, nested: Rc<Cell<u32>>) {
+        sys::set_host(Some(Rc::new(move |f: Func, arg: &[u8]| {
+            assert_eq!(f, Func::Ask, "the test actor only asks");
+            let c = envelope::decode_call(arg).expect("malformed Call");
+            assert_eq!((c.target, c.method), ("me/1", "nest"));
+            nested.set(nested.get() + 1);
+            let id = format!("nested-{}", nested.get());
+            match call(make, "me/1", &id, c.payload) {
+                Ok(p) => (STATUS_OK, p),
+                Err(e) => {
+                    let mut b = Vec::new();
+                    envelope::put_error(&mut b, &e.code, &e.message);
+                    (STATUS_ERROR, b)
+                }
+            }
+        })));
+    }
+
+    #[test]
+    fn nested_calls_leave_the_waiting_turn_intact() {
+        // rt's statics are the process's: this is the only test using them.
+        let nested = Rc::new(Cell::new(0));
+        rt::reset();
+        install(table, nested.clone());
+        assert_eq!(rt::reentrant(table), 1, "a Handlers table can be re-entered");
+
+        let out = call(table, "", "outer", &MapBuilder::new().int("n", 3).bytes("pad", b"abc").build()).unwrap();
+        assert_eq!(nested.get(), 3);
+        let mut d = Doc::parse(&out).unwrap();
+        for (n, id, sender) in [(3, "outer", ""), (2, "nested-1", "me/1"), (1, "nested-2", "me/1"), (0, "nested-3", "me/1")] {
+            assert_eq!((d.int("n"), d.text("id"), d.text("sender")), (Some(n), Some(id), Some(sender)));
+            if n > 0 {
+                d = d.get("inner").and_then(|v| v.as_map()).expect("an inner reply");
+            }
+        }
+        // Turns after the nesting still work, and reuse the outer buffer.
+        let again = call(table, "x/y", "later", &MapBuilder::new().int("n", 0).build()).unwrap();
+        assert_eq!(Doc::parse(&again).unwrap().text("sender"), Some("x/y"));
+
+        // Any other actor cannot be re-entered: it says so, and a nested
+        // request that arrives anyway is refused, not run.
+        rt::reset();
+        nested.set(0);
+        install(own, nested.clone());
+        assert_eq!(rt::reentrant(own), 0, "an Actor with &mut self cannot be re-entered");
+        let e = call(own, "", "outer", &MapBuilder::new().int("n", 1).build()).unwrap_err();
+        assert_eq!(e.code, "unavailable", "{:?}", e);
+        assert!(e.message.contains("wactor_reentrant answers 0"), "{}", e.message);
+        assert_eq!(nested.get(), 1);
+        let plain = call(own, "", "outer2", &MapBuilder::new().int("n", 0).build()).unwrap();
+        assert_eq!(Doc::parse(&plain).unwrap().int("n"), Some(0));
+        sys::set_host(None);
+        rt::reset();
+    }
+}

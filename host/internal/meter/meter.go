@@ -199,10 +199,7 @@ func instrumentPass(wasm []byte, lim Limits, restore *restoring, d *dispatch) ([
 	r := &reader{b: wasm, off: 8}
 	last := 0
 	for !r.done() {
-		id := r.byte()
-		size := r.u32()
-		start := r.off
-		payload := r.bytes(uint64(size))
+		id, start, payload := r.section()
 		if r.err != nil {
 			break
 		}
@@ -735,4 +732,26 @@ func (m *module) names(r *reader) ([]byte, bool) {
 		return nil, false
 	}
 	return out, true
+}
+
+// HasCustomSection reports whether wasm has a custom section called name.
+// A module it cannot read has none.
+func HasCustomSection(wasm []byte, name string) bool {
+	if len(wasm) < 8 || len(wasm) > MaxModuleSize || string(wasm[:4]) != "\x00asm" {
+		return false
+	}
+	r := &reader{b: wasm, off: 8}
+	for !r.done() {
+		id, start, payload := r.section()
+		if r.err != nil {
+			return false
+		}
+		if id == secCustom {
+			sr := &reader{b: payload, base: start}
+			if got := sr.name(); sr.err == nil && got == name {
+				return true
+			}
+		}
+	}
+	return false
 }

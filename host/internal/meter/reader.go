@@ -166,3 +166,12 @@ func appendVec(b []byte, n int, body []byte) []byte {
 	b = appendULEB(b, uint64(n))
 	return append(b, body...)
 }
+
+// section reads the header of the next section of a module and its
+// payload, and returns its id, the payload's offset and the payload.
+func (r *reader) section() (id byte, start int, payload []byte) {
+	id = r.byte()
+	size := r.u32()
+	start = r.off
+	return id, start, r.bytes(uint64(size))
+}

@@ -12,6 +12,8 @@
 //   tell {"to", "method", "payload"?}               -> {}
 //   forward {"to", "method", "payload"?}            -> the reply of "to" to the forwarded ask
 //   ask {"to", "method", "payload"?, "timeout_ms"?} -> {"reply": r}, or the callee's error
+//   set_then_ask {"key", "value", "to", "method", "payload"?, "timeout_ms"?, "fail"?}
+//                                                   -> sets, then as ask; fails with code "fail" if given
 //   whoami                                          -> {"self", "sender", "id"}
 //   log {"level", "message"}                        -> {}
 //   deactivate                                      -> {}  and asks to be deactivated
@@ -55,7 +57,7 @@ handle("fail", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   return ctx.fail(code.text(), doc.text("message"));
 });
 
-// store does set's work for set and set_then_fail; false when it failed
+// store does set's work for set, set_then_fail and set_then_ask; false when it failed
 // the turn.
 function store(ctx: Context, method: string, payload: Uint8Array): bool {
   const doc = Doc.parse(payload);
@@ -156,13 +158,18 @@ handle("forward", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
 handle("ask", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   const doc = Doc.parse(payload);
   if (doc == null) return need(ctx, "ask", "a map");
-  const c = addressedOf(ctx, "ask", "to", doc);
+  return askWith(ctx, "ask", doc);
+});
+
+// askWith makes the ask doc describes and answers as ask answers.
+function askWith(ctx: Context, method: string, doc: Doc): Uint8Array | null {
+  const c = addressedOf(ctx, method, "to", doc);
   if (c == null) return null;
   let timeoutMs: u32 = 0;
   const t = doc.get("timeout_ms");
   if (t.exists) {
     if (!t.isInt() || t.int() < 0 || t.int() > <i64>u32.MAX_VALUE) {
-      return need(ctx, "ask", "an integer \"timeout_ms\" >= 0, if any");
+      return need(ctx, method, "an integer \"timeout_ms\" >= 0, if any");
     }
     timeoutMs = <u32>t.int();
   }
@@ -171,6 +178,22 @@ handle("ask", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
   if (!r.ok) return ctx.failWith(r);
   if (r.payload.length == 0) return new MapBuilder().nil("reply").encode();
   return new MapBuilder().raw("reply", r.payload).encode();
+}
+
+// set_then_ask: a write the ask's call chain may read back (a reentrant
+// type runs a call that comes back to it nested in this turn), then an
+// optional failure that rolls the write back with the turn.
+handle("set_then_ask", (ctx: Context, payload: Uint8Array): Uint8Array | null => {
+  const doc = Doc.parse(payload);
+  if (doc == null) return need(ctx, "set_then_ask", "a map");
+  const fail = doc.get("fail");
+  if (fail.exists && (!fail.isText() || fail.text().length == 0)) {
+    return need(ctx, "set_then_ask", "a non-empty text \"fail\", if any");
+  }
+  if (!store(ctx, "set_then_ask", payload)) return null;
+  const out = askWith(ctx, "set_then_ask", doc);
+  if (ctx.failed || !fail.exists) return out;
+  return ctx.fail(fail.text(), "set_then_ask wrote " + doc.text("key") + " and fails as asked");
 });
 
 handle("whoami", (ctx: Context, payload: Uint8Array): Uint8Array | null => {

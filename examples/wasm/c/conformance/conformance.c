@@ -13,6 +13,8 @@
  *   tell {"to", "method", "payload"?}              -> {}
  *   forward {"to", "method", "payload"?}           -> the reply of "to" to the forwarded ask
  *   ask {"to", "method", "payload"?, "timeout_ms"?} -> {"reply": r}, or the callee's error
+ *   set_then_ask {"key", "value", "to", "method", "payload"?, "timeout_ms"?, "fail"?}
+ *                                                  -> sets, then as ask; fails with code "fail" if given
  *   whoami                                         -> {"self", "sender", "id"}
  *   log {"level", "message"}                       -> {}
  *   deactivate                                     -> {}  and asks to be deactivated
@@ -249,14 +251,15 @@ static int forward(const wactor_msg *msg, wactor_buf *reply)
 	return st == WACTOR_OK ? empty(reply) : WACTOR_ERR;
 }
 
-static int ask(const wactor_msg *msg, wactor_buf *reply)
+/* ask: asks like the ask method; set_then_ask first stores its item. */
+static int do_ask(const char *name, const wactor_msg *msg, wactor_buf *reply)
 {
 	strings s = {0};
 	const char *to, *method;
 	const uint8_t *payload;
 	size_t n;
 	int64_t timeout_ms = 0;
-	int st = call_fields("ask", msg, &s, &to, &method, &payload, &n);
+	int st = call_fields(name, msg, &s, &to, &method, &payload, &n);
 	if (st != WACTOR_OK) {
 		strings_free(&s);
 		return WACTOR_ERR;
@@ -264,7 +267,7 @@ static int ask(const wactor_msg *msg, wactor_buf *reply)
 	st = wactor_map_int(msg->payload, msg->payload_len, "timeout_ms", &timeout_ms);
 	if (st == WACTOR_ERR || timeout_ms < 0 || timeout_ms > UINT32_MAX) {
 		strings_free(&s);
-		return need("ask", "an integer \"timeout_ms\" >= 0, if any");
+		return need(name, "an integer \"timeout_ms\" >= 0, if any");
 	}
 	wactor_buf answer = WACTOR_BUF_INIT;
 	st = wactor_ask(to, method, payload, n, (uint32_t)timeout_ms, &answer);
@@ -281,6 +284,35 @@ static int ask(const wactor_msg *msg, wactor_buf *reply)
 	}
 	wactor_buf_free(&answer);
 	return st;
+}
+
+static int ask(const wactor_msg *msg, wactor_buf *reply) { return do_ask("ask", msg, reply); }
+
+/* set_then_ask: stores "value" under "key" (as set), then asks (as ask);
+ * when the ask succeeded and "fail" is present, fails with that code. Its
+ * asker re-entering this actor on the call chain sees the stored item. */
+static int set_then_ask(const wactor_msg *msg, wactor_buf *reply)
+{
+	if (store("set_then_ask", msg) != WACTOR_OK)
+		return WACTOR_ERR;
+	strings s = {0};
+	const char *code = NULL;
+	int st = opt_text_field(msg, "fail", &s.text, &code);
+	if (st == WACTOR_ERR || (code && !*code)) {
+		strings_free(&s);
+		return need("set_then_ask", "a non-empty text \"fail\", if any");
+	}
+	if (do_ask("set_then_ask", msg, reply) != WACTOR_OK) {
+		strings_free(&s);
+		return WACTOR_ERR;
+	}
+	if (code) {
+		wactor_fail(code, "set_then_ask was told to fail after its ask");
+		strings_free(&s);
+		return WACTOR_ERR;
+	}
+	strings_free(&s);
+	return WACTOR_OK;
 }
 
 static int whoami(const wactor_msg *msg, wactor_buf *reply)
@@ -498,6 +530,7 @@ static const wactor_method methods[] = {
 	{"set_then_fail", set_then_fail},
 	{"tell", tell},
 	{"ask", ask},
+	{"set_then_ask", set_then_ask},
 	{"whoami", whoami},
 	{"log", log_message},
 	{"deactivate", deactivate},

@@ -13,6 +13,8 @@
 //! tell {"to", "method", "payload"?}               -> {}
 //! forward {"to", "method", "payload"?}            -> the reply of "to" to the forwarded ask
 //! ask {"to", "method", "payload"?, "timeout_ms"?} -> {"reply": r}, or the callee's error
+//! set_then_ask {"key", "value", "to", "method", "payload"?, "timeout_ms"?, "fail"?}
+//!                                                 -> sets, then as ask; fails with code "fail" if given
 //! whoami                                          -> {"self", "sender", "id"}
 //! log {"level", "message"}                        -> {}
 //! deactivate                                      -> {}  and asks to be deactivated
@@ -46,6 +48,7 @@ pub fn actor() -> Handlers {
         .method("tell", tell)
         .method("forward", forward)
         .method("ask", ask)
+        .method("set_then_ask", set_then_ask)
         .method("whoami", whoami)
         .method("log", log)
         .method("deactivate", deactivate)
@@ -147,12 +150,17 @@ fn forward(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
 
 fn ask(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
     let doc = Doc::parse(payload)?;
-    let (to, method, body) = call(&doc, "ask")?;
+    ask_with(ctx, &doc, "ask")
+}
+
+/// The ask `doc` describes, answered as ask answers.
+fn ask_with(ctx: &mut Context, doc: &Doc, name: &str) -> Result<Vec<u8>, Error> {
+    let (to, method, body) = call(doc, name)?;
     let timeout_ms = match doc.get("timeout_ms") {
         None => 0,
         Some(v) => match v.as_int() {
             Some(ms) if (0..=u32::MAX as i64).contains(&ms) => ms as u32,
-            _ => return Err(need("ask", "an integer \"timeout_ms\" >= 0, if any")),
+            _ => return Err(need(name, "an integer \"timeout_ms\" >= 0, if any")),
         },
     };
     // An error is the callee's or the host's, and passes on unchanged.
@@ -162,6 +170,24 @@ fn ask(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
     } else {
         MapBuilder::new().raw("reply", &reply).build()
     })
+}
+
+// set_then_ask: a write the ask's call chain may read back (a reentrant
+// type runs a call that comes back to it nested in this turn), then an
+// optional failure that rolls the write back with the turn.
+fn set_then_ask(ctx: &mut Context, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    let doc = Doc::parse(payload)?;
+    let key = text(&doc, "set_then_ask", "key")?;
+    let fail = match doc.get("fail") {
+        None => None,
+        Some(v) => Some(v.as_text().filter(|c| !c.is_empty()).ok_or_else(|| need("set_then_ask", "a non-empty text \"fail\", if any"))?),
+    };
+    ctx.set(key, value(&doc, "set_then_ask")?)?;
+    let reply = ask_with(ctx, &doc, "set_then_ask")?;
+    match fail {
+        Some(code) => Err(Error::new(code, format!("set_then_ask wrote {} and fails as asked", key))),
+        None => Ok(reply),
+    }
 }
 
 fn whoami(ctx: &mut Context, _payload: &[u8]) -> Result<Vec<u8>, Error> {
@@ -384,6 +410,30 @@ mod tests {
             .unwrap_err();
         assert_eq!(err, Error::new("insufficient_funds", "balance is 5"));
         assert_eq!(t.call("nope", &[]).unwrap_err().code, "unknown_method");
+    }
+
+    #[test]
+    fn set_then_ask_commits_or_fails_with_its_ask() {
+        let mut t = TestActor::new("conf-rust/a", actor());
+        t.on_ask(|target, _method, payload| match target {
+            "conf-c/down" => Err(Error::new("timeout", "no answer")),
+            _ => Ok(payload.to_vec()),
+        });
+        let req = |to: &str, fail: Option<&str>| {
+            let b = MapBuilder::new().text("key", "k").int("value", 1).text("to", to).text("method", "echo").int("payload", 5);
+            match fail {
+                Some(c) => b.text("fail", c).build(),
+                None => b.build(),
+            }
+        };
+        let out = t.call("set_then_ask", &req("conf-c/b", None)).unwrap();
+        assert_eq!(Doc::parse(&out).unwrap().int("reply"), Some(5));
+        assert_eq!(t.state_int("k"), Some(1));
+        t.set_state("k", &wactor::cbor::encode_int(0));
+        assert_eq!(t.call("set_then_ask", &req("conf-c/b", Some("nope"))).unwrap_err().code, "nope");
+        assert_eq!(t.call("set_then_ask", &req("conf-c/down", None)).unwrap_err(), Error::new("timeout", "no answer"));
+        assert_eq!(t.state_int("k"), Some(0), "a failed set_then_ask commits nothing");
+        assert_eq!(t.call("set_then_ask", &req("conf-c/b", Some(""))).unwrap_err().code, "bad_request");
     }
 
     #[test]
