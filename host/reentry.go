@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/tetratelabs/wazero/api"
 	"go.opentelemetry.io/otel/trace"
@@ -183,4 +184,30 @@ func (t *turn) brokenBelow() error {
 		return nil
 	}
 	return t.inst.broken
+}
+
+// chainSep separates, in an entry of the call chain an ask carries to
+// other nodes, an actor's ref from the name of its asking turn; a ref
+// holds no control character.
+const chainSep = "\x00"
+
+// chainEntry is the activation's entry in the call chain of an ask its
+// turn of ctx sends: its ref and, for a reentrant type, the name of the
+// turn (scheduler.ChainToken), so that an ask that comes back to it from
+// another node can nest in that turn (Host.chainBack).
+func (a *activation) chainEntry(ctx context.Context) string {
+	ref := a.ref.String()
+	if !a.typ.current().cfg.Reentrant {
+		return ref
+	}
+	if token := a.h.sched.ChainToken(ctx); token != "" {
+		return ref + chainSep + token
+	}
+	return ref
+}
+
+// splitChainEntry splits an entry of a call chain (chainEntry).
+func splitChainEntry(e string) (ref, token string) {
+	ref, token, _ = strings.Cut(e, chainSep)
+	return ref, token
 }
