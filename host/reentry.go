@@ -41,6 +41,14 @@ import (
 // A nested call is metered like a turn (its own execution limit, while
 // the turn it nests in has its clock stopped in its ask) and may not
 // forward its ask.
+//
+// In a cluster, a chain that stays on this node nests through the
+// scheduler's links (Scheduler.AskNested, tried before routing); one that
+// goes through other nodes carries, in the entry of each reentrant actor,
+// the name of its asking turn (chainEntry), and the node that serves the
+// actor nests the ask in that turn if it still waits (Host.chainBack).
+// While a reentrant turn waits for another node it serves nested asks
+// (Scheduler.Await).
 
 // errReentrantWorker refuses a type that is both reentrant and a
 // stateless worker.
