@@ -53,10 +53,12 @@ func reentrant(t *testing.T, e *env) string {
 	return e.typ + "-re"
 }
 
-// askBack is the payload of an ask to via's ask method, which asks
-// method of back with payload.
-func askBack(via, back, method string, payload any) M {
-	return M{"to": via, "method": "ask", "payload": M{"to": back, "method": method, "payload": payload}}
+// comesBack is the payload of a set_then_ask that stores value under key,
+// then asks the peer's ask method to ask method of back (the asker, so
+// far) with payload.
+func comesBack(e *env, back, method string, payload any, key string, value any) M {
+	return M{"key": key, "value": value, "to": e.peer + "/b-" + e.lang, "method": "ask",
+		"payload": M{"to": back, "method": method, "payload": payload}}
 }
 
 func init() { scenarios = append(scenarios, reentrantScenarios...) }
@@ -68,8 +70,7 @@ var reentrantScenarios = []scenario{
 			return // Go: the refusal is the scenario
 		}
 		a := re + "/read"
-		p := askBack(e.peer+"/b-"+e.lang, a, "get", M{"key": "k"})
-		p["key"], p["value"] = "k", 1
+		p := comesBack(e, a, "get", M{"key": "k"}, "k", 1)
 		got, err := ask(t, e.h, a, "set_then_ask", p)
 		require.NoError(t, err)
 		assert.Equal(t, encode(t, M{"reply": M{"reply": M{"value": 1}}}), got, "the nested get sees the waiting turn's write")
@@ -81,8 +82,7 @@ var reentrantScenarios = []scenario{
 			return
 		}
 		a := re + "/write"
-		p := askBack(e.peer+"/b-"+e.lang, a, "set", M{"key": "nested", "value": 2})
-		p["key"], p["value"] = "outer", 1
+		p := comesBack(e, a, "set", M{"key": "nested", "value": 2}, "outer", 1)
 		got, err := ask(t, e.h, a, "set_then_ask", p)
 		require.NoError(t, err)
 		assert.Equal(t, encode(t, M{"reply": M{"reply": M{}}}), got)
@@ -96,8 +96,8 @@ var reentrantScenarios = []scenario{
 			return
 		}
 		a := re + "/undo"
-		p := askBack(e.peer+"/b-"+e.lang, a, "set", M{"key": "nested", "value": 2})
-		p["key"], p["value"], p["fail"] = "outer", 1, "changed_my_mind"
+		p := comesBack(e, a, "set", M{"key": "nested", "value": 2}, "outer", 1)
+		p["fail"] = "changed_my_mind"
 		_, err := ask(t, e.h, a, "set_then_ask", p)
 		requireCode(t, err, "changed_my_mind")
 		requireEmpty(t, e.h, a, "get", M{"key": "outer"})
@@ -120,8 +120,7 @@ var reentrantScenarios = []scenario{
 			return
 		}
 		a := e.ref("plain-cycle")
-		p := askBack(e.peer+"/b-"+e.lang, a, "get", M{"key": "k"})
-		p["key"], p["value"] = "k", 1
+		p := comesBack(e, a, "get", M{"key": "k"}, "k", 1)
 		start := time.Now()
 		_, err := ask(t, e.h, a, "set_then_ask", p)
 		requireCode(t, err, abi.CodeDeadlock)

@@ -220,12 +220,13 @@ func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 	if t.a.h.remote != nil {
 		// Across nodes the wait-for graph of this node's scheduler cannot
 		// see a cycle: the ask carries its call chain instead. A chain
-		// that comes back to a reentrant actor without leaving this node
-		// nests (see reentry.go); one that left it is a deadlock.
-		m.Chain = append(slices.Clip(t.msg.Chain), t.a.ref.String())
+		// that comes back to a reentrant actor nests (see reentry.go):
+		// the scheduler knows a chain that stayed on this node; one that
+		// went through others names the waiting turn in its entry.
+		m.Chain = append(slices.Clip(t.msg.Chain), t.a.chainEntry(t.ctx))
 		var nested bool
 		if reply, nested, err = t.a.h.sched.AskNested(ctx, m); !nested {
-			reply, err = t.a.h.askRouted(ctx, m)
+			reply, err = t.a.h.sched.Await(ctx, func(ctx context.Context) ([]byte, error) { return t.a.h.askRouted(ctx, m) })
 		}
 	} else {
 		reply, err = t.a.h.sched.Ask(ctx, m)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/tetratelabs/wazero/api"
 	"go.opentelemetry.io/otel/trace"
@@ -40,6 +41,14 @@ import (
 // A nested call is metered like a turn (its own execution limit, while
 // the turn it nests in has its clock stopped in its ask) and may not
 // forward its ask.
+//
+// In a cluster, a chain that stays on this node nests through the
+// scheduler's links (Scheduler.AskNested, tried before routing); one that
+// goes through other nodes carries, in the entry of each reentrant actor,
+// the name of its asking turn (chainEntry), and the node that serves the
+// actor nests the ask in that turn if it still waits (Host.chainBack).
+// While a reentrant turn waits for another node it serves nested asks
+// (Scheduler.Await).
 
 // errReentrantWorker refuses a type that is both reentrant and a
 // stateless worker.
@@ -183,4 +192,30 @@ func (t *turn) brokenBelow() error {
 		return nil
 	}
 	return t.inst.broken
+}
+
+// chainSep separates, in an entry of the call chain an ask carries to
+// other nodes, an actor's ref from the name of its asking turn; a ref
+// holds no control character.
+const chainSep = "\x00"
+
+// chainEntry is the activation's entry in the call chain of an ask its
+// turn of ctx sends: its ref and, for a reentrant type, the name of the
+// turn (scheduler.ChainToken), so that an ask that comes back to it from
+// another node can nest in that turn (Host.chainBack).
+func (a *activation) chainEntry(ctx context.Context) string {
+	ref := a.ref.String()
+	if !a.typ.current().cfg.Reentrant {
+		return ref
+	}
+	if token := a.h.sched.ChainToken(ctx); token != "" {
+		return ref + chainSep + token
+	}
+	return ref
+}
+
+// splitChainEntry splits an entry of a call chain (chainEntry).
+func splitChainEntry(e string) (ref, token string) {
+	ref, token, _ = strings.Cut(e, chainSep)
+	return ref, token
 }

@@ -28,7 +28,7 @@ func reHost(t *testing.T, d scheduler.Dispatch) (*host.Host, storage.Store) {
 	h := newHostConfig(t, host.Config{Store: store, Dispatch: d},
 		host.TypeConfig{Name: "re", Module: conf, Reentrant: true, AskTimeout: 10 * time.Second},
 		host.TypeConfig{Name: "plain", Module: conf, AskTimeout: 10 * time.Second},
-		host.TypeConfig{Name: "rex", Module: testwasm.C(t, "reentrant"), Reentrant: true, AskTimeout: 10 * time.Second},
+		host.TypeConfig{Name: "rex", Module: testwasm.C(t, "reentrant"), Reentrant: true, AskTimeout: 10 * time.Second, TurnTimeout: 500 * time.Millisecond},
 		host.TypeConfig{Name: "hostile", Module: testwasm.Go(t, "hostile"), TurnTimeout: 2 * time.Second},
 	)
 	return h, store
@@ -198,23 +198,31 @@ func TestReentrantNestedErrorIsASavepoint(t *testing.T) {
 	}
 }
 
-// A nested call that traps breaks the instance: its asker gets the trap,
-// the turn it nests in fails when its ask returns, nothing of the turn
-// commits, and the next message gets a new instance.
+// A nested call that traps, or runs past its execution limit, breaks the
+// instance: its asker gets the error, the turn it nests in fails when its
+// ask returns, nothing of the turn commits, and the next message gets a
+// new instance.
 func TestReentrantNestedTrapBreaksInstance(t *testing.T) {
 	for name, d := range reDispatches {
 		t.Run(name, func(t *testing.T) {
 			h, store := reHost(t, d)
-			p := backTo("plain/b", "rex/t", "trap", M{})
-			p["key"], p["value"] = "outer", 1
-			_, err := reAsk(t, h, "rex/t", "try_ask", p)
-			e := requireCode(t, err, abi.CodeTrapped)
-			assert.Contains(t, e.Message, "rex/t.try_ask: a nested call broke the instance: ")
-			assert.Contains(t, e.Message, "rex/t.trap trapped in wactor_handle")
-			assert.Empty(t, committed(t, store, "rex/t"))
-			got, err := reAsk(t, h, "rex/t", "get", M{"key": "outer"})
-			require.NoError(t, err, "a new instance serves the next message")
-			assert.Equal(t, cborOf(t, M{}), got)
+			for _, c := range []struct{ method, code, says string }{
+				{"trap", abi.CodeTrapped, "rex/t.trap trapped in wactor_handle"},
+				{"spin", abi.CodeTurnTimeout, "rex/t.spin ran past its execution limit of 500ms"},
+			} {
+				p := backTo("plain/b", "rex/t", c.method, M{})
+				p["key"], p["value"] = "outer", 1
+				start := time.Now()
+				_, err := reAsk(t, h, "rex/t", "try_ask", p)
+				e := requireCode(t, err, c.code)
+				assert.Contains(t, e.Message, "rex/t.try_ask: a nested call broke the instance: ")
+				assert.Contains(t, e.Message, c.says)
+				assert.Less(t, time.Since(start), 5*time.Second)
+				assert.Empty(t, committed(t, store, "rex/t"))
+				got, err := reAsk(t, h, "rex/t", "get", M{"key": "outer"})
+				require.NoError(t, err, "a new instance serves the next message")
+				assert.Equal(t, cborOf(t, M{}), got)
+			}
 		})
 	}
 }

@@ -44,7 +44,10 @@ type RemoteAsk struct {
 	ID      string // the message's id
 	Key     string // idempotency key; "" for none
 	// Chain lists the actors whose asks led to this one, the first caller
-	// first: the ask fails with deadlock when its target is in it.
+	// first: the ask fails with deadlock when its target is in it, unless
+	// the target is reentrant and the turn its entry names waits (an
+	// entry of a reentrant actor is "type/id", NUL, the name of its
+	// asking turn; see reentry.go).
 	Chain []string
 	// Trace is the W3C trace context (a traceparent value) the target's
 	// turn continues, or "".
@@ -181,8 +184,8 @@ func (h *Host) noted(ref abi.Ref, from string, err error) {
 // a short backoff, until the deadline; nothing of a try that a node did
 // not serve was applied.
 func (h *Host) askRouted(ctx context.Context, m *scheduler.Message) ([]byte, error) {
-	if err := checkChain(m); err != nil {
-		return nil, err
+	if reply, done, err := h.chainBack(ctx, m); done {
+		return reply, err
 	}
 	backoff := minRetryBackoff
 	for tries := 1; ; tries++ {
@@ -206,17 +209,44 @@ func (h *Host) askRouted(ctx context.Context, m *scheduler.Message) ([]byte, err
 	}
 }
 
-// checkChain fails an ask whose target is on its call chain: it would
-// wait for itself.
-func checkChain(m *scheduler.Message) error {
+// chainBack handles an ask whose target is on its call chain, and reports
+// whether it did (done): without it, the ask would wait for itself. It
+// fails with deadlock, at once, unless the target is reentrant: then,
+// where the target is served, the ask nests in the waiting turn its chain
+// entry names (see reentry.go), and fails with deadlock when that turn no
+// longer waits; elsewhere, it goes on to that node (done is false). An
+// ask whose target is not on its chain is not done either.
+func (h *Host) chainBack(ctx context.Context, m *scheduler.Message) (reply []byte, done bool, err error) {
 	target := m.Target.String()
-	if i := slices.Index(m.Chain, target); i >= 0 {
-		return abi.NewError(abi.CodeDeadlock, "ask cycle: "+strings.Join(m.Chain[i:], " -> ")+" -> "+target)
-	}
 	if len(m.Chain) > MaxChain {
-		return abi.NewError(abi.CodeBadRequest, "ask to "+target+": a call chain of "+itoa(len(m.Chain))+" actors, over "+itoa(MaxChain))
+		return nil, true, abi.NewError(abi.CodeBadRequest, "ask to "+target+": a call chain of "+itoa(len(m.Chain))+" actors, over "+itoa(MaxChain))
 	}
-	return nil
+	on := func(e string) bool { ref, _ := splitChainEntry(e); return ref == target }
+	first := slices.IndexFunc(m.Chain, on)
+	if first < 0 {
+		return nil, false, nil
+	}
+	refs := make([]string, 0, len(m.Chain)-first+1)
+	for _, e := range m.Chain[first:] {
+		ref, _ := splitChainEntry(e)
+		refs = append(refs, ref)
+	}
+	cycle := abi.NewError(abi.CodeDeadlock, "ask cycle: "+strings.Join(append(refs, target), " -> "))
+	if t, ok := h.lookupType(m.Target.Type); !ok || !t.current().cfg.Reentrant {
+		return nil, true, cycle
+	}
+	if h.route(m.Target) != "" {
+		return nil, false, nil // the node that serves it decides
+	}
+	last := len(m.Chain) - 1
+	for !on(m.Chain[last]) {
+		last--
+	}
+	_, token := splitChainEntry(m.Chain[last])
+	if reply, nested, err := h.sched.AskNestedIn(ctx, m, token); nested {
+		return reply, true, err
+	}
+	return nil, true, cycle
 }
 
 // askOnce tries the ask m once, where route says, having come through
@@ -356,8 +386,8 @@ func (h *Host) ServeAsk(ctx context.Context, req *RemoteAsk) ([]byte, error) {
 	if m.ID == "" {
 		m.ID = h.ids.next()
 	}
-	if err := checkChain(m); err != nil {
-		return nil, err
+	if reply, done, err := h.chainBack(ctx, m); done {
+		return reply, err
 	}
 	// The target's turn continues req.Trace, the asking span's context.
 	return h.askOnce(ctx, m, req.Hops)

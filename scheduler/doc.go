@@ -12,6 +12,9 @@
 // Asks made from inside a turn are tracked in a wait-for graph; an ask that
 // would close a cycle (A asks B while B waits on A) fails at once with
 // abi.ErrDeadlock naming the chain, instead of hanging until its timeout.
+// The activations of a reentrant type (TypeOptions.Reentrant) take such an
+// ask instead when it is on the call chain of their waiting turn: it runs
+// nested in that turn, on its goroutine (ReentrantActor).
 //
 // A turn can set volatile timers on its activation (SetTimer): a tick is a
 // message the scheduler puts in the activation's own mailbox, and timers

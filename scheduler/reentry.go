@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"math/rand/v2"
 	"strconv"
 
 	"github.com/wactor/wactor/abi"
@@ -86,13 +87,29 @@ func onChain(up, w *Message) bool {
 	return false
 }
 
+// ChainToken names, for a call chain that leaves this scheduler (an ask
+// sent to another node), the turn of ctx that asks: an ask that comes back
+// with the name (AskNestedIn) nests in that turn while it waits. A random
+// 64-bit name, so that names from several nodes do not collide; "" outside
+// a turn.
+func (s *Scheduler) ChainToken(ctx context.Context) string {
+	a := turnFrom(ctx)
+	if a == nil || a.cur == nil {
+		return ""
+	}
+	if a.cur.token == "" {
+		a.cur.token = strconv.FormatUint(rand.Uint64(), 36)
+	}
+	return a.cur.token
+}
+
 // nest hands the ask m to its target's waiting turn, to run nested in it,
 // when the target is reentrant and that turn is on m's call chain, and
 // returns the target. It reports false, and m is to be sent as usual,
 // otherwise; it fails with abi.ErrDeadlock when the nesting would be
 // deeper than abi.MaxNesting.
 func (s *Scheduler) nest(m *Message) (*activation, bool, error) {
-	if m.up == nil {
+	if m.up == nil && m.viaToken == "" {
 		return nil, false, nil // not asked from a turn
 	}
 	s.mu.Lock()
@@ -104,7 +121,7 @@ func (s *Scheduler) nest(m *Message) (*activation, bool, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	w := a.waitingOn
-	if w == nil || a.retired || a.pending != nil || !onChain(m.up, w) {
+	if w == nil || a.retired || a.pending != nil || !(onChain(m.up, w) || (m.viaToken != "" && m.viaToken == w.token)) {
 		return nil, false, nil
 	}
 	if len(a.suspended) >= abi.MaxNesting {
@@ -179,4 +196,49 @@ func (a *activation) serveNested() bool {
 		m.answer(reply, err)
 	}
 	return true
+}
+
+// Await runs call, an ask that the turn of ctx sends by other means than
+// Ask (to another node), and returns what it returns. While it waits, the
+// asks that come back to a reentrant activation on the turn's call chain
+// (AskNestedIn) run nested in the turn, on this goroutine, as in Ask.
+// call runs on a goroutine of its own, with a ctx that no longer
+// identifies the turn (an Ask it makes is one from outside), and must
+// return once that ctx is done; Await returns only after it has.
+func (s *Scheduler) Await(ctx context.Context, call func(ctx context.Context) ([]byte, error)) ([]byte, error) {
+	caller := turnFrom(ctx)
+	if _, ok := s.dispatcher.(*inline); ok || caller == nil || !caller.reentrant() {
+		return call(ctx)
+	}
+	nestWake := caller.beginWait(ctx)
+	defer caller.endWait()
+	type outcome struct {
+		reply []byte
+		err   error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		reply, err := call(outsideTurn{ctx})
+		done <- outcome{reply, err}
+	}()
+	s.dispatcher.block()
+	defer s.dispatcher.unblock()
+	for {
+		select {
+		case o := <-done:
+			return o.reply, o.err
+		case <-nestWake:
+			caller.serveNested()
+		}
+	}
+}
+
+// outsideTurn is a ctx that identifies no turn.
+type outsideTurn struct{ context.Context }
+
+func (c outsideTurn) Value(key any) any {
+	if _, ok := key.(turnKey); ok {
+		return nil
+	}
+	return c.Context.Value(key)
 }

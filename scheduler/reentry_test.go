@@ -252,3 +252,37 @@ func TestReentrantHandedOverAfterWaitEnds(t *testing.T) {
 	assert.Nil(t, act.waitingOn)
 	act.queue, act.running = nil, false
 }
+
+// AskNested runs only an ask that nests; any other it leaves unsent.
+func TestAskNestedOnlyNests(t *testing.T) {
+	var s *Scheduler
+	type outcome struct {
+		reply  string
+		nested bool
+		err    error
+	}
+	results := make(chan outcome, 2)
+	w := newReWorld(t, Goroutines, func(ctx context.Context, s *Scheduler, self abi.Ref, m *Message) ([]byte, error) {
+		switch string(m.Payload) {
+		case "start": // r/a asks t/b, which tries both asks
+			return s.Ask(ctx, &Message{Target: abi.Ref{Type: "t", ID: "b"}, Sender: self, Payload: []byte("try")})
+		case "try":
+			for _, to := range []abi.Ref{{Type: "t", ID: "c"}, {Type: "r", ID: "a"}} {
+				reply, nested, err := s.AskNested(ctx, &Message{Target: to, Sender: self, Payload: []byte("leaf")})
+				results <- outcome{string(reply), nested, err}
+			}
+			return []byte("tried"), nil
+		}
+		return []byte("leaf " + self.String()), nil
+	})
+	s = w.s
+	got, err := ask(t, s, abi.Ref{Type: "r", ID: "a"}, "start")
+	require.NoError(t, err)
+	assert.Equal(t, "tried", string(got))
+	assert.Equal(t, outcome{}, <-results, "t/c is not waiting on the chain: nothing sent")
+	assert.Equal(t, outcome{reply: "leaf r/a", nested: true}, <-results)
+	assert.False(t, s.Active(abi.Ref{Type: "t", ID: "c"}), "the ask to t/c was never sent")
+	_, nested, err := s.AskNested(context.Background(), &Message{Target: abi.Ref{Type: "r", ID: "a"}})
+	assert.False(t, nested, "an ask from outside never nests")
+	assert.NoError(t, err)
+}

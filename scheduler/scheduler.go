@@ -63,6 +63,10 @@ type Message struct {
 	// following up from message to message walks the call chain back to
 	// its first turn (see reentry.go). Nil for a message from outside.
 	up *Message
+	// token names the turn that processes this message to other nodes,
+	// made when first asked for (ChainToken); viaToken, on an ask from
+	// another node, is the token of the turn whose chain it is on.
+	token, viaToken string
 }
 
 // Defer, called by Receive, takes the answer of m out of the scheduler's
@@ -352,8 +356,19 @@ func (s *Scheduler) AskNested(ctx context.Context, m *Message) ([]byte, bool, er
 	return s.ask(ctx, m, true)
 }
 
+// AskNestedIn is AskNested for an ask whose call chain is known by name
+// only (it came from another node): it nests when its target's waiting
+// turn is the one ChainToken named token.
+func (s *Scheduler) AskNestedIn(ctx context.Context, m *Message, token string) ([]byte, bool, error) {
+	if token == "" {
+		return nil, false, nil
+	}
+	m.viaToken = token
+	return s.ask(ctx, m, true)
+}
+
 func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byte, bool, error) {
-	if onlyNested && turnFrom(ctx) == nil {
+	if onlyNested && turnFrom(ctx) == nil && m.viaToken == "" {
 		return nil, false, nil
 	}
 	if m.Attempt == 0 {

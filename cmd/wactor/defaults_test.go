@@ -62,3 +62,9 @@ func TestManifestDefaultsAreTheHosts(t *testing.T) {
 	tc := typeConfig(a, nil)
 	assert.Equal(t, host.DefaultMaxTableEntries(tc.MaxMemory), tc.MaxTableEntries, "typeConfig's max_table_entries")
 }
+
+// reentrant: call_chain in the manifest makes a reentrant host type.
+func TestTypeConfigReentrant(t *testing.T) {
+	assert.True(t, typeConfig(manifest.Actor{Reentrant: manifest.ReentrantCallChain}, nil).Reentrant)
+	assert.False(t, typeConfig(manifest.Actor{}, nil).Reentrant)
+}

@@ -13,11 +13,13 @@
  *          the ask failed: unlike ask in the conformance actor, the turn
  *          goes on after a failed ask (and commits its write)
  *   trap                              -> traps: the instance is broken
+ *   spin                              -> loops until the host stops it (its
+ *                                        turn's execution limit)
  *
  * Nested in a waiting try_ask (its callee asks this actor back), get sees
  * try_ask's write, set and tell join its turn, set_then_fail's write is
- * dropped while try_ask goes on, and trap breaks the instance, so that
- * try_ask fails too.
+ * dropped while try_ask goes on, and trap and spin break the instance, so
+ * that try_ask fails too.
  */
 #include <stdlib.h>
 
@@ -160,6 +162,14 @@ static int trap(const wactor_msg *msg, wactor_buf *reply)
 	__builtin_trap();
 }
 
+static int spin(const wactor_msg *msg, wactor_buf *reply)
+{
+	(void)msg;
+	(void)reply;
+	for (volatile unsigned long i = 0;; i++)
+		;
+}
+
 WACTOR_INIT
 {
 	wactor_handle_method("get", get);
@@ -168,4 +178,5 @@ WACTOR_INIT
 	wactor_handle_method("tell", tell);
 	wactor_handle_method("try_ask", try_ask);
 	wactor_handle_method("trap", trap);
+	wactor_handle_method("spin", spin);
 }
