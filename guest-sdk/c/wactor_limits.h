@@ -63,4 +63,7 @@
 /* Topics one actor may subscribe to. */
 #define WACTOR_MAX_SUBSCRIPTIONS 100u
 
+/* Turns that may run nested in one activation's waiting turns at once (reentrant types). */
+#define WACTOR_MAX_NESTING 16u
+
 #endif

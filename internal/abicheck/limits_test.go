@@ -44,6 +44,7 @@ func limits() []limit {
 		{"MAX_WATCHERS", abi.MaxWatchers, false, "Actors that may watch one actor at once"},
 		{"MAX_TOPIC_LEN", abi.MaxTopicLen, false, "Bytes of a topic's name"},
 		{"MAX_SUBSCRIPTIONS", abi.MaxSubscriptions, false, "Topics one actor may subscribe to"},
+		{"MAX_NESTING", abi.MaxNesting, false, "Turns that may run nested in one activation's waiting turns at once (reentrant types)"},
 	}
 }
 

@@ -60,3 +60,6 @@ export const MAX_TOPIC_LEN: i32 = 256;
 
 /** Topics one actor may subscribe to. */
 export const MAX_SUBSCRIPTIONS: i32 = 100;
+
+/** Turns that may run nested in one activation's waiting turns at once (reentrant types). */
+export const MAX_NESTING: i32 = 16;

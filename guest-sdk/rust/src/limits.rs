@@ -60,3 +60,6 @@ pub const MAX_TOPIC_LEN: usize = 256;
 
 /// Topics one actor may subscribe to.
 pub const MAX_SUBSCRIPTIONS: usize = 100;
+
+/// Turns that may run nested in one activation's waiting turns at once (reentrant types).
+pub const MAX_NESTING: usize = 16;
