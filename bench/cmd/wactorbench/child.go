@@ -37,6 +37,8 @@ type spec struct {
 	Wrk     string        `json:"wrk,omitempty"`     // path of wrk
 	Checks  bool          `json:"checks,omitempty"`  // wazero close-on-context-done checks
 	Budget  bool          `json:"budget,omitempty"`  // wactor: the default guest memory budget, not none
+	NoPipe  bool          `json:"no_pipe,omitempty"` // wactor: host.Config.NoPipelining
+	NoSnap  bool          `json:"no_snap,omitempty"` // wactor: host.Config.NoSnapshots
 	Wactor  string        `json:"wactor,omitempty"`  // path of the wactor binary (cluster)
 	Cross   bool          `json:"cross,omitempty"`   // cluster: call through a gateway other than the owner's
 }

@@ -48,7 +48,8 @@ func newHost(ctx context.Context, sp *spec, store storage.Store, typ string) (*h
 	if sp.Budget {
 		budget = 0
 	}
-	h, err := host.New(ctx, host.Config{Store: store, CacheDir: sp.Cache, MaxActivations: -1, MaxGuestMemory: budget})
+	h, err := host.New(ctx, host.Config{Store: store, CacheDir: sp.Cache, MaxActivations: -1, MaxGuestMemory: budget,
+		NoPipelining: sp.NoPipe, NoSnapshots: sp.NoSnap})
 	if err != nil {
 		return nil, err
 	}
