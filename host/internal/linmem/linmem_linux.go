@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/tetratelabs/wazero/experimental"
@@ -22,6 +25,61 @@ func roundUp(n uint64) uint64 { return (n + pageSize - 1) &^ (pageSize - 1) }
 // the munmap its memory would cost; clearing the pages with zeros instead
 // cost more, as it faults in every page the guest never touched.
 const maxPooled = 16
+
+// A region costs the process up to mapsPerRegion memory mappings: the
+// image mapped over its start, the committed pages after it, and the
+// reserved pages past them (mprotect splits one mapping into several).
+// The kernel caps the mappings of a process (vm.max_map_count, 65,530 by
+// default); past the cap every mmap fails, the Go runtime's own included,
+// and the runtime then dies with "out of memory". So regions may use the
+// cap less a headroom left to the Go runtime, wazero's compiled code and
+// everything else in the process; memories past that live on the Go heap.
+const (
+	mapsPerRegion     = 3
+	defaultMapCount   = 65530 // the kernel's default vm.max_map_count
+	minHeadroom       = 8192  // mappings left to the rest of the process
+	headroomFraction  = 4     // or a quarter of the cap, if more
+	maxMapCountSysctl = "/proc/sys/vm/max_map_count"
+)
+
+var (
+	// maxRegions is how many regions may be mapped at once, process
+	// wide; tests lower it.
+	maxRegions = regionLimit(readMaxMapCount())
+	// liveRegions counts the regions mapped now, pooled ones included.
+	liveRegions atomic.Int64
+)
+
+// readMaxMapCount returns vm.max_map_count, or the kernel's default when
+// it cannot be read.
+func readMaxMapCount() int64 {
+	b, err := os.ReadFile(maxMapCountSysctl)
+	if err != nil {
+		return defaultMapCount
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n <= 0 {
+		return defaultMapCount
+	}
+	return n
+}
+
+// regionLimit is how many regions a process capped at maps mappings may
+// hold.
+func regionLimit(maps int64) int64 {
+	headroom := max(maps/headroomFraction, minHeadroom)
+	return max(maps-headroom, 0) / mapsPerRegion
+}
+
+// reserveSlot takes one of the process's region slots, or reports that
+// none is left.
+func reserveSlot() bool {
+	if liveRegions.Add(1) > maxRegions {
+		liveRegions.Add(-1)
+		return false
+	}
+	return true
+}
 
 // Allocator makes linear memories that grow in place (see the package
 // documentation) and keeps freed reservations, zeroed, for reuse. It is
@@ -77,8 +135,9 @@ func (a *Allocator) Close() {
 // a freed reservation of that size. wazero never asks a memory for more
 // than max, its declared or configured maximum; capacity, a hint for
 // slice-backed memories, does not apply. When the reservation fails
-// (address space or mappings exhausted), the memory lives on the Go heap
-// instead and grows by copying, as wazero's own memories do.
+// (address space or mappings exhausted), or the process holds as many
+// regions as its mapping cap allows (see maxRegions), the memory lives on
+// the Go heap instead and grows by copying, as wazero's own memories do.
 func (a *Allocator) Allocate(capacity, max uint64) experimental.LinearMemory {
 	m := &memory{a: a, max: max}
 	reserve := roundUp(max)
@@ -89,11 +148,16 @@ func (a *Allocator) Allocate(capacity, max uint64) experimental.LinearMemory {
 		m.region, m.reused = r, true
 		return m
 	}
+	if !reserveSlot() {
+		return m
+	}
 	p, err := unix.MmapPtr(-1, 0, nil, uintptr(reserve), unix.PROT_NONE,
 		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
-	if err == nil {
-		m.base, m.reserved = p, reserve
+	if err != nil {
+		liveRegions.Add(-1)
+		return m
 	}
+	m.base, m.reserved = p, reserve
 	return m
 }
 
@@ -145,6 +209,7 @@ func (a *Allocator) recycle(r region) bool {
 func (r *region) unmap() {
 	if r.base != nil {
 		_ = unix.MunmapPtr(r.base, uintptr(r.reserved))
+		liveRegions.Add(-1)
 		*r = region{}
 	}
 }
@@ -250,7 +315,12 @@ func (m *memory) reallocateHeap(size uint64) []byte {
 		}
 		return m.heap[:size:size]
 	}
-	m.heap = append(m.heap, make([]byte, size-uint64(len(m.heap)))...)
+	// A new slice and one copy: the pages of the new slice past the old
+	// content stay untouched (fresh pages from the system are zero), where
+	// append(m.heap, make(...)...) would write them all.
+	grown := make([]byte, size)
+	copy(grown, m.heap)
+	m.heap = grown
 	return m.heap
 }
 

@@ -500,3 +500,55 @@ func TestResidentCountsOnlyPrivatePages(t *testing.T) {
 		t.Fatalf("Resident(nil) = %d, %v", got, err)
 	}
 }
+
+// Past the process's share of its mapping cap, memories live on the heap
+// and work the same; a freed region gives its slot back.
+func TestRegionsStayUnderTheMappingCap(t *testing.T) {
+	defer func(n int64) { maxRegions = n }(maxRegions)
+	maxRegions = liveRegions.Load() + 2
+	a := New(nil)
+	defer a.Close()
+	var ms []*memory
+	for range 3 {
+		m := a.Allocate(0, 4*wasmPage).(*memory)
+		ms = append(ms, m)
+	}
+	if ms[0].base == nil || ms[1].base == nil {
+		t.Fatal("a reservation under the cap failed")
+	}
+	if ms[2].base != nil {
+		t.Fatal("a reservation past the cap was made")
+	}
+	b := ms[2].Reallocate(2 * wasmPage)
+	if len(b) != 2*wasmPage {
+		t.Fatalf("the heap memory past the cap has %d bytes, want %d", len(b), 2*wasmPage)
+	}
+	b[len(b)-1] = 7
+	if b = ms[2].Reallocate(4 * wasmPage); b[2*wasmPage-1] != 7 {
+		t.Fatal("growing the heap memory past the cap lost its content")
+	}
+	ms[2].Free()
+	a.Close() // nothing pooled: freed regions are unmapped
+	ms[0].Free()
+	m := a.Allocate(0, 4*wasmPage).(*memory)
+	defer m.Free()
+	if m.base == nil {
+		t.Fatal("a freed region did not give its slot back")
+	}
+	ms[1].Free()
+}
+
+// The regions' share leaves the rest of the process a quarter of the
+// cap, and at least minHeadroom mappings.
+func TestRegionLimit(t *testing.T) {
+	for _, maps := range []int64{defaultMapCount, 262144, 1 << 20, 10000, 100} {
+		n := regionLimit(maps)
+		left := maps - n*mapsPerRegion
+		if n < 0 || left < min(maps, max(maps/headroomFraction, minHeadroom)) {
+			t.Errorf("cap %d: %d regions leave %d mappings", maps, n, left)
+		}
+	}
+	if n := regionLimit(defaultMapCount); n < 10000 {
+		t.Errorf("the default cap allows only %d regions", n)
+	}
+}
