@@ -26,16 +26,15 @@ func roundUp(n uint64) uint64 { return (n + pageSize - 1) &^ (pageSize - 1) }
 // cost more, as it faults in every page the guest never touched.
 const maxPooled = 16
 
-// A region costs the process up to mapsPerRegion memory mappings: the
-// image mapped over its start, the committed pages after it, and the
-// reserved pages past them (mprotect splits one mapping into several).
-// The kernel caps the mappings of a process (vm.max_map_count, 65,530 by
-// default); past the cap every mmap fails, the Go runtime's own included,
-// and the runtime then dies with "out of memory". So regions may use the
-// cap less a headroom left to the Go runtime, wazero's compiled code and
-// everything else in the process; memories past that live on the Go heap.
+// A region costs the process two memory mappings, its committed pages
+// and the reserved pages past them (mprotect splits one mapping in two),
+// and a third when an image is mapped over its start. The kernel caps the
+// mappings of a process (vm.max_map_count, 65,530 by default); past the
+// cap every mmap fails, the Go runtime's own included, and the runtime
+// then dies with "out of memory". So regions may use the cap less a
+// headroom left to the Go runtime, wazero's compiled code and everything
+// else in the process; memories past that live on the Go heap.
 const (
-	mapsPerRegion     = 3
 	defaultMapCount   = 65530 // the kernel's default vm.max_map_count
 	minHeadroom       = 8192  // mappings left to the rest of the process
 	headroomFraction  = 4     // or a quarter of the cap, if more
@@ -43,11 +42,12 @@ const (
 )
 
 var (
-	// maxRegions is how many regions may be mapped at once, process
+	// mapBudget is how many mappings regions may hold at once, process
 	// wide; tests lower it.
-	maxRegions = regionLimit(readMaxMapCount())
-	// liveRegions counts the regions mapped now, pooled ones included.
-	liveRegions atomic.Int64
+	mapBudget = mappingBudget(readMaxMapCount())
+	// liveMaps counts the mappings of the regions mapped now, pooled ones
+	// included.
+	liveMaps atomic.Int64
 )
 
 // readMaxMapCount returns vm.max_map_count, or the kernel's default when
@@ -64,18 +64,17 @@ func readMaxMapCount() int64 {
 	return n
 }
 
-// regionLimit is how many regions a process capped at maps mappings may
-// hold.
-func regionLimit(maps int64) int64 {
-	headroom := max(maps/headroomFraction, minHeadroom)
-	return max(maps-headroom, 0) / mapsPerRegion
+// mappingBudget is how many mappings regions may hold in a process capped
+// at maps mappings.
+func mappingBudget(maps int64) int64 {
+	return max(maps-max(maps/headroomFraction, minHeadroom), 0)
 }
 
-// reserveSlot takes one of the process's region slots, or reports that
-// none is left.
-func reserveSlot() bool {
-	if liveRegions.Add(1) > maxRegions {
-		liveRegions.Add(-1)
+// takeMaps takes n mappings of the budget, or reports that they are not
+// left.
+func takeMaps(n int64) bool {
+	if liveMaps.Add(n) > mapBudget {
+		liveMaps.Add(-n)
 		return false
 	}
 	return true
@@ -98,6 +97,7 @@ type Allocator struct {
 type region struct {
 	base                unsafe.Pointer
 	reserved, committed uint64
+	maps                int64 // mappings it may cost, taken from mapBudget
 }
 
 // New returns an allocator. A non-nil img is the initial content of every
@@ -136,7 +136,7 @@ func (a *Allocator) Close() {
 // than max, its declared or configured maximum; capacity, a hint for
 // slice-backed memories, does not apply. When the reservation fails
 // (address space or mappings exhausted), or the process holds as many
-// regions as its mapping cap allows (see maxRegions), the memory lives on
+// mappings as its mapping cap allows (see mapBudget), the memory lives on
 // the Go heap instead and grows by copying, as wazero's own memories do.
 func (a *Allocator) Allocate(capacity, max uint64) experimental.LinearMemory {
 	m := &memory{a: a, max: max}
@@ -148,17 +148,26 @@ func (a *Allocator) Allocate(capacity, max uint64) experimental.LinearMemory {
 		m.region, m.reused = r, true
 		return m
 	}
-	if !reserveSlot() {
+	maps := a.mapsPerRegion()
+	if !takeMaps(maps) {
 		return m
 	}
 	p, err := unix.MmapPtr(-1, 0, nil, uintptr(reserve), unix.PROT_NONE,
 		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
-		liveRegions.Add(-1)
+		liveMaps.Add(-maps)
 		return m
 	}
-	m.base, m.reserved = p, reserve
+	m.base, m.reserved, m.maps = p, reserve, maps
 	return m
+}
+
+// mapsPerRegion is how many mappings a region of a may cost.
+func (a *Allocator) mapsPerRegion() int64 {
+	if a.image != nil && a.image.mapLen > 0 {
+		return 3
+	}
+	return 2
 }
 
 // take removes a reservation of reserve bytes from the pool.
@@ -209,7 +218,7 @@ func (a *Allocator) recycle(r region) bool {
 func (r *region) unmap() {
 	if r.base != nil {
 		_ = unix.MunmapPtr(r.base, uintptr(r.reserved))
-		liveRegions.Add(-1)
+		liveMaps.Add(-r.maps)
 		*r = region{}
 	}
 }

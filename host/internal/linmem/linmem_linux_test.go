@@ -502,10 +502,10 @@ func TestResidentCountsOnlyPrivatePages(t *testing.T) {
 }
 
 // Past the process's share of its mapping cap, memories live on the heap
-// and work the same; a freed region gives its slot back.
+// and work the same; a freed region gives its mappings back.
 func TestRegionsStayUnderTheMappingCap(t *testing.T) {
-	defer func(n int64) { maxRegions = n }(maxRegions)
-	maxRegions = liveRegions.Load() + 2
+	defer func(n int64) { mapBudget = n }(mapBudget)
+	mapBudget = liveMaps.Load() + 2*2 // two regions without an image
 	a := New(nil)
 	defer a.Close()
 	var ms []*memory
@@ -533,22 +533,42 @@ func TestRegionsStayUnderTheMappingCap(t *testing.T) {
 	m := a.Allocate(0, 4*wasmPage).(*memory)
 	defer m.Free()
 	if m.base == nil {
-		t.Fatal("a freed region did not give its slot back")
+		t.Fatal("a freed region did not give its mappings back")
 	}
 	ms[1].Free()
+
+	// A region with an image costs three.
+	img, err := NewImage("t", bytes.Repeat([]byte{1}, wasmPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	mapBudget = liveMaps.Load() + 2
+	withImage := New(img)
+	defer withImage.Close()
+	im := withImage.Allocate(0, 4*wasmPage).(*memory)
+	defer im.Free()
+	if im.base != nil {
+		t.Fatal("a region with an image took two mappings of the budget")
+	}
+	if b := im.Reallocate(wasmPage); len(b) != wasmPage || b[0] != 1 {
+		t.Fatal("the heap memory past the cap does not start with the image")
+	}
 }
 
-// The regions' share leaves the rest of the process a quarter of the
+// The regions' budget leaves the rest of the process a quarter of the
 // cap, and at least minHeadroom mappings.
-func TestRegionLimit(t *testing.T) {
+func TestMappingBudget(t *testing.T) {
 	for _, maps := range []int64{defaultMapCount, 262144, 1 << 20, 10000, 100} {
-		n := regionLimit(maps)
-		left := maps - n*mapsPerRegion
-		if n < 0 || left < min(maps, max(maps/headroomFraction, minHeadroom)) {
-			t.Errorf("cap %d: %d regions leave %d mappings", maps, n, left)
+		n := mappingBudget(maps)
+		if n < 0 || maps-n < min(maps, max(maps/headroomFraction, minHeadroom)) {
+			t.Errorf("cap %d: a budget of %d mappings leaves too few", maps, n)
 		}
 	}
-	if n := regionLimit(defaultMapCount); n < 10000 {
-		t.Errorf("the default cap allows only %d regions", n)
+	if n := mappingBudget(defaultMapCount) / 3; n < 10000 {
+		t.Errorf("the default cap allows only %d regions with an image", n)
+	}
+	if got := mappingBudget(readMaxMapCount()); got != mapBudget {
+		t.Errorf("mapBudget is %d, want %d from the system's cap", mapBudget, got)
 	}
 }
