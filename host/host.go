@@ -96,6 +96,13 @@ type Config struct {
 	// if no module could start from a snapshot: for comparison, or to
 	// rule snapshots out when diagnosing a guest.
 	NoSnapshots bool
+	// NoPipelining makes every turn wait for its own commit before the
+	// activation runs the next one, as if no activation could run turns
+	// while earlier commits are in flight: for comparison (the durable
+	// benchmark's unpipelined baseline), or to rule pipelining out when
+	// diagnosing. Replies, tells and reminders leave after their turn's
+	// commit either way. Deterministic dispatch never pipelines.
+	NoPipelining bool
 	// Observer is told what the host does, for metrics (see Observer);
 	// nil observes nothing, at no cost.
 	Observer Observer
@@ -351,7 +358,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		dead:      deadLetters{limit: storage.DeadLetterCap{Count: cfg.MaxDeadLetters, Bytes: cfg.MaxDeadLetterBytes}},
 		budget:    budget,
 		snapshots: !cfg.NoSnapshots,
-		pipelined: !cfg.Dispatch.Deterministic,
+		pipelined: !cfg.Dispatch.Deterministic && !cfg.NoPipelining,
 		obs:       observer(cfg),
 		tracer:    newTracer(cfg.TracerProvider),
 		own:       own,

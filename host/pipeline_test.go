@@ -350,3 +350,74 @@ func TestPipelineAskWaitsForEarlierCommits(t *testing.T) {
 		})
 	}
 }
+
+// TestNoPipeliningCommitsEachTurnAlone: with Config.NoPipelining the next
+// turn starts only once the commit of the one before it is done, so each
+// commit holds one turn, and every reply still follows its commit.
+func TestNoPipeliningCommitsEachTurnAlone(t *testing.T) {
+	store := newHeldStore()
+	h := newHostConfig(t, host.Config{Store: store, NoPipelining: true},
+		host.TypeConfig{Name: "counter", Module: testwasm.C(t, "counter"), AskTimeout: time.Minute})
+	mustCall(t, h, "counter/hot", "add", M{"n": 0}) // activate
+	store.setHold(true)
+	var held *heldCommit
+	t.Cleanup(func() { // before the host closes: a failed check leaves commits held
+		store.setHold(false)
+		if held != nil {
+			select {
+			case held.release <- nil:
+			default: // released already
+			}
+		}
+		for {
+			select {
+			case c := <-store.held:
+				c.release <- nil
+			default:
+				return
+			}
+		}
+	})
+
+	const n = 5
+	results := make(chan askResult, n)
+	go askAdd(h, "k1", results)
+	held = store.nextHeld(t)
+	for i := 2; i <= n; i++ {
+		go askAdd(h, "k"+strconv.Itoa(i), results)
+	}
+	done := map[string]bool{}
+	for i := 1; i <= n; i++ {
+		require.Len(t, held.b.Records, 1, "commit %d holds one turn", i)
+		key := held.b.Records[0].Key
+		// While the commit is held, no turn not yet committed starts and
+		// no reply leaves.
+		time.Sleep(20 * time.Millisecond)
+		store.mu.Lock()
+		for j := 1; j <= n; j++ {
+			if k := "counter/hot\x00k" + strconv.Itoa(j); k != key && !done[k] {
+				assert.Less(t, store.recorded[k], 2, "the turn of k%d started while the commit of %s was held", j, key)
+			}
+		}
+		store.mu.Unlock()
+		select {
+		case r := <-results:
+			t.Fatalf("ask %s answered before the held commit was released", r.key)
+		default:
+		}
+		held.release <- nil
+		done[key] = true
+		select {
+		case r := <-results:
+			require.NoError(t, r.err, r.key)
+			assert.Equal(t, key, "counter/hot\x00"+r.key, "the reply that follows a commit is that turn's")
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no reply after the commit of %s", key)
+		}
+		if i < n {
+			held = store.nextHeld(t)
+		}
+	}
+	store.setHold(false)
+	assert.EqualValues(t, n, mustCall(t, h, "counter/hot", "get", nil)["n"])
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/internal/cputime"
 )
 
 func init() { measures["activation/wazero"] = activationWazero }
@@ -19,8 +20,9 @@ func init() { measures["activation/wazero"] = activationWazero }
 // activationWazero is the floor under an activation: wazero alone
 // instantiating sp.Guest, as built, sp.N times with its _initialize run
 // (clocks and random granted, the host's imports as no-ops), all kept
-// live. It reports instances per second and the growth of resident
-// memory per instance, as stormWactor does for activations.
+// live. It reports instances per second, the process's processor time
+// per instance and the growth of resident memory per instance, as
+// stormWactor does for activations.
 func activationWazero(ctx context.Context, sp *spec) (result, error) {
 	wasm, err := os.ReadFile(sp.Guest)
 	if err != nil {
@@ -63,7 +65,7 @@ func activationWazero(ctx context.Context, sp *spec) (result, error) {
 		return nil, err
 	}
 	mods := make([]api.Module, 0, sp.N)
-	start := time.Now()
+	start, cpu := time.Now(), cputime.Process()
 	for range sp.N {
 		mod, err := rt.InstantiateModule(ctx, cm, cfg)
 		if err != nil {
@@ -71,7 +73,7 @@ func activationWazero(ctx context.Context, sp *spec) (result, error) {
 		}
 		mods = append(mods, mod)
 	}
-	d := time.Since(start)
+	d, cpuUsed := time.Since(start), cputime.Process()-cpu
 	rss1, err := settledRSS()
 	if err != nil {
 		return nil, err
@@ -79,5 +81,6 @@ func activationWazero(ctx context.Context, sp *spec) (result, error) {
 	return result{
 		"per_s":   float64(len(mods)) / d.Seconds(),
 		"kib_per": float64(rss1-rss0) / float64(len(mods)),
+		"cpu_us":  float64(cpuUsed.Microseconds()) / float64(len(mods)),
 	}, nil
 }

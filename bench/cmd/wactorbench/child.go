@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,8 @@ type spec struct {
 	Wrk     string        `json:"wrk,omitempty"`     // path of wrk
 	Checks  bool          `json:"checks,omitempty"`  // wazero close-on-context-done checks
 	Budget  bool          `json:"budget,omitempty"`  // wactor: the default guest memory budget, not none
+	NoPipe  bool          `json:"no_pipe,omitempty"` // wactor: host.Config.NoPipelining
+	NoSnap  bool          `json:"no_snap,omitempty"` // wactor: host.Config.NoSnapshots
 	Wactor  string        `json:"wactor,omitempty"`  // path of the wactor binary (cluster)
 	Cross   bool          `json:"cross,omitempty"`   // cluster: call through a gateway other than the owner's
 }
@@ -145,7 +148,7 @@ func tail(s string, n int) string {
 
 // childMain runs the measurement described by the JSON js and prints its
 // RESULT line on w.
-func childMain(js string, w io.Writer) error {
+func childMain(js, cpuProfile string, w io.Writer) error {
 	var sp spec
 	if err := json.Unmarshal([]byte(js), &sp); err != nil {
 		return fmt.Errorf("reading -child: %w", err)
@@ -153,6 +156,17 @@ func childMain(js string, w io.Writer) error {
 	m, ok := measures[sp.Measure]
 	if !ok {
 		return fmt.Errorf("no measurement %q", sp.Measure)
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	r, err := m(context.Background(), &sp)
 	if err != nil {

@@ -137,7 +137,10 @@ const (
 	erlang     = "erlang"
 
 	closeChecks = "wazero (close on ctx done)"
+	goNoSnap    = wactorGo + " (no snapshots)"
 
+	hotActor      = wactorC + " (1 actor)"
+	hotUnpiped    = wactorC + " (1 actor, unpipelined)"
 	badgerGrouped = "badger (grouped)"
 	badgerTxn     = "badger (txn per turn)"
 
@@ -292,9 +295,12 @@ var scenarios = []*scenarioDef{
 		desc: "8 concurrent callers ask N distinct actors once each (wactor: counter get, so each " +
 			"activation loads its empty state and instantiates the module; protoactor: spawn and " +
 			"request; Erlang: spawn and a message round trip). They all stay active. Activations " +
-			"per second, and growth of the process's resident memory (VmRSS) divided by N.",
+			"per second; for wactor, the processor time of the whole process per activation " +
+			"(60,000 activations/s on 2 cores is at most 33 cpu-µs each); and growth of the " +
+			"process's resident memory (VmRSS) divided by N.",
 		metrics: []report.Metric{
 			{Key: "per_s", Label: "activations/s"},
+			{Key: "cpu_us", Label: "cpu-µs per activation", Lower: true},
 			{Key: "kib_per", Label: "KiB RSS per activation", Lower: true},
 		},
 		ratios: []report.Ratio{
@@ -323,13 +329,21 @@ var scenarios = []*scenarioDef{
 		desc: "One caller asks N distinct counters once each (counter get: the activation loads its " +
 			"empty state, instantiates the module, runs its activate hook and the turn); they all stay " +
 			"active. The floor, wazero-LANG, is wazero alone instantiating the same module as built, " +
-			"_initialize run, the host's imports as no-ops, all instances kept live. Activations per " +
-			"second, and growth of the process's resident memory (VmRSS) divided by N.",
+			"_initialize run, the host's imports as no-ops, all instances kept live. wactor-go (no " +
+			"snapshots) is wactor-go with host.Config.NoSnapshots: every activation runs the Go " +
+			"runtime's initialisation, as before snapshots. Activations per " +
+			"second; the processor time of the whole process (all threads, garbage collection " +
+			"included) per activation, which other work on a busy machine disturbs less than " +
+			"the rate; and growth of the process's resident memory (VmRSS) divided by N.",
 		metrics: []report.Metric{
 			{Key: "per_s", Label: "activations/s"},
+			{Key: "cpu_us", Label: "cpu-µs per activation", Lower: true},
 			{Key: "kib_per", Label: "KiB RSS per activation", Lower: true},
 		},
-		ratios: activationRatios(),
+		ratios: append(activationRatios(),
+			report.Ratio{Metric: "per_s", Num: wactorGo, Den: goNoSnap},
+			report.Ratio{Metric: "cpu_us", Num: wactorGo, Den: goNoSnap},
+			report.Ratio{Metric: "kib_per", Num: wactorGo, Den: goNoSnap}),
 		systems: func(e *env) ([]system, error) {
 			var rows []system
 			for _, lang := range languages {
@@ -342,6 +356,8 @@ var scenarios = []*scenarioDef{
 					e.wactor("wactor-"+lang, shape, "counter-"+lang, spec{Measure: "storm/wactor", N: k, Callers: 1}),
 					e.wactor("wazero-"+lang, n(raw)+" instances", "counter-"+lang, spec{Measure: "activation/wazero", N: raw}))
 			}
+			rows = append(rows, e.wactor(goNoSnap, n(e.sz.actNGoRaw)+" actors, 1 caller", "counter-go",
+				spec{Measure: "storm/wactor", N: e.sz.actNGoRaw, Callers: 1, NoSnap: true}))
 			return rows, nil
 		},
 	},
@@ -364,6 +380,8 @@ var scenarios = []*scenarioDef{
 			{Metric: "rps", Num: wactorC + " (100 actors)", Den: netHTTP},
 			{Metric: "rps", Num: wactorGo + " (1 actor)", Den: netHTTP},
 			{Metric: "rps", Num: wactorGo + " (100 actors)", Den: netHTTP},
+			{Metric: "rps", Num: wactorC + " (100 actors)", Den: wactorC + " (1 actor)"},
+			{Metric: "rps", Num: wactorGo + " (100 actors)", Den: wactorGo + " (1 actor)"},
 		},
 		systems: func(e *env) ([]system, error) {
 			if e.wrkErr != nil {
@@ -392,7 +410,9 @@ var scenarios = []*scenarioDef{
 			"badgerstore with Sync and group commit: every reply waits for its turn's commit to be " +
 			"fsynced. The (1 actor) row has 200 callers on one counter, whose turns run one at a " +
 			"time: they share fsyncs because the counter runs its next turns while earlier commits " +
-			"are in flight (pipelining behind an output gate). The baselines write the same entries (state value and version, with " +
+			"are in flight (pipelining behind an output gate). The (1 actor, unpipelined) row is the same " +
+			"with pipelining off (host.Config.NoPipelining): each turn waits for its own commit before " +
+			"the next runs, as before pipelining. The baselines write the same entries (state value and version, with " +
 			"badgerstore's keys) straight to badger with SyncWrites from 64 goroutines: grouped, " +
 			"one committer writes all the turns waiting (up to 1,024) in one transaction and one " +
 			"fsync, as badgerstore does, with nothing else around it; txn per turn, each goroutine " +
@@ -401,7 +421,8 @@ var scenarios = []*scenarioDef{
 		metrics: []report.Metric{{Key: "per_s", Label: "durable turns/s"}},
 		ratios: []report.Ratio{
 			{Metric: "per_s", Num: wactorC, Den: badgerGrouped},
-			{Metric: "per_s", Num: wactorC + " (1 actor)", Den: badgerGrouped},
+			{Metric: "per_s", Num: hotActor, Den: badgerGrouped},
+			{Metric: "per_s", Num: hotActor, Den: hotUnpiped},
 			{Metric: "per_s", Num: wactorGo, Den: badgerGrouped},
 			{Metric: "per_s", Num: wactorC, Den: badgerTxn},
 		},
@@ -412,8 +433,10 @@ var scenarios = []*scenarioDef{
 			return []system{
 				e.wactor(wactorC, shape+", asks", "counter-c", sp),
 				e.wactor(wactorGo, shape+", asks", "counter-go", sp),
-				e.wactor(wactorC+" (1 actor)", fmt.Sprintf("%d callers on one counter, %v, asks", z.durHotCallers, z.durDur), "counter-c",
+				e.wactor(hotActor, fmt.Sprintf("%d callers on one counter, %v, asks", z.durHotCallers, z.durDur), "counter-c",
 					spec{Measure: "durable/wactor", N: 1, Callers: z.durHotCallers, Dur: z.durDur}),
+				e.wactor(hotUnpiped, fmt.Sprintf("%d callers on one counter, %v, asks", z.durHotCallers, z.durDur), "counter-c",
+					spec{Measure: "durable/wactor", N: 1, Callers: z.durHotCallers, Dur: z.durDur, NoPipe: true}),
 				e.child(badgerGrouped, shape+", one txn per group", spec{Measure: "durable/badger-grouped", Callers: z.durCallers, Dur: z.durDur}),
 				e.child(badgerTxn, shape+", one txn per turn", spec{Measure: "durable/badger", Callers: z.durCallers, Dur: z.durDur}),
 			}, nil
@@ -489,7 +512,7 @@ var languages = []string{"c", "rust", "as", "go"}
 // activationRatios set each language's activation against raw wazero's.
 func activationRatios() []report.Ratio {
 	var rs []report.Ratio
-	for _, m := range []string{"per_s", "kib_per"} {
+	for _, m := range []string{"per_s", "cpu_us", "kib_per"} {
 		for _, lang := range languages {
 			rs = append(rs, report.Ratio{Metric: m, Num: "wactor-" + lang, Den: "wazero-" + lang})
 		}

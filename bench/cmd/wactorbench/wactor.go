@@ -15,6 +15,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/bench/internal/report"
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/cputime"
 	"github.com/wactor/wactor/storage"
 	"github.com/wactor/wactor/storage/memstore"
 )
@@ -48,7 +49,8 @@ func newHost(ctx context.Context, sp *spec, store storage.Store, typ string) (*h
 	if sp.Budget {
 		budget = 0
 	}
-	h, err := host.New(ctx, host.Config{Store: store, CacheDir: sp.Cache, MaxActivations: -1, MaxGuestMemory: budget})
+	h, err := host.New(ctx, host.Config{Store: store, CacheDir: sp.Cache, MaxActivations: -1, MaxGuestMemory: budget,
+		NoPipelining: sp.NoPipe, NoSnapshots: sp.NoSnap})
 	if err != nil {
 		return nil, err
 	}
@@ -364,8 +366,9 @@ func addLatencies(r result, sorted []float64) {
 }
 
 // stormWactor activates sp.N distinct counters, one get each, from
-// sp.Callers concurrent callers, and reports activations per second and
-// the growth of resident memory per activation (they all stay active).
+// sp.Callers concurrent callers, and reports activations per second,
+// the processor time of the process per activation and the growth of
+// resident memory per activation (they all stay active).
 func stormWactor(ctx context.Context, sp *spec) (result, error) {
 	h, err := newHost(ctx, sp, memstore.New(), "counter")
 	if err != nil {
@@ -380,7 +383,7 @@ func stormWactor(ctx context.Context, sp *spec) (result, error) {
 		return nil, err
 	}
 	var next atomic.Int64
-	start := time.Now()
+	start, cpu := time.Now(), cputime.Process()
 	err = parallel(sp.Callers, func() error {
 		for {
 			i := next.Add(1) - 1
@@ -392,7 +395,7 @@ func stormWactor(ctx context.Context, sp *spec) (result, error) {
 			}
 		}
 	})
-	d := time.Since(start)
+	d, cpuUsed := time.Since(start), cputime.Process()-cpu
 	if err != nil {
 		return nil, err
 	}
@@ -406,6 +409,7 @@ func stormWactor(ctx context.Context, sp *spec) (result, error) {
 	return result{
 		"per_s":   float64(sp.N) / d.Seconds(),
 		"kib_per": float64(rss1-rss0) / float64(sp.N),
+		"cpu_us":  float64(cpuUsed.Microseconds()) / float64(sp.N),
 	}, nil
 }
 

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/tetratelabs/wazero/experimental"
@@ -23,6 +26,60 @@ func roundUp(n uint64) uint64 { return (n + pageSize - 1) &^ (pageSize - 1) }
 // cost more, as it faults in every page the guest never touched.
 const maxPooled = 16
 
+// A region costs the process two memory mappings, its committed pages
+// and the reserved pages past them (mprotect splits one mapping in two),
+// and a third when an image is mapped over its start. The kernel caps the
+// mappings of a process (vm.max_map_count, 65,530 by default); past the
+// cap every mmap fails, the Go runtime's own included, and the runtime
+// then dies with "out of memory". So regions may use the cap less a
+// headroom left to the Go runtime, wazero's compiled code and everything
+// else in the process; memories past that live on the Go heap.
+const (
+	defaultMapCount   = 65530 // the kernel's default vm.max_map_count
+	minHeadroom       = 8192  // mappings left to the rest of the process
+	headroomFraction  = 4     // or a quarter of the cap, if more
+	maxMapCountSysctl = "/proc/sys/vm/max_map_count"
+)
+
+var (
+	// mapBudget is how many mappings regions may hold at once, process
+	// wide; tests lower it.
+	mapBudget = mappingBudget(readMaxMapCount())
+	// liveMaps counts the mappings of the regions mapped now, pooled ones
+	// included.
+	liveMaps atomic.Int64
+)
+
+// readMaxMapCount returns vm.max_map_count, or the kernel's default when
+// it cannot be read.
+func readMaxMapCount() int64 {
+	b, err := os.ReadFile(maxMapCountSysctl)
+	if err != nil {
+		return defaultMapCount
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n <= 0 {
+		return defaultMapCount
+	}
+	return n
+}
+
+// mappingBudget is how many mappings regions may hold in a process capped
+// at maps mappings.
+func mappingBudget(maps int64) int64 {
+	return max(maps-max(maps/headroomFraction, minHeadroom), 0)
+}
+
+// takeMaps takes n mappings of the budget, or reports that they are not
+// left.
+func takeMaps(n int64) bool {
+	if liveMaps.Add(n) > mapBudget {
+		liveMaps.Add(-n)
+		return false
+	}
+	return true
+}
+
 // Allocator makes linear memories that grow in place (see the package
 // documentation) and keeps freed reservations, zeroed, for reuse. It is
 // safe for concurrent use; each memory it makes belongs to one instance.
@@ -40,6 +97,7 @@ type Allocator struct {
 type region struct {
 	base                unsafe.Pointer
 	reserved, committed uint64
+	maps                int64 // mappings it may cost, taken from mapBudget
 }
 
 // New returns an allocator. A non-nil img is the initial content of every
@@ -77,8 +135,9 @@ func (a *Allocator) Close() {
 // a freed reservation of that size. wazero never asks a memory for more
 // than max, its declared or configured maximum; capacity, a hint for
 // slice-backed memories, does not apply. When the reservation fails
-// (address space or mappings exhausted), the memory lives on the Go heap
-// instead and grows by copying, as wazero's own memories do.
+// (address space or mappings exhausted), or the process holds as many
+// mappings as its mapping cap allows (see mapBudget), the memory lives on
+// the Go heap instead and grows by copying, as wazero's own memories do.
 func (a *Allocator) Allocate(capacity, max uint64) experimental.LinearMemory {
 	m := &memory{a: a, max: max}
 	reserve := roundUp(max)
@@ -89,12 +148,26 @@ func (a *Allocator) Allocate(capacity, max uint64) experimental.LinearMemory {
 		m.region, m.reused = r, true
 		return m
 	}
+	maps := a.mapsPerRegion()
+	if !takeMaps(maps) {
+		return m
+	}
 	p, err := unix.MmapPtr(-1, 0, nil, uintptr(reserve), unix.PROT_NONE,
 		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
-	if err == nil {
-		m.base, m.reserved = p, reserve
+	if err != nil {
+		liveMaps.Add(-maps)
+		return m
 	}
+	m.base, m.reserved, m.maps = p, reserve, maps
 	return m
+}
+
+// mapsPerRegion is how many mappings a region of a may cost.
+func (a *Allocator) mapsPerRegion() int64 {
+	if a.image != nil && a.image.mapLen > 0 {
+		return 3
+	}
+	return 2
 }
 
 // take removes a reservation of reserve bytes from the pool.
@@ -145,6 +218,7 @@ func (a *Allocator) recycle(r region) bool {
 func (r *region) unmap() {
 	if r.base != nil {
 		_ = unix.MunmapPtr(r.base, uintptr(r.reserved))
+		liveMaps.Add(-r.maps)
 		*r = region{}
 	}
 }
@@ -250,7 +324,12 @@ func (m *memory) reallocateHeap(size uint64) []byte {
 		}
 		return m.heap[:size:size]
 	}
-	m.heap = append(m.heap, make([]byte, size-uint64(len(m.heap)))...)
+	// A new slice and one copy: the pages of the new slice past the old
+	// content stay untouched (fresh pages from the system are zero), where
+	// append(m.heap, make(...)...) would write them all.
+	grown := make([]byte, size)
+	copy(grown, m.heap)
+	m.heap = grown
 	return m.heap
 }
 

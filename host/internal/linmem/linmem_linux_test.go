@@ -500,3 +500,75 @@ func TestResidentCountsOnlyPrivatePages(t *testing.T) {
 		t.Fatalf("Resident(nil) = %d, %v", got, err)
 	}
 }
+
+// Past the process's share of its mapping cap, memories live on the heap
+// and work the same; a freed region gives its mappings back.
+func TestRegionsStayUnderTheMappingCap(t *testing.T) {
+	defer func(n int64) { mapBudget = n }(mapBudget)
+	mapBudget = liveMaps.Load() + 2*2 // two regions without an image
+	a := New(nil)
+	defer a.Close()
+	var ms []*memory
+	for range 3 {
+		m := a.Allocate(0, 4*wasmPage).(*memory)
+		ms = append(ms, m)
+	}
+	if ms[0].base == nil || ms[1].base == nil {
+		t.Fatal("a reservation under the cap failed")
+	}
+	if ms[2].base != nil {
+		t.Fatal("a reservation past the cap was made")
+	}
+	b := ms[2].Reallocate(2 * wasmPage)
+	if len(b) != 2*wasmPage {
+		t.Fatalf("the heap memory past the cap has %d bytes, want %d", len(b), 2*wasmPage)
+	}
+	b[len(b)-1] = 7
+	if b = ms[2].Reallocate(4 * wasmPage); b[2*wasmPage-1] != 7 {
+		t.Fatal("growing the heap memory past the cap lost its content")
+	}
+	ms[2].Free()
+	a.Close() // nothing pooled: freed regions are unmapped
+	ms[0].Free()
+	m := a.Allocate(0, 4*wasmPage).(*memory)
+	defer m.Free()
+	if m.base == nil {
+		t.Fatal("a freed region did not give its mappings back")
+	}
+	ms[1].Free()
+
+	// A region with an image costs three.
+	img, err := NewImage("t", bytes.Repeat([]byte{1}, wasmPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	mapBudget = liveMaps.Load() + 2
+	withImage := New(img)
+	defer withImage.Close()
+	im := withImage.Allocate(0, 4*wasmPage).(*memory)
+	defer im.Free()
+	if im.base != nil {
+		t.Fatal("a region with an image took two mappings of the budget")
+	}
+	if b := im.Reallocate(wasmPage); len(b) != wasmPage || b[0] != 1 {
+		t.Fatal("the heap memory past the cap does not start with the image")
+	}
+}
+
+// The regions' budget leaves the rest of the process a quarter of the
+// cap, and at least minHeadroom mappings.
+func TestMappingBudget(t *testing.T) {
+	for _, maps := range []int64{defaultMapCount, 262144, 1 << 20, 10000, 100} {
+		n := mappingBudget(maps)
+		if n < 0 || maps-n < min(maps, max(maps/headroomFraction, minHeadroom)) {
+			t.Errorf("cap %d: a budget of %d mappings leaves too few", maps, n)
+		}
+	}
+	if n := mappingBudget(defaultMapCount) / 3; n < 10000 {
+		t.Errorf("the default cap allows only %d regions with an image", n)
+	}
+	if got := mappingBudget(readMaxMapCount()); got != mapBudget {
+		t.Errorf("mapBudget is %d, want %d from the system's cap", mapBudget, got)
+	}
+}
