@@ -59,6 +59,7 @@ const maxMemberValue = 4096
 type membership struct {
 	kv       jetstream.KeyValue
 	self     string
+	ttl      time.Duration // the lease TTL: how far a live member's heartbeat may lag the newest
 	interval time.Duration // between heartbeats, and between polls
 
 	mu      sync.Mutex
@@ -69,7 +70,26 @@ type membership struct {
 	active  []string          // the active members' names, sorted
 	changed chan struct{}     // closed when active changes
 	read    time.Time         // when the whole bucket was last read
+	newest  time.Time         // the newest heartbeat of any member
+	// watched holds a context per live member that someone watches (see
+	// liveContext), canceled and removed once the member goes silent;
+	// at most one per member.
+	watched map[string]watch
 }
+
+// watch is a member's liveness as a context.
+type watch struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// silentCtx is the context liveContext returns for a node that is not
+// live: canceled from the start.
+var silentCtx = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
 
 // member is a member with the revision of the entry it was read from.
 type member struct {
@@ -83,9 +103,11 @@ type tomb struct {
 	at  time.Time
 }
 
-func newMembership(kv jetstream.KeyValue, self string, interval time.Duration) *membership {
-	return &membership{kv: kv, self: self, interval: interval,
-		members: map[string]member{}, gone: map[string]tomb{}, changed: make(chan struct{})}
+// newMembership returns the view of the members bucket kv as node self
+// sees it, heartbeating every third of ttl.
+func newMembership(kv jetstream.KeyValue, self string, ttl time.Duration) *membership {
+	return &membership{kv: kv, self: self, ttl: ttl, interval: ttl / 3,
+		members: map[string]member{}, gone: map[string]tomb{}, changed: make(chan struct{}), watched: map[string]watch{}}
 }
 
 // heartbeat writes this node's entry with the current activation count.
@@ -181,12 +203,23 @@ func (m *membership) reconcile(snap map[string]jetstream.KeyValueEntry, watermar
 	m.update()
 }
 
-// update recomputes the active members and signals a change. m.mu is held.
+// update recomputes the active members and signals a change, and cancels
+// the watches of members that went silent. m.mu is held.
 func (m *membership) update() {
 	var active []string
+	m.newest = time.Time{}
 	for key, v := range m.members {
 		if v.State == StateActive {
 			active = append(active, key)
+		}
+		if v.Updated.After(m.newest) {
+			m.newest = v.Updated
+		}
+	}
+	for node, w := range m.watched {
+		if !m.liveLocked(node) {
+			w.cancel()
+			delete(m.watched, node)
 		}
 	}
 	slices.Sort(active)
@@ -245,6 +278,41 @@ func (m *membership) Changed() <-chan struct{} {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.changed
+}
+
+// live reports whether node is in the member list and its last heartbeat
+// is at most a lease TTL older than the newest heartbeat of any member: a
+// node whose heartbeats stopped that long ago can renew no lease either.
+// Comparing with the newest heartbeat rather than the clock keeps a member
+// list that stalls as a whole (its stream electing a leader) from making
+// every node look silent.
+func (m *membership) live(node string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.liveLocked(node)
+}
+
+func (m *membership) liveLocked(node string) bool {
+	v, ok := m.members[node]
+	return ok && m.newest.Sub(v.Updated) <= m.ttl
+}
+
+// liveContext returns a context canceled once node is no longer live (see
+// live); canceled already when it is not live now. Callers share one
+// context per member, so watching costs no goroutine: the member list's
+// updates cancel it.
+func (m *membership) liveContext(node string) context.Context {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if w, ok := m.watched[node]; ok {
+		return w.ctx
+	}
+	if !m.liveLocked(node) {
+		return silentCtx
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.watched[node] = watch{ctx: ctx, cancel: cancel}
+	return ctx
 }
 
 // readAt returns when the whole bucket was last read.

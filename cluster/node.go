@@ -85,7 +85,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.tr = newTransport(n.nc, cfg.Name, cfg.Node, n.log)
-	n.members = newMembership(n.kv, cfg.Node, cfg.LeaseTTL/3)
+	n.members = newMembership(n.kv, cfg.Node, cfg.LeaseTTL)
 	return n, nil
 }
 
@@ -180,6 +180,18 @@ func (n *Node) Placement() Placement { return n.members }
 // Members returns the members this node knows of, itself included once
 // it joined, sorted by name.
 func (n *Node) Members() []Member { return n.members.list() }
+
+// Live reports whether node is a member whose heartbeats go on: it is in
+// the member list and its last heartbeat is at most LeaseTTL older than
+// the newest heartbeat of any member (a node silent that long can renew
+// no lease either). It is a map lookup.
+func (n *Node) Live(node string) bool { return n.members.live(node) }
+
+// LiveContext returns a context that is canceled once node is no longer
+// live (see Live), as the member list's updates show; canceled already
+// when it is not live now. One context is shared per member: watching a
+// node costs no goroutine.
+func (n *Node) LiveContext(node string) context.Context { return n.members.liveContext(node) }
 
 // ListedAt is when this node last read the whole member list (it does so
 // every LeaseTTL/3); zero before Join. When it lies more than twice LeaseTTL
@@ -396,7 +408,12 @@ func (n *Node) Close(ctx context.Context) error {
 		}
 		c()
 	}
-	n.shutdown()
+	if n.nc != nil {
+		n.nc.Close()
+	}
+	if n.srv != nil {
+		n.srv.leave()
+	}
 	n.log.Info("cluster: left")
 	return err
 }
