@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wactor/wactor/internal/nodeproc"
 )
 
 // clusterFull reports whether the long cluster tests run at full size
@@ -78,13 +80,7 @@ func newTestCluster(t *testing.T, o clusterOpts) *testCluster {
 	addrs := freeAddrs(t, 3*total) // one call: every port distinct
 	routes, clients, https := addrs[:total], addrs[total:2*total], addrs[2*total:]
 	manifest := func(n int) string {
-		var b strings.Builder
-		fmt.Fprintf(&b, "version: 1\ncluster:\n  name: e2e\n  lease_ttl: %s\n  routes:\n", o.leaseTTL)
-		for _, r := range routes[:n] {
-			fmt.Fprintf(&b, "    - nats-route://%s\n", r)
-		}
-		b.WriteString("actors:\n" + o.actors)
-		return b.String()
+		return "version: 1\n" + nodeproc.ClusterSection("e2e", o.leaseTTL, routes[:n]) + "actors:\n" + o.actors
 	}
 	a := &app{dir: dir, manifest: filepath.Join(dir, "wactor.yaml"), data: filepath.Join(dir, "data")}
 	write(t, a.manifest, []byte(manifest(o.nodes)))
@@ -131,8 +127,8 @@ func (c *testCluster) warmCache(actors string) {
 // launch starts n's process without waiting for it.
 func (c *testCluster) launch(n *clusterNode) {
 	c.t.Helper()
-	s := launch(c.t, &app{dir: c.a.dir, manifest: n.manifest, data: n.data}, nil, "--http-addr", n.http, "--node", n.name,
-		"--log-level", "info", "--nats-addr", n.client, "--nats-cluster-addr", n.route, "--cache-dir", c.cache())
+	flags := nodeproc.Node{Name: n.name, HTTP: n.http, Client: n.client, Route: n.route}.Flags()
+	s := launch(c.t, &app{dir: c.a.dir, manifest: n.manifest, data: n.data}, nil, append(flags, "--log-level", "info", "--cache-dir", c.cache())...)
 	n.mu.Lock()
 	n.srv = s
 	n.mu.Unlock()

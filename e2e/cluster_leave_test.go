@@ -105,27 +105,5 @@ func TestClusterLeaveUnderLoad(t *testing.T) {
 	}
 }
 
-// listActivations returns the actors n holds, as "type/id", from its GET
-// /v1/actors.
-func (c *testCluster) listActivations(n *clusterNode) []string {
-	c.t.Helper()
-	resp, err := http.Get(n.url() + "/v1/actors")
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var v struct {
-		Activations []struct{ Type, ID string }
-	}
-	if resp.StatusCode != http.StatusOK {
-		c.t.Fatalf("GET /v1/actors on %s: %s", n.name, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
-		c.t.Fatalf("GET /v1/actors on %s: %v", n.name, err)
-	}
-	out := make([]string, len(v.Activations))
-	for i, a := range v.Activations {
-		out[i] = a.Type + "/" + a.ID
-	}
-	return out
-}
+// listActivations returns the actors n holds, as "type/id".
+func (c *testCluster) listActivations(n *clusterNode) []string { return activeOn(c.t, n.url()) }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +19,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wactor/wactor/cluster"
+	"github.com/wactor/wactor/internal/nodeproc"
 	"github.com/wactor/wactor/internal/testwasm"
 )
 
@@ -33,7 +37,7 @@ type lifecycleCluster struct {
 // counter, and each of types (a Go test module of that name), with the
 // given lease_ttl: each embedding a NATS server routed to the other two
 // (natsURL ""), or all connected to natsURL.
-func startLifecycle(t *testing.T, leaseTTL, natsURL string, types ...string) *lifecycleCluster {
+func startLifecycle(t *testing.T, leaseTTL time.Duration, natsURL string, types ...string) *lifecycleCluster {
 	t.Helper()
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "counter.wasm"), testwasm.Go(t, "counter"))
@@ -41,18 +45,14 @@ func startLifecycle(t *testing.T, leaseTTL, natsURL string, types ...string) *li
 		write(t, filepath.Join(dir, typ+".wasm"), testwasm.Go(t, typ))
 	}
 	var yaml strings.Builder
-	fmt.Fprintf(&yaml, "version: 1\ncluster:\n  name: e2e\n  lease_ttl: %s\n", leaseTTL)
 	// One call, so that no route port is also a client port: freeAddrs
 	// frees its ports as it returns.
 	addrs := freeAddrs(t, 6)
 	routes, clients := addrs[:3], addrs[3:]
 	if natsURL != "" {
-		fmt.Fprintf(&yaml, "  nats_url: %s\n", natsURL)
+		fmt.Fprintf(&yaml, "version: 1\ncluster:\n  name: e2e\n  lease_ttl: %s\n  nats_url: %s\n", leaseTTL, natsURL)
 	} else {
-		yaml.WriteString("  routes:\n")
-		for _, r := range routes {
-			fmt.Fprintf(&yaml, "    - nats-route://%s\n", r)
-		}
+		yaml.WriteString("version: 1\n" + nodeproc.ClusterSection("e2e", leaseTTL, routes))
 	}
 	yaml.WriteString("actors:\n  - type: counter\n    module: counter.wasm\n")
 	for _, typ := range types {
@@ -66,7 +66,8 @@ func startLifecycle(t *testing.T, leaseTTL, natsURL string, types ...string) *li
 		args := []string{"--http-addr", "127.0.0.1:0", "--node", name, "--data-dir", filepath.Join(dir, name)}
 		url := natsURL
 		if natsURL == "" {
-			args = append(args, "--nats-addr", clients[i], "--nats-cluster-addr", routes[i])
+			args = append(nodeproc.Node{Name: name, HTTP: "127.0.0.1:0", Client: clients[i], Route: routes[i]}.Flags(),
+				"--data-dir", filepath.Join(dir, name))
 			url = "nats://" + clients[i]
 		}
 		c.nodes = append(c.nodes, launch(t, a, nil, args...))
@@ -133,6 +134,9 @@ func (c *lifecycleCluster) takeover(t *testing.T, owner, via int, actor string, 
 	t.Helper()
 	o, v := c.nodes[owner], c.nodes[via]
 	o.ask(actor+"add", `{"n":1}`, `{"n":1}`)
+	if ref := strings.TrimPrefix(strings.Trim(actor, "/"), "v1/actors/"); !slices.Contains(activeOn(t, o.url), ref) {
+		t.Fatalf("%s does not hold %s after serving a call to it: the takeover would measure nothing", c.names[owner], ref)
+	}
 	if err := o.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +211,7 @@ func TestLifecycleTakeover(t *testing.T) {
 			if !tc.embedded {
 				url = startNATS(t)
 			}
-			c := startLifecycle(t, "1s", url)
+			c := startLifecycle(t, time.Second, url)
 			owner := 0
 			if tc.embedded {
 				// The worst case: the owner's server leads the stream.
@@ -217,10 +221,17 @@ func TestLifecycleTakeover(t *testing.T) {
 						owner, limit = i, takeoverElected
 					}
 				}
-				t.Logf("the actors' stream is led by %q; the owner is %s", leader, c.names[owner])
+				t.Logf("the actors' stream is led by %q, the member list by %q; the owner is %s", leader,
+					streamLeader(t, c.nats[0], membersStream), c.names[owner])
 			}
 			via := (owner + 1) % 3
-			took := c.takeover(t, owner, via, "/v1/actors/counter/taken/", tc.sig, limit)
+			// An actor placement puts on the owner: a call through any
+			// gateway is served there.
+			id := 0
+			for cluster.Rendezvous(fmt.Sprintf("counter/taken%d", id), c.names) != c.names[owner] {
+				id++
+			}
+			took := c.takeover(t, owner, via, fmt.Sprintf("/v1/actors/counter/taken%d/", id), tc.sig, limit)
 			t.Logf("takeover, %s, lease_ttl 1s: %s (bound %s)", tc.name, took.Round(time.Millisecond), limit)
 		})
 	}
@@ -231,7 +242,7 @@ func TestLifecycleTakeover(t *testing.T) {
 // GET /v1/types shows the same module hash on every node. The actor's
 // state carries over, on whichever node serves it.
 func TestLifecycleDeployConverges(t *testing.T) {
-	c := startLifecycle(t, "2s", startNATS(t))
+	c := startLifecycle(t, 2*time.Second, startNATS(t))
 	old := c.nodes[0].moduleSHA("counter")
 	for _, s := range c.nodes[1:] {
 		if got := s.moduleSHA("counter"); got != old {
@@ -261,7 +272,7 @@ func TestLifecycleDeployConverges(t *testing.T) {
 // then killed (kill -9) before they are due fire once each, on the nodes
 // that now own their actors.
 func TestLifecycleRemindersAfterKill(t *testing.T) {
-	c := startLifecycle(t, "1s", startNATS(t), "alarm")
+	c := startLifecycle(t, time.Second, startNATS(t), "alarm")
 	const actors = 4
 	for i := range actors {
 		c.nodes[0].ask(fmt.Sprintf("/v1/actors/alarm/%d/set", i), `{"in_ms":2500}`, `{"fired":0}`)
@@ -297,4 +308,24 @@ func TestLifecycleRemindersAfterKill(t *testing.T) {
 			}
 		}
 	}
+}
+
+// activeOn lists the actors the node at url holds (GET /v1/actors), as
+// "type/id".
+func activeOn(t *testing.T, url string) []string {
+	t.Helper()
+	resp, err := http.Get(url + "/v1/actors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct{ Activations []struct{ Type, ID string } }
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("GET %s/v1/actors: %v", url, err)
+	}
+	out := make([]string, len(v.Activations))
+	for i, a := range v.Activations {
+		out[i] = a.Type + "/" + a.ID
+	}
+	return out
 }
