@@ -71,6 +71,12 @@ type membership struct {
 	changed chan struct{}     // closed when active changes
 	read    time.Time         // when the whole bucket was last read
 	newest  time.Time         // the newest heartbeat of any member
+	// seen is when each member's last beat (see beatSubject) arrived,
+	// by this node's clock, and seenNewest the newest of them: the
+	// beats go over core NATS, so that they show a member gone silent
+	// even while the bucket's stream has no leader.
+	seen       map[string]time.Time
+	seenNewest time.Time
 	// watched holds a context per live member that someone watches (see
 	// liveContext), canceled and removed once the member goes silent;
 	// at most one per member.
@@ -107,7 +113,8 @@ type tomb struct {
 // sees it, heartbeating every third of ttl.
 func newMembership(kv jetstream.KeyValue, self string, ttl time.Duration) *membership {
 	return &membership{kv: kv, self: self, ttl: ttl, interval: ttl / 3,
-		members: map[string]member{}, gone: map[string]tomb{}, changed: make(chan struct{}), watched: map[string]watch{}}
+		members: map[string]member{}, gone: map[string]tomb{}, changed: make(chan struct{}), watched: map[string]watch{},
+		seen: map[string]time.Time{}}
 }
 
 // heartbeat writes this node's entry with the current activation count.
@@ -173,6 +180,7 @@ func (m *membership) removeLocked(key string, rev uint64) {
 		return
 	}
 	delete(m.members, key)
+	delete(m.seen, key)
 	if t := m.gone[key]; t.rev < rev {
 		m.gone[key] = tomb{rev: rev, at: time.Now()}
 	}
@@ -216,12 +224,7 @@ func (m *membership) update() {
 			m.newest = v.Updated
 		}
 	}
-	for node, w := range m.watched {
-		if !m.liveLocked(node) {
-			w.cancel()
-			delete(m.watched, node)
-		}
-	}
+	m.silenced()
 	slices.Sort(active)
 	if slices.Equal(active, m.active) {
 		return
@@ -280,12 +283,43 @@ func (m *membership) Changed() <-chan struct{} {
 	return m.changed
 }
 
+// silenced cancels the watches of members that are no longer live. m.mu
+// is held.
+func (m *membership) silenced() {
+	for node, w := range m.watched {
+		if !m.liveLocked(node) {
+			w.cancel()
+			delete(m.watched, node)
+		}
+	}
+}
+
+// beat notes a beat of node that arrived at at (this node's clock). A
+// beat of a node that is not a member is ignored: members are bounded,
+// beats from anyone on NATS are not.
+func (m *membership) beat(node string, at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.members[node]; !ok {
+		return
+	}
+	m.seen[node] = at
+	if at.After(m.seenNewest) {
+		m.seenNewest = at
+	}
+	m.silenced()
+}
+
 // live reports whether node is in the member list and its last heartbeat
 // is at most a lease TTL older than the newest heartbeat of any member: a
 // node whose heartbeats stopped that long ago can renew no lease either.
 // Comparing with the newest heartbeat rather than the clock keeps a member
 // list that stalls as a whole (its stream electing a leader) from making
-// every node look silent.
+// every node look silent. The beats over core NATS are held to the same
+// rule (against the newest beat), once one of node's has arrived: a member
+// is silent when either says so, so that a member list whose stream
+// elects a leader (its heartbeats stalled) still shows a member that
+// died.
 func (m *membership) live(node string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -294,7 +328,11 @@ func (m *membership) live(node string) bool {
 
 func (m *membership) liveLocked(node string) bool {
 	v, ok := m.members[node]
-	return ok && m.newest.Sub(v.Updated) <= m.ttl
+	if !ok || m.newest.Sub(v.Updated) > m.ttl {
+		return false
+	}
+	at, beat := m.seen[node]
+	return !beat || m.seenNewest.Sub(at) <= m.ttl
 }
 
 // liveContext returns a context canceled once node is no longer live (see

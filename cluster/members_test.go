@@ -120,3 +120,28 @@ func TestMembershipLiveness(t *testing.T) {
 	assert.False(t, m.live("b"))
 	assert.Empty(t, m.watched)
 }
+
+// TestMembershipBeats: the beats over core NATS show a member silent while
+// the member list itself stalls (no newer entry of anyone), and a beat
+// from a node that is not a member is ignored.
+func TestMembershipBeats(t *testing.T) {
+	m := newMembership(nil, "a", 3*time.Second)
+	t0 := time.Now()
+	m.put("a", memberJSON("a", StateActive), 1, t0)
+	m.put("b", memberJSON("b", StateActive), 2, t0)
+	m.beat("zz", t0)
+	assert.NotContains(t, m.seen, "zz")
+	m.beat("a", t0)
+	m.beat("b", t0)
+	ctx := m.liveContext("b")
+	m.beat("a", t0.Add(2*time.Second))
+	assert.True(t, m.live("b"))
+	m.beat("a", t0.Add(4*time.Second))
+	assert.False(t, m.live("b"), "no beat of b for 4s while a beats; the list has nothing newer")
+	assert.Error(t, ctx.Err())
+	assert.True(t, m.live("a"))
+	m.beat("b", t0.Add(4*time.Second))
+	assert.True(t, m.live("b"), "b beats again")
+	m.remove("b", 3)
+	assert.NotContains(t, m.seen, "b")
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -226,12 +227,22 @@ func (n *Node) Join(ctx context.Context, httpAddr string, activations func() int
 		return fmt.Errorf("cluster: reading the members: %w", err)
 	}
 	m.reconcile(snap, mark)
+	// The members' beats over core NATS (see beatSubject), noted as they
+	// arrive; unsubscribed when the connection closes.
+	if _, err := n.nc.Subscribe(beatSubject(n.cfg.Name, "*"), func(msg *nats.Msg) {
+		if node, ok := strings.CutPrefix(msg.Subject, beatSubject(n.cfg.Name, "")); ok {
+			m.beat(node, time.Now())
+		}
+	}); err != nil {
+		return fmt.Errorf("cluster: following the members' beats: %w", err)
+	}
 	n.joined = true
 	lctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	n.wg.Add(2)
+	n.wg.Add(3)
 	go func() { defer n.wg.Done(); n.beat(lctx, m) }()
 	go func() { defer n.wg.Done(); n.watch(lctx, m) }()
+	go func() { defer n.wg.Done(); n.pulse(lctx, m) }()
 	n.log.Info("cluster: joined", "http_addr", httpAddr, "members", len(m.list()))
 	return nil
 }
@@ -308,6 +319,28 @@ func (n *Node) beat(ctx context.Context, m *membership) {
 		case err == nil && failing:
 			n.log.Info("cluster: heartbeats resumed")
 			failing = false
+		}
+	}
+}
+
+// beatSubject is where node publishes its beats, every third of the
+// lease TTL: core NATS, no JetStream, so that they go on while a stream
+// elects a leader. With node "*", every member's.
+func beatSubject(cluster, node string) string { return "wactor." + cluster + ".beat." + node }
+
+// pulse publishes this node's beats until ctx ends. A publish does not
+// wait on JetStream, so the beats keep their pace when heartbeats into the
+// bucket stall.
+func (n *Node) pulse(ctx context.Context, m *membership) {
+	t := time.NewTicker(m.interval)
+	defer t.Stop()
+	subject := beatSubject(n.cfg.Name, n.cfg.Node)
+	for {
+		_ = n.nc.Publish(subject, nil) // best effort: a lost beat is one of three in a TTL
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -142,6 +143,13 @@ func (c *lifecycleCluster) takeover(t *testing.T, owner, via int, actor string, 
 	}
 	if sig == syscall.SIGSTOP {
 		t.Cleanup(func() { _ = o.cmd.Process.Signal(syscall.SIGCONT) })
+		// The clock starts once the process is stopped: a call sent
+		// before may still be answered by the owner.
+		waitUntil(t, 5*time.Second, c.names[owner]+" stopped", func() bool {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", o.cmd.Process.Pid))
+			i := bytes.LastIndexByte(b, ')')
+			return err != nil || i > 0 && i+2 < len(b) && b[i+2] == 'T'
+		})
 	}
 	stopped := time.Now()
 	var status int
@@ -188,7 +196,10 @@ const takeoverElected = 12 * time.Second
 // 1s, and holds it to its bound (docs/cluster.md, "Failure model"): with
 // nats_url (an external NATS: no JetStream server dies with the node)
 // lease_ttl + 1 s; with embedded servers, when the lost node's server
-// led the actors' stream (the case made here), takeoverElected. The
+// led the actors' stream (the case made here), takeoverElected; when it
+// led the member list's stream and not the actors' (list-leader),
+// lease_ttl + 1 s, since the members' beats over core NATS show it
+// silent while the member list elects a leader. The
 // embedded cases start three processes each and run with
 // WACTOR_CLUSTERTEST=full (make clustertest); TestClusterPausedOwnerIsFenced
 // covers a paused embedded owner in make test.
@@ -197,11 +208,16 @@ func TestLifecycleTakeover(t *testing.T) {
 		name     string
 		embedded bool
 		sig      syscall.Signal
+		// list: the owner's server leads the member list's stream and
+		// not the actors' (else it leads the actors').
+		list bool
 	}{
-		{"nats_url/kill", false, syscall.SIGKILL},
-		{"nats_url/stop", false, syscall.SIGSTOP},
-		{"embedded/kill", true, syscall.SIGKILL},
-		{"embedded/stop", true, syscall.SIGSTOP},
+		{"nats_url/kill", false, syscall.SIGKILL, false},
+		{"nats_url/stop", false, syscall.SIGSTOP, false},
+		{"embedded/kill", true, syscall.SIGKILL, false},
+		{"embedded/stop", true, syscall.SIGSTOP, false},
+		{"embedded/kill/list-leader", true, syscall.SIGKILL, true},
+		{"embedded/stop/list-leader", true, syscall.SIGSTOP, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.embedded && os.Getenv("WACTOR_CLUSTERTEST") != "full" {
@@ -213,7 +229,21 @@ func TestLifecycleTakeover(t *testing.T) {
 			}
 			c := startLifecycle(t, time.Second, url)
 			owner := 0
-			if tc.embedded {
+			if tc.list {
+				// The owner's server leads the member list; the actors'
+				// stream is moved to another server if it led that too.
+				leader := streamLeader(t, c.nats[0], membersStream)
+				owner = slices.Index(c.names, leader)
+				if owner < 0 {
+					t.Fatalf("the member list's leader %q is none of %v", leader, c.names)
+				}
+				if streamLeader(t, c.nats[0], actorsStream) == leader {
+					moveLeader(t, c.nats[0], actorsStream, c.names[(owner+2)%3])
+				}
+				limit = takeoverBound
+				t.Logf("the actors' stream is led by %q, the member list by %q; the owner is %s",
+					streamLeader(t, c.nats[0], actorsStream), leader, c.names[owner])
+			} else if tc.embedded {
 				// The worst case: the owner's server leads the stream.
 				leader := streamLeader(t, c.nats[0], actorsStream)
 				for i, n := range c.names {
@@ -328,4 +358,24 @@ func activeOn(t *testing.T, url string) []string {
 		out[i] = a.Type + "/" + a.ID
 	}
 	return out
+}
+
+// moveLeader makes the server named to lead stream (a leader step-down
+// with to preferred, through the NATS server at url), and waits until it
+// does.
+func moveLeader(t *testing.T, url, stream, to string) {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.Timeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	waitUntil(t, 30*time.Second, fmt.Sprintf("%s leading %s", to, stream), func() bool {
+		if streamLeader(t, url, stream) == to {
+			return true
+		}
+		_, _ = nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+stream, []byte(`{"placement":{"preferred":"`+to+`"}}`), 2*time.Second)
+		time.Sleep(500 * time.Millisecond)
+		return streamLeader(t, url, stream) == to
+	})
 }
