@@ -183,13 +183,15 @@ func (n *Node) Placement() Placement { return n.members }
 func (n *Node) Members() []Member { return n.members.list() }
 
 // Live reports whether node is a member whose heartbeats go on: it is in
-// the member list and its last heartbeat is at most LeaseTTL older than
-// the newest heartbeat of any member (a node silent that long can renew
-// no lease either). It is a map lookup.
+// the member list, its last heartbeat is at most LeaseTTL older than the
+// newest heartbeat of any member (a node silent that long can renew no
+// lease either), and, once a beat of it arrived over core NATS, its last
+// beat is at most LeaseTTL older than the newest beat. It is a map
+// lookup.
 func (n *Node) Live(node string) bool { return n.members.live(node) }
 
 // LiveContext returns a context that is canceled once node is no longer
-// live (see Live), as the member list's updates show; canceled already
+// live (see Live), as the member list's updates and the beats show; canceled already
 // when it is not live now. One context is shared per member: watching a
 // node costs no goroutine.
 func (n *Node) LiveContext(node string) context.Context { return n.members.liveContext(node) }
