@@ -153,9 +153,10 @@ crashtest:
 # per case, so not part of make test, which covers the other cases.
 # Also: the end-to-end cluster tests of real processes at full size (the
 # bank under kills, a paused owner under load, a node joining under load,
-# reminders across a kill); make test runs the short ones.
+# a node leaving under load, reminders across a kill); make test runs the
+# short ones.
 clustertest:
-	WACTOR_CLUSTERTEST=full $(GO) test -count=1 -run 'TestLifecycleTakeover|TestCluster(Bank|PausedOwnerUnderLoad|JoinUnderLoad|RemindersSurviveKill)' -v -timeout 30m ./e2e
+	WACTOR_CLUSTERTEST=full $(GO) test -count=1 -run 'TestLifecycleTakeover|TestCluster(Bank|PausedOwnerUnderLoad|JoinUnderLoad|LeaveUnderLoad|RemindersSurviveKill)' -v -timeout 30m ./e2e
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 15m ./host/... ./scheduler/... ./storage/... ./metrics/...

@@ -59,6 +59,7 @@ const maxMemberValue = 4096
 type membership struct {
 	kv       jetstream.KeyValue
 	self     string
+	ttl      time.Duration // the lease TTL: how far a live member's heartbeat may lag the newest
 	interval time.Duration // between heartbeats, and between polls
 
 	mu      sync.Mutex
@@ -69,7 +70,32 @@ type membership struct {
 	active  []string          // the active members' names, sorted
 	changed chan struct{}     // closed when active changes
 	read    time.Time         // when the whole bucket was last read
+	newest  time.Time         // the newest heartbeat of any member
+	// seen is when each member's last beat (see beatSubject) arrived,
+	// by this node's clock, and seenNewest the newest of them: the
+	// beats go over core NATS, so that they show a member gone silent
+	// even while the bucket's stream has no leader.
+	seen       map[string]time.Time
+	seenNewest time.Time
+	// watched holds a context per live member that someone watches (see
+	// liveContext), canceled and removed once the member goes silent;
+	// at most one per member.
+	watched map[string]watch
 }
+
+// watch is a member's liveness as a context.
+type watch struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// silentCtx is the context liveContext returns for a node that is not
+// live: canceled from the start.
+var silentCtx = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
 
 // member is a member with the revision of the entry it was read from.
 type member struct {
@@ -83,9 +109,12 @@ type tomb struct {
 	at  time.Time
 }
 
-func newMembership(kv jetstream.KeyValue, self string, interval time.Duration) *membership {
-	return &membership{kv: kv, self: self, interval: interval,
-		members: map[string]member{}, gone: map[string]tomb{}, changed: make(chan struct{})}
+// newMembership returns the view of the members bucket kv as node self
+// sees it, heartbeating every third of ttl.
+func newMembership(kv jetstream.KeyValue, self string, ttl time.Duration) *membership {
+	return &membership{kv: kv, self: self, ttl: ttl, interval: ttl / 3,
+		members: map[string]member{}, gone: map[string]tomb{}, changed: make(chan struct{}), watched: map[string]watch{},
+		seen: map[string]time.Time{}}
 }
 
 // heartbeat writes this node's entry with the current activation count.
@@ -151,6 +180,7 @@ func (m *membership) removeLocked(key string, rev uint64) {
 		return
 	}
 	delete(m.members, key)
+	delete(m.seen, key)
 	if t := m.gone[key]; t.rev < rev {
 		m.gone[key] = tomb{rev: rev, at: time.Now()}
 	}
@@ -181,14 +211,20 @@ func (m *membership) reconcile(snap map[string]jetstream.KeyValueEntry, watermar
 	m.update()
 }
 
-// update recomputes the active members and signals a change. m.mu is held.
+// update recomputes the active members and signals a change, and cancels
+// the watches of members that went silent. m.mu is held.
 func (m *membership) update() {
 	var active []string
+	m.newest = time.Time{}
 	for key, v := range m.members {
 		if v.State == StateActive {
 			active = append(active, key)
 		}
+		if v.Updated.After(m.newest) {
+			m.newest = v.Updated
+		}
 	}
+	m.silenced()
 	slices.Sort(active)
 	if slices.Equal(active, m.active) {
 		return
@@ -245,6 +281,76 @@ func (m *membership) Changed() <-chan struct{} {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.changed
+}
+
+// silenced cancels the watches of members that are no longer live. m.mu
+// is held.
+func (m *membership) silenced() {
+	for node, w := range m.watched {
+		if !m.liveLocked(node) {
+			w.cancel()
+			delete(m.watched, node)
+		}
+	}
+}
+
+// beat notes a beat of node that arrived at at (this node's clock). A
+// beat of a node that is not a member is ignored: members are bounded,
+// beats from anyone on NATS are not.
+func (m *membership) beat(node string, at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.members[node]; !ok {
+		return
+	}
+	m.seen[node] = at
+	if at.After(m.seenNewest) {
+		m.seenNewest = at
+	}
+	m.silenced()
+}
+
+// live reports whether node is in the member list and its last heartbeat
+// is at most a lease TTL older than the newest heartbeat of any member: a
+// node whose heartbeats stopped that long ago can renew no lease either.
+// Comparing with the newest heartbeat rather than the clock keeps a member
+// list that stalls as a whole (its stream electing a leader) from making
+// every node look silent. The beats over core NATS are held to the same
+// rule (against the newest beat), once one of node's has arrived: a member
+// is silent when either says so, so that a member list whose stream
+// elects a leader (its heartbeats stalled) still shows a member that
+// died.
+func (m *membership) live(node string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.liveLocked(node)
+}
+
+func (m *membership) liveLocked(node string) bool {
+	v, ok := m.members[node]
+	if !ok || m.newest.Sub(v.Updated) > m.ttl {
+		return false
+	}
+	at, beat := m.seen[node]
+	return !beat || m.seenNewest.Sub(at) <= m.ttl
+}
+
+// liveContext returns a context canceled once node is no longer live (see
+// live); canceled already when it is not live now. Callers share one
+// context per member, so watching costs no goroutine: the member list's
+// updates cancel it.
+func (m *membership) liveContext(node string) context.Context {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if w, ok := m.watched[node]; ok {
+		return w.ctx
+	}
+	if !m.liveLocked(node) {
+		return silentCtx
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.watched[node] = watch{ctx: ctx, cancel: cancel}
+	return ctx
 }
 
 // readAt returns when the whole bucket was last read.

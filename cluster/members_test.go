@@ -43,7 +43,7 @@ func snapshotOf(entries ...entry) map[string]jetstream.KeyValueEntry {
 // a poll drops what expired but not what is newer than the poll, and a
 // stale entry does not bring a removed member back.
 func TestMembershipReconcile(t *testing.T) {
-	m := newMembership(nil, "a", time.Second)
+	m := newMembership(nil, "a", 3*time.Second)
 	changed := m.Changed()
 	m.put("a", memberJSON("a", StateActive), 1, time.Time{})
 	m.put("b", memberJSON("b", StateJoining), 2, time.Time{})
@@ -87,3 +87,61 @@ func TestMembershipReconcile(t *testing.T) {
 }
 
 func refFor(id string) abi.Ref { return abi.Ref{Type: "t", ID: id} }
+
+// TestMembershipLiveness: a member is live while its last heartbeat lags
+// the newest by at most the lease TTL; its live context is shared, and is
+// canceled when it goes silent or is removed, without a poll.
+func TestMembershipLiveness(t *testing.T) {
+	m := newMembership(nil, "a", 3*time.Second)
+	t0 := time.Now()
+	m.put("a", memberJSON("a", StateActive), 1, t0)
+	m.put("b", memberJSON("b", StateActive), 2, t0)
+	assert.True(t, m.live("b"))
+	assert.False(t, m.live("c"), "not a member")
+	assert.Error(t, m.liveContext("c").Err(), "not a member: canceled at once")
+	ctx := m.liveContext("b")
+	assert.NoError(t, ctx.Err())
+	assert.Equal(t, ctx, m.liveContext("b"), "one context per member")
+
+	m.put("a", memberJSON("a", StateActive), 3, t0.Add(2*time.Second))
+	assert.True(t, m.live("b"), "2s behind the newest, under the TTL")
+	assert.NoError(t, ctx.Err())
+	m.put("a", memberJSON("a", StateActive), 4, t0.Add(4*time.Second))
+	assert.False(t, m.live("b"), "4s behind the newest")
+	assert.Error(t, ctx.Err(), "silent: canceled")
+	assert.Empty(t, m.watched)
+
+	m.put("b", memberJSON("b", StateActive), 5, t0.Add(4*time.Second))
+	assert.True(t, m.live("b"), "heartbeating again")
+	ctx = m.liveContext("b")
+	assert.NoError(t, ctx.Err())
+	m.remove("b", 6)
+	assert.Error(t, ctx.Err(), "removed: canceled")
+	assert.False(t, m.live("b"))
+	assert.Empty(t, m.watched)
+}
+
+// TestMembershipBeats: the beats over core NATS show a member silent while
+// the member list itself stalls (no newer entry of anyone), and a beat
+// from a node that is not a member is ignored.
+func TestMembershipBeats(t *testing.T) {
+	m := newMembership(nil, "a", 3*time.Second)
+	t0 := time.Now()
+	m.put("a", memberJSON("a", StateActive), 1, t0)
+	m.put("b", memberJSON("b", StateActive), 2, t0)
+	m.beat("zz", t0)
+	assert.NotContains(t, m.seen, "zz")
+	m.beat("a", t0)
+	m.beat("b", t0)
+	ctx := m.liveContext("b")
+	m.beat("a", t0.Add(2*time.Second))
+	assert.True(t, m.live("b"))
+	m.beat("a", t0.Add(4*time.Second))
+	assert.False(t, m.live("b"), "no beat of b for 4s while a beats; the list has nothing newer")
+	assert.Error(t, ctx.Err())
+	assert.True(t, m.live("a"))
+	m.beat("b", t0.Add(4*time.Second))
+	assert.True(t, m.live("b"), "b beats again")
+	m.remove("b", 3)
+	assert.NotContains(t, m.seen, "b")
+}

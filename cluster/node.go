@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,7 +86,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.tr = newTransport(n.nc, cfg.Name, cfg.Node, n.log)
-	n.members = newMembership(n.kv, cfg.Node, cfg.LeaseTTL/3)
+	n.members = newMembership(n.kv, cfg.Node, cfg.LeaseTTL)
 	return n, nil
 }
 
@@ -181,6 +182,20 @@ func (n *Node) Placement() Placement { return n.members }
 // it joined, sorted by name.
 func (n *Node) Members() []Member { return n.members.list() }
 
+// Live reports whether node is a member whose heartbeats go on: it is in
+// the member list, its last heartbeat is at most LeaseTTL older than the
+// newest heartbeat of any member (a node silent that long can renew no
+// lease either), and, once a beat of it arrived over core NATS, its last
+// beat is at most LeaseTTL older than the newest beat. It is a map
+// lookup.
+func (n *Node) Live(node string) bool { return n.members.live(node) }
+
+// LiveContext returns a context that is canceled once node is no longer
+// live (see Live), as the member list's updates and the beats show; canceled already
+// when it is not live now. One context is shared per member: watching a
+// node costs no goroutine.
+func (n *Node) LiveContext(node string) context.Context { return n.members.liveContext(node) }
+
 // ListedAt is when this node last read the whole member list (it does so
 // every LeaseTTL/3); zero before Join. When it lies more than twice LeaseTTL
 // in the past, the list may be out of date: the node cannot reach a majority
@@ -214,12 +229,22 @@ func (n *Node) Join(ctx context.Context, httpAddr string, activations func() int
 		return fmt.Errorf("cluster: reading the members: %w", err)
 	}
 	m.reconcile(snap, mark)
+	// The members' beats over core NATS (see beatSubject), noted as they
+	// arrive; unsubscribed when the connection closes.
+	if _, err := n.nc.Subscribe(beatSubject(n.cfg.Name, "*"), func(msg *nats.Msg) {
+		if node, ok := strings.CutPrefix(msg.Subject, beatSubject(n.cfg.Name, "")); ok {
+			m.beat(node, time.Now())
+		}
+	}); err != nil {
+		return fmt.Errorf("cluster: following the members' beats: %w", err)
+	}
 	n.joined = true
 	lctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	n.wg.Add(2)
+	n.wg.Add(3)
 	go func() { defer n.wg.Done(); n.beat(lctx, m) }()
 	go func() { defer n.wg.Done(); n.watch(lctx, m) }()
+	go func() { defer n.wg.Done(); n.pulse(lctx, m) }()
 	n.log.Info("cluster: joined", "http_addr", httpAddr, "members", len(m.list()))
 	return nil
 }
@@ -296,6 +321,28 @@ func (n *Node) beat(ctx context.Context, m *membership) {
 		case err == nil && failing:
 			n.log.Info("cluster: heartbeats resumed")
 			failing = false
+		}
+	}
+}
+
+// beatSubject is where node publishes its beats, every third of the
+// lease TTL: core NATS, no JetStream, so that they go on while a stream
+// elects a leader. With node "*", every member's.
+func beatSubject(cluster, node string) string { return "wactor." + cluster + ".beat." + node }
+
+// pulse publishes this node's beats until ctx ends. A publish does not
+// wait on JetStream, so the beats keep their pace when heartbeats into the
+// bucket stall.
+func (n *Node) pulse(ctx context.Context, m *membership) {
+	t := time.NewTicker(m.interval)
+	defer t.Stop()
+	subject := beatSubject(n.cfg.Name, n.cfg.Node)
+	for {
+		_ = n.nc.Publish(subject, nil) // best effort: a lost beat is one of three in a TTL
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }
@@ -396,7 +443,12 @@ func (n *Node) Close(ctx context.Context) error {
 		}
 		c()
 	}
-	n.shutdown()
+	if n.nc != nil {
+		n.nc.Close()
+	}
+	if n.srv != nil {
+		n.srv.leave()
+	}
 	n.log.Info("cluster: left")
 	return err
 }

@@ -41,6 +41,12 @@ func startServer(ctx context.Context, c *Config) (*embedded, error) {
 		// the failures once a minute rather than at every attempt.
 		ConnectErrorReports:   60,
 		ReconnectErrorReports: 60,
+		// A node that leaves stops its server in lame duck mode (see
+		// leave): it hands its Raft leaderships over, waits a second for
+		// them to move, then closes what clients (tools) are left within
+		// a second more.
+		LameDuckDuration:    2 * time.Second,
+		LameDuckGracePeriod: time.Second,
 	}
 	if c.ClientAddr != "" {
 		host, port, _ := net.SplitHostPort(c.ClientAddr)
@@ -80,6 +86,20 @@ func startServer(ctx context.Context, c *Config) (*embedded, error) {
 		default:
 		}
 	}
+}
+
+// leave stops the server as a member that leaves its cluster: when it is
+// clustered, it first hands the leadership of every Raft group it leads
+// (JetStream's meta group, the streams and their consumers) to another
+// server and waits a second for the transfer (nats-server's lame duck
+// mode), so that the other servers go on at once instead of electing a
+// leader after their election timeout (4 to 9 s). Close the node's own
+// connection first: lame duck mode closes the clients left.
+func (e *embedded) leave() {
+	if e.srv.JetStreamIsClustered() {
+		e.srv.LameDuckShutdown()
+	}
+	e.shutdown()
 }
 
 // shutdown stops the server and waits until it has.

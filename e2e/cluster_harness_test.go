@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wactor/wactor/internal/nodeproc"
 )
 
 // clusterFull reports whether the long cluster tests run at full size
@@ -78,13 +80,7 @@ func newTestCluster(t *testing.T, o clusterOpts) *testCluster {
 	addrs := freeAddrs(t, 3*total) // one call: every port distinct
 	routes, clients, https := addrs[:total], addrs[total:2*total], addrs[2*total:]
 	manifest := func(n int) string {
-		var b strings.Builder
-		fmt.Fprintf(&b, "version: 1\ncluster:\n  name: e2e\n  lease_ttl: %s\n  routes:\n", o.leaseTTL)
-		for _, r := range routes[:n] {
-			fmt.Fprintf(&b, "    - nats-route://%s\n", r)
-		}
-		b.WriteString("actors:\n" + o.actors)
-		return b.String()
+		return "version: 1\n" + nodeproc.ClusterSection("e2e", o.leaseTTL, routes[:n]) + "actors:\n" + o.actors
 	}
 	a := &app{dir: dir, manifest: filepath.Join(dir, "wactor.yaml"), data: filepath.Join(dir, "data")}
 	write(t, a.manifest, []byte(manifest(o.nodes)))
@@ -131,8 +127,8 @@ func (c *testCluster) warmCache(actors string) {
 // launch starts n's process without waiting for it.
 func (c *testCluster) launch(n *clusterNode) {
 	c.t.Helper()
-	s := launch(c.t, &app{dir: c.a.dir, manifest: n.manifest, data: n.data}, nil, "--http-addr", n.http, "--node", n.name,
-		"--log-level", "info", "--nats-addr", n.client, "--nats-cluster-addr", n.route, "--cache-dir", c.cache())
+	flags := nodeproc.Node{Name: n.name, HTTP: n.http, Client: n.client, Route: n.route}.Flags()
+	s := launch(c.t, &app{dir: c.a.dir, manifest: n.manifest, data: n.data}, nil, append(flags, "--log-level", "info", "--cache-dir", c.cache())...)
 	n.mu.Lock()
 	n.srv = s
 	n.mu.Unlock()
@@ -419,4 +415,74 @@ func (cc *clusterClient) once(n *clusterNode, path, body, key string) (int, stri
 		return 0, "", err
 	}
 	return resp.StatusCode, string(b), nil
+}
+
+// counterLoad is clients adding 1 to counters counter/0..counters-1
+// through some gateways, each add sent once, never retried: every
+// request must succeed.
+type counterLoad struct {
+	c       *testCluster
+	started time.Time
+	acked   []atomic.Int64 // the adds acknowledged with 200, by counter
+	failed  atomic.Int64
+	calls   atomic.Int64
+	stopped atomic.Bool
+	wg      sync.WaitGroup
+}
+
+// load starts clients that add to counters, the i-th add through
+// gateways[(i+i/counters)%len(gateways)] (each counter through each
+// gateway in turn), until stop (at most a million adds each). Failed
+// requests are reported (the first ten) and counted. A cleanup stops
+// the clients before the processes are killed.
+func (c *testCluster) load(counters, clients int, gateways []*clusterNode) *counterLoad {
+	l := &counterLoad{c: c, started: time.Now(), acked: make([]atomic.Int64, counters)}
+	cc := c.client(time.Now().Add(2 * time.Minute))
+	c.t.Cleanup(func() { l.stop(); cc.closed.Store(true) })
+	for k := range clients {
+		l.wg.Go(func() {
+			for i := k; i < 1_000_000 && !l.stopped.Load(); i += clients {
+				id := i % counters
+				n := gateways[(i+i/counters)%len(gateways)]
+				status, reply, err := cc.once(n, "/v1/actors/counter/"+strconv.Itoa(id)+"/add", `{"n":1}`, "")
+				l.calls.Add(1)
+				if err != nil || status != http.StatusOK {
+					if l.stopped.Load() && err != nil {
+						return // the test ended and killed the nodes
+					}
+					if l.failed.Add(1) <= 10 {
+						c.t.Errorf("add to counter/%d through %s at %+.2fs: %d %s %v", id, n.name,
+							time.Since(l.started).Seconds(), status, reply, err)
+					}
+					continue
+				}
+				l.acked[id].Add(1)
+			}
+		})
+	}
+	return l
+}
+
+// stop stops the clients and waits for them.
+func (l *counterLoad) stop() {
+	l.stopped.Store(true)
+	l.wg.Wait()
+}
+
+// check reads every counter through the gateways that are up and fails
+// the test unless each holds exactly the adds acknowledged.
+func (l *counterLoad) check() {
+	t := l.c.t
+	t.Helper()
+	cc := l.c.client(time.Now().Add(time.Minute))
+	for id := range l.acked {
+		status, reply, _, err := cc.post(id, "/v1/actors/counter/"+strconv.Itoa(id)+"/get", `{}`, "")
+		var r struct{ N int64 }
+		if err != nil || status != http.StatusOK || json.Unmarshal([]byte(reply), &r) != nil {
+			t.Fatalf("get counter/%d: %d %s %v", id, status, reply, err)
+		}
+		if r.N != l.acked[id].Load() {
+			t.Errorf("counter/%d is %d after %d acknowledged adds of 1", id, r.N, l.acked[id].Load())
+		}
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/cluster"
+	"github.com/wactor/wactor/internal/nodeproc"
 	"github.com/wactor/wactor/internal/testwasm"
 )
 
@@ -60,14 +60,9 @@ func (v clusterView) active() []string {
 // freeAddrs returns n addresses of 127.0.0.1 that were free a moment ago.
 func freeAddrs(t *testing.T, n int) []string {
 	t.Helper()
-	var out []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		out = append(out, ln.Addr().String())
+	out, err := nodeproc.FreeAddrs(n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -79,7 +74,7 @@ func freeAddrs(t *testing.T, n int) []string {
 // member list at once.
 func TestClusterOfThree(t *testing.T) {
 	started := time.Now()
-	nodes := startThree(t, "2s")
+	nodes := startThree(t, 2*time.Second)
 	all := []string{"n1", "n2", "n3"}
 	for i, s := range nodes {
 		waitUntil(t, 30*time.Second, fmt.Sprintf("n%d listing n1, n2 and n3 active", i+1), func() bool {
@@ -137,26 +132,20 @@ func TestClusterOfThree(t *testing.T) {
 // startThree starts three wactor processes n1, n2 and n3 of one
 // manifest with a counter type, each embedding a NATS server routed to
 // the other two, and waits until they are ready.
-func startThree(t *testing.T, leaseTTL string) []*server {
+func startThree(t *testing.T, leaseTTL time.Duration) []*server {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "counter.wasm"), testwasm.Go(t, "counter"))
 	addrs := freeAddrs(t, 6) // one call: no route port is also a client port
 	routes, clients := addrs[:3], addrs[3:]
-	var yaml strings.Builder
-	fmt.Fprintf(&yaml, "version: 1\ncluster:\n  name: e2e\n  lease_ttl: %s\n  routes:\n", leaseTTL)
-	for _, r := range routes {
-		fmt.Fprintf(&yaml, "    - nats-route://%s\n", r)
-	}
-	yaml.WriteString("actors:\n  - type: counter\n    module: counter.wasm\n")
+	yaml := "version: 1\n" + nodeproc.ClusterSection("e2e", leaseTTL, routes) + "actors:\n  - type: counter\n    module: counter.wasm\n"
 	a := &app{dir: dir, manifest: filepath.Join(dir, "wactor.yaml"), data: filepath.Join(dir, "data")}
-	write(t, a.manifest, []byte(yaml.String()))
+	write(t, a.manifest, []byte(yaml))
 
 	// All three at once: JetStream needs a majority of them up.
 	var nodes []*server
 	for i := range 3 {
-		nodes = append(nodes, launch(t, a, nil, "--http-addr", "127.0.0.1:0", "--node", fmt.Sprintf("n%d", i+1),
-			"--data-dir", filepath.Join(dir, fmt.Sprintf("n%d", i+1)),
-			"--nats-addr", clients[i], "--nats-cluster-addr", routes[i]))
+		n := nodeproc.Node{Name: fmt.Sprintf("n%d", i+1), HTTP: "127.0.0.1:0", Client: clients[i], Route: routes[i]}
+		nodes = append(nodes, launch(t, a, nil, append(n.Flags(), "--data-dir", filepath.Join(dir, n.Name))...))
 	}
 	deadline := time.After(startTimeout)
 	for _, s := range nodes {
@@ -176,7 +165,7 @@ func startThree(t *testing.T, leaseTTL string) []*server {
 // stream; then JetStream first elects a new leader (up to 9 s of its own
 // election timeout), and the bound is takeoverElected.
 func TestClusterPausedOwnerIsFenced(t *testing.T) {
-	c := startLifecycle(t, "1s", "")
+	c := startLifecycle(t, time.Second, "")
 	nodes := c.nodes
 	// lease_ttl + 1 s; or, when n1's server led the actors' stream or
 	// the member list (by which calls are routed away from a silent

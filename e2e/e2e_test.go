@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wactor/wactor/internal/nodeproc"
 	"github.com/wactor/wactor/internal/testwasm"
 )
 
@@ -219,21 +221,20 @@ func (s *server) waitReady(deadline <-chan time.Time) {
 		t.Fatalf("wactor listens on %q; the tests talk to 127.0.0.1 only", s.addr)
 	}
 	s.url = "http://" + s.addr
-	for {
-		resp, err := http.Get(s.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // ends when waitReady returns
 		select {
 		case <-deadline:
-			t.Fatalf("%s/readyz did not answer 200 in time (last: %v):\n%s", s.url, err, s.log())
-		case <-s.exited:
-			t.Fatalf("wactor exited before it was ready (%v):\n%s", s.waitErr, s.log())
-		case <-time.After(20 * time.Millisecond):
+			cancel()
+		case <-ctx.Done():
 		}
+	}()
+	switch err := nodeproc.WaitReady(ctx, s.url, s.exited); {
+	case errors.Is(err, nodeproc.ErrExited):
+		t.Fatalf("wactor exited before it was ready (%v):\n%s", s.waitErr, s.log())
+	case err != nil:
+		t.Fatalf("%v:\n%s", err, s.log())
 	}
 }
 

@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +20,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wactor/wactor/cluster"
+	"github.com/wactor/wactor/internal/nodeproc"
 	"github.com/wactor/wactor/internal/testwasm"
 )
 
@@ -33,7 +38,7 @@ type lifecycleCluster struct {
 // counter, and each of types (a Go test module of that name), with the
 // given lease_ttl: each embedding a NATS server routed to the other two
 // (natsURL ""), or all connected to natsURL.
-func startLifecycle(t *testing.T, leaseTTL, natsURL string, types ...string) *lifecycleCluster {
+func startLifecycle(t *testing.T, leaseTTL time.Duration, natsURL string, types ...string) *lifecycleCluster {
 	t.Helper()
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "counter.wasm"), testwasm.Go(t, "counter"))
@@ -41,18 +46,14 @@ func startLifecycle(t *testing.T, leaseTTL, natsURL string, types ...string) *li
 		write(t, filepath.Join(dir, typ+".wasm"), testwasm.Go(t, typ))
 	}
 	var yaml strings.Builder
-	fmt.Fprintf(&yaml, "version: 1\ncluster:\n  name: e2e\n  lease_ttl: %s\n", leaseTTL)
 	// One call, so that no route port is also a client port: freeAddrs
 	// frees its ports as it returns.
 	addrs := freeAddrs(t, 6)
 	routes, clients := addrs[:3], addrs[3:]
 	if natsURL != "" {
-		fmt.Fprintf(&yaml, "  nats_url: %s\n", natsURL)
+		fmt.Fprintf(&yaml, "version: 1\ncluster:\n  name: e2e\n  lease_ttl: %s\n  nats_url: %s\n", leaseTTL, natsURL)
 	} else {
-		yaml.WriteString("  routes:\n")
-		for _, r := range routes {
-			fmt.Fprintf(&yaml, "    - nats-route://%s\n", r)
-		}
+		yaml.WriteString("version: 1\n" + nodeproc.ClusterSection("e2e", leaseTTL, routes))
 	}
 	yaml.WriteString("actors:\n  - type: counter\n    module: counter.wasm\n")
 	for _, typ := range types {
@@ -66,7 +67,8 @@ func startLifecycle(t *testing.T, leaseTTL, natsURL string, types ...string) *li
 		args := []string{"--http-addr", "127.0.0.1:0", "--node", name, "--data-dir", filepath.Join(dir, name)}
 		url := natsURL
 		if natsURL == "" {
-			args = append(args, "--nats-addr", clients[i], "--nats-cluster-addr", routes[i])
+			args = append(nodeproc.Node{Name: name, HTTP: "127.0.0.1:0", Client: clients[i], Route: routes[i]}.Flags(),
+				"--data-dir", filepath.Join(dir, name))
 			url = "nats://" + clients[i]
 		}
 		c.nodes = append(c.nodes, launch(t, a, nil, args...))
@@ -133,11 +135,21 @@ func (c *lifecycleCluster) takeover(t *testing.T, owner, via int, actor string, 
 	t.Helper()
 	o, v := c.nodes[owner], c.nodes[via]
 	o.ask(actor+"add", `{"n":1}`, `{"n":1}`)
+	if ref := strings.TrimPrefix(strings.Trim(actor, "/"), "v1/actors/"); !slices.Contains(activeOn(t, o.url), ref) {
+		t.Fatalf("%s does not hold %s after serving a call to it: the takeover would measure nothing", c.names[owner], ref)
+	}
 	if err := o.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	if sig == syscall.SIGSTOP {
 		t.Cleanup(func() { _ = o.cmd.Process.Signal(syscall.SIGCONT) })
+		// The clock starts once the process is stopped: a call sent
+		// before may still be answered by the owner.
+		waitUntil(t, 5*time.Second, c.names[owner]+" stopped", func() bool {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", o.cmd.Process.Pid))
+			i := bytes.LastIndexByte(b, ')')
+			return err != nil || i > 0 && i+2 < len(b) && b[i+2] == 'T'
+		})
 	}
 	stopped := time.Now()
 	var status int
@@ -184,7 +196,10 @@ const takeoverElected = 12 * time.Second
 // 1s, and holds it to its bound (docs/cluster.md, "Failure model"): with
 // nats_url (an external NATS: no JetStream server dies with the node)
 // lease_ttl + 1 s; with embedded servers, when the lost node's server
-// led the actors' stream (the case made here), takeoverElected. The
+// led the actors' stream (the case made here), takeoverElected; when it
+// led the member list's stream and not the actors' (list-leader),
+// lease_ttl + 1 s, since the members' beats over core NATS show it
+// silent while the member list elects a leader. The
 // embedded cases start three processes each and run with
 // WACTOR_CLUSTERTEST=full (make clustertest); TestClusterPausedOwnerIsFenced
 // covers a paused embedded owner in make test.
@@ -193,11 +208,16 @@ func TestLifecycleTakeover(t *testing.T) {
 		name     string
 		embedded bool
 		sig      syscall.Signal
+		// list: the owner's server leads the member list's stream and
+		// not the actors' (else it leads the actors').
+		list bool
 	}{
-		{"nats_url/kill", false, syscall.SIGKILL},
-		{"nats_url/stop", false, syscall.SIGSTOP},
-		{"embedded/kill", true, syscall.SIGKILL},
-		{"embedded/stop", true, syscall.SIGSTOP},
+		{"nats_url/kill", false, syscall.SIGKILL, false},
+		{"nats_url/stop", false, syscall.SIGSTOP, false},
+		{"embedded/kill", true, syscall.SIGKILL, false},
+		{"embedded/stop", true, syscall.SIGSTOP, false},
+		{"embedded/kill/list-leader", true, syscall.SIGKILL, true},
+		{"embedded/stop/list-leader", true, syscall.SIGSTOP, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.embedded && os.Getenv("WACTOR_CLUSTERTEST") != "full" {
@@ -207,9 +227,25 @@ func TestLifecycleTakeover(t *testing.T) {
 			if !tc.embedded {
 				url = startNATS(t)
 			}
-			c := startLifecycle(t, "1s", url)
+			c := startLifecycle(t, time.Second, url)
 			owner := 0
-			if tc.embedded {
+			if tc.list {
+				// The owner's server leads the member list; the actors'
+				// stream is moved to another server if it led that too.
+				leader := streamLeader(t, c.nats[0], membersStream)
+				owner = slices.Index(c.names, leader)
+				if owner < 0 {
+					t.Fatalf("the member list's leader %q is none of %v", leader, c.names)
+				}
+				if streamLeader(t, c.nats[0], actorsStream) == leader {
+					moveLeader(t, c.nats[0], actorsStream, c.names[(owner+2)%3])
+				}
+				// A paused owner's server may be handed a read of the
+				// claim, which waits out a 500 ms attempt: a second more.
+				limit = takeoverBound + time.Second
+				t.Logf("the actors' stream is led by %q, the member list by %q; the owner is %s",
+					streamLeader(t, c.nats[0], actorsStream), leader, c.names[owner])
+			} else if tc.embedded {
 				// The worst case: the owner's server leads the stream.
 				leader := streamLeader(t, c.nats[0], actorsStream)
 				for i, n := range c.names {
@@ -217,10 +253,17 @@ func TestLifecycleTakeover(t *testing.T) {
 						owner, limit = i, takeoverElected
 					}
 				}
-				t.Logf("the actors' stream is led by %q; the owner is %s", leader, c.names[owner])
+				t.Logf("the actors' stream is led by %q, the member list by %q; the owner is %s", leader,
+					streamLeader(t, c.nats[0], membersStream), c.names[owner])
 			}
 			via := (owner + 1) % 3
-			took := c.takeover(t, owner, via, "/v1/actors/counter/taken/", tc.sig, limit)
+			// An actor placement puts on the owner: a call through any
+			// gateway is served there.
+			id := 0
+			for cluster.Rendezvous(fmt.Sprintf("counter/taken%d", id), c.names) != c.names[owner] {
+				id++
+			}
+			took := c.takeover(t, owner, via, fmt.Sprintf("/v1/actors/counter/taken%d/", id), tc.sig, limit)
 			t.Logf("takeover, %s, lease_ttl 1s: %s (bound %s)", tc.name, took.Round(time.Millisecond), limit)
 		})
 	}
@@ -231,7 +274,7 @@ func TestLifecycleTakeover(t *testing.T) {
 // GET /v1/types shows the same module hash on every node. The actor's
 // state carries over, on whichever node serves it.
 func TestLifecycleDeployConverges(t *testing.T) {
-	c := startLifecycle(t, "2s", startNATS(t))
+	c := startLifecycle(t, 2*time.Second, startNATS(t))
 	old := c.nodes[0].moduleSHA("counter")
 	for _, s := range c.nodes[1:] {
 		if got := s.moduleSHA("counter"); got != old {
@@ -261,7 +304,7 @@ func TestLifecycleDeployConverges(t *testing.T) {
 // then killed (kill -9) before they are due fire once each, on the nodes
 // that now own their actors.
 func TestLifecycleRemindersAfterKill(t *testing.T) {
-	c := startLifecycle(t, "1s", startNATS(t), "alarm")
+	c := startLifecycle(t, time.Second, startNATS(t), "alarm")
 	const actors = 4
 	for i := range actors {
 		c.nodes[0].ask(fmt.Sprintf("/v1/actors/alarm/%d/set", i), `{"in_ms":2500}`, `{"fired":0}`)
@@ -297,4 +340,44 @@ func TestLifecycleRemindersAfterKill(t *testing.T) {
 			}
 		}
 	}
+}
+
+// activeOn lists the actors the node at url holds (GET /v1/actors), as
+// "type/id".
+func activeOn(t *testing.T, url string) []string {
+	t.Helper()
+	resp, err := http.Get(url + "/v1/actors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct{ Activations []struct{ Type, ID string } }
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("GET %s/v1/actors: %v", url, err)
+	}
+	out := make([]string, len(v.Activations))
+	for i, a := range v.Activations {
+		out[i] = a.Type + "/" + a.ID
+	}
+	return out
+}
+
+// moveLeader makes the server named to lead stream (a leader step-down
+// with to preferred, through the NATS server at url), and waits until it
+// does.
+func moveLeader(t *testing.T, url, stream, to string) {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.Timeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	waitUntil(t, 30*time.Second, fmt.Sprintf("%s leading %s", to, stream), func() bool {
+		if streamLeader(t, url, stream) == to {
+			return true
+		}
+		_, _ = nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+stream, []byte(`{"placement":{"preferred":"`+to+`"}}`), 2*time.Second)
+		time.Sleep(500 * time.Millisecond)
+		return streamLeader(t, url, stream) == to
+	})
 }

@@ -97,11 +97,13 @@ func (h *Host) handover() int {
 // deactivate hooks committed and their leases released), or ctx ends. A
 // node that leaves the cluster calls it once its state says leaving, so
 // that the others claim its actors while it still answers; it returns at
-// once without a Placement.
+// once without a Placement. From then on the host forwards no ask that
+// another node sent it (see ServeAsk).
 func (h *Host) HandOver(ctx context.Context) error {
 	if h.placement == nil {
 		return nil
 	}
+	h.leaving.Store(true)
 	h.handover()
 	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
 		left := 0

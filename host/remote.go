@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/wactor/wactor/abi"
@@ -311,8 +310,14 @@ func (h *Host) live(node string) bool {
 // member of the cluster (its heartbeats go on). With it, an ask sent to a
 // node that dies or is paused ends when the node drops out of the member
 // list, about a lease TTL later, instead of at the caller's deadline.
+// Both are asked on every ask sent to another node, so both must be cheap:
+// a lookup, no goroutine.
 type Liveness interface {
+	// Live reports whether node's heartbeats go on.
 	Live(node string) bool
+	// LiveContext returns a context canceled once node is no longer live
+	// (canceled already when it is not live now).
+	LiveContext(node string) context.Context
 }
 
 // askWatched sends req to node and, when the Remote has Liveness, gives
@@ -325,31 +330,16 @@ func (h *Host) askWatched(ctx context.Context, node string, req *RemoteAsk) ([]b
 	if !ok || h.own == nil {
 		return h.remote.Ask(ctx, node, req)
 	}
+	// The node's liveness cancels the ask: a callback registered on its
+	// context, run only if the node goes silent.
+	lctx := live.LiveContext(node)
 	tctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var gone atomic.Bool
-	stop, watched := make(chan struct{}), make(chan struct{})
-	go func() { // ends before askWatched returns
-		defer close(watched)
-		tick := time.NewTicker(max(h.own.ttl/10, 10*time.Millisecond))
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				if !live.Live(node) {
-					gone.Store(true)
-					cancel()
-					return
-				}
-			}
-		}
-	}()
+	unwatch := context.AfterFunc(lctx, cancel)
 	reply, err := h.remote.Ask(tctx, node, req)
-	close(stop)
-	<-watched
-	if err == nil || !gone.Load() || ctx.Err() != nil {
+	gone := !unwatch()
+	cancel()
+	var ns *NotServedError
+	if err == nil || !gone || ctx.Err() != nil || errors.As(err, &ns) {
 		return reply, err
 	}
 	h.hints.drop(req.Target, node)
@@ -389,6 +379,13 @@ func (h *Host) ServeAsk(ctx context.Context, req *RemoteAsk) ([]byte, error) {
 	if reply, done, err := h.chainBack(ctx, m); done {
 		return reply, err
 	}
+	hops := req.Hops
+	if h.leaving.Load() {
+		// A leaving node serves only the actors it still holds; it
+		// forwards nothing, so that no ask it sent on is in hand when it
+		// stops: the sender, told where the target is, sends it there.
+		hops = MaxHops
+	}
 	// The target's turn continues req.Trace, the asking span's context.
-	return h.askOnce(ctx, m, req.Hops)
+	return h.askOnce(ctx, m, hops)
 }

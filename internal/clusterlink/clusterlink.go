@@ -9,7 +9,6 @@ package clusterlink
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/cluster"
@@ -27,26 +26,13 @@ var _ host.Remote = (*Remote)(nil)
 
 var _ host.Liveness = (*Remote)(nil)
 
-// Live implements host.Liveness: node is in the member list, and its
-// last heartbeat is at most a lease TTL older than the newest heartbeat
-// of any member. A node whose heartbeats stopped that long ago can renew
-// no lease either. Comparing with the newest heartbeat rather than the
-// clock keeps a member list that stalls as a whole (its stream electing
-// a leader) from making every node look dead.
-func (r *Remote) Live(node string) bool {
-	members := r.n.Members()
-	var newest, its time.Time
-	found := false
-	for _, m := range members {
-		if m.Updated.After(newest) {
-			newest = m.Updated
-		}
-		if m.Node == node {
-			its, found = m.Updated, true
-		}
-	}
-	return found && newest.Sub(its) <= r.n.LeaseTTL()
-}
+// Live implements host.Liveness: node is in the member list and its
+// heartbeats go on (cluster.Node.Live).
+func (r *Remote) Live(node string) bool { return r.n.Live(node) }
+
+// LiveContext implements host.Liveness: a context canceled once node is
+// no longer live (cluster.Node.LiveContext).
+func (r *Remote) LiveContext(node string) context.Context { return r.n.LiveContext(node) }
 
 // Owner implements host.Remote: the preferred owner among the active
 // members.

@@ -318,6 +318,13 @@ func TestRouting(t *testing.T) {
 			require.NoError(t, err)
 			assert.Empty(t, refused)
 		}
+		// Applied first, then consumed (the outbox is read from any
+		// replica, which may not have the entry yet: its absence alone
+		// does not say it was consumed).
+		require.Eventually(t, func() bool {
+			got, err := ask(ctx, t, nodes[0].h, ref, "get", nil)
+			return err == nil && got["n"] == uint64(7)
+		}, 10*time.Second, 20*time.Millisecond)
 		require.Eventually(t, func() bool {
 			out, err := nodes[0].store.Outbox(ctx)
 			if err != nil {
@@ -330,6 +337,7 @@ func TestRouting(t *testing.T) {
 			}
 			return true
 		}, 10*time.Second, 20*time.Millisecond)
+		time.Sleep(3 * testTTL)
 		got, err := ask(ctx, t, nodes[0].h, ref, "get", nil)
 		require.NoError(t, err)
 		assert.EqualValues(t, 7, got["n"], "applied once")

@@ -391,15 +391,33 @@ func sendError(err error) error {
 // keyed message; this makes the second commit fail instead of applying
 // the message twice. A record found live refuses the batch at once.
 func (s *Store) planRecords(ctx context.Context, p *plan, b *storage.Batch) error {
+	if len(b.Records) == 0 {
+		return nil
+	}
+	subjects := make([]string, 0, len(b.Records))
+	for _, r := range b.Records {
+		if subj := s.subject(kindRecord, r.Key); !slices.Contains(subjects, subj) {
+			subjects = append(subjects, subj)
+		}
+	}
+	// The records' last messages, in one read per 1000 keys.
+	lasts := make(map[string]*jetstream.RawStreamMsg, len(subjects))
+	for part := range slices.Chunk(subjects, 1000) {
+		msgs, err := s.lastFor(ctx, part)
+		if err != nil {
+			return fmt.Errorf("natsstore: commit (actor %q): %d idempotency records: %w", b.Actor, len(b.Records), err)
+		}
+		for _, m := range msgs {
+			if old, ok := lasts[m.Subject]; !ok || old.Sequence < m.Sequence {
+				lasts[m.Subject] = m
+			}
+		}
+	}
 	now := time.Now()
 	for _, r := range b.Records {
 		subj := s.subject(kindRecord, r.Key)
-		last, err := s.last(ctx, subj)
-		if err != nil {
-			return fmt.Errorf("natsstore: commit (actor %q): record %q: %w", b.Actor, r.Key, err)
-		}
 		var seq uint64
-		if last != nil {
+		if last := lasts[subj]; last != nil {
 			seq = last.Sequence
 			if !deleted(last) {
 				if old, err := decodeRecord(last.Data); err == nil && now.Before(old.Expires) {

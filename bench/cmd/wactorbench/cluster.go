@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/cluster"
+	"github.com/wactor/wactor/internal/nodeproc"
 )
 
 func init() {
@@ -143,7 +143,7 @@ type benchNode struct {
 // together (a cluster's JetStream answers once a majority is up), and
 // waits until each answers /readyz.
 func startNodes(ctx context.Context, sp *spec, dir string) ([]*benchNode, error) {
-	addrs, err := freePorts(3 * sp.N)
+	addrs, err := nodeproc.FreeAddrs(3 * sp.N)
 	if err != nil {
 		return nil, err
 	}
@@ -153,10 +153,7 @@ func startNodes(ctx context.Context, sp *spec, dir string) ([]*benchNode, error)
 	if sp.N == 1 {
 		m.WriteString("storage:\n  kind: badger\n  sync: true\n")
 	} else {
-		m.WriteString("cluster:\n  name: bench\n  routes:\n")
-		for _, r := range routes {
-			m.WriteString("    - nats-route://" + r + "\n")
-		}
+		m.WriteString(nodeproc.ClusterSection("bench", 0, routes))
 	}
 	fmt.Fprintf(&m, "actors:\n  - type: counter\n    module: %s\n", sp.Guest)
 	manifest := filepath.Join(dir, "wactor.yaml")
@@ -166,10 +163,11 @@ func startNodes(ctx context.Context, sp *spec, dir string) ([]*benchNode, error)
 	var nodes []*benchNode
 	for i := range sp.N {
 		name := "n" + strconv.Itoa(i+1)
-		args := []string{"run", "-f", manifest, "--http-addr", https[i], "--data-dir", filepath.Join(dir, name),
-			"--cache-dir", sp.Cache, "--log-level", "warn"}
+		args := []string{"run", "-f", manifest, "--data-dir", filepath.Join(dir, name), "--cache-dir", sp.Cache, "--log-level", "warn"}
 		if sp.N > 1 {
-			args = append(args, "--node", name, "--nats-addr", clients[i], "--nats-cluster-addr", routes[i])
+			args = append(args, nodeproc.Node{Name: name, HTTP: https[i], Client: clients[i], Route: routes[i]}.Flags()...)
+		} else {
+			args = append(args, "--http-addr", https[i])
 		}
 		cmd := exec.Command(sp.Wactor, args...)
 		n := &benchNode{name: name, url: "http://" + https[i], cmd: cmd, exited: make(chan struct{})}
@@ -180,26 +178,11 @@ func startNodes(ctx context.Context, sp *spec, dir string) ([]*benchNode, error)
 		go func() { cmd.Wait(); close(n.exited) }()
 		nodes = append(nodes, n)
 	}
-	deadline := time.Now().Add(clusterStartTimeout)
+	ctx, cancel := context.WithTimeout(ctx, clusterStartTimeout)
+	defer cancel()
 	for _, n := range nodes {
-		for {
-			resp, err := http.Get(n.url + "/readyz")
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					break
-				}
-			}
-			select {
-			case <-n.exited:
-				return nodes, fmt.Errorf("%s exited before it was ready: %s", n.name, tail(n.log.String(), 400))
-			case <-ctx.Done():
-				return nodes, ctx.Err()
-			case <-time.After(50 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				return nodes, fmt.Errorf("%s not ready within %v: %s", n.name, clusterStartTimeout, tail(n.log.String(), 400))
-			}
+		if err := nodeproc.WaitReady(ctx, n.url, n.exited); err != nil {
+			return nodes, fmt.Errorf("%s: %w: %s", n.name, err, tail(n.log.String(), 400))
 		}
 	}
 	return nodes, nil
@@ -217,20 +200,6 @@ func stopNodes(nodes []*benchNode) {
 			<-n.exited
 		}
 	}
-}
-
-// freePorts returns n addresses of 127.0.0.1 that were free a moment ago.
-func freePorts(n int) ([]string, error) {
-	var out []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer ln.Close()
-		out = append(out, ln.Addr().String())
-	}
-	return out, nil
 }
 
 // procRSS is the resident memory (VmRSS) of process pid, in KiB.
