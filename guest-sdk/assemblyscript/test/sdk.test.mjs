@@ -435,5 +435,6 @@ test("the mock host carries the host's limits", () => {
   assert.equal(LIMITS.DEFAULT_MAX_MESSAGE, 1 << 20);
   assert.equal(LIMITS.MAX_SENDS_PER_TURN, 10000);
   assert.equal(LIMITS.MAX_FORWARDS_PER_TURN, 1);
-  assert.equal(Object.keys(LIMITS).length, 20);
+  assert.equal(LIMITS.MAX_NESTING, 16);
+  assert.equal(Object.keys(LIMITS).length, 21);
 });
