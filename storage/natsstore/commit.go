@@ -354,6 +354,7 @@ func (s *Store) publishWith(ctx context.Context, msgs []*nats.Msg, again bool) (
 		unanswered := again && sent.Err() == nil && (attempt.Err() != nil || errors.Is(err, nats.ErrTimeout))
 		stop()
 		if err == nil {
+			s.sawWrite(seq)
 			return seq, nil
 		}
 		notSent := errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)

@@ -60,7 +60,10 @@
 //
 // Load reads the version and the state in one multi-subject direct get,
 // which the server isolates from batches, so it never sees half a
-// commit; an actor with more than 1023 keys is read in pages and checked
+// commit; an answer from a replica that has not yet applied the store's
+// own last acknowledged write (its end says which sequence it reflects)
+// is dropped and the read sent again, so a node reads what it wrote and,
+// after claiming a lease, every commit before the claim; an actor with more than 1023 keys is read in pages and checked
 // against its version (written last in each batch). Outbox and
 // DeadLetters scan their subjects and sort: JetStream keeps no order among
 // subjects, so DeadLetters costs in proportion to the letters kept

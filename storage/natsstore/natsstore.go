@@ -41,6 +41,9 @@ const (
 	// hdrNumPending is the header of a direct get answer that counts the
 	// matching messages after this one.
 	hdrNumPending = "Nats-Num-Pending"
+	// hdrUpTo is the header of a multi-subject direct get's end of batch
+	// that gives the stream sequence the answer reflects.
+	hdrUpTo = "Nats-UpTo-Sequence"
 )
 
 // Subject kinds: the second token of every subject (see doc.go).
@@ -85,6 +88,9 @@ type Store struct {
 	senders  sync.WaitGroup
 	groups   atomic.Uint64 // batches the senders sent
 	grouped  atomic.Uint64 // commits in them
+	// acked is the highest stream sequence of a write of this store's
+	// that the stream acknowledged: a read must reflect it (see direct).
+	acked atomic.Uint64
 
 	cacheMu  sync.Mutex
 	versions map[string]versionAt // actor -> its version and the sequence of its version message
@@ -259,9 +265,14 @@ func (s *Store) last(ctx context.Context, subject string) (*jetstream.RawStreamM
 	return msgs[0], nil
 }
 
-// errTooMany: a multi-subject read matched more subjects than the server
-// returns in one answer.
-var errTooMany = errors.New("natsstore: too many subjects for one read")
+var (
+	// errTooMany: a multi-subject read matched more subjects than the
+	// server returns in one answer.
+	errTooMany = errors.New("natsstore: too many subjects for one read")
+	// errStale: a replica answered a read from before a write this store
+	// saw acknowledged (see direct).
+	errStale = errors.New("natsstore: a replica answered from before this store's last write")
+)
 
 // directRequest is a direct get of the stream: the last messages of
 // subjects (MultiLast), or a page of messages from Seq on that match
@@ -282,6 +293,16 @@ type directRequest struct {
 // answer does not begin within Config.AttemptTimeout (the stream is
 // electing a leader, or the server that got it is paused), is sent
 // again: nothing was read yet.
+//
+// Any replica of a replicated stream may answer a direct get, and one
+// that lags may not have applied a write the stream already
+// acknowledged. A multi-subject answer says which stream sequence it
+// reflects; one older than the store's own last acknowledged write is
+// dropped and the request sent again, so that a node reads at least what
+// it wrote: after it claims a lease, the state it loads includes every
+// commit before the claim (the fence refuses any after). An answer with
+// no message, or to a paged read, says nothing of its sequence and is
+// taken as it is.
 func (s *Store) direct(ctx context.Context, req directRequest, fn func(m *jetstream.RawStreamMsg) error) (pending uint64, err error) {
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()
@@ -292,7 +313,7 @@ func (s *Store) direct(ctx context.Context, req directRequest, fn func(m *jetstr
 		// As for lease writes (publishLease), a slow server gets more
 		// time at each attempt, up to 4 times the first.
 		patience = min(patience*3/2, 4*s.cfg.AttemptTimeout)
-		if answered || ctx.Err() != nil || !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, context.DeadlineExceeded) {
+		if answered || ctx.Err() != nil || !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, errStale) {
 			return pending, err
 		}
 		select {
@@ -306,6 +327,7 @@ func (s *Store) direct(ctx context.Context, req directRequest, fn func(m *jetstr
 // directOnce is one attempt of direct; answered reports that an answer
 // began (then err is final).
 func (s *Store) directOnce(ctx context.Context, req directRequest, patience time.Duration, fn func(m *jetstream.RawStreamMsg) error) (pending uint64, answered bool, err error) {
+	need := s.acked.Load()
 	nc := s.cfg.Conn
 	inbox := nc.NewRespInbox()
 	sub, err := nc.SubscribeSync(inbox)
@@ -322,6 +344,7 @@ func (s *Store) directOnce(ctx context.Context, req directRequest, patience time
 	}
 	first, cancel := context.WithTimeout(ctx, patience)
 	defer cancel()
+	var got []*jetstream.RawStreamMsg // passed to fn once the answer is known current
 	for wctx := first; ; wctx = ctx {
 		m, err := sub.NextMsgWithContext(wctx)
 		if err != nil {
@@ -330,6 +353,14 @@ func (s *Store) directOnce(ctx context.Context, req directRequest, patience time
 		if status := m.Header.Get("Status"); status != "" {
 			switch status {
 			case "204": // end of batch
+				if upTo, err := strconv.ParseUint(m.Header.Get(hdrUpTo), 10, 64); err == nil && upTo < need {
+					return 0, false, errStale
+				}
+				for _, m := range got {
+					if err := fn(m); err != nil {
+						return 0, true, err
+					}
+				}
 				n, _ := strconv.ParseUint(m.Header.Get(hdrNumPending), 10, 64)
 				return n, true, nil
 			case "404": // nothing matched
@@ -348,8 +379,17 @@ func (s *Store) directOnce(ctx context.Context, req directRequest, patience time
 		if err != nil || subj == "" {
 			return 0, true, fmt.Errorf("natsstore: read of stream %q: an answer without subject or sequence", s.cfg.Stream)
 		}
-		if err := fn(&jetstream.RawStreamMsg{Subject: subj, Sequence: seq, Header: m.Header, Data: m.Data}); err != nil {
-			return 0, true, err
+		got = append(got, &jetstream.RawStreamMsg{Subject: subj, Sequence: seq, Header: m.Header, Data: m.Data})
+	}
+}
+
+// sawWrite notes that the stream acknowledged a write of this store at
+// seq.
+func (s *Store) sawWrite(seq uint64) {
+	for {
+		old := s.acked.Load()
+		if seq <= old || s.acked.CompareAndSwap(old, seq) {
+			return
 		}
 	}
 }

@@ -1,0 +1,54 @@
+package natsstore_test
+
+import (
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/wactor/wactor/storage/natsstore"
+)
+
+// TestReadsOwnWrites answers a store's multi-subject read first as a
+// replica that lags would (its answer reflects the stream up to sequence
+// 5, before the store's own write at 10), then as one that caught up: the
+// store drops the first answer and reads again, and gets the second.
+func TestReadsOwnWrites(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	nc := connect(t, srv.ClientURL())
+	var asked atomic.Int32
+	sub, err := nc.Subscribe("$JS.API.DIRECT.GET.FAKE", func(m *nats.Msg) {
+		upTo := uint64(5)
+		if asked.Add(1) > 1 {
+			upTo = 10
+		}
+		seq := strconv.FormatUint(upTo, 10)
+		msg := nats.NewMsg(m.Reply)
+		msg.Header.Set("Nats-Subject", "FAKE.v.x")
+		msg.Header.Set("Nats-Sequence", seq)
+		msg.Data = []byte(seq)
+		eob := nats.NewMsg(m.Reply)
+		eob.Header.Set("Status", "204")
+		eob.Header.Set("Nats-Num-Pending", "0")
+		eob.Header.Set("Nats-UpTo-Sequence", seq)
+		if err := nc.PublishMsg(msg); err != nil {
+			t.Error(err)
+		}
+		if err := nc.PublishMsg(eob); err != nil {
+			t.Error(err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+
+	seqs, err := natsstore.LastFor(t.Context(), natsstore.ReadsOnly(nc, "FAKE", 10), "FAKE.v.x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seqs) != 1 || seqs[0] != 10 || asked.Load() != 2 {
+		t.Fatalf("read messages at %v after %d requests; want the one at 10, after 2 (the lagging answer dropped)", seqs, asked.Load())
+	}
+}
