@@ -12,11 +12,21 @@ import (
 func Groups(s *Store) (batches, commits uint64) { return s.groups.Load(), s.grouped.Load() }
 
 // ReadsOnly returns a store that only reads stream through nc, as if it
-// had seen its own write at acked acknowledged, and LastFor reads with it.
-func ReadsOnly(nc *nats.Conn, stream string, acked uint64) *Store {
-	s := &Store{cfg: Config{Conn: nc, Stream: stream, Timeout: 10 * time.Second, AttemptTimeout: time.Second}}
+// had seen its own write at acked acknowledged and held the leases of
+// held, and LastFor reads with it.
+func ReadsOnly(nc *nats.Conn, stream string, acked uint64, held ...string) *Store {
+	s := &Store{cfg: Config{Conn: nc, Stream: stream, Timeout: 10 * time.Second, AttemptTimeout: time.Second},
+		prefix: stream + ".", versions: make(map[string]versionAt), leases: make(map[string]leaseAt)}
 	s.acked.Store(acked)
+	for _, actor := range held {
+		s.leases[actor] = leaseAt{epoch: 1, seq: acked}
+	}
 	return s
+}
+
+// Subjects returns the subjects of actor's version and lease in s.
+func Subjects(s *Store, actor string) (version, lease string) {
+	return s.subject(kindVersion, actor), s.subject(kindLease, actor)
 }
 
 // LastFor returns the sequences of the messages s.lastFor reads.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -233,7 +234,8 @@ func unavailable(err error) error {
 	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrNoStreamResponse),
 		errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrTimeout),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrConnectionDraining),
-		errors.Is(err, nats.ErrDisconnected), errors.Is(err, jetstream.ErrJetStreamNotEnabled):
+		errors.Is(err, nats.ErrDisconnected), errors.Is(err, jetstream.ErrJetStreamNotEnabled),
+		errors.Is(err, errStale):
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
@@ -354,7 +356,7 @@ func (s *Store) directOnce(ctx context.Context, req directRequest, patience time
 			switch status {
 			case "204": // end of batch
 				if upTo, err := strconv.ParseUint(m.Header.Get(hdrUpTo), 10, 64); err == nil && upTo < need {
-					return 0, false, errStale
+					return 0, false, unavailable(errStale)
 				}
 				for _, m := range got {
 					if err := fn(m); err != nil {
@@ -463,7 +465,7 @@ func (s *Store) Load(ctx context.Context, actor string) (storage.Snapshot, error
 	}
 	defer done()
 	vsubj := s.subject(kindVersion, actor)
-	msgs, err := s.lastFor(ctx, []string{vsubj, s.subject(kindState, actor) + ".*"})
+	msgs, err := s.loadLast(ctx, actor, []string{vsubj, s.subject(kindState, actor) + ".*"})
 	if errors.Is(err, errTooMany) {
 		return s.loadPaged(ctx, actor)
 	}
@@ -476,6 +478,38 @@ func (s *Store) Load(ctx context.Context, actor string) (storage.Snapshot, error
 	}
 	s.noteVersion(actor, versionAt{snap.Version, vseq})
 	return snap, nil
+}
+
+// loadLast is lastFor for Load. When this store holds the actor's lease,
+// it reads the lease subject too: an answer without it (an empty answer
+// says nothing of how current the replica is) comes from a replica that
+// has not applied the claim, and is read again, as direct does with an
+// answer older than the store's last write. The lease message is not
+// returned.
+func (s *Store) loadLast(ctx context.Context, actor string, filters []string) ([]*jetstream.RawStreamMsg, error) {
+	s.cacheMu.Lock()
+	_, held := s.leases[actor]
+	s.cacheMu.Unlock()
+	if !held {
+		return s.lastFor(ctx, filters)
+	}
+	lsubj := s.subject(kindLease, actor)
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		msgs, err := s.lastFor(ctx, append(slices.Clip(filters), lsubj))
+		if err != nil {
+			return nil, err
+		}
+		if i := slices.IndexFunc(msgs, func(m *jetstream.RawStreamMsg) bool { return m.Subject == lsubj }); i >= 0 {
+			return slices.Delete(msgs, i, i+1), nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, unavailable(errStale)
+		case <-time.After(wait):
+		}
+	}
 }
 
 // snapshot builds a snapshot from the version message (on vsubj) and the

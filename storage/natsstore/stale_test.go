@@ -52,3 +52,53 @@ func TestReadsOwnWrites(t *testing.T) {
 		t.Fatalf("read messages at %v after %d requests; want the one at 10, after 2 (the lagging answer dropped)", seqs, asked.Load())
 	}
 }
+
+// TestLoadAfterClaimSeesTheClaim answers a store that holds an actor's
+// lease first with nothing at all, as a replica that has not applied the
+// claim (nor the actor's first commit) would, then as one that has: Load
+// reads again, and returns the committed version without the lease.
+func TestLoadAfterClaimSeesTheClaim(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	nc := connect(t, srv.ClientURL())
+	store := natsstore.ReadsOnly(nc, "FAKE", 7, "counter/1")
+	vsubj, lsubj := natsstore.Subjects(store, "counter/1")
+	var asked atomic.Int32
+	sub, err := nc.Subscribe("$JS.API.DIRECT.GET.FAKE", func(m *nats.Msg) {
+		if asked.Add(1) == 1 {
+			none := nats.NewMsg(m.Reply)
+			none.Header.Set("Status", "404")
+			if err := nc.PublishMsg(none); err != nil {
+				t.Error(err)
+			}
+			return
+		}
+		for i, subj := range []string{vsubj, lsubj} {
+			msg := nats.NewMsg(m.Reply)
+			msg.Header.Set("Nats-Subject", subj)
+			msg.Header.Set("Nats-Sequence", strconv.Itoa(6+i))
+			msg.Data = []byte("3")
+			if err := nc.PublishMsg(msg); err != nil {
+				t.Error(err)
+			}
+		}
+		eob := nats.NewMsg(m.Reply)
+		eob.Header.Set("Status", "204")
+		eob.Header.Set("Nats-Num-Pending", "0")
+		eob.Header.Set("Nats-UpTo-Sequence", "7")
+		if err := nc.PublishMsg(eob); err != nil {
+			t.Error(err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+
+	snap, err := store.Load(t.Context(), "counter/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Version != 3 || len(snap.State) != 0 || asked.Load() != 2 {
+		t.Fatalf("Load gave version %d, state %v, after %d requests; want version 3, no state, after 2", snap.Version, snap.State, asked.Load())
+	}
+}
