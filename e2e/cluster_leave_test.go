@@ -18,7 +18,11 @@ import (
 // and each counter holds exactly the adds acknowledged: none lost, none
 // applied twice. The actors the node held are served by the other two
 // afterwards.
+//
+// It runs with make clustertest only: on a loaded machine a leave still
+// sometimes leaves a stream without a leader for 5 s (docs/cluster.md).
 func TestClusterLeaveUnderLoad(t *testing.T) {
+	onlyFull(t)
 	started := time.Now()
 	c := newTestCluster(t, clusterOpts{leaseTTL: time.Second, nodes: 3, actors: counterActors,
 		files: map[string][]byte{"counter.wasm": testwasm.C(t, "counter")}})
