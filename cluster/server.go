@@ -97,9 +97,61 @@ func startServer(ctx context.Context, c *Config) (*embedded, error) {
 // connection first: lame duck mode closes the clients left.
 func (e *embedded) leave() {
 	if e.srv.JetStreamIsClustered() {
+		e.handOverStreams(handOverLimit)
 		e.srv.LameDuckShutdown()
 	}
 	e.shutdown()
+}
+
+// handOverLimit bounds how long a leaving node waits for its streams'
+// leaderships to move.
+const handOverLimit = 5 * time.Second
+
+// handOverStreams asks this server to step down as leader of each stream
+// it leads, again every 100 ms, until another server leads each or limit
+// passes. Lame duck mode steps every Raft group down once and waits a
+// second; a step-down finds no successor when no follower is current
+// (they lag behind under load), and the stream is then without a leader
+// until an election, 4 to 9 s after the server stops: every commit waits
+// that long. Asking until the move is seen closes that gap.
+func (e *embedded) handOverStreams(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for {
+		led := e.ledStreams()
+		if len(led) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.log.log.Warn("cluster: leaving while still leading streams; they elect a leader after this node stops", "streams", led)
+			return
+		}
+		for _, st := range led {
+			if err := e.srv.JetStreamStepdownStream(st.account, st.name); err != nil {
+				e.log.log.Debug("cluster: stepping down as a stream's leader", "stream", st.name, "err", err)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ledStream names a stream of an account.
+type ledStream struct{ account, name string }
+
+// ledStreams lists the streams this server leads.
+func (e *embedded) ledStreams() []ledStream {
+	info, err := e.srv.Jsz(&server.JSzOptions{Accounts: true, Streams: true})
+	if err != nil {
+		return nil
+	}
+	var led []ledStream
+	for _, acc := range info.AccountDetails {
+		for _, st := range acc.Streams {
+			if st.Cluster != nil && st.Cluster.Leader == e.srv.Name() && len(st.Cluster.Replicas) > 0 {
+				led = append(led, ledStream{acc.Name, st.Name})
+			}
+		}
+	}
+	return led
 }
 
 // shutdown stops the server and waits until it has.

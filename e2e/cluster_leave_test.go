@@ -20,7 +20,7 @@ import (
 // afterwards.
 //
 // It runs with make clustertest only: on a loaded machine a leave still
-// sometimes leaves a stream without a leader for 5 s (docs/cluster.md).
+// sometimes stalls the calls in flight for 5 s (docs/cluster.md).
 func TestClusterLeaveUnderLoad(t *testing.T) {
 	onlyFull(t)
 	started := time.Now()
