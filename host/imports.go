@@ -136,6 +136,9 @@ func turnFrom(ctx context.Context, name string) *turn {
 	if t == nil {
 		panic(&violation{msg: "host function " + name + " called outside a turn (during _initialize?)"})
 	}
+	if t.allocating {
+		panic(&violation{msg: "host function " + name + " called from " + abi.ExportAlloc + ", which may call none (docs/ABI.md)"})
+	}
 	return t
 }
 
