@@ -328,6 +328,12 @@ func (t *turn) timerSet(arg []byte) (abi.Status, []byte) {
 	if e := abi.CheckTimer(&tm, t.cfg.MaxMessage); e != nil {
 		return abi.StatusError, abi.AppendError(nil, e)
 	}
+	// Every set is an op the turn buffers (with its payload), even of a
+	// name it set before: without this, setting one name again and again
+	// would grow the turn's buffer without bound.
+	if e := abi.CheckTimerOps(len(t.timers)); e != nil {
+		return abi.StatusError, abi.AppendError(nil, e)
+	}
 	pending := map[string]bool{}
 	for _, op := range t.timers {
 		pending[op.name] = op.spec != nil

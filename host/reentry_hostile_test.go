@@ -83,6 +83,7 @@ func (e evil) wat() string {
   (memory (export "memory") ` + fmt.Sprint(heapAt>>16+1) + `)
   (global $depth (mut i32) (i32.const 0))
   (global $outerIn (mut i32) (i32.const 0))
+  (global $i (mut i32) (i32.const 0))
   (global $bump (mut i32) (i32.const ` + fmt.Sprint(heapAt) + `))
   (data (i32.const ` + fmt.Sprint(askAt) + `) "` + watBytes(askArg) + `")
   (data (i32.const ` + fmt.Sprint(okAt) + `) "` + watBytes(ok) + `")
@@ -352,6 +353,129 @@ func TestReentrantHostileRecursionBomb(t *testing.T) {
 				assert.Less(t, runtime.NumGoroutine(), before+20, "goroutines held after round %d", round)
 			}
 			assert.Empty(t, committed(t, store, c.ref))
+		})
+	}
+}
+
+// argBuf lays out the data at argAt: each add returns the WAT that calls
+// an import with the argument it appended.
+type argBuf struct{ b []byte }
+
+func (a *argBuf) add(imp string, arg []byte) string {
+	off := len(a.b)
+	a.b = append(a.b, arg...)
+	return fmt.Sprintf("(call $%s (i32.const %d) (i32.const %d))", imp, argAt+off, len(arg))
+}
+
+// reply appends a Reply envelope and returns the WAT of its packed pointer.
+func (a *argBuf) reply(y abi.Reply) string {
+	off := len(a.b)
+	a.b = y.AppendTo(a.b)
+	return fmt.Sprintf("(i64.const %d)", int64(argAt+off)<<32|int64(len(a.b)-off))
+}
+
+// The nested call is part of the waiting turn's transaction: whatever it
+// did (state, a tell, a timer, a reminder, deactivate) is dropped when the
+// waiting turn then traps, overruns its execution limit or answers with an
+// error; the instance is replaced where it broke, and other actors answer
+// meanwhile.
+func TestReentrantHostileNestedEffectsDoNotEscape(t *testing.T) {
+	var args argBuf
+	outerSet := args.add("state_set", stateSetArg("outer"))
+	nested := "(drop " + args.add("state_set", stateSetArg("nested")) + ")" +
+		"(drop " + args.add("tell", (&abi.Call{Target: "counter/told", Method: "add", Payload: cborOf(t, M{"n": 1})}).AppendTo(nil)) + ")" +
+		"(drop " + args.add("timer_set", (&abi.Timer{Name: "t", DueMS: 1, Method: "m"}).AppendTo(nil)) + ")" +
+		"(drop " + args.add("reminder_set", (&abi.Reminder{Name: "r", InMS: 1, Method: "m"}).AppendTo(nil)) + ")" +
+		"(drop " + args.add("deactivate", nil) + ")" + okReply
+	refusal := args.reply(abi.Reply{Code: "changed_my_mind", Message: "the outer turn refuses"})
+	tails := map[string]struct {
+		tail, code string
+	}{
+		"trap":   {"unreachable", abi.CodeTrapped},
+		"spin":   {"(loop $l (br $l)) unreachable", abi.CodeTurnTimeout},
+		"refuse": {refusal, "changed_my_mind"},
+	}
+	guests := map[string]evil{}
+	for name, c := range tails {
+		ref := "txn-" + name + "/x"
+		guests["txn-"+name] = evil{ask: selfAsk(ref, nil), args: args.b, nested: nested,
+			outer: "(drop " + outerSet + ") (drop (call $relay)) " + c.tail}
+	}
+	h, store := evilHost(t, 500*time.Millisecond, guests)
+	for name, c := range tails {
+		t.Run(name, func(t *testing.T) {
+			ref := "txn-" + name + "/x"
+			done := make(chan struct{})
+			go func() { // another actor answers meanwhile
+				defer close(done)
+				mustCall(t, h, "counter/meanwhile-"+name, "add", M{"n": 1})
+			}()
+			start := time.Now()
+			_, err := reAsk(t, h, ref, "m", nil)
+			requireCode(t, err, c.code)
+			assert.Less(t, time.Since(start), 5*time.Second)
+			<-done
+			time.Sleep(50 * time.Millisecond) // the timer and reminder were due in 1 ms
+			h.RunUntilIdle()
+			untouched(t, h, store, ref)
+			assert.NotContains(t, h.Activations(), abi.Ref{Type: "counter", ID: "told"}, "the nested tell was sent")
+		})
+	}
+}
+
+// Limits that count a turn's buffered effects count the whole transaction:
+// a nested call starts from what the waiting turn buffered, so it cannot
+// be used to go past them. The waiting turn makes all but one of the
+// allowed timer changes (or tells), then asks itself; the nested call
+// makes two, and the second is refused. Without the waiting turn's, both
+// are taken.
+func TestReentrantHostileLimitsCountTheTransaction(t *testing.T) {
+	type limit struct {
+		max int
+		arg func(a *argBuf) string
+	}
+	limits := map[string]limit{
+		"timers": {abi.MaxTimerOps, func(a *argBuf) string {
+			return a.add("timer_set", (&abi.Timer{Name: "t", DueMS: 3_600_000, Method: "m"}).AppendTo(nil))
+		}},
+		"tells": {abi.MaxSendsPerTurn, func(a *argBuf) string {
+			return a.add("tell", (&abi.Call{Target: "counter/sink", Method: "add", Payload: cborOf(t, M{"n": 1})}).AppendTo(nil))
+		}},
+	}
+	guests := map[string]evil{}
+	for name, l := range limits {
+		for _, before := range []int{0, l.max - 1} {
+			var args argBuf
+			op := l.arg(&args)
+			refused := args.reply(abi.Reply{Code: "nested_refused"})
+			taken := args.reply(abi.Reply{Code: "nested_taken"})
+			heldAt := args.reply(abi.Reply{Code: "limit_held"})
+			typ := fmt.Sprintf("lim-%s-%d", name, before)
+			// Both outcomes answer with an error, so the turn commits nothing.
+			guests[typ] = evil{ask: selfAsk(typ+"/x", nil), args: args.b,
+				outer: fmt.Sprintf(`(global.set $i (i32.const 0))
+					(block $done (loop $l
+						(br_if $done (i32.ge_u (global.get $i) (i32.const %d)))
+						(drop %s)
+						(global.set $i (i32.add (global.get $i) (i32.const 1)))
+						(br $l)))
+					(if (result i64) (i64.eq (i64.shr_u (call $ask (i32.const %d) (i32.const %d)) (i64.const 32)) (i64.const 2))
+						(then %s) (else %s))`, before, op, askAt, askLen(typ+"/x"), refused, taken),
+				nested: fmt.Sprintf(`(drop %s)
+					(if (result i64) (i64.eq (i64.shr_u %s (i64.const 32)) (i64.const 2)) (then %s) (else %s))`, op, op, heldAt, okReply),
+			}
+		}
+	}
+	h, store := evilHost(t, 5*time.Second, guests)
+	for name, l := range limits {
+		t.Run(name, func(t *testing.T) {
+			_, err := reAsk(t, h, fmt.Sprintf("lim-%s-0/x", name), "m", nil)
+			requireCode(t, err, "nested_taken")
+			_, err = reAsk(t, h, fmt.Sprintf("lim-%s-%d/x", name, l.max-1), "m", nil)
+			requireCode(t, err, "nested_refused")
+			msgs, err := store.Outbox(context.Background())
+			require.NoError(t, err)
+			assert.Empty(t, msgs)
 		})
 	}
 }
