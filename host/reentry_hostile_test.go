@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -478,4 +481,100 @@ func TestReentrantHostileLimitsCountTheTransaction(t *testing.T) {
 			assert.Empty(t, msgs)
 		})
 	}
+}
+
+// Timeouts: a nested call that spins forever is stopped at its own
+// execution limit, even when the ask it answers gave up long before; the
+// turn it nests in then fails with the same code, commits nothing, and the
+// host answers others meanwhile.
+func TestReentrantHostileNestedSpinPastTheAskTimeout(t *testing.T) {
+	set := stateSetArg("outer")
+	ask := selfAsk("slow/x", nil)
+	ask.TimeoutMS = 50 // the ask gives up long before the nested call's limit
+	h, store := evilHost(t, 600*time.Millisecond, map[string]evil{
+		"slow": {ask: ask, args: set, outer: setAt("state_set", 0, len(set)) + " " + relay, nested: "(loop $l (br $l)) unreachable"},
+	})
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, err := reAsk(t, h, "slow/x", "m", nil)
+		done <- err
+	}()
+	for i := 1; i <= 3; i++ { // the counter answers while the guest spins
+		assert.EqualValues(t, M{"n": uint64(i)}, mustCall(t, h, "counter/meanwhile", "add", M{"n": 1}))
+	}
+	e := requireCode(t, <-done, abi.CodeTurnTimeout)
+	assert.Contains(t, e.Message, "slow/x.m: a nested call broke the instance: slow/x.m ran past its execution limit of 600ms")
+	took := time.Since(start)
+	assert.GreaterOrEqual(t, took, 600*time.Millisecond, "the nested call ran to its own limit")
+	assert.Less(t, took, 5*time.Second)
+	untouched(t, h, store, "slow/x")
+
+	// The client's own deadline passing while the nested call spins: the
+	// client hears timeout at its deadline, the turn still fails, and
+	// nothing commits.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := h.Ask(ctx, abi.Ref{Type: "slow", ID: "x"}, "m", nil)
+	requireCode(t, err, abi.CodeTimeout)
+	time.Sleep(time.Second) // past the nested call's limit
+	h.RunUntilIdle()
+	untouched(t, h, store, "slow/x")
+}
+
+// A chain entry names a waiting turn of a reentrant actor with a random
+// token that only the nodes on the chain see (no guest does: a Request
+// carries no chain). An ask from another node with a made-up token, no
+// token, or the right actor but a turn that is not waiting, does not nest:
+// it fails with deadlock at once, and nothing it would have done runs in
+// the waiting turn. (Asks between nodes come only over the cluster's
+// transport, from its members: docs/cluster.md, Security.)
+func TestReentrantHostileForgedChainToken(t *testing.T) {
+	n := &fakeNet{hosts: map[string]*host.Host{}, owner: func(abi.Ref) string { return "a" }, asks: map[string]int{}}
+	store := memstore.New()
+	outer, forged := stateSetArg("outer"), stateSetArg("forged")
+	var args argBuf
+	setOuter := args.add("state_set", outer)
+	setForged := args.add("state_set", forged)
+	wait := abi.Call{Target: "sleeper/x", Method: "m", TimeoutMS: 5000}
+	victim := evil{ask: wait, args: args.b, outer: "(drop " + setOuter + ") " + relay, nested: "(drop " + setForged + ") " + okReply}
+	sleeper := evil{outer: "(loop $l (br $l)) unreachable"}
+	a := newHostConfig(t, host.Config{Store: store, Node: "a", LeaseTTL: 2 * time.Second, Remote: fakeRemote{net: n, self: "a"}},
+		host.TypeConfig{Name: "victim", Module: wat(t, victim.wat()), Reentrant: true, AskTimeout: 10 * time.Second},
+		host.TypeConfig{Name: "sleeper", Module: wat(t, sleeper.wat()), TurnTimeout: time.Second})
+	n.mu.Lock()
+	n.hosts["a"] = a
+	n.mu.Unlock()
+
+	done := make(chan error, 1)
+	go func() {
+		got, err := reAsk(t, a, "victim/x", "m", nil)
+		if err == nil {
+			st, e := relayed(t, got)
+			assert.Equal(t, []byte{byte(abi.StatusError)}, st)
+			assert.Equal(t, abi.CodeTurnTimeout, e.Code, "the sleeper's turn")
+		}
+		done <- err
+	}()
+	require.Eventually(t, func() bool {
+		return slices.Contains(a.Activations(), abi.Ref{Type: "sleeper", ID: "x"})
+	}, 10*time.Second, time.Millisecond, "the victim's turn waits on the sleeper")
+	tokens := []string{"", "0", "1", "victim"}
+	for range 200 {
+		tokens = append(tokens, strconv.FormatUint(rand.Uint64(), 36))
+	}
+	for _, token := range tokens {
+		entry := "victim/x"
+		if token != "" {
+			entry += "\x00" + token
+		}
+		start := time.Now()
+		_, err := a.ServeAsk(context.Background(), &host.RemoteAsk{Target: abi.Ref{Type: "victim", ID: "x"}, Method: "m",
+			Sender: "sleeper/x", ID: "forged-" + token, Chain: []string{entry, "sleeper/x"}})
+		e := requireCode(t, err, abi.CodeDeadlock)
+		assert.Contains(t, e.Message, "ask cycle: victim/x -> sleeper/x -> victim/x")
+		assert.Less(t, time.Since(start), time.Second, "the forged ask waited")
+	}
+	require.NoError(t, <-done)
+	assert.Equal(t, map[string][]byte{"outer": {0x01}}, committed(t, store, "victim/x"), "only the waiting turn's own write")
 }
