@@ -413,7 +413,14 @@ func (a *activation) guestFailure(t *turn, export string, err error) error {
 	var nb *nestedBroke
 	if errors.As(err, &nb) {
 		e := asABIError(nb.err)
-		return abi.NewError(e.Code, where+": a nested call broke the instance: "+e.Message)
+		// Each turn the break unwinds says so once: the innermost
+		// reason, not one prefix per level it went through.
+		const broke = ": a nested call broke the instance: "
+		msg := e.Message
+		if i := strings.LastIndex(msg, broke); i >= 0 {
+			msg = msg[i+len(broke):]
+		}
+		return abi.NewError(e.Code, where+broke+msg)
 	}
 	if t.timedOut.Load() {
 		return abi.NewError(abi.CodeTurnTimeout, where+" ran past its execution limit of "+t.cfg.TurnTimeout.String())

@@ -82,6 +82,7 @@ func (e evil) wat() string {
   (import "wactor" "timer_set" (func $timer_set (param i32 i32) (result i64)))
   (import "wactor" "reminder_set" (func $reminder_set (param i32 i32) (result i64)))
   (import "wactor" "deactivate" (func $deactivate (param i32 i32) (result i64)))
+  (import "wactor" "forward" (func $forward (param i32 i32) (result i64)))
   (import "wactor" "result" (func $result (param i32 i32) (result i32)))
   (memory (export "memory") ` + fmt.Sprint(heapAt>>16+1) + `)
   (global $depth (mut i32) (i32.const 0))
@@ -577,4 +578,46 @@ func TestReentrantHostileForgedChainToken(t *testing.T) {
 	}
 	require.NoError(t, <-done)
 	assert.Equal(t, map[string][]byte{"outer": {0x01}}, committed(t, store, "victim/x"), "only the waiting turn's own write")
+}
+
+// A nested call may not forward its ask: forward answers it with
+// bad_request (the guest goes on), and the turn it nests in goes on.
+func TestReentrantHostileNestedForward(t *testing.T) {
+	var args argBuf
+	fwd := args.add("forward", (&abi.Call{Target: "counter/fwd", Method: "add", Payload: cborOf(t, M{"n": 1})}).AppendTo(nil))
+	taken := args.reply(abi.Reply{Code: "forward_taken"})
+	h, store := evilHost(t, 2*time.Second, map[string]evil{
+		"fwd": {ask: selfAsk("fwd/x", nil), args: args.b,
+			nested: fmt.Sprintf("(if (result i64) (i64.eq (i64.shr_u %s (i64.const 32)) (i64.const 2)) (then %s) (else %s))", fwd, okReply, taken)},
+	})
+	got, err := reAsk(t, h, "fwd/x", "m", nil)
+	require.NoError(t, err)
+	assert.Equal(t, []byte{byte(abi.StatusOK), 0xa0}, got, "the nested call saw forward refused, and answered")
+	assert.NotContains(t, h.Activations(), abi.Ref{Type: "counter", ID: "fwd"}, "the forward went out")
+	assert.Empty(t, committed(t, store, "fwd/x"))
+}
+
+// Closing the host while calls nest, one of them spinning, returns once
+// the spin is stopped at its limit; the TestMain leak check holds.
+func TestReentrantHostileCloseWhileNested(t *testing.T) {
+	h, _ := evilHost(t, time.Second, map[string]evil{
+		"deep": {ask: selfAsk("deep/x", nil), nested: "(if (result i64) (i32.lt_u (global.get $depth) (i32.const 8)) (then (call $relay)) (else (loop $l (br $l)) unreachable))"},
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := reAsk(t, h, "deep/x", "m", nil)
+		done <- err
+	}()
+	require.Eventually(t, func() bool { return len(h.Activations()) == 1 }, 10*time.Second, time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // nested 7 deep, spinning
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, h.Close(ctx))
+	assert.Less(t, time.Since(start), 10*time.Second)
+	err := <-done
+	require.Error(t, err)
+	t.Log(err)
+	// Seven turns unwound, and the message gives the innermost reason once.
+	assert.Equal(t, 1, strings.Count(err.Error(), "a nested call broke the instance"), "the error: %v", err)
 }
