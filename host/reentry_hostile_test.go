@@ -36,9 +36,9 @@ import (
 // outermost one.
 const (
 	okAt   = 1024
-	argAt  = 2048 // up to 6 KiB
-	askAt  = 8192
-	heapAt = 4 << 20 // above the data, however large the ask's payload
+	argAt  = 2048 // up to 1 MiB - 2 KiB
+	askAt  = 1 << 20
+	heapAt = 3 << 20 // above the data, the ask's payload up to the message limit
 )
 
 // evil is one hostile reentrant guest: WAT fragments spliced into the
@@ -430,9 +430,9 @@ func TestReentrantHostileNestedEffectsDoNotEscape(t *testing.T) {
 // Limits that count a turn's buffered effects count the whole transaction:
 // a nested call starts from what the waiting turn buffered, so it cannot
 // be used to go past them. The waiting turn makes all but one of the
-// allowed timer changes (or tells), then asks itself; the nested call
-// makes two, and the second is refused. Without the waiting turn's, both
-// are taken.
+// allowed timer changes (or tells, or reminder changes), then asks
+// itself; the nested call makes two, and the second is refused. Without
+// the waiting turn's, both are taken.
 func TestReentrantHostileLimitsCountTheTransaction(t *testing.T) {
 	type limit struct {
 		max int
@@ -444,6 +444,17 @@ func TestReentrantHostileLimitsCountTheTransaction(t *testing.T) {
 		}},
 		"tells": {abi.MaxSendsPerTurn, func(a *argBuf) string {
 			return a.add("tell", (&abi.Call{Target: "counter/sink", Method: "add", Payload: cborOf(t, M{"n": 1})}).AppendTo(nil))
+		}},
+		// Reminder ops count distinct names: op $i sets reminder r<$i>.
+		"reminders": {abi.MaxReminderOps, func(a *argBuf) string {
+			base, size := len(a.b), 0
+			for i := range abi.MaxReminderOps + 1 {
+				arg := (&abi.Reminder{Name: fmt.Sprintf("r%04d", i), InMS: 3_600_000, Method: "m"}).AppendTo(nil)
+				size = len(arg)
+				a.b = append(a.b, arg...)
+			}
+			return fmt.Sprintf("(call $reminder_set (i32.add (i32.const %d) (i32.mul (global.get $i) (i32.const %d))) (i32.const %d))",
+				argAt+base, size, size)
 		}},
 	}
 	guests := map[string]evil{}
@@ -465,7 +476,10 @@ func TestReentrantHostileLimitsCountTheTransaction(t *testing.T) {
 						(br $l)))
 					(if (result i64) (i64.eq (i64.shr_u (call $ask (i32.const %d) (i32.const %d)) (i64.const 32)) (i64.const 2))
 						(then %s) (else %s))`, before, op, askAt, askLen(typ+"/x"), refused, taken),
+				// The outer turn's loop left $i at before: the nested
+				// call's two ops are ops before and before+1.
 				nested: fmt.Sprintf(`(drop %s)
+					(global.set $i (i32.add (global.get $i) (i32.const 1)))
 					(if (result i64) (i64.eq (i64.shr_u %s (i64.const 32)) (i64.const 2)) (then %s) (else %s))`, op, op, heldAt, okReply),
 			}
 		}
