@@ -20,6 +20,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/storage"
 	"github.com/wactor/wactor/storage/memstore"
 )
@@ -165,13 +166,19 @@ func wat(t *testing.T, text string) []byte {
 // turnLimit), and the counter, whose answers show the host stays up.
 func evilHost(t *testing.T, turnLimit time.Duration, guests map[string]evil) (*host.Host, storage.Store) {
 	t.Helper()
+	return evilHostDispatch(t, scheduler.Goroutines, turnLimit, guests)
+}
+
+// evilHostDispatch is evilHost with dispatch d.
+func evilHostDispatch(t *testing.T, d scheduler.Dispatch, turnLimit time.Duration, guests map[string]evil) (*host.Host, storage.Store) {
+	t.Helper()
 	store := memstore.New()
 	types := []host.TypeConfig{goType(t, "counter")}
 	for name, g := range guests {
 		types = append(types, host.TypeConfig{Name: name, Module: wat(t, g.wat()), Reentrant: true,
 			TurnTimeout: turnLimit, AskTimeout: 10 * time.Second})
 	}
-	return newHost(t, store, types...), store
+	return newHostConfig(t, host.Config{Store: store, Dispatch: d}, types...), store
 }
 
 // selfAsk is the ask of ref to itself.
@@ -331,9 +338,15 @@ func TestReentrantHostileDeclaration(t *testing.T) {
 // the host's goroutines stay bounded; and the chain can be run again and
 // again on the same instance.
 func TestReentrantHostileRecursionBomb(t *testing.T) {
+	for name, d := range reDispatches {
+		t.Run(name, func(t *testing.T) { recursionBomb(t, d) })
+	}
+}
+
+func recursionBomb(t *testing.T, d scheduler.Dispatch) {
 	big := bytes.Repeat([]byte{0x5a}, 512<<10) // half the message limit
 	payload := abi.AppendBytes(nil, big)
-	h, store := evilHost(t, 5*time.Second, map[string]evil{
+	h, store := evilHostDispatch(t, d, 5*time.Second, map[string]evil{
 		"self": {ask: selfAsk("self/x", payload), nested: relay},
 		"ping": {ask: abi.Call{Target: "pong/x", Method: "m", Payload: payload}, nested: relay},
 		"pong": {ask: abi.Call{Target: "ping/x", Method: "m", Payload: payload}, nested: relay},
