@@ -78,6 +78,12 @@ type turn struct {
 	// deep; nil and 0 for a turn of its own.
 	up    *turn
 	depth int
+	// allocating is set while the host waits in the guest's wactor_alloc
+	// for the turn's input buffer: an import called then is refused
+	// (turnFrom). The request is not in guest memory yet, and an ask
+	// from there that came back nested would reuse the host's request
+	// buffer, so the turn would be handed another message's bytes.
+	allocating bool
 }
 
 // timerOp is a timer_set (spec) or timer_cancel (nil spec) the turn made.
@@ -368,12 +374,20 @@ func (a *activation) invoke(t *turn) ([]uint64, error) {
 			inst.alloc = inst.mod.ExportedFunction(abi.ExportAlloc)
 		}
 		inst.stack[0] = uint64(len(a.reqBuf))
-		if err := inst.alloc.CallWithStack(t.ctx, inst.stack); err != nil {
+		if err := t.callAlloc(inst.alloc, inst.stack); err != nil {
 			return nil, a.guestFailure(t, abi.ExportAlloc, err)
 		}
 		inst.inPtr, inst.inCap = uint32(inst.stack[0]), uint32(len(a.reqBuf))
 	}
 	return inst.stack, a.handle(t, inst.handle, inst.stack, inst.inPtr)
+}
+
+// callAlloc calls wactor_alloc (alloc) for t's input buffer with stack,
+// refusing the imports the guest calls meanwhile (turn.allocating).
+func (t *turn) callAlloc(alloc api.Function, stack []uint64) error {
+	t.allocating = true
+	defer func() { t.allocating = false }()
+	return alloc.CallWithStack(t.ctx, stack)
 }
 
 // handle writes the request at ptr, which wactor_alloc returned, and
@@ -399,7 +413,14 @@ func (a *activation) guestFailure(t *turn, export string, err error) error {
 	var nb *nestedBroke
 	if errors.As(err, &nb) {
 		e := asABIError(nb.err)
-		return abi.NewError(e.Code, where+": a nested call broke the instance: "+e.Message)
+		// Each turn the break unwinds says so once: the innermost
+		// reason, not one prefix per level it went through.
+		const broke = ": a nested call broke the instance: "
+		msg := e.Message
+		if i := strings.LastIndex(msg, broke); i >= 0 {
+			msg = msg[i+len(broke):]
+		}
+		return abi.NewError(e.Code, where+broke+msg)
 	}
 	if t.timedOut.Load() {
 		return abi.NewError(abi.CodeTurnTimeout, where+" ran past its execution limit of "+t.cfg.TurnTimeout.String())

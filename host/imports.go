@@ -136,6 +136,9 @@ func turnFrom(ctx context.Context, name string) *turn {
 	if t == nil {
 		panic(&violation{msg: "host function " + name + " called outside a turn (during _initialize?)"})
 	}
+	if t.allocating {
+		panic(&violation{msg: "host function " + name + " called from " + abi.ExportAlloc + ", which may call none (docs/ABI.md)"})
+	}
 	return t
 }
 
@@ -323,6 +326,12 @@ func (t *turn) timerSet(arg []byte) (abi.Status, []byte) {
 	var tm abi.Timer
 	t.decode(abi.ImportTimerSet, &tm, arg)
 	if e := abi.CheckTimer(&tm, t.cfg.MaxMessage); e != nil {
+		return abi.StatusError, abi.AppendError(nil, e)
+	}
+	// Every set is an op the turn buffers (with its payload), even of a
+	// name it set before: without this, setting one name again and again
+	// would grow the turn's buffer without bound.
+	if e := abi.CheckTimerOps(len(t.timers)); e != nil {
 		return abi.StatusError, abi.AppendError(nil, e)
 	}
 	pending := map[string]bool{}

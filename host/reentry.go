@@ -116,7 +116,7 @@ func (a *activation) invokeNested(t *turn) ([]uint64, error) {
 	inst.inPtr, inst.inCap = 0, 0
 	lv := inst.level(t.depth)
 	lv.stack[0] = uint64(len(a.reqBuf))
-	if err := lv.alloc.CallWithStack(t.ctx, lv.stack); err != nil {
+	if err := t.callAlloc(lv.alloc, lv.stack); err != nil {
 		return nil, a.guestFailure(t, abi.ExportAlloc, err)
 	}
 	return lv.stack, a.handle(t, lv.handle, lv.stack, uint32(lv.stack[0]))

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the toolchains the tests need, when they are missing: clang,
-# wasm-ld and wasi-libc for the C guests, Debian's rustc and cargo with the
+# wasm-ld and wasi-libc for the C guests, wabt's wat2wasm for the guests
+# written in WebAssembly text (host/reentry_hostile_test.go), Debian's rustc and cargo with the
 # wasm32 standard library for the Rust guests, and Debian's Chromium (with
 # chromium-driver) plus the npm packages of e2e/browser for the
 # dashboard's browser test. Go and Node.js (with npm) are prerequisites it
@@ -34,6 +35,9 @@ rust_ok() {
 		[ -d "$("$rustc" --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ]
 }
 
+# wabt's wat2wasm builds the hostile guests written in WebAssembly text.
+wat_ok() { command -v wat2wasm >/dev/null 2>&1; }
+
 # Debian's Chromium; e2e/dashboard_test.go drives /usr/bin/chromium.
 chromium_ok() { [ -x /usr/bin/chromium ] && /usr/bin/chromium --version >/dev/null 2>&1; }
 
@@ -59,6 +63,7 @@ npm_deps() {
 
 missing=""
 c_ok || missing="$missing C"
+wat_ok || missing="$missing wabt"
 rust_ok || missing="$missing Rust"
 chromium_ok || missing="$missing Chromium"
 prereq=""
@@ -69,14 +74,14 @@ if [ -n "$prereq" ]; then
 	exit 1
 fi
 if [ -z "$missing" ]; then
-	echo "setup-toolchains: the C and Rust guest toolchains and Chromium are present"
+	echo "setup-toolchains: the C and Rust guest toolchains, wabt and Chromium are present"
 	npm_deps
 	exit $?
 fi
 
 # The Debian packages: clang's runtime for wasm32 is versioned like clang
 # (libclang-rt-14-dev-wasm32 with clang 14).
-packages="clang lld wasi-libc rustc cargo libstd-rust-dev-wasm32 chromium chromium-driver"
+packages="clang lld wasi-libc wabt rustc cargo libstd-rust-dev-wasm32 chromium chromium-driver"
 rt_package() {
 	major=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9][0-9]*\).*/\1/p' | head -n 1)
 	[ -n "$major" ] && echo "libclang-rt-$major-dev-wasm32"

@@ -19,6 +19,7 @@ package ruletest
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -302,6 +303,9 @@ func Scenarios() []Scenario {
 			refuse(tooBig, 1, abi.MaxTimers, "at most 2000 timers",
 				Op{Op: "timer", Name: "t", DueMS: hour, Method: "noop", Repeat: abi.MaxTimers},
 				Op{Op: "cancel_timer", Name: "t", Repeat: abi.MaxTimers + 1}),
+			// Setting one name again and again counts every time.
+			ok(slices.Repeat([]Op{timer("again")}, abi.MaxTimerOps)...),
+			refuse(tooBig, abi.MaxTimerOps, 0, "at most 2000 timers", slices.Repeat([]Op{timer("again")}, abi.MaxTimerOps+1)...),
 		}},
 		{"reminder fields", []Turn{
 			refused(Op{Op: "reminder", NameLen: abi.MaxScheduleName, Method: "noop", Size: max, Missed: abi.MissedSkip},

@@ -406,6 +406,9 @@ func (h *Host) hostCall(fn hostlink.Func, arg []byte) (abi.Status, []byte) {
 		if e := abi.CheckTimer(&tm, h.max); e != nil {
 			return failErr(e)
 		}
+		if e := abi.CheckTimerOps(t.timerOps); e != nil { // a set is an op, as a cancel is
+			return failErr(e)
+		}
 		if _, pending := t.timers[tm.Name]; !pending || t.timers[tm.Name] == nil {
 			// As the host counts: the timers set, plus this turn's own.
 			adding := 0
