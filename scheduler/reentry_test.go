@@ -48,12 +48,7 @@ func (*reActor) Deactivate(context.Context) {}
 func newReWorld(t *testing.T, d Dispatch, do behaviour) *reWorld {
 	t.Helper()
 	w := &reWorld{do: do}
-	w.s = New(Config{Activator: w, Dispatch: d, SweepInterval: -1})
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(t, w.s.Close(ctx))
-	})
+	w.s = newClosedAtEnd(t, w, d)
 	return w
 }
 

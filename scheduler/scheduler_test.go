@@ -74,13 +74,20 @@ func (t *testActor) Deactivate(ctx context.Context) {
 func newWorld(t *testing.T, d Dispatch, do behaviour) *world {
 	t.Helper()
 	w := &world{do: do}
-	w.s = New(Config{Activator: w, Dispatch: d, SweepInterval: -1})
+	w.s = newClosedAtEnd(t, w, d)
+	return w
+}
+
+// newClosedAtEnd returns a scheduler of act's activations, with dispatch
+// d and no idle sweep, that is closed when t ends.
+func newClosedAtEnd(t *testing.T, act Activator, d Dispatch) *Scheduler {
+	s := New(Config{Activator: act, Dispatch: d, SweepInterval: -1})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		require.NoError(t, w.s.Close(ctx))
+		require.NoError(t, s.Close(ctx))
 	})
-	return w
+	return s
 }
 
 func echo(_ context.Context, _ *Scheduler, self abi.Ref, m *Message) ([]byte, error) {
