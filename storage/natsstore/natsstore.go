@@ -346,7 +346,11 @@ func (s *Store) directOnce(ctx context.Context, req directRequest, patience time
 	}
 	first, cancel := context.WithTimeout(ctx, patience)
 	defer cancel()
-	var got []*jetstream.RawStreamMsg // passed to fn once the answer is known current
+	// Only a multi-subject answer says how current it is: its messages
+	// are held until its end, and passed to fn once it is known current;
+	// those of a paged read go to fn as they come.
+	checked := len(req.MultiLast) > 0
+	var got []*jetstream.RawStreamMsg
 	for wctx := first; ; wctx = ctx {
 		m, err := sub.NextMsgWithContext(wctx)
 		if err != nil {
@@ -381,7 +385,12 @@ func (s *Store) directOnce(ctx context.Context, req directRequest, patience time
 		if err != nil || subj == "" {
 			return 0, true, fmt.Errorf("natsstore: read of stream %q: an answer without subject or sequence", s.cfg.Stream)
 		}
-		got = append(got, &jetstream.RawStreamMsg{Subject: subj, Sequence: seq, Header: m.Header, Data: m.Data})
+		rm := &jetstream.RawStreamMsg{Subject: subj, Sequence: seq, Header: m.Header, Data: m.Data}
+		if checked {
+			got = append(got, rm)
+		} else if err := fn(rm); err != nil {
+			return 0, true, err
+		}
 	}
 }
 
