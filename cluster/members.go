@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -61,6 +62,7 @@ type membership struct {
 	self     string
 	ttl      time.Duration // the lease TTL: how far a live member's heartbeat may lag the newest
 	interval time.Duration // between heartbeats, and between polls
+	log      *slog.Logger  // nil: no records
 
 	mu      sync.Mutex
 	count   func() int        // the activations this node holds; nil: 0
@@ -103,10 +105,13 @@ type member struct {
 	rev uint64
 }
 
-// tomb remembers the revision at which a member was seen removed.
+// tomb remembers the revision at which a member was seen removed, and
+// whether it left drained: it deleted its own entry while leaving, which
+// a node does only once it answered every ask it took (see Node.Close).
 type tomb struct {
-	rev uint64
-	at  time.Time
+	rev     uint64
+	at      time.Time
+	drained bool
 }
 
 // newMembership returns the view of the members bucket kv as node self
@@ -167,23 +172,37 @@ func (m *membership) put(key string, data []byte, rev uint64, created time.Time)
 	m.update()
 }
 
-// remove applies the removal of key seen at revision rev.
-func (m *membership) remove(key string, rev uint64) {
+// remove applies the removal of key seen at revision rev: a delete of
+// the entry (deleted) or its expiry.
+func (m *membership) remove(key string, rev uint64, deleted bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.removeLocked(key, rev)
+	m.removeLocked(key, rev, deleted)
 	m.update()
 }
 
-func (m *membership) removeLocked(key string, rev uint64) {
-	if old, ok := m.members[key]; ok && old.rev > rev {
+// removeLocked removes key. The member left drained when its entry was
+// deleted while the last state it wrote was leaving; an entry found
+// missing (expired, or a delete the watch missed) says nothing of that.
+func (m *membership) removeLocked(key string, rev uint64, deleted bool) {
+	old, ok := m.members[key]
+	if ok && old.rev > rev {
 		return
 	}
 	delete(m.members, key)
 	delete(m.seen, key)
 	if t := m.gone[key]; t.rev < rev {
-		m.gone[key] = tomb{rev: rev, at: time.Now()}
+		m.gone[key] = tomb{rev: rev, at: time.Now(), drained: deleted && ok && old.State == StateLeaving}
 	}
+}
+
+// drained reports whether node left drained (see tomb), as far as this
+// node saw in the last few TTLs.
+func (m *membership) drained(node string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, member := m.members[node]
+	return !member && m.gone[node].drained
 }
 
 // reconcile applies a snapshot of the whole bucket taken when its last
@@ -198,7 +217,7 @@ func (m *membership) reconcile(snap map[string]jetstream.KeyValueEntry, watermar
 	m.read = time.Now()
 	for key, old := range m.members {
 		if _, ok := snap[key]; !ok && old.rev <= watermark {
-			m.removeLocked(key, watermark)
+			m.removeLocked(key, watermark, false)
 		}
 	}
 	// A removal older than a few TTLs cannot be undone by a stale entry:
@@ -288,6 +307,9 @@ func (m *membership) Changed() <-chan struct{} {
 func (m *membership) silenced() {
 	for node, w := range m.watched {
 		if !m.liveLocked(node) {
+			if m.log != nil {
+				m.log.Info("cluster: a member is no longer live; asks in its hands end", "member", node, "why", m.whySilentLocked(node))
+			}
 			w.cancel()
 			delete(m.watched, node)
 		}
@@ -324,6 +346,19 @@ func (m *membership) live(node string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.liveLocked(node)
+}
+
+// whySilentLocked says why node is not live, for a log record. m.mu is
+// held.
+func (m *membership) whySilentLocked(node string) string {
+	v, ok := m.members[node]
+	switch {
+	case !ok:
+		return "not in the member list"
+	case m.newest.Sub(v.Updated) > m.ttl:
+		return fmt.Sprintf("its last heartbeat is %s older than the newest", m.newest.Sub(v.Updated).Round(time.Millisecond))
+	}
+	return fmt.Sprintf("its last beat arrived %s before the newest", m.seenNewest.Sub(m.seen[node]).Round(time.Millisecond))
 }
 
 func (m *membership) liveLocked(node string) bool {

@@ -76,7 +76,7 @@ func TestMembershipReconcile(t *testing.T) {
 	assert.Equal(t, []string{"a", "b", "c"}, m.active)
 
 	// A removal seen by the watch.
-	m.remove("c", 8)
+	m.remove("c", 8, true)
 	assert.Equal(t, []string{"a", "b"}, m.active)
 	m.put("c", memberJSON("c", StateActive), 5, time.Time{})
 	assert.Equal(t, []string{"a", "b"}, m.active, "the removal is newer")
@@ -115,7 +115,7 @@ func TestMembershipLiveness(t *testing.T) {
 	assert.True(t, m.live("b"), "heartbeating again")
 	ctx = m.liveContext("b")
 	assert.NoError(t, ctx.Err())
-	m.remove("b", 6)
+	m.remove("b", 6, true)
 	assert.Error(t, ctx.Err(), "removed: canceled")
 	assert.False(t, m.live("b"))
 	assert.Empty(t, m.watched)
@@ -142,6 +142,34 @@ func TestMembershipBeats(t *testing.T) {
 	assert.True(t, m.live("a"))
 	m.beat("b", t0.Add(4*time.Second))
 	assert.True(t, m.live("b"), "b beats again")
-	m.remove("b", 3)
+	m.remove("b", 3, true)
 	assert.NotContains(t, m.seen, "b")
+}
+
+// TestMembershipDrained: a member left drained only when the watch saw
+// its entry deleted while the last state it wrote was leaving; an entry
+// that expired, or a member deleted without leaving first, did not.
+func TestMembershipDrained(t *testing.T) {
+	m := newMembership(nil, "a", 3*time.Second)
+	t0 := time.Now()
+	m.put("a", memberJSON("a", StateActive), 1, t0)
+	m.put("b", memberJSON("b", StateActive), 2, t0)
+	m.put("c", memberJSON("c", StateActive), 3, t0)
+	m.put("d", memberJSON("d", StateActive), 4, t0)
+	m.put("b", memberJSON("b", StateLeaving), 5, t0)
+	ctx := m.liveContext("b")
+	assert.False(t, m.drained("b"), "leaving, but still a member")
+	m.remove("b", 6, true)
+	assert.Error(t, ctx.Err(), "removed: canceled")
+	assert.True(t, m.drained("b"), "deleted while leaving")
+
+	m.remove("c", 7, true)
+	assert.False(t, m.drained("c"), "deleted while active: not known to have answered every ask")
+
+	m.put("d", memberJSON("d", StateLeaving), 8, t0)
+	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 1}), 9)
+	assert.False(t, m.drained("d"), "found missing by a poll (expired): it may have died while leaving")
+
+	m.put("b", memberJSON("b", StateActive), 10, t0)
+	assert.False(t, m.drained("b"), "back as a member")
 }

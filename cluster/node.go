@@ -87,6 +87,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.tr = newTransport(n.nc, cfg.Name, cfg.Node, n.log)
 	n.members = newMembership(n.kv, cfg.Node, cfg.LeaseTTL)
+	n.members.log = n.log
 	return n, nil
 }
 
@@ -195,6 +196,15 @@ func (n *Node) Live(node string) bool { return n.members.live(node) }
 // when it is not live now. One context is shared per member: watching a
 // node costs no goroutine.
 func (n *Node) LiveContext(node string) context.Context { return n.members.liveContext(node) }
+
+// Drained reports whether node left the cluster drained: it was leaving
+// and deleted its entry, which a node does only once it has answered
+// every ask and delivery it took (see Close). An ask still waiting on
+// such a node was not applied by it, once its answer, sent before the
+// entry's deletion, has had time to arrive. False for a member, for a
+// node whose entry expired (it died), and for one that left more than a
+// few lease TTLs ago.
+func (n *Node) Drained(node string) bool { return n.members.drained(node) }
 
 // ListedAt is when this node last read the whole member list (it does so
 // every LeaseTTL/3); zero before Join. When it lies more than twice LeaseTTL
@@ -379,7 +389,9 @@ func (n *Node) follow(ctx context.Context, m *membership, w jetstream.KeyWatcher
 			case jetstream.KeyValuePut:
 				m.put(e.Key(), e.Value(), e.Revision(), e.Created())
 			default:
-				m.remove(e.Key(), e.Revision())
+				// A delete is the member's own, as it leaves; a purge
+				// is anyone's (see docs/cluster.md).
+				m.remove(e.Key(), e.Revision(), e.Operation() == jetstream.KeyValueDelete)
 			}
 		}
 	}
@@ -402,10 +414,11 @@ func (n *Node) SetState(ctx context.Context, s State) error {
 	return n.members.setState(ctx, s)
 }
 
-// Close leaves the cluster: it marks the node leaving, stops answering
-// asks (waiting for those being applied), stops the heartbeats, deletes
-// the node's entry, and closes the NATS connection and the embedded
-// server. The other members see it leave at once; had it died instead,
+// Close leaves the cluster: it marks the node leaving, stops applying
+// asks (waiting for those being applied; later ones are answered "not
+// served" until the connection closes), stops the heartbeats, deletes the
+// node's entry (then it left drained, see Drained), and closes the NATS
+// connection and the embedded server. The other members see it leave at once; had it died instead,
 // they would within the TTL.
 func (n *Node) Close(ctx context.Context) error {
 	n.mu.Lock()
@@ -437,11 +450,16 @@ func (n *Node) Close(ctx context.Context) error {
 	if m != nil {
 		cancel()
 		n.wg.Wait()
-		op, c := short()
-		if derr := n.kv.Delete(op, m.self); derr != nil {
-			n.log.Warn("cluster: deleting the node's entry; it expires within the TTL", "err", derr)
+		// The deletion says the node left drained (see Drained): every
+		// ask it took is answered. With asks still being applied, the
+		// entry is left to expire, as a dead node's does.
+		if err == nil {
+			op, c := short()
+			if derr := n.kv.Delete(op, m.self); derr != nil {
+				n.log.Warn("cluster: deleting the node's entry; it expires within the TTL", "err", derr)
+			}
+			c()
 		}
-		c()
 	}
 	if n.nc != nil {
 		n.nc.Close()

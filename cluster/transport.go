@@ -325,21 +325,14 @@ func (t *transport) respond(m *nats.Msg, data []byte) {
 	}
 }
 
-// close stops taking asks, cancels those being applied and waits for
-// them, or for ctx.
+// close stops applying asks, cancels those being applied and waits for
+// them, or for ctx. It keeps the subscriptions, so that an ask or a
+// delivery that arrives later is answered "not served" (the sender tries
+// it elsewhere) rather than lost, until the connection closes.
 func (t *transport) close(ctx context.Context) error {
 	t.mu.Lock()
 	t.closed = true
-	subs := []*nats.Subscription{t.sub, t.dsub}
 	t.mu.Unlock()
-	for _, sub := range subs {
-		if sub == nil {
-			continue
-		}
-		if err := sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
-			t.log.Warn("unsubscribing from asks", "err", err)
-		}
-	}
 	t.cancel()
 	done := make(chan struct{})
 	go func() { t.wg.Wait(); close(done) }()

@@ -28,6 +28,13 @@ type ownership struct {
 	owner  string
 	ttl    time.Duration
 
+	// leaving is set once the node hands everything over to leave the
+	// cluster (Host.HandOver): from then on it claims no lease, so that
+	// a message that reaches an activation just handed over is refused
+	// (its sender tries the new owner) instead of activating it here
+	// again.
+	leaving atomic.Bool
+
 	mu   sync.Mutex
 	held map[*held]struct{}
 }
@@ -65,6 +72,9 @@ func newOwnership(st storage.Store, owner string, ttl time.Duration) (*ownership
 // claim takes the lease of actor for a new activation. A lease another
 // node holds fails with unavailable, naming that node.
 func (o *ownership) claim(ctx context.Context, actor string) (*held, error) {
+	if o.leaving.Load() {
+		return nil, notServedError("", "node "+o.owner+" is leaving the cluster and activates nothing; "+actor+" is served by another node")
+	}
 	start := time.Now()
 	l, err := o.leases.Claim(ctx, actor, o.owner, o.ttl)
 	if errors.Is(err, storage.ErrLeaseHeld) {

@@ -98,12 +98,15 @@ func (h *Host) handover() int {
 // node that leaves the cluster calls it once its state says leaving, so
 // that the others claim its actors while it still answers; it returns at
 // once without a Placement. From then on the host forwards no ask that
-// another node sent it (see ServeAsk).
+// another node sent it (see ServeAsk) and activates nothing.
 func (h *Host) HandOver(ctx context.Context) error {
 	if h.placement == nil {
 		return nil
 	}
 	h.leaving.Store(true)
+	if h.own != nil {
+		h.own.leaving.Store(true)
+	}
 	h.handover()
 	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
 		left := 0

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wactor/wactor/abi"
@@ -320,11 +321,29 @@ type Liveness interface {
 	LiveContext(node string) context.Context
 }
 
+// Drainer is a capability a Remote with Liveness may have: whether a
+// node that is no longer live left drained, that is, it left the cluster
+// on purpose after answering every ask it had taken (a graceful leave),
+// rather than dying or pausing.
+type Drainer interface {
+	// Drained reports whether node left drained.
+	Drained(node string) bool
+}
+
+// DrainGrace is how long an ask waits for its answer from a node that
+// left drained (see Drainer) before it is taken as not applied and sent
+// again elsewhere: the node answered every ask it took before it left,
+// so an answer still to come is already on its way.
+const DrainGrace = time.Second
+
 // askWatched sends req to node and, when the Remote has Liveness, gives
-// up on node once it is no longer a member. Whether a node that stopped
-// answering applied the ask is unknown: a keyed ask is sent again (its
-// idempotency record makes a second application impossible), any other
-// fails with timeout at once, saying so.
+// up on node once it is no longer a member. A node that left drained
+// (see Drainer) applied the ask only if its answer arrives within
+// DrainGrace: without one, the ask goes again, elsewhere. Whether a node
+// that stopped answering otherwise (it died or is paused) applied the
+// ask is unknown: a keyed ask is sent again (its idempotency record
+// makes a second application impossible), any other fails with timeout
+// at once, saying so.
 func (h *Host) askWatched(ctx context.Context, node string, req *RemoteAsk) ([]byte, error) {
 	live, ok := h.remote.(Liveness)
 	if !ok || h.own == nil {
@@ -334,15 +353,26 @@ func (h *Host) askWatched(ctx context.Context, node string, req *RemoteAsk) ([]b
 	// context, run only if the node goes silent.
 	lctx := live.LiveContext(node)
 	tctx, cancel := context.WithCancel(ctx)
-	unwatch := context.AfterFunc(lctx, cancel)
+	defer cancel()
+	var drained atomic.Bool
+	unwatch := context.AfterFunc(lctx, func() {
+		if d, ok := h.remote.(Drainer); ok && d.Drained(node) {
+			drained.Store(true)
+			time.AfterFunc(DrainGrace, cancel)
+			return
+		}
+		cancel()
+	})
 	reply, err := h.remote.Ask(tctx, node, req)
 	gone := !unwatch()
-	cancel()
 	var ns *NotServedError
 	if err == nil || !gone || ctx.Err() != nil || errors.As(err, &ns) {
 		return reply, err
 	}
 	h.hints.drop(req.Target, node)
+	if drained.Load() {
+		return nil, notServedError("", "node "+node+" left the cluster without applying the ask to "+req.Target.String()+"; sent again")
+	}
 	if req.Key != "" {
 		return nil, notServedError("", "node "+node+" left the cluster with the keyed ask to "+req.Target.String()+" in hand; sent again")
 	}

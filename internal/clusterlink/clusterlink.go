@@ -34,6 +34,12 @@ func (r *Remote) Live(node string) bool { return r.n.Live(node) }
 // no longer live (cluster.Node.LiveContext).
 func (r *Remote) LiveContext(node string) context.Context { return r.n.LiveContext(node) }
 
+var _ host.Drainer = (*Remote)(nil)
+
+// Drained implements host.Drainer: node left the cluster drained
+// (cluster.Node.Drained).
+func (r *Remote) Drained(node string) bool { return r.n.Drained(node) }
+
 // Owner implements host.Remote: the preferred owner among the active
 // members.
 func (r *Remote) Owner(ref abi.Ref) (string, bool) { return r.n.Placement().Owner(ref) }

@@ -1,6 +1,7 @@
 package natsstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/wactor/wactor/storage"
@@ -287,24 +289,33 @@ func (s *Store) outboxEntries(ctx context.Context, actor string, ids []string) (
 // one, and returns the sequence of the last. It waits for a slot among
 // the batches this store has in flight while ctx allows; once the first
 // message is sent it waits for the answer for at most Config.Timeout,
-// whatever ctx says.
+// whatever ctx says. An attempt that gets no answer within
+// Config.AttemptTimeout (longer for each next one) is sent again, with
+// the same message id, so that the stream applies it at most once.
 func (s *Store) publish(ctx context.Context, msgs []*nats.Msg) (uint64, error) {
 	return s.publishWith(ctx, msgs, false)
 }
 
 // publishLease is publish for a lease's claim, renewal or release, and
-// for other writes whose expectations make a second application fail
-// (with a wrong sequence) rather than apply twice: an attempt that gets
-// no answer within Config.AttemptTimeout is sent again, while ctx (and
-// Config.Timeout) allow, so that the write reaches a stream leader
-// elected meanwhile without waiting out the whole timeout. The caller
-// must read again after a wrong sequence: its own earlier attempt may be
-// what moved it.
+// for other writes that a caller's context should bound: the attempts go
+// on while ctx (and Config.Timeout) allow, so that the write reaches a
+// stream leader elected meanwhile without waiting out the whole timeout.
 func (s *Store) publishLease(ctx context.Context, msgs []*nats.Msg) (uint64, error) {
 	return s.publishWith(ctx, msgs, true)
 }
 
 func (s *Store) publishWith(ctx context.Context, msgs []*nats.Msg, again bool) (uint64, error) {
+	// Every attempt carries the same message id, so that the stream
+	// applies at most one of them: an attempt whose answer is lost (the
+	// stream's leader moved while it was in flight) is sent again, and
+	// the stream refuses the second as a duplicate if the first was
+	// applied.
+	msgs, id := withMsgID(msgs)
+	return s.publishID(ctx, msgs, id, again)
+}
+
+// publishID is publishWith for msgs whose first message carries the id.
+func (s *Store) publishID(ctx context.Context, msgs []*nats.Msg, id string, again bool) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -325,22 +336,22 @@ func (s *Store) publishWith(ctx context.Context, msgs []*nats.Msg, again bool) (
 	// A large batch (a renewal of many leases) takes longer.
 	patience := s.cfg.AttemptTimeout * time.Duration(1+len(msgs)/100)
 	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
-		attempt, stop := sent, context.CancelFunc(func() {})
+		// Each attempt after an unanswered one waits half as long again,
+		// up to 4 times the first: a server that is only slow (loaded) is
+		// not sent a stream of batches it has to abandon.
+		d := patience
+		patience = min(patience*3/2, 4*s.cfg.AttemptTimeout*time.Duration(1+len(msgs)/100))
+		attempt, stop := context.WithTimeout(sent, d)
+		// A batch's first message is acknowledged on its own, for at
+		// most d: until it is, nothing else of the batch is sent.
 		var opts []jetstreamext.PublishMsgBatchOpt
-		if again {
-			d := patience
-			// Each attempt after an unanswered one waits half as long
-			// again, up to 4 times the first: a server that is only slow
-			// (loaded) is not sent a stream of batches it has to abandon.
-			patience = min(patience*3/2, 4*s.cfg.AttemptTimeout*time.Duration(1+len(msgs)/100))
-			attempt, stop = context.WithTimeout(sent, d)
-			// The first message's acknowledgement is awaited apart
-			// from the context, for this long.
+		if len(msgs) > 1 {
 			opts = append(opts, jetstreamext.BatchFlowControl{AckFirst: true, AckTimeout: d})
 		}
 		var seq uint64
 		var err error
 		if len(msgs) == 1 {
+			// A duplicate is acknowledged with the first one's sequence.
 			var ack *jetstream.PubAck
 			if ack, err = s.js.PublishMsg(attempt, msgs[0]); err == nil {
 				seq = ack.Sequence
@@ -351,24 +362,74 @@ func (s *Store) publishWith(ctx context.Context, msgs []*nats.Msg, again bool) (
 				seq = ack.Sequence
 			}
 		}
-		unanswered := again && sent.Err() == nil && (attempt.Err() != nil || errors.Is(err, nats.ErrTimeout))
+		unanswered := sent.Err() == nil && (attempt.Err() != nil || errors.Is(err, nats.ErrTimeout))
 		stop()
 		if err == nil {
 			s.sawWrite(seq)
 			return seq, nil
 		}
-		notSent := errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
-		if !notSent && !unanswered && apiCode(err) != jetstreamext.JSErrCodeAtomicPublishTooManyInflight || sent.Err() != nil {
+		if apiCode(err) == jetstreamext.JSErrCodeBatchPublishDuplicateMsgID {
+			// An earlier attempt was applied, its messages one after
+			// the other.
+			first, err := s.appliedAs(sent, msgs[0].Subject, id)
+			if err != nil {
+				return 0, err
+			}
+			s.sawWrite(first + uint64(len(msgs)-1))
+			return first + uint64(len(msgs)-1), nil
+		}
+		// Not applied, and may go again: no server took the first
+		// message (the stream is electing a leader), or other stores
+		// (other nodes) fill the stream's batches in flight, or an
+		// earlier attempt is still being applied (the next one learns
+		// its outcome). Or no answer came: the next attempt is applied
+		// only if this one was not.
+		code := apiCode(err)
+		retry := unanswered || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+			code == jetstreamext.JSErrCodeAtomicPublishTooManyInflight || code == jsErrCodeDuplicateInProcess
+		if !retry || sent.Err() != nil {
 			return 0, sendError(err)
 		}
-		// No server took the first message (the stream is electing a
-		// leader), or other stores (other nodes) fill the stream's
-		// batches in flight: nothing was applied and the batch may go
-		// again. Or a lease write got no answer in time: it may have
-		// been applied, and its expectations make a second one fail.
 		select {
 		case <-sent.Done():
 			return 0, sendError(sent.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// jsErrCodeDuplicateInProcess: a message with the same id is being
+// applied (JetStream's JSStreamDuplicateMessageConflict).
+const jsErrCodeDuplicateInProcess jetstream.ErrorCode = 10158
+
+// withMsgID returns msgs with a new message id on the first one (a copy:
+// the caller's messages are not changed), and the id. JetStream checks a
+// batch's message ids, before its expectations, against those it applied
+// within the stream's duplicate window, and refuses a batch that repeats
+// one.
+func withMsgID(msgs []*nats.Msg) ([]*nats.Msg, string) {
+	id := nuid.Next()
+	first := *msgs[0]
+	first.Header = make(nats.Header, len(msgs[0].Header)+1)
+	for k, v := range msgs[0].Header {
+		first.Header[k] = v
+	}
+	first.Header.Set(jetstream.MsgIDHeader, id)
+	return append([]*nats.Msg{&first}, msgs[1:]...), id
+}
+
+// appliedAs returns the sequence of the message with id, the first of a
+// batch that the stream applied: subject's last message, once a read
+// shows it (a replica may answer from before it).
+func (s *Store) appliedAs(ctx context.Context, subject, id string) (uint64, error) {
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		m, err := s.last(ctx, subject)
+		if err == nil && m != nil && m.Header.Get(jetstream.MsgIDHeader) == id {
+			return m.Sequence, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("%w (the commit was applied, but its sequence could not be read): %w", ErrUnavailable, cmp.Or(err, ctx.Err()))
 		case <-time.After(wait):
 		}
 	}

@@ -47,8 +47,10 @@ type Config struct {
 	// request sent while JetStream elects a stream's leader, or to a
 	// server that is paused, gets no answer; the next attempt reaches the
 	// new leader as soon as there is one, so a lease is taken over within
-	// about this much of JetStream answering again. Commits are not sent
-	// again: one whose answer is lost may have been applied (see Commit).
+	// about this much of JetStream answering again. A commit is sent
+	// again the same way, with the same message id: the stream refuses
+	// the second as a duplicate if the first was applied (its leader
+	// moved while the answer was on its way), and the commit succeeds.
 	AttemptTimeout time.Duration
 }
 

@@ -100,8 +100,10 @@
 // attempts (the first of Config.AttemptTimeout, each next one half as
 // long again, up to four times it) and sent again when unanswered (the
 // stream electing a leader, or a paused server): a read is free to
-// repeat, and a lease write carries an expectation on the lease
-// subject's last sequence, so an attempt that was applied after all makes
-// the next fail, and the caller reads the lease again. Commits wait once,
-// for Config.Timeout.
+// repeat. Every write (a commit's batch, a lease's write) is sent the
+// same way, for up to Config.Timeout, each attempt with the same message
+// id (Nats-Msg-Id, on the batch's first message): the stream refuses an
+// attempt that repeats one it applied (its leader moved while the answer
+// was on its way; it remembers the ids for twice Config.Timeout), and
+// the write succeeds with the sequence the first got.
 package natsstore

@@ -38,3 +38,15 @@ func LastFor(ctx context.Context, s *Store, filters ...string) ([]uint64, error)
 	}
 	return seqs, err
 }
+
+// PublishTwice sends msgs as one write, then again with the same message
+// id, as a write whose answer was lost is sent again, and returns the
+// sequences the two attempts report.
+func PublishTwice(ctx context.Context, s *Store, msgs []*nats.Msg) (first, second uint64, err error) {
+	msgs, id := withMsgID(msgs)
+	if first, err = s.publishID(ctx, msgs, id, false); err != nil {
+		return 0, 0, err
+	}
+	second, err = s.publishID(ctx, msgs, id, false)
+	return first, second, err
+}

@@ -135,6 +135,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		AllowMsgTTL:        true,
 		DenyDelete:         true,
 		DenyPurge:          true,
+		// A write whose answer was lost is sent again with the same
+		// message id for up to Timeout; the stream remembers the ids
+		// this long, so that it applies the write once.
+		Duplicates: 2 * cfg.Timeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natsstore: open stream %q: %w", cfg.Stream, unavailable(err))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wactor/wactor/storage"
@@ -390,5 +391,44 @@ func TestRecordOnce(t *testing.T) {
 	b.Version = 2
 	if err := s.Commit(ctx, b); err != nil {
 		t.Fatalf("rewriting an expired record: %v", err)
+	}
+}
+
+// TestWriteSentAgainAppliedOnce sends a batch, and a single message, a
+// second time with the same message id, as a write whose answer was lost
+// (the stream's leader moved) is sent again: the stream applies each
+// once, and both attempts report the sequence of the one applied.
+func TestWriteSentAgainAppliedOnce(t *testing.T) {
+	nc := connect(t, startServer(t, t.TempDir()).ClientURL())
+	stream := freshStream()
+	s := open(t, nc, stream)
+	ctx := t.Context()
+	for _, n := range []int{3, 1} {
+		var msgs []*nats.Msg
+		for i := range n {
+			msgs = append(msgs, &nats.Msg{Subject: fmt.Sprintf("%s.test.%d.%d", stream, n, i), Data: []byte{byte(i)}, Header: nats.Header{}})
+		}
+		first, second, err := natsstore.PublishTwice(ctx, s, msgs)
+		if err != nil {
+			t.Fatalf("%d messages: %v", n, err)
+		}
+		if first != second {
+			t.Errorf("%d messages: the second attempt reports sequence %d, the first %d; want the same", n, second, first)
+		}
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := js.Stream(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.LastSeq != first {
+			t.Errorf("%d messages: the stream's last sequence is %d after both attempts; want %d (applied once)", n, info.State.LastSeq, first)
+		}
 	}
 }
