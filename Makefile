@@ -39,7 +39,7 @@ help:
 	@echo 'make check   gofmt, go vet and go mod tidy -diff on every module'
 	@echo 'make fuzz    each fuzz target for FUZZTIME=$(FUZZTIME)'
 	@echo 'make crashtest  the full crash tests: 20,000 transfers, 5,000 watched quits, 3,000 announcements to 20 subscribers, each under 5 SIGKILLs'
-	@echo 'make clustertest  the cluster under failures: takeovers, bank under kills (full size), join under load, reminders (docs/cluster.md)'
+	@echo 'make clustertest  the cluster under failures: takeovers, bank under kills (full size), join and leave under load, reminders (docs/cluster.md)'
 	@echo 'make conformance  the ABI conformance suite against every SDK (docs/conformance.md)'
 	@echo 'make test-browser  the dashboard in headless Chromium (docs/dashboard.md); SHOTS=DIR keeps screenshots'
 	@echo 'make bench-suite  wactor vs protoactor-go, Erlang, raw wazero/badger, net/http (bench/README.md); BENCHFLAGS=-quick'
