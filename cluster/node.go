@@ -418,8 +418,8 @@ func (n *Node) SetState(ctx context.Context, s State) error {
 // asks (waiting for those being applied; later ones are answered "not
 // served" until the connection closes), stops the heartbeats, deletes the
 // node's entry (then it left drained, see Drained), and closes the NATS
-// connection and the embedded server. The other members see it leave at once; had it died instead,
-// they would within the TTL.
+// connection and the embedded server. The other members see it leave at
+// once; had it died instead, they would within the TTL.
 func (n *Node) Close(ctx context.Context) error {
 	n.mu.Lock()
 	if n.closed {
