@@ -158,3 +158,81 @@ func TestRemoteTraceContinues(t *testing.T) {
 	assert.Equal(t, want, rec.span(t, "turn counter.add").SpanContext.TraceID(), "the ask's turn on node a")
 	assert.Equal(t, want, rec.span(t, "turn counter.get").SpanContext.TraceID(), "the tell's turn on node a")
 }
+
+// leavingRemote is a fakeRemote on which node "n3" takes every ask and
+// never answers, and leaves the cluster 50 ms after the first: its
+// liveness context ends, placement moves its actors to "a", and Drained
+// says what drained says.
+type leavingRemote struct {
+	fakeRemote
+	drained bool
+	live    context.Context
+	leave   context.CancelFunc
+	once    sync.Once
+}
+
+func (r *leavingRemote) Ask(ctx context.Context, node string, req *host.RemoteAsk) ([]byte, error) {
+	if node != "n3" {
+		return r.fakeRemote.Ask(ctx, node, req)
+	}
+	r.once.Do(func() { time.AfterFunc(50*time.Millisecond, r.leave) })
+	<-ctx.Done()
+	return nil, abi.NewError(abi.CodeUnavailable, "an ask to node n3 canceled: "+ctx.Err().Error())
+}
+
+func (r *leavingRemote) Live(node string) bool { return node != "n3" || r.live.Err() == nil }
+
+func (r *leavingRemote) LiveContext(node string) context.Context {
+	if node == "n3" {
+		return r.live
+	}
+	return context.Background()
+}
+
+func (r *leavingRemote) Drained(node string) bool { return node == "n3" && r.drained && r.live.Err() != nil }
+
+// TestRemoteAskToDrainedNode: an ask in the hands of a node that leaves
+// drained (it answered every ask it applied before it left) gets no
+// answer within host.DrainGrace, so it was not applied: it is sent again
+// to the new owner and succeeds. Had the node died instead, the
+// outcome of an ask without an idempotency key is unknown, and the ask
+// fails with timeout, saying so.
+func TestRemoteAskToDrainedNode(t *testing.T) {
+	for _, drained := range []bool{true, false} {
+		t.Run(fmt.Sprintf("drained=%v", drained), func(t *testing.T) {
+			st := memstore.New()
+			live, leave := context.WithCancel(context.Background())
+			defer leave()
+			n := &fakeNet{hosts: map[string]*host.Host{}, asks: map[string]int{}}
+			n.owner = func(abi.Ref) string {
+				if live.Err() == nil {
+					return "n3"
+				}
+				return "a"
+			}
+			counter := host.TypeConfig{Name: "counter", Module: testwasm.C(t, "counter")}
+			for _, name := range []string{"a", "b"} {
+				r := &leavingRemote{fakeRemote: fakeRemote{net: n, self: name}, drained: drained, live: live, leave: leave}
+				h := newHostConfig(t, host.Config{Store: st, Node: name, LeaseTTL: time.Second, Remote: r}, counter)
+				n.mu.Lock()
+				n.hosts[name] = h
+				n.mu.Unlock()
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			start := time.Now()
+			reply, err := n.host("b").Ask(ctx, abi.Ref{Type: "counter", ID: "d"}, "add", cborOf(t, M{"n": 1}))
+			took := time.Since(start)
+			if !drained {
+				require.ErrorIs(t, err, abi.ErrTimeout)
+				assert.Contains(t, err.Error(), "whether it was applied is unknown")
+				assert.Less(t, took, host.DrainGrace, "failed when the node went, not after a grace")
+				return
+			}
+			require.NoError(t, err)
+			assert.NotNil(t, reply)
+			assert.GreaterOrEqual(t, took, host.DrainGrace, "the answer was waited for")
+			assert.EqualValues(t, M{"n": uint64(1)}, mustCall(t, n.host("a"), "counter/d", "get", nil), "applied once, by a")
+		})
+	}
+}
