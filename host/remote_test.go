@@ -189,7 +189,9 @@ func (r *leavingRemote) LiveContext(node string) context.Context {
 	return context.Background()
 }
 
-func (r *leavingRemote) Drained(node string) bool { return node == "n3" && r.drained && r.live.Err() != nil }
+func (r *leavingRemote) Drained(node string) bool {
+	return node == "n3" && r.drained && r.live.Err() != nil
+}
 
 // TestRemoteAskToDrainedNode: an ask in the hands of a node that leaves
 // drained (it answered every ask it applied before it left) gets no
