@@ -212,6 +212,10 @@ func TestCluster(t *testing.T) {
 			}
 			return true
 		})
+		for _, n := range nodes {
+			assert.True(t, n.Drained("n4"), "%s: n4 deleted its entry while leaving: drained", n.NodeName())
+			assert.False(t, n.Drained("n1"), "a member is not drained")
+		}
 		t.Logf("a graceful leave was seen by every node %s after Close began", time.Since(closing))
 	})
 

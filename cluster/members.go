@@ -106,8 +106,9 @@ type member struct {
 }
 
 // tomb remembers the revision at which a member was seen removed, and
-// whether it left drained: it deleted its own entry while leaving, which
-// a node does only once it answered every ask it took (see Node.Close).
+// whether it left drained: its entry was deleted, which a node does only
+// as it leaves, once it answered every ask it took (see Node.Close); an
+// entry that expired was not.
 type tomb struct {
 	rev     uint64
 	at      time.Time
@@ -182,17 +183,16 @@ func (m *membership) remove(key string, rev uint64, deleted bool) {
 }
 
 // removeLocked removes key. The member left drained when its entry was
-// deleted while the last state it wrote was leaving; an entry found
-// missing (expired, or a delete the watch missed) says nothing of that.
+// deleted (the watch or a poll saw its delete marker); an entry found
+// missing expired, which says nothing of that.
 func (m *membership) removeLocked(key string, rev uint64, deleted bool) {
-	old, ok := m.members[key]
-	if ok && old.rev > rev {
+	if old, ok := m.members[key]; ok && old.rev > rev {
 		return
 	}
 	delete(m.members, key)
 	delete(m.seen, key)
 	if t := m.gone[key]; t.rev < rev {
-		m.gone[key] = tomb{rev: rev, at: time.Now(), drained: deleted && ok && old.State == StateLeaving}
+		m.gone[key] = tomb{rev: rev, at: time.Now(), drained: deleted}
 	}
 }
 
@@ -206,15 +206,24 @@ func (m *membership) drained(node string) bool {
 }
 
 // reconcile applies a snapshot of the whole bucket taken when its last
-// revision was watermark: a member missing from it whose entry is not
-// newer than the watermark expired or was deleted.
+// revision was watermark: its entries, and its delete markers (a member
+// that deleted its entry); a member missing from it whose entry is not
+// newer than the watermark expired.
 func (m *membership) reconcile(snap map[string]jetstream.KeyValueEntry, watermark uint64) {
 	for key, e := range snap {
-		m.put(key, e.Value(), e.Revision(), e.Created())
+		if e.Operation() == jetstream.KeyValuePut {
+			m.put(key, e.Value(), e.Revision(), e.Created())
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.read = time.Now()
+	for key, e := range snap {
+		if e.Operation() != jetstream.KeyValuePut {
+			// A delete the watch has not shown yet (or missed).
+			m.removeLocked(key, e.Revision(), e.Operation() == jetstream.KeyValueDelete)
+		}
+	}
 	for key, old := range m.members {
 		if _, ok := snap[key]; !ok && old.rev <= watermark {
 			m.removeLocked(key, watermark, false)
@@ -253,8 +262,8 @@ func (m *membership) update() {
 	m.changed = make(chan struct{})
 }
 
-// snapshot reads every entry of the bucket, and the bucket's last
-// revision before it started reading.
+// snapshot reads every entry of the bucket, delete markers included,
+// and the bucket's last revision before it started reading.
 func (m *membership) snapshot(ctx context.Context) (map[string]jetstream.KeyValueEntry, uint64, error) {
 	st, err := m.kv.Status(ctx)
 	if err != nil {
@@ -264,7 +273,9 @@ func (m *membership) snapshot(ctx context.Context) (map[string]jetstream.KeyValu
 	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
 		watermark = bs.StreamInfo().State.LastSeq
 	}
-	w, err := m.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	// With the delete markers: a member that deleted its entry left
+	// (see tomb), one whose entry is missing expired.
+	w, err := m.kv.WatchAll(ctx)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"encoding/json"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ type entry struct {
 	key string
 	val []byte
 	rev uint64
+	op  jetstream.KeyValueOp // 0: a put
 }
 
 func (e entry) Bucket() string                  { return "b" }
@@ -24,7 +26,7 @@ func (e entry) Value() []byte                   { return e.val }
 func (e entry) Revision() uint64                { return e.rev }
 func (e entry) Created() time.Time              { return time.Time{} }
 func (e entry) Delta() uint64                   { return 0 }
-func (e entry) Operation() jetstream.KeyValueOp { return jetstream.KeyValuePut }
+func (e entry) Operation() jetstream.KeyValueOp { return cmp.Or(e.op, jetstream.KeyValuePut) }
 
 func memberJSON(node string, s State) []byte {
 	b, _ := json.Marshal(Member{Node: node, State: s})
@@ -66,7 +68,7 @@ func TestMembershipReconcile(t *testing.T) {
 
 	// A poll that started at revision 3 without b: b expired.
 	m.put("c", memberJSON("c", StateActive), 5, time.Time{}) // seen by the watch after the poll began
-	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 1}), 3)
+	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 1, 0}), 3)
 	assert.Equal(t, []string{"a", "c"}, m.active, "c is newer than the poll; b is gone")
 	// A late copy of b's old entry does not revive it.
 	m.put("b", memberJSON("b", StateActive), 3, time.Time{})
@@ -146,9 +148,9 @@ func TestMembershipBeats(t *testing.T) {
 	assert.NotContains(t, m.seen, "b")
 }
 
-// TestMembershipDrained: a member left drained only when the watch saw
-// its entry deleted while the last state it wrote was leaving; an entry
-// that expired, or a member deleted without leaving first, did not.
+// TestMembershipDrained: a member left drained when its entry was
+// deleted (the watch, or a poll, saw the delete marker); one whose entry
+// expired did not.
 func TestMembershipDrained(t *testing.T) {
 	m := newMembership(nil, "a", 3*time.Second)
 	t0 := time.Now()
@@ -163,13 +165,21 @@ func TestMembershipDrained(t *testing.T) {
 	assert.Error(t, ctx.Err(), "removed: canceled")
 	assert.True(t, m.drained("b"), "deleted while leaving")
 
-	m.remove("c", 7, true)
-	assert.False(t, m.drained("c"), "deleted while active: not known to have answered every ask")
+	m.remove("c", 7, false)
+	assert.False(t, m.drained("c"), "purged, not deleted")
 
 	m.put("d", memberJSON("d", StateLeaving), 8, t0)
-	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 1}), 9)
+	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 1, 0}), 9)
 	assert.False(t, m.drained("d"), "found missing by a poll (expired): it may have died while leaving")
 
 	m.put("b", memberJSON("b", StateActive), 10, t0)
 	assert.False(t, m.drained("b"), "back as a member")
+
+	// A poll that finds the delete marker of a leaving member before the
+	// watch shows it.
+	m.put("e", memberJSON("e", StateLeaving), 11, t0)
+	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 1, 0}, entry{"b", memberJSON("b", StateActive), 10, 0},
+		entry{"e", nil, 12, jetstream.KeyValueDelete}), 12)
+	assert.True(t, m.drained("e"), "its delete marker read by a poll")
+	assert.Equal(t, []string{"a", "b"}, m.active)
 }

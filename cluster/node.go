@@ -197,9 +197,9 @@ func (n *Node) Live(node string) bool { return n.members.live(node) }
 // node costs no goroutine.
 func (n *Node) LiveContext(node string) context.Context { return n.members.liveContext(node) }
 
-// Drained reports whether node left the cluster drained: it was leaving
-// and deleted its entry, which a node does only once it has answered
-// every ask and delivery it took (see Close). An ask still waiting on
+// Drained reports whether node left the cluster drained: it deleted its
+// entry, which a node does only as it leaves, once it has answered every
+// ask and delivery it took (see Close). An ask still waiting on
 // such a node was not applied by it, once its answer, sent before the
 // entry's deletion, has had time to arrive. False for a member, for a
 // node whose entry expired (it died), and for one that left more than a
