@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/wactor/wactor/abi"
@@ -276,15 +275,3 @@ func (h *Host) isPending(m storage.Message) bool {
 	return slices.ContainsFunc(h.pending[m.Target], func(p storage.Message) bool { return p.ID == m.ID })
 }
 
-// sentAt is when the message id was made (see idGen), if it is one of
-// the host's ids.
-func sentAt(id string) (time.Time, bool) {
-	if !isMessageID(id) {
-		return time.Time{}, false
-	}
-	ns, err := strconv.ParseUint(id, 16, 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.Unix(0, int64(ns)), true
-}
