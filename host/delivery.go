@@ -274,4 +274,3 @@ func (h *Host) isPending(m storage.Message) bool {
 	defer h.retryMu.Unlock()
 	return slices.ContainsFunc(h.pending[m.Target], func(p storage.Message) bool { return p.ID == m.ID })
 }
-
