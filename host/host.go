@@ -924,6 +924,11 @@ func (ac *activator) Activate(ctx context.Context, ref abi.Ref) (scheduler.Actor
 		if lease, err = h.own.claim(ctx, ref.String()); err != nil {
 			return nil, err
 		}
+		// The holding before, if it lapsed, ended untold.
+		if err := h.tellLapsed(ctx, ref, lease); err != nil {
+			h.own.release(ctx, lease, h.log.Warn) // lost: forgets it
+			return nil, err
+		}
 	}
 	snap, err := h.store.Load(ctx, ref.String())
 	if err != nil {

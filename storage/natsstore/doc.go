@@ -25,7 +25,11 @@
 //	WACTOR.e.<actor>          the lease's epoch: written only when the
 //	                          lease passes to an owner; its sequence is
 //	                          the Epoch a Fence names
-//	WACTOR.l.<actor>          the lease: owner, expiry, released
+//	WACTOR.l.<actor>          the lease: owner, expiry, released; a
+//	                          held lease's message expires a minute
+//	                          after the lease, a released one's is kept,
+//	                          so an epoch without a lease subject is a
+//	                          holding that lapsed (Lease.Lapsed)
 //	WACTOR.n.<set>.<member>   a link of set; its value as given
 //	WACTOR.f.<actor>          a scratch message that carries a fence when
 //	                          nothing else in the batch can

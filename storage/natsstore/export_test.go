@@ -38,3 +38,6 @@ func LastFor(ctx context.Context, s *Store, filters ...string) ([]uint64, error)
 	}
 	return seqs, err
 }
+
+// EpochSubject returns the subject of actor's lease epoch in s.
+func EpochSubject(s *Store, actor string) string { return s.subject(kindEpoch, actor) }
