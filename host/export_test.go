@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"time"
 
 	"github.com/wactor/wactor/storage"
 )
@@ -19,4 +20,10 @@ func SubscribersSet(topic string) string { return subscribersSet(topic) }
 // fan-out loop does (two calls race as two nodes would).
 func FanOut(ctx context.Context, h *Host, m storage.Message) error {
 	return h.topics.fanOut(ctx, m, nil)
+}
+
+// Sweep runs one outbox sweep of h now, taking entries sent before
+// cutoff, and returns how many it delivered.
+func Sweep(ctx context.Context, h *Host, cutoff time.Time) (int, error) {
+	return h.sweepOutbox(ctx, cutoff)
 }

@@ -285,6 +285,10 @@ type Host struct {
 	typesMu sync.RWMutex
 	types   map[string]*actorType
 
+	// sweepCursor is where the next outbox sweep reads on (see
+	// sweepOutbox); only the sweep's goroutine uses it.
+	sweepCursor string
+
 	retryMu sync.Mutex
 	pending map[string][]storage.Message // target -> outbox messages waiting for room, in order
 	// waiting counts the messages in pending, written under retryMu: while

@@ -41,3 +41,6 @@ func LastFor(ctx context.Context, s *Store, filters ...string) ([]uint64, error)
 
 // EpochSubject returns the subject of actor's lease epoch in s.
 func EpochSubject(s *Store, actor string) string { return s.subject(kindEpoch, actor) }
+
+// StateSubject returns the subject of actor's state key in s.
+func StateSubject(s *Store, actor, key string) string { return s.subject(kindState, actor, key) }
