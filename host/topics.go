@@ -469,7 +469,7 @@ func (f *fanout) fanOut(ctx context.Context, m storage.Message, resumed func(sto
 		// page, one commits.
 		b := &storage.Batch{Consumed: []string{carrier}, ConsumeOnce: true, Unlinks: legacy}
 		if !started {
-			f.follow.publish(topic, storage.Message{ID: m.ID, Sender: m.Sender, Payload: payload})
+			f.follow.publish(h, Event{ID: m.ID, Topic: topic, Sender: m.Sender, Payload: payload})
 			b.Send = h.implicitCopies(topic, m)
 		}
 		for _, l := range subs {
@@ -564,9 +564,30 @@ type Event struct {
 	Payload []byte
 }
 
+// TopicRelay is a capability a Remote may have (discovered by type
+// assertion): it carries each publication, as its fan-out starts on one
+// node, to the clients that follow its topic on the other nodes, best
+// effort, so that a follower sees the publications of its topic whichever
+// node fans them out.
+type TopicRelay interface {
+	// Relay sends ev to the other nodes whose clients follow ev.Topic;
+	// it does not wait for them.
+	Relay(ev Event) error
+	// Listen calls deliver with each publication of topic that another
+	// node relays, until stop is called. deliver must not block.
+	Listen(topic string, deliver func(Event)) (stop func(), err error)
+}
+
+// topicRelay returns the host's Remote as a TopicRelay, or nil.
+func (h *Host) topicRelay() TopicRelay {
+	tr, _ := h.remote.(TopicRelay)
+	return tr
+}
+
 // Follower receives the publications of one topic as they are fanned
-// out, best effort: a follower that does not keep up (FollowBuffer
-// events waiting) is dropped, its channel closed.
+// out (in a cluster, by any node: see TopicRelay), best effort: a
+// follower that does not keep up (FollowBuffer events waiting) is
+// dropped, its channel closed.
 type Follower struct {
 	// Events delivers the publications; it is closed when the follower
 	// is dropped or stopped.
@@ -584,6 +605,9 @@ type followers struct {
 	mu      sync.Mutex
 	n       int
 	byTopic map[string]map[*Follower]bool
+	// listening holds, per topic with followers, the stop of its relay
+	// from the other nodes (in a cluster with a TopicRelay).
+	listening map[string]func()
 }
 
 // Follow starts following topic live. It refuses more than MaxFollowers
@@ -609,49 +633,87 @@ func (h *Host) Follow(topic string) (*Follower, error) {
 	}
 	fs.byTopic[topic][fl] = true
 	fs.n++
+	if tr := h.topicRelay(); tr != nil && fs.listening[topic] == nil {
+		stop, err := tr.Listen(topic, func(ev Event) { fs.publish(nil, ev) })
+		if err != nil {
+			h.log.Warn("following a topic on the other nodes; this node's publications only", "topic", topic, "err", err)
+			stop = func() {}
+		}
+		if fs.listening == nil {
+			fs.listening = make(map[string]func())
+		}
+		fs.listening[topic] = stop
+	}
 	return fl, nil
 }
 
 // remove drops fl and closes its channel, once.
 func (fs *followers) remove(fl *Follower) {
 	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.removeLocked(fl)
+	stop := fs.removeLocked(fl)
+	fs.mu.Unlock()
+	stop()
 }
 
-func (fs *followers) removeLocked(fl *Follower) {
+// removeLocked drops fl and returns what the caller calls once it has
+// unlocked fs.mu: the stop of the topic's relay when fl was its last
+// follower, or nothing.
+func (fs *followers) removeLocked(fl *Follower) (stop func()) {
+	stop = func() {}
 	if fl.closed {
-		return
+		return stop
 	}
 	fl.closed = true
 	delete(fs.byTopic[fl.topic], fl)
 	if len(fs.byTopic[fl.topic]) == 0 {
 		delete(fs.byTopic, fl.topic)
+		if s := fs.listening[fl.topic]; s != nil {
+			delete(fs.listening, fl.topic)
+			stop = s
+		}
 	}
 	fs.n--
 	close(fl.events)
+	return stop
 }
 
-// publish hands m to the followers of topic without waiting.
-func (fs *followers) publish(topic string, m storage.Message) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	for fl := range fs.byTopic[topic] {
-		select {
-		case fl.events <- Event{ID: m.ID, Topic: topic, Sender: m.Sender, Payload: m.Payload}:
-		default:
-			fs.removeLocked(fl) // too slow: dropped
+// publish hands ev to the followers of its topic without waiting and,
+// when h is not nil (ev was fanned out here), relays it to the other
+// nodes' followers.
+func (fs *followers) publish(h *Host, ev Event) {
+	if h != nil {
+		if tr := h.topicRelay(); tr != nil {
+			if err := tr.Relay(ev); err != nil {
+				h.log.Debug("relaying a publication to the followers on other nodes", "id", ev.ID, "topic", ev.Topic, "err", err)
+			}
 		}
+	}
+	fs.mu.Lock()
+	var stops []func()
+	for fl := range fs.byTopic[ev.Topic] {
+		select {
+		case fl.events <- ev:
+		default:
+			stops = append(stops, fs.removeLocked(fl)) // too slow: dropped
+		}
+	}
+	fs.mu.Unlock()
+	for _, stop := range stops {
+		stop()
 	}
 }
 
 // closeAll drops every follower, when the host closes.
 func (fs *followers) closeAll() {
 	fs.mu.Lock()
-	defer fs.mu.Unlock()
+	var stops []func()
 	for _, set := range fs.byTopic {
 		for fl := range set {
-			fs.removeLocked(fl)
+			stops = append(stops, fs.removeLocked(fl))
 		}
+	}
+	fs.mu.Unlock()
+	for _, stop := range stops {
+		stop()
 	}
 }
