@@ -255,6 +255,10 @@ func (h *Host) tellWatchers(ctx context.Context, ref abi.Ref, reason string, fen
 			return errors.New("reading the watchers of " + self + ": " + err.Error())
 		}
 		if len(page) == 0 {
+			if fence != nil && after != "" {
+				// The pages before were full: the record goes alone.
+				return h.store.Commit(ctx, &storage.Batch{Actor: self, Fence: fence, Links: []storage.Link{toldLink(self, epoch)}})
+			}
 			return nil
 		}
 		last := len(page) < noticePage
