@@ -34,20 +34,6 @@ func (r *Remote) Live(node string) bool { return r.n.Live(node) }
 // no longer live (cluster.Node.LiveContext).
 func (r *Remote) LiveContext(node string) context.Context { return r.n.LiveContext(node) }
 
-var _ host.TopicRelay = (*Remote)(nil)
-
-// Relay implements host.TopicRelay over core NATS (cluster.Node.RelayTopic).
-func (r *Remote) Relay(ev host.Event) error {
-	return r.n.RelayTopic(cluster.TopicEvent{ID: ev.ID, Topic: ev.Topic, Sender: ev.Sender, Payload: ev.Payload})
-}
-
-// Listen implements host.TopicRelay (cluster.Node.FollowTopic).
-func (r *Remote) Listen(topic string, deliver func(host.Event)) (func(), error) {
-	return r.n.FollowTopic(topic, func(ev cluster.TopicEvent) {
-		deliver(host.Event{ID: ev.ID, Topic: ev.Topic, Sender: ev.Sender, Payload: ev.Payload})
-	})
-}
-
 // Owner implements host.Remote: the preferred owner among the active
 // members.
 func (r *Remote) Owner(ref abi.Ref) (string, bool) { return r.n.Placement().Owner(ref) }
