@@ -40,6 +40,11 @@ const (
 	// ReasonRedeployed: a new module version of its type was deployed;
 	// the next message runs on the new version.
 	ReasonRedeployed = "redeployed"
+	// ReasonLost: in a cluster, the node that held the activation stopped
+	// holding its lease without ending it (the node died, was paused or
+	// was cut off past the lease) and another node, or the same one
+	// restarted, took the actor over; that node tells it.
+	ReasonLost = "lost"
 )
 
 // Watch is the argument of watch and unwatch. Keys: 1 target ("type/id").

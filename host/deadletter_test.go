@@ -184,11 +184,15 @@ func TestDeadLettersBadPageRequests(t *testing.T) {
 		assert.ErrorIs(t, err, abi.ErrBadRequest, "cursor %q, limit %d", tt.cursor, tt.limit)
 		assert.ErrorContains(t, err, tt.want)
 	}
-	page, err := h.DeadLetters(ctx, "0000018f2c3a9e10", host.MaxDeadLetterPage)
-	require.NoError(t, err)
-	assert.Empty(t, page.Letters)
-	assert.Empty(t, page.Next)
-	_, err = h.DeadLetter(ctx, "0000018f2c3a9e10")
+	// Ids of 16 hex digits (stored by an earlier version) and of 32 are
+	// cursors.
+	for _, cursor := range []string{"0000018f2c3a9e10", "0000018f2c3a9e104c1d7e2a9b03f658"} {
+		page, err := h.DeadLetters(ctx, cursor, host.MaxDeadLetterPage)
+		require.NoError(t, err)
+		assert.Empty(t, page.Letters)
+		assert.Empty(t, page.Next)
+	}
+	_, err := h.DeadLetter(ctx, "0000018f2c3a9e10")
 	assert.ErrorIs(t, err, abi.ErrBadRequest)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/wactor/wactor/abi"
@@ -33,6 +32,11 @@ const (
 	// maxSweep is the most outbox entries one sweep delivers; the next
 	// sweep takes the rest.
 	maxSweep = 1000
+	// maxSweepPages bounds the outbox pages (storage.MaxOutboxPage
+	// entries each) one sweep reads; the next sweep reads on from there,
+	// and after the last page from the first again, so that a large
+	// outbox costs each sweep bounded memory and time.
+	maxSweepPages = 10
 	// maxWaiting bounds the messages that wait here for room or for a
 	// node (see Host.pending): past it, deliveries from other nodes are
 	// refused (their senders keep them and try again).
@@ -225,20 +229,56 @@ const topicPlacement = "wactor:topic"
 
 // sweepOutbox delivers up to maxSweep outbox entries sent before cutoff
 // (younger ones are most likely on their way) whose targets this node
-// serves and which are not queued here already, in send order, and
-// returns how many.
+// serves and which are not queued here already, in the store's order (a
+// sender's messages to one target in send order), and returns how many.
+// It reads at most maxSweepPages pages of the outbox, from where the
+// sweep before stopped (h.sweepCursor), and stops at the first entry
+// sent after cutoff: the store lists entries in the order they were
+// committed, so the rest are younger still, and the next sweep starts
+// from the first page again. A sweep therefore never takes a message
+// while an older one of the same sender to the same target waits,
+// unread, on a page before it.
 func (h *Host) sweepOutbox(ctx context.Context, cutoff time.Time) (int, error) {
-	msgs, err := h.store.Outbox(ctx)
-	if err != nil {
-		return 0, err
-	}
 	var take []storage.Message
+	defer func() { h.deliver(take) }()
+	for range maxSweepPages {
+		msgs, next, err := h.store.OutboxPage(ctx, h.sweepCursor, storage.MaxOutboxPage)
+		if err != nil {
+			return len(take), err
+		}
+		switch h.sweepPage(msgs, cutoff, &take) {
+		case sweepFull:
+			// The next sweep reads this page again, for what was left of
+			// it (what was taken is queued by then, and skipped).
+			return len(take), nil
+		case sweepYoung:
+			h.sweepCursor = ""
+			return len(take), nil
+		}
+		h.sweepCursor = next
+		if next == "" {
+			break // the end: the next sweep starts from the first page
+		}
+	}
+	return len(take), nil
+}
+
+// How a page of the sweep ended.
+const (
+	sweepRead  = iota // every entry was looked at
+	sweepFull         // the sweep took maxSweep entries
+	sweepYoung        // an entry was sent after the cutoff
+)
+
+// sweepPage adds to take the entries of msgs that the sweep delivers
+// (see sweepOutbox), and says how the page ended.
+func (h *Host) sweepPage(msgs []storage.Message, cutoff time.Time, take *[]storage.Message) int {
 	for _, m := range msgs {
-		if len(take) == maxSweep {
-			break
+		if len(*take) == maxSweep {
+			return sweepFull
 		}
 		if at, ok := sentAt(m.ID); ok && at.After(cutoff) {
-			continue
+			return sweepYoung
 		}
 		if _, queued := h.local.Load(m.ID); queued || h.isPending(m) {
 			continue
@@ -247,7 +287,7 @@ func (h *Host) sweepOutbox(ctx context.Context, cutoff time.Time) (int, error) {
 			// A publication left behind is fanned out by the node that
 			// placement prefers for its topic.
 			if _, self := h.remote.Owner(abi.Ref{Type: topicPlacement, ID: m.Target}); self && !h.topics.queued(m.ID) {
-				take = append(take, m)
+				*take = append(*take, m)
 			}
 			continue
 		}
@@ -260,10 +300,12 @@ func (h *Host) sweepOutbox(ctx context.Context, cutoff time.Time) (int, error) {
 				continue // another node's to deliver
 			}
 		}
-		take = append(take, m)
+		*take = append(*take, m)
 	}
-	h.deliver(take)
-	return len(take), nil
+	if len(*take) == maxSweep {
+		return sweepFull
+	}
+	return sweepRead
 }
 
 // isPending reports whether m waits for the retry loop.
@@ -274,17 +316,4 @@ func (h *Host) isPending(m storage.Message) bool {
 	h.retryMu.Lock()
 	defer h.retryMu.Unlock()
 	return slices.ContainsFunc(h.pending[m.Target], func(p storage.Message) bool { return p.ID == m.ID })
-}
-
-// sentAt is when the message id was made (see idGen), if it is one of
-// the host's ids.
-func sentAt(id string) (time.Time, bool) {
-	if !isMessageID(id) {
-		return time.Time{}, false
-	}
-	ns, err := strconv.ParseUint(id, 16, 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.Unix(0, int64(ns)), true
 }

@@ -285,6 +285,10 @@ type Host struct {
 	typesMu sync.RWMutex
 	types   map[string]*actorType
 
+	// sweepCursor is where the next outbox sweep reads on (see
+	// sweepOutbox); only the sweep's goroutine uses it.
+	sweepCursor string
+
 	retryMu sync.Mutex
 	pending map[string][]storage.Message // target -> outbox messages waiting for room, in order
 	// waiting counts the messages in pending, written under retryMu: while
@@ -922,6 +926,11 @@ func (ac *activator) Activate(ctx context.Context, ref abi.Ref) (scheduler.Actor
 		// The lease comes before the state: what is loaded then is what
 		// the last owner committed, and no other node commits after it.
 		if lease, err = h.own.claim(ctx, ref.String()); err != nil {
+			return nil, err
+		}
+		// The holding before, if it lapsed, ended untold.
+		if err := h.tellLapsed(ctx, ref, lease); err != nil {
+			h.own.release(ctx, lease, h.log.Warn) // lost: forgets it
 			return nil, err
 		}
 	}

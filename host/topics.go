@@ -20,10 +20,15 @@ import (
 // order they were committed, to the subscribers of its topic: the actors
 // subscribed with subscribe (links in the set "topic/<topic>", their
 // method as the value) and those the types' implicit subscriptions name.
-// It commits the copies a page of subscribers at a time, each page with a
-// cursor (a link in "fanout/<id>") that says how far it got, and the last
-// with the consumption of the publication: a crash resumes after the last
-// page committed, so each subscriber gets each publication once. One
+// It commits the copies a page of subscribers at a time. Each page's
+// commit consumes the outbox entry that carries the fan-out, with
+// ConsumeOnce, and, unless it is the last page, adds the entry that
+// carries the rest: a continuation (method methodContinue, id
+// continuationID) holding the last subscriber told and the payload. So a
+// crash resumes after the last page committed, and when two fan-outs of
+// one publication race (two nodes, after the node that began it died),
+// each page commits once: the loser's commit finds its entry consumed and
+// applies nothing. Each subscriber gets each publication once. One
 // fan-out runs at a time, so the publications of one publisher reach each
 // subscriber in the order they were published.
 
@@ -33,6 +38,10 @@ const topicPrefix = abi.ReservedMethodPrefix + "topic/"
 
 // methodPublish is the method of a publication in the outbox.
 const methodPublish = abi.ReservedMethodPrefix + "publish"
+
+// methodContinue is the method of a continuation in the outbox: the rest
+// of a publication's fan-out (see encodeContinuation).
+const methodContinue = abi.ReservedMethodPrefix + "publish-rest"
 
 // fanoutPage is how many subscribers one commit of a fan-out tells.
 const fanoutPage = 256
@@ -52,8 +61,11 @@ const (
 	MaxFollowerTopic = 64  // followers of one topic
 )
 
-func subscribersSet(topic string) string    { return "topic/" + topic }
-func subscriptionsSet(actor string) string  { return "subscriptions/" + actor }
+func subscribersSet(topic string) string   { return "topic/" + topic }
+func subscriptionsSet(actor string) string { return "subscriptions/" + actor }
+
+// cursorSet is where a fan-out of an earlier version kept how far it got;
+// a publication left with one resumes there.
 func cursorSet(id string) string            { return "fanout/" + id }
 func isPublication(m *storage.Message) bool { return strings.HasPrefix(m.Target, topicPrefix) }
 
@@ -325,11 +337,16 @@ func newFanout(h *Host) *fanout {
 	return &fanout{h: h, wake: make(chan struct{}, 1), follow: followers{byTopic: make(map[string]map[*Follower]bool)}}
 }
 
-// queued reports whether publication id waits to be fanned out here.
+// queued reports whether publication id (or a continuation of it) waits
+// to be fanned out here.
 func (f *fanout) queued(id string) bool {
+	base, _, _ := splitContinuation(id)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return slices.ContainsFunc(f.queue, func(m storage.Message) bool { return m.ID == id })
+	return slices.ContainsFunc(f.queue, func(m storage.Message) bool {
+		b, _, _ := splitContinuation(m.ID)
+		return b == base
+	})
 }
 
 // pending counts the publications waiting to be fanned out.
@@ -378,7 +395,13 @@ func (f *fanout) loop() {
 			}
 			continue
 		}
-		err := f.fanOut(ctx, *m)
+		err := f.fanOut(ctx, *m, func(next storage.Message) {
+			// The head stays the head (only this loop pops it): a retry
+			// resumes from the last page committed.
+			f.mu.Lock()
+			f.queue[0] = next
+			f.mu.Unlock()
+		})
 		if errors.Is(err, storage.ErrConsumed) {
 			f.h.log.Info("a publication was fanned out by another node", "id", m.ID)
 			err = nil
@@ -404,59 +427,109 @@ func (f *fanout) loop() {
 	}
 }
 
-// fanOut commits the copies of publication m to its subscribers, a page
-// at a time from where an earlier run left off, and consumes m with the
-// last page.
-func (f *fanout) fanOut(ctx context.Context, m storage.Message) error {
+// fanOut commits the copies of publication m (or of the rest of one,
+// when m is a continuation) to its subscribers, a page at a time. Each
+// page's commit consumes the entry that carries the fan-out and adds the
+// continuation of the next page, if any, which it passes to resumed
+// (when not nil). It fails with storage.ErrConsumed when another fan-out
+// committed the page first.
+func (f *fanout) fanOut(ctx context.Context, m storage.Message, resumed func(storage.Message)) error {
 	h := f.h
 	topic := strings.TrimPrefix(m.Target, topicPrefix)
-	cur, err := h.store.Links(ctx, cursorSet(m.ID), "", 1)
-	if err != nil {
-		return err
+	base, page, ok := splitContinuation(m.ID)
+	if !ok {
+		base, page = m.ID, 0
 	}
-	after, started := "", len(cur) > 0
-	if started {
-		after = string(cur[0].Value)
-	}
-	for round := 0; ; round++ {
-		page, err := h.store.Links(ctx, subscribersSet(topic), after, fanoutPage)
+	payload, after, started := m.Payload, "", false
+	var legacy []storage.Link
+	if m.Method == methodContinue {
+		var err error
+		if after, payload, err = decodeContinuation(m.Payload); err != nil {
+			// Nothing can resume it: drop it, saying so.
+			h.log.Error("dropping a corrupt fan-out continuation", "id", m.ID, "topic", topic, "err", err)
+			return h.store.Commit(ctx, &storage.Batch{Consumed: []string{m.ID}, ConsumeOnce: true})
+		}
+		started = true
+	} else {
+		cur, err := h.store.Links(ctx, cursorSet(m.ID), "", 1)
 		if err != nil {
 			return err
 		}
-		b := &storage.Batch{}
-		if !started && round == 0 {
-			f.follow.publish(topic, m)
+		if len(cur) > 0 {
+			after, started, legacy = string(cur[0].Value), true, cur
+		}
+	}
+	for carrier := m.ID; ; {
+		subs, err := h.store.Links(ctx, subscribersSet(topic), after, fanoutPage)
+		if err != nil {
+			return err
+		}
+		// ConsumeOnce makes the page conditional on the carrier being
+		// still there, checked inside the commit: of two fan-outs of one
+		// page, one commits.
+		b := &storage.Batch{Consumed: []string{carrier}, ConsumeOnce: true, Unlinks: legacy}
+		if !started {
+			f.follow.publish(h, Event{ID: m.ID, Topic: topic, Sender: m.Sender, Payload: payload})
 			b.Send = h.implicitCopies(topic, m)
 		}
-		for _, l := range page {
+		for _, l := range subs {
 			b.Send = append(b.Send, storage.Message{ID: h.ids.next(), Target: l.Member, Sender: m.Sender,
-				Method: string(l.Value), Payload: m.Payload, Trace: m.Trace})
+				Method: string(l.Value), Payload: payload, Trace: m.Trace})
 		}
-		last := len(page) < fanoutPage
-		cursor := storage.Link{Set: cursorSet(m.ID), Member: "cursor"}
-		if last {
-			b.Consumed = []string{m.ID}
-			// In a cluster another node may fan out a publication left
-			// behind (see sweepOutbox): the last page commits only if m
-			// is still there, so one of them delivers it.
-			b.ConsumeOnce = h.remote != nil
-			if started || round > 0 {
-				b.Unlinks = []storage.Link{cursor}
-			}
-		} else {
-			after = page[len(page)-1].Member
-			cursor.Value = []byte(after)
-			b.Links = []storage.Link{cursor}
+		copies := len(b.Send)
+		var next storage.Message
+		last := len(subs) < fanoutPage
+		if !last {
+			after = subs[len(subs)-1].Member
+			page++
+			next = storage.Message{ID: continuationID(base, page), Target: m.Target, Sender: m.Sender,
+				Method: methodContinue, Payload: encodeContinuation(after, payload), Trace: m.Trace}
+			b.Send = append(b.Send, next)
 		}
 		if err := h.store.Commit(ctx, b); err != nil {
 			return err
 		}
-		h.sent("", KindTell, len(b.Send))
-		h.deliver(b.Send)
+		h.sent("", KindTell, copies)
+		h.deliver(b.Send[:copies])
 		if last {
 			return nil
 		}
+		if resumed != nil {
+			resumed(next)
+		}
+		carrier, started, legacy = next.ID, true, nil
 	}
+}
+
+// encodeContinuation encodes the payload of a continuation: a CBOR array
+// of the last subscriber told (text) and the publication's payload
+// (bytes).
+func encodeContinuation(after string, payload []byte) []byte {
+	b := abi.AppendArrayHeader(make([]byte, 0, len(after)+len(payload)+16), 2)
+	b = abi.AppendText(b, after)
+	return abi.AppendBytes(b, payload)
+}
+
+// decodeContinuation decodes what encodeContinuation encoded.
+func decodeContinuation(p []byte) (after string, payload []byte, err error) {
+	r := abi.NewReader(p)
+	n, err := r.ReadArrayHeader()
+	if err == nil && n != 2 {
+		err = errors.New("a continuation is an array of 2, not " + itoa(n))
+	}
+	if err == nil {
+		after, err = r.ReadText()
+	}
+	if err == nil {
+		payload, err = r.ReadBytes()
+	}
+	if err == nil && r.Len() != 0 {
+		err = errors.New("bytes after a continuation")
+	}
+	if len(payload) == 0 {
+		return after, nil, err // no payload, as the publication had
+	}
+	return after, bytes.Clone(payload), err
 }
 
 // implicitCopies returns a copy of m for each implicit subscription of
@@ -491,9 +564,30 @@ type Event struct {
 	Payload []byte
 }
 
+// TopicRelay is a capability a Remote may have (discovered by type
+// assertion): it carries each publication, as its fan-out starts on one
+// node, to the clients that follow its topic on the other nodes, best
+// effort, so that a follower sees the publications of its topic whichever
+// node fans them out.
+type TopicRelay interface {
+	// Relay sends ev to the other nodes whose clients follow ev.Topic;
+	// it does not wait for them.
+	Relay(ev Event) error
+	// Listen calls deliver with each publication of topic that another
+	// node relays, until stop is called. deliver must not block.
+	Listen(topic string, deliver func(Event)) (stop func(), err error)
+}
+
+// topicRelay returns the host's Remote as a TopicRelay, or nil.
+func (h *Host) topicRelay() TopicRelay {
+	tr, _ := h.remote.(TopicRelay)
+	return tr
+}
+
 // Follower receives the publications of one topic as they are fanned
-// out, best effort: a follower that does not keep up (FollowBuffer
-// events waiting) is dropped, its channel closed.
+// out (in a cluster, by any node: see TopicRelay), best effort: a
+// follower that does not keep up (FollowBuffer events waiting) is
+// dropped, its channel closed.
 type Follower struct {
 	// Events delivers the publications; it is closed when the follower
 	// is dropped or stopped.
@@ -511,6 +605,9 @@ type followers struct {
 	mu      sync.Mutex
 	n       int
 	byTopic map[string]map[*Follower]bool
+	// listening holds, per topic with followers, the stop of its relay
+	// from the other nodes (in a cluster with a TopicRelay).
+	listening map[string]func()
 }
 
 // Follow starts following topic live. It refuses more than MaxFollowers
@@ -536,49 +633,87 @@ func (h *Host) Follow(topic string) (*Follower, error) {
 	}
 	fs.byTopic[topic][fl] = true
 	fs.n++
+	if tr := h.topicRelay(); tr != nil && fs.listening[topic] == nil {
+		stop, err := tr.Listen(topic, func(ev Event) { fs.publish(nil, ev) })
+		if err != nil {
+			h.log.Warn("following a topic on the other nodes; this node's publications only", "topic", topic, "err", err)
+			stop = func() {}
+		}
+		if fs.listening == nil {
+			fs.listening = make(map[string]func())
+		}
+		fs.listening[topic] = stop
+	}
 	return fl, nil
 }
 
 // remove drops fl and closes its channel, once.
 func (fs *followers) remove(fl *Follower) {
 	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.removeLocked(fl)
+	stop := fs.removeLocked(fl)
+	fs.mu.Unlock()
+	stop()
 }
 
-func (fs *followers) removeLocked(fl *Follower) {
+// removeLocked drops fl and returns what the caller calls once it has
+// unlocked fs.mu: the stop of the topic's relay when fl was its last
+// follower, or nothing.
+func (fs *followers) removeLocked(fl *Follower) (stop func()) {
+	stop = func() {}
 	if fl.closed {
-		return
+		return stop
 	}
 	fl.closed = true
 	delete(fs.byTopic[fl.topic], fl)
 	if len(fs.byTopic[fl.topic]) == 0 {
 		delete(fs.byTopic, fl.topic)
+		if s := fs.listening[fl.topic]; s != nil {
+			delete(fs.listening, fl.topic)
+			stop = s
+		}
 	}
 	fs.n--
 	close(fl.events)
+	return stop
 }
 
-// publish hands m to the followers of topic without waiting.
-func (fs *followers) publish(topic string, m storage.Message) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	for fl := range fs.byTopic[topic] {
-		select {
-		case fl.events <- Event{ID: m.ID, Topic: topic, Sender: m.Sender, Payload: m.Payload}:
-		default:
-			fs.removeLocked(fl) // too slow: dropped
+// publish hands ev to the followers of its topic without waiting and,
+// when h is not nil (ev was fanned out here), relays it to the other
+// nodes' followers.
+func (fs *followers) publish(h *Host, ev Event) {
+	if h != nil {
+		if tr := h.topicRelay(); tr != nil {
+			if err := tr.Relay(ev); err != nil {
+				h.log.Debug("relaying a publication to the followers on other nodes", "id", ev.ID, "topic", ev.Topic, "err", err)
+			}
 		}
+	}
+	fs.mu.Lock()
+	var stops []func()
+	for fl := range fs.byTopic[ev.Topic] {
+		select {
+		case fl.events <- ev:
+		default:
+			stops = append(stops, fs.removeLocked(fl)) // too slow: dropped
+		}
+	}
+	fs.mu.Unlock()
+	for _, stop := range stops {
+		stop()
 	}
 }
 
 // closeAll drops every follower, when the host closes.
 func (fs *followers) closeAll() {
 	fs.mu.Lock()
-	defer fs.mu.Unlock()
+	var stops []func()
 	for _, set := range fs.byTopic {
 		for fl := range set {
-			fs.removeLocked(fl)
+			stops = append(stops, fs.removeLocked(fl))
 		}
+	}
+	fs.mu.Unlock()
+	for _, stop := range stops {
+		stop()
 	}
 }

@@ -2,6 +2,9 @@ package host
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strconv"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/storage"
@@ -15,11 +18,33 @@ import (
 // commits one lifecycle message per watcher to the outbox; the activation
 // is then not live until a new instance starts, so one end is told once.
 
+// In a cluster an activation may end without its node telling anyone:
+// the node died, or was paused or cut off past the lease, and its commits
+// are fenced. The node that next claims the actor's lease learns that the
+// holding before it lapsed (storage.Lease.Lapsed) and tells the watchers
+// "lost", fenced by its own lease, before it loads the actor. Every
+// telling of an end under a lease also records the holding's epoch in
+// the link lifecycleSet(actor)/toldMember, in the same batch, so that an
+// end told by its own node, which then died before releasing the lease,
+// is not told again.
+
 // watchersSet names the set of the actors that watch ref.
 func watchersSet(ref string) string { return "watchers/" + ref }
 
 // watchingSet names the set of the actors ref watches.
 func watchingSet(ref string) string { return "watching/" + ref }
+
+// lifecycleSet names the set whose member toldMember records the epoch of
+// the last holding of ref's lease whose end its watchers were told.
+func lifecycleSet(ref string) string { return "lifecycle/" + ref }
+
+const toldMember = "told"
+
+// toldLink records that the end of the holding of ref's lease at epoch
+// was told.
+func toldLink(ref string, epoch uint64) storage.Link {
+	return storage.Link{Set: lifecycleSet(ref), Member: toldMember, Value: strconv.AppendUint(nil, epoch, 10)}
+}
 
 // noticePage is how many watchers one commit of lifecycle messages
 // tells: all of them, as abi.MaxWatchers bounds them, unless concurrent
@@ -135,14 +160,13 @@ func (a *activation) watchChanges(t *turn, b *storage.Batch) {
 	}
 }
 
-// notices returns the lifecycle messages of a's end for reason, one per
-// watcher of the page.
-func (a *activation) notices(page []storage.Link, reason string) []storage.Message {
-	self := a.ref.String()
+// notices returns the lifecycle messages of self's end for reason, one
+// per watcher of the page.
+func (h *Host) notices(self string, page []storage.Link, reason string) []storage.Message {
 	payload := (&abi.Lifecycle{Ref: self, Reason: reason}).AppendTo(nil)
 	msgs := make([]storage.Message, len(page))
 	for i, l := range page {
-		msgs[i] = storage.Message{ID: a.h.ids.next(), Target: l.Member, Sender: self, Method: abi.MethodDeactivated, Payload: payload}
+		msgs[i] = storage.Message{ID: h.ids.next(), Target: l.Member, Sender: self, Method: abi.MethodDeactivated, Payload: payload}
 	}
 	return msgs
 }
@@ -185,13 +209,16 @@ func (a *activation) addNotices(ctx context.Context, b *storage.Batch, reason st
 	if len(page) == noticePage {
 		return false, nil
 	}
-	b.Send = append(b.Send, a.notices(page, reason)...)
+	b.Send = append(b.Send, a.h.notices(a.ref.String(), page, reason)...)
+	if a.lease != nil && len(page) > 0 {
+		b.Links = append(b.Links, toldLink(a.ref.String(), a.lease.lease.Epoch))
+	}
 	return true, nil
 }
 
 // ended tells the watchers that the activation's instance ended, unless
-// they were told already since it started. A lost lease tells no one:
-// the actor lives on with another node, which cannot be fenced here.
+// they were told already since it started. A lost lease tells no one
+// here: the node that claims the lease next tells them (tellLapsed).
 func (a *activation) ended(ctx context.Context, reason string) {
 	if !a.live || (a.lease != nil && a.lease.lost.Load()) {
 		return
@@ -199,29 +226,88 @@ func (a *activation) ended(ctx context.Context, reason string) {
 	a.live = false
 	resume := a.h.sched.Blocking(ctx)
 	defer resume()
-	self := a.ref.String()
+	var fence *storage.Fence
+	var epoch uint64
+	if a.lease != nil {
+		fence, epoch = a.lease.fence, a.lease.lease.Epoch
+	}
+	err := a.h.tellWatchers(ctx, a.ref, reason, fence, epoch)
+	switch {
+	case err == nil:
+	case a.lease != nil && a.h.own.fenced(a.lease, err):
+		a.h.log.Info("the lease of a deactivated actor was lost before its watchers were told; the node that claims it tells them",
+			"actor", a.ref.String(), "reason", reason)
+	default:
+		a.h.log.Error("telling the watchers of a deactivated actor failed; they are not told", "actor", a.ref.String(), "reason", reason, "err", err)
+	}
+}
+
+// tellWatchers commits, a page at a time, a lifecycle message of ref's
+// end for reason to each of its watchers, and delivers them. With a
+// fence, each page commits only while the lease holds, and the last
+// records that the end of the holding at epoch was told (toldLink).
+func (h *Host) tellWatchers(ctx context.Context, ref abi.Ref, reason string, fence *storage.Fence, epoch uint64) error {
+	self := ref.String()
 	after := ""
 	for range abi.MaxWatchers { // bounded: a page at least per round
-		page, err := a.h.store.Links(ctx, watchersSet(self), after, noticePage)
+		page, err := h.store.Links(ctx, watchersSet(self), after, noticePage)
 		if err != nil {
-			a.h.log.Error("reading the watchers of a deactivated actor; they are not told", "actor", self, "reason", reason, "err", err)
-			return
+			return errors.New("reading the watchers of " + self + ": " + err.Error())
 		}
 		if len(page) == 0 {
-			return
+			if fence != nil && after != "" {
+				// The pages before were full: the record goes alone.
+				return h.store.Commit(ctx, &storage.Batch{Actor: self, Fence: fence, Links: []storage.Link{toldLink(self, epoch)}})
+			}
+			return nil
 		}
-		msgs := a.notices(page, reason)
-		if err := a.h.store.Commit(ctx, &storage.Batch{Send: msgs}); err != nil {
-			a.h.log.Error("committing lifecycle messages; the watchers are not told", "actor", self, "reason", reason, "err", err)
-			return
+		last := len(page) < noticePage
+		b := &storage.Batch{Actor: self, Send: h.notices(self, page, reason), Fence: fence}
+		if fence != nil && last {
+			b.Links = []storage.Link{toldLink(self, epoch)}
 		}
-		a.h.sent(a.ref.Type, KindTell, len(msgs))
-		a.h.deliver(msgs)
-		if len(page) < noticePage {
-			return
+		if err := h.store.Commit(ctx, b); err != nil {
+			return fmt.Errorf("committing lifecycle messages of %s: %w", self, err)
+		}
+		h.sent(ref.Type, KindTell, len(b.Send))
+		h.deliver(b.Send)
+		if last {
+			return nil
 		}
 		after = page[len(page)-1].Member
 	}
+	return nil
+}
+
+// tellLapsed tells the watchers of ref "lost" when the lease l claimed
+// took over a holding that lapsed (see storage.Lease.Lapsed) and no
+// telling of that holding's end, or a later one's, is recorded. It fails
+// only when l was lost meanwhile (the caller must not activate); a store
+// that fails otherwise is logged, and the watchers are not told, as when
+// an ending node cannot tell them.
+func (h *Host) tellLapsed(ctx context.Context, ref abi.Ref, l *held) error {
+	lapsed := l.lease.Lapsed
+	if lapsed == 0 {
+		return nil
+	}
+	self := ref.String()
+	told, err := h.store.Links(ctx, lifecycleSet(self), "", 1)
+	if err == nil && len(told) == 1 && told[0].Member == toldMember {
+		if epoch, perr := strconv.ParseUint(string(told[0].Value), 10, 64); perr == nil && epoch >= lapsed {
+			return nil // its own node told it
+		}
+	}
+	if err == nil {
+		err = h.tellWatchers(ctx, ref, abi.ReasonLost, l.fence, lapsed)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case h.own.fenced(l, err):
+		return errOwnershipLost(self)
+	}
+	h.log.Error("telling the watchers of an actor taken over from a lapsed lease failed; they are not told", "actor", self, "err", err)
+	return nil
 }
 
 // broke discards the instance of a guest that broke: a read-only

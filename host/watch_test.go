@@ -6,10 +6,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wactor/wactor/abi"
@@ -200,4 +202,68 @@ func TestWatchNoticeCommitsWithHook(t *testing.T) {
 	defer store.mu.Unlock()
 	require.Len(t, store.notices, 1, "lifecycle messages committed once")
 	require.Equal(t, idler.String(), store.notices[0].Actor, "the notice commits in the idler's hook turn, not in a batch of its own")
+}
+
+// unreleasingStore is a pausableStore whose releases can be made to do
+// nothing: a node that dies between ending an activation and releasing
+// its lease.
+type unreleasingStore struct {
+	*pausableStore
+	skipRelease atomic.Bool
+}
+
+func (s *unreleasingStore) Release(ctx context.Context, l storage.Lease) error {
+	if s.skipRelease.Load() {
+		return nil
+	}
+	return s.pausableStore.Release(ctx, l)
+}
+
+// TestWatchToldWhenLeaseLost: an activation whose node stops renewing its
+// lease (a paused node) and whose actor another node takes over ends
+// without its node telling anyone (its commits are fenced); the node that
+// took it over tells the watchers "lost", once. An end its own node told,
+// followed by a lease that lapsed instead of being released, is not told
+// again by the next owner.
+func TestWatchToldWhenLeaseLost(t *testing.T) {
+	ctx := context.Background()
+	st := &unreleasingStore{pausableStore: &pausableStore{Store: memstore.New()}}
+	conf := testwasm.Go(t, "conformance")
+	node := func(name string, ttl time.Duration) *host.Host {
+		return newHostConfig(t, host.Config{Store: st, Node: name, LeaseTTL: ttl, SweepInterval: 10 * time.Millisecond},
+			host.TypeConfig{Name: "conf", Module: conf, IdleTimeout: time.Hour})
+	}
+	a := node("a", pausedTTL)
+	b := node("b", 2*time.Second) // outlives the pause of renewals
+	w, x := abi.Ref{Type: "conf", ID: "w"}, abi.Ref{Type: "conf", ID: "x"}
+	set := func(h *host.Host, v int) error {
+		_, err := h.Ask(ctx, x, "set", cborOf(t, map[string]any{"key": "k", "value": v}))
+		return err
+	}
+	_, err := b.Ask(ctx, w, "watch", cborOf(t, map[string]string{"to": x.String()}))
+	require.NoError(t, err)
+	require.NoError(t, set(a, 1))
+
+	st.expire(t, x.String()) // a is paused past its lease of x
+	require.NoError(t, set(b, 2), "b takes x over")
+	waitTold(t, b, w, x.String(), abi.ReasonLost)
+	st.paused.Store(false)
+	requireUnavailable(t, set(a, 3), "ownership") // fenced, or found lost by a renewal
+	require.Eventually(t, func() bool { return len(a.Activations()) == 0 }, 10*time.Second, 10*time.Millisecond,
+		"a drops the activation it lost")
+
+	// b ends x itself, telling w, and dies before it releases the lease.
+	st.skipRelease.Store(true)
+	_, err = b.Ask(ctx, x, "deactivate", nil)
+	require.NoError(t, err)
+	waitTold(t, b, w, x.String(), abi.ReasonLost, abi.ReasonRequested)
+	require.Eventually(t, func() bool {
+		_, held, err := st.Holder(ctx, x.String())
+		return err == nil && !held && !slices.Contains(b.Activations(), x)
+	}, 10*time.Second, 10*time.Millisecond, "b's lease of x lapses")
+	st.skipRelease.Store(false)
+	require.NoError(t, set(a, 4), "a takes x over from b's lapsed lease")
+	assert.Never(t, func() bool { return len(told(t, b, w, x.String())) != 2 }, 500*time.Millisecond, 20*time.Millisecond,
+		"b's end, which b told, is not told again")
+	assert.Equal(t, []string{abi.ReasonLost, abi.ReasonRequested}, told(t, b, w, x.String()))
 }

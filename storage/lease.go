@@ -27,6 +27,14 @@ type Lease struct {
 	// never when the same holder renews it. A Fence names it.
 	Epoch   uint64
 	Expires time.Time
+	// Lapsed, on a Lease that Claim returns when it began a new holding,
+	// is the Epoch of the holding before it if that one ended without a
+	// Release: it expired (its owner died, was paused or cut off, or
+	// stopped renewing) and this claim took it over. It is 0 when there
+	// was no holding before, when that one was released, and on every
+	// other Lease. A host uses it to tell the watchers of an activation
+	// that ended without telling them.
+	Lapsed uint64
 }
 
 // Fence returns the fence a batch of l's actor carries so that it commits

@@ -197,6 +197,18 @@ type DeadLetter struct {
 // of letters stays small whatever the letters hold.
 const MaxListedPayload = 4 << 10
 
+// MaxOutboxPage caps the entries one OutboxPage returns.
+const MaxOutboxPage = 1000
+
+// OutboxPageLimit returns limit as OutboxPage takes it: at most
+// MaxOutboxPage, and MaxOutboxPage for a limit below 1.
+func OutboxPageLimit(limit int) int {
+	if limit < 1 || limit > MaxOutboxPage {
+		return MaxOutboxPage
+	}
+	return limit
+}
+
 // Size is what a dead letter counts against DeadLetterCap.Bytes: the
 // lengths of its payload (PayloadLen, or the payload when PayloadLen is
 // 0), error and the message's ID, target, sender, method, key and trace.
@@ -248,6 +260,19 @@ type Store interface {
 	Commit(ctx context.Context, b *Batch) error
 	// Outbox returns every message sent and not yet consumed, sorted by ID.
 	Outbox(ctx context.Context) ([]Message, error)
+	// OutboxPage returns a page of the outbox: at most limit (capped at
+	// MaxOutboxPage) of the entries that come after cursor ("" for the
+	// first page) in the store's order, and the cursor of the next page,
+	// "" when this page is the last. The messages one sender sent to one
+	// target come in the order they were sent. It reads the page, not
+	// the outbox: a reader that walks the outbox a bounded number of
+	// pages at a time spends memory and time bounded per call. Entries
+	// added or consumed while the pages are read, or shortly before on a
+	// replicated store (natsstore: a replica that lags may answer), may
+	// be left out or listed: a walk is a view of no single moment, for
+	// readers that come back (the outbox sweep). A cursor is only good
+	// for the store that made it.
+	OutboxPage(ctx context.Context, cursor string, limit int) ([]Message, string, error)
 	// Recorded returns the reply of the Record committed under key, unless
 	// it has expired.
 	Recorded(ctx context.Context, key string) (reply []byte, ok bool, err error)

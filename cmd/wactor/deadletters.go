@@ -48,7 +48,7 @@ type deadLetterListing struct {
 }
 
 func (f *deadLettersFlags) run(args []string, stdout, stderr io.Writer) int {
-	const usage = "deadletters takes list, show ID, replay ID or delete ID, as in: wactor deadletters replay 0000018f2c3a9e10"
+	const usage = "deadletters takes list, show ID, replay ID or delete ID, as in: wactor deadletters replay 0000018f2c3a9e104c1d7e2a9b03f658"
 	var method, path string
 	switch {
 	case len(args) == 1 && args[0] == "list":

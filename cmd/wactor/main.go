@@ -211,8 +211,8 @@ http://127.0.0.1:8080. A node with a token needs it: $WACTOR_TOKEN or
 
 Example:
   wactor deadletters list --all
-  wactor deadletters show 0000018f2c3a9e10
-  wactor deadletters replay 0000018f2c3a9e10
+  wactor deadletters show 0000018f2c3a9e104c1d7e2a9b03f658
+  wactor deadletters replay 0000018f2c3a9e104c1d7e2a9b03f658
 `,
 			setup: setupDeadLetters,
 		},

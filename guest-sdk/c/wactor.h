@@ -412,6 +412,7 @@ int wactor_reminder_cancel(const char *name);
 #define WACTOR_REASON_SHUTDOWN "shutdown"
 #define WACTOR_REASON_FAILED "failed"
 #define WACTOR_REASON_REDEPLOYED "redeployed"
+#define WACTOR_REASON_LOST "lost"
 int wactor_watch(const char *target);
 int wactor_unwatch(const char *target);
 

@@ -17,6 +17,7 @@ const (
 	ReasonShutdown   = abi.ReasonShutdown
 	ReasonFailed     = abi.ReasonFailed
 	ReasonRedeployed = abi.ReasonRedeployed
+	ReasonLost       = abi.ReasonLost
 )
 
 // Lifecycle is what a lifecycle message says: which actor deactivated

@@ -406,3 +406,66 @@ func TestRouting(t *testing.T) {
 		assert.True(t, strings.Contains(ns.Error(), "n3"))
 	})
 }
+
+// TestFollowersSeeEveryNode: a client following a topic on one node sees
+// the publications that any node fans out, each once (the fanning node's
+// own followers are not sent its relay again).
+func TestFollowersSeeEveryNode(t *testing.T) {
+	nodes := startCluster(t)
+	ctx := context.Background()
+	fls := make([]*host.Follower, len(nodes))
+	for i, nd := range nodes {
+		fl, err := nd.h.Follow("news")
+		require.NoError(t, err)
+		t.Cleanup(fl.Stop)
+		fls[i] = fl
+	}
+	// next returns the next event of fl, or false after wait.
+	next := func(fl *host.Follower, wait time.Duration) (host.Event, bool) {
+		select {
+		case ev, ok := <-fl.Events:
+			return ev, ok
+		case <-time.After(wait):
+			return host.Event{}, false
+		}
+	}
+	// Interest in the topic crosses the routes between the servers a
+	// moment after a node follows it: publish until every follower saw
+	// one, then drain what came.
+	for i := 0; ; i++ {
+		require.Less(t, i, 300, "every follower sees a publication of n1 within 30 s")
+		require.NoError(t, nodes[0].h.Publish(ctx, "news", cborOf(t, M{"warm": i})))
+		seen := 0
+		for _, fl := range fls {
+			if _, ok := next(fl, 100*time.Millisecond); ok {
+				seen++
+			}
+		}
+		if seen == len(fls) {
+			break
+		}
+	}
+	for _, fl := range fls {
+		for {
+			if _, ok := next(fl, 300*time.Millisecond); !ok {
+				break
+			}
+		}
+	}
+	// A publication through each node reaches the followers on all three, once.
+	for from, nd := range nodes {
+		payload := cborOf(t, M{"from": from})
+		require.NoError(t, nd.h.Publish(ctx, "news", payload))
+		for i, fl := range fls {
+			ev, ok := next(fl, 10*time.Second)
+			require.True(t, ok, "the follower on %s sees the publication through %s", nodes[i].name, nd.name)
+			assert.Equal(t, payload, ev.Payload)
+			assert.Equal(t, "news", ev.Topic)
+			assert.NotEmpty(t, ev.ID)
+		}
+		for i, fl := range fls {
+			ev, ok := next(fl, 200*time.Millisecond)
+			assert.False(t, ok, "the follower on %s sees one copy, not %+v", nodes[i].name, ev)
+		}
+	}
+}

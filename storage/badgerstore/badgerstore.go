@@ -232,6 +232,54 @@ func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
 	return msgs, nil
 }
 
+// OutboxPage reads the entries after cursor (an ID) in key order, which
+// is ID order.
+func (s *Store) OutboxPage(ctx context.Context, cursor string, limit int) ([]storage.Message, string, error) {
+	done, err := s.using(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	defer done()
+	limit = storage.OutboxPageLimit(limit)
+	var msgs []storage.Message
+	more := false
+	err = s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte{kindOutbox}
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		start := outboxKey(cursor)
+		for it.Seek(start); it.Valid(); it.Next() {
+			item := it.Item()
+			if cursor != "" && bytes.Equal(item.Key(), start) {
+				continue
+			}
+			if len(msgs) == limit {
+				more = true
+				return nil
+			}
+			id := string(item.Key()[1:])
+			err := item.Value(func(v []byte) error {
+				m, err := decodeMessage(id, v)
+				msgs = append(msgs, m)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("badgerstore: outbox after %q: %w", cursor, err)
+	}
+	next := ""
+	if more {
+		next = msgs[len(msgs)-1].ID
+	}
+	return msgs, next, nil
+}
+
 // Close waits for the calls in flight, stops the committer and closes the
 // database. A second Close returns nil.
 func (s *Store) Close() error {

@@ -38,9 +38,16 @@ func (s *Store) Claim(ctx context.Context, actor, owner string, ttl time.Duratio
 	case l.heldAt(now):
 		l.Expires = now.Add(ttl)
 	default:
+		var lapsed uint64
+		if l != nil && !l.released {
+			lapsed = l.Epoch
+		}
 		s.epochs++
 		l = &lease{Lease: storage.Lease{Actor: actor, Owner: owner, Epoch: s.epochs, Expires: now.Add(ttl)}}
 		s.leases[actor] = l
+		out := l.Lease
+		out.Lapsed = lapsed
+		return out, nil
 	}
 	return l.Lease, nil
 }

@@ -190,6 +190,35 @@ func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
 	return msgs, nil
 }
 
+// OutboxPage returns copies of the entries after cursor (an ID) in ID
+// order. It sorts the outbox at each call: memstore is for tests.
+func (s *Store) OutboxPage(ctx context.Context, cursor string, limit int) ([]storage.Message, string, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, "", err
+	}
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.outbox))
+	for id := range s.outbox {
+		if id > cursor {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	limit = storage.OutboxPageLimit(limit)
+	next := ""
+	if len(ids) > limit {
+		ids = ids[:limit]
+		next = ids[limit-1]
+	}
+	msgs := make([]storage.Message, len(ids))
+	for i, id := range ids {
+		m := s.outbox[id]
+		m.Payload = bytes.Clone(m.Payload)
+		msgs[i] = m
+	}
+	return msgs, next, nil
+}
+
 // DueReminders returns copies of the reminders due at or before before,
 // earliest first, at most limit.
 func (s *Store) DueReminders(ctx context.Context, before time.Time, limit int) ([]storage.Reminder, error) {

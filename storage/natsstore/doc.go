@@ -25,7 +25,11 @@
 //	WACTOR.e.<actor>          the lease's epoch: written only when the
 //	                          lease passes to an owner; its sequence is
 //	                          the Epoch a Fence names
-//	WACTOR.l.<actor>          the lease: owner, expiry, released
+//	WACTOR.l.<actor>          the lease: owner, expiry, released; a
+//	                          held lease's message expires a minute
+//	                          after the lease, a released one's is kept,
+//	                          so an epoch without a lease subject is a
+//	                          holding that lapsed (Lease.Lapsed)
 //	WACTOR.n.<set>.<member>   a link of set; its value as given
 //	WACTOR.f.<actor>          a scratch message that carries a fence when
 //	                          nothing else in the batch can
@@ -63,8 +67,17 @@
 // commit; an answer from a replica that has not yet applied the store's
 // own last acknowledged write (its end says which sequence it reflects)
 // is dropped and the read sent again, so a node reads what it wrote and,
-// after claiming a lease, every commit before the claim; an actor with more than 1023 keys is read in pages and checked
-// against its version (written last in each batch). Outbox and
+// after claiming a lease, every commit before the claim. An actor with
+// more than 1023 keys is read by listing its state subjects from the
+// stream's leader (a stream info, asked again until its last sequence
+// reaches the store's last write), then reading them in multi-subject
+// reads of up to 1,000 subjects, each checked like the single read, and
+// is checked against its version (written last in each batch). Reminders
+// and links of more than 1,024 subjects are read the same way. Paged
+// direct gets, whose answers say nothing of how current they are, serve
+// only Outbox, OutboxPage and DeadLetters, whose readers come back.
+// OutboxPage reads one batch of outbox messages from a stream sequence on
+// (its cursor), in the order they were committed. Outbox and
 // DeadLetters scan their subjects and sort: JetStream keeps no order among
 // subjects, so DeadLetters costs in proportion to the letters kept
 // (bounded by the cap); Links reads every link of its set and sorts them,

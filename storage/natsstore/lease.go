@@ -54,10 +54,29 @@ func (s *Store) readLease(ctx context.Context, actor string) (leaseState, error)
 	return st, nil
 }
 
+// leaseMsg is the message of a lease record. A held lease's message
+// expires leaseGrace after the lease; a released one's is kept (no TTL),
+// so that an epoch subject whose lease subject is gone tells that the
+// last holding lapsed, not that it was released (see lapsed).
 func (s *Store) leaseMsg(actor string, rec leaseRecord, ttl time.Duration) *nats.Msg {
-	keep := (ttl + leaseGrace).Truncate(time.Second)
-	return &nats.Msg{Subject: s.subject(kindLease, actor), Data: encodeLease(rec),
-		Header: nats.Header{jetstream.MsgTTLHeader: {keep.String()}}}
+	m := &nats.Msg{Subject: s.subject(kindLease, actor), Data: encodeLease(rec), Header: nats.Header{}}
+	if !rec.released {
+		keep := (ttl + leaseGrace).Truncate(time.Second)
+		m.Header.Set(jetstream.MsgTTLHeader, keep.String())
+	}
+	return m
+}
+
+// lapsed returns the epoch of the last holding when it ended without a
+// release: its lease message says it is not released, or the message is
+// gone (a held lease's message expires; a released one's is kept) while
+// the epoch is there. It is 0 when the lease was never claimed or was
+// released. Only meaningful when the lease is not held.
+func (st leaseState) lapsed() uint64 {
+	if st.epoch == 0 || (st.seq > 0 && st.rec.released) {
+		return 0
+	}
+	return st.epoch
 }
 
 // noteLease remembers the lease subject's sequence of a holding this store
@@ -127,7 +146,11 @@ func (s *Store) Claim(ctx context.Context, actor, owner string, ttl time.Duratio
 			return storage.Lease{}, fmt.Errorf("natsstore: claim of %q: %w", actor, err)
 		}
 		s.noteLease(actor, epoch, seq)
-		return storage.Lease{Actor: actor, Owner: owner, Epoch: epoch, Expires: rec.expires}, nil
+		l := storage.Lease{Actor: actor, Owner: owner, Epoch: epoch, Expires: rec.expires}
+		if !held {
+			l.Lapsed = st.lapsed()
+		}
+		return l, nil
 	}
 	return storage.Lease{}, fmt.Errorf("natsstore: claim of %q: lost %d races with other claims; try again", actor, claimAttempts)
 }

@@ -308,7 +308,8 @@ type directRequest struct {
 // it wrote: after it claims a lease, the state it loads includes every
 // commit before the claim (the fence refuses any after). An answer with
 // no message, or to a paged read, says nothing of its sequence and is
-// taken as it is.
+// taken as it is: reads that must be current do not page this way (see
+// fresh.go).
 func (s *Store) direct(ctx context.Context, req directRequest, fn func(m *jetstream.RawStreamMsg) error) (pending uint64, err error) {
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()
@@ -555,10 +556,12 @@ func snapshot(vsubj string, msgs []*jetstream.RawStreamMsg) (storage.Snapshot, u
 // commit of the same actor spoils.
 const loadAttempts = 10
 
-// loadPaged reads an actor with many keys: its version, then its state in
-// pages, then its version again. Each commit writes the version message
-// last, so the state is whole when the version did not move and no state
-// message is newer than it.
+// loadPaged reads an actor with many keys: its version, then its state
+// (listed and read as latestChecked does, so that it reflects the store's
+// last acknowledged write, as a Load in one read does), then its version
+// again. Each commit writes the version message last, so the state is
+// whole when the version did not move and no state message is newer
+// than it.
 func (s *Store) loadPaged(ctx context.Context, actor string) (storage.Snapshot, error) {
 	vsubj := s.subject(kindVersion, actor)
 	for range loadAttempts {
@@ -566,7 +569,7 @@ func (s *Store) loadPaged(ctx context.Context, actor string) (storage.Snapshot, 
 		if err != nil {
 			return storage.Snapshot{}, fmt.Errorf("natsstore: load %q: %w", actor, err)
 		}
-		latest, err := s.scanLatest(ctx, s.subject(kindState, actor)+".*")
+		latest, err := s.latestChecked(ctx, s.subject(kindState, actor)+".*")
 		if err != nil {
 			return storage.Snapshot{}, fmt.Errorf("natsstore: load %q: %w", actor, err)
 		}

@@ -15,7 +15,12 @@ import (
 	"github.com/wactor/wactor/storage"
 )
 
-// Outbox scans every outbox entry and sorts them by ID.
+// Outbox scans every outbox entry and sorts them by ID. The scan is paged
+// direct gets, not checked against the store's last write (see fresh.go):
+// a replica that lags may leave out an entry committed moments ago, or
+// list one consumed moments ago. Its readers come back (a host reads it
+// at start; a cluster's sweep uses OutboxPage), and a consumption is
+// checked inside the commit.
 func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
 	done, err := s.using(ctx)
 	if err != nil {
@@ -36,6 +41,51 @@ func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
 	}
 	slices.SortFunc(msgs, func(a, b storage.Message) int { return strings.Compare(a.ID, b.ID) })
 	return msgs, nil
+}
+
+// OutboxPage reads the outbox entries from stream sequence cursor on
+// ("" for 1), in stream order, which is the order they were committed,
+// in one direct get of at most limit messages; tombstones are left out,
+// so a page may hold fewer. The next cursor is the sequence after the
+// last message read. Like every paged read it is not checked against
+// the store's last acknowledged write (see direct): a replica that lags
+// may leave out entries committed moments ago or list entries consumed
+// moments ago, which the contract allows (the sweep that walks the
+// outbox takes only entries older than a lease TTL, and a commit that
+// consumes an entry twice is refused inside the commit).
+func (s *Store) OutboxPage(ctx context.Context, cursor string, limit int) ([]storage.Message, string, error) {
+	done, err := s.using(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	defer done()
+	seq := uint64(1)
+	if cursor != "" {
+		if seq, err = strconv.ParseUint(cursor, 10, 64); err != nil || seq == 0 {
+			return nil, "", fmt.Errorf("natsstore: outbox cursor %q is not one OutboxPage gave", cursor)
+		}
+	}
+	var msgs []storage.Message
+	var last *jetstream.RawStreamMsg
+	_, err = s.direct(ctx, directRequest{Seq: seq, NextFor: s.prefix + kindOutbox + ".>", Batch: storage.OutboxPageLimit(limit)}, func(m *jetstream.RawStreamMsg) error {
+		last = m
+		if deleted(m) {
+			return nil
+		}
+		msg, err := decodeMessage(m.Data)
+		if err != nil {
+			return fmt.Errorf("%w (subject %s)", err, m.Subject)
+		}
+		msgs = append(msgs, msg)
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("natsstore: outbox page from %d: %w", seq, err)
+	}
+	if last == nil || last.Header.Get(hdrNumPending) == "0" {
+		return msgs, "", nil
+	}
+	return msgs, strconv.FormatUint(last.Sequence+1, 10), nil
 }
 
 // Recorded reads the record under key.
@@ -90,11 +140,13 @@ func (s *Store) Reminders(ctx context.Context, actor string) ([]storage.Reminder
 }
 
 // lastForOrScan returns the messages, tombstones left out, of the subjects
-// filter matches: in one request, or by a scan when there are too many.
+// filter matches: in one request, or, when there are too many, listed and
+// read as latestChecked does. Either way it reflects the store's last
+// acknowledged write.
 func (s *Store) lastForOrScan(ctx context.Context, filter string) ([]*jetstream.RawStreamMsg, error) {
 	msgs, err := s.lastFor(ctx, []string{filter})
 	if errors.Is(err, errTooMany) {
-		latest, err := s.scanLatest(ctx, filter)
+		latest, err := s.latestChecked(ctx, filter)
 		msgs = msgs[:0]
 		for _, m := range latest {
 			msgs = append(msgs, m)
@@ -106,7 +158,9 @@ func (s *Store) lastForOrScan(ctx context.Context, filter string) ([]*jetstream.
 
 // DeadLetters scans the dead letters' subjects and returns a page of them
 // in ID order. Its cost follows the number kept, which the dead letter cap
-// bounds.
+// bounds. Like Outbox it is a listing for an operator, not checked
+// against the store's last write (see fresh.go): a letter kept or removed
+// moments ago may show as it was.
 func (s *Store) DeadLetters(ctx context.Context, after string, limit int) ([]storage.DeadLetter, error) {
 	done, err := s.using(ctx)
 	if err != nil {
@@ -260,7 +314,9 @@ func (s *Store) planDeadLetters(ctx context.Context, p *plan, b *storage.Batch) 
 	c := b.DeadLetterCap
 	over := func() bool { return (c.Count > 0 && st.Count > c.Count) || (c.Bytes > 0 && st.Bytes > c.Bytes) }
 	if over() {
-		latest, err := s.scanLatest(ctx, s.prefix+kindDead+".*")
+		// Checked: a letter another batch removed must not be counted
+		// off the totals again.
+		latest, err := s.latestChecked(ctx, s.prefix+kindDead+".*")
 		if err != nil {
 			return err
 		}

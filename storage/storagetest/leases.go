@@ -88,6 +88,7 @@ func testClaimIsExclusive(t *testing.T, _ storage.Store, l storage.Leases) {
 	checkHolder(t, l, "a/1", nil)
 	a := claim(t, l, "a/1", "node-a", time.Minute)
 	checkHolder(t, l, "a/1", &a)
+	checkLapsed(t, a, 0)
 	got, err := l.Claim(t.Context(), "a/1", "node-b", time.Minute)
 	if !errors.Is(err, storage.ErrLeaseHeld) || got.Owner != "node-a" || got.Epoch != a.Epoch {
 		t.Fatalf("Claim by another owner = %+v, %v; want the holding of node-a and %v", got, err, storage.ErrLeaseHeld)
@@ -97,6 +98,7 @@ func testClaimIsExclusive(t *testing.T, _ storage.Store, l storage.Leases) {
 	if again.Epoch != a.Epoch || !again.Expires.After(a.Expires) {
 		t.Fatalf("Claim by the holder = %+v, want epoch %d and a later expiry than %s", again, a.Epoch, a.Expires)
 	}
+	checkLapsed(t, again, 0)
 	// Leases of other actors are independent.
 	b := claim(t, l, "a/2", "node-b", time.Minute)
 	if b.Epoch == a.Epoch && b.Actor == a.Actor {
@@ -114,6 +116,7 @@ func testExpiryAndTakeover(t *testing.T, _ storage.Store, l storage.Leases) {
 	if b.Epoch == a.Epoch {
 		t.Fatalf("takeover kept epoch %d", a.Epoch)
 	}
+	checkLapsed(t, b, a.Epoch) // a's holding ended unreleased
 	checkHolder(t, l, "e/1", &b)
 	// The old holder cannot renew, and claiming again finds it held.
 	_, errs := l.Renew(t.Context(), []storage.Lease{a}, time.Minute)
@@ -126,8 +129,18 @@ func testExpiryAndTakeover(t *testing.T, _ storage.Store, l storage.Leases) {
 	// A holder whose lease expired gets a new epoch when it claims again.
 	c := claim(t, l, "e/2", "node-a", ttl)
 	time.Sleep(ttl + 100*time.Millisecond)
-	if d := claim(t, l, "e/2", "node-a", time.Minute); d.Epoch == c.Epoch {
+	d := claim(t, l, "e/2", "node-a", time.Minute)
+	if d.Epoch == c.Epoch {
 		t.Fatalf("claim after expiry kept epoch %d", c.Epoch)
+	}
+	checkLapsed(t, d, c.Epoch)
+}
+
+// checkLapsed checks the Lapsed of a lease a Claim returned.
+func checkLapsed(t *testing.T, l storage.Lease, want uint64) {
+	t.Helper()
+	if l.Lapsed != want {
+		t.Fatalf("Claim(%q) by %s = %+v: Lapsed %d, want %d", l.Actor, l.Owner, l, l.Lapsed, want)
 	}
 }
 
@@ -189,6 +202,7 @@ func testRelease(t *testing.T, s storage.Store, l storage.Leases) {
 	if b.Epoch == a.Epoch {
 		t.Fatalf("claim after release kept epoch %d", a.Epoch)
 	}
+	checkLapsed(t, b, 0) // a released it
 	// Releasing a holding that is over changes nothing.
 	if err := l.Release(t.Context(), a); err != nil {
 		t.Fatalf("Release of an old holding: %v", err)

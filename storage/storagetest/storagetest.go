@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"VersionConflict", testVersionConflict},
 		{"NoStateChangeSkipsVersionCheck", testNoStateChangeSkipsVersionCheck},
 		{"Outbox", testOutbox},
+		{"OutboxPages", testOutboxPages},
 		{"TurnBatch", testTurnBatch},
 		{"ConsumeOnce", testConsumeOnce},
 		{"ActorsAreIsolated", testActorsAreIsolated},
@@ -353,6 +354,73 @@ func testOutbox(t *testing.T, s storage.Store) {
 
 	commit(t, s, &storage.Batch{Consumed: []string{"01", "04", "05", "10"}})
 	checkOutbox(t, s)
+}
+
+// testOutboxPages walks an outbox of 2,500 entries, some consumed, in
+// pages: every entry left comes once, none consumed comes, the entries of
+// one sender to one target come in send order, and a page holds at most
+// what was asked (MaxOutboxPage at most).
+func testOutboxPages(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	if page, next, err := s.OutboxPage(ctx, "", 10); err != nil || len(page) != 0 || next != "" {
+		t.Fatalf("OutboxPage of an empty outbox = %d entries, next %q, %v", len(page), next, err)
+	}
+	const n = 2500
+	want := make(map[string]bool)
+	for start := 0; start < n; start += 500 {
+		b := &storage.Batch{}
+		for i := start; i < start+500; i++ {
+			id := fmt.Sprintf("%06d", i)
+			b.Send = append(b.Send, msg(id, fmt.Sprintf("t/%d", i%7)))
+			want[id] = true
+		}
+		commit(t, s, b)
+	}
+	var consumed []string
+	for i := 0; i < n; i += 3 {
+		id := fmt.Sprintf("%06d", i)
+		consumed = append(consumed, id)
+		delete(want, id)
+	}
+	commit(t, s, &storage.Batch{Consumed: consumed})
+
+	for _, limit := range []int{300, 0} {
+		seen := make(map[string]bool)
+		last := make(map[string]string) // target -> the last ID seen
+		cursor, pages := "", 0
+		for {
+			page, next, err := s.OutboxPage(ctx, cursor, limit)
+			if err != nil {
+				t.Fatalf("OutboxPage(%q, %d): %v", cursor, limit, err)
+			}
+			if len(page) > storage.OutboxPageLimit(limit) {
+				t.Fatalf("OutboxPage(%q, %d) returned %d entries", cursor, limit, len(page))
+			}
+			for _, m := range page {
+				if !want[m.ID] || seen[m.ID] {
+					t.Fatalf("OutboxPage(%q, %d) listed %s: consumed, or listed before", cursor, limit, m.ID)
+				}
+				if want := msg(m.ID, m.Target); m.Sender != want.Sender || m.Method != want.Method || !bytes.Equal(m.Payload, want.Payload) || m.Key != want.Key {
+					t.Fatalf("OutboxPage listed %+v, want %+v", m, want)
+				}
+				if m.ID < last[m.Target] {
+					t.Fatalf("OutboxPage listed %s to %s after %s", m.ID, m.Target, last[m.Target])
+				}
+				seen[m.ID], last[m.Target] = true, m.ID
+			}
+			pages++
+			if next == "" {
+				break
+			}
+			if pages > n {
+				t.Fatalf("OutboxPage walked %d pages of %d entries", pages, n)
+			}
+			cursor = next
+		}
+		if len(seen) != len(want) {
+			t.Fatalf("a walk with limit %d listed %d entries, want %d", limit, len(seen), len(want))
+		}
+	}
 }
 
 // testTurnBatch commits what a turn commits: state, the message it consumed

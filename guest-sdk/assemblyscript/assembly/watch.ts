@@ -13,6 +13,7 @@ export const REASON_EVICTED = "evicted";
 export const REASON_SHUTDOWN = "shutdown";
 export const REASON_FAILED = "failed";
 export const REASON_REDEPLOYED = "redeployed";
+export const REASON_LOST = "lost";
 
 /** The payload of a lifecycle message: {"ref": "type/id", "reason": text}. */
 export class Lifecycle {

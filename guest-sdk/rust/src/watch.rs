@@ -21,6 +21,9 @@ pub mod reasons {
     pub const FAILED: &str = "failed";
     /// A new version of its type was deployed.
     pub const REDEPLOYED: &str = "redeployed";
+    /// In a cluster: its node lost it (died, paused or cut off past its
+    /// lease) and another node took it over.
+    pub const LOST: &str = "lost";
 }
 
 /// The payload of a lifecycle message: `{"ref": "type/id", "reason": text}`.
