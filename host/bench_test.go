@@ -179,6 +179,39 @@ func BenchmarkActivation(b *testing.B) {
 	}
 }
 
+// BenchmarkActivationChurn is BenchmarkActivation under churn: at most
+// 64 activations live, so that each new actor evicts the least recently
+// used one (its deactivate hook, its instance closed and its memory
+// freed) and new instances take the memories of old ones. cpu-µs/op is
+// the processor time per activation and deactivation; KiB-rss/op the
+// growth of resident memory per activation, which churn should keep near
+// zero.
+func BenchmarkActivationChurn(b *testing.B) {
+	for _, g := range languages {
+		b.Run(g.name, func(b *testing.B) {
+			h := benchHostConfig(b, g.build, host.Config{MaxActivations: 64, MaxGuestMemory: -1})
+			ctx := context.Background()
+			for i := range 128 { // the cap reached, and churning
+				if _, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: "warm" + strconv.Itoa(i)}, "get", getPayload); err != nil {
+					b.Fatal(err)
+				}
+			}
+			rss, cpu := residentKiB(), cputime.Process()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: strconv.Itoa(i)}, "get", getPayload); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			if rss > 0 {
+				b.ReportMetric(float64(cputime.Process()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+				b.ReportMetric(float64(residentKiB()-rss)/float64(b.N), "KiB-rss/op")
+			}
+		})
+	}
+}
+
 // residentKiB returns the process's resident memory after a collection
 // that returns free memory to the system, or 0 where /proc does not say.
 func residentKiB() int64 {

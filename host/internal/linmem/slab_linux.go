@@ -59,6 +59,17 @@ type slabClass struct {
 	slabs   []*slab
 	partial []*slab // with a free slot, possibly
 	empty   int     // slabs with no slot in use
+	// warm are freed slots whose written pages were zeroed in place and
+	// kept in memory (at most maxPooled): the next memories start in them
+	// without a page fault for the pages the last one wrote, which are
+	// most often the pages the next one writes. They count as used in
+	// their slabs.
+	warm []warmSlot
+}
+
+type warmSlot struct {
+	s   *slab
+	idx uint32
 }
 
 // takeSlot finds a free slot of size bytes, mapping a new slab when none
@@ -74,6 +85,11 @@ func (a *Allocator) takeSlot(size uint64) (s *slab, idx uint32, ok bool) {
 	if c == nil {
 		c = &slabClass{}
 		a.classes[size] = c
+	}
+	if n := len(c.warm); n > 0 {
+		w := c.warm[n-1]
+		c.warm = c.warm[:n-1]
+		return w.s, w.idx, true
 	}
 	for len(c.partial) > 0 {
 		s = c.partial[len(c.partial)-1]
@@ -114,6 +130,12 @@ func newSlab(size uint64) *slab {
 		liveMaps.Add(-1)
 		return nil
 	}
+	// Where transparent huge pages are always on, a slab's first write in
+	// each 2 MiB would take a huge page: 2 MiB resident for a few KiB
+	// written, across several memories. Regions escape this because only
+	// their committed pages, less than 2 MiB in a small memory, are
+	// writable.
+	_ = unix.Madvise(unsafe.Slice((*byte)(p), n*size), unix.MADV_NOHUGEPAGE)
 	s := &slab{base: p, bytes: n * size, slot: size, free: make([]uint32, n)}
 	for i := range s.free {
 		s.free[i] = uint32(n) - 1 - uint32(i) // the lowest address first
@@ -126,13 +148,45 @@ func (s *slab) at(idx uint32) unsafe.Pointer {
 	return unsafe.Add(s.base, uint64(idx)*s.slot)
 }
 
-// releaseSlot drops the pages of slot idx, so that it reads as zero and
-// holds no memory, and makes it free again. A slab with no slot in use is
-// unmapped, but for one kept per slot size while the allocator is open.
+// releaseSlot makes slot idx, whose memory is freed, zero and free
+// again: warm (its written pages zeroed in place) while its class has
+// room for one more, else with its pages dropped, so that it reads as zero
+// and holds no memory. A slab with no slot in use is unmapped, but for one
+// kept per slot size while the allocator is open.
 func (a *Allocator) releaseSlot(s *slab, idx uint32) {
+	if a.keepWarm(s, idx) {
+		return
+	}
 	dropped := unix.Madvise(unsafe.Slice((*byte)(s.at(idx)), s.slot), unix.MADV_DONTNEED) == nil
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.freeSlot(s, idx, dropped)
+}
+
+// keepWarm zeroes the pages of slot idx that its memory wrote and keeps
+// the slot among its class's warm ones, or reports that the class has no
+// room (or the page map cannot be read).
+func (a *Allocator) keepWarm(s *slab, idx uint32) bool {
+	a.mu.Lock()
+	c := a.classes[s.slot]
+	room := !a.closed && len(c.warm) < maxPooled
+	a.mu.Unlock()
+	if !room || !zeroTouched(unsafe.Slice((*byte)(s.at(idx)), s.slot)) {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed || len(c.warm) >= maxPooled {
+		return false
+	}
+	c.warm = append(c.warm, warmSlot{s, idx})
+	return true
+}
+
+// freeSlot returns slot idx to its slab, if its pages were dropped, and
+// unmaps the slab when nothing else is in use in it and it is not to be
+// kept. a.mu is held.
+func (a *Allocator) freeSlot(s *slab, idx uint32, dropped bool) {
 	c := a.classes[s.slot]
 	s.used--
 	if dropped {
@@ -162,10 +216,18 @@ func (s *slab) unmap() {
 	s.base = nil
 }
 
-// closeSlabs unmaps the slabs with no slot in use; the others are unmapped
-// when their last slot is released. a.mu is held.
+// closeSlabs gives back the warm slots and unmaps the slabs with no slot
+// in use; the others are unmapped when their last slot is released. a.mu
+// is held.
 func (a *Allocator) closeSlabs() {
 	for _, c := range a.classes {
+		for _, w := range c.warm {
+			// Zero already; their pages are dropped, or unmapped with
+			// their slab.
+			_ = unix.Madvise(unsafe.Slice((*byte)(w.s.at(w.idx)), w.s.slot), unix.MADV_DONTNEED)
+			a.freeSlot(w.s, w.idx, true)
+		}
+		c.warm = nil
 		c.slabs = slices.DeleteFunc(c.slabs, func(s *slab) bool {
 			if s.used > 0 {
 				return false
@@ -233,6 +295,32 @@ func copyTouched(dst, src []byte) {
 			}
 		}
 	}
+}
+
+// zeroTouched zeroes the pages of mem that are in memory, or swapped out,
+// and not zero, by the page map, leaving the others untouched (they are
+// zero: never written, or dropped). It reports false when the page map
+// cannot be read: mem is then to be dropped.
+func zeroTouched(mem []byte) bool {
+	first := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem)))) / pageSize
+	pages := (uint64(len(mem)) + pageSize - 1) / pageSize
+	var buf [pmBatch * 8]byte
+	for p := uint64(0); p < pages; {
+		n := min(pages-p, pmBatch)
+		got, err := readPagemap(buf[:n*8], first+p)
+		if err != nil || got < 8 {
+			return false
+		}
+		for i := 0; i+8 <= got; i, p = i+8, p+1 {
+			if binary.LittleEndian.Uint64(buf[i:])&(pmPresent|pmSwapped) == 0 {
+				continue
+			}
+			if page := mem[p*pageSize : min((p+1)*pageSize, uint64(len(mem)))]; !isZero(page) {
+				clear(page)
+			}
+		}
+	}
+	return true
 }
 
 func isZero(b []byte) bool {

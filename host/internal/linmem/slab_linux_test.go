@@ -79,9 +79,6 @@ func TestSlotsAreZeroAndPrivate(t *testing.T) {
 	}
 	at, p := base(bs[3]), unsafe.Pointer(unsafe.SliceData(bs[3]))
 	ms[3].Free()
-	if n := residentIn(t, p, minSlot); n != 0 {
-		t.Fatalf("a freed slot holds %d resident pages", n)
-	}
 	again := slotted(t, a, size, 64*wasmPage)
 	b := again.Reallocate(size)
 	if base(b) != at {
@@ -141,8 +138,8 @@ func TestSlotGrowsThenMoves(t *testing.T) {
 	if m.Reallocate(257*wasmPage) != nil {
 		t.Fatal("a memory grew past its maximum")
 	}
-	if n := residentIn(t, p, slot); n != 0 {
-		t.Fatalf("the slot left holds %d resident pages", n)
+	if i, ok := allZero(unsafe.Slice((*byte)(p), slot)); !ok {
+		t.Fatalf("byte %d of the slot left is not zero", i)
 	}
 	m.Free()
 }
@@ -221,4 +218,70 @@ func TestRegionsForOtherMemories(t *testing.T) {
 		t.Fatal("a memory with an image started in a slot")
 	}
 	m.Free()
+}
+
+// A freed slot is kept warm, its written pages zeroed in place and still
+// in memory, for the next memory, which finds it zero; past maxPooled
+// warm slots, a freed slot's pages are dropped; Close gives them back.
+func TestWarmSlots(t *testing.T) {
+	a := New(nil)
+	var ms []*memory
+	for range maxPooled + 4 {
+		m := slotted(t, a, 2*wasmPage, 64*wasmPage)
+		b := m.Reallocate(2 * wasmPage)
+		for i := 0; i < len(b); i += 4096 * 3 {
+			b[i] = 0xa5
+		}
+		_ = b[len(b)-1] // a page only read: the zero page
+		ms = append(ms, m)
+	}
+	var warm, cold []unsafe.Pointer
+	sb := uintptr(ms[0].slab.base)
+	for i, m := range ms {
+		p := m.slab.at(m.slot)
+		m.Free()
+		if i < maxPooled {
+			warm = append(warm, p)
+		} else {
+			cold = append(cold, p)
+		}
+	}
+	if n := len(a.classes[minSlot].warm); n != maxPooled {
+		t.Fatalf("%d warm slots, want %d", n, maxPooled)
+	}
+	for _, p := range warm {
+		if n := residentIn(t, p, minSlot); n == 0 {
+			t.Fatal("a warm slot's pages were dropped")
+		}
+		if i, ok := allZero(unsafe.Slice((*byte)(p), minSlot)); !ok {
+			t.Fatalf("byte %d of a warm slot is not zero", i)
+		}
+	}
+	for _, p := range cold {
+		if n := residentIn(t, p, minSlot); n != 0 {
+			t.Fatalf("a slot freed past the warm ones holds %d resident pages", n)
+		}
+	}
+	// The next memories start in the warm slots, the last freed first.
+	var again []*memory
+	for i := len(warm) - 1; i >= len(warm)-3; i-- {
+		m := slotted(t, a, 2*wasmPage, 64*wasmPage)
+		if got := m.slab.at(m.slot); got != warm[i] {
+			t.Fatalf("a new memory did not start in the last warm slot")
+		}
+		if i, ok := allZero(m.Reallocate(2 * wasmPage)); !ok {
+			t.Fatalf("byte %d of a memory in a warm slot is not zero", i)
+		}
+		again = append(again, m)
+	}
+	for _, m := range again {
+		m.Free()
+	}
+	a.Close()
+	if len(a.classes[minSlot].warm) != 0 {
+		t.Fatal("Close kept warm slots")
+	}
+	if perms(t, sb) != "" {
+		t.Fatal("the slab of the warm slots is still mapped after Close")
+	}
 }
