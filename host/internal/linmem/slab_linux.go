@@ -2,6 +2,7 @@ package linmem
 
 import (
 	"encoding/binary"
+	"errors"
 	"slices"
 	"unsafe"
 
@@ -272,28 +273,13 @@ func (m *memory) leaveSlot(size uint64) []byte {
 // src; writing them would make dst's pages resident. Where the page map
 // cannot be read, it copies all of src.
 func copyTouched(dst, src []byte) {
-	if len(src) == 0 {
-		return
-	}
-	first := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(src)))) / pageSize
-	pages := (uint64(len(src)) + pageSize - 1) / pageSize
-	var buf [pmBatch * 8]byte
-	for p := uint64(0); p < pages; {
-		n := min(pages-p, pmBatch)
-		got, err := readPagemap(buf[:n*8], first+p)
-		if err != nil || got < 8 {
-			copy(dst[p*pageSize:], src[p*pageSize:])
-			return
+	err := eachTouched(src, func(off uint64, page []byte) {
+		if !isZero(page) {
+			copy(dst[off:], page)
 		}
-		for i := 0; i+8 <= got; i, p = i+8, p+1 {
-			if e := binary.LittleEndian.Uint64(buf[i:]); e&(pmPresent|pmSwapped) == 0 {
-				continue
-			}
-			end := min((p+1)*pageSize, uint64(len(src)))
-			if page := src[p*pageSize : end]; !isZero(page) {
-				copy(dst[p*pageSize:], page)
-			}
-		}
+	})
+	if err != nil {
+		copy(dst, src)
 	}
 }
 
@@ -302,25 +288,35 @@ func copyTouched(dst, src []byte) {
 // zero: never written, or dropped). It reports false when the page map
 // cannot be read: mem is then to be dropped.
 func zeroTouched(mem []byte) bool {
+	return eachTouched(mem, func(_ uint64, page []byte) {
+		if !isZero(page) {
+			clear(page)
+		}
+	}) == nil
+}
+
+// eachTouched calls fn with each page of mem that the page map says is in
+// memory or swapped out, and its offset in mem.
+func eachTouched(mem []byte, fn func(off uint64, page []byte)) error {
 	first := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem)))) / pageSize
 	pages := (uint64(len(mem)) + pageSize - 1) / pageSize
 	var buf [pmBatch * 8]byte
 	for p := uint64(0); p < pages; {
 		n := min(pages-p, pmBatch)
 		got, err := readPagemap(buf[:n*8], first+p)
-		if err != nil || got < 8 {
-			return false
+		if err != nil {
+			return err
+		}
+		if got < 8 {
+			return errors.New("linmem: the page map ended early")
 		}
 		for i := 0; i+8 <= got; i, p = i+8, p+1 {
-			if binary.LittleEndian.Uint64(buf[i:])&(pmPresent|pmSwapped) == 0 {
-				continue
-			}
-			if page := mem[p*pageSize : min((p+1)*pageSize, uint64(len(mem)))]; !isZero(page) {
-				clear(page)
+			if binary.LittleEndian.Uint64(buf[i:])&(pmPresent|pmSwapped) != 0 {
+				fn(p*pageSize, mem[p*pageSize:min((p+1)*pageSize, uint64(len(mem)))])
 			}
 		}
 	}
-	return true
+	return nil
 }
 
 func isZero(b []byte) bool {
