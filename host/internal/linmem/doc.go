@@ -19,8 +19,10 @@
 // call, and a whole slab is one of the process's mappings. The memory
 // grows in place within its slot; one that outgrows it moves once to a
 // reservation of its own, its written pages copied, and grows there.
-// Freeing a slot drops its pages (MADV_DONTNEED), so that the next memory
-// in it is zero.
+// A freed slot is made zero before the next memory starts in it: the
+// pages its memory wrote are cleared in place and kept for the next
+// memory (up to 16 slots per slot size, found by the page map), or
+// dropped (MADV_DONTNEED).
 //
 // An Image is an initial memory content kept in a sealed memfd: a memory
 // allocated with it maps the image copy-on-write over its first bytes, so
