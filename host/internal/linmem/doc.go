@@ -9,7 +9,20 @@
 // readable and writable (mprotect) as the memory grows: the memory never
 // moves, growth never copies, new pages are zero because they are fresh
 // anonymous pages, and only the pages a guest touches are resident. Free
-// unmaps the reservation, so no region ever serves two instances.
+// drops the pages of a reservation before it serves another memory, so no
+// memory ever sees another's bytes.
+//
+// A small memory without an image (an initial size of at most 4 MiB)
+// starts instead in a slot of a slab: one readable and writable mapping
+// holding many memories of an allocator side by side, each slot twice the
+// memory's initial size and at least 1 MiB. Starting one costs no system
+// call, and a whole slab is one of the process's mappings. The memory
+// grows in place within its slot; one that outgrows it moves once to a
+// reservation of its own, its written pages copied, and grows there.
+// A freed slot is made zero before the next memory starts in it: the
+// pages its memory wrote are cleared in place and kept for the next
+// memory (up to 16 slots per slot size, found by the page map), or
+// dropped (MADV_DONTNEED).
 //
 // An Image is an initial memory content kept in a sealed memfd: a memory
 // allocated with it maps the image copy-on-write over its first bytes, so

@@ -87,9 +87,10 @@ func takeMaps(n int64) bool {
 type Allocator struct {
 	image *Image
 
-	mu     sync.Mutex
-	pool   []region // zeroed (or showing the image), ready for reuse
-	closed bool
+	mu      sync.Mutex
+	pool    []region              // zeroed (or showing the image), ready for reuse
+	classes map[uint64]*slabClass // slabs by slot size (slab_linux.go)
+	closed  bool
 }
 
 // region is a reservation of which the first committed bytes are
@@ -125,41 +126,58 @@ func (a *Allocator) Close() {
 	a.mu.Lock()
 	pool := a.pool
 	a.pool, a.closed = nil, true
+	a.closeSlabs()
 	a.mu.Unlock()
 	for _, r := range pool {
 		r.unmap()
 	}
 }
 
-// Allocate reserves max bytes of address space for one memory, or reuses
-// a freed reservation of that size. wazero never asks a memory for more
-// than max, its declared or configured maximum; capacity, a hint for
-// slice-backed memories, does not apply. When the reservation fails
-// (address space or mappings exhausted), or the process holds as many
-// mappings as its mapping cap allows (see mapBudget), the memory lives on
-// the Go heap instead and grows by copying, as wazero's own memories do.
+// Allocate makes one memory of initial size capacity (what wazero passes:
+// the module's minimum) that never grows past max, its declared or
+// configured maximum. A small memory without an image starts in a slot of
+// a slab (slab_linux.go); any other reserves max bytes of address space,
+// or reuses a freed reservation of that size. When the slab or the
+// reservation cannot be mapped (address space or mappings exhausted), or
+// the process holds as many mappings as its mapping cap allows (see
+// mapBudget), the memory lives on the Go heap instead and grows by
+// copying, as wazero's own memories do.
 func (a *Allocator) Allocate(capacity, max uint64) experimental.LinearMemory {
 	m := &memory{a: a, max: max}
-	reserve := roundUp(max)
-	if reserve == 0 {
+	if max == 0 {
 		return m
 	}
-	if r, ok := a.take(reserve); ok {
-		m.region, m.reused = r, true
-		return m
+	if a.image == nil || a.image.mapLen == 0 {
+		if size := slotSize(capacity, max); size > 0 {
+			if s, idx, ok := a.takeSlot(size); ok {
+				m.slab, m.slot = s, idx
+			}
+			return m
+		}
+	}
+	if r, reused, ok := a.reserve(roundUp(max)); ok {
+		m.region, m.reused = r, reused
+	}
+	return m
+}
+
+// reserve returns a reservation of size bytes: a freed one (reused), or a
+// new mapping; ok is false when none can be had.
+func (a *Allocator) reserve(size uint64) (r region, reused, ok bool) {
+	if r, ok := a.take(size); ok {
+		return r, true, true
 	}
 	maps := a.mapsPerRegion()
 	if !takeMaps(maps) {
-		return m
+		return region{}, false, false
 	}
-	p, err := unix.MmapPtr(-1, 0, nil, uintptr(reserve), unix.PROT_NONE,
+	p, err := unix.MmapPtr(-1, 0, nil, uintptr(size), unix.PROT_NONE,
 		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
 		liveMaps.Add(-maps)
-		return m
+		return region{}, false, false
 	}
-	m.base, m.reserved, m.maps = p, reserve, maps
-	return m
+	return region{base: p, reserved: size, maps: maps}, false, true
 }
 
 // mapsPerRegion is how many mappings a region of a may cost.
@@ -223,15 +241,20 @@ func (r *region) unmap() {
 	}
 }
 
-// memory is one linear memory: a region, or, once reserving or committing
-// failed, a slice on the Go heap.
+// memory is one linear memory: a slot of a slab, a region, or, once
+// reserving or committing failed, a slice on the Go heap.
 type memory struct {
-	region  // base nil: heap-backed (or freed)
+	region  // base nil: in a slot, or heap-backed (or freed)
 	a       *Allocator
 	max     uint64
 	reused  bool   // the region comes from the pool
 	started bool   // sized once: the image, if any, is in place
-	heap    []byte // the memory when base is nil
+	heap    []byte // the memory when base is nil and slab is nil
+	// slab and slot hold the memory while it fits its slot; length is
+	// its size there.
+	slab   *slab
+	slot   uint32
+	length uint64
 }
 
 // Reallocate returns the memory at size bytes, its first bytes as they
@@ -241,6 +264,16 @@ type memory struct {
 func (m *memory) Reallocate(size uint64) []byte {
 	if size > m.max {
 		return nil
+	}
+	if m.slab != nil {
+		if size > m.slab.slot {
+			return m.leaveSlot(size)
+		}
+		m.started, m.length = true, size
+		if size == 0 {
+			return []byte{}
+		}
+		return unsafe.Slice((*byte)(m.slab.at(m.slot)), size)
 	}
 	if m.base == nil {
 		return m.reallocateHeap(size)
@@ -336,6 +369,10 @@ func (m *memory) reallocateHeap(size uint64) []byte {
 // Free releases the memory, to the allocator's pool when it has room.
 // wazero calls it when the instance is closed, once nothing runs in it.
 func (m *memory) Free() {
+	if m.slab != nil {
+		m.a.releaseSlot(m.slab, m.slot)
+		m.slab = nil
+	}
 	if m.base != nil && !m.a.recycle(m.region) {
 		m.region.unmap()
 	}

@@ -94,15 +94,7 @@ func TestGrowPastTheMaximumFails(t *testing.T) {
 // residentPages counts the resident pages of the reservation.
 func residentPages(t *testing.T, m *memory) int {
 	t.Helper()
-	vec := make([]byte, m.reserved/pageSize)
-	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(m.base), uintptr(m.reserved), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
-		t.Fatal(errno)
-	}
-	n := 0
-	for _, v := range vec {
-		n += int(v & 1)
-	}
-	return n
+	return residentIn(t, m.base, m.reserved)
 }
 
 // Only the pages a guest touches take memory: a 64 MiB maximum, grown to

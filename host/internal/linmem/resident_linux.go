@@ -42,19 +42,15 @@ func Resident(mem []byte) (int64, error) {
 	if len(mem) == 0 {
 		return 0, nil
 	}
-	pagemap.once.Do(func() { pagemap.f, pagemap.err = os.Open("/proc/self/pagemap") })
-	if pagemap.err != nil {
-		return 0, fmt.Errorf("linmem: %w", pagemap.err)
-	}
 	first := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem)))) / pageSize
 	last := (uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem)))) + uint64(len(mem)) - 1) / pageSize
 	var buf [pmBatch * 8]byte
 	var pages int64
 	for p := first; p <= last; {
 		n := min(last-p+1, pmBatch)
-		got, err := unix.Pread(int(pagemap.f.Fd()), buf[:n*8], int64(p*8))
+		got, err := readPagemap(buf[:n*8], p)
 		if err != nil {
-			return 0, fmt.Errorf("linmem: reading the page map: %w", err)
+			return 0, err
 		}
 		if got < 8 {
 			return 0, fmt.Errorf("linmem: the page map ended at page %d", p)
@@ -68,4 +64,18 @@ func Resident(mem []byte) (int64, error) {
 		p += uint64(got / 8)
 	}
 	return pages * int64(pageSize), nil
+}
+
+// readPagemap reads the page map's entries from virtual page first on
+// into buf, and returns how many bytes it read.
+func readPagemap(buf []byte, first uint64) (int, error) {
+	pagemap.once.Do(func() { pagemap.f, pagemap.err = os.Open("/proc/self/pagemap") })
+	if pagemap.err != nil {
+		return 0, fmt.Errorf("linmem: %w", pagemap.err)
+	}
+	n, err := unix.Pread(int(pagemap.f.Fd()), buf, int64(first*8))
+	if err != nil {
+		return 0, fmt.Errorf("linmem: reading the page map: %w", err)
+	}
+	return n, nil
 }

@@ -137,6 +137,9 @@ func (m *module) scan(r *reader, body bool, edits []edit) []edit {
 			if sub >= 12 {
 				m.disp.keep("its code uses table instructions other than call_indirect")
 			}
+			if (sub == 8 || sub == 9) && m.restore != nil { // memory.init, data.drop
+				m.restore.namesData = true
+			}
 			if bulk && body {
 				edits = append(edits, edit{pos: pos, end: pos, kind: editDynamic})
 			}

@@ -172,11 +172,23 @@ func instrument(wasm []byte, lim Limits, restore *restoring) ([]byte, error) {
 		first = *restore
 	}
 	out, err := instrumentPass(wasm, lim, restore, d)
-	if err != nil || !d.ready() {
+	if err != nil {
 		return out, err
+	}
+	// A restorable module whose code names no data segment loses them
+	// all, emptied, with its data count: wazero keeps a slice entry per
+	// segment in every instance (122 for an AssemblyScript counter).
+	drop := restore != nil && restore.dataCount && !restore.namesData && restore.reason == ""
+	ready := d.ready()
+	if !ready && !drop {
+		return out, nil
+	}
+	if !ready {
+		d = &dispatch{used: map[uint32]bool{}} // the table stays: learn again
 	}
 	if restore != nil {
 		*restore = first
+		restore.dropData = drop
 	}
 	return instrumentPass(wasm, lim, restore, d)
 }
@@ -389,6 +401,9 @@ func (m *module) section(id byte, r *reader) (content []byte, keep bool) {
 			r.fail("data count %d in a module of %d bytes", n, m.size)
 		case n > MaxDataSegments:
 			r.over("data segments", "", uint64(n), MaxDataSegments, "")
+		}
+		if m.restore != nil && m.restore.dropData {
+			return []byte{0}, true // as many as the data section now has
 		}
 		return r.b, true
 	case secElement:

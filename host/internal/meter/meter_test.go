@@ -321,6 +321,15 @@ func FuzzInstrument(f *testing.F) {
 	f.Add(growMemory)
 	f.Add(growTable)
 	f.Add(restorableModule())
+	f.Add(wasmModule( // a data count that no code uses: restorable without segments
+		sec(secType, funcType("", "")),
+		sec(secFunction, []byte{0}),
+		sec(secMemory, []byte{0x00, 0x01}),
+		sec(secExport, export("memory", 2, 0)),
+		raw(secDataCount, []byte{1}),
+		sec(secCode, body(nil)),
+		sec(secData, cat([]byte{0x00, 0x41, 16, 0x0b}, appendName(nil, "hello"))),
+	))
 	ctx := context.Background()
 	rt := wazero.NewRuntime(ctx)
 	f.Cleanup(func() { rt.Close(ctx) })

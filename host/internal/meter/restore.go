@@ -57,12 +57,16 @@ func InstrumentRestorable(wasm []byte, lim Limits, minPages uint32) (*Restorable
 // restoring is what instrument learns and checks of a module it makes
 // restorable.
 type restoring struct {
-	minPages  uint32   // the least minimum of the memory
-	dataCount bool     // the module has a data count section
-	names     []string // export names of the mutable globals
-	memory    []byte   // nil until the memory section
-	exported  bool     // the export section was written
-	reason    string   // why it cannot be, if it cannot
+	minPages  uint32 // the least minimum of the memory
+	dataCount bool   // the module has a data count section
+	// namesData: its code names data segments (memory.init, data.drop),
+	// whose emptied ones it must then keep. Without, dropData removes
+	// them all, and the data count.
+	namesData, dropData bool
+	names               []string // export names of the mutable globals
+	memory              []byte   // nil until the memory section
+	exported            bool     // the export section was written
+	reason              string   // why it cannot be, if it cannot
 }
 
 func (rs *restoring) refuse(reason string) {
@@ -121,11 +125,13 @@ func (rs *restoring) memorySection(n int, flags byte, min, max uint32) []byte {
 }
 
 // dataSection copies the n active segments of r into rs.memory and
-// returns the section with each emptied, or with none if no data count
-// section makes the code able to name them.
+// returns the section with each emptied, or with none if no code names
+// them (no data count section, or no memory.init nor data.drop: see
+// dropData).
 func (rs *restoring) dataSection(r *reader, n int) []byte {
+	keep := rs.dataCount && !rs.dropData
 	out := appendULEB(nil, uint64(n))
-	if !rs.dataCount {
+	if !keep {
 		out = appendULEB(nil, 0)
 	}
 	for i := 0; i < n && r.err == nil; i++ {
@@ -160,7 +166,7 @@ func (rs *restoring) dataSection(r *reader, n int) []byte {
 		} else {
 			copy(rs.memory[off:], data)
 		}
-		if rs.dataCount {
+		if keep {
 			// An empty passive segment: memory.init and data.drop see
 			// what they would of the emptied active one (an active
 			// segment is dropped once applied: empty), and instantiation

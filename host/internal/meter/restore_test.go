@@ -125,3 +125,48 @@ func TestRestorableKeepsNamedSegmentsEmpty(t *testing.T) {
 	call(t, mod, "drop")
 	call(t, mod, "init0")
 }
+
+// With a data count section but no code that names a segment, the
+// emptied segments go, and the data count with them: instances carry
+// nothing of them.
+func TestRestorableDropsUnnamedSegments(t *testing.T) {
+	wasm := wasmModule(
+		sec(secType, funcType("", "\x7f")),
+		sec(secFunction, []byte{0}),
+		sec(secMemory, []byte{0x00, 0x01}),
+		sec(secExport, export("memory", 2, 0), export("load", 0, 0)),
+		raw(secDataCount, []byte{2}),
+		sec(secCode, body(nil, 0x41, 16, 0x2d, 0x00, 0x00)), // i32.load8_u offset 0 of 16
+		sec(secData, cat([]byte{0x00, 0x41, 16, 0x0b}, appendName(nil, "hello")), cat([]byte{0x00, 0x41, 32, 0x0b}, appendName(nil, "world"))),
+	)
+	rs, err := InstrumentRestorable(wasm, testLimits, 0)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(rs.Memory[16:21]))
+	assert.Equal(t, "world", string(rs.Memory[32:37]))
+	dc, data := sectionPayload(t, rs.Module, secDataCount), sectionPayload(t, rs.Module, secData)
+	assert.Equal(t, []byte{0}, dc, "the data count")
+	assert.Equal(t, []byte{0}, data, "the data section")
+	h := &meterHost{fuel: 1000}
+	mod := h.instantiate(t, rs.Module, nil)
+	b, _ := mod.Memory().Read(16, 5)
+	assert.Equal(t, make([]byte, 5), b, "the data is left to the host")
+	res, err := mod.ExportedFunction("load").Call(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, uint64(0), res[0])
+}
+
+// sectionPayload returns the payload of the section of module wasm with
+// id, or fails.
+func sectionPayload(t *testing.T, wasm []byte, id byte) []byte {
+	t.Helper()
+	r := &reader{b: wasm, off: 8}
+	for !r.done() {
+		got, _, payload := r.section()
+		require.NoError(t, r.err)
+		if got == id {
+			return payload
+		}
+	}
+	t.Fatalf("no section %d", id)
+	return nil
+}
