@@ -694,17 +694,22 @@ func (h *Host) check(to abi.Ref, method string, payload []byte) (*actorType, err
 // or, in a cluster, to the nodes that serve them (see deliverRouted). A
 // message whose target's mailbox is full waits, with every later message to
 // the same target, for the retry loop, so per-sender order holds.
-func (h *Host) deliver(msgs []storage.Message) {
+func (h *Host) deliver(msgs []storage.Message) { h.deliverFrom(context.Background(), msgs) }
+
+// deliverFrom is deliver called by the commit of a turn, with its ctx, on
+// the goroutine running it: the scheduler may run an idle target there
+// next (see scheduler.Scheduler.Tell).
+func (h *Host) deliverFrom(ctx context.Context, msgs []storage.Message) {
 	if h.remote != nil {
 		h.deliverRouted(msgs)
 		return
 	}
-	h.deliverHere(msgs)
+	h.deliverHere(ctx, msgs)
 }
 
 // deliverHere delivers msgs one by one (with tryDeliver), each behind the
 // messages to its target that wait.
-func (h *Host) deliverHere(msgs []storage.Message) {
+func (h *Host) deliverHere(ctx context.Context, msgs []storage.Message) {
 	for _, m := range msgs {
 		if isPublication(&m) {
 			h.topics.add(m)
@@ -722,7 +727,7 @@ func (h *Host) deliverHere(msgs []storage.Message) {
 			}
 			h.retryMu.Unlock()
 		}
-		if !waiting && !h.tryDeliver(m) {
+		if !waiting && !h.tryDeliver(ctx, m) {
 			h.retryMu.Lock()
 			h.wait(m)
 			h.retryMu.Unlock()
@@ -740,7 +745,7 @@ func (h *Host) wait(m storage.Message) {
 // tryDeliver enqueues m, or in a cluster sends it to the node that serves
 // its target; it reports false when m must wait (for room, or for a node
 // that serves its target).
-func (h *Host) tryDeliver(m storage.Message) bool {
+func (h *Host) tryDeliver(ctx context.Context, m storage.Message) bool {
 	to, err := abi.ParseRef(m.Target)
 	var sender abi.Ref
 	if err == nil && m.Sender != "" {
@@ -757,7 +762,7 @@ func (h *Host) tryDeliver(m storage.Message) bool {
 			sm.Done = func(_ []byte, err error) { h.delivered(m, err) }
 			h.local.Store(m.ID, struct{}{})
 		}
-		if err = h.sched.Tell(context.Background(), sm); err != nil && h.remote != nil {
+		if err = h.sched.Tell(ctx, sm); err != nil && h.remote != nil {
 			h.local.Delete(m.ID)
 		}
 	}
@@ -844,7 +849,7 @@ func (h *Host) retryLoop() {
 				}
 				m := q[0]
 				h.retryMu.Unlock()
-				if !h.tryDeliver(m) {
+				if !h.tryDeliver(context.Background(), m) {
 					break
 				}
 				progress = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wactor/wactor/abi"
@@ -26,6 +27,11 @@ type activation struct {
 	done    chan struct{} // closed when this activation has deactivated
 
 	actor Actor // set by the goroutine running a; read only by it
+	// worker is the goroutine of the goroutines dispatcher running a,
+	// while it runs it; receiving is set while it is in a.actor.Receive.
+	// See runNext.
+	worker    atomic.Pointer[worker]
+	receiving atomic.Bool
 	// mem is the memory a holds, counted in s.mem: its type's reservation,
 	// then what its actor reports. Written by the goroutine running a, or
 	// under s.mu once a has retired; read with a.mu held or by that
@@ -69,6 +75,8 @@ type activation struct {
 
 // enqueue adds m to the mailbox. It returns false when a has retired.
 func (a *activation) enqueue(m *Message) (bool, error) {
+	from := m.from
+	m.from = nil
 	a.mu.Lock()
 	if a.retired {
 		a.mu.Unlock()
@@ -97,7 +105,9 @@ func (a *activation) enqueue(m *Message) (bool, error) {
 	a.mu.Unlock()
 	if start {
 		a.s.addBusy(1)
-		a.s.dispatcher.dispatch(a)
+		if from == nil || from == a || !a.s.dispatcher.runNext(a, from) {
+			a.s.dispatcher.dispatch(a)
+		}
 	}
 	return true, nil
 }
@@ -180,9 +190,14 @@ func (a *activation) run() (turns int) {
 		if m.timer != nil && !a.timerLive(m.timer) {
 			continue // cancelled or replaced after this tick was queued
 		}
+		if turns > 0 {
+			s.dispatcher.yieldNext(a) // what a's last turn told may not wait for this one
+		}
 		turns++
 		a.cur = m
+		a.receiving.Store(true)
 		reply, replyErr = a.actor.Receive(ctx, m)
+		a.receiving.Store(false)
 		a.cur = nil
 		a.noteMemory()
 		if m.timer != nil {
@@ -272,6 +287,9 @@ func (a *activation) afterIdle() {
 	a.mu.Lock()
 	want := a.deactivate
 	a.mu.Unlock()
+	if want || a.s.closed.Load() || (a.s.cfg.MemoryBudget > 0 && a.s.mem.Load() > a.s.cfg.MemoryBudget) {
+		a.s.dispatcher.yieldNext(a) // a deactivation hook may take long
+	}
 	if want || a.s.closed.Load() {
 		reason := ReasonShutdown
 		if want {

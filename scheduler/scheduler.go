@@ -58,6 +58,9 @@ type Message struct {
 	// Forward.
 	asker abi.Ref
 	to    *activation // where send put the message
+	// from is the activation whose turn sends this tell, while it is in
+	// Receive; cleared once enqueued. See runNext.
+	from *activation
 	fwd   *Message    // the ask this one was forwarded as, if it was
 	// up is, for an ask made in a turn, the message that turn processes:
 	// following up from message to message walks the call chain back to
@@ -304,10 +307,16 @@ var ErrClosed = abi.NewError(abi.CodeUnavailable, "scheduler is shutting down")
 var errClosed = ErrClosed
 
 // Tell enqueues m for its target and returns without waiting for the turn.
-// It fails with unknown_type, mailbox_full or unavailable.
+// It fails with unknown_type, mailbox_full or unavailable. Called with the
+// ctx of a turn, on the goroutine running it, as its last act (the turn's
+// commit), it may leave a target that was idle to that goroutine, to run
+// once the sender's batch is over, rather than wake another one.
 func (s *Scheduler) Tell(ctx context.Context, m *Message) error {
 	if m.Attempt == 0 {
 		m.Attempt = 1
+	}
+	if from := turnFrom(ctx); from != nil && from.receiving.Load() {
+		m.from = from
 	}
 	_, err := s.send(m, nil)
 	return err
