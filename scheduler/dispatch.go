@@ -204,7 +204,7 @@ func (p *pool) wake() {
 }
 
 func (*pool) runNext(_, _ *activation) bool { return false }
-func (*pool) yieldNext(*activation)          {}
+func (*pool) yieldNext(*activation)         {}
 
 func (p *pool) block() {
 	p.mu.Lock()
@@ -265,7 +265,7 @@ func (d *inline) dispatch(a *activation) {
 }
 
 func (*inline) runNext(_, _ *activation) bool { return false }
-func (*inline) yieldNext(*activation)          {}
+func (*inline) yieldNext(*activation)         {}
 
 // Turns wait in place: whoever waits for a reply runs the turns that give
 // it (see Scheduler.Ask).

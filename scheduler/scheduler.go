@@ -61,7 +61,7 @@ type Message struct {
 	// from is the activation whose turn sends this tell, while it is in
 	// Receive; cleared once enqueued. See runNext.
 	from *activation
-	fwd   *Message    // the ask this one was forwarded as, if it was
+	fwd  *Message // the ask this one was forwarded as, if it was
 	// up is, for an ask made in a turn, the message that turn processes:
 	// following up from message to message walks the call chain back to
 	// its first turn (see reentry.go). Nil for a message from outside.
