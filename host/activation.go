@@ -44,6 +44,16 @@ type activation struct {
 	// live: an instance started and its end is not told to the
 	// watchers yet (see ended).
 	live bool
+	// self is ref.String(), made at the first commit (see refString).
+	self string
+}
+
+// selfString returns the activation's ref as a string, made once.
+func (a *activation) selfString() string {
+	if a.self == "" {
+		a.self = a.ref.String()
+	}
+	return a.self
 }
 
 // turn is what one message's processing has buffered so far.
@@ -78,6 +88,11 @@ type turn struct {
 	// deep; nil and 0 for a turn of its own.
 	up    *turn
 	depth int
+	// batch is what the turn commits (see activation.batch), and
+	// consumed the backing of its Consumed: kept in the turn, which is
+	// made anyway, rather than allocated apart for every turn.
+	batch    storage.Batch
+	consumed [1]string
 	// allocating is set while the host waits in the guest's wactor_alloc
 	// for the turn's input buffer: an import called then is refused
 	// (turnFrom). The request is not in guest memory yet, and an ask
@@ -504,21 +519,32 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byt
 
 // batch is what the turn commits.
 func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
-	b := &storage.Batch{Actor: a.ref.String()}
+	b := &t.batch
+	*b = storage.Batch{Actor: a.selfString()}
 	if a.lease != nil {
 		b.Fence = a.lease.fence
 	}
 	if t.msg.Key != "" {
 		b.Records = []storage.Record{{Key: recordKey(a.ref, t.msg.Key), Reply: reply, Expires: time.Now().Add(a.h.retention)}}
 	}
-	for k, v := range t.writes {
-		if v == nil {
-			b.Deletes = append(b.Deletes, k)
-		} else {
-			if b.Puts == nil {
-				b.Puts = make(map[string][]byte, len(t.writes))
+	if !hasDelete(t.writes) {
+		// The turn's writes are the batch's puts as they are: the
+		// turn is over, and the map is only read from now on (by the
+		// store, and by apply), or merged into by the pipeline's
+		// group, which is what Batch.Merge does with a batch's Puts.
+		if len(t.writes) > 0 {
+			b.Puts = t.writes
+		}
+	} else {
+		for k, v := range t.writes {
+			if v == nil {
+				b.Deletes = append(b.Deletes, k)
+			} else {
+				if b.Puts == nil {
+					b.Puts = make(map[string][]byte, len(t.writes))
+				}
+				b.Puts[k] = v
 			}
-			b.Puts[k] = v
 		}
 	}
 	if len(t.sends) > 0 {
@@ -528,7 +554,8 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 		}
 	}
 	if t.kind == abi.KindMessage && t.msg.IsTell() {
-		b.Consumed = []string{t.msg.ID}
+		t.consumed[0] = t.msg.ID
+		b.Consumed = t.consumed[:]
 		// In a cluster a message may reach its target twice (its sender
 		// and a sweep both deliver it): only the first commit consumes it.
 		b.ConsumeOnce = a.h.own != nil
@@ -537,6 +564,16 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 	a.watchChanges(t, b)
 	a.topicChanges(t, b)
 	return b
+}
+
+// hasDelete reports whether writes deletes a key (holds a nil value).
+func hasDelete(writes map[string][]byte) bool {
+	for _, v := range writes {
+		if v == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // commitNow commits the turn's batch and waits for it, with nothing in

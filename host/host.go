@@ -608,6 +608,9 @@ func (h *Host) recorded(ctx context.Context, to abi.Ref, opts []CallOption) (key
 // recordedIn is recorded for a key scoped to scope: an actor's ref, or a
 // topic's target (see Publish).
 func (h *Host) recordedIn(ctx context.Context, scope string, opts []CallOption) (key string, reply []byte, done bool, err error) {
+	if len(opts) == 0 {
+		return "", nil, false, nil
+	}
 	o := applyOptions(opts)
 	if o.key == "" {
 		return "", nil, false, nil
@@ -656,13 +659,22 @@ func (h *Host) Tell(ctx context.Context, to abi.Ref, method string, payload []by
 	if backlog >= limit {
 		return abi.NewError(abi.CodeMailboxFull, "mailbox of "+to.String()+" is full")
 	}
-	m := storage.Message{ID: h.ids.next(), Key: key, Target: to.String(), Method: method, Payload: payload, Trace: h.tracer.contextTrace(ctx)}
-	if err := h.store.Commit(ctx, &storage.Batch{Send: []storage.Message{m}}); err != nil {
+	tb := &tellBatch{}
+	tb.msgs[0] = storage.Message{ID: h.ids.next(), Key: key, Target: to.String(), Method: method, Payload: payload, Trace: h.tracer.contextTrace(ctx)}
+	tb.b.Send = tb.msgs[:]
+	if err := h.store.Commit(ctx, &tb.b); err != nil {
 		return abi.NewError(abi.CodeUnavailable, "storing a tell to "+to.String()+": "+err.Error())
 	}
 	h.sent("", KindTell, 1)
-	h.deliver([]storage.Message{m})
+	h.deliver(tb.msgs[:])
 	return nil
+}
+
+// tellBatch is the batch of a tell from outside and its one message, in
+// one allocation.
+type tellBatch struct {
+	b    storage.Batch
+	msgs [1]storage.Message
 }
 
 func (h *Host) check(to abi.Ref, method string, payload []byte) (*actorType, error) {

@@ -209,6 +209,7 @@ type Scheduler struct {
 	ctx        context.Context // cancelled by Close once turns are done
 	cancel     context.CancelFunc
 	dispatcher dispatcher
+	unblock    func() // dispatcher.unblock, made once: Blocking returns it for every commit
 	wg         sync.WaitGroup // every goroutine the scheduler starts
 
 	mu       sync.Mutex
@@ -282,6 +283,7 @@ func New(cfg Config) *Scheduler {
 	s.busyZero = sync.NewCond(&s.busyMu)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.dispatcher = cfg.Dispatch.start(s)
+	s.unblock = s.dispatcher.unblock
 	if cfg.SweepInterval > 0 {
 		s.goFunc(s.sweep)
 	}
@@ -533,11 +535,14 @@ func (s *Scheduler) RunUntilIdle() int {
 // does nothing.
 func (s *Scheduler) Blocking(ctx context.Context) (resume func()) {
 	if turnFrom(ctx) == nil {
-		return func() {}
+		return noResume
 	}
 	s.dispatcher.block()
-	return s.dispatcher.unblock
+	return s.unblock
 }
+
+// noResume is what Blocking returns outside a turn.
+func noResume() {}
 
 // Queued reports whether a message waits in the mailbox of the activation
 // running the turn of ctx.
