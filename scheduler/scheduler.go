@@ -209,7 +209,7 @@ type Scheduler struct {
 	ctx        context.Context // cancelled by Close once turns are done
 	cancel     context.CancelFunc
 	dispatcher dispatcher
-	unblock    func() // dispatcher.unblock, made once: Blocking returns it for every commit
+	unblock    func()         // dispatcher.unblock, made once: Blocking returns it for every commit
 	wg         sync.WaitGroup // every goroutine the scheduler starts
 
 	mu       sync.Mutex
