@@ -59,13 +59,16 @@ func (a *activation) selfString() string {
 // turn is what one message's processing has buffered so far.
 type turn struct {
 	ctx       context.Context
-	timedOut  atomic.Bool // the watchdog stopped the guest
+	timedOut  atomic.Bool // the guest ran past deadline and was stopped (refuel)
 	a         *activation
 	cfg       *TypeConfig // of the deployment the turn runs
 	inst      *instance
 	msg       *scheduler.Message
 	kind      abi.RequestKind // a message, or the activate or deactivate hook
-	deadline  time.Time
+	// deadline is when the guest's execution limit runs out, pushed back
+	// by the time it waits in asks; only the goroutine running the turn
+	// reads and writes it (see refuel).
+	deadline time.Time
 	writes    map[string][]byte // nil value: delete
 	sends     []outgoing
 	timers    []timerOp                    // in the order the guest made them
@@ -344,9 +347,7 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	}
 	inst := t.inst
 	t.deadline = time.Now().Add(t.cfg.TurnTimeout)
-	a.h.watchdog.start(t, t.deadline)
 	stack, err := a.invoke(t)
-	a.h.watchdog.end(t)
 	if err != nil {
 		a.broke(t, err)
 		return reply, err

@@ -270,7 +270,6 @@ type Host struct {
 	disk      *diskCache // the cache's folder; nil when kept in memory
 	log       *slog.Logger
 	sched     *scheduler.Scheduler
-	watchdog  *watchdog
 	ids       idGen
 	clock     scheduler.Clock
 	rem       *reminders
@@ -356,7 +355,6 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		pending:   make(map[string][]storage.Message),
 		retryWake: make(chan struct{}, 1),
 		stop:      make(chan struct{}),
-		watchdog:  newWatchdog(10 * time.Millisecond),
 		clock:     cfg.Clock,
 		dead:      deadLetters{limit: storage.DeadLetterCap{Count: cfg.MaxDeadLetters, Bytes: cfg.MaxDeadLetterBytes}},
 		budget:    budget,
@@ -379,7 +377,6 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
-			h.watchdog.close()
 			return nil, fmt.Errorf("host: compilation cache in %s: %w", cfg.CacheDir, err)
 		}
 		h.cache = c
@@ -895,7 +892,6 @@ func (h *Host) Close(ctx context.Context) error {
 	h.handMu.Unlock()
 	close(h.stop)
 	h.wg.Wait()
-	h.watchdog.close()
 	h.typesMu.Lock()
 	for _, t := range h.types {
 		t.current().v.retire(ctx)
