@@ -58,17 +58,17 @@ func (a *activation) selfString() string {
 
 // turn is what one message's processing has buffered so far.
 type turn struct {
-	ctx       context.Context
-	timedOut  atomic.Bool // the guest ran past deadline and was stopped (refuel)
-	a         *activation
-	cfg       *TypeConfig // of the deployment the turn runs
-	inst      *instance
-	msg       *scheduler.Message
-	kind      abi.RequestKind // a message, or the activate or deactivate hook
+	ctx      context.Context
+	timedOut atomic.Bool // the guest ran past deadline and was stopped (refuel)
+	a        *activation
+	cfg      *TypeConfig // of the deployment the turn runs
+	inst     *instance
+	msg      *scheduler.Message
+	kind     abi.RequestKind // a message, or the activate or deactivate hook
 	// deadline is when the guest's execution limit runs out, pushed back
 	// by the time it waits in asks; only the goroutine running the turn
 	// reads and writes it (see refuel).
-	deadline time.Time
+	deadline  time.Time
 	writes    map[string][]byte // nil value: delete
 	sends     []outgoing
 	timers    []timerOp                    // in the order the guest made them
