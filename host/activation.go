@@ -478,11 +478,8 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byt
 		return reply, err, false
 	}
 	b := a.batch(t, reply)
-	if !a.h.pipelined || !a.p.handOff() {
-		// Nothing to overlap the commit with, or nothing to gain: the
-		// store's commits are quick (under slowCommit, an in-memory
-		// store's), and handing this one to the flusher would cost more
-		// than it saves, even with messages queued behind it.
+	if !a.h.pipelined || (!a.p.handOff() && !a.h.sched.Queued(ctx)) {
+		// Nothing to overlap the commit with, or nothing to gain.
 		if err := a.commitNow(ctx, t, b); err != nil {
 			return nil, a.uncommitted(t.msg, err), false
 		}

@@ -27,6 +27,8 @@ type activation struct {
 	done    chan struct{} // closed when this activation has deactivated
 
 	actor Actor // set by the goroutine running a; read only by it
+	// ctx identifies a's turns (turnFrom), made once with a.
+	ctx context.Context
 	// worker is the goroutine of the goroutines dispatcher running a,
 	// while it runs it; receiving is set while it is in a.actor.Receive.
 	// See runNext.
@@ -40,6 +42,7 @@ type activation struct {
 
 	mu         sync.Mutex
 	queue      []*Message
+	qbuf       []*Message // the mailbox's first backing array, reused once it empties
 	running    bool // scheduled or running a batch
 	retired    bool // removed from the table; accepts nothing
 	deactivate bool // the actor asked to go once idle
@@ -129,7 +132,10 @@ func (a *activation) next() *Message {
 	a.queue[0] = nil
 	a.queue = a.queue[1:]
 	if len(a.queue) == 0 {
-		a.queue = a.queue[:0:0] // let the backing array go; it regrows on demand
+		// Back to the small array the activation was made with (its
+		// slots are all nil again): a mailbox that empties after each
+		// message allocates nothing, and a large one a burst grew goes.
+		a.queue = a.qbuf[:0]
 	}
 	return m
 }
@@ -167,7 +173,7 @@ func (a *activation) run() (turns int) {
 			return 0
 		}
 	}
-	ctx := context.WithValue(s.ctx, turnKey{}, a)
+	ctx := a.ctx
 	// The last turn's message is answered only once a has taken its next
 	// message or gone idle: a caller that has its reply and sends to a new
 	// actor then finds a evictable, rather than busy and in the way.
@@ -228,7 +234,7 @@ func (a *activation) activate() bool {
 		<-done
 	}
 	a.evicted = nil
-	actor, err := a.s.cfg.Activator.Activate(context.WithValue(a.s.ctx, turnKey{}, a), a.ref)
+	actor, err := a.s.cfg.Activator.Activate(a.ctx, a.ref)
 	a.s.dispatcher.unblock()
 	if err == nil {
 		a.actor = actor

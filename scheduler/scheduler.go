@@ -418,8 +418,8 @@ func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byt
 	}
 	var expired <-chan time.Time
 	if m.Timeout > 0 {
-		t := time.NewTimer(m.Timeout)
-		defer t.Stop()
+		t := startTimer(m.Timeout)
+		defer stopTimer(t)
 		expired = t.C
 	}
 	if d, ok := s.dispatcher.(*inline); ok {
@@ -448,6 +448,29 @@ func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byt
 			caller.serveNested()
 		}
 	}
+}
+
+// timers are the stopped timers of asks that ended, for the next asks: a
+// new timer costs three allocations, on every ask from outside (Host.Ask
+// bounds each by its type's ask timeout). Since Go 1.23 a timer that
+// Stop stopped delivers nothing stale after Reset.
+var timers = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
+
+// startTimer returns a timer that fires after d.
+func startTimer(d time.Duration) *time.Timer {
+	t := timers.Get().(*time.Timer)
+	t.Reset(d)
+	return t
+}
+
+// stopTimer stops t and keeps it for startTimer.
+func stopTimer(t *time.Timer) {
+	t.Stop()
+	timers.Put(t)
 }
 
 // askDone is the error of an ask whose ctx ended first.
@@ -702,11 +725,13 @@ func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 		key:        key,
 		slot:       slot,
 		opts:       opts,
-		queue:      make([]*Message, 0, min(opts.Mailbox, 16)),
+		qbuf:       make([]*Message, 0, min(opts.Mailbox, 16)),
 		lastActive: s.cfg.Now(),
 		prev:       s.retiring[key],
 		done:       make(chan struct{}),
 	}
+	a.queue = a.qbuf
+	a.ctx = context.WithValue(s.ctx, turnKey{}, a)
 	for _, e := range evicted {
 		a.evicted = append(a.evicted, e.done)
 	}
@@ -875,7 +900,7 @@ func (s *Scheduler) retireLocked(a *activation, force bool, idleSince time.Time,
 // finish runs the end of a retired activation and wakes its successor.
 func (s *Scheduler) finish(a *activation) {
 	if a.actor != nil {
-		a.actor.Deactivate(context.WithValue(s.ctx, turnKey{}, a))
+		a.actor.Deactivate(a.ctx)
 	}
 	s.mem.Add(-a.mem)
 	s.mu.Lock()

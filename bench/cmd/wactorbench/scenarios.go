@@ -370,9 +370,11 @@ var scenarios = []*scenarioDef{
 			"/v1/actors/counter/{id}/add with {\"n\":1}, the id picked at random per request among 1 " +
 			"or 100 actors (a wrk Lua script); in-memory store. The ceiling is a bare net/http handler " +
 			"on the same route that reads the body and answers a constant. wrk and the server share " +
-			"the machine's cores. errors counts non-2xx answers and socket errors.",
+			"the machine's cores. errors counts non-2xx answers and socket errors. cpu-µs per request " +
+			"is the server process's processor time (wrk's is not counted) over the requests served.",
 		metrics: []report.Metric{
 			{Key: "rps", Label: "requests/s"},
+			{Key: "cpu_us", Label: "cpu-µs per request", Lower: true},
 			{Key: "p50_ms", Label: "p50 ms", Lower: true},
 			{Key: "p99_ms", Label: "p99 ms", Lower: true},
 			{Key: "errors", Label: "errors", Lower: true},
@@ -384,6 +386,7 @@ var scenarios = []*scenarioDef{
 			{Metric: "rps", Num: wactorGo + " (100 actors)", Den: netHTTP},
 			{Metric: "rps", Num: wactorC + " (100 actors)", Den: wactorC + " (1 actor)"},
 			{Metric: "rps", Num: wactorGo + " (100 actors)", Den: wactorGo + " (1 actor)"},
+			{Metric: "cpu_us", Num: wactorC + " (1 actor)", Den: netHTTP},
 		},
 		systems: func(e *env) ([]system, error) {
 			if e.wrkErr != nil {
