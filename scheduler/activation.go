@@ -43,9 +43,9 @@ type activation struct {
 	mu         sync.Mutex
 	queue      []*Message
 	qbuf       []*Message // the mailbox's first backing array, reused once it empties
-	running    bool // scheduled or running a batch
-	retired    bool // removed from the table; accepts nothing
-	deactivate bool // the actor asked to go once idle
+	running    bool       // scheduled or running a batch
+	retired    bool       // removed from the table; accepts nothing
+	deactivate bool       // the actor asked to go once idle
 	// deactivateReason is why Deactivate asked it to go; "": the actor
 	// asked (ReasonRequested).
 	deactivateReason string
