@@ -65,10 +65,11 @@ type turn struct {
 	inst     *instance
 	msg      *scheduler.Message
 	kind     abi.RequestKind // a message, or the activate or deactivate hook
-	// deadline is when the guest's execution limit runs out, pushed back
-	// by the time it waits in asks; only the goroutine running the turn
-	// reads and writes it (see refuel).
-	deadline  time.Time
+	// deadline is when the guest's execution limit runs out, on the
+	// monotonic clock (see monotonic; 0: not set), pushed back by the
+	// time it waits in asks; only the goroutine running the turn reads
+	// and writes it (see refuel).
+	deadline  time.Duration
 	writes    map[string][]byte // nil value: delete
 	sends     []outgoing
 	timers    []timerOp                    // in the order the guest made them
@@ -346,7 +347,7 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 		a.stderr.reset() // a nested call's output joins its waiting turn's
 	}
 	inst := t.inst
-	t.deadline = time.Now().Add(t.cfg.TurnTimeout)
+	t.deadline = monotonic() + t.cfg.TurnTimeout
 	stack, err := a.invoke(t)
 	if err != nil {
 		a.broke(t, err)
@@ -582,9 +583,9 @@ func (a *activation) commitNow(ctx context.Context, t *turn, b *storage.Batch) e
 		b.Version = a.p.version
 		a.p.mu.Unlock()
 		resume := a.h.sched.Blocking(ctx) // waits for the group's write
-		start := time.Now()
+		start := monotonic()
 		err := a.h.store.Commit(ctx, b)
-		took := time.Since(start)
+		took := monotonic() - start
 		a.p.committed(took)
 		a.h.committed(1, took, err)
 		resume()
