@@ -611,7 +611,14 @@ func (a *activation) commitNow(ctx context.Context, t *turn, b *storage.Batch) e
 	a.effects(ctx, t.timers, t.deactivate)
 	a.h.rem.committed(b.Reminders, b.Actor, b.CancelReminders)
 	a.h.sent(a.ref.Type, KindTell, len(b.Send))
-	a.h.deliverFrom(ctx, b.Send)
+	if t.kind == abi.KindMessage && t.up == nil {
+		// The message's turn ends with this commit: an idle target
+		// may run next on this goroutine (see scheduler.Scheduler.Tell).
+		// A hook's commit is followed by more of the turn.
+		a.h.deliverFrom(ctx, b.Send)
+	} else {
+		a.h.deliver(b.Send)
+	}
 	return nil
 }
 

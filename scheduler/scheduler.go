@@ -428,6 +428,7 @@ func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byt
 	}
 	var readOnly <-chan struct{} // read-only asks to the caller may run meanwhile
 	if caller != nil {
+		s.dispatcher.yieldNext(caller) // what it told must not wait for this ask
 		s.dispatcher.block()
 		defer s.dispatcher.unblock()
 		if readOnly = caller.waitReadOnly(); readOnly != nil {
@@ -557,9 +558,11 @@ func (s *Scheduler) RunUntilIdle() int {
 // a worker pool can run other activations meanwhile. Outside a turn it
 // does nothing.
 func (s *Scheduler) Blocking(ctx context.Context) (resume func()) {
-	if turnFrom(ctx) == nil {
+	a := turnFrom(ctx)
+	if a == nil {
 		return noResume
 	}
+	s.dispatcher.yieldNext(a)
 	s.dispatcher.block()
 	return s.unblock
 }
@@ -597,6 +600,7 @@ func (s *Scheduler) AwaitQueued(ctx context.Context, done <-chan struct{}) bool 
 	wake := make(chan struct{})
 	a.wake = wake
 	a.mu.Unlock()
+	s.dispatcher.yieldNext(a)
 	s.dispatcher.block()
 	defer s.dispatcher.unblock()
 	select {
