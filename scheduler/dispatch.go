@@ -134,7 +134,9 @@ func (g *goroutines) work(a *activation) {
 	for a != nil {
 		a.worker.Store(w)
 		a.run()
-		a.worker.Store(nil)
+		// Another worker may run a already, once it went idle and got
+		// work: leave its mark alone.
+		a.worker.CompareAndSwap(w, nil)
 		if next := w.after.Swap(nil); next != nil {
 			a = next
 			continue
