@@ -44,7 +44,7 @@ type activation struct {
 	// live: an instance started and its end is not told to the
 	// watchers yet (see ended).
 	live bool
-	// self is ref.String(), made at the first commit (see refString).
+	// self is ref.String(), made at its first use (selfString).
 	self string
 }
 

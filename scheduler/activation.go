@@ -132,9 +132,11 @@ func (a *activation) next() *Message {
 	a.queue[0] = nil
 	a.queue = a.queue[1:]
 	if len(a.queue) == 0 {
-		// Back to the small array the activation was made with (its
-		// slots are all nil again): a mailbox that empties after each
-		// message allocates nothing, and a large one a burst grew goes.
+		// Back to the small array the activation was made with: a
+		// mailbox that empties after each message allocates nothing,
+		// and a large one a burst grew goes. Its slots may still hold
+		// the messages copied out when the burst outgrew it.
+		clear(a.qbuf[:cap(a.qbuf)])
 		a.queue = a.qbuf[:0]
 	}
 	return m
