@@ -416,6 +416,16 @@ func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 	if r.ContentLength > g.maxBody {
 		return nil, tooLarge(r.ContentLength, g.maxBody)
 	}
+	if r.ContentLength >= 0 {
+		// A body of known length (net/http ends it there): read into a
+		// buffer of that size, rather than one that grows from 512
+		// bytes behind a limiting reader.
+		body := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, abi.NewError(abi.CodeBadRequest, "reading the request body: "+err.Error())
+		}
+		return body, nil
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.maxBody))
 	var mbe *http.MaxBytesError
 	switch {

@@ -51,6 +51,12 @@ func statusError(status int, code, msg string) error {
 // form data, and refusing the most common first try helps nobody. Anything
 // else is 415.
 func requestFormat(contentType string) (format, error) {
+	switch contentType {
+	case contentTypeJSON: // the common cases, without parsing (which allocates)
+		return formatJSON, nil
+	case contentTypeCBOR:
+		return formatCBOR, nil
+	}
 	if strings.TrimSpace(contentType) == "" {
 		return formatJSON, nil
 	}
@@ -74,6 +80,16 @@ func requestFormat(contentType string) (format, error) {
 func replyFormat(accept []string, def format) (format, error) {
 	if len(accept) == 0 {
 		return def, nil
+	}
+	if len(accept) == 1 {
+		switch accept[0] { // the common cases, without parsing (which allocates)
+		case "*/*":
+			return def, nil
+		case contentTypeJSON:
+			return formatJSON, nil
+		case contentTypeCBOR:
+			return formatCBOR, nil
+		}
 	}
 	q := [2]float64{}          // by format
 	specific := [2]int{-1, -1} // how specific the range that set q was

@@ -44,18 +44,32 @@ type activation struct {
 	// live: an instance started and its end is not told to the
 	// watchers yet (see ended).
 	live bool
+	// self is ref.String(), made at its first use (selfString).
+	self string
+}
+
+// selfString returns the activation's ref as a string, made once.
+func (a *activation) selfString() string {
+	if a.self == "" {
+		a.self = a.ref.String()
+	}
+	return a.self
 }
 
 // turn is what one message's processing has buffered so far.
 type turn struct {
-	ctx       context.Context
-	timedOut  atomic.Bool // the watchdog stopped the guest
-	a         *activation
-	cfg       *TypeConfig // of the deployment the turn runs
-	inst      *instance
-	msg       *scheduler.Message
-	kind      abi.RequestKind // a message, or the activate or deactivate hook
-	deadline  time.Time
+	ctx      context.Context
+	timedOut atomic.Bool // the guest ran past deadline and was stopped (refuel)
+	a        *activation
+	cfg      *TypeConfig // of the deployment the turn runs
+	inst     *instance
+	msg      *scheduler.Message
+	kind     abi.RequestKind // a message, or the activate or deactivate hook
+	// deadline is when the guest's execution limit runs out, on the
+	// monotonic clock (see monotonic; 0: not set), pushed back by the
+	// time it waits in asks; only the goroutine running the turn reads
+	// and writes it (see refuel).
+	deadline  time.Duration
 	writes    map[string][]byte // nil value: delete
 	sends     []outgoing
 	timers    []timerOp                    // in the order the guest made them
@@ -78,6 +92,11 @@ type turn struct {
 	// deep; nil and 0 for a turn of its own.
 	up    *turn
 	depth int
+	// batch is what the turn commits (see activation.batch), and
+	// consumed the backing of its Consumed: kept in the turn, which is
+	// made anyway, rather than allocated apart for every turn.
+	batch    storage.Batch
+	consumed [1]string
 	// allocating is set while the host waits in the guest's wactor_alloc
 	// for the turn's input buffer: an import called then is refused
 	// (turnFrom). The request is not in guest memory yet, and an ask
@@ -328,10 +347,8 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 		a.stderr.reset() // a nested call's output joins its waiting turn's
 	}
 	inst := t.inst
-	t.deadline = time.Now().Add(t.cfg.TurnTimeout)
-	a.h.watchdog.start(t, t.deadline)
+	t.deadline = monotonic() + t.cfg.TurnTimeout
 	stack, err := a.invoke(t)
-	a.h.watchdog.end(t)
 	if err != nil {
 		a.broke(t, err)
 		return reply, err
@@ -501,21 +518,32 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byt
 
 // batch is what the turn commits.
 func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
-	b := &storage.Batch{Actor: a.ref.String()}
+	b := &t.batch
+	*b = storage.Batch{Actor: a.selfString()}
 	if a.lease != nil {
 		b.Fence = a.lease.fence
 	}
 	if t.msg.Key != "" {
 		b.Records = []storage.Record{{Key: recordKey(a.ref, t.msg.Key), Reply: reply, Expires: time.Now().Add(a.h.retention)}}
 	}
-	for k, v := range t.writes {
-		if v == nil {
-			b.Deletes = append(b.Deletes, k)
-		} else {
-			if b.Puts == nil {
-				b.Puts = make(map[string][]byte, len(t.writes))
+	if !hasDelete(t.writes) {
+		// The turn's writes are the batch's puts as they are: the
+		// turn is over, and the map is only read from now on (by the
+		// store, and by apply), or merged into by the pipeline's
+		// group, which is what Batch.Merge does with a batch's Puts.
+		if len(t.writes) > 0 {
+			b.Puts = t.writes
+		}
+	} else {
+		for k, v := range t.writes {
+			if v == nil {
+				b.Deletes = append(b.Deletes, k)
+			} else {
+				if b.Puts == nil {
+					b.Puts = make(map[string][]byte, len(t.writes))
+				}
+				b.Puts[k] = v
 			}
-			b.Puts[k] = v
 		}
 	}
 	if len(t.sends) > 0 {
@@ -525,7 +553,8 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 		}
 	}
 	if t.kind == abi.KindMessage && t.msg.IsTell() {
-		b.Consumed = []string{t.msg.ID}
+		t.consumed[0] = t.msg.ID
+		b.Consumed = t.consumed[:]
 		// In a cluster a message may reach its target twice (its sender
 		// and a sweep both deliver it): only the first commit consumes it.
 		b.ConsumeOnce = a.h.own != nil
@@ -536,6 +565,16 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 	return b
 }
 
+// hasDelete reports whether writes deletes a key (holds a nil value).
+func hasDelete(writes map[string][]byte) bool {
+	for _, v := range writes {
+		if v == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // commitNow commits the turn's batch and waits for it, with nothing in
 // the pipeline; then applies the turn's writes and releases its effects.
 func (a *activation) commitNow(ctx context.Context, t *turn, b *storage.Batch) error {
@@ -544,9 +583,9 @@ func (a *activation) commitNow(ctx context.Context, t *turn, b *storage.Batch) e
 		b.Version = a.p.version
 		a.p.mu.Unlock()
 		resume := a.h.sched.Blocking(ctx) // waits for the group's write
-		start := time.Now()
+		start := monotonic()
 		err := a.h.store.Commit(ctx, b)
-		took := time.Since(start)
+		took := monotonic() - start
 		a.p.committed(took)
 		a.h.committed(1, took, err)
 		resume()
@@ -572,7 +611,14 @@ func (a *activation) commitNow(ctx context.Context, t *turn, b *storage.Batch) e
 	a.effects(ctx, t.timers, t.deactivate)
 	a.h.rem.committed(b.Reminders, b.Actor, b.CancelReminders)
 	a.h.sent(a.ref.Type, KindTell, len(b.Send))
-	a.h.deliver(b.Send)
+	if t.kind == abi.KindMessage && t.up == nil {
+		// The message's turn ends with this commit: an idle target
+		// may run next on this goroutine (see scheduler.Scheduler.Tell).
+		// A hook's commit is followed by more of the turn.
+		a.h.deliverFrom(ctx, b.Send)
+	} else {
+		a.h.deliver(b.Send)
+	}
 	return nil
 }
 

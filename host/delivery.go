@@ -79,7 +79,7 @@ func (h *Host) deliverRouted(msgs []storage.Message) {
 		}
 		away[node] = append(away[node], m)
 	}
-	h.deliverHere(here)
+	h.deliverHere(context.Background(), here)
 	for _, node := range nodes {
 		if failed := h.sendAway(node, away[node]); len(failed) > 0 {
 			h.retryMu.Lock()
@@ -193,7 +193,7 @@ func (h *Host) ServeDelivery(ctx context.Context, msgs []storage.Message) (map[s
 		}
 		refusedTargets[m.Target] = node
 	}
-	h.deliverHere(take)
+	h.deliverHere(ctx, take)
 	return refusedTargets, nil
 }
 

@@ -147,7 +147,7 @@ func FuzzHostCall(f *testing.F) {
 		d := h.types["counter"].current()
 		a := &activation{h: h, typ: h.types["counter"], ref: ref, state: map[string][]byte{"k": {0x01}}}
 		tn := &turn{a: a, cfg: &d.cfg, msg: &scheduler.Message{ID: "m1", Target: ref, Method: "get"}, kind: abi.KindMessage,
-			deadline: time.Now().Add(time.Minute)}
+			deadline: monotonic() + time.Minute}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		tn.ctx = context.WithValue(ctx, turnKey{}, tn)

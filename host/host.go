@@ -270,7 +270,6 @@ type Host struct {
 	disk      *diskCache // the cache's folder; nil when kept in memory
 	log       *slog.Logger
 	sched     *scheduler.Scheduler
-	watchdog  *watchdog
 	ids       idGen
 	clock     scheduler.Clock
 	rem       *reminders
@@ -360,7 +359,6 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		pending:   make(map[string][]storage.Message),
 		retryWake: make(chan struct{}, 1),
 		stop:      make(chan struct{}),
-		watchdog:  newWatchdog(10 * time.Millisecond),
 		clock:     cfg.Clock,
 		dead:      deadLetters{limit: storage.DeadLetterCap{Count: cfg.MaxDeadLetters, Bytes: cfg.MaxDeadLetterBytes}},
 		budget:    budget,
@@ -383,7 +381,6 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
-			h.watchdog.close()
 			return nil, fmt.Errorf("host: compilation cache in %s: %w", cfg.CacheDir, err)
 		}
 		h.cache = c
@@ -612,6 +609,9 @@ func (h *Host) recorded(ctx context.Context, to abi.Ref, opts []CallOption) (key
 // recordedIn is recorded for a key scoped to scope: an actor's ref, or a
 // topic's target (see Publish).
 func (h *Host) recordedIn(ctx context.Context, scope string, opts []CallOption) (key string, reply []byte, done bool, err error) {
+	if len(opts) == 0 {
+		return "", nil, false, nil
+	}
 	o := applyOptions(opts)
 	if o.key == "" {
 		return "", nil, false, nil
@@ -660,13 +660,22 @@ func (h *Host) Tell(ctx context.Context, to abi.Ref, method string, payload []by
 	if backlog >= limit {
 		return abi.NewError(abi.CodeMailboxFull, "mailbox of "+to.String()+" is full")
 	}
-	m := storage.Message{ID: h.ids.next(), Key: key, Target: to.String(), Method: method, Payload: payload, Trace: h.tracer.contextTrace(ctx)}
-	if err := h.store.Commit(ctx, &storage.Batch{Send: []storage.Message{m}}); err != nil {
+	tb := &tellBatch{}
+	tb.msgs[0] = storage.Message{ID: h.ids.next(), Key: key, Target: to.String(), Method: method, Payload: payload, Trace: h.tracer.contextTrace(ctx)}
+	tb.b.Send = tb.msgs[:]
+	if err := h.store.Commit(ctx, &tb.b); err != nil {
 		return abi.NewError(abi.CodeUnavailable, "storing a tell to "+to.String()+": "+err.Error())
 	}
 	h.sent("", KindTell, 1)
-	h.deliver([]storage.Message{m})
+	h.deliver(tb.msgs[:])
 	return nil
+}
+
+// tellBatch is the batch of a tell from outside and its one message, in
+// one allocation.
+type tellBatch struct {
+	b    storage.Batch
+	msgs [1]storage.Message
 }
 
 func (h *Host) check(to abi.Ref, method string, payload []byte) (*actorType, error) {
@@ -698,17 +707,22 @@ func (h *Host) check(to abi.Ref, method string, payload []byte) (*actorType, err
 // or, in a cluster, to the nodes that serve them (see deliverRouted). A
 // message whose target's mailbox is full waits, with every later message to
 // the same target, for the retry loop, so per-sender order holds.
-func (h *Host) deliver(msgs []storage.Message) {
+func (h *Host) deliver(msgs []storage.Message) { h.deliverFrom(context.Background(), msgs) }
+
+// deliverFrom is deliver called by the commit of a turn, with its ctx, on
+// the goroutine running it: the scheduler may run an idle target there
+// next (see scheduler.Scheduler.Tell).
+func (h *Host) deliverFrom(ctx context.Context, msgs []storage.Message) {
 	if h.remote != nil {
 		h.deliverRouted(msgs)
 		return
 	}
-	h.deliverHere(msgs)
+	h.deliverHere(ctx, msgs)
 }
 
 // deliverHere delivers msgs one by one (with tryDeliver), each behind the
 // messages to its target that wait.
-func (h *Host) deliverHere(msgs []storage.Message) {
+func (h *Host) deliverHere(ctx context.Context, msgs []storage.Message) {
 	for _, m := range msgs {
 		if isPublication(&m) {
 			h.topics.add(m)
@@ -726,7 +740,7 @@ func (h *Host) deliverHere(msgs []storage.Message) {
 			}
 			h.retryMu.Unlock()
 		}
-		if !waiting && !h.tryDeliver(m) {
+		if !waiting && !h.tryDeliver(ctx, m) {
 			h.retryMu.Lock()
 			h.wait(m)
 			h.retryMu.Unlock()
@@ -744,7 +758,7 @@ func (h *Host) wait(m storage.Message) {
 // tryDeliver enqueues m, or in a cluster sends it to the node that serves
 // its target; it reports false when m must wait (for room, or for a node
 // that serves its target).
-func (h *Host) tryDeliver(m storage.Message) bool {
+func (h *Host) tryDeliver(ctx context.Context, m storage.Message) bool {
 	to, err := abi.ParseRef(m.Target)
 	var sender abi.Ref
 	if err == nil && m.Sender != "" {
@@ -761,7 +775,7 @@ func (h *Host) tryDeliver(m storage.Message) bool {
 			sm.Done = func(_ []byte, err error) { h.delivered(m, err) }
 			h.local.Store(m.ID, struct{}{})
 		}
-		if err = h.sched.Tell(context.Background(), sm); err != nil && h.remote != nil {
+		if err = h.sched.Tell(ctx, sm); err != nil && h.remote != nil {
 			h.local.Delete(m.ID)
 		}
 	}
@@ -848,7 +862,7 @@ func (h *Host) retryLoop() {
 				}
 				m := q[0]
 				h.retryMu.Unlock()
-				if !h.tryDeliver(m) {
+				if !h.tryDeliver(context.Background(), m) {
 					break
 				}
 				progress = true
@@ -882,7 +896,6 @@ func (h *Host) Close(ctx context.Context) error {
 	h.handMu.Unlock()
 	close(h.stop)
 	h.wg.Wait()
-	h.watchdog.close()
 	h.typesMu.Lock()
 	for _, t := range h.types {
 		t.current().v.retire(ctx)

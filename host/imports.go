@@ -199,12 +199,8 @@ func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 	defer cancel()
 	// The execution limit counts the guest's own work, not the wait for
 	// another actor, which its own timeout bounds, nor for the store.
-	t.a.h.watchdog.end(t)
-	waitStart := time.Now()
-	defer func() {
-		t.deadline = t.deadline.Add(time.Since(waitStart))
-		t.a.h.watchdog.start(t, t.deadline)
-	}()
+	waitStart := monotonic()
+	defer func() { t.deadline += monotonic() - waitStart }()
 	// The target acts on what the ask says: the turns before this one,
 	// whose writes it may reflect, must be durable before it leaves.
 	if !t.settle() {

@@ -18,7 +18,7 @@ import (
 //     context per call, as turns ran before fuel metering; wazero starts a
 //     goroutine per call and leaves compiled code at every loop back-edge;
 //   - metered: the module with fuel metering added (host/internal/meter),
-//     as turns run now: the watchdog marks the turn, which needs no
+//     as turns run now: refuel checks the turn's deadline, which needs no
 //     context of its own.
 var interruptVariants = []struct {
 	name        string

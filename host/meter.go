@@ -31,16 +31,22 @@ func instantiateMeter(ctx context.Context, rt wazero.Runtime) error {
 	return nil
 }
 
-// errOverran stops a guest whose turn the watchdog marked.
+// errOverran stops a guest whose turn ran past its execution limit.
 var errOverran = errors.New("wactor: turn ran past its execution limit")
 
 // refuel is where a running guest meets the host. It stops the guest when
-// its turn ran past its limit or the call's context is done, and otherwise
-// yields the processor, because Go cannot preempt a goroutine inside
-// compiled guest code: without this, two spinning guests on two cores would
-// hold both until their turns' limits.
+// its turn ran past its limit (its deadline, which the turn pushes back
+// by the time it waits in asks) or the call's context is done, and
+// otherwise yields the processor, because Go cannot preempt a goroutine
+// inside compiled guest code: without this, two spinning guests on two
+// cores would hold both until their turns' limits. The deadline is read
+// here, on the goroutine running the turn, once per quantum: a guest
+// stops only at a refuel anyway, so a goroutine watching deadlines would
+// stop it no sooner, and registering every turn with it cost each turn
+// two locks on one shared map.
 func refuel(ctx context.Context, _ api.Module, stack []uint64) {
-	if t, _ := ctx.Value(turnKey{}).(*turn); t != nil && t.timedOut.Load() {
+	if t, _ := ctx.Value(turnKey{}).(*turn); t != nil && (t.timedOut.Load() || (t.deadline != 0 && monotonic() > t.deadline)) {
+		t.timedOut.Store(true)
 		panic(errOverran) // wazero unwinds the guest and returns it from the call
 	}
 	if err := ctx.Err(); err != nil {

@@ -243,6 +243,9 @@ func (t *turn) roomToSubscribe(topic string) *abi.Error {
 
 // topicChanges adds the turn's publications and subscription changes to b.
 func (a *activation) topicChanges(t *turn, b *storage.Batch) {
+	if len(t.publications) == 0 && len(t.subs) == 0 {
+		return
+	}
 	self := a.ref.String()
 	for _, p := range t.publications {
 		b.Send = append(b.Send, storage.Message{ID: a.h.ids.next(), Target: topicPrefix + p.topic, Sender: self,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wactor/wactor/abi"
@@ -26,6 +27,13 @@ type activation struct {
 	done    chan struct{} // closed when this activation has deactivated
 
 	actor Actor // set by the goroutine running a; read only by it
+	// ctx identifies a's turns (turnFrom), made once with a.
+	ctx context.Context
+	// worker is the goroutine of the goroutines dispatcher running a,
+	// while it runs it; receiving is set while it is in a.actor.Receive.
+	// See runNext.
+	worker    atomic.Pointer[worker]
+	receiving atomic.Bool
 	// mem is the memory a holds, counted in s.mem: its type's reservation,
 	// then what its actor reports. Written by the goroutine running a, or
 	// under s.mu once a has retired; read with a.mu held or by that
@@ -34,9 +42,10 @@ type activation struct {
 
 	mu         sync.Mutex
 	queue      []*Message
-	running    bool // scheduled or running a batch
-	retired    bool // removed from the table; accepts nothing
-	deactivate bool // the actor asked to go once idle
+	qbuf       []*Message // the mailbox's first backing array, reused once it empties
+	running    bool       // scheduled or running a batch
+	retired    bool       // removed from the table; accepts nothing
+	deactivate bool       // the actor asked to go once idle
 	// deactivateReason is why Deactivate asked it to go; "": the actor
 	// asked (ReasonRequested).
 	deactivateReason string
@@ -69,6 +78,8 @@ type activation struct {
 
 // enqueue adds m to the mailbox. It returns false when a has retired.
 func (a *activation) enqueue(m *Message) (bool, error) {
+	from := m.from
+	m.from = nil
 	a.mu.Lock()
 	if a.retired {
 		a.mu.Unlock()
@@ -97,7 +108,9 @@ func (a *activation) enqueue(m *Message) (bool, error) {
 	a.mu.Unlock()
 	if start {
 		a.s.addBusy(1)
-		a.s.dispatcher.dispatch(a)
+		if from == nil || from == a || !a.s.dispatcher.runNext(a, from) {
+			a.s.dispatcher.dispatch(a)
+		}
 	}
 	return true, nil
 }
@@ -119,7 +132,12 @@ func (a *activation) next() *Message {
 	a.queue[0] = nil
 	a.queue = a.queue[1:]
 	if len(a.queue) == 0 {
-		a.queue = a.queue[:0:0] // let the backing array go; it regrows on demand
+		// Back to the small array the activation was made with: a
+		// mailbox that empties after each message allocates nothing,
+		// and a large one a burst grew goes. Its slots may still hold
+		// the messages copied out when the burst outgrew it.
+		clear(a.qbuf[:cap(a.qbuf)])
+		a.queue = a.qbuf[:0]
 	}
 	return m
 }
@@ -157,7 +175,7 @@ func (a *activation) run() (turns int) {
 			return 0
 		}
 	}
-	ctx := context.WithValue(s.ctx, turnKey{}, a)
+	ctx := a.ctx
 	// The last turn's message is answered only once a has taken its next
 	// message or gone idle: a caller that has its reply and sends to a new
 	// actor then finds a evictable, rather than busy and in the way.
@@ -180,9 +198,14 @@ func (a *activation) run() (turns int) {
 		if m.timer != nil && !a.timerLive(m.timer) {
 			continue // cancelled or replaced after this tick was queued
 		}
+		if turns > 0 {
+			s.dispatcher.yieldNext(a) // what a's last turn told may not wait for this one
+		}
 		turns++
 		a.cur = m
+		a.receiving.Store(true)
 		reply, replyErr = a.actor.Receive(ctx, m)
+		a.receiving.Store(false)
 		a.cur = nil
 		a.noteMemory()
 		if m.timer != nil {
@@ -213,7 +236,7 @@ func (a *activation) activate() bool {
 		<-done
 	}
 	a.evicted = nil
-	actor, err := a.s.cfg.Activator.Activate(context.WithValue(a.s.ctx, turnKey{}, a), a.ref)
+	actor, err := a.s.cfg.Activator.Activate(a.ctx, a.ref)
 	a.s.dispatcher.unblock()
 	if err == nil {
 		a.actor = actor
@@ -272,6 +295,9 @@ func (a *activation) afterIdle() {
 	a.mu.Lock()
 	want := a.deactivate
 	a.mu.Unlock()
+	if want || a.s.closed.Load() || (a.s.cfg.MemoryBudget > 0 && a.s.mem.Load() > a.s.cfg.MemoryBudget) {
+		a.s.dispatcher.yieldNext(a) // a deactivation hook may take long
+	}
 	if want || a.s.closed.Load() {
 		reason := ReasonShutdown
 		if want {

@@ -58,7 +58,10 @@ type Message struct {
 	// Forward.
 	asker abi.Ref
 	to    *activation // where send put the message
-	fwd   *Message    // the ask this one was forwarded as, if it was
+	// from is the activation whose turn sends this tell, while it is in
+	// Receive; cleared once enqueued. See runNext.
+	from *activation
+	fwd  *Message // the ask this one was forwarded as, if it was
 	// up is, for an ask made in a turn, the message that turn processes:
 	// following up from message to message walks the call chain back to
 	// its first turn (see reentry.go). Nil for a message from outside.
@@ -206,6 +209,7 @@ type Scheduler struct {
 	ctx        context.Context // cancelled by Close once turns are done
 	cancel     context.CancelFunc
 	dispatcher dispatcher
+	unblock    func()         // dispatcher.unblock, made once: Blocking returns it for every commit
 	wg         sync.WaitGroup // every goroutine the scheduler starts
 
 	mu       sync.Mutex
@@ -279,6 +283,7 @@ func New(cfg Config) *Scheduler {
 	s.busyZero = sync.NewCond(&s.busyMu)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.dispatcher = cfg.Dispatch.start(s)
+	s.unblock = s.dispatcher.unblock
 	if cfg.SweepInterval > 0 {
 		s.goFunc(s.sweep)
 	}
@@ -304,10 +309,16 @@ var ErrClosed = abi.NewError(abi.CodeUnavailable, "scheduler is shutting down")
 var errClosed = ErrClosed
 
 // Tell enqueues m for its target and returns without waiting for the turn.
-// It fails with unknown_type, mailbox_full or unavailable.
+// It fails with unknown_type, mailbox_full or unavailable. Called with the
+// ctx of a turn, on the goroutine running it, as its last act (the turn's
+// commit), it may leave a target that was idle to that goroutine, to run
+// once the sender's batch is over, rather than wake another one.
 func (s *Scheduler) Tell(ctx context.Context, m *Message) error {
 	if m.Attempt == 0 {
 		m.Attempt = 1
+	}
+	if from := turnFrom(ctx); from != nil && from.receiving.Load() {
+		m.from = from
 	}
 	_, err := s.send(m, nil)
 	return err
@@ -407,8 +418,8 @@ func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byt
 	}
 	var expired <-chan time.Time
 	if m.Timeout > 0 {
-		t := time.NewTimer(m.Timeout)
-		defer t.Stop()
+		t := startTimer(m.Timeout)
+		defer stopTimer(t)
 		expired = t.C
 	}
 	if d, ok := s.dispatcher.(*inline); ok {
@@ -417,6 +428,7 @@ func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byt
 	}
 	var readOnly <-chan struct{} // read-only asks to the caller may run meanwhile
 	if caller != nil {
+		s.dispatcher.yieldNext(caller) // what it told must not wait for this ask
 		s.dispatcher.block()
 		defer s.dispatcher.unblock()
 		if readOnly = caller.waitReadOnly(); readOnly != nil {
@@ -437,6 +449,29 @@ func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byt
 			caller.serveNested()
 		}
 	}
+}
+
+// timers are the stopped timers of asks that ended, for the next asks: a
+// new timer costs three allocations, on every ask from outside (Host.Ask
+// bounds each by its type's ask timeout). Since Go 1.23 a timer that
+// Stop stopped delivers nothing stale after Reset.
+var timers = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
+
+// startTimer returns a timer that fires after d.
+func startTimer(d time.Duration) *time.Timer {
+	t := timers.Get().(*time.Timer)
+	t.Reset(d)
+	return t
+}
+
+// stopTimer stops t and keeps it for startTimer.
+func stopTimer(t *time.Timer) {
+	t.Stop()
+	timers.Put(t)
 }
 
 // askDone is the error of an ask whose ctx ended first.
@@ -523,12 +558,17 @@ func (s *Scheduler) RunUntilIdle() int {
 // a worker pool can run other activations meanwhile. Outside a turn it
 // does nothing.
 func (s *Scheduler) Blocking(ctx context.Context) (resume func()) {
-	if turnFrom(ctx) == nil {
-		return func() {}
+	a := turnFrom(ctx)
+	if a == nil {
+		return noResume
 	}
+	s.dispatcher.yieldNext(a)
 	s.dispatcher.block()
-	return s.dispatcher.unblock
+	return s.unblock
 }
+
+// noResume is what Blocking returns outside a turn.
+func noResume() {}
 
 // Queued reports whether a message waits in the mailbox of the activation
 // running the turn of ctx.
@@ -560,6 +600,7 @@ func (s *Scheduler) AwaitQueued(ctx context.Context, done <-chan struct{}) bool 
 	wake := make(chan struct{})
 	a.wake = wake
 	a.mu.Unlock()
+	s.dispatcher.yieldNext(a)
 	s.dispatcher.block()
 	defer s.dispatcher.unblock()
 	select {
@@ -688,11 +729,13 @@ func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 		key:        key,
 		slot:       slot,
 		opts:       opts,
-		queue:      make([]*Message, 0, min(opts.Mailbox, 16)),
+		qbuf:       make([]*Message, 0, min(opts.Mailbox, 16)),
 		lastActive: s.cfg.Now(),
 		prev:       s.retiring[key],
 		done:       make(chan struct{}),
 	}
+	a.queue = a.qbuf
+	a.ctx = context.WithValue(s.ctx, turnKey{}, a)
 	for _, e := range evicted {
 		a.evicted = append(a.evicted, e.done)
 	}
@@ -861,7 +904,7 @@ func (s *Scheduler) retireLocked(a *activation, force bool, idleSince time.Time,
 // finish runs the end of a retired activation and wakes its successor.
 func (s *Scheduler) finish(a *activation) {
 	if a.actor != nil {
-		a.actor.Deactivate(context.WithValue(s.ctx, turnKey{}, a))
+		a.actor.Deactivate(a.ctx)
 	}
 	s.mem.Add(-a.mem)
 	s.mu.Lock()

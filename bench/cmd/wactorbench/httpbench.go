@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/gateway"
+	"github.com/wactor/wactor/internal/cputime"
 	"github.com/wactor/wactor/storage/memstore"
 )
 
@@ -74,13 +75,21 @@ func serveAndLoad(ctx context.Context, sp *spec, handler http.Handler) (result, 
 	secs := max(1, int(sp.Dur.Round(time.Second)/time.Second))
 	cmd := exec.CommandContext(ctx, sp.Wrk, "-t2", "-c"+strconv.Itoa(sp.Conns), "-d"+strconv.Itoa(secs)+"s",
 		"--timeout", "10s", "--latency", "-s", script, "http://"+ln.Addr().String(), "--", strconv.Itoa(sp.N))
+	cpu := cputime.Process()
 	out, err := cmd.CombinedOutput()
+	cpuUsed := cputime.Process() - cpu
 	if err != nil {
 		return nil, fmt.Errorf("wrk: %v: %s", err, tail(string(out), 400))
 	}
 	r, err := parseWrk(string(out))
 	if err != nil {
 		return nil, fmt.Errorf("%v in wrk's output: %s", err, tail(string(out), 600))
+	}
+	// The server's processor time per request (wrk runs in a process of
+	// its own): what the handler costs, which a loaded machine disturbs
+	// less than the rate.
+	if reqs := r["rps"] * float64(secs); reqs > 0 {
+		r["cpu_us"] = float64(cpuUsed.Nanoseconds()) / 1e3 / reqs
 	}
 	return r, nil
 }

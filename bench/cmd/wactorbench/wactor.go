@@ -129,11 +129,12 @@ func ringWactor(ctx context.Context, sp *spec) (result, error) {
 		return nil, fmt.Errorf("first lap: %w", err)
 	}
 	hops := sp.N * sp.Laps
+	cpu := cputime.Process()
 	d, err := r.lap(ctx, hops)
 	if err != nil {
 		return nil, err
 	}
-	return result{"msgs_per_s": float64(hops) / d.Seconds()}, nil
+	return result{"msgs_per_s": float64(hops) / d.Seconds(), "cpu_us": perMsgMicros(cputime.Process()-cpu, hops)}, nil
 }
 
 // coldRingWactor: sp.N ring nodes, none of them active, under the default
@@ -250,7 +251,7 @@ func fanoutWactor(ctx context.Context, sp *spec) (result, error) {
 		refs[i] = abi.Ref{Type: "counter", ID: strconv.Itoa(i)}
 	}
 	total := sp.N * sp.K
-	start := time.Now()
+	start, cpu := time.Now(), cputime.Process()
 	for i := 0; i < total; i++ {
 		if err := tellRetry(ctx, h, refs[i%len(refs)], "add", addPayload); err != nil {
 			return nil, err
@@ -268,11 +269,16 @@ func fanoutWactor(ctx context.Context, sp *spec) (result, error) {
 		}
 		sum += n
 	}
-	d := time.Since(start)
+	d, cpuUsed := time.Since(start), cputime.Process()-cpu
 	if sum != int64(total) {
 		return nil, fmt.Errorf("the counters hold %d, want %d", sum, total)
 	}
-	return result{"msgs_per_s": float64(total) / d.Seconds()}, nil
+	return result{"msgs_per_s": float64(total) / d.Seconds(), "cpu_us": perMsgMicros(cpuUsed, total)}, nil
+}
+
+// perMsgMicros is the processor time d spread over n messages, in µs.
+func perMsgMicros(d time.Duration, n int) float64 {
+	return float64(d.Nanoseconds()) / 1e3 / float64(n)
 }
 
 // activate asks typ/0 ... typ/<n-1> get from 8 callers: activations
