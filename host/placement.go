@@ -67,7 +67,7 @@ func (h *Host) handoverLoop() {
 }
 
 // handover deactivates, at their next turn boundary, the activations
-// whose actors another active member now prefers: each runs its
+// whose actors another live member now prefers (movesAway): each runs its
 // deactivate hook, commits, and releases its lease, so that the preferred
 // node can claim it. While no member is active (this node is leaving, or
 // sees none) nothing moves here: shutting down hands every activation
@@ -80,7 +80,7 @@ func (h *Host) handover() int {
 	}
 	n := 0
 	for _, ref := range h.sched.Activations() {
-		if node, self := h.placement.Owner(ref); node != "" && !self {
+		if h.movesAway(ref) {
 			if h.sched.Deactivate(ref, scheduler.ReasonMoved) {
 				n++
 			}
@@ -90,6 +90,17 @@ func (h *Host) handover() int {
 		h.log.Info("handing actors over to the nodes that now own them", "activations", n)
 	}
 	return n
+}
+
+// movesAway reports whether the activation of ref should go to another
+// node: one that placement prefers and that still heartbeats. A member
+// list can name a silent member for a while (a paused node, or one that
+// died while the list's stream elects a leader); handing an actor to it
+// would only take it away from the node serving it, again every lease
+// TTL, while calls that come here are served here once it has gone.
+func (h *Host) movesAway(ref abi.Ref) bool {
+	node, self := h.placement.Owner(ref)
+	return node != "" && !self && h.live(node)
 }
 
 // HandOver hands over, at turn boundaries, every activation whose actor
@@ -111,7 +122,7 @@ func (h *Host) HandOver(ctx context.Context) error {
 	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
 		left := 0
 		for _, ref := range h.sched.Activations() {
-			if node, self := h.placement.Owner(ref); node != "" && !self {
+			if h.movesAway(ref) {
 				left++
 			}
 		}

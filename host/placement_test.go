@@ -244,3 +244,58 @@ func TestLifecycleRemindersFireOnceAcrossNodes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, list, "both one-shot reminders fired and are gone")
 }
+
+// silentRemote is a Remote for placement tests whose member "ghost" has
+// stopped heartbeating, or not (live): it serves nothing, so that a test
+// sees only what the host does with the placement it is given.
+type silentRemote struct {
+	view
+	live bool
+}
+
+func (r silentRemote) Ask(context.Context, string, *host.RemoteAsk) ([]byte, error) {
+	return nil, abi.NewError(abi.CodeUnavailable, "silentRemote serves no ask")
+}
+
+func (r silentRemote) Deliver(context.Context, string, []storage.Message) (map[string]string, error) {
+	return nil, abi.NewError(abi.CodeUnavailable, "silentRemote delivers nothing")
+}
+
+func (r silentRemote) Live(node string) bool { return node != "ghost" || r.live }
+
+func (r silentRemote) LiveContext(node string) context.Context {
+	if r.Live(node) {
+		return context.Background()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// TestHandoverSkipsSilentMembers: an actor whose preferred node no longer
+// heartbeats (the member list still names it: a paused node, or one whose
+// list is being re-elected) stays where it is served and keeps answering,
+// lease TTL after lease TTL, with no gap; had that node been live, the actor would have
+// been handed to it.
+func TestHandoverSkipsSilentMembers(t *testing.T) {
+	const ttl = 100 * time.Millisecond
+	for _, live := range []bool{false, true} {
+		t.Run(fmt.Sprintf("live=%v", live), func(t *testing.T) {
+			p := newPlacements(everyone("a"))
+			counter := host.TypeConfig{Name: "counter", Module: testwasm.C(t, "counter")}
+			h := newHostConfig(t, host.Config{Store: memstore.New(), Node: "a", LeaseTTL: ttl, SweepInterval: 10 * time.Millisecond,
+				Placement: view{p, "a"}, Remote: silentRemote{view{p, "a"}, live}}, counter)
+			mustCall(t, h, "counter/x", "add", M{"n": 1})
+			p.set(everyone("ghost"))
+			if live {
+				require.Eventually(t, func() bool { return len(h.Activations()) == 0 }, 5*time.Second, 10*time.Millisecond,
+					"handed over to the live member placement prefers")
+				return
+			}
+			for end := time.Now().Add(5 * ttl); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+				require.True(t, activeIDs(h)["x"], "counter/x deactivated for a silent member")
+			}
+			assert.EqualValues(t, M{"n": uint64(2)}, mustCall(t, h, "counter/x", "add", M{"n": 1}))
+		})
+	}
+}
