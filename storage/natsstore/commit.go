@@ -382,11 +382,14 @@ func (s *Store) publishID(ctx context.Context, msgs []*nats.Msg, id string, agai
 		// message (the stream is electing a leader), or other stores
 		// (other nodes) fill the stream's batches in flight, or an
 		// earlier attempt is still being applied (the next one learns
-		// its outcome). Or no answer came: the next attempt is applied
-		// only if this one was not.
+		// its outcome), or another write to a subject this one expects
+		// on is still being applied (see jsErrCodeSubjectInProcess). Or
+		// no answer came: the next attempt is applied only if this one
+		// was not.
 		code := apiCode(err)
 		retry := unanswered || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
-			code == jetstreamext.JSErrCodeAtomicPublishTooManyInflight || code == jsErrCodeDuplicateInProcess
+			code == jetstreamext.JSErrCodeAtomicPublishTooManyInflight || code == jsErrCodeDuplicateInProcess ||
+			code == jsErrCodeSubjectInProcess
 		if !retry || sent.Err() != nil {
 			return 0, sendError(err)
 		}
@@ -401,6 +404,21 @@ func (s *Store) publishID(ctx context.Context, msgs []*nats.Msg, id string, agai
 // jsErrCodeDuplicateInProcess: a message with the same id is being
 // applied (JetStream's JSStreamDuplicateMessageConflict).
 const jsErrCodeDuplicateInProcess jetstream.ErrorCode = 10158
+
+// jsErrCodeSubjectInProcess is "wrong last sequence" without a sequence
+// (JetStream's JSStreamWrongLastSequenceConstantErr). A stream leader
+// answers it, without deciding, to a message that expects a subject's
+// last sequence while another write to that subject is proposed and not
+// yet applied; it also removes that write from its in-process set only
+// after acknowledging it, so a writer that sends its next write on the
+// subject as soon as the last is acknowledged (a lease renewed in a loop)
+// can meet it with the right sequence. The message was not applied: it is
+// sent again, and a real mismatch then comes back with its sequence
+// (JSErrCodeStreamWrongLastSequence). This store never makes a batch the
+// leader refuses with this code for its shape (an expectation on a
+// subject written earlier in the same batch, or on the stream's last
+// sequence).
+const jsErrCodeSubjectInProcess = jetstream.JSErrCodeStreamWrongLastSequenceConstant
 
 // withMsgID returns msgs with a new message id on the first one (a copy:
 // the caller's messages are not changed), and the id. JetStream checks a
