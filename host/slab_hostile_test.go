@@ -195,6 +195,14 @@ func slabGuest(initPages, maxPages, growTo int, tag string) string {
       (call $grow (i32.const 1))
       (drop (call $deactivate (i32.const 0) (i32.const 0)))
       (return ` + okPacked + `)))
+    ;; X: grow at once to the edge of the slot, then 17 pages past it,
+    ;; filling all with the foreign byte; growth that fails is no error
+    (if (i32.eq (local.get $m) (i32.const 0x58)) (then
+      (drop (memory.grow (i32.sub (i32.const ` + fmt.Sprint(growTo) + `) (memory.size))))
+      (memory.fill (i32.const 8192) (i32.const ` + fmt.Sprint(foreign) + `) (i32.sub (call $end) (i32.const 8192)))
+      (drop (memory.grow (i32.const 17)))
+      (memory.fill (i32.const 8192) (i32.const ` + fmt.Sprint(foreign) + `) (i32.sub (call $end) (i32.const 8192)))
+      (return ` + okPacked + `)))
     ;; g: the slot's edge
     (if (i32.eq (local.get $m) (i32.const 0x67)) (then (return (call $slotEdge))))
     ;; S, W, T, R: run until stopped: a loop, bulk instructions over the
@@ -264,7 +272,7 @@ func slabType(t *testing.T, name string, initPages, maxPages, growTo int, cfg ho
 // have and grow.
 func TestSlabSecretsDoNotOutliveTheActivation(t *testing.T) {
 	const (
-		batch = 24 // more than the warm slots kept per slot size
+		batch = 20 // more than the warm slots kept per slot size
 		grown = 24 // pages: past the 1 MiB slot of a one-page memory
 	)
 	leak := slabType(t, "leak", 1, 0, grown, host.TypeConfig{IdleTimeout: 200 * time.Millisecond})
@@ -334,17 +342,20 @@ func TestSlabSecretsDoNotOutliveTheActivation(t *testing.T) {
 // leave the neighbours' memories as they were: loads and stores at and
 // across the end, a static offset of a whole slot, the 33-bit effective
 // address, and bulk instructions (fill, copy, init) whose ranges cross the
-// end. The attackers attack at their initial size and grown to the edge of
-// their slot, each in a slot between two live victims: the victims fill a
+// end; and legitimate growth, at once, to the slot's edge and past it.
+// The attackers attack at their initial size, grown to the edge of their
+// slot, and in slots of two pages (a module's maximum), each in a slot between two live victims: the victims fill a
 // slab's slots in address order, every other one is deactivated, and the
 // attackers start in those freed slots.
 func TestSlabNeighboursAreOutOfReach(t *testing.T) {
 	const victims = 13
 	small := slabType(t, "small", 1, 0, 1, host.TypeConfig{})
 	edge := slabType(t, "edge", 1, 0, 16, host.TypeConfig{})
-	h := newHostConfig(t, host.Config{Store: memstore.New()}, small, edge)
+	tight := slabType(t, "tight", 1, 2, 2, host.TypeConfig{})
+	h := newHostConfig(t, host.Config{Store: memstore.New()}, small, edge, tight)
+	types := []string{"small", "edge", "tight"}
 
-	for _, typ := range []string{"small", "edge"} {
+	for _, typ := range types {
 		for i := range victims {
 			ref := fmt.Sprintf("%s/victim-%d", typ, i)
 			at, err := slabAsk(t, h, ref, "fill")
@@ -357,7 +368,7 @@ func TestSlabNeighboursAreOutOfReach(t *testing.T) {
 		}
 	}
 	for _, attack := range "ABCDEFGHIJKLMN" {
-		for _, typ := range []string{"small", "edge"} {
+		for _, typ := range types {
 			for i := range 2 {
 				ref := fmt.Sprintf("%s/%c-%d", typ, attack, i)
 				at, err := slabAsk(t, h, ref, string(attack))
@@ -365,7 +376,15 @@ func TestSlabNeighboursAreOutOfReach(t *testing.T) {
 			}
 		}
 	}
-	for _, typ := range []string{"small", "edge"} {
+	for _, typ := range types {
+		for i := range 2 {
+			ref := fmt.Sprintf("%s/X-%d", typ, i)
+			at, err := slabAsk(t, h, ref, "X")
+			require.NoError(t, err, ref)
+			require.EqualValues(t, -1, at, ref)
+		}
+	}
+	for _, typ := range types {
 		for i := 0; i < victims; i += 2 {
 			ref := fmt.Sprintf("%s/victim-%d", typ, i)
 			at, err := slabAsk(t, h, ref, "verify")
