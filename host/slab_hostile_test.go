@@ -465,3 +465,46 @@ func TestSlabRunawayGuestsMeetTheirDeadline(t *testing.T) {
 		})
 	}
 }
+
+// Secrets do not cross activations when many start and end at once: four
+// senders each fill and end activations (asking to be deactivated, or
+// trapping) and start new ones that scan, all in the same slot size, so
+// that slots are freed, zeroed, kept warm, dropped and taken concurrently.
+func TestSlabSecretsUnderConcurrency(t *testing.T) {
+	const (
+		senders = 4
+		rounds  = 12
+	)
+	leak := slabType(t, "leak", 1, 0, 20, host.TypeConfig{})
+	h := newHostConfig(t, host.Config{Store: memstore.New()}, leak)
+	var wg sync.WaitGroup
+	for g := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				method := "deactivate"
+				if i%3 == 2 {
+					method = "trap"
+				}
+				r, _ := abi.ParseRef(fmt.Sprintf("leak/%d-%d", g, i))
+				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+				_, err := h.Ask(ctx, r, method, nil)
+				cancel()
+				if method == "trap" {
+					assert.ErrorIs(t, err, abi.ErrTrapped)
+				} else {
+					assert.NoError(t, err)
+				}
+				r.ID += "-scan"
+				ctx, cancel = context.WithTimeout(context.Background(), 15*time.Second)
+				reply, err := h.Ask(ctx, r, "scan", nil)
+				cancel()
+				if assert.NoError(t, err) {
+					assert.Equal(t, []byte{0xa0}, reply, "%s: a byte of its memory is not zero (reply %x)", r, reply)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
