@@ -2,6 +2,7 @@ package linmem
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"unsafe"
 )
@@ -84,4 +85,44 @@ func TestSlotFullThenMovedLeavesNothing(t *testing.T) {
 			m.Free()
 		})
 	}
+}
+
+// A page map that hides written pages (here one that reads as all zeros,
+// as an emulated one might) is not believed: were it, a freed slot would
+// be kept warm with none of its pages cleared, and the next memory would
+// start with the last one's bytes. The slot is dropped instead.
+func TestLyingPageMapIsNotBelieved(t *testing.T) {
+	var b [8]byte
+	_, _ = readPagemap(b[:], 0) // the real one, opened
+	savedF, savedErr, savedPath := pagemap.f, pagemap.err, pagemapPath
+	pagemapPath = "/dev/zero"
+	pagemap.once, pagemap.f, pagemap.err = sync.Once{}, nil, nil
+	t.Cleanup(func() {
+		if pagemap.f != nil {
+			pagemap.f.Close()
+		}
+		pagemapPath = savedPath
+		pagemap.once, pagemap.f, pagemap.err = sync.Once{}, savedF, savedErr
+		pagemap.once.Do(func() {})
+	})
+
+	a := New(nil)
+	defer a.Close()
+	for round := range 3 {
+		m := slotted(t, a, wasmPage, 64*wasmPage)
+		buf := m.Reallocate(wasmPage)
+		for i := range buf {
+			buf[i] = 0x5a
+		}
+		m.Free()
+		next := slotted(t, a, wasmPage, 64*wasmPage)
+		if i, ok := allZero(next.Reallocate(wasmPage)); !ok {
+			t.Fatalf("round %d: byte %d of the next memory is the last one's", round, i)
+		}
+		next.Free()
+	}
+	if pagemap.err == nil {
+		t.Fatal("a page map of zeros was used")
+	}
+	t.Log(pagemap.err)
 }
