@@ -28,6 +28,34 @@ const (
 	pmExclusive  = 1 << 56 // mapped once: not the shared zero page, nor a page of another mapping
 )
 
+// pagemapPath is the page map's file (a test points it elsewhere).
+var pagemapPath = "/proc/self/pagemap"
+
+// openPagemap opens the page map at name and checks that it shows a page
+// just written as in memory. A page map that says less (one emulated as
+// all zeros, say) is not used: freed slots are zeroed by what it shows, so
+// one that hid written pages would hand a guest's bytes to the next.
+func openPagemap(name string) (*os.File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	probe, err := unix.Mmap(-1, 0, int(pageSize), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("checking the page map: %w", err)
+	}
+	defer func() { _ = unix.Munmap(probe) }()
+	probe[0] = 1
+	var e [8]byte
+	n, err := unix.Pread(int(f.Fd()), e[:], int64(uint64(uintptr(unsafe.Pointer(&probe[0])))/pageSize*8))
+	if err != nil || n != len(e) || binary.LittleEndian.Uint64(e[:])&pmPresent == 0 {
+		_ = f.Close()
+		return nil, fmt.Errorf("%s does not show a page just written as in memory: not used", name)
+	}
+	return f, nil
+}
+
 // pmBatch is how many entries Resident reads at once.
 const pmBatch = 512
 
@@ -69,7 +97,7 @@ func Resident(mem []byte) (int64, error) {
 // readPagemap reads the page map's entries from virtual page first on
 // into buf, and returns how many bytes it read.
 func readPagemap(buf []byte, first uint64) (int, error) {
-	pagemap.once.Do(func() { pagemap.f, pagemap.err = os.Open("/proc/self/pagemap") })
+	pagemap.once.Do(func() { pagemap.f, pagemap.err = openPagemap(pagemapPath) })
 	if pagemap.err != nil {
 		return 0, fmt.Errorf("linmem: %w", pagemap.err)
 	}
