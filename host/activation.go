@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
@@ -59,7 +58,7 @@ func (a *activation) selfString() string {
 // turn is what one message's processing has buffered so far.
 type turn struct {
 	ctx      context.Context
-	timedOut atomic.Bool // the guest ran past deadline and was stopped (refuel)
+	timedOut bool // the guest ran past deadline and was stopped (refuel, on the turn's own goroutine)
 	a        *activation
 	cfg      *TypeConfig // of the deployment the turn runs
 	inst     *instance
@@ -439,7 +438,7 @@ func (a *activation) guestFailure(t *turn, export string, err error) error {
 		}
 		return abi.NewError(e.Code, where+broke+msg)
 	}
-	if t.timedOut.Load() {
+	if t.timedOut {
 		return abi.NewError(abi.CodeTurnTimeout, where+" ran past its execution limit of "+t.cfg.TurnTimeout.String())
 	}
 	var exit *sys.ExitError

@@ -45,8 +45,8 @@ var errOverran = errors.New("wactor: turn ran past its execution limit")
 // stop it no sooner, and registering every turn with it cost each turn
 // two locks on one shared map.
 func refuel(ctx context.Context, _ api.Module, stack []uint64) {
-	if t, _ := ctx.Value(turnKey{}).(*turn); t != nil && (t.timedOut.Load() || (t.deadline != 0 && monotonic() > t.deadline)) {
-		t.timedOut.Store(true)
+	if t, _ := ctx.Value(turnKey{}).(*turn); t != nil && (t.timedOut || (t.deadline != 0 && monotonic() > t.deadline)) {
+		t.timedOut = true
 		panic(errOverran) // wazero unwinds the guest and returns it from the call
 	}
 	if err := ctx.Err(); err != nil {
