@@ -195,6 +195,7 @@ func BenchmarkActivationChurn(b *testing.B) {
 func activateEach(b *testing.B, h *host.Host) {
 	ctx := context.Background()
 	rss, cpu := residentKiB(), cputime.Process()
+	flt, sys := usage()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := h.Ask(ctx, abi.Ref{Type: "counter", ID: strconv.Itoa(i)}, "get", getPayload); err != nil {
@@ -205,6 +206,19 @@ func activateEach(b *testing.B, h *host.Host) {
 	if rss > 0 {
 		b.ReportMetric(float64(cputime.Process()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
 		b.ReportMetric(float64(residentKiB()-rss)/float64(b.N), "KiB-rss/op")
+	}
+	reportUsage(b, flt, sys)
+}
+
+// reportUsage reports the minor page faults and the system time per
+// operation since usage returned flt and sys. On a virtual machine a
+// page never touched before costs microseconds (the hypervisor backs it
+// at its first fault), so faults/op says much of what an activation
+// costs the kernel: sys-µs/op.
+func reportUsage(b *testing.B, flt, sys float64) {
+	if flt2, sys2 := usage(); flt2 > 0 {
+		b.ReportMetric((flt2-flt)/float64(b.N), "faults/op")
+		b.ReportMetric((sys2-sys)/float64(b.N), "sys-µs/op")
 	}
 }
 
@@ -253,41 +267,65 @@ func BenchmarkLiveActivations(b *testing.B) {
 
 // BenchmarkRawInstantiate is the floor under BenchmarkActivation: wazero
 // alone instantiating the same counter module, as built, running its
-// _initialize and closing it, with the host's imports as no-ops;
-// cpu-µs/op as in BenchmarkActivation.
+// _initialize, with the host's imports as no-ops: each instance closed at
+// once (closed), or all kept live (live), as BenchmarkActivation keeps its
+// activations and wactorbench's activation scenario its floor; and live
+// with wactor_handle looked up and kept (live+export), as any host that
+// calls an instance must: in wazero an api.Function holds a call engine
+// with a native stack of its own (about 11.5 KiB) for as long as it is
+// kept. cpu-µs/op as in BenchmarkActivation.
 func BenchmarkRawInstantiate(b *testing.B) {
 	for _, g := range languages {
-		b.Run(g.name, func(b *testing.B) {
-			ctx := context.Background()
-			cache, err := wazero.NewCompilationCacheWithDir(testwasm.CacheDir(b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(cache))
-			defer rt.Close(ctx)
-			wasi_snapshot_preview1.MustInstantiate(ctx, rt)
-			cm, err := rt.CompileModule(ctx, g.build(b, "counter"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			stubImports(b, ctx, rt, cm)
-			cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").
-				WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader)
-			cpu := cpuTime()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				mod, err := rt.InstantiateModule(ctx, cm, cfg)
+		for _, mode := range []string{"closed", "live", "live+export"} {
+			b.Run(g.name+"/"+mode, func(b *testing.B) {
+				ctx := context.Background()
+				cache, err := wazero.NewCompilationCacheWithDir(testwasm.CacheDir(b))
 				if err != nil {
 					b.Fatal(err)
 				}
-				mod.Close(ctx)
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "activations/s")
-			if cpu > 0 {
-				b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
-			}
-		})
+				rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(cache))
+				defer rt.Close(ctx)
+				wasi_snapshot_preview1.MustInstantiate(ctx, rt)
+				cm, err := rt.CompileModule(ctx, g.build(b, "counter"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				stubImports(b, ctx, rt, cm)
+				cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").
+					WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader)
+				var live []api.Module
+				var handles []api.Function
+				rss, cpu := residentKiB(), cpuTime()
+				flt, sys := usage()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					mod, err := rt.InstantiateModule(ctx, cm, cfg)
+					if err != nil {
+						b.Fatal(err)
+					}
+					switch mode {
+					case "closed":
+						mod.Close(ctx)
+					case "live+export":
+						handles = append(handles, mod.ExportedFunction(abi.ExportHandle))
+						fallthrough
+					default:
+						live = append(live, mod)
+					}
+				}
+				b.StopTimer()
+				reportUsage(b, flt, sys)
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "activations/s")
+				if cpu > 0 {
+					b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+				}
+				if rss > 0 {
+					b.ReportMetric(float64(residentKiB()-rss)/float64(b.N), "KiB-rss/op")
+				}
+				runtime.KeepAlive(live)
+				runtime.KeepAlive(handles)
+			})
+		}
 	}
 }
 

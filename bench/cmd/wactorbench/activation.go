@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -15,15 +16,25 @@ import (
 	"github.com/wactor/wactor/internal/cputime"
 )
 
-func init() { measures["activation/wazero"] = activationWazero }
+func init() {
+	measures["activation/wazero"] = func(ctx context.Context, sp *spec) (result, error) {
+		return activationWazero(ctx, sp, false)
+	}
+	measures["activation/wazero-export"] = func(ctx context.Context, sp *spec) (result, error) {
+		return activationWazero(ctx, sp, true)
+	}
+}
 
 // activationWazero is the floor under an activation: wazero alone
 // instantiating sp.Guest, as built, sp.N times with its _initialize run
 // (clocks and random granted, the host's imports as no-ops), all kept
 // live. It reports instances per second, the process's processor time
 // per instance and the growth of resident memory per instance, as
-// stormWactor does for activations.
-func activationWazero(ctx context.Context, sp *spec) (result, error) {
+// stormWactor does for activations. With export, each instance also has
+// wactor_handle looked up and kept, as any host that calls its instances
+// must: wazero gives every api.Function a call engine with a native stack
+// of its own (about 11.5 KiB), which lives as long as the function.
+func activationWazero(ctx context.Context, sp *spec, export bool) (result, error) {
 	wasm, err := os.ReadFile(sp.Guest)
 	if err != nil {
 		return nil, err
@@ -65,6 +76,10 @@ func activationWazero(ctx context.Context, sp *spec) (result, error) {
 		return nil, err
 	}
 	mods := make([]api.Module, 0, sp.N)
+	var handles []api.Function
+	if export {
+		handles = make([]api.Function, 0, sp.N)
+	}
 	start, cpu := time.Now(), cputime.Process()
 	for range sp.N {
 		mod, err := rt.InstantiateModule(ctx, cm, cfg)
@@ -72,12 +87,20 @@ func activationWazero(ctx context.Context, sp *spec) (result, error) {
 			return nil, fmt.Errorf("instantiating: %w", err)
 		}
 		mods = append(mods, mod)
+		if export {
+			f := mod.ExportedFunction(abi.ExportHandle)
+			if f == nil {
+				return nil, fmt.Errorf("%s exports no %s", sp.Guest, abi.ExportHandle)
+			}
+			handles = append(handles, f)
+		}
 	}
 	d, cpuUsed := time.Since(start), cputime.Process()-cpu
 	rss1, err := settledRSS()
 	if err != nil {
 		return nil, err
 	}
+	runtime.KeepAlive(handles)
 	return result{
 		"per_s":   float64(len(mods)) / d.Seconds(),
 		"kib_per": float64(rss1-rss0) / float64(len(mods)),

@@ -331,7 +331,9 @@ var scenarios = []*scenarioDef{
 		desc: "One caller asks N distinct counters once each (counter get: the activation loads its " +
 			"empty state, instantiates the module, runs its activate hook and the turn); they all stay " +
 			"active. The floor, wazero-LANG, is wazero alone instantiating the same module as built, " +
-			"_initialize run, the host's imports as no-ops, all instances kept live. wactor-go (no " +
+			"_initialize run, the host's imports as no-ops, all instances kept live; wazero+export-LANG " +
+			"also looks up wactor_handle in each instance and keeps it, as a host that calls its " +
+			"instances must (a wazero api.Function holds a call engine with its own ~11.5 KiB stack). wactor-go (no " +
 			"snapshots) is wactor-go with host.Config.NoSnapshots: every activation runs the Go " +
 			"runtime's initialisation, as before snapshots. Activations per " +
 			"second; the processor time of the whole process (all threads, garbage collection " +
@@ -357,6 +359,10 @@ var scenarios = []*scenarioDef{
 				rows = append(rows,
 					e.wactor("wactor-"+lang, shape, "counter-"+lang, spec{Measure: "storm/wactor", N: k, Callers: 1}),
 					e.wactor("wazero-"+lang, n(raw)+" instances", "counter-"+lang, spec{Measure: "activation/wazero", N: raw}))
+				if lang != "go" {
+					rows = append(rows, e.wactor("wazero+export-"+lang, n(raw)+" instances", "counter-"+lang,
+						spec{Measure: "activation/wazero-export", N: raw}))
+				}
 			}
 			rows = append(rows, e.wactor(goNoSnap, n(e.sz.actNGoRaw)+" actors, 1 caller", "counter-go",
 				spec{Measure: "storm/wactor", N: e.sz.actNGoRaw, Callers: 1, NoSnap: true}))
@@ -514,12 +520,20 @@ func fsType(path string) string {
 // languages are the guest languages of the activation scenario.
 var languages = []string{"c", "rust", "as", "go"}
 
-// activationRatios set each language's activation against raw wazero's.
+// activationRatios set each language's activation against raw wazero's,
+// and against raw wazero's with wactor_handle looked up.
 func activationRatios() []report.Ratio {
 	var rs []report.Ratio
 	for _, m := range []string{"per_s", "cpu_us", "kib_per"} {
 		for _, lang := range languages {
 			rs = append(rs, report.Ratio{Metric: m, Num: "wactor-" + lang, Den: "wazero-" + lang})
+		}
+	}
+	for _, m := range []string{"per_s", "cpu_us"} {
+		for _, lang := range languages {
+			if lang != "go" {
+				rs = append(rs, report.Ratio{Metric: m, Num: "wactor-" + lang, Den: "wazero+export-" + lang})
+			}
 		}
 	}
 	return rs
