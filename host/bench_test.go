@@ -153,12 +153,16 @@ var languages = []struct {
 // whole process (garbage collection included) per activation, which a
 // busy machine's other processes disturb less than ns/op (Linux);
 // KiB-budget/op is what the guest memory budget counts per activation.
-// Its baseline is BenchmarkRawInstantiate.
+// Its baseline is BenchmarkRawInstantiate. The inline mode is snapshot
+// with Deterministic dispatch, whose turns run on the caller's goroutine:
+// what an activation costs without the hand-off to another goroutine
+// and back (and without pipelining, which it implies).
 func BenchmarkActivation(b *testing.B) {
 	for _, g := range languages {
-		for _, mode := range []string{"snapshot", "init"} {
+		for _, mode := range []string{"snapshot", "init", "inline"} {
 			b.Run(g.name+"/"+mode, func(b *testing.B) {
-				h := benchHostConfig(b, g.build, host.Config{NoSnapshots: mode == "init", MaxActivations: -1, MaxGuestMemory: -1})
+				h := benchHostConfig(b, g.build, host.Config{NoSnapshots: mode == "init", MaxActivations: -1, MaxGuestMemory: -1,
+					Dispatch: scheduler.Dispatch{Deterministic: mode == "inline"}})
 				activateEach(b, h)
 				inUse, _ := h.GuestMemory()
 				b.ReportMetric(float64(inUse)/1024/float64(b.N), "KiB-budget/op")
