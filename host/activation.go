@@ -548,7 +548,7 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 	if len(t.sends) > 0 {
 		b.Send = make([]storage.Message, len(t.sends))
 		for i, s := range t.sends {
-			b.Send[i] = storage.Message{ID: a.h.ids.next(), Target: s.ref.String(), Sender: a.ref.String(), Method: s.method, Payload: s.payload, Trace: s.trace}
+			b.Send[i] = storage.Message{ID: a.h.ids.next(), Target: s.ref.String(), Sender: a.selfString(), Method: s.method, Payload: s.payload, Trace: s.trace}
 		}
 	}
 	if t.kind == abi.KindMessage && t.msg.IsTell() {
