@@ -1,6 +1,9 @@
 package abi
 
-import "strconv"
+import (
+	"strconv"
+	"sync"
+)
 
 // RequestKind says why the host calls wactor_handle.
 type RequestKind uint8
@@ -421,7 +424,15 @@ func DecodeError(p []byte) (*Error, error) {
 // decodeMap decodes p as exactly one map with unsigned integer keys, calling
 // field for each pair; field must consume the value.
 func decodeMap(p []byte, what string, field func(key uint64, r *Reader) error) error {
-	r := NewReader(p)
+	// The reader is handed to field, a function value, so it would escape
+	// to the heap: one allocation per envelope, several per message.
+	// The pool's readers are reused instead; field only reads through r.
+	r := readers.Get().(*Reader)
+	r.Reset(p)
+	defer func() {
+		r.Reset(nil)
+		readers.Put(r)
+	}()
 	n, err := r.ReadMapHeader()
 	if err != nil {
 		return wrapDecode(what, err)
@@ -440,6 +451,9 @@ func decodeMap(p []byte, what string, field func(key uint64, r *Reader) error) e
 	}
 	return nil
 }
+
+// readers are decodeMap's readers.
+var readers = sync.Pool{New: func() any { return new(Reader) }}
 
 func wrapDecode(what string, err error) error {
 	if ce, ok := err.(*cborError); ok {

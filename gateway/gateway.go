@@ -380,8 +380,13 @@ func (g *Gateway) call(w http.ResponseWriter, r *http.Request) {
 		}
 		reply = append(reply, '\n')
 	}
-	w.Header().Set("Content-Type", out.contentType())
-	w.Header().Set("Content-Length", strconv.Itoa(len(reply)))
+	// Set directly under the canonical names, Content-Type from a shared
+	// value: Header.Set allocates a slice for each, on every request.
+	// Nothing changes a header's values in place (net/http copies the
+	// map when the header is written).
+	h := w.Header()
+	h["Content-Type"] = out.contentTypeHeader()
+	h["Content-Length"] = []string{strconv.Itoa(len(reply))}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(reply)
 }

@@ -23,6 +23,22 @@ const (
 	contentTypeCBOR = "application/cbor"
 )
 
+// The values of a Content-Type header of each format, shared by all
+// replies (see Gateway.call).
+var (
+	contentTypeJSONHeader = []string{contentTypeJSON}
+	contentTypeCBORHeader = []string{contentTypeCBOR}
+)
+
+// contentTypeHeader is contentType as a header's values, shared: never
+// change it.
+func (f format) contentTypeHeader() []string {
+	if f == formatCBOR {
+		return contentTypeCBORHeader
+	}
+	return contentTypeJSONHeader
+}
+
 func (f format) contentType() string {
 	if f == formatCBOR {
 		return contentTypeCBOR

@@ -45,6 +45,9 @@ type activation struct {
 	live bool
 	// self is ref.String(), made at its first use (selfString).
 	self string
+	// spare is the struct of the last message turn that ended, zeroed,
+	// for the next one (see messageTurn); nil if none.
+	spare *turn
 }
 
 // selfString returns the activation's ref as a string, made once.
@@ -225,7 +228,7 @@ func (a *activation) receive(ctx context.Context, m *scheduler.Message) (_ []byt
 	if err := a.ensureInstance(ctx, d); err != nil {
 		return nil, a.consumeFailed(ctx, m, err, true), false
 	}
-	t := a.newTurn(ctx, d, m, abi.KindMessage)
+	t := a.messageTurn(ctx, d, m)
 	t.firing = fire
 	reply, err := a.call(t)
 	if err == nil && t.doomed != nil {
@@ -248,7 +251,9 @@ func (a *activation) receive(ctx context.Context, m *scheduler.Message) (_ []byt
 		// nothing of the turn is kept, and trying again would not help.
 		return nil, a.consumeFailed(ctx, m, abi.NewError(reply.Code, reply.Message), false), false
 	}
-	return a.commit(ctx, t, reply.Payload)
+	out, err, deferred := a.commit(ctx, t, reply.Payload)
+	a.spareTurn(t)
+	return out, err, deferred
 }
 
 // uncommitted is the error of a message whose turn could not commit, or
@@ -279,6 +284,30 @@ func (a *activation) newTurn(ctx context.Context, d *deployment, m *scheduler.Me
 	t := &turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: kind, span: a.span}
 	t.ctx = context.WithValue(ctx, turnKey{}, t)
 	return t
+}
+
+// messageTurn is newTurn for the turn of a message of the activation's
+// own (not a nested one, not a hook), in the struct the last one left
+// (spareTurn): a turn struct is the largest allocation of a message.
+func (a *activation) messageTurn(ctx context.Context, d *deployment, m *scheduler.Message) *turn {
+	t := a.spare
+	if t == nil {
+		return a.newTurn(ctx, d, m, abi.KindMessage)
+	}
+	a.spare = nil
+	*t = turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: abi.KindMessage, span: a.span}
+	t.ctx = context.WithValue(ctx, turnKey{}, t)
+	return t
+}
+
+// spareTurn keeps t, a message turn that has ended and committed (or
+// failed to), for the next message's turn. Nothing refers to it any
+// more: its ctx was for the calls into the guest during the turn, and
+// what the pipeline keeps of it (see commit) is copied out, apart from
+// the maps and slices it made, which the zeroing drops, not reuses.
+func (a *activation) spareTurn(t *turn) {
+	*t = turn{}
+	a.spare = t
 }
 
 // hook runs the activate or deactivate hook of the guest as a turn: its
@@ -500,6 +529,11 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byt
 			e.sets++
 		}
 	}
+	if len(b.Consumed) > 0 {
+		// b.Consumed is backed by the turn, which the next turn reuses
+		// (spareTurn); the pipeline's group keeps the batch longer.
+		b.Consumed = slices.Clone(b.Consumed)
+	}
 	if err := a.enqueue(e, b); err != nil {
 		return nil, a.uncommitted(t.msg, err), false
 	}
@@ -548,7 +582,7 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 	if len(t.sends) > 0 {
 		b.Send = make([]storage.Message, len(t.sends))
 		for i, s := range t.sends {
-			b.Send[i] = storage.Message{ID: a.h.ids.next(), Target: s.ref.String(), Sender: a.ref.String(), Method: s.method, Payload: s.payload, Trace: s.trace}
+			b.Send[i] = storage.Message{ID: a.h.ids.next(), Target: s.ref.String(), Sender: a.selfString(), Method: s.method, Payload: s.payload, Trace: s.trace}
 		}
 	}
 	if t.kind == abi.KindMessage && t.msg.IsTell() {

@@ -63,7 +63,15 @@ func (g *idGen) next() string {
 	g.last = now
 	unique := g.unique
 	g.mu.Unlock()
-	return hex16(now) + unique
+	// One allocation: the string of the id itself.
+	var b [idTimeDigits + idUniqueDigits]byte
+	const digits = "0123456789abcdef"
+	for i := idTimeDigits - 1; i >= 0; i-- {
+		b[i] = digits[now&0xf]
+		now >>= 4
+	}
+	copy(b[idTimeDigits:], unique)
+	return string(b[:])
 }
 
 // hex16 formats n as 16 hex digits.

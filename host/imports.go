@@ -245,7 +245,11 @@ func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 }
 
 func (t *turn) stateKey(name string, op *abi.StateOp, arg []byte) (abi.Status, []byte) {
-	t.decode(name, op, arg)
+	// Decoded directly, not through decode's interface, through which op
+	// would escape to the heap: state calls are on every message's path.
+	if err := op.Decode(arg); err != nil {
+		panic(&violation{msg: name + ": " + err.Error()})
+	}
 	if e := abi.CheckKey(op.Key); e != nil {
 		return abi.StatusError, abi.AppendError(nil, e)
 	}

@@ -41,11 +41,12 @@ func (h *Host) activateWorker(ctx context.Context, t *actorType, ref abi.Ref) (s
 // bad_request, naming the type and the method; so is a read-only
 // method's (see effect).
 func keepsState(what string, call hostCall) hostCall {
+	inner := effect(what, call) // made once, not at every call
 	return func(t *turn, arg []byte) (abi.Status, []byte) {
 		if t.cfg.StatelessWorker > 0 {
 			return abi.StatusError, abi.AppendError(nil, abi.NewError(abi.CodeBadRequest,
 				t.a.ref.String()+"."+t.label()+" may not "+what+": type "+t.a.ref.Type+" is a stateless worker, which keeps no state"))
 		}
-		return effect(what, call)(t, arg)
+		return inner(t, arg)
 	}
 }

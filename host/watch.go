@@ -149,7 +149,10 @@ func containsMember(links []storage.Link, member string) bool {
 
 // watchChanges adds the turn's watches and unwatches to b.
 func (a *activation) watchChanges(t *turn, b *storage.Batch) {
-	self := a.ref.String()
+	if len(t.watches) == 0 {
+		return
+	}
+	self := a.selfString()
 	for target, watch := range t.watches {
 		pair := []storage.Link{{Set: watchersSet(target), Member: self}, {Set: watchingSet(self), Member: target}}
 		if watch {

@@ -220,8 +220,12 @@ type Scheduler struct {
 	workers map[abi.Ref][]*activation
 	closed  atomic.Bool // set under mu
 
+	// busy counts the activations scheduled or running a batch. It
+	// changes at every start and end of an activation's work, twice per
+	// hop of a chain of tells, so it is an atomic; busyMu is taken only
+	// to wait for zero and to wake those who wait (busyZero).
+	busy     atomic.Int64
 	busyMu   sync.Mutex
-	busy     int // activations scheduled or running a batch
 	busyZero *sync.Cond
 
 	waitMu sync.Mutex
@@ -536,11 +540,7 @@ func (s *Scheduler) runUntilAnswered(ctx context.Context, d *inline, caller, a *
 func (s *Scheduler) RunUntilIdle() int {
 	d, ok := s.dispatcher.(*inline)
 	if !ok {
-		s.busyMu.Lock()
-		for s.busy > 0 {
-			s.busyZero.Wait()
-		}
-		s.busyMu.Unlock()
+		s.waitIdle()
 		return 0
 	}
 	n := 0
@@ -993,11 +993,7 @@ func (s *Scheduler) Close(ctx context.Context) error {
 	}
 	done := make(chan struct{})
 	go func() {
-		s.busyMu.Lock()
-		for s.busy > 0 {
-			s.busyZero.Wait()
-		}
-		s.busyMu.Unlock()
+		s.waitIdle()
 		s.dispatcher.stop()
 		s.wg.Wait()
 		close(done)
@@ -1012,19 +1008,25 @@ func (s *Scheduler) Close(ctx context.Context) error {
 	}
 }
 
-func (s *Scheduler) busyCount() int {
-	s.busyMu.Lock()
-	defer s.busyMu.Unlock()
-	return s.busy
-}
+func (s *Scheduler) busyCount() int { return int(s.busy.Load()) }
 
 // addBusy counts activations that are scheduled or running, so that Close
 // can wait for the last turn.
 func (s *Scheduler) addBusy(n int) {
-	s.busyMu.Lock()
-	s.busy += n
-	if s.busy == 0 {
+	if s.busy.Add(int64(n)) == 0 {
+		// Under busyMu: a waiter checks the count and waits under it, so
+		// that it cannot miss this wake-up.
+		s.busyMu.Lock()
 		s.busyZero.Broadcast()
+		s.busyMu.Unlock()
+	}
+}
+
+// waitIdle waits until no activation is scheduled or running.
+func (s *Scheduler) waitIdle() {
+	s.busyMu.Lock()
+	for s.busy.Load() > 0 {
+		s.busyZero.Wait()
 	}
 	s.busyMu.Unlock()
 }
