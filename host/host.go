@@ -919,7 +919,7 @@ func (ac *activator) TypeOptions(typ string) (scheduler.TypeOptions, error) {
 		return scheduler.TypeOptions{}, abi.NewError(abi.CodeUnknownType, "no actor type "+strconv.Quote(typ))
 	}
 	d := t.current()
-	return scheduler.TypeOptions{Mailbox: d.cfg.Mailbox, IdleTimeout: d.cfg.IdleTimeout, Memory: d.v.startSize.Load(), MaxLocal: d.cfg.StatelessWorker, Reentrant: d.cfg.Reentrant}, nil
+	return scheduler.TypeOptions{Mailbox: d.cfg.Mailbox, IdleTimeout: d.cfg.IdleTimeout, Memory: d.v.startSize.Load(), MaxLocal: d.cfg.StatelessWorker, Reentrant: d.cfg.Reentrant, TurnLimit: d.cfg.TurnTimeout}, nil
 }
 
 func (ac *activator) Activate(ctx context.Context, ref abi.Ref) (scheduler.Actor, error) {

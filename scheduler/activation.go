@@ -3,6 +3,8 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,6 +91,8 @@ func (a *activation) enqueue(m *Message) (bool, error) {
 		a.mu.Unlock()
 		return true, abi.NewError(abi.CodeMailboxFull, "mailbox of "+a.ref.String()+" is full")
 	}
+	own := m.own
+	m.own = false
 	a.queue = append(a.queue, m)
 	if a.wake != nil {
 		close(a.wake)
@@ -108,6 +112,10 @@ func (a *activation) enqueue(m *Message) (bool, error) {
 	a.mu.Unlock()
 	if start {
 		a.s.addBusy(1)
+		if own && a.opts.TurnLimit > 0 && m.canWait >= a.opts.TurnLimit {
+			m.own = true // the asker runs a (runAsk)
+			return true, nil
+		}
 		if from == nil || from == a || !a.s.dispatcher.runNext(a, from) {
 			a.s.dispatcher.dispatch(a)
 		}
@@ -120,12 +128,7 @@ func (a *activation) next() *Message {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.queue) == 0 {
-		a.running = false
-		a.lastActive = a.s.cfg.Now()
-		if !a.retired {
-			a.s.lruPush(a)
-		}
-		a.s.addBusy(-1)
+		a.idleLocked()
 		return nil
 	}
 	m := a.queue[0]
@@ -140,6 +143,28 @@ func (a *activation) next() *Message {
 		a.queue = a.qbuf[:0]
 	}
 	return m
+}
+
+// idleLocked marks a, whose mailbox is empty, idle; with a.mu held.
+func (a *activation) idleLocked() {
+	a.running = false
+	a.lastActive = a.s.cfg.Now()
+	if !a.retired {
+		a.s.lruPush(a)
+	}
+	a.s.addBusy(-1)
+}
+
+// idleIfEmpty marks a idle when its mailbox is empty, and reports
+// whether it did.
+func (a *activation) idleIfEmpty() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.queue) > 0 {
+		return false
+	}
+	a.idleLocked()
+	return true
 }
 
 // failQueued answers every queued message with err.
@@ -164,7 +189,44 @@ func (m *Message) answer(payload []byte, err error) {
 
 // run processes up to one batch of messages, then gives up its slot. It
 // returns how many turns it ran.
-func (a *activation) run() (turns int) {
+func (a *activation) run() (turns int) { return a.runBatch(a.s.cfg.Batch, false) }
+
+// runAsk runs, on the goroutine of the ask from outside that found a idle
+// and was left to run it (see TypeOptions.TurnLimit), a's activation if a
+// is new, then one turn: that ask's. Messages queued meanwhile go to the
+// dispatcher, as after a batch, so the asker runs nothing else; with none
+// a goes idle here.
+//
+// A panic in the turn ends the process, as it does on the dispatcher's
+// goroutines: it is raised again on a goroutine of its own, so that the
+// asker's callers (an HTTP server recovers its handlers' panics) cannot
+// catch it and go on with a stuck in its turn.
+func (a *activation) runAsk() {
+	ok := false
+	defer func() {
+		if ok {
+			return
+		}
+		if r := recover(); r != nil {
+			stack := debug.Stack()
+			go func() {
+				panic(fmt.Sprintf("%v\n\nin a turn of %s run on its asker's goroutine:\n%s", r, a.ref, stack))
+			}()
+			select {} // the process ends
+		}
+	}()
+	// No worker runs a now: the goroutine that ran a last may still
+	// have it marked, and must not be handed what a's turn tells
+	// (runNext) once it no longer looks.
+	a.worker.Store(nil)
+	a.runBatch(1, true)
+	ok = true
+}
+
+// runBatch is run with a batch of up to batch turns. With handBack, a
+// goes idle after its batch when its mailbox is empty, and only
+// otherwise queues again.
+func (a *activation) runBatch(batch int, handBack bool) (turns int) {
 	s := a.s
 	if a.actor == nil {
 		if s.closed.Load() {
@@ -182,11 +244,16 @@ func (a *activation) run() (turns int) {
 	var last *Message
 	var reply []byte
 	var replyErr error
-	for i := 0; i < s.cfg.Batch; i++ {
+	for i := 0; ; i++ {
 		if s.closed.Load() {
 			a.failQueued(errClosed)
 		}
-		m := a.next()
+		var m *Message
+		if i < batch {
+			m = a.next()
+		} else if !handBack || !a.idleIfEmpty() {
+			break
+		}
 		if last != nil {
 			last.answer(reply, replyErr)
 			last = nil

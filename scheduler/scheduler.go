@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,6 +67,13 @@ type Message struct {
 	// following up from message to message walks the call chain back to
 	// its first turn (see reentry.go). Nil for a message from outside.
 	up *Message
+	// own is set by an ask from outside any turn that offers to run
+	// the turn itself, and kept by enqueue when the target was idle and
+	// left to the asker to run (runAsk); cleared otherwise.
+	own bool
+	// canWait is how long the asker that offers its goroutine can wait
+	// (see TypeOptions.TurnLimit).
+	canWait time.Duration
 	// token names the turn that processes this message to other nodes,
 	// made when first asked for (ChainToken); viaToken, on an ask from
 	// another node, is the token of the turn whose chain it is on.
@@ -134,6 +142,16 @@ type TypeOptions struct {
 	// nested in it instead of failing with abi.ErrDeadlock. Its Actor
 	// must be a ReentrantActor. Ignored for a stateless worker.
 	Reentrant bool
+	// TurnLimit is how long one turn of the type may run, as far as the
+	// scheduler is told (the host's execution limit). An ask from outside
+	// any turn to an activation that is idle, or new, then runs that one
+	// turn on the asker's goroutine, which would only wait for the reply
+	// otherwise, instead of handing it to another goroutine; only when
+	// the asker can wait at least this long (its ctx's deadline and
+	// Message.Timeout), since it cannot give up in the middle of the
+	// turn. Zero: every turn runs on the dispatcher's goroutines. See
+	// Dispatch.
+	TurnLimit time.Duration
 }
 
 // Defaults for TypeOptions fields left zero.
@@ -416,6 +434,9 @@ func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byt
 		if onlyNested {
 			return nil, false, nil
 		}
+		if caller == nil {
+			s.offer(ctx, m)
+		}
 		if target, err = s.send(m, before); err != nil {
 			return nil, true, err
 		}
@@ -429,6 +450,21 @@ func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byt
 	if d, ok := s.dispatcher.(*inline); ok {
 		reply, err := s.runUntilAnswered(ctx, d, caller, target, m, expired)
 		return reply, true, err
+	}
+	if m.own {
+		// The target was idle and is this goroutine's to run, for this
+		// turn only. The ask ends as it would have had it waited: a
+		// reply that came after its deadline is not taken.
+		m.own = false
+		target.runAsk()
+		select {
+		case <-expired:
+			return nil, true, askTimedOut(m)
+		default:
+		}
+		if ctx.Err() != nil {
+			return nil, true, askDone(ctx, m)
+		}
 	}
 	var readOnly <-chan struct{} // read-only asks to the caller may run meanwhile
 	if caller != nil {
@@ -453,6 +489,25 @@ func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byt
 			caller.serveNested()
 		}
 	}
+}
+
+// offer marks m, an ask from outside any turn, as one whose turn the
+// asking goroutine may run itself when its target is idle (see
+// TypeOptions.TurnLimit): with the goroutines dispatch only (a worker
+// pool bounds the goroutines that run turns; Deterministic dispatch runs
+// them on the asker anyway), and only while ctx is live.
+func (s *Scheduler) offer(ctx context.Context, m *Message) {
+	if _, ok := s.dispatcher.(*goroutines); !ok || ctx.Err() != nil {
+		return
+	}
+	wait := time.Duration(math.MaxInt64)
+	if m.Timeout > 0 {
+		wait = m.Timeout
+	}
+	if d, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(d))
+	}
+	m.own, m.canWait = true, wait
 }
 
 // timers are the stopped timers of asks that ended, for the next asks: a

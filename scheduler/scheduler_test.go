@@ -73,7 +73,9 @@ func (t *testActor) Deactivate(ctx context.Context) {
 
 func newWorld(t *testing.T, d Dispatch, do behaviour) *world {
 	t.Helper()
-	w := &world{do: do}
+	// A turn limit short enough that an ask from outside runs an idle
+	// actor's turn on the asker's goroutine whenever it may.
+	w := &world{do: do, opts: TypeOptions{TurnLimit: time.Millisecond}}
 	w.s = newClosedAtEnd(t, w, d)
 	return w
 }
