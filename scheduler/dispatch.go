@@ -14,7 +14,11 @@ type Dispatch struct {
 	// blocked, so blocking never starves the queue and commits of many
 	// turns can share one write. Zero gives each activation that has work
 	// a goroutine of its own, for as long as it has work; a goroutine
-	// freed that way waits, up to a bound, to serve the next one.
+	// freed that way waits, up to a bound, to serve the next one. With
+	// zero, too, an ask from outside any turn to an idle activation runs
+	// that one turn on the asker's goroutine (see TypeOptions.TurnLimit);
+	// a pool does not, since its size bounds the goroutines running
+	// turns.
 	Workers int
 	// Deterministic, instead, runs turns only on the goroutine that drives
 	// the scheduler (RunUntilIdle, Ask, CollectIdle, Close), one batch at a

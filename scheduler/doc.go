@@ -28,7 +28,12 @@
 // the scheduler (RunUntilIdle, Ask, CollectIdle, Close), one batch at a time
 // in a fixed order; an ask runs its target's turns nested on the asker's
 // stack. Together with a ManualClock, a test replays the same turns in the
-// same order every time.
+// same order every time. With the default, two kinds of message skip the
+// hand-off to another goroutine when their target is idle: a tell sent by
+// a turn runs on the sender's goroutine once the sender's batch is over,
+// and an ask from outside any turn runs its one turn on the asker's
+// goroutine, when the asker can wait as long as a turn may run
+// (TypeOptions.TurnLimit); anything queued behind either is handed back.
 //
 // Config.MaxActivations caps the live activations (DefaultMaxActivations
 // unless set), and Config.MemoryBudget bounds the bytes they hold: each
