@@ -2,7 +2,10 @@ package scheduler
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -219,4 +222,33 @@ func TestAsksFromOutsideKeepOrder(t *testing.T) {
 			assert.Positive(t, elsewhere.Load())
 		})
 	}
+}
+
+// A panic in a turn run on its asker ends the process, as on the
+// dispatcher's goroutines, even when the asker recovers panics (as an
+// HTTP server does its handlers'): the asker must not go on with the
+// activation stuck in its turn. The panicking ask runs in a child process.
+func TestPanicInTurnOnAskerEndsProcess(t *testing.T) {
+	if os.Getenv("WACTOR_TEST_PANIC_ON_ASKER") == "1" {
+		w := newWorld(t, Goroutines, func(context.Context, *Scheduler, abi.Ref, *Message) ([]byte, error) {
+			panic("the turn broke")
+		})
+		w.opts.TurnLimit = time.Second
+		func() {
+			defer func() { _ = recover() }()
+			_, _ = ask(t, w.s, ref("a"), "")
+		}()
+		fmt.Println("survived the panic")
+		os.Exit(0)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^TestPanicInTurnOnAskerEndsProcess$")
+	cmd.Env = append(os.Environ(), "WACTOR_TEST_PANIC_ON_ASKER=1")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "the child exited cleanly: %s", out)
+	assert.NotContains(t, string(out), "survived the panic")
+	assert.Contains(t, string(out), "the turn broke")
+	assert.Contains(t, string(out), "run on its asker's goroutine")
 }
