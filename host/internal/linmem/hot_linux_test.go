@@ -2,11 +2,17 @@ package linmem
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
+
+// sink keeps the reads of tests from being optimised away.
+var sink byte
 
 // hotImage is an image of n whole OS pages, each page filled with its
 // index plus one, and an allocator of it.
@@ -194,5 +200,52 @@ func TestOwnMatchesResident(t *testing.T) {
 	}
 	if n, err := Resident(b); err != nil || n != int64(len(got))*int64(pageSize) {
 		t.Fatalf("Resident = %d, %v; want %d pages", n, err, len(got))
+	}
+}
+
+// Pages of zeros in an image are holes of its memfd: they read as zeros,
+// and a read of the page next to one (whose fault maps its cached
+// neighbours too) leaves the hole unmapped, so that it costs the memory
+// nothing until it touches that very page.
+func TestImageZeroPagesAreHoles(t *testing.T) {
+	data := make([]byte, 8*pageSize)
+	for _, p := range []int{0, 1, 3, 6} {
+		for i := p * int(pageSize); i < (p+1)*int(pageSize); i++ {
+			data[i] = byte(p + 1)
+		}
+	}
+	img, err := NewImage("holes", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(img.fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := st.Blocks*512, int64(4*pageSize); got != want {
+		t.Fatalf("the memfd holds %d bytes, want %d (its 4 pages not zero)", got, want)
+	}
+	a := New(img)
+	defer a.Close()
+	_, b := start(t, a, uint64(len(data)), 64*pageSize)
+	sink = b[0] // maps page 0 and the cached pages near it: 1, 3 and 6
+	present := func(p int) bool {
+		var e [8]byte
+		if _, err := readPagemap(e[:], uint64(base(b))/pageSize+uint64(p)); err != nil {
+			t.Skipf("the page map cannot be read here: %v", err)
+		}
+		return binary.LittleEndian.Uint64(e[:])&pmPresent != 0
+	}
+	if !present(0) {
+		t.Fatal("the page read is not mapped")
+	}
+	for _, p := range []int{2, 4, 5, 7} {
+		if present(p) {
+			t.Fatalf("page %d, a hole, was mapped by a read of page 0", p)
+		}
+	}
+	if !bytes.Equal(b, data) {
+		t.Fatal("a memory of an image with holes does not read as the image")
 	}
 }
