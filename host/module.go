@@ -402,6 +402,10 @@ type instance struct {
 	// measured).
 	measured, sizeAtMeasure int64
 	sinceMeasure            int
+	// learnIn counts down the calls of resident until the instance
+	// tells its version which pages it wrote (learnHot): after its first
+	// turn. Zero: it does not.
+	learnIn int
 }
 
 // config returns what instances of v are configured with, but their
@@ -516,6 +520,11 @@ const residentEvery = 64
 // instance of a version in measureStartEvery is also measured when it
 // starts; the others start from that measure (see started).
 func (i *instance) resident() int64 {
+	if i.learnIn > 0 {
+		if i.learnIn--; i.learnIn == 0 {
+			i.v.learnHot(i)
+		}
+	}
 	size := i.memorySize()
 	if i.sinceMeasure >= 0 && i.sinceMeasure < residentEvery {
 		i.sinceMeasure++
@@ -543,10 +552,15 @@ const measureStartEvery = 16
 
 // started records inst, just started (after the activate hook): it
 // measures its resident memory as the version's startSize, or takes the
-// last measure as its own.
+// last measure as its own. The instance measured also tells the version
+// which pages of its snapshot it wrote (learnHot), now and once more
+// after its first turn (the second call of resident from now: the
+// scheduler's after the start, then after each turn).
 func (v *moduleVersion) started(inst *instance) {
 	if v.starts.Add(1)%measureStartEvery == 1 {
 		v.startSize.Store(inst.resident())
+		v.learnHot(inst)
+		inst.learnIn = 2
 		return
 	}
 	inst.measured, inst.sizeAtMeasure, inst.sinceMeasure = v.startSize.Load(), inst.memorySize(), 0

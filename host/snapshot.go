@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	mathrand "math/rand/v2"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/host/internal/linmem"
 	"github.com/wactor/wactor/host/internal/meter"
 )
 
@@ -235,6 +238,43 @@ func (s *snapshot) restore(mod api.Module) error {
 	}
 	return nil
 }
+
+// learnHot tells the version's allocator which pages of the snapshot
+// inst, started from it, wrote: the allocator then copies those pages
+// into each new instance's memory before the guest runs
+// (linmem.Allocator.SetHot), which costs the guest fewer page faults and
+// maps fewer pages of the image into it. A page the memory holds a copy
+// of (linmem.Own) was written, unless the allocator copied it: such a
+// page counts only if it differs from the snapshot, so that pages the
+// guest stopped writing drop out. Without a page map nothing is learnt,
+// and instances fault their pages in as they would anyway.
+func (v *moduleVersion) learnHot(inst *instance) {
+	if v.snap == nil || !v.snap.mapped {
+		return
+	}
+	img := v.snap.Memory
+	mem, ok := inst.mod.Memory().Read(0, uint32(min(uint64(len(img)), uint64(inst.memorySize()))))
+	if !ok {
+		return
+	}
+	own, err := linmem.Own(mem)
+	if err != nil {
+		return
+	}
+	copied := v.memory.Hot()
+	hot := own[:0]
+	for _, p := range own {
+		start := int(p) * pageSize
+		end := min(start+pageSize, len(mem))
+		if _, was := slices.BinarySearch(copied, p); !was || !bytes.Equal(mem[start:end], img[start:end]) {
+			hot = append(hot, p)
+		}
+	}
+	v.memory.SetHot(hot)
+}
+
+// pageSize is the OS page: the unit of linmem.Own's indices.
+var pageSize = os.Getpagesize()
 
 // The Go runtime (1.22 and later) keeps the random numbers behind
 // math/rand, math/rand/v2, map seeds and select in the chacha8rand.State of

@@ -27,7 +27,16 @@
 // An Image is an initial memory content kept in a sealed memfd: a memory
 // allocated with it maps the image copy-on-write over its first bytes, so
 // pages a guest only reads are shared between all memories made from the
-// image and its writes stay private.
+// image and its writes stay private. The image's pages of zeros are holes
+// of the memfd: the kernel, which maps the cached pages around one a
+// memory faults in (fault-around), skips them, so they are mapped into a
+// memory, and counted in the process's resident memory, only when it
+// touches them. The pages an allocator is told are written first
+// (SetHot: the host learns them from an instance it measures) are copied
+// into each new memory as soon as it is mapped, by a write that changes
+// nothing: one fault each, where the guest's first read of a page and of
+// its neighbours, then its write, would fault twice and map more of the
+// image. Own lists the pages of a memory that are its alone.
 //
 // Elsewhere than Linux, New returns nil, which leaves wazero's default
 // allocator in place, and NewImage fails with ErrUnsupported.

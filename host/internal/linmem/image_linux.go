@@ -32,18 +32,31 @@ func NewImage(name string, data []byte) (*Image, error) {
 	return img, nil
 }
 
-// fill writes data, zero-padded to whole pages so that no mapped page lies
-// past the end of the file, then seals the memfd.
+// fill writes the pages of data that are not all zeros, then seals the
+// memfd. Its size is data's, rounded up to whole pages so that no mapped
+// page lies past its end; the pages of zeros are left as holes, which
+// read as zeros. A hole enters the memfd's page cache only when a memory
+// reads or writes that very page (then as a page of zeros shared by all
+// memories, as any other); fault-around, which maps the cached pages next
+// to one a memory faults in, skips holes, so pages of zeros a memory
+// never touches are not mapped into it, nor counted in its process's
+// resident memory.
 func (img *Image) fill(data []byte) error {
 	if err := unix.Ftruncate(img.fd, int64(img.mapLen)); err != nil {
 		return fmt.Errorf("linmem: sizing the image: %w", err)
 	}
-	for off := 0; off < len(data); {
-		n, err := unix.Pwrite(img.fd, data[off:], int64(off))
-		if err != nil {
-			return fmt.Errorf("linmem: writing the image: %w", err)
+	for off := 0; off < len(data); off += int(pageSize) {
+		page := data[off:min(off+int(pageSize), len(data))]
+		if isZero(page) {
+			continue
 		}
-		off += n
+		for done := 0; done < len(page); {
+			n, err := unix.Pwrite(img.fd, page[done:], int64(off+done))
+			if err != nil {
+				return fmt.Errorf("linmem: writing the image: %w", err)
+			}
+			done += n
+		}
 	}
 	const seals = unix.F_SEAL_WRITE | unix.F_SEAL_GROW | unix.F_SEAL_SHRINK | unix.F_SEAL_SEAL
 	if _, err := unix.FcntlInt(uintptr(img.fd), unix.F_ADD_SEALS, seals); err != nil {

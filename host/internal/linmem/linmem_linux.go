@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,6 +87,9 @@ func takeMaps(n int64) bool {
 // The nil *Allocator is valid and leaves wazero's own memories in place.
 type Allocator struct {
 	image *Image
+	// hot are the pages of the image that each memory copies for itself
+	// as soon as it starts (SetHot); nil: none.
+	hot atomic.Pointer[[]uint32]
 
 	mu      sync.Mutex
 	pool    []region              // zeroed (or showing the image), ready for reuse
@@ -106,6 +110,47 @@ type region struct {
 // The image must stay open until the allocator is closed.
 func New(img *Image) *Allocator {
 	return &Allocator{image: img}
+}
+
+// MaxHot is the most pages SetHot keeps.
+const MaxHot = 64
+
+// SetHot names the pages, by index of OS page from the memory's start,
+// that each memory a makes from an image copies for itself as soon as
+// it is mapped, before the guest runs: those the guest is known to
+// write first. The copy is a write of no change (an atomic add of 0 to
+// the page's first word), so the memory's content stays the image's;
+// what it saves is the guest's own page faults: a guest's first read of
+// a page maps it and its neighbours read-only and shared with the image
+// (fault-around), and its first write then faults again to copy the page
+// and flush the mapping it replaces. Written first, the page is copied in
+// one fault, and the guest's later reads map fewer shared pages. Pages
+// past the memory's initial size are skipped; the first MaxHot of pages,
+// sorted, are kept. It does nothing without an image, and nil clears.
+func (a *Allocator) SetHot(pages []uint32) {
+	if a == nil || a.image == nil {
+		return
+	}
+	if len(pages) == 0 {
+		a.hot.Store(nil)
+		return
+	}
+	hot := slices.Clone(pages)
+	slices.Sort(hot)
+	hot = slices.Compact(hot)
+	hot = hot[:min(len(hot), MaxHot)]
+	a.hot.Store(&hot)
+}
+
+// Hot returns the pages SetHot set, or nil.
+func (a *Allocator) Hot() []uint32 {
+	if a == nil {
+		return nil
+	}
+	if hot := a.hot.Load(); hot != nil {
+		return slices.Clone(*hot)
+	}
+	return nil
 }
 
 // Context returns ctx set up for wazero to instantiate modules with a's
@@ -278,7 +323,8 @@ func (m *memory) Reallocate(size uint64) []byte {
 	if m.base == nil {
 		return m.reallocateHeap(size)
 	}
-	if !m.started {
+	first := !m.started
+	if first {
 		if err := m.start(size); err != nil {
 			return nil
 		}
@@ -293,10 +339,30 @@ func (m *memory) Reallocate(size uint64) []byte {
 		}
 		m.committed = need
 	}
+	if first {
+		m.prefault()
+	}
 	if size == 0 {
 		return []byte{}
 	}
 	return unsafe.Slice((*byte)(m.base), size)
+}
+
+// prefault copies the allocator's hot pages (SetHot) into the memory,
+// just sized for the first time, with a write that changes nothing.
+// Only pages the memory has committed are touched.
+func (m *memory) prefault() {
+	hot := m.a.hot.Load()
+	if hot == nil || m.a.image == nil {
+		return
+	}
+	for _, p := range *hot {
+		off := uint64(p) * pageSize
+		if off+pageSize > m.committed {
+			return // sorted: the rest lie further
+		}
+		atomic.AddUint32((*uint32)(unsafe.Add(m.base, off)), 0)
+	}
 }
 
 // start prepares the region for its first size: the image mapped over

@@ -32,3 +32,15 @@ func (a *Allocator) Close() {}
 
 // Resident fails: it needs Linux's page map.
 func Resident(mem []byte) (int64, error) { return 0, ErrUnsupported }
+
+// MaxHot is the most pages SetHot keeps.
+const MaxHot = 64
+
+// SetHot does nothing: there are no images here.
+func (a *Allocator) SetHot(pages []uint32) {}
+
+// Hot returns nil.
+func (a *Allocator) Hot() []uint32 { return nil }
+
+// Own fails: it needs Linux's page map.
+func Own(mem []byte) ([]uint32, error) { return nil, ErrUnsupported }

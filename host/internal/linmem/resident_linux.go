@@ -67,31 +67,59 @@ const pmBatch = 512
 // kernel's one zero page: neither is counted. It reads the process's page
 // map, about 8 bytes per 4 KiB page of mem.
 func Resident(mem []byte) (int64, error) {
+	var pages int64
+	err := eachEntry(mem, func(_ uint64, e uint64) {
+		if own(e) {
+			pages++
+		}
+	})
+	return pages * int64(pageSize), err
+}
+
+// Own returns the indices of the pages of mem, from its first whole page,
+// that belong to it alone (as Resident counts them), in order. A page
+// of an image that the memory holds a copy of has been written since the
+// image was mapped (or copied by SetHot).
+func Own(mem []byte) ([]uint32, error) {
+	var pages []uint32
+	err := eachEntry(mem, func(i uint64, e uint64) {
+		if own(e) {
+			pages = append(pages, uint32(i))
+		}
+	})
+	return pages, err
+}
+
+// own says whether a page map entry is of a page that belongs to its
+// mapping alone: swapped out, or in memory, mapped once and not a page
+// of a file.
+func own(e uint64) bool {
+	return e&pmSwapped != 0 || e&(pmPresent|pmExclusive|pmFileShared) == pmPresent|pmExclusive
+}
+
+// eachEntry calls fn with the index, from the first, of each page that
+// mem covers, and the page's page map entry.
+func eachEntry(mem []byte, fn func(i uint64, e uint64)) error {
 	if len(mem) == 0 {
-		return 0, nil
+		return nil
 	}
 	first := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem)))) / pageSize
 	last := (uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem)))) + uint64(len(mem)) - 1) / pageSize
 	var buf [pmBatch * 8]byte
-	var pages int64
 	for p := first; p <= last; {
 		n := min(last-p+1, pmBatch)
 		got, err := readPagemap(buf[:n*8], p)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if got < 8 {
-			return 0, fmt.Errorf("linmem: the page map ended at page %d", p)
+			return fmt.Errorf("linmem: the page map ended at page %d", p)
 		}
-		for i := 0; i+8 <= got; i += 8 {
-			e := binary.LittleEndian.Uint64(buf[i:])
-			if e&pmSwapped != 0 || e&(pmPresent|pmExclusive|pmFileShared) == pmPresent|pmExclusive {
-				pages++
-			}
+		for i := 0; i+8 <= got; i, p = i+8, p+1 {
+			fn(p-first, binary.LittleEndian.Uint64(buf[i:]))
 		}
-		p += uint64(got / 8)
 	}
-	return pages * int64(pageSize), nil
+	return nil
 }
 
 // readPagemap reads the page map's entries from virtual page first on

@@ -1,8 +1,6 @@
 package linmem
 
 import (
-	"encoding/binary"
-	"errors"
 	"slices"
 	"unsafe"
 
@@ -298,25 +296,11 @@ func zeroTouched(mem []byte) bool {
 // eachTouched calls fn with each page of mem that the page map says is in
 // memory or swapped out, and its offset in mem.
 func eachTouched(mem []byte, fn func(off uint64, page []byte)) error {
-	first := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem)))) / pageSize
-	pages := (uint64(len(mem)) + pageSize - 1) / pageSize
-	var buf [pmBatch * 8]byte
-	for p := uint64(0); p < pages; {
-		n := min(pages-p, pmBatch)
-		got, err := readPagemap(buf[:n*8], first+p)
-		if err != nil {
-			return err
+	return eachEntry(mem, func(p uint64, e uint64) {
+		if e&(pmPresent|pmSwapped) != 0 {
+			fn(p*pageSize, mem[p*pageSize:min((p+1)*pageSize, uint64(len(mem)))])
 		}
-		if got < 8 {
-			return errors.New("linmem: the page map ended early")
-		}
-		for i := 0; i+8 <= got; i, p = i+8, p+1 {
-			if binary.LittleEndian.Uint64(buf[i:])&(pmPresent|pmSwapped) != 0 {
-				fn(p*pageSize, mem[p*pageSize:min((p+1)*pageSize, uint64(len(mem)))])
-			}
-		}
-	}
-	return nil
+	})
 }
 
 func isZero(b []byte) bool {
