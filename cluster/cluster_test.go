@@ -58,6 +58,24 @@ func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p
 // name order with how long they took.
 func startNodes(t *testing.T, n int) ([]*Node, time.Duration) {
 	t.Helper()
+	for try := 1; ; try++ {
+		nodes, took, err := tryStartNodes(t, n)
+		if err == nil {
+			return nodes, took
+		}
+		// The ports were free when freeAddrs picked them, but another
+		// process (a parallel test, or an outgoing connection's ephemeral
+		// port) may take one before its server listens: pick again.
+		if !strings.Contains(err.Error(), "address already in use") || try == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("starting the cluster again on other ports: %v", err)
+	}
+}
+
+// tryStartNodes is one attempt of startNodes: when a node fails to
+// start, the others stop waiting for it, and all are closed.
+func tryStartNodes(t *testing.T, n int) ([]*Node, time.Duration, error) {
 	addrs := freeAddrs(t, n)
 	var routes []string
 	for _, a := range addrs {
@@ -75,21 +93,28 @@ func startNodes(t *testing.T, n int) ([]*Node, time.Duration) {
 				Name: "test", Node: fmt.Sprintf("n%d", i+1), LeaseTTL: testTTL,
 				DataDir: t.TempDir(), ClusterAddr: addrs[i], Routes: routes, Logger: testLogger(t),
 			})
+			if errs[i] != nil {
+				cancel() // the others wait for a majority that will not come
+			}
 		})
 	}
 	wg.Wait()
 	took := time.Since(start)
+	var failed []error
 	for i, err := range errs {
 		if err != nil {
-			for _, nd := range nodes {
-				if nd != nil {
-					nd.Close(context.Background())
-				}
-			}
-			t.Fatalf("node %d: %v", i+1, err)
+			failed = append(failed, fmt.Errorf("node %d: %w", i+1, err))
 		}
 	}
-	return nodes, took
+	if failed != nil {
+		for _, nd := range nodes {
+			if nd != nil {
+				nd.Close(context.Background())
+			}
+		}
+		return nil, 0, errors.Join(failed...)
+	}
+	return nodes, took, nil
 }
 
 // waitFor polls cond every 20ms until it holds or limit passes.

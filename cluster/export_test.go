@@ -13,5 +13,6 @@ func (n *Node) kill() {
 	n.wg.Wait()
 	n.tr.cancel()
 	n.shutdown()
+	n.members.waitStops()
 	n.tr.wg.Wait()
 }

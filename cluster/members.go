@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -83,7 +84,16 @@ type membership struct {
 	// liveContext), canceled and removed once the member goes silent;
 	// at most one per member.
 	watched map[string]watch
+
+	// stops waits for the watches of polls being stopped in the
+	// background, and stopping counts them (see stopWatch).
+	stops    sync.WaitGroup
+	stopping atomic.Int32
 }
+
+// maxStops bounds the watches being stopped in the background at once
+// (see stopWatch); Node.poll skips its polls while that many are.
+const maxStops = 4
 
 // watch is a member's liveness as a context.
 type watch struct {
@@ -279,7 +289,7 @@ func (m *membership) snapshot(ctx context.Context) (map[string]jetstream.KeyValu
 	if err != nil {
 		return nil, 0, err
 	}
-	defer w.Stop()
+	defer m.stopWatch(w)
 	snap := map[string]jetstream.KeyValueEntry{}
 	for {
 		select {
@@ -296,6 +306,27 @@ func (m *membership) snapshot(ctx context.Context) (map[string]jetstream.KeyValu
 		}
 	}
 }
+
+// stopWatch stops the watch w of a poll without waiting for it. Stopping
+// a watch deletes its consumer, a request to JetStream's meta leader that
+// waits up to the client's own timeout (5 s) whatever the poll's deadline:
+// when that leader has just died, or is slow under load, a poll that
+// waited for it held up the node's heartbeats and every later poll, and
+// the members' entries expired. The stops run in the background, at most
+// maxStops at once; waitStops waits for them, which a closed connection
+// ends at once.
+func (m *membership) stopWatch(w jetstream.KeyWatcher) {
+	m.stopping.Add(1)
+	m.stops.Add(1)
+	go func() {
+		defer m.stops.Done()
+		_ = w.Stop()
+		m.stopping.Add(-1)
+	}()
+}
+
+// waitStops waits until no watch is being stopped (see stopWatch).
+func (m *membership) waitStops() { m.stops.Wait() }
 
 // Owner implements Placement.
 func (m *membership) Owner(ref abi.Ref) (string, bool) {

@@ -2,12 +2,15 @@ package cluster
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/wactor/wactor/abi"
 )
@@ -182,4 +185,59 @@ func TestMembershipDrained(t *testing.T) {
 		entry{"e", nil, 12, jetstream.KeyValueDelete}), 12)
 	assert.True(t, m.drained("e"), "its delete marker read by a poll")
 	assert.Equal(t, []string{"a", "b"}, m.active)
+}
+
+// stuckStops is a member list whose polls' watches take 5 s to stop, or
+// until release closes, as when the deletion of their consumers waits on
+// a JetStream meta leader that died (nats.go's timeout is 5 s).
+type stuckStops struct {
+	jetstream.KeyValue
+	release chan struct{}
+	pending atomic.Int32
+}
+
+func (k *stuckStops) WatchAll(ctx context.Context, opts ...jetstream.WatchOpt) (jetstream.KeyWatcher, error) {
+	w, err := k.KeyValue.WatchAll(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &stuckWatcher{KeyWatcher: w, k: k}, nil
+}
+
+type stuckWatcher struct {
+	jetstream.KeyWatcher
+	k *stuckStops
+}
+
+func (w *stuckWatcher) Stop() error {
+	w.k.pending.Add(1)
+	defer w.k.pending.Add(-1)
+	select {
+	case <-w.k.release:
+	case <-time.After(5 * time.Second):
+	}
+	return w.KeyWatcher.Stop()
+}
+
+// TestHeartbeatsOutlastStuckPolls: while the polls' watches cannot be
+// stopped, the node's heartbeats go on (its entry does not expire), and
+// the polls go on until maxStops of them wait.
+func TestHeartbeatsOutlastStuckPolls(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	addr := freeAddrs(t, 1)[0]
+	n, err := Start(ctx, Config{Name: "stuck", Node: "only", LeaseTTL: testTTL, DataDir: t.TempDir(), ClusterAddr: addr,
+		Routes: []string{"nats-route://" + addr}, Logger: testLogger(t)})
+	require.NoError(t, err)
+	kv := &stuckStops{KeyValue: n.members.kv, release: make(chan struct{})}
+	n.members.kv = kv
+	require.NoError(t, n.Join(ctx, "127.0.0.1:1", nil))
+	time.Sleep(4 * testTTL)
+	e, err := n.kv.Get(ctx, "only")
+	require.NoError(t, err, "the node's entry expired: its heartbeats waited for a poll")
+	assert.Less(t, time.Since(e.Created()), testTTL)
+	assert.EqualValues(t, maxStops, kv.pending.Load(), "polls until maxStops wait to be stopped")
+	close(kv.release)
+	require.NoError(t, n.Close(ctx))
+	assert.Zero(t, kv.pending.Load())
 }

@@ -251,8 +251,9 @@ func (n *Node) Join(ctx context.Context, httpAddr string, activations func() int
 	n.joined = true
 	lctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	n.wg.Add(3)
+	n.wg.Add(4)
 	go func() { defer n.wg.Done(); n.beat(lctx, m) }()
+	go func() { defer n.wg.Done(); n.poll(lctx, m) }()
 	go func() { defer n.wg.Done(); n.watch(lctx, m) }()
 	go func() { defer n.wg.Done(); n.pulse(lctx, m) }()
 	n.log.Info("cluster: joined", "http_addr", httpAddr, "members", len(m.list()))
@@ -301,9 +302,37 @@ func describeHolder(ctx context.Context, kv jetstream.KeyValue, key string) stri
 	return fmt.Sprintf("a node (HTTP %s, started %s)", v.HTTPAddr, v.Started.Format(time.RFC3339))
 }
 
-// beat sends the heartbeats and polls the member list until ctx ends.
+// beat writes this node's heartbeat into the member list every third of
+// the TTL until ctx ends. It has a goroutine of its own, so that nothing
+// but the write (to the bucket stream's leader) holds it up: a heartbeat
+// late by more than the TTL is a member whose entry expired.
 func (n *Node) beat(ctx context.Context, m *membership) {
-	t := time.NewTicker(m.interval)
+	n.every(ctx, m.interval, "heartbeat", func(op context.Context) error { return m.heartbeat(op) })
+}
+
+// poll reads the whole member list every third of the TTL until ctx ends
+// (see reconcile): the watch does not show an entry that expired. A poll
+// is skipped while maxStops watches of earlier ones are still being
+// stopped (see stopWatch): JetStream's meta leader, which creates and
+// deletes the polls' consumers, is then gone or slow.
+func (n *Node) poll(ctx context.Context, m *membership) {
+	n.every(ctx, m.interval, "member poll", func(op context.Context) error {
+		if m.stopping.Load() >= maxStops {
+			return nil
+		}
+		snap, mark, err := m.snapshot(op)
+		if err == nil {
+			m.reconcile(snap, mark)
+		}
+		return err
+	})
+}
+
+// every runs do with a deadline of interval, every interval until ctx
+// ends, and logs when it starts failing and when it works again; what
+// names it in the log.
+func (n *Node) every(ctx context.Context, interval time.Duration, what string, do func(context.Context) error) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	failing := false
 	for {
@@ -312,24 +341,15 @@ func (n *Node) beat(ctx context.Context, m *membership) {
 			return
 		case <-t.C:
 		}
-		// The poll does not depend on the heartbeat: either may fail while
-		// JetStream elects a new leader for the bucket.
-		op, cancel := context.WithTimeout(ctx, m.interval)
-		err := m.heartbeat(op)
+		op, cancel := context.WithTimeout(ctx, interval)
+		err := do(op)
 		cancel()
-		op, cancel = context.WithTimeout(ctx, m.interval)
-		snap, mark, perr := m.snapshot(op)
-		cancel()
-		if perr == nil {
-			m.reconcile(snap, mark)
-		}
-		err = errors.Join(err, perr)
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
-			n.log.Warn("cluster: heartbeat or member poll failed; retrying", "err", err)
+			n.log.Warn("cluster: "+what+" failed; retrying", "err", err)
 			failing = true
 		case err == nil && failing:
-			n.log.Info("cluster: heartbeats resumed")
+			n.log.Info("cluster: " + what + " works again")
 			failing = false
 		}
 	}
@@ -464,6 +484,7 @@ func (n *Node) Close(ctx context.Context) error {
 	if n.nc != nil {
 		n.nc.Close()
 	}
+	n.members.waitStops() // the connection closed: a stop pending ends
 	if n.srv != nil {
 		n.srv.leave()
 	}

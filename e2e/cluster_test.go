@@ -171,7 +171,9 @@ func TestClusterPausedOwnerIsFenced(t *testing.T) {
 	// the member list (by which calls are routed away from a silent
 	// node), JetStream's election first.
 	limit := takeoverBound
-	if streamLeader(t, c.nats[1], actorsStream) == "n1" || streamLeader(t, c.nats[1], membersStream) == "n1" {
+	actorsLeader, membersLeader := streamLeader(t, c.nats[1], actorsStream), streamLeader(t, c.nats[1], membersStream)
+	t.Logf("before SIGSTOP: %s leads the actors' stream, %s the member list", actorsLeader, membersLeader)
+	if actorsLeader == "n1" || membersLeader == "n1" {
 		limit = takeoverElected
 	}
 	n1, n2 := nodes[0], nodes[1]

@@ -297,9 +297,6 @@ type Host struct {
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	closed    atomic.Bool
-	// leaving is set by HandOver: the node is leaving its cluster, and
-	// forwards no ask from another node (see ServeAsk).
-	leaving   atomic.Bool
 	own       *ownership // nil: the store is not shared, no leases
 	placement Placement  // nil: no cluster placement (see Placement)
 	// handMu is held while activations are handed over, and by Close:

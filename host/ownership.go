@@ -32,7 +32,8 @@ type ownership struct {
 	// cluster (Host.HandOver): from then on it claims no lease, so that
 	// a message that reaches an activation just handed over is refused
 	// (its sender tries the new owner) instead of activating it here
-	// again.
+	// again, and it forwards no ask another node sent it (see
+	// Host.ServeAsk). The host's only record of leaving.
 	leaving atomic.Bool
 
 	mu   sync.Mutex

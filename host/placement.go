@@ -103,21 +103,26 @@ func (h *Host) movesAway(ref abi.Ref) bool {
 	return node != "" && !self && h.live(node)
 }
 
+// leavingCluster reports whether HandOver was called: the node is leaving
+// its cluster.
+func (h *Host) leavingCluster() bool { return h.own != nil && h.own.leaving.Load() }
+
 // HandOver hands over, at turn boundaries, every activation whose actor
-// another active member prefers, and waits until they have ended (their
-// deactivate hooks committed and their leases released), or ctx ends. A
-// node that leaves the cluster calls it once its state says leaving, so
-// that the others claim its actors while it still answers; it returns at
-// once without a Placement. From then on the host forwards no ask that
-// another node sent it (see ServeAsk) and activates nothing.
+// another member prefers, if that member still heartbeats (see
+// movesAway), and waits until they have ended (their deactivate hooks
+// committed and their leases released), or ctx ends. An activation whose
+// preferred member went silent is not handed to it: it stays here until
+// the host closes, which releases its lease, and the actor is claimed
+// again wherever its next message goes. A node that leaves the cluster
+// calls HandOver once its state says leaving, so that the others claim
+// its actors while it still answers; it returns at once without a
+// Placement. From then on the host forwards no ask that another node sent
+// it (see ServeAsk) and activates nothing (see ownership.leaving).
 func (h *Host) HandOver(ctx context.Context) error {
-	if h.placement == nil {
+	if h.placement == nil || h.own == nil {
 		return nil
 	}
-	h.leaving.Store(true)
-	if h.own != nil {
-		h.own.leaving.Store(true)
-	}
+	h.own.leaving.Store(true)
 	h.handover()
 	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
 		left := 0

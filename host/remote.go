@@ -410,7 +410,7 @@ func (h *Host) ServeAsk(ctx context.Context, req *RemoteAsk) ([]byte, error) {
 		return reply, err
 	}
 	hops := req.Hops
-	if h.leaving.Load() {
+	if h.leavingCluster() {
 		// A leaving node serves only the actors it still holds; it
 		// forwards nothing, so that no ask it sent on is in hand when it
 		// stops: the sender, told where the target is, sends it there.

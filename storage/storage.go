@@ -209,6 +209,26 @@ func OutboxPageLimit(limit int) int {
 	return limit
 }
 
+// OutboxFromPages reads a whole outbox with page (a store's OutboxPage),
+// MaxOutboxPage entries at a time, and sorts it by ID: each store's
+// Outbox. Like the pages it reads, it is a view of no single moment.
+func OutboxFromPages(ctx context.Context, page func(ctx context.Context, cursor string, limit int) ([]Message, string, error)) ([]Message, error) {
+	var all []Message
+	for cursor := ""; ; {
+		msgs, next, err := page(ctx, cursor, MaxOutboxPage)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, msgs...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	slices.SortFunc(all, func(a, b Message) int { return strings.Compare(a.ID, b.ID) })
+	return all, nil
+}
+
 // Size is what a dead letter counts against DeadLetterCap.Bytes: the
 // lengths of its payload (PayloadLen, or the payload when PayloadLen is
 // 0), error and the message's ID, target, sender, method, key and trace.
@@ -258,7 +278,9 @@ type Store interface {
 	// durable as the store promises (on disk, for a durable store). Many
 	// concurrent Commits may share one write (group commit).
 	Commit(ctx context.Context, b *Batch) error
-	// Outbox returns every message sent and not yet consumed, sorted by ID.
+	// Outbox returns every message sent and not yet consumed, sorted by
+	// ID, read as OutboxPage reads it (see OutboxFromPages): entries
+	// added or consumed meanwhile may be left out or listed.
 	Outbox(ctx context.Context) ([]Message, error)
 	// OutboxPage returns a page of the outbox: at most limit (capped at
 	// MaxOutboxPage) of the entries that come after cursor ("" for the

@@ -212,24 +212,9 @@ func (s *Store) using(ctx context.Context) (done func(), err error) {
 	return s.mu.RUnlock, nil
 }
 
-// Outbox returns every message not yet consumed; badger's key order is the
-// ID order.
+// Outbox returns every message not yet consumed, sorted by ID.
 func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
-	done, err := s.using(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	var msgs []storage.Message
-	err = s.scanIDs(kindOutbox, func(id string, v []byte) error {
-		m, err := decodeMessage(id, v)
-		msgs = append(msgs, m)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("badgerstore: outbox: %w", err)
-	}
-	return msgs, nil
+	return storage.OutboxFromPages(ctx, s.OutboxPage)
 }
 
 // OutboxPage reads the entries after cursor (an ID) in key order, which

@@ -182,18 +182,7 @@ func (s *Store) Recorded(ctx context.Context, key string) ([]byte, bool, error) 
 
 // Outbox returns copies of the messages not yet consumed, sorted by ID.
 func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
-	if err := s.lock(ctx); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	msgs := make([]storage.Message, 0, len(s.outbox))
-	for _, p := range s.outbox {
-		m := *p
-		m.Payload = bytes.Clone(m.Payload)
-		msgs = append(msgs, m)
-	}
-	slices.SortFunc(msgs, func(a, b storage.Message) int { return strings.Compare(a.ID, b.ID) })
-	return msgs, nil
+	return storage.OutboxFromPages(ctx, s.OutboxPage)
 }
 
 // OutboxPage returns copies of the entries after cursor (an ID) in ID

@@ -15,32 +15,14 @@ import (
 	"github.com/wactor/wactor/storage"
 )
 
-// Outbox scans every outbox entry and sorts them by ID. The scan is paged
-// direct gets, not checked against the store's last write (see fresh.go):
-// a replica that lags may leave out an entry committed moments ago, or
-// list one consumed moments ago. Its readers come back (a host reads it
-// at start; a cluster's sweep uses OutboxPage), and a consumption is
-// checked inside the commit.
+// Outbox reads every outbox entry, page by page, and sorts them by ID.
+// Like the pages, it is not checked against the store's last write (see
+// fresh.go): a replica that lags may leave out an entry committed moments
+// ago, or list one consumed moments ago. Its readers come back (a host
+// reads it at start; a cluster's sweep uses OutboxPage), and a
+// consumption is checked inside the commit.
 func (s *Store) Outbox(ctx context.Context) ([]storage.Message, error) {
-	done, err := s.using(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	latest, err := s.scanLatest(ctx, s.prefix+kindOutbox+".>")
-	if err != nil {
-		return nil, fmt.Errorf("natsstore: outbox: %w", err)
-	}
-	msgs := make([]storage.Message, 0, len(latest))
-	for _, m := range latest {
-		msg, err := decodeMessage(m.Data)
-		if err != nil {
-			return nil, fmt.Errorf("%w (subject %s)", err, m.Subject)
-		}
-		msgs = append(msgs, msg)
-	}
-	slices.SortFunc(msgs, func(a, b storage.Message) int { return strings.Compare(a.ID, b.ID) })
-	return msgs, nil
+	return storage.OutboxFromPages(ctx, s.OutboxPage)
 }
 
 // OutboxPage reads the outbox entries from stream sequence cursor on
