@@ -110,6 +110,20 @@ func streamLeader(t *testing.T, url, stream string) string {
 	return info.Cluster.Leader
 }
 
+// metaLeader names the node whose NATS server led JetStream's meta group
+// (which assigns streams and consumers: the member list's polls create
+// consumers) when log, a node's log, was read; "" if it does not say.
+// The embedded server logs each new meta leader.
+func metaLeader(log string) string {
+	const marker = "new metadata leader: "
+	i := strings.LastIndex(log, marker)
+	if i < 0 {
+		return ""
+	}
+	name, _, _ := strings.Cut(log[i+len(marker):], "/")
+	return name
+}
+
 // startNATS starts a NATS server with JetStream in the test process, on
 // a free port of 127.0.0.1: an existing NATS system, as nats_url names.
 func startNATS(t *testing.T) string {
