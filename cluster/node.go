@@ -307,7 +307,7 @@ func describeHolder(ctx context.Context, kv jetstream.KeyValue, key string) stri
 // but the write (to the bucket stream's leader) holds it up: a heartbeat
 // late by more than the TTL is a member whose entry expired.
 func (n *Node) beat(ctx context.Context, m *membership) {
-	n.every(ctx, m.interval, "heartbeat", func(op context.Context) error { return m.heartbeat(op) })
+	n.every(ctx, m.interval, "heartbeat", m.heartbeat)
 }
 
 // poll reads the whole member list every third of the TTL until ctx ends

@@ -65,20 +65,25 @@ func (g *idGen) next() string {
 	g.mu.Unlock()
 	// One allocation: the string of the id itself.
 	var b [idTimeDigits + idUniqueDigits]byte
-	const digits = "0123456789abcdef"
-	for i := idTimeDigits - 1; i >= 0; i-- {
-		b[i] = digits[now&0xf]
-		now >>= 4
-	}
+	putHex16(b[:idTimeDigits], now)
 	copy(b[idTimeDigits:], unique)
 	return string(b[:])
 }
 
 // hex16 formats n as 16 hex digits.
 func hex16(n uint64) string {
-	const zeros = "0000000000000000"
-	s := strconv.FormatUint(n, 16)
-	return zeros[len(s):] + s
+	var b [16]byte
+	putHex16(b[:], n)
+	return string(b[:])
+}
+
+// putHex16 writes n as 16 lowercase hex digits into b[:16].
+func putHex16(b []byte, n uint64) {
+	const digits = "0123456789abcdef"
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[n&0xf]
+		n >>= 4
+	}
 }
 
 // isMessageID reports whether s has the form of the ids idGen makes (or

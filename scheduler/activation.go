@@ -202,11 +202,7 @@ func (a *activation) run() (turns int) { return a.runBatch(a.s.cfg.Batch, false)
 // asker's callers (an HTTP server recovers its handlers' panics) cannot
 // catch it and go on with a stuck in its turn.
 func (a *activation) runAsk() {
-	ok := false
 	defer func() {
-		if ok {
-			return
-		}
 		if r := recover(); r != nil {
 			stack := debug.Stack()
 			go func() {
@@ -220,7 +216,6 @@ func (a *activation) runAsk() {
 	// (runNext) once it no longer looks.
 	a.worker.Store(nil)
 	a.runBatch(1, true)
-	ok = true
 }
 
 // runBatch is run with a batch of up to batch turns. With handBack, a
