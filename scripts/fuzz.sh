@@ -5,7 +5,7 @@
 # exceeded" at the very end of a -fuzztime window, when a loaded machine's
 # worker is still mid-call (golang/go#75804, fixed in Go 1.27). That failure
 # writes no reproducer and names no input. Such a run is replayed on its seed
-# corpus and fuzzed once more; any other failure, or a second one, fails.
+# corpus and fuzzed again, at most three tries; any other failure fails.
 set -uo pipefail
 dir=$1 target=$2 fuzztime=$3
 GO=${GO:-go}
@@ -23,10 +23,13 @@ is_coordinator_race() {
 		! grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:' "$log"
 }
 
-fuzz_once && exit 0
-if ! is_coordinator_race; then
-	exit 1
-fi
-echo "== $target: the fuzz coordinator's deadline race (golang/go#75804), no input found; replaying its corpus and fuzzing again"
-(cd "$dir" && "$GO" test -count=1 -run "^${target}\$" .) || exit 1
-fuzz_once
+# The race hit about one target in 25 per CI run here, so a target may
+# meet it twice: up to three tries, each only after that exact failure.
+for try in 1 2 3; do
+	fuzz_once && exit 0
+	if ! is_coordinator_race || [ "$try" = 3 ]; then
+		exit 1
+	fi
+	echo "== $target: the fuzz coordinator's deadline race (golang/go#75804), no input found; replaying its corpus and fuzzing again"
+	(cd "$dir" && "$GO" test -count=1 -run "^${target}\$" .) || exit 1
+done
