@@ -63,6 +63,15 @@ func startServer(ctx context.Context, c *Config) (*embedded, error) {
 			opts.Cluster.Port = server.RANDOM_PORT
 		}
 		opts.Routes = routes
+		rt := raftClock(c.LeaseTTL)
+		// A route whose peer stops answering (paused, or cut off) is
+		// closed within routeMissedPings+1 beats, two thirds of the
+		// lease; until then a third of the reads, which any replica
+		// may answer, would go to that peer and wait out their attempt.
+		opts.Cluster.PingInterval = rt.heartbeat
+		opts.Cluster.MaxPingsOut = routeMissedPings
+		c.Logger.Debug("cluster: Raft clock of the embedded server", "heartbeat", rt.heartbeat,
+			"election", fmt.Sprintf("%s to %s", rt.minElection, rt.maxElection))
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
@@ -93,7 +102,7 @@ func startServer(ctx context.Context, c *Config) (*embedded, error) {
 // (JetStream's meta group, the streams and their consumers) to another
 // server and waits a second for the transfer (nats-server's lame duck
 // mode), so that the other servers go on at once instead of electing a
-// leader after their election timeout (4 to 9 s). Close the node's own
+// leader after their election timeout (see raftTimingFor). Close the node's own
 // connection first: lame duck mode closes the clients left.
 func (e *embedded) leave() {
 	if e.srv.JetStreamIsClustered() {
@@ -102,6 +111,10 @@ func (e *embedded) leave() {
 	}
 	e.shutdown()
 }
+
+// routeMissedPings is how many pings a route may leave unanswered; at
+// the next beat the server closes it.
+const routeMissedPings = 3
 
 // handOverLimit bounds how long a leaving node waits for its streams'
 // leaderships to move.
@@ -112,8 +125,8 @@ const handOverLimit = 5 * time.Second
 // passes. Lame duck mode steps every Raft group down once and waits a
 // second; a step-down finds no successor when no follower is current
 // (they lag behind under load), and the stream is then without a leader
-// until an election, 4 to 9 s after the server stops: every commit waits
-// that long. Asking until the move is seen closes that gap.
+// until an election, 4 to 5 heartbeats after the server stops
+// (raftTimingFor): every commit waits that long. Asking until the move is seen closes that gap.
 func (e *embedded) handOverStreams(limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for {
