@@ -204,9 +204,23 @@ const (
 // raftTimingFor).
 const takeoverBound = 3 * time.Second
 
+// takeoverLease is the lease_ttl of TestLifecycleTakeover: 1s, or
+// WACTOR_TAKEOVER_LEASE (a duration) to measure another.
+func takeoverLease(t *testing.T) time.Duration {
+	v := os.Getenv("WACTOR_TAKEOVER_LEASE")
+	if v == "" {
+		return time.Second
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second {
+		t.Fatalf("WACTOR_TAKEOVER_LEASE=%q: want a duration of 1s or more", v)
+	}
+	return d
+}
+
 // TestLifecycleTakeover measures how long after an owner dies (kill -9)
 // or is paused (SIGSTOP) another node serves its actor, with lease_ttl
-// 1s, and holds it to lease_ttl + 1 s (docs/cluster.md, "Failure
+// 1s (or WACTOR_TAKEOVER_LEASE), and holds it to lease_ttl + 1 s (docs/cluster.md, "Failure
 // model"): with nats_url (an external NATS: no JetStream server dies with
 // the node); with embedded servers when the lost node's server led the
 // actors' stream (the worst case, made here), and when it led the member
@@ -234,11 +248,13 @@ func TestLifecycleTakeover(t *testing.T) {
 			if tc.embedded && os.Getenv("WACTOR_CLUSTERTEST") != "full" {
 				t.Skip("the embedded cases run with WACTOR_CLUSTERTEST=full (make clustertest)")
 			}
-			url, limit := "", takeoverBound
+			lease := takeoverLease(t)
+			// lease_ttl + 1 s, plus 1 s for a loaded machine.
+			url, limit := "", lease+2*time.Second
 			if !tc.embedded {
 				url = startNATS(t)
 			}
-			c := startLifecycle(t, time.Second, url)
+			c := startLifecycle(t, lease, url)
 			owner := 0
 			if tc.list {
 				// The owner's server leads the member list; the actors'
@@ -270,7 +286,7 @@ func TestLifecycleTakeover(t *testing.T) {
 				id++
 			}
 			took := c.takeover(t, owner, via, fmt.Sprintf("/v1/actors/counter/taken%d/", id), tc.sig, limit)
-			t.Logf("takeover, %s, lease_ttl 1s: %s (bound %s)", tc.name, took.Round(time.Millisecond), limit)
+			t.Logf("takeover, %s, lease_ttl %s: %s (bound %s)", tc.name, lease, took.Round(time.Millisecond), limit)
 		})
 	}
 }
