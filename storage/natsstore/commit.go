@@ -371,12 +371,12 @@ func (s *Store) publishID(ctx context.Context, msgs []*nats.Msg, id string, agai
 		if apiCode(err) == jetstreamext.JSErrCodeBatchPublishDuplicateMsgID {
 			// An earlier attempt was applied, its messages one after
 			// the other.
-			first, err := s.appliedAs(sent, msgs[0].Subject, id)
+			seq, err := s.appliedAs(sent, msgs, id)
 			if err != nil {
 				return 0, err
 			}
-			s.sawWrite(first + uint64(len(msgs)-1))
-			return first + uint64(len(msgs)-1), nil
+			s.sawWrite(seq)
+			return seq, nil
 		}
 		// Not applied, and may go again: no server took the first
 		// message (the stream is electing a leader), or other stores
@@ -436,13 +436,28 @@ func withMsgID(msgs []*nats.Msg) ([]*nats.Msg, string) {
 	return append([]*nats.Msg{&first}, msgs[1:]...), id
 }
 
-// appliedAs returns the sequence of the message with id, the first of a
-// batch that the stream applied: subject's last message, once a read
-// shows it (a replica may answer from before it).
-func (s *Store) appliedAs(ctx context.Context, subject, id string) (uint64, error) {
+// appliedAs returns the sequence of the last message of msgs, a batch
+// that the stream applied with the message id id, once a read of its first
+// message's subject shows it (a replica may answer from before it). When
+// other writes to that subject came after it (another writer saw the
+// batch applied before this store learnt it was), the batch's messages
+// may be gone (a subject keeps its last message only) and its sequence
+// with them: it returns the later write's sequence instead, which is
+// after the batch's, so that reads of this store still see the batch. A
+// later write is known as such by the batch's expectation on its own
+// first subject: a message there after the one expected came after the
+// batch.
+func (s *Store) appliedAs(ctx context.Context, msgs []*nats.Msg, id string) (uint64, error) {
+	first := msgs[0]
+	after, perr := strconv.ParseUint(first.Header.Get(jetstream.ExpectedLastSubjSeqHeader), 10, 64)
+	own := perr == nil && cmp.Or(first.Header.Get(jetstream.ExpectedLastSubjSeqSubjHeader), first.Subject) == first.Subject
 	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
-		m, err := s.last(ctx, subject)
-		if err == nil && m != nil && m.Header.Get(jetstream.MsgIDHeader) == id {
+		m, err := s.last(ctx, first.Subject)
+		switch {
+		case err != nil || m == nil:
+		case m.Header.Get(jetstream.MsgIDHeader) == id:
+			return m.Sequence + uint64(len(msgs)-1), nil
+		case own && m.Sequence > after:
 			return m.Sequence, nil
 		}
 		select {

@@ -50,3 +50,25 @@ func PublishTwice(ctx context.Context, s *Store, msgs []*nats.Msg) (first, secon
 	second, err = s.publishID(ctx, msgs, id, false)
 	return first, second, err
 }
+
+// PublishAgainAfter sends msgs as one write, then each of between, then
+// msgs again with the same message id, as a write whose answer was lost
+// is sent again after other writers moved on, and returns the sequences
+// the two attempts of msgs report.
+func PublishAgainAfter(ctx context.Context, s *Store, msgs []*nats.Msg, between ...[]*nats.Msg) (first, second uint64, err error) {
+	msgs, id := withMsgID(msgs)
+	if first, err = s.publishID(ctx, msgs, id, false); err != nil {
+		return 0, 0, err
+	}
+	for _, b := range between {
+		b, bid := withMsgID(b)
+		if _, err = s.publishID(ctx, b, bid, false); err != nil {
+			return 0, 0, err
+		}
+	}
+	second, err = s.publishID(ctx, msgs, id, false)
+	return first, second, err
+}
+
+// Expect sets m's expectation on subject's last sequence.
+func Expect(m *nats.Msg, subject string, seq uint64) { expect(m, subject, seq) }

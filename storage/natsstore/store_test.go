@@ -432,3 +432,33 @@ func TestWriteSentAgainAppliedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteSentAgainAfterOthers: a batch sent again after other writes
+// to its subjects (another writer saw it applied before its own store
+// learnt so, and the subjects keep their last message only) is reported
+// applied, at the sequence of the later write to its first subject, which
+// the store then reads at least up to, rather than failing as unknown.
+func TestWriteSentAgainAfterOthers(t *testing.T) {
+	nc := connect(t, startServer(t, t.TempDir()).ClientURL())
+	stream := freshStream()
+	s := open(t, nc, stream)
+	ctx := t.Context()
+	subj, other := stream+".test.version", stream+".test.key"
+	msg := func(subject string, expect uint64) *nats.Msg {
+		m := &nats.Msg{Subject: subject, Data: []byte("x"), Header: nats.Header{}}
+		natsstore.Expect(m, subject, expect)
+		return m
+	}
+	// Batches of two at sequences 1-2, 3-4 and 5-6, each expecting the
+	// one before it on subj.
+	first, second, err := natsstore.PublishAgainAfter(ctx, s,
+		[]*nats.Msg{msg(subj, 0), {Subject: other, Data: []byte("x")}},
+		[]*nats.Msg{msg(subj, 1), {Subject: other, Data: []byte("y")}},
+		[]*nats.Msg{msg(subj, 3), {Subject: other, Data: []byte("z")}})
+	if err != nil {
+		t.Fatalf("the batch sent again after two other writes: %v; want it reported applied", err)
+	}
+	if first != 2 || second != 5 {
+		t.Fatalf("the two attempts report sequences %d and %d; want 2 (the batch's last message) and 5 (the last write to its first subject)", first, second)
+	}
+}
