@@ -112,7 +112,7 @@ func (a *activation) enqueue(m *Message) (bool, error) {
 	a.mu.Unlock()
 	if start {
 		a.s.addBusy(1)
-		if own && a.opts.TurnLimit > 0 && m.canWait >= a.opts.TurnLimit {
+		if own && a.opts.TurnLimit > 0 && m.canWait+askerSlack >= a.opts.TurnLimit {
 			m.own = true // the asker runs a (runAsk)
 			return true, nil
 		}

@@ -55,6 +55,15 @@ func TestAskFromOutsideRunsOnAsker(t *testing.T) {
 				assert.Equal(t, name == "goroutines", <-ranOn == me, "ask %d ran on the asker", i)
 			}
 
+			// A deadline set a moment ago for exactly the turn limit, as
+			// a cluster's host sets one: run on the asker.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			time.Sleep(time.Millisecond)
+			_, err := w.s.Ask(ctx, &Message{Target: ref("a"), Method: "m"})
+			cancel()
+			require.NoError(t, err)
+			assert.Equal(t, name == "goroutines", <-ranOn == me, "an ask with a deadline of the turn limit ran on the asker")
+
 			// Too short to wait for a whole turn: handed over.
 			got, err := w.s.Ask(context.Background(), &Message{Target: ref("a"), Method: "m", Timeout: time.Second / 2})
 			require.NoError(t, err)
@@ -62,7 +71,7 @@ func TestAskFromOutsideRunsOnAsker(t *testing.T) {
 			assert.NotEqual(t, me, <-ranOn)
 
 			// Already done: handed over, and the turn still runs, as before.
-			ctx, cancel := context.WithCancel(context.Background())
+			ctx, cancel = context.WithCancel(context.Background())
 			cancel()
 			_, err = w.s.Ask(ctx, &Message{Target: ref("a"), Method: "m"})
 			require.ErrorIs(t, err, context.Canceled)

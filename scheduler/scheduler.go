@@ -147,9 +147,9 @@ type TypeOptions struct {
 	// any turn to an activation that is idle, or new, then runs that one
 	// turn on the asker's goroutine, which would only wait for the reply
 	// otherwise, instead of handing it to another goroutine; only when
-	// the asker can wait at least this long (its ctx's deadline and
-	// Message.Timeout), since it cannot give up in the middle of the
-	// turn. Zero: every turn runs on the dispatcher's goroutines. See
+	// the asker can wait at least this long, less a few milliseconds
+	// (its ctx's deadline and Message.Timeout), since it cannot give up
+	// in the middle of the turn. Zero: every turn runs on the dispatcher's goroutines. See
 	// Dispatch.
 	TurnLimit time.Duration
 }
@@ -490,6 +490,13 @@ func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byt
 		}
 	}
 }
+
+// askerSlack is how much less than TypeOptions.TurnLimit an asker may
+// be able to wait and still run its target's turn: a deadline set for
+// exactly the turn limit a moment before (a cluster's host sets the ask
+// timeout as its call's deadline before routing it) has already lost
+// that moment when the ask arrives.
+const askerSlack = 10 * time.Millisecond
 
 // offer marks m, an ask from outside any turn, as one whose turn the
 // asking goroutine may run itself when its target is idle (see
