@@ -495,7 +495,7 @@ func bodyPayload(contentType string, body []byte) ([]byte, format, error) {
 	switch {
 	case in == formatCBOR:
 		return body, in, nil
-	case len(bytes.Trim(body, jsonSpace)) > 0:
+	case !onlyJSONSpace(body):
 		payload, err := jsonToCBOR(body)
 		return payload, in, err
 	}
