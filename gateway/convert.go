@@ -30,6 +30,20 @@ const maxDepth = 512
 // jsonSpace is JSON's white space.
 const jsonSpace = " \t\r\n"
 
+// isJSONSpace reports whether c is in jsonSpace (without searching it:
+// the quick conversion asks for every byte between tokens).
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// onlyJSONSpace reports whether b is empty or all white space.
+func onlyJSONSpace(b []byte) bool {
+	for _, c := range b {
+		if !isJSONSpace(c) {
+			return false
+		}
+	}
+	return true
+}
+
 // valueSep is what may stand between a token and the next value.
 const valueSep = jsonSpace + ",:"
 
@@ -507,7 +521,7 @@ type quickConv struct {
 const quickMaxMembers = 32
 
 func (q *quickConv) space() {
-	for q.i < len(q.in) && strings.IndexByte(jsonSpace, q.in[q.i]) >= 0 {
+	for q.i < len(q.in) && isJSONSpace(q.in[q.i]) {
 		q.i++
 	}
 }
@@ -593,7 +607,8 @@ func (q *quickConv) container(depth int, open byte) bool {
 			}
 		}
 	}
-	head := appendHead(nil, major, uint64(n))
+	var hb [9]byte
+	head := appendHead(hb[:0], major, uint64(n))
 	q.out[at] = head[0]
 	if len(head) > 1 {
 		q.out = slices.Insert(q.out, at+1, head[1:]...)

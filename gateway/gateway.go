@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -163,7 +164,7 @@ type route struct {
 // it says public.
 func (g *Gateway) routes() []route {
 	return []route{
-		{pattern: "POST /v1/actors/{type}/{id}/{method}", access: public, handle: g.call},
+		{pattern: callPattern, access: public, handle: g.call},
 		// More specific than the route above, which still takes a POST to
 		// a method named "reminders"; so no 405 route of its own.
 		{pattern: "GET /v1/actors/{type}/{id}/reminders", access: control, handle: g.reminders, alone: true},
@@ -232,13 +233,18 @@ func (g *Gateway) notFound(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) afterStart(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if g.state.Load() == stateStarting {
-			w.Header().Set("Retry-After", "1")
-			g.fail(w, r, statusError(http.StatusServiceUnavailable, abi.CodeUnavailable,
-				fmt.Sprintf("wactor is starting: %d of %d types deployed; retry when GET /readyz answers 200", g.deployed.Load(), g.typeCount.Load())))
+			g.refuseStarting(w, r)
 			return
 		}
 		h(w, r)
 	}
+}
+
+// refuseStarting answers a request that must wait for the start-up.
+func (g *Gateway) refuseStarting(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "1")
+	g.fail(w, r, statusError(http.StatusServiceUnavailable, abi.CodeUnavailable,
+		fmt.Sprintf("wactor is starting: %d of %d types deployed; retry when GET /readyz answers 200", g.deployed.Load(), g.typeCount.Load())))
 }
 
 // SetProgress sets the start-up progress /readyz reports while starting:
@@ -270,22 +276,45 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve routes r and logs it; it returns the response's status.
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) int {
-	start := time.Now()
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-	g.mux.ServeHTTP(rec, r)
+	// The clock is read only when something takes the duration: the
+	// observer, or a logger that keeps some record (a failure's is Warn).
+	var start time.Time
+	timed := g.obs != nil || g.log.Enabled(r.Context(), slog.LevelDebug) || g.log.Enabled(r.Context(), slog.LevelWarn)
+	if timed {
+		start = time.Now()
+	}
+	rec := recorders.Get().(*recorder)
+	*rec = recorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		// Nothing keeps the writer once the handler returned (net/http
+		// forbids using it then), so the recorder serves the next request.
+		*rec = recorder{}
+		recorders.Put(rec)
+	}()
+	if typ, id, method, ok := callPath(r); ok {
+		// The route of nearly every request, without the mux's search
+		// of every pattern and the wildcard values it allocates.
+		r.Pattern = callPattern
+		if g.state.Load() == stateStarting {
+			g.refuseStarting(rec, r)
+		} else {
+			g.callActor(rec, r, typ, id, method)
+		}
+	} else {
+		g.mux.ServeHTTP(rec, r)
+	}
 	if g.obs != nil {
 		g.obs.RequestDone(r.Pattern, rec.status, time.Since(start))
 	}
+	level, msg := slog.LevelDebug, "http request"
 	// A client that hung up caused its own 503, and a 503 while starting
 	// or stopping is expected; neither is server trouble.
-	expected := r.Context().Err() != nil || (rec.status == http.StatusServiceUnavailable && g.state.Load() != stateReady)
-	level, msg := slog.LevelDebug, "http request"
-	if rec.status >= 500 && !expected {
+	if rec.status >= 500 && r.Context().Err() == nil && (rec.status != http.StatusServiceUnavailable || g.state.Load() == stateReady) {
 		level, msg = slog.LevelWarn, "http request failed"
 	}
 	// The record's attributes cost allocations on every request: make
 	// them only when the logger keeps the record.
-	if !g.log.Enabled(r.Context(), level) {
+	if !timed || !g.log.Enabled(r.Context(), level) {
 		return rec.status
 	}
 	attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path),
@@ -296,6 +325,37 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) int {
 	g.log.LogAttrs(r.Context(), level, msg, attrs...)
 	return rec.status
 }
+
+// callPattern is the route of calls to actors.
+const callPattern = "POST /v1/actors/{type}/{id}/{method}"
+
+// callPath returns the wildcards of r when it is a request the mux would
+// route to callPattern: a POST of a clean path (which the mux would
+// otherwise redirect) of three non-empty segments under /v1/actors/,
+// with nothing escaped in it (an escaped path goes through the mux,
+// which unescapes each segment). No other route takes such a request:
+// the more specific patterns under /v1/actors/ are GET only.
+func callPath(r *http.Request) (typ, id, method string, ok bool) {
+	const prefix = "/v1/actors/"
+	if r.Method != http.MethodPost || r.URL.RawPath != "" || !strings.HasPrefix(r.URL.Path, prefix) {
+		return "", "", "", false
+	}
+	rest := r.URL.Path[len(prefix):]
+	typ, rest, ok1 := strings.Cut(rest, "/")
+	id, method, ok2 := strings.Cut(rest, "/")
+	if !ok1 || !ok2 || strings.IndexByte(method, '/') >= 0 {
+		return "", "", "", false
+	}
+	for _, seg := range [...]string{typ, id, method} {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", "", "", false
+		}
+	}
+	return typ, id, method, true
+}
+
+// recorders are the recorders of requests answered, for the next ones.
+var recorders = sync.Pool{New: func() any { return new(recorder) }}
 
 // recorder remembers the status and the error of a response for the log.
 type recorder struct {
@@ -315,6 +375,11 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 // call serves POST /v1/actors/{type}/{id}/{method}: an ask, or a tell
 // with Prefer: respond-async.
 func (g *Gateway) call(w http.ResponseWriter, r *http.Request) {
+	g.callActor(w, r, r.PathValue("type"), r.PathValue("id"), r.PathValue("method"))
+}
+
+// callActor is call with the route's wildcards.
+func (g *Gateway) callActor(w http.ResponseWriter, r *http.Request, typ, id, method string) {
 	// Public, but not to another site's page in a browser: it could only
 	// send a form or a body without a type (anything else needs a CORS
 	// preflight, never granted), and would use the browser to reach a
@@ -324,8 +389,7 @@ func (g *Gateway) call(w http.ResponseWriter, r *http.Request) {
 			"a web page of another site may not call actors through the browser; call from a program, not a browser page"))
 		return
 	}
-	ref := abi.Ref{Type: r.PathValue("type"), ID: r.PathValue("id")}
-	method := r.PathValue("method")
+	ref := abi.Ref{Type: typ, ID: id}
 	if err := ref.Validate(); err != nil {
 		g.fail(w, r, err)
 		return
@@ -386,9 +450,31 @@ func (g *Gateway) call(w http.ResponseWriter, r *http.Request) {
 	// map when the header is written).
 	h := w.Header()
 	h["Content-Type"] = out.contentTypeHeader()
-	h["Content-Length"] = []string{strconv.Itoa(len(reply))}
+	h["Content-Length"] = contentLength(len(reply))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(reply)
+}
+
+// contentLengths are the Content-Length values of replies shorter than
+// 1 KiB, shared as contentTypeHeader's are: a reply that small is most
+// replies, and its header then costs no allocation.
+var contentLengths = func() [][]string {
+	vals := make([]string, 1024)
+	hs := make([][]string, len(vals))
+	for i := range vals {
+		vals[i] = strconv.Itoa(i)
+		hs[i] = vals[i : i+1 : i+1]
+	}
+	return hs
+}()
+
+// contentLength is n as a Content-Length header's values; never change
+// them.
+func contentLength(n int) []string {
+	if n < len(contentLengths) {
+		return contentLengths[n]
+	}
+	return []string{strconv.Itoa(n)}
 }
 
 // bodyPayload makes a request body the message's payload, from JSON or
@@ -409,7 +495,7 @@ func bodyPayload(contentType string, body []byte) ([]byte, format, error) {
 	switch {
 	case in == formatCBOR:
 		return body, in, nil
-	case len(bytes.Trim(body, jsonSpace)) > 0:
+	case !onlyJSONSpace(body):
 		payload, err := jsonToCBOR(body)
 		return payload, in, err
 	}

@@ -105,6 +105,26 @@ type turn struct {
 	// from there that came back nested would reuse the host's request
 	// buffer, so the turn would be handed another message's bytes.
 	allocating bool
+	// tctx backs ctx for a message turn (see turnCtx).
+	tctx turnCtx
+}
+
+// turnCtx is the ctx of a message turn: the activation's ctx, with the
+// turn as the value of turnKey, as context.WithValue would make it. It
+// lives in the turn's struct, which the next message's turn reuses
+// (messageTurn), so that a turn's ctx costs no allocation of its own.
+type turnCtx struct {
+	context.Context
+	t *turn
+}
+
+// Value returns the turn for turnKey and asks the activation's ctx
+// otherwise.
+func (c *turnCtx) Value(key any) any {
+	if _, ok := key.(turnKey); ok {
+		return c.t
+	}
+	return c.Context.Value(key)
 }
 
 // timerOp is a timer_set (spec) or timer_cancel (nil spec) the turn made.
@@ -296,7 +316,8 @@ func (a *activation) messageTurn(ctx context.Context, d *deployment, m *schedule
 	}
 	a.spare = nil
 	*t = turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: abi.KindMessage, span: a.span}
-	t.ctx = context.WithValue(ctx, turnKey{}, t)
+	t.tctx = turnCtx{Context: ctx, t: t}
+	t.ctx = &t.tctx
 	return t
 }
 
@@ -520,7 +541,7 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byt
 		return reply, nil, false
 	}
 	a.apply(t.writes)
-	e := &entry{ctx: ctx, m: t.msg, label: t.label(), reply: reply, timers: t.timers, deactivate: t.deactivate, done: make(chan struct{}), watch: a.watch, span: t.span}
+	e := &entry{ctx: ctx, m: t.msg, label: t.label(), reply: reply, timers: t.timers, deactivate: t.deactivate, watch: a.watch, span: t.span}
 	if len(b.Records) > 0 {
 		e.key = b.Records[0].Key
 	}
@@ -538,7 +559,9 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byt
 		return nil, a.uncommitted(t.msg, err), false
 	}
 	if !a.h.sched.Queued(ctx) {
-		a.h.sched.AwaitQueued(ctx, e.done)
+		if done := a.p.doneOf(e); done != nil {
+			a.h.sched.AwaitQueued(ctx, done)
+		}
 	}
 	if a.p.answerLater(e) {
 		return nil, nil, true

@@ -78,7 +78,24 @@ type entry struct {
 	finished bool
 	err      error
 	answer   func([]byte, error) // the deferred answer, when Receive returned first
-	done     chan struct{}       // closed once finished
+	// done is closed once the entry is finished; made only when a turn
+	// waits for it (doneOf), which most turns with messages queued
+	// behind them never do.
+	done chan struct{}
+}
+
+// doneOf returns a channel closed once e is finished, or nil when it is
+// finished already.
+func (p *pipeline) doneOf(e *entry) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e.finished {
+		return nil
+	}
+	if e.done == nil {
+		e.done = make(chan struct{})
+	}
+	return e.done
 }
 
 func (p *pipeline) init(version uint64) {
@@ -320,7 +337,7 @@ func (a *activation) finish(e *entry, err error) {
 	p := &a.p
 	p.mu.Lock()
 	e.finished, e.err = true, err
-	answer := e.answer
+	answer, done := e.answer, e.done
 	if e.key != "" {
 		if p.keys[e.key]--; p.keys[e.key] <= 0 {
 			delete(p.keys, e.key)
@@ -328,7 +345,9 @@ func (a *activation) finish(e *entry, err error) {
 	}
 	p.timerSets -= e.sets
 	p.mu.Unlock()
-	close(e.done)
+	if done != nil {
+		close(done)
+	}
 	if answer == nil {
 		return
 	}

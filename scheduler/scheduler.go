@@ -466,6 +466,15 @@ func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byt
 			return nil, true, askDone(ctx, m)
 		}
 	}
+	// Answered already (the turn ran above, or was quicker than this
+	// goroutine): take the reply with one channel's receive, not the
+	// select below, which locks every channel it waits on and puts the
+	// ask's timer in the runtime's timer heap.
+	select {
+	case r := <-m.reply:
+		return r.payload, true, r.err
+	default:
+	}
 	var readOnly <-chan struct{} // read-only asks to the caller may run meanwhile
 	if caller != nil {
 		s.dispatcher.yieldNext(caller) // what it told must not wait for this ask

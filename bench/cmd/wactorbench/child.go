@@ -148,7 +148,7 @@ func tail(s string, n int) string {
 
 // childMain runs the measurement described by the JSON js and prints its
 // RESULT line on w.
-func childMain(js, cpuProfile string, w io.Writer) error {
+func childMain(js, cpuProfile, memProfile string, w io.Writer) error {
 	var sp spec
 	if err := json.Unmarshal([]byte(js), &sp); err != nil {
 		return fmt.Errorf("reading -child: %w", err)
@@ -171,6 +171,18 @@ func childMain(js, cpuProfile string, w io.Writer) error {
 	r, err := m(context.Background(), &sp)
 	if err != nil {
 		return fmt.Errorf("%s: %w", sp.Measure, err)
+	}
+	if memProfile != "" {
+		// Every allocation since the start (the profile's alloc_*
+		// samples): go tool pprof -sample_index=alloc_objects.
+		f, err := os.Create(memProfile)
+		if err != nil {
+			return fmt.Errorf("-memprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return fmt.Errorf("-memprofile: %w", err)
+		}
 	}
 	_, err = fmt.Fprintln(w, r.line())
 	return err

@@ -90,6 +90,11 @@ func serveAndLoad(ctx context.Context, sp *spec, handler http.Handler) (result, 
 	// less than the rate.
 	if reqs := r["rps"] * float64(secs); reqs > 0 {
 		r["cpu_us"] = float64(cpuUsed.Nanoseconds()) / 1e3 / reqs
+		// wrk's own, for telling a server that ran out of processor
+		// time from one that waited (not in the report's table).
+		if ps := cmd.ProcessState; ps != nil {
+			r["wrk_cpu_us"] = float64((ps.UserTime() + ps.SystemTime()).Nanoseconds()) / 1e3 / reqs
+		}
 	}
 	return r, nil
 }

@@ -40,12 +40,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		list         = fs.Bool("list", false, "list the scenarios and exit")
 		child        = fs.String("child", "", "internal: run one measurement, given as JSON, and print its RESULT line")
 		cpuProfile   = fs.String("cpuprofile", "", "with -child: write the measurement's CPU profile (set-up included) to this file")
+		memProfile   = fs.String("memprofile", "", "with -child: write the measurement's allocation profile (set-up included) to this file")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *child != "" {
-		if err := childMain(*child, *cpuProfile, stdout); err != nil {
+		if err := childMain(*child, *cpuProfile, *memProfile, stdout); err != nil {
 			fmt.Fprintln(stderr, "wactorbench:", err)
 			return 1
 		}
