@@ -217,12 +217,18 @@ func ringFloor(ctx context.Context, sp *spec) (result, error) {
 		return nil, err
 	}
 	hops := sp.N * sp.Laps
+	return timedMessages(hops, func() error { return lap(hops) })
+}
+
+// timedMessages runs run, which handles n messages, and reports their rate
+// and the process's processor time per message.
+func timedMessages(n int, run func() error) (result, error) {
 	start, cpu := time.Now(), cputime.Process()
-	if err := lap(hops); err != nil {
+	if err := run(); err != nil {
 		return nil, err
 	}
 	d, cpuUsed := time.Since(start), cputime.Process()-cpu
-	return result{"msgs_per_s": float64(hops) / d.Seconds(), "cpu_us": perMsgMicros(cpuUsed, hops)}, nil
+	return result{"msgs_per_s": float64(n) / d.Seconds(), "cpu_us": perMsgMicros(cpuUsed, n)}, nil
 }
 
 // fanoutFloor sends sp.K adds to each of sp.N counter instances, round
@@ -242,14 +248,18 @@ func fanoutFloor(ctx context.Context, sp *spec) (result, error) {
 		}
 	}
 	total := sp.N * sp.K
-	start, cpu := time.Now(), cputime.Process()
-	for i := range total {
-		id++
-		if err := g.call(ctx, i%sp.N, "add", addPayload, id); err != nil {
-			return nil, err
+	res, err := timedMessages(total, func() error {
+		for i := range total {
+			id++
+			if err := g.call(ctx, i%sp.N, "add", addPayload, id); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	d, cpuUsed := time.Since(start), cputime.Process()-cpu
 	var sum int64
 	for _, f := range g.insts {
 		v := f.state["n"]
@@ -267,5 +277,5 @@ func fanoutFloor(ctx context.Context, sp *spec) (result, error) {
 	if sum != int64(total) {
 		return nil, fmt.Errorf("the counters hold %d, want %d", sum, total)
 	}
-	return result{"msgs_per_s": float64(total) / d.Seconds(), "cpu_us": perMsgMicros(cpuUsed, total)}, nil
+	return res, nil
 }
