@@ -61,7 +61,8 @@ func (a *activation) selfString() string {
 // turn is what one message's processing has buffered so far.
 type turn struct {
 	ctx      context.Context
-	timedOut bool // the guest ran past deadline and was stopped (refuel, on the turn's own goroutine)
+	tctx     turnCtx // what ctx points to (setCtx)
+	timedOut bool    // the guest ran past deadline and was stopped (refuel, on the turn's own goroutine)
 	a        *activation
 	cfg      *TypeConfig // of the deployment the turn runs
 	inst     *instance
@@ -105,26 +106,6 @@ type turn struct {
 	// from there that came back nested would reuse the host's request
 	// buffer, so the turn would be handed another message's bytes.
 	allocating bool
-	// tctx backs ctx for a message turn (see turnCtx).
-	tctx turnCtx
-}
-
-// turnCtx is the ctx of a message turn: the activation's ctx, with the
-// turn as the value of turnKey, as context.WithValue would make it. It
-// lives in the turn's struct, which the next message's turn reuses
-// (messageTurn), so that a turn's ctx costs no allocation of its own.
-type turnCtx struct {
-	context.Context
-	t *turn
-}
-
-// Value returns the turn for turnKey and asks the activation's ctx
-// otherwise.
-func (c *turnCtx) Value(key any) any {
-	if _, ok := key.(turnKey); ok {
-		return c.t
-	}
-	return c.Context.Value(key)
 }
 
 // timerOp is a timer_set (spec) or timer_cancel (nil spec) the turn made.
@@ -146,12 +127,36 @@ func (t *turn) label() string {
 
 type outgoing struct {
 	ref     abi.Ref
+	target  string // ref as text: the Call's Target, of which ref is the parts
 	method  string
 	payload []byte
 	trace   string // traceparent of the tell's span, or ""
 }
 
 type turnKey struct{}
+
+// turnCtx is a turn's context: its parent's, with the turn as the value of
+// turnKey{}. It is a field of the turn, so that making it allocates
+// nothing (context.WithValue did, once per message); it is as good as the
+// turn, which ends when Receive returns (see spareTurn).
+type turnCtx struct {
+	context.Context
+	t *turn
+}
+
+// Value returns the turn for turnKey{}, else what the parent holds.
+func (c *turnCtx) Value(key any) any {
+	if _, ok := key.(turnKey); ok {
+		return c.t
+	}
+	return c.Context.Value(key)
+}
+
+// setCtx makes t's context, a child of ctx holding t.
+func (t *turn) setCtx(ctx context.Context) {
+	t.tctx = turnCtx{Context: ctx, t: t}
+	t.ctx = &t.tctx
+}
 
 func (t *turn) setResult(s abi.Status, r []byte) { t.status, t.result = s, r }
 
@@ -302,7 +307,7 @@ func (a *activation) uncommitted(m *scheduler.Message, err error) error {
 // newTurn starts a turn of m (or of a hook) on the current instance.
 func (a *activation) newTurn(ctx context.Context, d *deployment, m *scheduler.Message, kind abi.RequestKind) *turn {
 	t := &turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: kind, span: a.span}
-	t.ctx = context.WithValue(ctx, turnKey{}, t)
+	t.setCtx(ctx)
 	return t
 }
 
@@ -315,19 +320,31 @@ func (a *activation) messageTurn(ctx context.Context, d *deployment, m *schedule
 		return a.newTurn(ctx, d, m, abi.KindMessage)
 	}
 	a.spare = nil
-	*t = turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: abi.KindMessage, span: a.span}
-	t.tctx = turnCtx{Context: ctx, t: t}
-	t.ctx = &t.tctx
+	sends := t.sends
+	*t = turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: abi.KindMessage, span: a.span, sends: sends}
+	t.setCtx(ctx)
 	return t
 }
+
+// maxSpareSends bounds the array of tells a spare turn keeps for the next
+// one (spareTurn): a turn that sent many does not leave its activation
+// holding that much.
+const maxSpareSends = 4
 
 // spareTurn keeps t, a message turn that has ended and committed (or
 // failed to), for the next message's turn. Nothing refers to it any
 // more: its ctx was for the calls into the guest during the turn, and
 // what the pipeline keeps of it (see commit) is copied out, apart from
-// the maps and slices it made, which the zeroing drops, not reuses.
+// the maps and slices it made, which the zeroing drops, not reuses. The
+// one exception is the array of its tells, emptied and kept when small:
+// batch copied them into the batch's own Send.
 func (a *activation) spareTurn(t *turn) {
+	sends := t.sends
 	*t = turn{}
+	if cap(sends) <= maxSpareSends {
+		clear(sends[:cap(sends)])
+		t.sends = sends[:0]
+	}
 	a.spare = t
 }
 
@@ -605,7 +622,7 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 	if len(t.sends) > 0 {
 		b.Send = make([]storage.Message, len(t.sends))
 		for i, s := range t.sends {
-			b.Send[i] = storage.Message{ID: a.h.ids.next(), Target: s.ref.String(), Sender: a.selfString(), Method: s.method, Payload: s.payload, Trace: s.trace}
+			b.Send[i] = storage.Message{ID: a.h.ids.next(), Target: s.target, Sender: a.selfString(), Method: s.method, Payload: s.payload, Trace: s.trace}
 		}
 	}
 	if t.kind == abi.KindMessage && t.msg.IsTell() {

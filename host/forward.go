@@ -26,7 +26,7 @@ import (
 // forwardCall buffers the forward of the turn's ask.
 func (t *turn) forwardCall(arg []byte) (abi.Status, []byte) {
 	var c abi.Call
-	t.decode(abi.ImportForward, &c, arg)
+	t.decodeCall(abi.ImportForward, &c, arg)
 	forwarded := 0
 	if t.forward != nil {
 		forwarded = 1
@@ -45,7 +45,7 @@ func (t *turn) forwardCall(arg []byte) (abi.Status, []byte) {
 	if status != abi.StatusOK {
 		return status, res
 	}
-	o := &outgoing{ref: ref, method: c.Method, payload: bytes.Clone(c.Payload)}
+	o := &outgoing{ref: ref, target: c.Target, method: c.Method, payload: bytes.Clone(c.Payload)}
 	if t.span != nil {
 		var span trace.Span
 		span, o.trace = t.a.h.tracer.startCall(t.span, "forward", ref, c.Method)

@@ -148,6 +148,15 @@ func (t *turn) decode(name string, d interface{ Decode([]byte) error }, arg []by
 	}
 }
 
+// decodeCall is decode for the Call of a tell or an ask, which does not
+// go through decode's interface: c would escape to the heap, once per
+// message sent.
+func (t *turn) decodeCall(name string, c *abi.Call, arg []byte) {
+	if err := c.Decode(arg); err != nil {
+		panic(&violation{msg: name + ": " + err.Error()})
+	}
+}
+
 // target validates the target of a tell or ask.
 func (t *turn) target(c *abi.Call) (abi.Ref, abi.Status, []byte) {
 	ref, e := abi.CheckCall(c, t.cfg.MaxMessage)
@@ -164,7 +173,7 @@ func (t *turn) target(c *abi.Call) (abi.Ref, abi.Status, []byte) {
 
 func (t *turn) tell(arg []byte) (abi.Status, []byte) {
 	var c abi.Call
-	t.decode(abi.ImportTell, &c, arg)
+	t.decodeCall(abi.ImportTell, &c, arg)
 	ref, status, res := t.target(&c)
 	if status != abi.StatusOK {
 		return status, res
@@ -172,7 +181,7 @@ func (t *turn) tell(arg []byte) (abi.Status, []byte) {
 	if e := abi.CheckSends(len(t.sends)); e != nil {
 		return abi.StatusError, abi.AppendError(nil, e)
 	}
-	o := outgoing{ref: ref, method: c.Method, payload: bytes.Clone(c.Payload)}
+	o := outgoing{ref: ref, target: c.Target, method: c.Method, payload: bytes.Clone(c.Payload)}
 	if t.span != nil {
 		// The tell leaves after the commit; its span marks the send, and
 		// the receiver's turn is its child.
@@ -186,7 +195,7 @@ func (t *turn) tell(arg []byte) (abi.Status, []byte) {
 
 func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 	var c abi.Call
-	t.decode(abi.ImportAsk, &c, arg)
+	t.decodeCall(abi.ImportAsk, &c, arg)
 	ref, status, res := t.target(&c)
 	if status != abi.StatusOK {
 		return status, res

@@ -168,7 +168,7 @@ func (t *turn) nest(m *scheduler.Message, span trace.Span) *turn {
 		publications: t.publications, subs: maps.Clone(t.subs),
 		deactivate: t.deactivate, doomed: t.doomed,
 	}
-	n.ctx = context.WithValue(t.ctx, turnKey{}, n)
+	n.setCtx(t.ctx)
 	return n
 }
 

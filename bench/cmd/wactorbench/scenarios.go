@@ -129,12 +129,20 @@ func (e *env) erlang(shape, module string, args ...int) system {
 
 func n(v int) string { return report.FormatCount(v) }
 
+// guestFloorDesc describes the guest-call floor rows.
+const guestFloorDesc = "The floor, " + guestFloorC + ", is the same C guest's messages in bare wazero, " +
+	"on as many instances, each message one wactor_alloc and wactor_handle call with the request " +
+	"envelope wactor writes and its imports answered by a map per instance, in one loop on one " +
+	"goroutine: no store, no scheduler, no delivery."
+
 // The systems' row names.
 const (
-	wactorC    = "wactor-c"
-	wactorGo   = "wactor-go"
-	protoactor = "protoactor"
-	erlang     = "erlang"
+	wactorC  = "wactor-c"
+	wactorGo = "wactor-go"
+	// guestFloorC is the C guest's calls alone in bare wazero (guestfloor.go).
+	guestFloorC = "wazero-c guest calls"
+	protoactor  = "protoactor"
+	erlang      = "erlang"
 
 	closeChecks = "wazero (close on ctx done)"
 	goNoSnap    = wactorGo + " (no snapshots)"
@@ -186,13 +194,15 @@ var scenarios = []*scenarioDef{
 			"this is the latency of a hop (wactor: a turn, the commit of its tell to the in-memory " +
 			"store's outbox, the delivery). For wactor, the processor time of the whole process " +
 			"(all threads, garbage collection included) per message, which other work on a busy " +
-			"machine disturbs less than the rate.",
+			"machine disturbs less than the rate. " + guestFloorDesc,
 		metrics: []report.Metric{{Key: "msgs_per_s", Label: "msgs/s"}, {Key: "cpu_us", Label: "cpu-µs per msg", Lower: true}},
 		ratios: []report.Ratio{
 			{Metric: "msgs_per_s", Num: wactorC, Den: protoactor},
 			{Metric: "msgs_per_s", Num: wactorGo, Den: protoactor},
 			{Metric: "msgs_per_s", Num: wactorC, Den: erlang},
 			{Metric: "msgs_per_s", Num: wactorGo, Den: wactorC},
+			{Metric: "msgs_per_s", Num: guestFloorC, Den: protoactor},
+			{Metric: "cpu_us", Num: wactorC, Den: guestFloorC},
 		},
 		systems: func(e *env) ([]system, error) {
 			z := e.sz
@@ -202,6 +212,7 @@ var scenarios = []*scenarioDef{
 				e.wactor(wactorGo, shape(z.ringNGo), "ring-go", spec{Measure: "ring/wactor", N: z.ringNGo, Laps: z.ringLaps}),
 				e.child(protoactor, shape(z.ringN), spec{Measure: "ring/protoactor", N: z.ringN, Laps: z.ringLaps}),
 				e.erlang(shape(z.ringN)+", plain sends", "wb_ring", z.ringN, z.ringLaps),
+				e.wactor(guestFloorC, shape(z.ringN)+", one goroutine", "ring-c", spec{Measure: "ringfloor/wazero", N: z.ringN, Laps: z.ringLaps}),
 			}, nil
 		},
 	},
@@ -243,12 +254,15 @@ var scenarios = []*scenarioDef{
 		desc: "One caller sends K counter adds to each of 1,000 live actors, round robin, then asks " +
 			"every actor for its total (each get queues behind its adds): messages per second until " +
 			"every total is right. wactor: each tell is committed to the in-memory store's outbox " +
-			"before Tell returns; the processor time of the whole process per message, as in ring.",
+			"before Tell returns; the processor time of the whole process per message, as in ring. " +
+			guestFloorDesc + " Its rate is one core's; two cores could at most double it.",
 		metrics: []report.Metric{{Key: "msgs_per_s", Label: "msgs/s"}, {Key: "cpu_us", Label: "cpu-µs per msg", Lower: true}},
 		ratios: []report.Ratio{
 			{Metric: "msgs_per_s", Num: wactorC, Den: protoactor},
 			{Metric: "msgs_per_s", Num: wactorGo, Den: protoactor},
 			{Metric: "msgs_per_s", Num: wactorGo, Den: wactorC},
+			{Metric: "msgs_per_s", Num: guestFloorC, Den: protoactor},
+			{Metric: "cpu_us", Num: wactorC, Den: guestFloorC},
 		},
 		systems: func(e *env) ([]system, error) {
 			z := e.sz
@@ -257,6 +271,7 @@ var scenarios = []*scenarioDef{
 				e.wactor(wactorC, shape(z.fanN, z.fanK), "counter-c", spec{Measure: "fanout/wactor", N: z.fanN, K: z.fanK}),
 				e.wactor(wactorGo, shape(z.fanNGo, z.fanKGo), "counter-go", spec{Measure: "fanout/wactor", N: z.fanNGo, K: z.fanKGo}),
 				e.child(protoactor, shape(z.fanN, z.fanK), spec{Measure: "fanout/protoactor", N: z.fanN, K: z.fanK}),
+				e.wactor(guestFloorC, shape(z.fanN, z.fanK)+", one goroutine", "counter-c", spec{Measure: "fanoutfloor/wazero", N: z.fanN, K: z.fanK}),
 			}, nil
 		},
 	},
