@@ -23,6 +23,21 @@ const ExportReentrant = "wactor_reentrant"
 // ReentrantYes is what ExportReentrant returns for "can be re-entered".
 const ReentrantYes = 1
 
+// ExportActivateHook is the optional export, () -> i32, by which a module
+// says whether it does anything on an activate request: ActivateHookNone
+// means that, in the state the module is in when asked, it would answer
+// the activate hook's request with an empty success and nothing else (no
+// import called, nothing written that a later turn could see). The host
+// asks it once per module version, in the instance it takes the
+// snapshot from, and then starts the instances of that snapshot without
+// running their activate hook. Absent, or any other result, means the
+// hook runs.
+const ExportActivateHook = "wactor_activate_hook"
+
+// ActivateHookNone is what ExportActivateHook returns for "nothing to do
+// on activation".
+const ActivateHookNone = 0
+
 // ImportModule is the module name under which the host provides its functions.
 const ImportModule = "wactor"
 

@@ -49,6 +49,10 @@ var requiredExports = map[string]string{
 	abi.ExportHandle:     "(i32, i32) -> (i64)",
 }
 
+// activateHookSignature is the signature of the optional export
+// abi.ExportActivateHook.
+const activateHookSignature = "() -> (i32)"
+
 func signature(d api.FunctionDefinition) string {
 	names := func(ts []api.ValueType) string {
 		s := make([]string, len(ts))
@@ -79,6 +83,9 @@ func check(cm wazero.CompiledModule) (exports, imports, problems []string) {
 		case signature(d) != want:
 			problems = append(problems, fmt.Sprintf("export %s has signature %s, want %s", name, signature(d), want))
 		}
+	}
+	if d, ok := fns[abi.ExportActivateHook]; ok && signature(d) != activateHookSignature {
+		problems = append(problems, fmt.Sprintf("export %s has signature %s, want %s", abi.ExportActivateHook, signature(d), activateHookSignature))
 	}
 	if _, ok := cm.ExportedMemories()[abi.ExportMemory]; !ok {
 		problems = append(problems, "missing export memory: the host passes messages through the guest's exported memory")

@@ -52,6 +52,10 @@ type snapshot struct {
 	// taken: every instance starts owning it, as if the host had called
 	// wactor_alloc first, as it does for an instance's first request.
 	inPtr uint32
+	// noActivate: the guest's abi.ExportActivateHook, asked after the
+	// first wactor_alloc, said it does nothing on activation, so that
+	// instances started from the snapshot run no activate hook.
+	noActivate bool
 }
 
 // snapshotInput is the size of the input buffer a snapshot includes:
@@ -159,8 +163,15 @@ func (v *moduleVersion) takeSnapshot(ctx context.Context, rs *meter.Restorable) 
 	if uint64(inPtr)+snapshotInput > uint64(mod.Memory().Size()) {
 		return nil, fmt.Errorf("%s(%d) returned %d, outside the memory", abi.ExportAlloc, snapshotInput, inPtr)
 	}
+	noActivate, err := askActivateHook(ctx, mod)
+	if err != nil {
+		return nil, fmt.Errorf("%s after %s: %w", abi.ExportActivateHook, abi.ExportAlloc, v.overran(ctx, abi.ExportActivateHook, err))
+	}
+	if len(rec.used) > 0 {
+		return nil, fmt.Errorf("%s %s", abi.ExportActivateHook, strings.Join(rec.used, ", "))
+	}
 	mem, _ := mod.Memory().Read(0, mod.Memory().Size())
-	s := &snapshot{Memory: bytes.Clone(mem), Globals: rs.Globals, Values: make([]uint64, len(rs.Globals)), goRand: -1, inPtr: inPtr}
+	s := &snapshot{Memory: bytes.Clone(mem), Globals: rs.Globals, Values: make([]uint64, len(rs.Globals)), goRand: -1, inPtr: inPtr, noActivate: noActivate}
 	for i, name := range rs.Globals {
 		g := mod.ExportedGlobal(name)
 		if g == nil {
@@ -175,6 +186,22 @@ func (v *moduleVersion) takeSnapshot(ctx context.Context, rs *meter.Restorable) 
 	}
 	s.runs = nonZeroRuns(s.Memory, 4096)
 	return s, nil
+}
+
+// askActivateHook calls the module's abi.ExportActivateHook, if it has
+// one (its signature was checked at load), and says whether it answered
+// abi.ActivateHookNone. It is asked before the snapshot's memory is
+// copied, so that whatever it did to answer is in the snapshot too.
+func askActivateHook(ctx context.Context, mod api.Module) (bool, error) {
+	f := mod.ExportedFunction(abi.ExportActivateHook)
+	if f == nil {
+		return false, nil
+	}
+	res, err := f.Call(ctx)
+	if err != nil {
+		return false, err
+	}
+	return uint32(res[0]) == abi.ActivateHookNone, nil
 }
 
 // nonZeroRuns returns the ranges of mem that hold other bytes than zero,

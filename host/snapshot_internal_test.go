@@ -14,14 +14,18 @@ import (
 
 // TestSnapshotOfExamples checks that the counter examples start from a
 // snapshot (Rust's, which has no _initialize, from one of its data), and
-// that the Go runtime's random state is found in the Go one (a Go release that moved it would fail here, and its
+// that the C and Rust SDKs tell the host their counters do nothing on
+// activation (wactor_activate_hook), and that the Go runtime's random state is found in the Go one (a Go release that moved it would fail here, and its
 // guests would run _initialize in every activation).
 func TestSnapshotOfExamples(t *testing.T) {
 	for _, g := range []struct {
 		name   string
 		wasm   func(testing.TB, string) []byte
 		goRand bool
-	}{{"go", testwasm.Go, true}, {"c", testwasm.C, false}, {"rust", testwasm.Rust, false}} {
+		// noActivate: the SDK exports wactor_activate_hook, and the
+		// counter has no activate handler
+		noActivate bool
+	}{{"go", testwasm.Go, true, false}, {"c", testwasm.C, false, true}, {"rust", testwasm.Rust, false, true}} {
 		t.Run(g.name, func(t *testing.T) {
 			tc := TypeConfig{Module: g.wasm(t, "counter")}
 			require.NoError(t, tc.prepare())
@@ -30,6 +34,7 @@ func TestSnapshotOfExamples(t *testing.T) {
 			defer v.retire(context.Background())
 			require.NotNil(t, v.snap, v.noSnapshot)
 			assert.Equal(t, g.goRand, v.snap.goRand >= 0)
+			assert.Equal(t, g.noActivate, v.snap.noActivate)
 			n := 0
 			for _, r := range v.snap.runs {
 				n += r[1] - r[0]

@@ -1295,6 +1295,16 @@ static int depth;                              /* wactor_handle calls running */
 int32_t wactor_export_reentrant_(void);
 WACTOR_EXPORT("wactor_reentrant") int32_t wactor_export_reentrant_(void) { return 1; }
 
+/* The host asks once, when it takes the module's snapshot (after
+ * _initialize, where WACTOR_INIT functions register the handlers), whether
+ * an activate request would do anything: without an activate handler
+ * wactor_handle answers it with an empty success, so instances started
+ * from the snapshot need not be asked it (docs/ABI.md, "Exports"). A
+ * handler registered later, in a turn, is of that instance only, which
+ * has been activated already. */
+int32_t wactor_export_activate_hook_(void);
+WACTOR_EXPORT("wactor_activate_hook") int32_t wactor_export_activate_hook_(void) { return on_activate != NULL; }
+
 int32_t wactor_export_abi_version_(void);
 uint8_t *wactor_export_alloc_(uint32_t len);
 uint64_t wactor_export_handle_(uint8_t *ptr, uint32_t len);

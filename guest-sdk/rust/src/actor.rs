@@ -120,6 +120,13 @@ impl Handlers {
         self
     }
 
+    /// Whether the table has an activate hook: without one its answer to
+    /// an activate request is an empty success (what `wactor_activate_hook`
+    /// tells the host).
+    pub(crate) fn has_activate_hook(&self) -> bool {
+        self.on_activate.is_some()
+    }
+
     /// Runs `hook` when an activation is about to end.
     pub fn on_deactivate(mut self, hook: Hook) -> Handlers {
         self.on_deactivate = Some(hook);

@@ -4,7 +4,9 @@
 //! An actor is a [`Handlers`] table of functions by method name, or any type
 //! that implements [`Actor`]. The [`actor!`] macro makes the module's
 //! exports (`wactor_abi_version`, `wactor_alloc`, `wactor_handle`,
-//! `wactor_reentrant`) and creates the actor on its first message:
+//! `wactor_reentrant`, `wactor_activate_hook`) and creates the actor on the
+//! first call that needs it (a message, or the host asking whether it can
+//! be re-entered or has an activate hook):
 //!
 //! ```no_run
 //! use wactor::{Context, Doc, Error, MapBuilder};
@@ -132,6 +134,12 @@ macro_rules! actor {
             #[no_mangle]
             pub extern "C" fn wactor_reentrant() -> i32 {
                 $crate::rt::reentrant(__wactor_make)
+            }
+
+            #[cfg(target_arch = "wasm32")]
+            #[no_mangle]
+            pub extern "C" fn wactor_activate_hook() -> i32 {
+                $crate::rt::activate_hook(__wactor_make)
             }
 
             #[cfg(target_arch = "wasm32")]

@@ -70,6 +70,23 @@ pub fn reentrant(make: fn() -> Box<dyn Actor>) -> i32 {
     }
 }
 
+/// `wactor_activate_hook`: 0 when the module's actor is a [`Handlers`]
+/// table without an activate hook, which answers an activate request with
+/// an empty success and nothing else; 1 otherwise (any other [`Actor`]
+/// may do something in `activate`). Creates the actor to find out. The
+/// table cannot change once made, so the answer holds for every instance
+/// the host starts from the snapshot it asks this in.
+pub fn activate_hook(make: fn() -> Box<dyn Actor>) -> i32 {
+    // SAFETY: single-threaded; no reference to the statics is held here.
+    unsafe {
+        ensure_actor(make);
+        match &*addr_of_mut!(TABLE) {
+            Some(t) if !t.has_activate_hook() => 0,
+            _ => 1,
+        }
+    }
+}
+
 /// `wactor_alloc`: a buffer of at least `len` bytes for the next request,
 /// one that no running handler reads.
 pub fn alloc(len: i32) -> i32 {

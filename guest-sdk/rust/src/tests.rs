@@ -522,6 +522,14 @@ mod reentry {
         Box::new(Handlers::new().method("nest", nest))
     }
 
+    fn noop(_: &mut Context<'_>) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn hooked() -> Box<dyn Actor> {
+        Box::new(Handlers::new().method("nest", nest).on_activate(noop))
+    }
+
     /// An actor that is not a Handlers table.
     struct Own;
 
@@ -607,6 +615,17 @@ mod reentry {
         let plain = call(own, "", "outer2", &MapBuilder::new().int("n", 0).build()).unwrap();
         assert_eq!(Doc::parse(&plain).unwrap().int("n"), Some(0));
         sys::set_host(None);
+
+        // wactor_activate_hook: 0 only for a table without an activate
+        // hook; any other actor's activate may do something.
+        for (make, want, what) in [
+            (table as fn() -> Box<dyn Actor>, 0, "a table without on_activate"),
+            (hooked, 1, "a table with on_activate"),
+            (own, 1, "an Actor of its own"),
+        ] {
+            rt::reset();
+            assert_eq!(rt::activate_hook(make), want, "{}", what);
+        }
         rt::reset();
     }
 }
