@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -137,5 +138,40 @@ func TestConcurrentDeployAndCacheClean(t *testing.T) {
 	assert.Zero(t, u)
 	for i, s := range deployAll() {
 		assert.False(t, s.CacheHit, "%s: compiled again after clean", names[i])
+	}
+}
+
+// Types of one module deployed at once by a host that finds the module
+// in its cache's folder (a restart) all start, each as many times as it
+// is tried: the compiles of one module's bytes take turns (see
+// compileLocks), where wazero would hand the later ones a module not yet
+// ready to call. Without the turns, 8 deploys at once panicked within a
+// few rounds (without -race; with it each round is slower, so 3 are run).
+func TestOneModuleDeployedAtOnceFromCache(t *testing.T) {
+	module := testwasm.Go(t, "counter") // many function types: slow to make ready
+	dir := t.TempDir()
+	start := func() *host.Host {
+		h, err := host.New(context.Background(), host.Config{Store: memstore.New(), CacheDir: dir})
+		require.NoError(t, err)
+		return h
+	}
+	h := start()
+	require.NoError(t, h.Deploy(context.Background(), host.TypeConfig{Name: "warm", Module: module}))
+	closeHost(t, h)
+	for round := range 3 {
+		h := start()
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Go(func() {
+				errs[i] = h.Deploy(context.Background(), host.TypeConfig{Name: fmt.Sprintf("counter%d", i), Module: module})
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			require.NoError(t, err, "round %d, type %d", round, i)
+			assert.Equal(t, M{"n": uint64(1)}, mustCall(t, h, fmt.Sprintf("counter%d/a", i), "add", M{"n": 1}))
+		}
+		closeHost(t, h)
 	}
 }

@@ -268,6 +268,7 @@ type Host struct {
 	snapshots bool  // instances may start from snapshots
 	cache     wazero.CompilationCache
 	disk      *diskCache // the cache's folder; nil when kept in memory
+	compiles  compileLocks
 	log       *slog.Logger
 	sched     *scheduler.Scheduler
 	ids       idGen

@@ -166,6 +166,7 @@ type moduleVersion struct {
 // discarding waits until none runs, so that it never takes an entry
 // another compile has just written, and not yet sealed, for a damaged one.
 func (h *Host) compile(ctx context.Context, tc TypeConfig, grants wasiGrants) (*moduleVersion, bool, error) {
+	defer h.compiles.lock(sha256.Sum256(tc.Module))()
 	if h.disk == nil {
 		v, _, err := load(ctx, h.cache, tc, grants, h.snapshots)
 		return v, false, err
