@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -262,24 +263,41 @@ func (n *Node) Join(ctx context.Context, httpAddr string, activations func() int
 
 // claimName creates this node's entry, which fails while another entry
 // under the name lives: a node's own from before a crash expires within
-// the TTL; one that outlives it belongs to another live node.
+// the TTL; one that outlives it belongs to another live node. While
+// JetStream settles (a restarted server catching up, the bucket's stream
+// electing a leader) the write is tried again until ctx ends; a write
+// whose answer was lost but which was applied is recognised as this
+// node's own entry.
 func (n *Node) claimName(ctx context.Context, m *membership) error {
 	data, err := json.Marshal(m.entry)
 	if err != nil {
 		return err
 	}
 	deadline := time.Now().Add(n.cfg.LeaseTTL + 2*m.interval)
+	logged := time.Now()
 	for {
-		rev, err := n.kv.Create(ctx, m.self, data)
-		if err == nil {
+		attempt, cancel := context.WithTimeout(ctx, claimAttempt)
+		rev, err := n.kv.Create(attempt, m.self, data)
+		cancel()
+		switch {
+		case err == nil:
 			m.put(m.self, data, rev, time.Now())
 			return nil
-		}
-		if !errors.Is(err, jetstream.ErrKeyExists) {
+		case errors.Is(err, jetstream.ErrKeyExists):
+			if e, gerr := n.kv.Get(ctx, m.self); gerr == nil && bytes.Equal(e.Value(), data) {
+				m.put(m.self, data, e.Revision(), time.Now())
+				return nil // an earlier attempt's
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%w: %s is heartbeating under the name %s; give each node its own --node", ErrNameTaken, describeHolder(ctx, n.kv, m.self), m.self)
+			}
+		case ctx.Err() == nil && settling(err):
+			if time.Since(logged) > 5*time.Second {
+				n.log.Info("cluster: announcing this node: JetStream does not answer yet; trying again", "err", err)
+				logged = time.Now()
+			}
+		default:
 			return fmt.Errorf("cluster: announcing node %s: %w", m.self, err)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: %s is heartbeating under the name %s; give each node its own --node", ErrNameTaken, describeHolder(ctx, n.kv, m.self), m.self)
 		}
 		select {
 		case <-ctx.Done():
@@ -287,6 +305,19 @@ func (n *Node) claimName(ctx context.Context, m *membership) error {
 		case <-time.After(m.interval / 2):
 		}
 	}
+}
+
+// claimAttempt bounds one write of claimName.
+const claimAttempt = 2 * time.Second
+
+// settling reports whether err says JetStream did not answer, or not yet:
+// a stream electing its leader, a restarted server catching up. Such a
+// write may be tried again.
+func settling(err error) bool {
+	var api *jetstream.APIError
+	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &api) && api.Code == 503
 }
 
 // describeHolder names the node holding the entry key, for an error.
