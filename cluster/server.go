@@ -102,8 +102,8 @@ func startServer(ctx context.Context, c *Config) (*embedded, error) {
 // (JetStream's meta group, the streams and their consumers) to another
 // server and waits a second for the transfer (nats-server's lame duck
 // mode), so that the other servers go on at once instead of electing a
-// leader after their election timeout (see raftTimingFor). Close the node's own
-// connection first: lame duck mode closes the clients left.
+// leader after their election timeout (see raftTimingFor). Close the
+// node's own connection first: lame duck mode closes the clients left.
 func (e *embedded) leave() {
 	if e.srv.JetStreamIsClustered() {
 		e.handOverStreams(handOverLimit)
@@ -126,7 +126,8 @@ const handOverLimit = 5 * time.Second
 // second; a step-down finds no successor when no follower is current
 // (they lag behind under load), and the stream is then without a leader
 // until an election, 4 to 5 heartbeats after the server stops
-// (raftTimingFor): every commit waits that long. Asking until the move is seen closes that gap.
+// (raftTimingFor): every commit waits that long. Asking until the move
+// is seen closes that gap.
 func (e *embedded) handOverStreams(limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for {

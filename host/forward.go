@@ -26,7 +26,7 @@ import (
 // forwardCall buffers the forward of the turn's ask.
 func (t *turn) forwardCall(arg []byte) (abi.Status, []byte) {
 	var c abi.Call
-	t.decodeCall(abi.ImportForward, &c, arg)
+	decoded(abi.ImportForward, c.Decode(arg))
 	forwarded := 0
 	if t.forward != nil {
 		forwarded = 1

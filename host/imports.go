@@ -142,17 +142,12 @@ func turnFrom(ctx context.Context, name string) *turn {
 	return t
 }
 
-func (t *turn) decode(name string, d interface{ Decode([]byte) error }, arg []byte) {
-	if err := d.Decode(arg); err != nil {
-		panic(&violation{msg: name + ": " + err.Error()})
-	}
-}
-
-// decodeCall is decode for the Call of a tell or an ask, which does not
-// go through decode's interface: c would escape to the heap, once per
-// message sent.
-func (t *turn) decodeCall(name string, c *abi.Call, arg []byte) {
-	if err := c.Decode(arg); err != nil {
+// decoded fails the turn with a violation when err, from decoding the
+// argument of the host function name, is not nil. It takes the decoder's
+// error rather than the decoder: a value passed through an interface
+// would escape to the heap, on every call of the import.
+func decoded(name string, err error) {
+	if err != nil {
 		panic(&violation{msg: name + ": " + err.Error()})
 	}
 }
@@ -173,7 +168,7 @@ func (t *turn) target(c *abi.Call) (abi.Ref, abi.Status, []byte) {
 
 func (t *turn) tell(arg []byte) (abi.Status, []byte) {
 	var c abi.Call
-	t.decodeCall(abi.ImportTell, &c, arg)
+	decoded(abi.ImportTell, c.Decode(arg))
 	ref, status, res := t.target(&c)
 	if status != abi.StatusOK {
 		return status, res
@@ -195,7 +190,7 @@ func (t *turn) tell(arg []byte) (abi.Status, []byte) {
 
 func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 	var c abi.Call
-	t.decodeCall(abi.ImportAsk, &c, arg)
+	decoded(abi.ImportAsk, c.Decode(arg))
 	ref, status, res := t.target(&c)
 	if status != abi.StatusOK {
 		return status, res
@@ -254,11 +249,7 @@ func (t *turn) ask(arg []byte) (abi.Status, []byte) {
 }
 
 func (t *turn) stateKey(name string, op *abi.StateOp, arg []byte) (abi.Status, []byte) {
-	// Decoded directly, not through decode's interface, through which op
-	// would escape to the heap: state calls are on every message's path.
-	if err := op.Decode(arg); err != nil {
-		panic(&violation{msg: name + ": " + err.Error()})
-	}
+	decoded(name, op.Decode(arg))
 	if e := abi.CheckKey(op.Key); e != nil {
 		return abi.StatusError, abi.AppendError(nil, e)
 	}
@@ -310,7 +301,7 @@ func (t *turn) self([]byte) (abi.Status, []byte) { return abi.StatusOK, []byte(t
 
 func (t *turn) log(arg []byte) (abi.Status, []byte) {
 	var rec abi.LogRecord
-	t.decode(abi.ImportLog, &rec, arg)
+	decoded(abi.ImportLog, rec.Decode(arg))
 	msg := abi.TruncateLog(rec.Message)
 	level := slog.LevelInfo
 	switch {
@@ -333,7 +324,7 @@ func (t *turn) deactivateCall([]byte) (abi.Status, []byte) {
 // timerSet buffers a timer; it is set when the turn commits.
 func (t *turn) timerSet(arg []byte) (abi.Status, []byte) {
 	var tm abi.Timer
-	t.decode(abi.ImportTimerSet, &tm, arg)
+	decoded(abi.ImportTimerSet, tm.Decode(arg))
 	if e := abi.CheckTimer(&tm, t.cfg.MaxMessage); e != nil {
 		return abi.StatusError, abi.AppendError(nil, e)
 	}
@@ -400,7 +391,7 @@ func (t *turn) settle() bool {
 // timerCancel buffers the cancellation of a timer.
 func (t *turn) timerCancel(arg []byte) (abi.Status, []byte) {
 	var c abi.Cancel
-	t.decode(abi.ImportTimerCancel, &c, arg)
+	decoded(abi.ImportTimerCancel, c.Decode(arg))
 	if e := abi.CheckTimerOps(len(t.timers)); e != nil {
 		return abi.StatusError, abi.AppendError(nil, e)
 	}
@@ -411,7 +402,7 @@ func (t *turn) timerCancel(arg []byte) (abi.Status, []byte) {
 // reminderSet buffers a reminder; it is stored with the turn's commit.
 func (t *turn) reminderSet(arg []byte) (abi.Status, []byte) {
 	var rm abi.Reminder
-	t.decode(abi.ImportReminderSet, &rm, arg)
+	decoded(abi.ImportReminderSet, rm.Decode(arg))
 	r, err := newReminder(&rm, t.cfg.MaxMessage, t.a.h.clock.Now())
 	if err != nil {
 		return abi.StatusError, abi.AppendError(nil, err)
@@ -431,7 +422,7 @@ func (t *turn) reminderSet(arg []byte) (abi.Status, []byte) {
 // reminderCancel buffers the deletion of a reminder.
 func (t *turn) reminderCancel(arg []byte) (abi.Status, []byte) {
 	var c abi.Cancel
-	t.decode(abi.ImportReminderCancel, &c, arg)
+	decoded(abi.ImportReminderCancel, c.Decode(arg))
 	if status, res := t.reminderOp(c.Name); status != abi.StatusOK {
 		return status, res
 	}

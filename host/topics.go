@@ -155,7 +155,7 @@ type publication struct {
 // publish buffers a publication; it is committed with the turn.
 func (t *turn) publish(arg []byte) (abi.Status, []byte) {
 	var p abi.Publish
-	t.decode(abi.ImportPublish, &p, arg)
+	decoded(abi.ImportPublish, p.Decode(arg))
 	e := abi.CheckTopic(abi.ImportPublish, p.Topic)
 	if e == nil && int64(len(p.Payload)) > t.cfg.MaxMessage {
 		e = abi.NewError(abi.CodeTooLarge, "publish: message to "+p.Topic+" is over the limit of "+itoa(int(t.cfg.MaxMessage))+" bytes")
@@ -173,7 +173,7 @@ func (t *turn) publish(arg []byte) (abi.Status, []byte) {
 // subscribe buffers a subscription of the actor to a topic.
 func (t *turn) subscribe(arg []byte) (abi.Status, []byte) {
 	var s abi.Subscription
-	t.decode(abi.ImportSubscribe, &s, arg)
+	decoded(abi.ImportSubscribe, s.Decode(arg))
 	e := abi.CheckTopic(abi.ImportSubscribe, s.Topic)
 	if e == nil {
 		e = abi.CheckMethod("subscribe to "+s.Topic, s.Method)
@@ -191,7 +191,7 @@ func (t *turn) subscribe(arg []byte) (abi.Status, []byte) {
 // unsubscribe buffers the end of a subscription.
 func (t *turn) unsubscribe(arg []byte) (abi.Status, []byte) {
 	var s abi.Subscription
-	t.decode(abi.ImportUnsubscribe, &s, arg)
+	decoded(abi.ImportUnsubscribe, s.Decode(arg))
 	e := abi.CheckTopic(abi.ImportUnsubscribe, s.Topic)
 	if _, ok := t.subs[s.Topic]; e == nil && !ok {
 		e = abi.CheckSubscriptions(len(t.subs))

@@ -54,7 +54,7 @@ const noticePage = abi.MaxWatchers
 // watch buffers a watch of the target; it is committed with the turn.
 func (t *turn) watch(arg []byte) (abi.Status, []byte) {
 	var w abi.Watch
-	t.decode(abi.ImportWatch, &w, arg)
+	decoded(abi.ImportWatch, w.Decode(arg))
 	ref, e := abi.CheckWatch(abi.ImportWatch, t.a.ref.String(), &w)
 	if e == nil {
 		if _, ok := t.a.h.lookupType(ref.Type); !ok {
@@ -75,7 +75,7 @@ func (t *turn) watch(arg []byte) (abi.Status, []byte) {
 // not an error.
 func (t *turn) unwatch(arg []byte) (abi.Status, []byte) {
 	var w abi.Watch
-	t.decode(abi.ImportUnwatch, &w, arg)
+	decoded(abi.ImportUnwatch, w.Decode(arg))
 	if _, e := abi.CheckWatch(abi.ImportUnwatch, t.a.ref.String(), &w); e != nil {
 		return abi.StatusError, abi.AppendError(nil, e)
 	}

@@ -147,10 +147,10 @@ type TypeOptions struct {
 	// any turn to an activation that is idle, or new, then runs that one
 	// turn on the asker's goroutine, which would only wait for the reply
 	// otherwise, instead of handing it to another goroutine; only when
-	// the asker can wait at least this long, less a few milliseconds
-	// (its ctx's deadline and Message.Timeout), since it cannot give up
-	// in the middle of the turn. Zero: every turn runs on the dispatcher's goroutines. See
-	// Dispatch.
+	// the asker can wait at least this long, less askerSlack (its ctx's
+	// deadline and Message.Timeout), since it cannot give up in the
+	// middle of the turn. Zero: every turn runs on the dispatcher's
+	// goroutines. See Dispatch.
 	TurnLimit time.Duration
 }
 
