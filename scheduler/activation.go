@@ -167,6 +167,19 @@ func (a *activation) idleIfEmpty() bool {
 	return true
 }
 
+// sweepAt returns when a sweep retires a, if it is idle then: its idle
+// timeout after it was last active, or the zero time once it asked to
+// go; and whether it is idle now, with nothing queued. A turn only puts
+// that time off.
+func (a *activation) sweepAt() (at time.Time, idle bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.deactivate {
+		at = a.lastActive.Add(a.opts.IdleTimeout)
+	}
+	return at, !a.retired && !a.running && len(a.queue) == 0
+}
+
 // failQueued answers every queued message with err.
 func (a *activation) failQueued(err error) {
 	a.mu.Lock()

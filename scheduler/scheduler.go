@@ -265,6 +265,14 @@ type Scheduler struct {
 
 	tickIDs atomic.Uint64 // for the default NewID
 
+	// nextSweep is when the first activation may be due for collection,
+	// in nanoseconds of Config.Now since epoch: a bound the sweeper
+	// skips its passes until (see sweepBy). A turn only puts an
+	// activation's due time off, so the bound stays good until a new
+	// activation or a request to deactivate brings it forward.
+	nextSweep atomic.Int64
+	epoch     time.Time
+
 	stopSweep chan struct{}
 }
 
@@ -302,6 +310,8 @@ func New(cfg Config) *Scheduler {
 	if s.cfg.NewID == nil {
 		s.cfg.NewID = func() string { return "tick-" + strconv.FormatUint(s.tickIDs.Add(1), 10) }
 	}
+	s.epoch = cfg.Now()
+	s.nextSweep.Store(math.MaxInt64)
 	s.busyZero = sync.NewCond(&s.busyMu)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.dispatcher = cfg.Dispatch.start(s)
@@ -695,6 +705,7 @@ func (s *Scheduler) DeactivateAfterTurn(ctx context.Context) {
 		a.mu.Lock()
 		a.deactivate = true
 		a.mu.Unlock()
+		s.sweepBy(time.Time{})
 	}
 }
 
@@ -716,6 +727,7 @@ func (s *Scheduler) Deactivate(ref abi.Ref, reason string) bool {
 		a.deactivateReason = reason
 	}
 	a.mu.Unlock()
+	s.sweepBy(time.Time{})
 	if s.retire(a, true, time.Time{}, reason) {
 		s.finish(a)
 	}
@@ -758,19 +770,43 @@ func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 		s.mu.Unlock()
 		return a, nil
 	}
+	s.mu.Unlock()
 	opts, err := s.cfg.Activator.TypeOptions(ref.Type)
 	if err != nil {
-		s.mu.Unlock()
 		return nil, err
 	}
-	key, slot := ref, -1
+	if opts.Mailbox <= 0 {
+		opts.Mailbox = DefaultMailbox
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	// An actor's activation is made before s.mu is taken again: its
+	// allocations, and the collector's assists they may run, would
+	// otherwise hold up every other caller's lookup, and when many
+	// actors activate at once the callers queue on s.mu. A stateless
+	// worker's is made only once no instance can take the message.
+	var a *activation
+	if opts.MaxLocal <= 0 {
+		a = s.newActivation(ref, opts)
+	}
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return nil, errClosed
+	}
+	if had := s.acts[ref]; had != nil { // another caller was quicker
+		s.mu.Unlock()
+		return had, nil
+	}
 	if opts.MaxLocal > 0 {
-		var a *activation
-		if a, slot = s.pickWorkerLocked(ref, opts.MaxLocal); a != nil {
+		had, slot := s.pickWorkerLocked(ref, opts.MaxLocal)
+		if had != nil {
 			s.mu.Unlock()
-			return a, nil
+			return had, nil
 		}
-		key = workerKey(ref, slot)
+		a = s.newActivation(ref, opts)
+		a.key, a.slot = workerKey(ref, slot), slot
 	}
 	evicted, err := s.makeRoomLocked(ref, opts.Memory)
 	if err != nil {
@@ -788,37 +824,37 @@ func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 		}
 		return s.activation(ref)
 	}
-	if opts.Mailbox <= 0 {
-		opts.Mailbox = DefaultMailbox
-	}
-	if opts.IdleTimeout <= 0 {
-		opts.IdleTimeout = DefaultIdleTimeout
-	}
-	a := &activation{
-		s:          s,
-		ref:        ref,
-		key:        key,
-		slot:       slot,
-		opts:       opts,
-		qbuf:       make([]*Message, 0, min(opts.Mailbox, 16)),
-		lastActive: s.cfg.Now(),
-		prev:       s.retiring[key],
-		done:       make(chan struct{}),
-	}
-	a.queue = a.qbuf
-	a.ctx = context.WithValue(s.ctx, turnKey{}, a)
+	a.prev = s.retiring[a.key]
 	for _, e := range evicted {
 		a.evicted = append(a.evicted, e.done)
 	}
 	a.mem = max(opts.Memory, 0)
 	s.mem.Add(a.mem)
-	s.acts[key] = a
-	if slot >= 0 {
+	s.acts[a.key] = a
+	if a.slot >= 0 {
 		s.addWorkerLocked(a)
 	}
+	s.sweepBy(a.lastActive.Add(opts.IdleTimeout)) // under s.mu: see CollectIdle
 	s.mu.Unlock()
 	s.finishLater(evicted)
 	return a, nil
+}
+
+// newActivation makes an activation of ref, not yet in the table.
+func (s *Scheduler) newActivation(ref abi.Ref, opts TypeOptions) *activation {
+	a := &activation{
+		s:          s,
+		ref:        ref,
+		key:        ref,
+		slot:       -1,
+		opts:       opts,
+		qbuf:       make([]*Message, 0, min(opts.Mailbox, 16)),
+		lastActive: s.cfg.Now(),
+		done:       make(chan struct{}),
+	}
+	a.queue = a.qbuf
+	a.ctx = context.WithValue(s.ctx, turnKey{}, a)
+	return a
 }
 
 // fits reports whether n activations holding mem bytes are within the
@@ -992,21 +1028,59 @@ func (s *Scheduler) finish(a *activation) {
 func (s *Scheduler) CollectIdle() int {
 	now := s.cfg.Now()
 	s.mu.Lock()
+	// Activations made from here on bring the next sweep forward
+	// themselves; those listed here count below.
+	s.nextSweep.Store(math.MaxInt64)
 	candidates := make([]*activation, 0, len(s.acts))
 	for _, a := range s.acts {
 		candidates = append(candidates, a)
 	}
 	s.mu.Unlock()
+	// Only those due are retired, which takes s.mu for each: new
+	// activations wait for it.
+	due := candidates[:0]
+	var next time.Time // the earliest at of those not due
+	later := false     // whether any is not due
+	for _, a := range candidates {
+		at, idle := a.sweepAt()
+		switch {
+		case idle && !at.After(now):
+			due = append(due, a)
+		case !later || at.Before(next):
+			next, later = at, true
+		}
+	}
+	clear(candidates[len(due):])
 	n := 0
-	for _, a := range s.inOrder(candidates) {
+	for _, a := range s.inOrder(due) {
 		if s.retire(a, false, now.Add(-a.opts.IdleTimeout), ReasonIdle) {
 			s.finish(a)
 			n++
+		} else {
+			next, later = now, true // it turned busy: look again
 		}
+	}
+	if later {
+		s.sweepBy(next)
 	}
 	return n
 }
 
+// sweepBy makes the sweeper's next pass come no later than its first tick
+// at or after t.
+func (s *Scheduler) sweepBy(t time.Time) {
+	at := int64(t.Sub(s.epoch))
+	for {
+		cur := s.nextSweep.Load()
+		if at >= cur || s.nextSweep.CompareAndSwap(cur, at) {
+			return
+		}
+	}
+}
+
+// sweep calls CollectIdle every SweepInterval, but only once an activation
+// may be due (nextSweep): with many live activations and none near its
+// idle timeout, a pass visits all of them for nothing.
 func (s *Scheduler) sweep() {
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
@@ -1015,7 +1089,9 @@ func (s *Scheduler) sweep() {
 		case <-s.stopSweep:
 			return
 		case <-t.C:
-			s.CollectIdle()
+			if int64(s.cfg.Now().Sub(s.epoch)) >= s.nextSweep.Load() {
+				s.CollectIdle()
+			}
 		}
 	}
 }

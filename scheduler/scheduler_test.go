@@ -317,6 +317,54 @@ func TestIdleCollection(t *testing.T) {
 	assert.EqualValues(t, 2, w.activations.Load(), "a message after collection activates anew")
 }
 
+// timeouts is an Activator of echo actors whose type names their idle
+// timeout.
+type timeouts struct{ world }
+
+func (w *timeouts) TypeOptions(typ string) (TypeOptions, error) {
+	d, err := time.ParseDuration(typ)
+	return TypeOptions{IdleTimeout: d}, err
+}
+
+// The sweeper skips its passes until an activation may be due; a newer
+// activation of a shorter timeout, and one that was busy during a pass,
+// are still collected on time.
+func TestSweeperCollectsWhenDue(t *testing.T) {
+	var now atomic.Int64
+	w := &timeouts{world{do: echo}}
+	s := New(Config{Activator: w, SweepInterval: time.Millisecond, Now: func() time.Time { return time.Unix(now.Load(), 0) }})
+	w.s = s
+	defer s.Close(context.Background())
+	live := func(typ string) bool { return s.Active(abi.Ref{Type: typ, ID: "a"}) }
+	settle := func() { time.Sleep(20 * time.Millisecond) } // a few ticks of the sweeper
+
+	_, err := ask(t, s, abi.Ref{Type: "1h0m0s", ID: "a"}, "")
+	require.NoError(t, err)
+	now.Add(120)
+	settle()
+	require.True(t, live("1h0m0s"))
+
+	_, err = ask(t, s, abi.Ref{Type: "1m0s", ID: "a"}, "")
+	require.NoError(t, err)
+	now.Add(30)
+	settle()
+	require.True(t, live("1m0s"), "not idle long enough")
+	now.Add(31)
+	require.Eventually(t, func() bool { return !live("1m0s") }, 5*time.Second, time.Millisecond)
+	require.True(t, live("1h0m0s"))
+
+	// Asked again just before its timeout, it counts from that turn.
+	now.Add(3600 - 181 - 10)
+	_, err = ask(t, s, abi.Ref{Type: "1h0m0s", ID: "a"}, "")
+	require.NoError(t, err)
+	now.Add(20)
+	settle()
+	require.True(t, live("1h0m0s"), "its last turn was 20 s ago")
+	now.Add(3600)
+	require.Eventually(t, func() bool { return !live("1h0m0s") }, 5*time.Second, time.Millisecond)
+	assert.EqualValues(t, 2, w.deactivated.Load())
+}
+
 func TestDeactivateAfterTurn(t *testing.T) {
 	w := newWorld(t, Goroutines, func(ctx context.Context, s *Scheduler, self abi.Ref, m *Message) ([]byte, error) {
 		s.DeactivateAfterTurn(ctx)
