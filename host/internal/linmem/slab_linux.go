@@ -73,18 +73,28 @@ type warmSlot struct {
 
 // takeSlot finds a free slot of size bytes, mapping a new slab when none
 // is left; ok is false when no slab can be mapped (the mapping budget, or
-// address space, is exhausted).
+// address space, is exhausted). The new slab is mapped without a.mu held,
+// so that its system calls do not hold up the memories that start
+// meanwhile; two that find no slot at once may map one each.
 func (a *Allocator) takeSlot(size uint64) (s *slab, idx uint32, ok bool) {
+	for {
+		if s, idx, ok = a.freeSlotOf(size); ok {
+			return s, idx, true
+		}
+		s = newSlab(size)
+		if s == nil {
+			return nil, 0, false
+		}
+		a.addSlab(s)
+	}
+}
+
+// freeSlotOf takes a free slot of size bytes from a slab already mapped,
+// or reports that there is none.
+func (a *Allocator) freeSlotOf(size uint64) (s *slab, idx uint32, ok bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.classes == nil {
-		a.classes = map[uint64]*slabClass{}
-	}
-	c := a.classes[size]
-	if c == nil {
-		c = &slabClass{}
-		a.classes[size] = c
-	}
+	c := a.class(size)
 	if n := len(c.warm); n > 0 {
 		w := c.warm[n-1]
 		c.warm = c.warm[:n-1]
@@ -100,13 +110,7 @@ func (a *Allocator) takeSlot(size uint64) (s *slab, idx uint32, ok bool) {
 		s = nil
 	}
 	if s == nil {
-		if s = newSlab(size); s == nil {
-			return nil, 0, false
-		}
-		c.slabs = append(c.slabs, s)
-		c.partial = append(c.partial, s)
-		s.partial = true
-		c.empty++
+		return nil, 0, false
 	}
 	if s.used == 0 {
 		c.empty--
@@ -115,6 +119,31 @@ func (a *Allocator) takeSlot(size uint64) (s *slab, idx uint32, ok bool) {
 	s.free = s.free[:len(s.free)-1]
 	s.used++
 	return s, idx, true
+}
+
+// addSlab lists s, newly mapped with no slot in use, among its class's.
+func (a *Allocator) addSlab(s *slab) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := a.class(s.slot)
+	c.slabs = append(c.slabs, s)
+	c.partial = append(c.partial, s)
+	s.partial = true
+	c.empty++
+}
+
+// class returns the slab class of slot size size, made if needed; a.mu
+// is held.
+func (a *Allocator) class(size uint64) *slabClass {
+	if a.classes == nil {
+		a.classes = map[uint64]*slabClass{}
+	}
+	c := a.classes[size]
+	if c == nil {
+		c = &slabClass{}
+		a.classes[size] = c
+	}
+	return c
 }
 
 // newSlab maps a slab of slots of size bytes, or returns nil.
