@@ -23,6 +23,7 @@ import (
 func init() {
 	measures["http/wactor"] = httpWactor
 	measures["http/ceiling"] = httpCeiling
+	measures["http/oneworker"] = httpOneWorker
 }
 
 //go:embed wrk/counter.lua
@@ -53,6 +54,48 @@ func httpCeiling(ctx context.Context, sp *spec) (result, error) {
 	reply := []byte("{\"n\":1}\n")
 	mux.HandleFunc("POST /v1/actors/{type}/{id}/{method}", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(reply)))
+		_, _ = w.Write(reply)
+	})
+	return serveAndLoad(ctx, sp, mux)
+}
+
+// httpOneWorker is the ceiling's handler with the wait of a request to one
+// busy actor and nothing else: each request hands a job to one worker
+// goroutine, which answers the jobs one at a time through a channel, and
+// waits for the answer or for its client to go. What net/http costs more
+// when its handlers wait for another goroutine (a park and a wake per
+// request, and net/http's background read of the connection, which then
+// parks too) is a floor for the gateway on one actor, whose asks queue.
+func httpOneWorker(ctx context.Context, sp *spec) (result, error) {
+	// Room for every connection's request: a handler never waits to
+	// hand its job over, not even once the worker stopped.
+	jobs := make(chan chan []byte, sp.Conns)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		reply := []byte("{\"n\":1}\n")
+		for {
+			select {
+			case answer := <-jobs:
+				answer <- reply // buffered: never blocks
+			case <-stop:
+				return
+			}
+		}
+	}()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/actors/{type}/{id}/{method}", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		answer := make(chan []byte, 1)
+		jobs <- answer
+		var reply []byte
+		select {
+		case reply = <-answer:
+		case <-r.Context().Done():
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.Itoa(len(reply)))
 		_, _ = w.Write(reply)

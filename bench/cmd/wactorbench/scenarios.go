@@ -153,6 +153,9 @@ const (
 	badgerTxn     = "badger (txn per turn)"
 
 	netHTTP = "net/http ceiling"
+	// oneWorker is net/http whose handler waits for one worker goroutine
+	// (httpOneWorker): the wait of a request to one busy actor alone.
+	oneWorker = "net/http, one worker"
 
 	singleNode   = "1 node (badger)"
 	clusterOwner = "3 nodes, owner's gateway"
@@ -390,7 +393,9 @@ var scenarios = []*scenarioDef{
 		desc: "wrk (2 threads) against an in-process http.Server on 127.0.0.1: POST " +
 			"/v1/actors/counter/{id}/add with {\"n\":1}, the id picked at random per request among 1 " +
 			"or 100 actors (a wrk Lua script); in-memory store. The ceiling is a bare net/http handler " +
-			"on the same route that reads the body and answers a constant. wrk and the server share " +
+			"on the same route that reads the body and answers a constant; net/http, one worker is that " +
+			"handler waiting for one goroutine to answer it through a channel, the wait of a request to " +
+			"one busy actor and nothing else: the floor of the (1 actor) rows. wrk and the server share " +
 			"the machine's cores. errors counts non-2xx answers and socket errors. cpu-µs per request " +
 			"is the server process's processor time (wrk's is not counted) over the requests served.",
 		metrics: []report.Metric{
@@ -408,6 +413,9 @@ var scenarios = []*scenarioDef{
 			{Metric: "rps", Num: wactorC + " (100 actors)", Den: wactorC + " (1 actor)"},
 			{Metric: "rps", Num: wactorGo + " (100 actors)", Den: wactorGo + " (1 actor)"},
 			{Metric: "cpu_us", Num: wactorC + " (1 actor)", Den: netHTTP},
+			{Metric: "rps", Num: oneWorker, Den: netHTTP},
+			{Metric: "cpu_us", Num: oneWorker, Den: netHTTP},
+			{Metric: "rps", Num: wactorC + " (1 actor)", Den: oneWorker},
 		},
 		systems: func(e *env) ([]system, error) {
 			if e.wrkErr != nil {
@@ -422,6 +430,7 @@ var scenarios = []*scenarioDef{
 			}
 			return []system{
 				e.child(netHTTP, shape("constant reply"), spec{Measure: "http/ceiling", N: 1, Conns: z.httpConns, Dur: z.httpDur, Wrk: e.wrk}),
+				e.child(oneWorker, shape("constant reply from one goroutine"), spec{Measure: "http/oneworker", N: 1, Conns: z.httpConns, Dur: z.httpDur, Wrk: e.wrk}),
 				e.wactor(wactorC+" (1 actor)", shape("counter add"), "counter-c", sp(1)),
 				e.wactor(wactorC+" (100 actors)", shape("counter add"), "counter-c", sp(100)),
 				e.wactor(wactorGo+" (1 actor)", shape("counter add"), "counter-go", sp(1)),
