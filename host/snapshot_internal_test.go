@@ -13,9 +13,10 @@ import (
 )
 
 // TestSnapshotOfExamples checks that the counter examples start from a
-// snapshot (Rust's, which has no _initialize, from one of its data), and
-// that the C and Rust SDKs tell the host their counters do nothing on
-// activation (wactor_activate_hook), and that the Go runtime's random state is found in the Go one (a Go release that moved it would fail here, and its
+// snapshot (Rust's, which has no _initialize, from one of its data), that
+// every SDK tells the host its counter does nothing on activation
+// (wactor_activate_hook), and that the Go runtime's random state is found
+// in the Go one (a Go release that moved it would fail here, and its
 // guests would run _initialize in every activation).
 func TestSnapshotOfExamples(t *testing.T) {
 	for _, g := range []struct {
@@ -25,7 +26,7 @@ func TestSnapshotOfExamples(t *testing.T) {
 		// noActivate: the SDK exports wactor_activate_hook, and the
 		// counter has no activate handler
 		noActivate bool
-	}{{"go", testwasm.Go, true, false}, {"c", testwasm.C, false, true}, {"rust", testwasm.Rust, false, true}} {
+	}{{"go", testwasm.Go, true, true}, {"c", testwasm.C, false, true}, {"rust", testwasm.Rust, false, true}, {"as", testwasm.AS, false, true}} {
 		t.Run(g.name, func(t *testing.T) {
 			tc := TypeConfig{Module: g.wasm(t, "counter")}
 			require.NoError(t, tc.prepare())

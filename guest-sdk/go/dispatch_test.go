@@ -113,7 +113,11 @@ func TestUnknownMethod(t *testing.T) {
 
 func TestHooks(t *testing.T) {
 	h := setup(t, "a/1")
-	// Without hooks, activation and deactivation succeed silently.
+	// Without hooks, activation and deactivation succeed silently, and
+	// wactor_activate_hook tells the host so.
+	if got := wactor.ActivateHookAnswer(); got != abi.ActivateHookNone {
+		t.Errorf("wactor_activate_hook = %d without an activate hook, want %d", got, abi.ActivateHookNone)
+	}
 	if err := h.Activate(); err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +135,9 @@ func TestHooks(t *testing.T) {
 		calls = append(calls, "deactivate")
 		return wactor.NewError("busy", "not now")
 	})
+	if got := wactor.ActivateHookAnswer(); got == abi.ActivateHookNone {
+		t.Errorf("wactor_activate_hook = %d with an activate hook", got)
+	}
 	if err := h.Activate(); err != nil {
 		t.Fatal(err)
 	}

@@ -34,8 +34,11 @@
 // Built with GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared (Go 1.24
 // or later) or tinygo build -target=wasip1 -buildmode=c-shared, the package
 // provides the module's exports (wactor_abi_version, wactor_alloc,
-// wactor_handle) and calls the host's imports (module "wactor"), as
-// docs/ABI.md describes. Everything else is ordinary Go.
+// wactor_handle, wactor_activate_hook) and calls the host's imports (module
+// "wactor"), as docs/ABI.md describes. Everything else is ordinary Go.
+// Register the activate hook in an init function, as the handlers: the
+// host asks wactor_activate_hook once, after _initialize, and without a hook
+// starts instances without the hook's turn.
 //
 // # Turns
 //

@@ -6,3 +6,6 @@ func Reset() {
 	handlers = map[string]HandlerFunc{}
 	onActivate, onDeactivate = nil, nil
 }
+
+// ActivateHookAnswer is what the module's wactor_activate_hook returns.
+func ActivateHookAnswer() uint32 { return activateHookAnswer() }

@@ -79,6 +79,9 @@ func hostResult(ptr, n uint32) uint32
 //go:wasmexport wactor_abi_version
 func wactorABIVersion() uint32 { return abi.Version }
 
+//go:wasmexport wactor_activate_hook
+func wactorActivateHook() uint32 { return activateHookAnswer() }
+
 //go:wasmexport wactor_alloc
 func wactorAlloc(n uint32) uint32 {
 	return addr(allocInput(int(n)))

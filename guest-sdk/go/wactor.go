@@ -47,6 +47,19 @@ func Handle(method string, fn HandlerFunc) {
 // replaces an earlier one; nil removes the hook.
 func OnActivate(fn HookFunc) { onActivate = fn }
 
+// activateHookAnswer is what the module's wactor_activate_hook returns:
+// abi.ActivateHookNone while no activate hook is registered. The host asks
+// once per module version, after _initialize has run the init functions,
+// and instances started from that state skip the hook's turn (docs/ABI.md,
+// section 2, step 4). A hook registered later, in a turn, is of an
+// instance already activated.
+func activateHookAnswer() uint32 {
+	if onActivate == nil {
+		return abi.ActivateHookNone
+	}
+	return 1
+}
+
 // OnDeactivate registers fn to run when the activation is about to end
 // (idle, memory pressure, shutdown or Context.Deactivate). It runs as a turn
 // too. A later call replaces an earlier one; nil removes the hook.

@@ -101,6 +101,17 @@ export function reentrant(): i32 {
   return 1;
 }
 
+/**
+ * wactor_activate_hook: 0 while no activate hook is registered. The host
+ * asks once per module version, after `_initialize` has run the top-level
+ * code, and instances started from that state skip the hook's turn
+ * (docs/ABI.md, section 2, step 4). A hook registered later, in a turn, is
+ * of an instance already activated.
+ */
+export function hasActivateHook(): i32 {
+  return activateHook != null ? 1 : 0;
+}
+
 /** wactor_alloc: a buffer of at least n bytes for the next request. */
 export function alloc(n: i32): usize {
   if (n < 0) unreachable();

@@ -3,7 +3,7 @@
 //
 //   export * from "@wactor/sdk/exports";
 
-import { abiVersion, alloc, handleRequest, reentrant } from "./dispatch";
+import { abiVersion, alloc, handleRequest, hasActivateHook, reentrant } from "./dispatch";
 
 /** Returns 1, the ABI version this SDK speaks. */
 export function wactor_abi_version(): i32 {
@@ -17,6 +17,11 @@ export function wactor_abi_version(): i32 {
  */
 export function wactor_reentrant(): i32 {
   return reentrant();
+}
+
+/** Returns 0 when the actor has no activate hook: the host may then skip its turn. */
+export function wactor_activate_hook(): i32 {
+  return hasActivateHook();
 }
 
 /** Returns a buffer of at least len bytes for the host's next request. */

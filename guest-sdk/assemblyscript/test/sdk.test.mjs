@@ -20,6 +20,7 @@ test("modules export the ABI and import only from wactor", () => {
       "_initialize:function",
       "memory:memory",
       "wactor_abi_version:function",
+      "wactor_activate_hook:function",
       "wactor_alloc:function",
       "wactor_handle:function",
       "wactor_reentrant:function",
@@ -30,6 +31,8 @@ test("modules export the ABI and import only from wactor", () => {
     }
     assert.equal(h.instance.exports.wactor_abi_version(), 1);
     assert.equal(h.instance.exports.wactor_reentrant(), 1);
+    // Only the probe registers an activate hook.
+    assert.equal(h.instance.exports.wactor_activate_hook(), name === "probe" ? 1 : 0, name);
     assert.equal(h.pages, 1, `${name} starts with one page`);
   }
 });
