@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/wactor/wactor/abi"
 )
@@ -339,10 +340,23 @@ func (s *Scheduler) Tell(ctx context.Context, m *Message) error {
 	if m.Attempt == 0 {
 		m.Attempt = 1
 	}
-	if from := turnFrom(ctx); from != nil && from.receiving.Load() {
-		m.from = from
+	from := turnFrom(ctx)
+	if from == nil || !from.receiving.Load() {
+		_, err := s.send(m, nil)
+		return err
 	}
-	_, err := s.send(m, nil)
+	m.from = from
+	if to := from.told.Value(); to != nil && to.ref == m.Target && !s.closed.Load() {
+		m.to = to
+		if ok, err := to.enqueue(m); ok || err != nil {
+			return err
+		}
+		m.from = from // to retired: its successor, if any, is in the table
+	}
+	to, err := s.send(m, nil)
+	if to != nil && to.slot < 0 {
+		from.told = to.weakSelf
+	}
 	return err
 }
 
@@ -806,6 +820,7 @@ func (s *Scheduler) activation(ref abi.Ref) (*activation, error) {
 		done:       make(chan struct{}),
 	}
 	a.queue = a.qbuf
+	a.weakSelf = weak.Make(a)
 	a.ctx = context.WithValue(s.ctx, turnKey{}, a)
 	for _, e := range evicted {
 		a.evicted = append(a.evicted, e.done)
