@@ -92,11 +92,13 @@ type turn struct {
 	// deep; nil and 0 for a turn of its own.
 	up    *turn
 	depth int
-	// batch is what the turn commits (see activation.batch), and
-	// consumed the backing of its Consumed: kept in the turn, which is
-	// made anyway, rather than allocated apart for every turn.
+	// batch is what the turn commits (see activation.batch), consumed
+	// the backing of its Consumed and sent of its Send when the turn
+	// tells one actor: kept in the turn, which is made anyway, rather
+	// than allocated apart for every turn.
 	batch    storage.Batch
 	consumed [1]string
+	sent     [1]storage.Message
 	// allocating is set while the host waits in the guest's wactor_alloc
 	// for the turn's input buffer: an import called then is refused
 	// (turnFrom). The request is not in guest memory yet, and an ask
@@ -570,11 +572,6 @@ func (a *activation) commit(ctx context.Context, t *turn, reply []byte) (_ []byt
 			e.sets++
 		}
 	}
-	if len(b.Consumed) > 0 {
-		// b.Consumed is backed by the turn, which the next turn reuses
-		// (spareTurn); the pipeline's group keeps the batch longer.
-		b.Consumed = slices.Clone(b.Consumed)
-	}
 	if err := a.enqueue(e, b); err != nil {
 		return nil, a.uncommitted(t.msg, err), false
 	}
@@ -623,9 +620,12 @@ func (a *activation) batch(t *turn, reply []byte) *storage.Batch {
 		}
 	}
 	if len(t.sends) > 0 {
-		b.Send = make([]storage.Message, len(t.sends))
-		for i, s := range t.sends {
-			b.Send[i] = storage.Message{ID: a.h.ids.next(), Target: s.target, Sender: a.selfString(), Method: s.method, Payload: s.payload, Trace: s.trace}
+		b.Send = t.sent[:0]
+		if len(t.sends) > len(t.sent) {
+			b.Send = make([]storage.Message, 0, len(t.sends))
+		}
+		for _, s := range t.sends {
+			b.Send = append(b.Send, storage.Message{ID: a.h.ids.next(), Target: s.target, Sender: a.selfString(), Method: s.method, Payload: s.payload, Trace: s.trace})
 		}
 	}
 	if t.kind == abi.KindMessage && t.msg.IsTell() {

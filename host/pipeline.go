@@ -211,7 +211,11 @@ func (a *activation) enqueue(e *entry, b *storage.Batch) error {
 		return p.broken
 	}
 	if p.pending == nil {
+		// b's Consumed and Send may be backed by the turn, which the
+		// next turn reuses (spareTurn); a group merged into copies them.
 		p.pending = &group{batch: *b}
+		p.pending.batch.Consumed = slices.Clone(b.Consumed)
+		p.pending.batch.Send = slices.Clone(b.Send)
 	} else {
 		p.pending.batch.Merge(b)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/wactor/wactor/abi"
 )
@@ -36,6 +37,14 @@ type activation struct {
 	// See runNext.
 	worker    atomic.Pointer[worker]
 	receiving atomic.Bool
+	// told is the activation a's turns last told (Tell), found again
+	// without the table's lock and map when they tell it again, as a
+	// ring's node always does; weak, so that it keeps no retired
+	// activation alive. Only the goroutine running a's turn uses it.
+	// weakSelf is a's own weak pointer, made once: weak.Make for every
+	// tell to another target than the last would cost more than the
+	// table.
+	told, weakSelf weak.Pointer[activation]
 	// mem is the memory a holds, counted in s.mem: its type's reservation,
 	// then what its actor reports. Written by the goroutine running a, or
 	// under s.mu once a has retired; read with a.mu held or by that

@@ -121,3 +121,40 @@ func waitIdle(s *Scheduler, r abi.Ref) error {
 	}
 	return abi.NewError(abi.CodeTimeout, r.String()+" stayed busy")
 }
+
+// A turn that tells an actor it told before, after that actor's
+// activation went away, reaches the actor's next activation: the
+// activation a sender remembers having told (Tell's shortcut past the
+// table) is not used once it has retired.
+func TestTellAfterTheToldActivationRetired(t *testing.T) {
+	for name, d := range dispatches {
+		t.Run(name, func(t *testing.T) {
+			got := make(chan string, 4)
+			w := newWorld(t, d, func(ctx context.Context, s *Scheduler, self abi.Ref, m *Message) ([]byte, error) {
+				if self.ID == "sender" {
+					return nil, s.Tell(ctx, &Message{Target: ref("told"), Sender: self, Payload: m.Payload})
+				}
+				got <- string(m.Payload)
+				return nil, nil
+			})
+			receive := func(want string) {
+				t.Helper()
+				select {
+				case p := <-got:
+					assert.Equal(t, want, p)
+				case <-time.After(5 * time.Second):
+					t.Fatalf("the tell %q did not arrive", want)
+				}
+			}
+			_, err := ask(t, w.s, ref("sender"), "first")
+			require.NoError(t, err)
+			receive("first")
+			require.True(t, w.s.Deactivate(ref("told"), ReasonRequested))
+			require.Eventually(t, func() bool { return !w.s.Has(ref("told")) }, 5*time.Second, time.Millisecond)
+			_, err = ask(t, w.s, ref("sender"), "second")
+			require.NoError(t, err)
+			receive("second")
+			assert.EqualValues(t, 3, w.activations.Load()) // the sender, and the told actor twice
+		})
+	}
+}

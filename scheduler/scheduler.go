@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/wactor/wactor/abi"
 )
@@ -349,10 +350,23 @@ func (s *Scheduler) Tell(ctx context.Context, m *Message) error {
 	if m.Attempt == 0 {
 		m.Attempt = 1
 	}
-	if from := turnFrom(ctx); from != nil && from.receiving.Load() {
-		m.from = from
+	from := turnFrom(ctx)
+	if from == nil || !from.receiving.Load() {
+		_, err := s.send(m, nil)
+		return err
 	}
-	_, err := s.send(m, nil)
+	m.from = from
+	if to := from.told.Value(); to != nil && to.ref == m.Target && !s.closed.Load() {
+		m.to = to
+		if ok, err := to.enqueue(m); ok || err != nil {
+			return err
+		}
+		m.from = from // to retired: its successor, if any, is in the table
+	}
+	to, err := s.send(m, nil)
+	if to != nil && to.slot < 0 {
+		from.told = to.weakSelf
+	}
 	return err
 }
 
@@ -853,6 +867,7 @@ func (s *Scheduler) newActivation(ref abi.Ref, opts TypeOptions) *activation {
 		done:       make(chan struct{}),
 	}
 	a.queue = a.qbuf
+	a.weakSelf = weak.Make(a)
 	a.ctx = context.WithValue(s.ctx, turnKey{}, a)
 	return a
 }
