@@ -157,7 +157,14 @@ func (a *activation) next() *Message {
 // idleLocked marks a, whose mailbox is empty, idle; with a.mu held.
 func (a *activation) idleLocked() {
 	a.running = false
-	a.lastActive = a.s.cfg.Now()
+	now := a.s.cfg.Now()
+	if now.Before(a.lastActive) {
+		// The clock stepped back (a Config.Now without a monotonic
+		// reading): a's due time moved earlier, which the sweeper's
+		// bound does not expect of a turn (see sweepBy).
+		a.s.sweepBy(now.Add(a.opts.IdleTimeout))
+	}
+	a.lastActive = now
 	if !a.retired {
 		a.s.lruPush(a)
 	}

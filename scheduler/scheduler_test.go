@@ -365,6 +365,28 @@ func TestSweeperCollectsWhenDue(t *testing.T) {
 	assert.EqualValues(t, 2, w.deactivated.Load())
 }
 
+// A clock that steps back (a Config.Now without a monotonic reading)
+// moves an activation's due time earlier: the sweeper still collects it
+// on time by the clock it reads.
+func TestSweeperAfterTheClockStepsBack(t *testing.T) {
+	var now atomic.Int64
+	now.Store(10_000)
+	w := &timeouts{world{do: echo}}
+	s := New(Config{Activator: w, SweepInterval: time.Millisecond, Now: func() time.Time { return time.Unix(now.Load(), 0) }})
+	w.s = s
+	defer s.Close(context.Background())
+	r := abi.Ref{Type: "1m0s", ID: "a"}
+	_, err := ask(t, s, r, "")
+	require.NoError(t, err)
+	time.Sleep(20 * time.Millisecond) // a few ticks: the bound is 10,060
+	now.Store(5_000)
+	_, err = ask(t, s, r, "")
+	require.NoError(t, err)
+	now.Store(5_000 + 61)
+	require.Eventually(t, func() bool { return !s.Active(r) }, 5*time.Second, time.Millisecond,
+		"idle for 61 s by its clock, with a timeout of 60 s")
+}
+
 func TestDeactivateAfterTurn(t *testing.T) {
 	w := newWorld(t, Goroutines, func(ctx context.Context, s *Scheduler, self abi.Ref, m *Message) ([]byte, error) {
 		s.DeactivateAfterTurn(ctx)

@@ -64,6 +64,9 @@ type slabClass struct {
 	// most often the pages the next one writes. They count as used in
 	// their slabs.
 	warm []warmSlot
+	// mapping is closed once the slab being mapped for a memory that
+	// found no slot is listed; nil when none is (takeSlot).
+	mapping chan struct{}
 }
 
 type warmSlot struct {
@@ -74,27 +77,48 @@ type warmSlot struct {
 // takeSlot finds a free slot of size bytes, mapping a new slab when none
 // is left; ok is false when no slab can be mapped (the mapping budget, or
 // address space, is exhausted). The new slab is mapped without a.mu held,
-// so that its system calls do not hold up the memories that start
-// meanwhile; two that find no slot at once may map one each.
+// so that its system calls do not hold up the memories of other sizes
+// and those freed meanwhile; the memories of its size that find no slot
+// meanwhile wait for it rather than map another (and take the last of
+// the mapping budget, or leave a slab unused).
 func (a *Allocator) takeSlot(size uint64) (s *slab, idx uint32, ok bool) {
-	for {
-		if s, idx, ok = a.freeSlotOf(size); ok {
-			return s, idx, true
-		}
-		s = newSlab(size)
-		if s == nil {
-			return nil, 0, false
-		}
-		a.addSlab(s)
-	}
-}
-
-// freeSlotOf takes a free slot of size bytes from a slab already mapped,
-// or reports that there is none.
-func (a *Allocator) freeSlotOf(size uint64) (s *slab, idx uint32, ok bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	c := a.class(size)
+	for {
+		if s, idx, ok = c.takeFree(); ok {
+			return s, idx, true
+		}
+		if c.mapping == nil {
+			break
+		}
+		mapped := c.mapping
+		a.mu.Unlock()
+		<-mapped
+		a.mu.Lock()
+	}
+	mapped := make(chan struct{})
+	c.mapping = mapped
+	a.mu.Unlock()
+	s = newSlab(size)
+	a.mu.Lock()
+	c.mapping = nil
+	close(mapped)
+	if s == nil {
+		return nil, 0, false
+	}
+	c.slabs = append(c.slabs, s)
+	idx = s.take()
+	if len(s.free) > 0 {
+		c.partial = append(c.partial, s)
+		s.partial = true
+	}
+	return s, idx, true
+}
+
+// takeFree takes a free slot from a slab of c already mapped, or
+// reports that there is none; a.mu is held.
+func (c *slabClass) takeFree() (s *slab, idx uint32, ok bool) {
 	if n := len(c.warm); n > 0 {
 		w := c.warm[n-1]
 		c.warm = c.warm[:n-1]
@@ -115,21 +139,7 @@ func (a *Allocator) freeSlotOf(size uint64) (s *slab, idx uint32, ok bool) {
 	if s.used == 0 {
 		c.empty--
 	}
-	idx = s.free[len(s.free)-1]
-	s.free = s.free[:len(s.free)-1]
-	s.used++
-	return s, idx, true
-}
-
-// addSlab lists s, newly mapped with no slot in use, among its class's.
-func (a *Allocator) addSlab(s *slab) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	c := a.class(s.slot)
-	c.slabs = append(c.slabs, s)
-	c.partial = append(c.partial, s)
-	s.partial = true
-	c.empty++
+	return s, s.take(), true
 }
 
 // class returns the slab class of slot size size, made if needed; a.mu
@@ -144,6 +154,14 @@ func (a *Allocator) class(size uint64) *slabClass {
 		a.classes[size] = c
 	}
 	return c
+}
+
+// take takes the slot of s at the lowest free address; a.mu is held.
+func (s *slab) take() uint32 {
+	idx := s.free[len(s.free)-1]
+	s.free = s.free[:len(s.free)-1]
+	s.used++
+	return idx
 }
 
 // newSlab maps a slab of slots of size bytes, or returns nil.

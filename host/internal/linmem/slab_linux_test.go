@@ -2,6 +2,7 @@ package linmem
 
 import (
 	"bytes"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -191,6 +192,39 @@ func TestSlabsUnderTheMappingCap(t *testing.T) {
 	m.Free()
 	if perms(t, at) != "" {
 		t.Fatal("a slab is still mapped after its last memory was freed")
+	}
+}
+
+// Memories that start at once, with no free slot and one mapping left in
+// the budget, all start in the one slab that can be mapped: those that
+// lose the race for the mapping take slots of the winner's.
+func TestSlabRaceAtTheMappingCap(t *testing.T) {
+	defer func(n int64) { mapBudget = n }(mapBudget)
+	for round := range 30 {
+		mapBudget = liveMaps.Load() + 1
+		a := New(nil)
+		ms := make([]*memory, 8)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range ms {
+			wg.Go(func() {
+				<-start
+				ms[i] = a.Allocate(wasmPage, 64*wasmPage).(*memory)
+			})
+		}
+		close(start)
+		wg.Wait()
+		inHeap := 0
+		for _, m := range ms {
+			if m.slab == nil {
+				inHeap++
+			}
+			m.Free()
+		}
+		a.Close()
+		if inHeap > 0 {
+			t.Fatalf("round %d: %d of %d memories started in the Go heap beside a slab with free slots", round, inHeap, len(ms))
+		}
 	}
 }
 
