@@ -493,9 +493,14 @@ func (s *Scheduler) ask(ctx context.Context, m *Message, onlyNested bool) ([]byt
 	// Answered already (the turn ran above, or was quicker than this
 	// goroutine): take the reply with one channel's receive, not the
 	// select below, which locks every channel it waits on and puts the
-	// ask's timer in the runtime's timer heap.
+	// ask's timer in the runtime's timer heap. An ask whose ctx has ended
+	// fails with ctx's error even when the reply is there, as an ask run
+	// above does: the select below would pick either at random.
 	select {
 	case r := <-m.reply:
+		if ctx.Err() != nil {
+			return nil, true, askDone(ctx, m)
+		}
 		return r.payload, true, r.err
 	default:
 	}
