@@ -326,15 +326,22 @@ func (w *timeouts) TypeOptions(typ string) (TypeOptions, error) {
 	return TypeOptions{IdleTimeout: d}, err
 }
 
+// sweptByTheClock returns a scheduler of timeouts' actors whose sweeper
+// ticks every millisecond and reads the clock now, in seconds.
+func sweptByTheClock(t *testing.T) (*Scheduler, *timeouts, *atomic.Int64) {
+	now := new(atomic.Int64)
+	w := &timeouts{world{do: echo}}
+	s := New(Config{Activator: w, SweepInterval: time.Millisecond, Now: func() time.Time { return time.Unix(now.Load(), 0) }})
+	w.s = s
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return s, w, now
+}
+
 // The sweeper skips its passes until an activation may be due; a newer
 // activation of a shorter timeout, and one that was busy during a pass,
 // are still collected on time.
 func TestSweeperCollectsWhenDue(t *testing.T) {
-	var now atomic.Int64
-	w := &timeouts{world{do: echo}}
-	s := New(Config{Activator: w, SweepInterval: time.Millisecond, Now: func() time.Time { return time.Unix(now.Load(), 0) }})
-	w.s = s
-	defer s.Close(context.Background())
+	s, w, now := sweptByTheClock(t)
 	live := func(typ string) bool { return s.Active(abi.Ref{Type: typ, ID: "a"}) }
 	settle := func() { time.Sleep(20 * time.Millisecond) } // a few ticks of the sweeper
 
@@ -369,12 +376,8 @@ func TestSweeperCollectsWhenDue(t *testing.T) {
 // moves an activation's due time earlier: the sweeper still collects it
 // on time by the clock it reads.
 func TestSweeperAfterTheClockStepsBack(t *testing.T) {
-	var now atomic.Int64
+	s, _, now := sweptByTheClock(t)
 	now.Store(10_000)
-	w := &timeouts{world{do: echo}}
-	s := New(Config{Activator: w, SweepInterval: time.Millisecond, Now: func() time.Time { return time.Unix(now.Load(), 0) }})
-	w.s = s
-	defer s.Close(context.Background())
 	r := abi.Ref{Type: "1m0s", ID: "a"}
 	_, err := ask(t, s, r, "")
 	require.NoError(t, err)
