@@ -719,11 +719,16 @@ func (h *Host) deliverFrom(ctx context.Context, msgs []storage.Message) {
 }
 
 // deliverHere delivers msgs one by one (with tryDeliver), each behind the
-// messages to its target that wait.
+// messages to its target that wait, then queues the publications among
+// them for their fan-out. The fan-out runs on its own goroutine, and the
+// outbox a restart redelivers (in id order) may list a publication before
+// the copies of an earlier one that a fan-out made before the crash: queued
+// first, its copies could reach a subscriber before those.
 func (h *Host) deliverHere(ctx context.Context, msgs []storage.Message) {
+	publications := false
 	for _, m := range msgs {
 		if isPublication(&m) {
-			h.topics.add(m)
+			publications = true
 			continue
 		}
 		// A message of this sender that waits was added before this call
@@ -743,6 +748,14 @@ func (h *Host) deliverHere(ctx context.Context, msgs []storage.Message) {
 			h.wait(m)
 			h.retryMu.Unlock()
 			h.wakeRetry()
+		}
+	}
+	if !publications {
+		return
+	}
+	for _, m := range msgs {
+		if isPublication(&m) {
+			h.topics.add(m)
 		}
 	}
 }
