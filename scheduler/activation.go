@@ -186,7 +186,7 @@ func (a *activation) idleIfEmpty() bool {
 // sweepAt returns when a sweep retires a, if it is idle then: its idle
 // timeout after it was last active, or the zero time once it asked to
 // go; and whether it is idle now, with nothing queued. A turn only puts
-// that time off.
+// that time off, unless the clock stepped back (idleLocked).
 func (a *activation) sweepAt() (at time.Time, idle bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -270,7 +270,8 @@ type Scheduler struct {
 	// in nanoseconds of Config.Now since epoch: a bound the sweeper
 	// skips its passes until (see sweepBy). A turn only puts an
 	// activation's due time off, so the bound stays good until a new
-	// activation or a request to deactivate brings it forward.
+	// activation, a request to deactivate or a clock that stepped back
+	// (idleLocked) brings it forward.
 	nextSweep atomic.Int64
 	epoch     time.Time
 
