@@ -27,11 +27,16 @@ type activation struct {
 	// room for this one: it activates only once they have deactivated, so
 	// that the cap bounds the live instances too.
 	evicted []chan struct{}
-	done    chan struct{} // closed when this activation has deactivated
+	// done is closed when this activation has deactivated. It is made
+	// when the activation retires (retireLocked), before anything can
+	// wait for it: most activations of a storm never retire.
+	done chan struct{}
 
 	actor Actor // set by the goroutine running a; read only by it
-	// ctx identifies a's turns (turnFrom), made once with a.
-	ctx context.Context
+	// ctx identifies a's turns (turnFrom), made once with a: it points
+	// to turnCtx.
+	ctx     context.Context
+	turnCtx activationCtx
 	// worker is the goroutine of the goroutines dispatcher running a,
 	// while it runs it; receiving is set while it is in a.actor.Receive.
 	// See runNext.
@@ -363,7 +368,8 @@ func (a *activation) abandon(err error) {
 	for _, m := range queued {
 		m.answer(nil, err)
 	}
-	close(a.done)
+	// Nothing waits for a: only what retireLocked retires has a done
+	// channel.
 }
 
 // noteMemory counts what a's actor reports holding, if it reports it.

@@ -870,11 +870,11 @@ func (s *Scheduler) newActivation(ref abi.Ref, opts TypeOptions) *activation {
 		opts:       opts,
 		qbuf:       make([]*Message, 0, min(opts.Mailbox, 16)),
 		lastActive: s.cfg.Now(),
-		done:       make(chan struct{}),
 	}
 	a.queue = a.qbuf
 	a.weakSelf = weak.Make(a)
-	a.ctx = context.WithValue(s.ctx, turnKey{}, a)
+	a.turnCtx = activationCtx{Context: s.ctx, a: a}
+	a.ctx = &a.turnCtx
 	return a
 }
 
@@ -1018,6 +1018,7 @@ func (s *Scheduler) retireLocked(a *activation, force bool, idleSince time.Time,
 		return false
 	}
 	a.retired = true
+	a.done = make(chan struct{})
 	a.reason = reason
 	if a.deactivate && reason != ReasonShutdown {
 		a.reason = cmp.Or(a.deactivateReason, ReasonRequested)
@@ -1227,6 +1228,23 @@ func (s *Scheduler) stopWaiting(caller abi.Ref) {
 }
 
 type turnKey struct{}
+
+// activationCtx is an activation's context: the scheduler's, with the
+// activation as the value of turnKey{}. It is a field of the activation,
+// so that making it allocates nothing (context.WithValue did, once per
+// activation).
+type activationCtx struct {
+	context.Context
+	a *activation
+}
+
+// Value returns the activation for turnKey{}, else what the parent holds.
+func (c *activationCtx) Value(key any) any {
+	if _, ok := key.(turnKey); ok {
+		return c.a
+	}
+	return c.Context.Value(key)
+}
 
 func turnFrom(ctx context.Context) *activation {
 	a, _ := ctx.Value(turnKey{}).(*activation)
