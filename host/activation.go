@@ -413,6 +413,12 @@ func (a *activation) call(t *turn) (abi.Reply, error) {
 	if t.span != nil && t.span.IsRecording() {
 		req.Trace = formatTraceparent(t.span.SpanContext()) // the guest sees the trace of a sampled turn
 	}
+	if a.reqBuf == nil {
+		// The activation's first request: made at about its size (64
+		// bytes is more than its CBOR heads take) rather than grown from
+		// nothing, in four or five appends.
+		a.reqBuf = make([]byte, 0, 64+len(req.Method)+len(req.Payload)+len(req.Sender)+len(req.ID)+len(req.Trace))
+	}
 	a.reqBuf = req.AppendTo(a.reqBuf[:0])
 	if t.up == nil {
 		a.stderr.reset() // a nested call's output joins its waiting turn's

@@ -958,17 +958,18 @@ func (ac *activator) Activate(ctx context.Context, ref abi.Ref) (scheduler.Actor
 			return nil, err
 		}
 	}
-	snap, err := h.store.Load(ctx, ref.String())
+	self := ref.String()
+	snap, err := h.store.Load(ctx, self)
 	if err != nil {
 		if lease != nil {
 			h.own.release(ctx, lease, h.log.Warn)
 		}
-		return nil, abi.NewError(abi.CodeUnavailable, "loading the state of "+ref.String()+": "+err.Error())
+		return nil, abi.NewError(abi.CodeUnavailable, "loading the state of "+self+": "+err.Error())
 	}
 	if snap.State == nil {
 		snap.State = make(map[string][]byte)
 	}
-	a := &activation{h: h, typ: t, ref: ref, state: snap.State, lease: lease}
+	a := &activation{h: h, typ: t, ref: ref, state: snap.State, lease: lease, self: self}
 	a.p.init(snap.Version)
 	if err := a.ensureInstance(ctx, t.current()); err != nil {
 		if lease != nil {

@@ -393,7 +393,9 @@ type instance struct {
 	mod    api.Module
 	alloc  api.Function // looked up when first needed
 	handle api.Function
-	stack  []uint64 // reused for CallWithStack
+	stack  []uint64 // reused for CallWithStack: stackBuf
+	// stackBuf backs stack, made with the instance rather than apart.
+	stackBuf [2]uint64
 	// The input buffer the guest's last wactor_alloc returned, and its
 	// size: requests that fit are written there without asking again,
 	// which saves a call into the guest per message (docs/ABI.md 4).
@@ -473,10 +475,10 @@ func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*ins
 		v:      v,
 		mod:    mod,
 		handle: mod.ExportedFunction(abi.ExportHandle),
-		stack:  make([]uint64, 2),
 		// never measured
 		sinceMeasure: -1,
 	}
+	inst.stack = inst.stackBuf[:]
 	if v.snap != nil {
 		inst.inPtr, inst.inCap = v.snap.inPtr, snapshotInput
 	}

@@ -42,7 +42,7 @@ const slowCommit = 100 * time.Microsecond
 // its next turn.
 type pipeline struct {
 	mu   sync.Mutex
-	cond *sync.Cond // broadcast when the flusher takes the pending group or stops
+	cond sync.Cond // broadcast when the flusher takes the pending group or stops; its L is &mu
 	// version is the actor's version once every batch handed to the
 	// store has applied: what the next batch expects.
 	version   uint64
@@ -100,7 +100,7 @@ func (p *pipeline) doneOf(e *entry) <-chan struct{} {
 
 func (p *pipeline) init(version uint64) {
 	p.version = version
-	p.cond = sync.NewCond(&p.mu)
+	p.cond.L = &p.mu
 }
 
 // idle reports whether nothing is in the pipeline and no commit failed.
