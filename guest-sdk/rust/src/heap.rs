@@ -1,4 +1,5 @@
-//! The module's memory allocator (the `allocator` feature, on by default).
+//! The module's memory allocator on wasm32-unknown-unknown (the
+//! `allocator` feature, on by default).
 //!
 //! Rust's standard allocator on wasm32 (dlmalloc) takes its heap from the
 //! memory it grows, not from the space the linker leaves after the data
@@ -316,8 +317,10 @@ impl Heap {
     }
 }
 
-/// The heap of a wasm32 module: its memory 0, from `__heap_base`.
-#[cfg(all(target_arch = "wasm32", feature = "allocator"))]
+/// The heap of a wasm32-unknown-unknown module: its memory 0, from
+/// `__heap_base`. Not on WASI, whose C library has a `malloc` of its own
+/// that may take the same memory.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "allocator"))]
 mod wasm {
     use super::{Heap, Memory, PAGE};
     use core::alloc::{GlobalAlloc, Layout};

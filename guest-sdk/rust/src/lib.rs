@@ -58,7 +58,7 @@ mod context;
 mod doc;
 mod envelope;
 mod error;
-#[cfg(any(test, all(target_arch = "wasm32", feature = "allocator")))]
+#[cfg(any(test, all(target_arch = "wasm32", target_os = "unknown", feature = "allocator")))]
 mod heap;
 pub mod limits;
 mod schedule;
