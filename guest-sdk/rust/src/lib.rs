@@ -58,6 +58,8 @@ mod context;
 mod doc;
 mod envelope;
 mod error;
+#[cfg(any(test, all(target_arch = "wasm32", target_os = "unknown", feature = "allocator")))]
+mod heap;
 pub mod limits;
 mod schedule;
 mod sys;
