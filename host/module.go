@@ -246,7 +246,7 @@ func load(ctx context.Context, cache wazero.CompilationCache, tc TypeConfig, gra
 // mapping costs a fixed price (the reservation and the image's mmap, and
 // the memory's three mappings of the process's cap) and a costlier fault
 // for each page the guest writes. The counters of C, Rust and
-// AssemblyScript write 3 or 4 pages, all of which a turn writes anyway,
+// AssemblyScript write 3 or 4 pages, most of which a turn writes anyway,
 // and copying them costs less; a guest with more data, of which its
 // turns write a few pages, costs less mapped from 64 KiB on (RATIONALE.md,
 // "Which snapshots are copied").
