@@ -241,10 +241,16 @@ func load(ctx context.Context, cache wazero.CompilationCache, tc TypeConfig, gra
 }
 
 // minImage is the least a snapshot writes into each instance for its
-// memory to be mapped from an image instead: below it (C, Rust and
-// AssemblyScript guests write tens of KiB) copying costs less than the
-// mapping and its page faults, and shares nothing worth sharing.
-const minImage = 256 << 10
+// memory to be mapped from an image instead. Copying costs a page fault
+// for every page the snapshot writes, whether the guest uses it or not;
+// mapping costs a fixed price (the reservation and the image's mmap, and
+// the memory's three mappings of the process's cap) and a costlier fault
+// for each page the guest writes. The counters of C, Rust and
+// AssemblyScript write 3 or 4 pages, most of which a turn writes anyway,
+// and copying them costs less; a guest with more data, of which its
+// turns write a few pages, costs less mapped from 64 KiB on (RATIONALE.md,
+// "Which snapshots are copied").
+const minImage = 64 << 10
 
 // restorable takes a snapshot of v.compiled, the restorable module rs,
 // and returns the module instances of v start from: rs again, or, when

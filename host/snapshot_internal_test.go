@@ -1,9 +1,13 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"runtime"
+	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -105,4 +109,87 @@ func TestHotPagesLearnt(t *testing.T) {
 	hot = v.memory.Hot()
 	assert.Contains(t, hot, uint32(randPage))
 	assert.Less(t, len(hot), 4, "copied pages left as they were drop out: %v", hot)
+}
+
+// TestRestoredMemoryIsTheSnapshot shows that an instance's memory reads
+// exactly as its snapshot, on both ways of restoring it: the C counter's
+// few pages copied into a fresh memory by restore, the Go counter's
+// memory mapped from an image by the allocator (on Linux). Neither the
+// writes of another live instance nor those of the instance whose memory
+// a new one reuses (a slot zeroed in place, a region with the image
+// mapped again) show through: the new memory reads as the snapshot up to
+// its size and as zeros past it, and so does what it then grows by.
+func TestRestoredMemoryIsTheSnapshot(t *testing.T) {
+	for _, g := range []struct {
+		name   string
+		wasm   func(testing.TB, string) []byte
+		mapped bool // on Linux
+	}{{"c", testwasm.C, false}, {"go", testwasm.Go, true}} {
+		t.Run(g.name, func(t *testing.T) {
+			ctx := context.Background()
+			tc := TypeConfig{Module: g.wasm(t, "counter")}
+			require.NoError(t, tc.prepare())
+			v, _, err := load(ctx, nil, tc, wasiGrants{}, true)
+			require.NoError(t, err)
+			defer v.retire(ctx)
+			require.NotNil(t, v.snap, v.noSnapshot)
+			require.Equal(t, g.mapped && runtime.GOOS == "linux", v.snap.mapped)
+			img := v.snap.Memory
+
+			// isSnapshot checks inst's memory against the snapshot, the Go
+			// runtime's random state (reseeded by restore) aside.
+			isSnapshot := func(inst *instance, what string) {
+				t.Helper()
+				mem, ok := inst.mod.Memory().Read(0, uint32(inst.memorySize()))
+				require.True(t, ok)
+				want := slices.Clone(img)
+				got := slices.Clone(mem[:len(img)])
+				if r := v.snap.goRand; r >= 0 {
+					clear(want[r : r+goRandSize])
+					clear(got[r : r+goRandSize])
+				}
+				require.True(t, bytes.Equal(want, got), "%s: its memory differs from the snapshot", what)
+				require.True(t, allZero(mem[len(img):]), "%s: its memory past the snapshot is not zero", what)
+			}
+			// scribble writes every page of inst's memory and of a page it
+			// grows by, as a hostile guest could.
+			scribble := func(inst *instance) {
+				t.Helper()
+				mem := inst.mod.Memory()
+				_, ok := mem.Grow(1)
+				require.True(t, ok)
+				for off := uint32(0); off < mem.Size(); off += uint32(pageSize) {
+					require.True(t, mem.WriteUint64Le(off+8, 0xdeadbeefcafef00d))
+				}
+			}
+			base := func(inst *instance) uintptr {
+				mem, ok := inst.mod.Memory().Read(0, 1)
+				require.True(t, ok)
+				return uintptr(unsafe.Pointer(&mem[0]))
+			}
+
+			a, err := v.instantiate(ctx, io.Discard)
+			require.NoError(t, err)
+			isSnapshot(a, "the first instance")
+			scribble(a)
+			b, err := v.instantiate(ctx, io.Discard)
+			require.NoError(t, err)
+			isSnapshot(b, "an instance beside one that wrote everywhere")
+			scribble(b)
+			used := []uintptr{base(a), base(b)}
+			a.close(ctx)
+			b.close(ctx)
+
+			c, err := v.instantiate(ctx, io.Discard)
+			require.NoError(t, err)
+			defer c.close(ctx)
+			require.Contains(t, used, base(c), "the new instance should reuse a freed memory")
+			isSnapshot(c, "an instance in a reused memory")
+			// Growing past the slot moves a slot's memory to a region.
+			mem := c.mod.Memory()
+			_, ok := mem.Grow(32)
+			require.True(t, ok)
+			isSnapshot(c, "an instance grown by 2 MiB")
+		})
+	}
 }
