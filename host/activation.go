@@ -326,29 +326,40 @@ func (a *activation) messageTurn(ctx context.Context, d *deployment, m *schedule
 	if t == nil {
 		return a.newTurn(ctx, d, m, abi.KindMessage)
 	}
-	sends := t.sends
-	*t = turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: abi.KindMessage, span: a.span, sends: sends}
+	sends, writes := t.sends, t.writes
+	*t = turn{a: a, cfg: &d.cfg, inst: a.inst, msg: m, kind: abi.KindMessage, span: a.span, sends: sends, writes: writes}
 	t.setCtx(ctx)
 	return t
 }
 
-// maxSpareSends bounds the array of tells a spare turn keeps for the next
-// one (spareTurn): a turn that sent many does not leave that much spare.
-const maxSpareSends = 4
+// maxSpareSends and maxSpareWrites bound the array of tells and the map of
+// writes a spare turn keeps for the next one (spareTurn): a turn that sent
+// or wrote many does not leave that much spare.
+const (
+	maxSpareSends  = 4
+	maxSpareWrites = 8
+)
 
 // spareTurn keeps t, a message turn that has ended and committed (or
 // failed to), for a next message's turn. Nothing refers to it any more:
 // its ctx was for the calls into the guest during the turn, and what the
 // pipeline keeps of it (see commit) is copied out, apart from the maps
-// and slices it made, which the zeroing drops, not reuses. The one
-// exception is the array of its tells, emptied and kept when small:
-// batch copied them into the batch's own Send.
+// and slices it made, which the zeroing drops, not reuses. The exceptions
+// are the array of its tells and the map of its writes, emptied and kept
+// when small: batch copied the tells into the batch's own Send, and the
+// writes, the batch's Puts, were read by the store's Commit, which keeps
+// no part of a batch (storagetest's ValuesAreCopied), or copied by the
+// pipeline (enqueue), and their values moved into the state (apply).
 func spareTurn(t *turn) {
-	sends := t.sends
+	sends, writes := t.sends, t.writes
 	*t = turn{}
 	if cap(sends) <= maxSpareSends {
 		clear(sends[:cap(sends)])
 		t.sends = sends[:0]
+	}
+	if writes != nil && len(writes) <= maxSpareWrites {
+		clear(writes)
+		t.writes = writes
 	}
 	spareTurns.Put(t)
 }

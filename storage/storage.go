@@ -276,7 +276,9 @@ type Store interface {
 	Load(ctx context.Context, actor string) (Snapshot, error)
 	// Commit applies b atomically. When it returns nil the batch is as
 	// durable as the store promises (on disk, for a durable store). Many
-	// concurrent Commits may share one write (group commit).
+	// concurrent Commits may share one write (group commit). Once it
+	// returns, with or without an error, the store holds nothing of b
+	// (it copied what it keeps): the caller may reuse b and what it holds.
 	Commit(ctx context.Context, b *Batch) error
 	// Outbox returns every message sent and not yet consumed, sorted by
 	// ID, read as OutboxPage reads it (see OutboxFromPages): entries
