@@ -17,7 +17,9 @@
 //!
 //! - every block is a multiple of 16 bytes and 16-byte aligned;
 //! - blocks of up to [`SMALL_MAX`] bytes have a free list per size (a
-//!   multiple of 16), taken first and added to on free;
+//!   multiple of 16), taken first and added to on free; when it is empty
+//!   they are cut from the large list like larger blocks, so that they do
+//!   not pin the top above freed large blocks;
 //! - larger blocks come from one free list in address order, first fit,
 //!   the rest of a block split off and left in the list, freed neighbours
 //!   merged, and a block freed at the top of the heap given back to it;
@@ -139,7 +141,10 @@ impl Heap {
                 *head = get(a);
                 a
             } else {
-                self.take_top(n, mem)
+                // From a freed large block, if any, before the top: a
+                // small block taken from the top would sit above the
+                // freed ones, which then could not merge with the top.
+                self.take_large(n, mem)
             }
         } else {
             self.take_large(n, mem)
@@ -639,5 +644,29 @@ mod tests {
             let c = h.alloc(5_000, 8, &mut mem);
             assert_eq!(c as usize, mem.base() + PAGE - 5008, "the rest before them");
         }
+    }
+
+    /// An actor that, each turn, builds a buffer as large as its state
+    /// (growing), keeps a small new entry made while the buffer lives,
+    /// and frees the buffer: the freed buffers' memory serves the next
+    /// ones, rather than each small entry pinning the top above the last
+    /// buffer's hole so that the memory grows by every buffer.
+    #[test]
+    fn small_blocks_do_not_strand_freed_large_ones() {
+        let mut mem = TestMemory::new(1, 64);
+        let mut h = heap_on(&mem, 1000);
+        let mut entries = Vec::new();
+        unsafe {
+            for turn in 1..=1000 {
+                let n = 600 + 48 * turn;
+                let buf = h.alloc(n, 1, &mut mem);
+                assert!(!buf.is_null(), "out of 4 MiB at turn {} with {} bytes live", turn, 48 * turn);
+                entries.push(h.alloc(48, 8, &mut mem));
+                h.dealloc(buf, n, 1);
+                check_large(&h);
+            }
+        }
+        // 48,000 bytes of entries and a buffer of 48,600.
+        assert!(mem.pages <= 3, "{} pages", mem.pages);
     }
 }
