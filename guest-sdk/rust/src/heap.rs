@@ -48,6 +48,11 @@ const PAGE: usize = 64 << 10;
 /// start stored below it.
 const WORD: usize = core::mem::size_of::<usize>();
 
+/// The end of a memory that reaches the end of the address space (a
+/// wasm32 module's 4 GiB), for the heap: its last whole granule's end,
+/// since the memory's own end is not an address.
+const ADDRESS_END: usize = usize::MAX & !(GRANULE - 1);
+
 /// Where a heap gets more memory from.
 pub(crate) trait Memory {
     /// Grows the memory by `pages` 64 KiB pages and returns where they
@@ -240,10 +245,7 @@ impl Heap {
                 Some(s) => s,
                 None => return false,
             };
-            let new_end = match start.checked_add(grown) {
-                Some(e) => e,
-                None => return false,
-            };
+            let new_end = start.checked_add(grown).unwrap_or(ADDRESS_END);
             if start == self.end {
                 self.end = new_end;
                 continue;
@@ -327,7 +329,7 @@ impl Heap {
 /// that may take the same memory.
 #[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "allocator"))]
 mod wasm {
-    use super::{Heap, Memory, PAGE};
+    use super::{Heap, Memory, ADDRESS_END, PAGE};
     use core::alloc::{GlobalAlloc, Layout};
     use core::cell::UnsafeCell;
 
@@ -365,7 +367,7 @@ mod wasm {
             let heap = &mut *self.0.get();
             if !heap.started() {
                 let base = core::ptr::addr_of!(__heap_base) as usize;
-                let end = core::arch::wasm32::memory_size(0).saturating_mul(PAGE);
+                let end = core::arch::wasm32::memory_size(0).checked_mul(PAGE).unwrap_or(ADDRESS_END);
                 heap.start(base, end);
             }
             heap
@@ -669,4 +671,37 @@ mod tests {
         // 48,000 bytes of entries and a buffer of 48,600.
         assert!(mem.pages <= 3, "{} pages", mem.pages);
     }
+
+    /// A memory that reaches the end of the address space (a wasm32
+    /// module's 4 GiB) is the heap's up to its last granule: the pages
+    /// grown up to that end serve the allocation that grew them. The
+    /// memory here is addresses only: the heap writes nothing into a
+    /// block it takes from the top.
+    #[test]
+    fn memory_up_to_the_end_of_the_address_space_is_used() {
+        /// Where the memory ends; 0 once it reaches the address space's
+        /// end, past which it cannot grow.
+        struct ToTheEnd(usize);
+        impl Memory for ToTheEnd {
+            fn grow(&mut self, pages: usize) -> Option<usize> {
+                let start = self.0;
+                if start == 0 || pages * PAGE > 0usize.wrapping_sub(start) {
+                    return None;
+                }
+                self.0 = start.wrapping_add(pages * PAGE);
+                Some(start)
+            }
+        }
+        let end = 0usize.wrapping_sub(PAGE);
+        let mut mem = ToTheEnd(end);
+        let mut h = Heap::new();
+        h.start(end - PAGE, end);
+        unsafe {
+            assert_eq!(h.alloc(PAGE + 16, 8, &mut mem) as usize, end - PAGE, "grown to the end");
+            assert_eq!(mem.0, 0);
+            assert_eq!(h.alloc(PAGE - 32, 8, &mut mem) as usize, end + 16, "the last whole granule");
+            assert!(h.alloc(1, 1, &mut mem).is_null());
+        }
+    }
+
 }
