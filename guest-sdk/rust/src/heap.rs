@@ -17,7 +17,9 @@
 //!
 //! - every block is a multiple of 16 bytes and 16-byte aligned;
 //! - blocks of up to [`SMALL_MAX`] bytes have a free list per size (a
-//!   multiple of 16), taken first and added to on free;
+//!   multiple of 16), taken first and added to on free; when it is empty
+//!   they are cut from the large list like larger blocks, so that they do
+//!   not pin the top above freed large blocks;
 //! - larger blocks come from one free list in address order, first fit,
 //!   the rest of a block split off and left in the list, freed neighbours
 //!   merged, and a block freed at the top of the heap given back to it;
@@ -45,6 +47,11 @@ const PAGE: usize = 64 << 10;
 /// block, then in the large list its size) and of an aligned block's
 /// start stored below it.
 const WORD: usize = core::mem::size_of::<usize>();
+
+/// The end of a memory that reaches the end of the address space (a
+/// wasm32 module's 4 GiB), for the heap: its last whole granule's end,
+/// since the memory's own end is not an address.
+const ADDRESS_END: usize = usize::MAX & !(GRANULE - 1);
 
 /// Where a heap gets more memory from.
 pub(crate) trait Memory {
@@ -139,7 +146,10 @@ impl Heap {
                 *head = get(a);
                 a
             } else {
-                self.take_top(n, mem)
+                // From a freed large block, if any, before the top: a
+                // small block taken from the top would sit above the
+                // freed ones, which then could not merge with the top.
+                self.take_large(n, mem)
             }
         } else {
             self.take_large(n, mem)
@@ -235,10 +245,7 @@ impl Heap {
                 Some(s) => s,
                 None => return false,
             };
-            let new_end = match start.checked_add(grown) {
-                Some(e) => e,
-                None => return false,
-            };
+            let new_end = start.checked_add(grown).unwrap_or(ADDRESS_END);
             if start == self.end {
                 self.end = new_end;
                 continue;
@@ -322,7 +329,7 @@ impl Heap {
 /// that may take the same memory.
 #[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "allocator"))]
 mod wasm {
-    use super::{Heap, Memory, PAGE};
+    use super::{Heap, Memory, ADDRESS_END, PAGE};
     use core::alloc::{GlobalAlloc, Layout};
     use core::cell::UnsafeCell;
 
@@ -360,7 +367,7 @@ mod wasm {
             let heap = &mut *self.0.get();
             if !heap.started() {
                 let base = core::ptr::addr_of!(__heap_base) as usize;
-                let end = core::arch::wasm32::memory_size(0).saturating_mul(PAGE);
+                let end = core::arch::wasm32::memory_size(0).checked_mul(PAGE).unwrap_or(ADDRESS_END);
                 heap.start(base, end);
             }
             heap
@@ -640,4 +647,61 @@ mod tests {
             assert_eq!(c as usize, mem.base() + PAGE - 5008, "the rest before them");
         }
     }
+
+    /// An actor that, each turn, builds a buffer as large as its state
+    /// (growing), keeps a small new entry made while the buffer lives,
+    /// and frees the buffer: the freed buffers' memory serves the next
+    /// ones, rather than each small entry pinning the top above the last
+    /// buffer's hole so that the memory grows by every buffer.
+    #[test]
+    fn small_blocks_do_not_strand_freed_large_ones() {
+        let mut mem = TestMemory::new(1, 64);
+        let mut h = heap_on(&mem, 1000);
+        let mut entries = Vec::new();
+        unsafe {
+            for turn in 1..=1000 {
+                let n = 600 + 48 * turn;
+                let buf = h.alloc(n, 1, &mut mem);
+                assert!(!buf.is_null(), "out of 4 MiB at turn {} with {} bytes live", turn, 48 * turn);
+                entries.push(h.alloc(48, 8, &mut mem));
+                h.dealloc(buf, n, 1);
+                check_large(&h);
+            }
+        }
+        // 48,000 bytes of entries and a buffer of 48,600.
+        assert!(mem.pages <= 3, "{} pages", mem.pages);
+    }
+
+    /// A memory that reaches the end of the address space (a wasm32
+    /// module's 4 GiB) is the heap's up to its last granule: the pages
+    /// grown up to that end serve the allocation that grew them. The
+    /// memory here is addresses only: the heap writes nothing into a
+    /// block it takes from the top.
+    #[test]
+    fn memory_up_to_the_end_of_the_address_space_is_used() {
+        /// Where the memory ends; 0 once it reaches the address space's
+        /// end, past which it cannot grow.
+        struct ToTheEnd(usize);
+        impl Memory for ToTheEnd {
+            fn grow(&mut self, pages: usize) -> Option<usize> {
+                let start = self.0;
+                if start == 0 || pages * PAGE > 0usize.wrapping_sub(start) {
+                    return None;
+                }
+                self.0 = start.wrapping_add(pages * PAGE);
+                Some(start)
+            }
+        }
+        let end = 0usize.wrapping_sub(PAGE);
+        let mut mem = ToTheEnd(end);
+        let mut h = Heap::new();
+        h.start(end - PAGE, end);
+        unsafe {
+            assert_eq!(h.alloc(PAGE + 16, 8, &mut mem) as usize, end - PAGE, "grown to the end");
+            assert_eq!(mem.0, 0);
+            assert_eq!(h.alloc(PAGE - 32, 8, &mut mem) as usize, end + 16, "the last whole granule");
+            assert!(h.alloc(1, 1, &mut mem).is_null());
+        }
+    }
+
 }
