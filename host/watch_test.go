@@ -163,18 +163,20 @@ func TestWatchEviction(t *testing.T) {
 	waitTold(t, h, watcher, a.String(), abi.ReasonEvicted)
 }
 
-// noticeStore records the batches that send lifecycle messages.
+// noticeStore records the actors of the batches that send lifecycle
+// messages: only what it needs, as a store keeps nothing of a batch once
+// its Commit returns (the host reuses a turn's map of writes).
 type noticeStore struct {
 	*memstore.Store
 	mu      sync.Mutex
-	notices []storage.Batch
+	notices []string
 }
 
 func (s *noticeStore) Commit(ctx context.Context, b *storage.Batch) error {
 	err := s.Store.Commit(ctx, b)
 	if err == nil && slices.ContainsFunc(b.Send, func(m storage.Message) bool { return m.Method == abi.MethodDeactivated }) {
 		s.mu.Lock()
-		s.notices = append(s.notices, *b)
+		s.notices = append(s.notices, b.Actor)
 		s.mu.Unlock()
 	}
 	return err
@@ -201,7 +203,7 @@ func TestWatchNoticeCommitsWithHook(t *testing.T) {
 	store.mu.Lock()
 	defer store.mu.Unlock()
 	require.Len(t, store.notices, 1, "lifecycle messages committed once")
-	require.Equal(t, idler.String(), store.notices[0].Actor, "the notice commits in the idler's hook turn, not in a batch of its own")
+	require.Equal(t, idler.String(), store.notices[0], "the notice commits in the idler's hook turn, not in a batch of its own")
 }
 
 // unreleasingStore is a pausableStore whose releases can be made to do
