@@ -244,13 +244,13 @@ func load(ctx context.Context, cache wazero.CompilationCache, tc TypeConfig, gra
 // memory to be mapped from an image instead. Copying costs a page fault
 // for every page the snapshot writes, whether the guest uses it or not;
 // mapping costs a fixed price (the reservation and the image's mmap, and
-// the memory's three mappings of the process's cap) and a costlier fault
-// for each page the guest writes. The counters of C, Rust and
-// AssemblyScript write 3 or 4 pages, most of which a turn writes anyway,
-// and copying them costs less; a guest with more data, of which its
-// turns write a few pages, costs less mapped from 64 KiB on (RATIONALE.md,
-// "Which snapshots are copied").
-const minImage = 64 << 10
+// three of the process's capped mappings per memory) and a costlier
+// fault for each page the guest writes. Mapping wins from about 16 pages
+// when turns write few of them, but a mapped memory past the process's
+// mapping cap lives on the Go heap as a full copy that the memory budget
+// undercounts, so only snapshots whose sharing is worth that risk (Go's,
+// 1.5 MiB) are mapped (RATIONALE.md, "Which snapshots are copied").
+const minImage = 256 << 10
 
 // restorable takes a snapshot of v.compiled, the restorable module rs,
 // and returns the module instances of v start from: rs again, or, when
