@@ -43,7 +43,8 @@ type activation struct {
 	// live: an instance started and its end is not told to the
 	// watchers yet (see ended).
 	live bool
-	// self is ref.String(), made at its first use (selfString).
+	// self is ref.String(): set by Activate, which needed it first, or
+	// made at its first use (selfString).
 	self string
 }
 
@@ -474,17 +475,18 @@ func (a *activation) invoke(t *turn) ([]uint64, error) {
 	if t.depth > 0 {
 		return a.invokeNested(t)
 	}
+	stack := inst.stack[:]
 	if uint32(len(a.reqBuf)) > inst.inCap {
 		if inst.alloc == nil {
 			inst.alloc = inst.mod.ExportedFunction(abi.ExportAlloc)
 		}
-		inst.stack[0] = uint64(len(a.reqBuf))
-		if err := t.callAlloc(inst.alloc, inst.stack); err != nil {
+		stack[0] = uint64(len(a.reqBuf))
+		if err := t.callAlloc(inst.alloc, stack); err != nil {
 			return nil, a.guestFailure(t, abi.ExportAlloc, err)
 		}
-		inst.inPtr, inst.inCap = uint32(inst.stack[0]), uint32(len(a.reqBuf))
+		inst.inPtr, inst.inCap = uint32(stack[0]), uint32(len(a.reqBuf))
 	}
-	return inst.stack, a.handle(t, inst.handle, inst.stack, inst.inPtr)
+	return stack, a.handle(t, inst.handle, stack, inst.inPtr)
 }
 
 // callAlloc calls wactor_alloc (alloc) for t's input buffer with stack,

@@ -69,7 +69,7 @@ func benchmarkInterrupt(b *testing.B, wasm, req []byte) {
 			inst.stack[0] = uint64(len(req))
 			// The instance looks wactor_alloc up only when a request does
 			// not fit the snapshot's input buffer: here it is looked up.
-			if err := inst.mod.ExportedFunction(abi.ExportAlloc).CallWithStack(callCtx, inst.stack); err != nil {
+			if err := inst.mod.ExportedFunction(abi.ExportAlloc).CallWithStack(callCtx, inst.stack[:]); err != nil {
 				b.Fatal(err)
 			}
 			ptr := uint32(inst.stack[0])
@@ -82,7 +82,7 @@ func benchmarkInterrupt(b *testing.B, wasm, req []byte) {
 				}
 				inst.mod.Memory().Write(ptr, req)
 				inst.stack[0], inst.stack[1] = uint64(ptr), uint64(len(req))
-				if err := inst.handle.CallWithStack(c, inst.stack); err != nil {
+				if err := inst.handle.CallWithStack(c, inst.stack[:]); err != nil {
 					b.Fatal(err)
 				}
 				if cancel != nil {

@@ -399,9 +399,7 @@ type instance struct {
 	mod    api.Module
 	alloc  api.Function // looked up when first needed
 	handle api.Function
-	stack  []uint64 // reused for CallWithStack: stackBuf
-	// stackBuf backs stack, made with the instance rather than apart.
-	stackBuf [2]uint64
+	stack  [2]uint64 // reused for CallWithStack, part of the instance
 	// The input buffer the guest's last wactor_alloc returned, and its
 	// size: requests that fit are written there without asking again,
 	// which saves a call into the guest per message (docs/ABI.md 4).
@@ -484,7 +482,6 @@ func (v *moduleVersion) instantiate(ctx context.Context, stderr io.Writer) (*ins
 		// never measured
 		sinceMeasure: -1,
 	}
-	inst.stack = inst.stackBuf[:]
 	if v.snap != nil {
 		inst.inPtr, inst.inCap = v.snap.inPtr, snapshotInput
 	}
