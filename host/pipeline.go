@@ -213,16 +213,13 @@ func (a *activation) enqueue(e *entry, b *storage.Batch) error {
 	}
 	if p.pending == nil {
 		// b's Puts, Consumed and Send may be the turn's, which the next
-		// turn reuses (spareTurn); a group merged into copies them,
-		// but for Puts, which Merge takes as they are when it has none.
+		// turn reuses (spareTurn); a group merged into copies them, as
+		// Merge does.
 		p.pending = &group{batch: *b}
 		p.pending.batch.Puts = maps.Clone(b.Puts)
 		p.pending.batch.Consumed = slices.Clone(b.Consumed)
 		p.pending.batch.Send = slices.Clone(b.Send)
 	} else {
-		if p.pending.batch.Puts == nil && len(b.Puts) > 0 {
-			p.pending.batch.Puts = make(map[string][]byte, len(b.Puts))
-		}
 		p.pending.batch.Merge(b)
 	}
 	g := p.pending

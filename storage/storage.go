@@ -331,7 +331,8 @@ type Store interface {
 // dead letters come after b's, and a non-zero DeadLetterCap of next
 // replaces b's. b keeps its Actor (next's, when b has none) and its
 // Version: a merged batch that changes state moves the version by one.
-// Merge takes over next's maps and slices; next must not be used after.
+// Merge copies next's map and slices (not the bytes of its values), so
+// that next's may be reused after.
 func (b *Batch) Merge(next *Batch) {
 	if b.Actor == "" {
 		b.Actor = next.Actor
@@ -352,7 +353,7 @@ func (b *Batch) Merge(next *Batch) {
 	if len(next.Puts) > 0 {
 		b.Deletes = slices.DeleteFunc(b.Deletes, func(k string) bool { _, put := next.Puts[k]; return put })
 		if b.Puts == nil {
-			b.Puts = next.Puts
+			b.Puts = maps.Clone(next.Puts)
 		} else {
 			maps.Copy(b.Puts, next.Puts)
 		}
