@@ -80,6 +80,12 @@ type membership struct {
 	// even while the bucket's stream has no leader.
 	seen       map[string]time.Time
 	seenNewest time.Time
+	// ranAt is when this node's pulse last ran, by its own clock, and
+	// graceUntil the end of the grace that follows a stall of this
+	// process (see stalledLocked); clock is time.Now but in tests.
+	ranAt      time.Time
+	graceUntil time.Time
+	clock      func() time.Time
 	// watched holds a context per live member that someone watches (see
 	// liveContext), canceled and removed once the member goes silent;
 	// at most one per member.
@@ -130,7 +136,7 @@ type tomb struct {
 func newMembership(kv jetstream.KeyValue, self string, ttl time.Duration) *membership {
 	return &membership{kv: kv, self: self, ttl: ttl, interval: ttl / 3,
 		members: map[string]member{}, gone: map[string]tomb{}, changed: make(chan struct{}), watched: map[string]watch{},
-		seen: map[string]time.Time{}}
+		seen: map[string]time.Time{}, clock: time.Now}
 }
 
 // heartbeat writes this node's entry with the current activation count.
@@ -383,7 +389,8 @@ func (m *membership) beat(node string, at time.Time) {
 // rule (against the newest beat), once one of node's has arrived: a member
 // is silent when either says so, so that a member list whose stream
 // elects a leader (its heartbeats stalled) still shows a member that
-// died.
+// died. Neither rule holds while this process has just stalled (see
+// ran): a member of the list is then live.
 func (m *membership) live(node string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -405,11 +412,62 @@ func (m *membership) whySilentLocked(node string) string {
 
 func (m *membership) liveLocked(node string) bool {
 	v, ok := m.members[node]
+	if ok && m.stalledLocked() {
+		return true
+	}
 	if !ok || m.newest.Sub(v.Updated) > m.ttl {
 		return false
 	}
 	at, beat := m.seen[node]
 	return !beat || m.seenNewest.Sub(at) <= m.ttl
+}
+
+// ran notes that this node's pulse ran (see Node.pulse), which it does
+// every interval. A pulse that comes more than stallGap after the one
+// before says this process did not run in between: it was paused
+// (SIGSTOP, a VM frozen) or starved of processor time. Whatever it heard
+// of the other members is then as old as the stall, and it hears them
+// again only as its routes and its watch of the list catch up, while its
+// own beat and heartbeat are fresh at once; judged against those, every
+// other member would look silent, and the asks this node has in their
+// hands would fail with an unknown outcome though the members are well.
+// So for stallGrace after the stall no member of the list is judged
+// silent (see liveLocked). A member that did die meanwhile is judged
+// silent that much later than otherwise, and only by a node that was
+// itself stalled.
+func (m *membership) ran() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clock()
+	if !m.ranAt.IsZero() && now.Sub(m.ranAt) > m.stallGap() {
+		m.graceUntil = now.Add(m.stallGrace())
+	}
+	m.ranAt = now
+}
+
+// stallGrace is how long after a stall this node judges no member silent
+// (see ran): two lease TTLs. In the first, a live member's beats have to
+// find their way back: the NATS servers that closed their routes to this
+// one while it was stalled connect them again only after a delay of their
+// own (a second, nats-server's default); in the second they have a whole
+// TTL to arrive, as at any other time.
+func (m *membership) stallGrace() time.Duration { return 2 * m.ttl }
+
+// stallGap is how long after the one before a pulse may run before this
+// process counts as having stalled (see ran): two intervals, a pulse a
+// whole interval late, which a busy runtime's timers are not.
+func (m *membership) stallGap() time.Duration { return 2 * m.interval }
+
+// stalledLocked reports whether this process stalled lately: its pulse
+// is overdue by more than stallGap now (it has not run since the stall,
+// or the stall goes on), or the grace after a stall has not ended (see
+// ran). Before the first pulse, no. m.mu is held.
+func (m *membership) stalledLocked() bool {
+	if m.ranAt.IsZero() {
+		return false
+	}
+	now := m.clock()
+	return now.Sub(m.ranAt) > m.stallGap() || now.Before(m.graceUntil)
 }
 
 // liveContext returns a context canceled once node is no longer live (see

@@ -151,6 +151,60 @@ func TestMembershipBeats(t *testing.T) {
 	assert.NotContains(t, m.seen, "b")
 }
 
+// TestMembershipStallGrace: a node whose own pulse stalled (the process
+// paused) judges no member silent until two lease TTLs after its pulse
+// runs again, however stale its view of them, and a member it hears
+// nothing from by then is silent once they end; pulses on time give no
+// grace.
+func TestMembershipStallGrace(t *testing.T) {
+	const ttl = 3 * time.Second
+	m := newMembership(nil, "a", ttl)
+	now := time.Now()
+	m.clock = func() time.Time { return now }
+	m.put("a", memberJSON("a", StateActive), 1, now)
+	m.put("b", memberJSON("b", StateActive), 2, now)
+	m.beat("a", now)
+	m.beat("b", now)
+	m.ran()
+	ctx := m.liveContext("b")
+
+	// Paused for 5 s: the pulse is overdue, and this node's own beat and
+	// heartbeat, fresh at once, are 5 s ahead of b's.
+	now = now.Add(5 * time.Second)
+	m.beat("a", now)
+	m.put("a", memberJSON("a", StateActive), 3, now)
+	assert.True(t, m.live("b"), "overdue pulse: this node stalled, b is not judged on what it heard before")
+	assert.NoError(t, ctx.Err())
+	m.ran()
+	for range 5 { // 2 TTLs less an interval, a pulse each interval
+		now = now.Add(m.interval)
+		m.ran()
+		m.beat("a", now)
+	}
+	assert.True(t, m.live("b"), "within two TTLs of the resumed pulse")
+	assert.NoError(t, ctx.Err())
+
+	// The grace ends: b, heard nothing from since before the pause, is
+	// silent at the next beat of anyone.
+	now = now.Add(m.interval)
+	m.ran()
+	m.beat("a", now)
+	assert.False(t, m.live("b"), "no beat of b in the TTL after the stall")
+	assert.Error(t, ctx.Err())
+
+	// Pulses on time give no grace.
+	m.beat("b", now)
+	m.put("b", memberJSON("b", StateActive), 4, now)
+	assert.True(t, m.live("b"))
+	for i := range 4 {
+		now = now.Add(m.interval)
+		m.ran()
+		m.beat("a", now)
+		m.put("a", memberJSON("a", StateActive), uint64(5+i), now)
+	}
+	assert.False(t, m.live("b"), "b silent for 4 intervals while this node ran on time")
+}
+
 // TestMembershipDrained: a member left drained when its entry was
 // deleted (the watch, or a poll, saw the delete marker); one whose entry
 // expired did not.

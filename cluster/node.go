@@ -399,6 +399,7 @@ func (n *Node) pulse(ctx context.Context, m *membership) {
 	defer t.Stop()
 	subject := beatSubject(n.cfg.Name, n.cfg.Node)
 	for {
+		m.ran()
 		_ = n.nc.Publish(subject, nil) // best effort: a lost beat is one of three in a TTL
 		select {
 		case <-ctx.Done():
