@@ -277,10 +277,15 @@ func BenchmarkLiveActivations(b *testing.B) {
 // with wactor_handle looked up and kept (live+export), as any host that
 // calls an instance must: in wazero an api.Function holds a call engine
 // with a native stack of its own (about 11.5 KiB) for as long as it is
-// kept. cpu-µs/op as in BenchmarkActivation.
+// kept; and live+call, which also calls wactor_abi_version once through
+// a function it keeps, as an activation's first turn calls wactor_handle:
+// a call engine's first call writes the top of its stack, a page of its
+// own in each instance (a page fault and 4 KiB resident), which
+// live+export never touches and which a C floor's _initialize pays
+// already. cpu-µs/op as in BenchmarkActivation.
 func BenchmarkRawInstantiate(b *testing.B) {
 	for _, g := range languages {
-		modes := []string{"closed", "live", "live+export"}
+		modes := []string{"closed", "live", "live+export", "live+call"}
 		if g.name == "go" {
 			modes = modes[:1] // 3.7 MiB a live instance: wactorbench keeps 200
 		}
@@ -314,12 +319,17 @@ func BenchmarkRawInstantiate(b *testing.B) {
 					switch mode {
 					case "closed":
 						mod.Close(ctx)
+						continue
 					case "live+export":
 						handles = append(handles, mod.ExportedFunction(abi.ExportHandle))
-						fallthrough
-					default:
-						live = append(live, mod)
+					case "live+call":
+						f := mod.ExportedFunction(abi.ExportABIVersion)
+						if _, err := f.Call(ctx); err != nil {
+							b.Fatal(err)
+						}
+						handles = append(handles, f)
 					}
+					live = append(live, mod)
 				}
 				b.StopTimer()
 				reportUsage(b, flt, sys)

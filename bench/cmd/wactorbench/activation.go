@@ -18,12 +18,24 @@ import (
 
 func init() {
 	measures["activation/wazero"] = func(ctx context.Context, sp *spec) (result, error) {
-		return activationWazero(ctx, sp, false)
+		return activationWazero(ctx, sp, floorInstantiate)
 	}
 	measures["activation/wazero-export"] = func(ctx context.Context, sp *spec) (result, error) {
-		return activationWazero(ctx, sp, true)
+		return activationWazero(ctx, sp, floorExport)
+	}
+	measures["activation/wazero-call"] = func(ctx context.Context, sp *spec) (result, error) {
+		return activationWazero(ctx, sp, floorCall)
 	}
 }
+
+// floorMode is what the floor does with each instance besides making it.
+type floorMode int
+
+const (
+	floorInstantiate floorMode = iota // nothing
+	floorExport                       // looks wactor_handle up and keeps it
+	floorCall                         // calls wactor_abi_version once and keeps it
+)
 
 // activationWazero is the floor under an activation: wazero alone
 // instantiating sp.Guest, as built, sp.N times with its _initialize run
@@ -33,8 +45,11 @@ func init() {
 // stormWactor does for activations. With export, each instance also has
 // wactor_handle looked up and kept, as any host that calls its instances
 // must: wazero gives every api.Function a call engine with a native stack
-// of its own (about 11.5 KiB), which lives as long as the function.
-func activationWazero(ctx context.Context, sp *spec, export bool) (result, error) {
+// of its own (about 11.5 KiB), which lives as long as the function. With
+// floorCall, each instance has wactor_abi_version called once through a
+// function it keeps, as an activation's turn calls wactor_handle: the
+// call writes the top of that stack, a page of its own.
+func activationWazero(ctx context.Context, sp *spec, mode floorMode) (result, error) {
 	wasm, err := os.ReadFile(sp.Guest)
 	if err != nil {
 		return nil, err
@@ -77,7 +92,7 @@ func activationWazero(ctx context.Context, sp *spec, export bool) (result, error
 	}
 	mods := make([]api.Module, 0, sp.N)
 	var handles []api.Function
-	if export {
+	if mode != floorInstantiate {
 		handles = make([]api.Function, 0, sp.N)
 	}
 	start, cpu := time.Now(), cputime.Process()
@@ -87,10 +102,20 @@ func activationWazero(ctx context.Context, sp *spec, export bool) (result, error
 			return nil, fmt.Errorf("instantiating: %w", err)
 		}
 		mods = append(mods, mod)
-		if export {
+		switch mode {
+		case floorExport:
 			f := mod.ExportedFunction(abi.ExportHandle)
 			if f == nil {
 				return nil, fmt.Errorf("%s exports no %s", sp.Guest, abi.ExportHandle)
+			}
+			handles = append(handles, f)
+		case floorCall:
+			f := mod.ExportedFunction(abi.ExportABIVersion)
+			if f == nil {
+				return nil, fmt.Errorf("%s exports no %s", sp.Guest, abi.ExportABIVersion)
+			}
+			if _, err := f.Call(ctx); err != nil {
+				return nil, fmt.Errorf("calling %s: %w", abi.ExportABIVersion, err)
 			}
 			handles = append(handles, f)
 		}

@@ -351,7 +351,10 @@ var scenarios = []*scenarioDef{
 			"active. The floor, wazero-LANG, is wazero alone instantiating the same module as built, " +
 			"_initialize run, the host's imports as no-ops, all instances kept live; wazero+export-LANG " +
 			"also looks up wactor_handle in each instance and keeps it, as a host that calls its " +
-			"instances must (a wazero api.Function holds a call engine with its own ~11.5 KiB stack). wactor-go (no " +
+			"instances must (a wazero api.Function holds a call engine with its own ~11.5 KiB stack); " +
+			"wazero+call-LANG also calls wactor_abi_version once in each instance through a function it " +
+			"keeps, as a host's first message does (the call writes the top of that stack, a page of its " +
+			"own, which the C floor's _initialize writes too). wactor-go (no " +
 			"snapshots) is wactor-go with host.Config.NoSnapshots: every activation runs the Go " +
 			"runtime's initialisation, as before snapshots. Activations per " +
 			"second; the processor time of the whole process (all threads, garbage collection " +
@@ -379,7 +382,9 @@ var scenarios = []*scenarioDef{
 					e.wactor("wazero-"+lang, n(raw)+" instances", "counter-"+lang, spec{Measure: "activation/wazero", N: raw}))
 				if lang != "go" {
 					rows = append(rows, e.wactor("wazero+export-"+lang, n(raw)+" instances", "counter-"+lang,
-						spec{Measure: "activation/wazero-export", N: raw}))
+						spec{Measure: "activation/wazero-export", N: raw}),
+						e.wactor("wazero+call-"+lang, n(raw)+" instances", "counter-"+lang,
+							spec{Measure: "activation/wazero-call", N: raw}))
 				}
 			}
 			rows = append(rows, e.wactor(goNoSnap, n(e.sz.actNGoRaw)+" actors, 1 caller", "counter-go",
@@ -545,7 +550,8 @@ func fsType(path string) string {
 var languages = []string{"c", "rust", "as", "go"}
 
 // activationRatios set each language's activation against raw wazero's,
-// and against raw wazero's with wactor_handle looked up.
+// against raw wazero's with wactor_handle looked up, and against raw
+// wazero's with a function called once.
 func activationRatios() []report.Ratio {
 	var rs []report.Ratio
 	for _, m := range []string{"per_s", "cpu_us", "kib_per"} {
@@ -553,10 +559,12 @@ func activationRatios() []report.Ratio {
 			rs = append(rs, report.Ratio{Metric: m, Num: "wactor-" + lang, Den: "wazero-" + lang})
 		}
 	}
-	for _, m := range []string{"per_s", "cpu_us"} {
-		for _, lang := range languages {
-			if lang != "go" {
-				rs = append(rs, report.Ratio{Metric: m, Num: "wactor-" + lang, Den: "wazero+export-" + lang})
+	for _, floor := range []string{"wazero+export-", "wazero+call-"} {
+		for _, m := range []string{"per_s", "cpu_us"} {
+			for _, lang := range languages {
+				if lang != "go" {
+					rs = append(rs, report.Ratio{Metric: m, Num: "wactor-" + lang, Den: floor + lang})
+				}
 			}
 		}
 	}
