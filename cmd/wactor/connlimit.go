@@ -8,7 +8,7 @@ import (
 
 // maxConnections bounds the HTTP connections wactor holds at once, so
 // that a client opening many (and sending nothing, or slowly) costs at
-// most this many goroutines and buffers, about 10 KiB each.
+// most this many goroutines and buffers, about 20 KiB each.
 const maxConnections = 10_000
 
 // connectionLimit is how many HTTP connections wactor holds at once:
