@@ -66,8 +66,12 @@ func TestHostileModules(t *testing.T) {
 	assert.ErrorContains(t, err, "a link")
 	assert.NoError(t, gctx.Err(), "the link was followed until the deadline")
 
-	// A good module published again is read as before.
-	wasm2 := []byte("\x00asm again")
+	// A good module published again is read as before, all its chunks
+	// (128 KiB each).
+	wasm2 := make([]byte, 1<<20+3)
+	for i := range wasm2 {
+		wasm2[i] = byte(i * 7 / 5)
+	}
 	mod2, err := n.PublishModule(ctx, "counter", wasm2)
 	require.NoError(t, err)
 	sum := sha256.Sum256(wasm2)
