@@ -86,10 +86,7 @@ func (n *Node) GetModule(ctx context.Context, m Module) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: the module of type %s: %w", m.Type, err)
 	}
-	if info.Size > MaxModule {
-		return nil, fmt.Errorf("cluster: the module of type %s is %d bytes, over %d", m.Type, info.Size, MaxModule)
-	}
-	wasm, err := obs.GetBytes(ctx, m.Type)
+	wasm, err := n.readModule(ctx, info)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: the module of type %s: %w", m.Type, err)
 	}
@@ -97,6 +94,59 @@ func (n *Node) GetModule(ctx context.Context, m Module) ([]byte, error) {
 		return nil, fmt.Errorf("cluster: the module of type %s changed while it was read (want SHA-256 %s); the next update brings it", m.Type, m.SHA256)
 	}
 	return wasm, nil
+}
+
+// readModule reads the chunks of the object info describes, at most
+// info.Size bytes. Anyone who can publish on the cluster's NATS can write
+// an object's description, so the object store's Get is not used: it
+// reads whatever the chunks hold, whatever size the description claims,
+// and follows links, an object linked to itself a call deeper each time
+// until the deadline. The chunks are the messages of the bucket's stream
+// on the subject $O.<bucket>.C.<nuid> (the object store's layout).
+func (n *Node) readModule(ctx context.Context, info *jetstream.ObjectInfo) ([]byte, error) {
+	switch {
+	case info.Opts != nil && info.Opts.Link != nil:
+		return nil, errors.New("the bucket holds a link to another object, not a module")
+	case info.Size > MaxModule:
+		return nil, fmt.Errorf("%d bytes, over %d", info.Size, MaxModule)
+	case CheckName(info.NUID) != "":
+		return nil, fmt.Errorf("the object's chunks are named %q, not a NUID", info.NUID)
+	case info.Size == 0:
+		return []byte{}, nil
+	}
+	stream := "OBJ_" + n.modulesName()
+	chunks := "$O." + n.modulesName() + ".C." + info.NUID
+	st, err := n.js.Stream(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.GetLastMsgForSubject(ctx, chunks); err != nil {
+		// Replaced since its description was read (its chunks are
+		// purged): do not wait for chunks that will not come.
+		return nil, fmt.Errorf("its chunks: %w", err)
+	}
+	c, err := n.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{chunks}})
+	if err != nil {
+		return nil, err
+	}
+	wasm := make([]byte, 0, info.Size)
+	for {
+		msg, err := c.Next(jetstream.FetchContext(ctx))
+		if err != nil {
+			return nil, err
+		}
+		if uint64(len(wasm)+len(msg.Data())) > info.Size {
+			return nil, fmt.Errorf("its chunks hold more than the %d bytes its description gives", info.Size)
+		}
+		wasm = append(wasm, msg.Data()...)
+		md, err := msg.Metadata()
+		if err != nil {
+			return nil, err
+		}
+		if md.NumPending == 0 {
+			return wasm, nil
+		}
+	}
 }
 
 // FollowModules calls fn with every module the bucket holds, then with

@@ -2,8 +2,12 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/wactor/wactor/abi"
 )
 
 // Topic relay. A publication is fanned out by one node, but clients that
@@ -66,14 +70,39 @@ func (n *Node) FollowTopic(topic string, fn func(TopicEvent)) (stop func(), err 
 		if m.Header.Get(hdrOrigin) == n.cfg.Node {
 			return // this node's own, already handed to its followers
 		}
-		var payload []byte
-		if len(m.Data) > 0 {
-			payload = m.Data
+		ev := TopicEvent{ID: m.Header.Get(hdrID), Topic: m.Subject[len(prefix):], Sender: m.Header.Get(hdrSender)}
+		if err := checkRelayed(ev); err != nil {
+			n.log.Debug("cluster: dropped a relayed publication that no node sent", "topic", ev.Topic, "err", err)
+			return
 		}
-		fn(TopicEvent{ID: m.Header.Get(hdrID), Topic: m.Subject[len(prefix):], Sender: m.Header.Get(hdrSender), Payload: payload})
+		if len(m.Data) > 0 {
+			ev.Payload = m.Data
+		}
+		fn(ev)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return func() { _ = sub.Unsubscribe() }, nil
+}
+
+// checkRelayed refuses a relayed publication whose id or sender no node
+// would send: anyone who can publish on the cluster's NATS can relay, and
+// a follower's stream carries the id on a line of its own, which a control
+// character (a NATS header keeps a lone CR) would end.
+func checkRelayed(ev TopicEvent) error {
+	if ev.ID == "" || len(ev.ID) > maxTextField {
+		return fmt.Errorf("an id of %d bytes; 1 to %d are allowed", len(ev.ID), maxTextField)
+	}
+	for i := 0; i < len(ev.ID); i++ {
+		if c := ev.ID[i]; c < 0x20 || c == 0x7f {
+			return fmt.Errorf("id %s holds a control character", strconv.Quote(ev.ID))
+		}
+	}
+	if ev.Sender != "" {
+		if _, err := abi.ParseRef(ev.Sender); err != nil {
+			return fmt.Errorf("sender: %w", err)
+		}
+	}
+	return nil
 }

@@ -165,8 +165,18 @@ func startWith(t *testing.T, a *app, env []string, args ...string) *server {
 // launch starts wactor as startWith does, without waiting for anything.
 func launch(t *testing.T, a *app, env []string, args ...string) *server {
 	t.Helper()
+	return launchVia(t, nil, a, env, args...)
+}
+
+// launchVia is launch through a program that execs wactor with its own
+// arguments after its first ones (via), such as a shell that sets limits.
+func launchVia(t *testing.T, via []string, a *app, env []string, args ...string) *server {
+	t.Helper()
 	args = append([]string{"run", "-f", a.manifest, "--data-dir", a.data, "--log-level", "debug"}, args...)
 	cmd := exec.Command(wactorBin(t), args...)
+	if len(via) > 0 {
+		cmd = exec.Command(via[0], slices.Concat(via[1:], []string{wactorBin(t)}, args)...)
+	}
 	cmd.Dir = a.dir
 	cmd.Env = append(environ(), env...)
 	pipe, err := cmd.StderrPipe()

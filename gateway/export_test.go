@@ -1,5 +1,7 @@
 package gateway
 
+import "time"
+
 // PublicPatterns returns every pattern g serves, true for those open to
 // every client and false for those that need the token.
 func PublicPatterns(g *Gateway) map[string]bool {
@@ -9,3 +11,7 @@ func PublicPatterns(g *Gateway) map[string]bool {
 	}
 	return out
 }
+
+// SetFollowWriteTimeout sets how long one write to a follower of a topic
+// may take (followWriteTimeout by default).
+func SetFollowWriteTimeout(g *Gateway, d time.Duration) { g.followWriteTimeout = d }

@@ -88,6 +88,8 @@ type Gateway struct {
 	obs            RequestObserver
 	state          atomic.Int32 // readiness: one of the states below
 	tracer         trace.Tracer // nil: tracing is off
+	// followWriteTimeout bounds each write to a follower of a topic.
+	followWriteTimeout time.Duration
 	// deployed and typeCount are the start-up progress /readyz reports
 	// while starting (SetProgress).
 	deployed, typeCount atomic.Int64
@@ -111,7 +113,7 @@ func New(h *host.Host, cfg Config) *Gateway {
 	}
 	g := &Gateway{h: h, cl: cfg.Cluster, maxBody: cfg.MaxBody, log: cfg.Logger, mux: http.NewServeMux(), patterns: map[string]access{},
 		metricsHandler: cfg.Metrics, obs: cfg.Observer, sessions: newSessions(),
-		loopbackHostOnly: cfg.LoopbackHostOnly, crossOrigin: http.NewCrossOriginProtection()}
+		loopbackHostOnly: cfg.LoopbackHostOnly, crossOrigin: http.NewCrossOriginProtection(), followWriteTimeout: followWriteTimeout}
 	if cfg.TracerProvider != nil {
 		g.tracer = cfg.TracerProvider.Tracer(tracerName)
 	}

@@ -13,6 +13,11 @@ import (
 // that proxies and clients see the connection alive.
 const sseHeartbeat = 15 * time.Second
 
+// followWriteTimeout bounds each write to a follower (Gateway's
+// followWriteTimeout): a client that stops reading is let go once the
+// connection's buffers are full this long.
+const followWriteTimeout = 30 * time.Second
+
 // publish serves POST /v1/topics/{topic}: the body (JSON or CBOR, as for
 // a call) is published to the topic; 202 once it is committed. With an
 // Idempotency-Key, a repeat of the same key publishes nothing more.
@@ -70,11 +75,17 @@ func (g *Gateway) follow(w http.ResponseWriter, r *http.Request) {
 	}
 	defer fl.Stop()
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	// A stream outlives the server's write timeout; each write gets its
+	// own, so that a client that stops reading is let go.
+	send := func(chunk []byte) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(g.followWriteTimeout))
+		_, err := w.Write(chunk)
+		return err == nil && rc.Flush() == nil
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	if _, err := w.Write([]byte(": following " + topic + "\n\n")); err != nil || rc.Flush() != nil {
+	if !send([]byte(": following " + topic + "\n\n")) {
 		return
 	}
 	beat := time.NewTicker(sseHeartbeat)
@@ -88,8 +99,7 @@ func (g *Gateway) follow(w http.ResponseWriter, r *http.Request) {
 			chunk = []byte(": keep-alive\n\n")
 		case ev, ok := <-fl.Events:
 			if !ok {
-				_, _ = w.Write([]byte("event: dropped\ndata: {\"reason\":\"the client fell behind or the server is stopping\"}\n\n"))
-				_ = rc.Flush()
+				send([]byte("event: dropped\ndata: {\"reason\":\"the client fell behind or the server is stopping\"}\n\n"))
 				return
 			}
 			data := sseEvent{ID: ev.ID, Topic: ev.Topic, Sender: ev.Sender}
@@ -103,7 +113,7 @@ func (g *Gateway) follow(w http.ResponseWriter, r *http.Request) {
 			line, _ := json.Marshal(data)
 			chunk = append(append(append([]byte("event: message\nid: "+ev.ID+"\ndata: "), line...), '\n'), '\n')
 		}
-		if _, err := w.Write(chunk); err != nil || rc.Flush() != nil {
+		if !send(chunk) {
 			return
 		}
 	}

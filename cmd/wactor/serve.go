@@ -245,6 +245,8 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 		closeAll()
 		return exitFail
 	}
+	maxConns := connectionLimit()
+	ln = limitConnections(ln, maxConns)
 	gcfg := gateway.Config{MaxBody: int64(m.HTTP.MaxBody), Logger: log, Token: tok.value, TracerProvider: tr.Provider,
 		LoopbackHostOnly: tok.value == "" && isLoopback(addr)}
 	if node != nil {
@@ -267,7 +269,7 @@ func (f *serveFlags) serveUntil(stop <-chan struct{}, log *slog.Logger, stderr i
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("starting: /healthz answers, /readyz reports progress", "addr", ln.Addr().String(), "types", len(m.Actors))
+	log.Info("starting: /healthz answers, /readyz reports progress", "addr", ln.Addr().String(), "types", len(m.Actors), "max_connections", maxConns)
 	// stopServer closes the listener and the connections at once: nothing
 	// but the health checks was served yet.
 	stopServer := func() {
