@@ -312,6 +312,7 @@ func cborToJSON(item []byte) ([]byte, error) {
 	if out, ok := quickCBORToJSON(item); ok {
 		return out, nil
 	}
+	defer slowConversions.release(slowConversions.acquire(len(item)))
 	var v any
 	if err := decMode.Unmarshal(item, &v); err != nil {
 		return nil, abi.NewError(abi.CodeBadReply, "the reply is not CBOR that converts to JSON: "+err.Error())
