@@ -210,12 +210,19 @@ func (m *membership) drained(node string) bool {
 // reconcile applies a snapshot of the whole bucket taken when its last
 // revision was watermark: its entries, and its delete markers (a member
 // that deleted its entry); a member missing from it whose entry is not
-// newer than the watermark expired.
+// newer than the watermark expired. A snapshot without the watermark's
+// revision or a later one was read from a replica of the bucket's stream
+// that has not caught up with its leader (a poll's consumer may be placed
+// on any replica): it removes nobody, as that replica dropped entries
+// older than the TTL by its own clock and may lack their successors, as
+// a node's own does right after the process was paused.
 func (m *membership) reconcile(snap map[string]jetstream.KeyValueEntry, watermark uint64) {
+	var last uint64
 	for key, e := range snap {
 		if e.Operation() == jetstream.KeyValuePut {
 			m.put(key, e.Value(), e.Revision(), e.Created())
 		}
+		last = max(last, e.Revision())
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -227,7 +234,7 @@ func (m *membership) reconcile(snap map[string]jetstream.KeyValueEntry, watermar
 		}
 	}
 	for key, old := range m.members {
-		if _, ok := snap[key]; !ok && old.rev <= watermark {
+		if _, ok := snap[key]; !ok && old.rev <= watermark && last >= watermark {
 			m.removeLocked(key, watermark, false)
 		}
 	}
