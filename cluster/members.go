@@ -74,6 +74,11 @@ type membership struct {
 	changed chan struct{}     // closed when active changes
 	read    time.Time         // when the whole bucket was last read
 	newest  time.Time         // the newest heartbeat of any member
+	// heard is the newest heartbeat this node ever read, and gapFrom to
+	// gapTo the last stretch longer than the TTL in which it read none of
+	// anyone's: the list stalled as a whole, or this node did (see
+	// listLagLocked).
+	heard, gapFrom, gapTo time.Time
 	// seen is when each member's last beat (see beatSubject) arrived,
 	// by this node's clock, and seenNewest the newest of them: the
 	// beats go over core NATS, so that they show a member gone silent
@@ -260,6 +265,12 @@ func (m *membership) update() {
 		if v.Updated.After(m.newest) {
 			m.newest = v.Updated
 		}
+	}
+	if m.newest.After(m.heard) {
+		if !m.heard.IsZero() && m.newest.Sub(m.heard) > m.ttl {
+			m.gapFrom, m.gapTo = m.heard, m.newest
+		}
+		m.heard = m.newest
 	}
 	m.silenced()
 	slices.Sort(active)
