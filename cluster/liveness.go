@@ -55,8 +55,9 @@ func (m *membership) beat(node string, at time.Time) {
 }
 
 // live reports whether node is in the member list and its last heartbeat
-// is at most a lease TTL older than the newest heartbeat of any member: a
-// node whose heartbeats stopped that long ago can renew no lease either.
+// is at most a lease TTL older than the newest heartbeat of any member (a
+// stall of the whole list aside, see listLagLocked): a node whose
+// heartbeats stopped that long ago can renew no lease either.
 // Comparing with the newest heartbeat rather than the clock keeps a member
 // list that stalls as a whole (its stream electing a leader) from making
 // every node look silent. The beats over core NATS are held to the same
@@ -78,8 +79,8 @@ func (m *membership) whySilentLocked(node string) string {
 	switch {
 	case !ok:
 		return "not in the member list"
-	case m.newest.Sub(v.Updated) > m.ttl:
-		return fmt.Sprintf("its last heartbeat is %s older than the newest", m.newest.Sub(v.Updated).Round(time.Millisecond))
+	case m.listLagLocked(v) > m.ttl:
+		return fmt.Sprintf("its last heartbeat is %s older than the newest, the list's stalls aside", m.listLagLocked(v).Round(time.Millisecond))
 	}
 	return fmt.Sprintf("its last beat arrived %s before the newest", m.seenNewest.Sub(m.seen[node]).Round(time.Millisecond))
 }
@@ -89,11 +90,34 @@ func (m *membership) liveLocked(node string) bool {
 	if ok && m.stalledLocked() {
 		return true
 	}
-	if !ok || m.newest.Sub(v.Updated) > m.ttl {
+	if !ok || m.listLagLocked(v) > m.ttl {
 		return false
 	}
 	at, beat := m.seen[node]
 	return !beat || m.seenNewest.Sub(at) <= m.ttl
+}
+
+// listLagLocked is how far v's last heartbeat lags the newest, less the
+// part of the last stall of the whole list (see update) in between: when
+// no heartbeat of anyone got through for longer than the TTL, the first
+// one through, often this node's own (its write is not read back through
+// the watch), is as far ahead of every other member's as the stall
+// lasted, while theirs come in over the next interval. A member is
+// silent by the list once it wrote nothing for a TTL of the list
+// running. m.mu is held.
+func (m *membership) listLagLocked(v member) time.Duration {
+	lag := m.newest.Sub(v.Updated)
+	from, to := v.Updated, m.gapTo
+	if m.gapFrom.After(from) {
+		from = m.gapFrom
+	}
+	if m.newest.Before(to) {
+		to = m.newest
+	}
+	if to.After(from) {
+		lag -= to.Sub(from)
+	}
+	return lag
 }
 
 // ran notes that this node's pulse ran (see Node.pulse), which it does
@@ -102,7 +126,8 @@ func (m *membership) liveLocked(node string) bool {
 // (SIGSTOP, a VM frozen) or starved of processor time. Whatever it heard
 // of the other members is then as old as the stall, and it hears them
 // again only as its routes and its watch of the list catch up, while its
-// own beat and heartbeat are fresh at once; judged against those, every
+// own beat is fresh at once, and its own heartbeat as soon as its write
+// comes through; judged against those, every
 // other member would look silent, and the asks this node has in their
 // hands would fail with an unknown outcome though the members are well.
 // So for stallGrace after the stall no member of the list is judged

@@ -118,3 +118,33 @@ func TestMembershipStallGrace(t *testing.T) {
 	}
 	assert.False(t, m.live("b"), "b silent for 4 intervals while this node ran on time")
 }
+
+// TestMembershipListStallEnds: when the member list stalled as a whole
+// (its stream electing a leader, or every write timing out on a machine
+// too busy), the first heartbeat through is as far ahead of every other
+// member's as the stall lasted; those members are not silent for it, only
+// once they wrote nothing for a TTL of the list running again.
+func TestMembershipListStallEnds(t *testing.T) {
+	const ttl = 3 * time.Second
+	m := newMembership(nil, "a", ttl)
+	t0 := time.Now()
+	m.put("a", memberJSON("a", StateActive), 1, t0)
+	m.put("b", memberJSON("b", StateActive), 2, t0)
+	m.put("c", memberJSON("c", StateActive), 3, t0)
+	b, c := m.liveContext("b"), m.liveContext("c")
+
+	// Nothing got through for 5 s; a's heartbeat is the first after.
+	m.put("a", memberJSON("a", StateActive), 4, t0.Add(5*time.Second))
+	assert.True(t, m.live("b"), "the list stalled, not b")
+	assert.NoError(t, b.Err())
+	m.put("b", memberJSON("b", StateActive), 5, t0.Add(5100*time.Millisecond))
+
+	// The list runs again; c writes nothing.
+	m.put("a", memberJSON("a", StateActive), 6, t0.Add(7*time.Second))
+	assert.True(t, m.live("c"), "2 s of the list running")
+	m.put("a", memberJSON("a", StateActive), 7, t0.Add(8100*time.Millisecond))
+	assert.False(t, m.live("c"), "over a TTL of the list running without c")
+	assert.Error(t, c.Err())
+	assert.True(t, m.live("b"))
+	assert.NoError(t, b.Err())
+}

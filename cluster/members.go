@@ -74,6 +74,11 @@ type membership struct {
 	changed chan struct{}     // closed when active changes
 	read    time.Time         // when the whole bucket was last read
 	newest  time.Time         // the newest heartbeat of any member
+	// heard is the newest heartbeat this node ever read, and gapFrom to
+	// gapTo the last stretch longer than the TTL in which it read none of
+	// anyone's: the list stalled as a whole, or this node did (see
+	// listLagLocked).
+	heard, gapFrom, gapTo time.Time
 	// seen is when each member's last beat (see beatSubject) arrived,
 	// by this node's clock, and seenNewest the newest of them: the
 	// beats go over core NATS, so that they show a member gone silent
@@ -210,12 +215,19 @@ func (m *membership) drained(node string) bool {
 // reconcile applies a snapshot of the whole bucket taken when its last
 // revision was watermark: its entries, and its delete markers (a member
 // that deleted its entry); a member missing from it whose entry is not
-// newer than the watermark expired.
+// newer than the watermark expired. A snapshot without the watermark's
+// revision or a later one was read from a replica of the bucket's stream
+// that has not caught up with its leader (a poll's consumer may be placed
+// on any replica): it removes nobody, as that replica dropped entries
+// older than the TTL by its own clock and may lack their successors, as
+// a node's own does right after the process was paused.
 func (m *membership) reconcile(snap map[string]jetstream.KeyValueEntry, watermark uint64) {
+	var last uint64
 	for key, e := range snap {
 		if e.Operation() == jetstream.KeyValuePut {
 			m.put(key, e.Value(), e.Revision(), e.Created())
 		}
+		last = max(last, e.Revision())
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -227,7 +239,7 @@ func (m *membership) reconcile(snap map[string]jetstream.KeyValueEntry, watermar
 		}
 	}
 	for key, old := range m.members {
-		if _, ok := snap[key]; !ok && old.rev <= watermark {
+		if _, ok := snap[key]; !ok && old.rev <= watermark && last >= watermark {
 			m.removeLocked(key, watermark, false)
 		}
 	}
@@ -253,6 +265,12 @@ func (m *membership) update() {
 		if v.Updated.After(m.newest) {
 			m.newest = v.Updated
 		}
+	}
+	if m.newest.After(m.heard) {
+		if !m.heard.IsZero() && m.newest.Sub(m.heard) > m.ttl {
+			m.gapFrom, m.gapTo = m.heard, m.newest
+		}
+		m.heard = m.newest
 	}
 	m.silenced()
 	slices.Sort(active)

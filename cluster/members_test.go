@@ -69,9 +69,10 @@ func TestMembershipReconcile(t *testing.T) {
 	m.put("e", memberJSON("e", "sleeping"), 6, time.Time{})
 	assert.Len(t, m.list(), 2)
 
-	// A poll that started at revision 3 without b: b expired.
+	// A poll that started at revision 4 (a's newest heartbeat) without b:
+	// b expired.
 	m.put("c", memberJSON("c", StateActive), 5, time.Time{}) // seen by the watch after the poll began
-	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 1, 0}), 3)
+	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 4, 0}), 4)
 	assert.Equal(t, []string{"a", "c"}, m.active, "c is newer than the poll; b is gone")
 	// A late copy of b's old entry does not revive it.
 	m.put("b", memberJSON("b", StateActive), 3, time.Time{})
@@ -114,7 +115,7 @@ func TestMembershipDrained(t *testing.T) {
 	assert.False(t, m.drained("c"), "purged, not deleted")
 
 	m.put("d", memberJSON("d", StateLeaving), 8, t0)
-	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 1, 0}), 9)
+	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 9, 0}), 9)
 	assert.False(t, m.drained("d"), "found missing by a poll (expired): it may have died while leaving")
 
 	m.put("b", memberJSON("b", StateActive), 10, t0)
@@ -123,10 +124,47 @@ func TestMembershipDrained(t *testing.T) {
 	// A poll that finds the delete marker of a leaving member before the
 	// watch shows it.
 	m.put("e", memberJSON("e", StateLeaving), 11, t0)
-	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 1, 0}, entry{"b", memberJSON("b", StateActive), 10, 0},
+	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 9, 0}, entry{"b", memberJSON("b", StateActive), 10, 0},
 		entry{"e", nil, 12, jetstream.KeyValueDelete}), 12)
 	assert.True(t, m.drained("e"), "its delete marker read by a poll")
 	assert.Equal(t, []string{"a", "b"}, m.active)
+}
+
+// TestMembershipPollBehind: a poll read from a replica of the bucket's
+// stream that has not caught up with the watermark (the stream leader's
+// last revision) removes no member for missing from it. A node resumed
+// after a pause reads such a copy: its replica dropped every entry older
+// than the TTL as the process woke, and applies the entries written
+// meanwhile only as its routes come back. Removed, a member is not live
+// whatever the grace that follows the pause.
+func TestMembershipPollBehind(t *testing.T) {
+	const ttl = 3 * time.Second
+	m := newMembership(nil, "a", ttl)
+	now := time.Now()
+	m.clock = func() time.Time { return now }
+	m.put("a", memberJSON("a", StateActive), 1, now)
+	m.put("b", memberJSON("b", StateActive), 2, now)
+	m.put("c", memberJSON("c", StateActive), 3, now)
+	m.ran()
+	b, c := m.liveContext("b"), m.liveContext("c")
+
+	// Paused for 5 s, while b went on heartbeating up to revision 9 and
+	// c died.
+	now = now.Add(5 * time.Second)
+	m.ran()
+	m.reconcile(snapshotOf(), 9)
+	assert.Equal(t, []string{"a", "b", "c"}, m.active, "an empty copy behind revision 9 says nothing of who expired")
+	m.reconcile(snapshotOf(entry{"b", memberJSON("b", StateActive), 5, 0}), 9)
+	assert.Equal(t, []string{"a", "b", "c"}, m.active, "a copy that reached revision 5 neither")
+	assert.True(t, m.live("b"))
+	assert.NoError(t, b.Err())
+
+	// Caught up, with a's first heartbeat after the pause: c expired.
+	m.reconcile(snapshotOf(entry{"a", memberJSON("a", StateActive), 10, 0}, entry{"b", memberJSON("b", StateActive), 9, 0}), 10)
+	assert.Equal(t, []string{"a", "b"}, m.active)
+	assert.True(t, m.live("b"))
+	assert.NoError(t, b.Err())
+	assert.Error(t, c.Err())
 }
 
 // stuckStops is a member list whose polls' watches take 5 s to stop, or

@@ -186,10 +186,11 @@ func (n *Node) Members() []Member { return n.members.list() }
 
 // Live reports whether node is a member whose heartbeats go on: it is in
 // the member list, its last heartbeat is at most LeaseTTL older than the
-// newest heartbeat of any member (a node silent that long can renew no
-// lease either), and, once a beat of it arrived over core NATS, its last
-// beat is at most LeaseTTL older than the newest beat. It is a map
-// lookup.
+// newest heartbeat of any member, a stall of the whole list aside (a node
+// silent that long can renew no lease either), and, once a beat of it
+// arrived over core NATS, its last beat is at most LeaseTTL older than
+// the newest beat. A node that has itself just stalled judges no member
+// silent for a while (see membership.ran). It is a map lookup.
 func (n *Node) Live(node string) bool { return n.members.live(node) }
 
 // LiveContext returns a context that is canceled once node is no longer
