@@ -72,14 +72,10 @@ func TestMembershipBeats(t *testing.T) {
 // grace.
 func TestMembershipStallGrace(t *testing.T) {
 	const ttl = 3 * time.Second
-	m := newMembership(nil, "a", ttl)
 	now := time.Now()
-	m.clock = func() time.Time { return now }
-	m.put("a", memberJSON("a", StateActive), 1, now)
-	m.put("b", memberJSON("b", StateActive), 2, now)
+	m := clockedMembership(ttl, &now, "a", "b")
 	m.beat("a", now)
 	m.beat("b", now)
-	m.ran()
 	ctx := m.liveContext("b")
 
 	// Paused for 5 s: the pulse is overdue, and this node's own beat and

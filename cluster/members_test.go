@@ -36,6 +36,19 @@ func memberJSON(node string, s State) []byte {
 	return b
 }
 
+// clockedMembership is node a's view, with a lease TTL of ttl, of the
+// active members given, each put at revision 1, 2, ... as of *now; its
+// clock reads *now, and its pulse has run once.
+func clockedMembership(ttl time.Duration, now *time.Time, members ...string) *membership {
+	m := newMembership(nil, "a", ttl)
+	m.clock = func() time.Time { return *now }
+	for i, node := range members {
+		m.put(node, memberJSON(node, StateActive), uint64(i+1), *now)
+	}
+	m.ran()
+	return m
+}
+
 func snapshotOf(entries ...entry) map[string]jetstream.KeyValueEntry {
 	out := map[string]jetstream.KeyValueEntry{}
 	for _, e := range entries {
@@ -139,13 +152,8 @@ func TestMembershipDrained(t *testing.T) {
 // whatever the grace that follows the pause.
 func TestMembershipPollBehind(t *testing.T) {
 	const ttl = 3 * time.Second
-	m := newMembership(nil, "a", ttl)
 	now := time.Now()
-	m.clock = func() time.Time { return now }
-	m.put("a", memberJSON("a", StateActive), 1, now)
-	m.put("b", memberJSON("b", StateActive), 2, now)
-	m.put("c", memberJSON("c", StateActive), 3, now)
-	m.ran()
+	m := clockedMembership(ttl, &now, "a", "b", "c")
 	b, c := m.liveContext("b"), m.liveContext("c")
 
 	// Paused for 5 s, while b went on heartbeating up to revision 9 and
